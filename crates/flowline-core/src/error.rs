@@ -1,0 +1,293 @@
+//! Domain errors: every rejected command says what was wrong and where, and appends nothing.
+
+use crate::id::{LocationId, Sku};
+use crate::money::Currency;
+use std::fmt;
+
+/// The kinds of record a command can refer to, for error messages and stream names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// Tenant settings.
+    Tenant,
+    /// An item (SKU).
+    Item,
+    /// A location.
+    Location,
+    /// A supplier.
+    Supplier,
+    /// A carrier.
+    Carrier,
+    /// A return policy.
+    ReturnPolicy,
+    /// A sales order.
+    SalesOrder,
+    /// A purchase order.
+    PurchaseOrder,
+    /// A work order.
+    WorkOrder,
+    /// A return authorisation.
+    Return,
+    /// A transfer between fulfillment centers.
+    Transfer,
+    /// A stock count.
+    Count,
+    /// A stock adjustment.
+    Adjustment,
+    /// A supply chain cost posting.
+    Cost,
+    /// A fixed asset.
+    FixedAsset,
+    /// A shipment within a sales order.
+    Shipment,
+    /// A receipt within a purchase order.
+    Receipt,
+    /// A bill within a purchase order.
+    Bill,
+    /// A payment or refund.
+    Payment,
+    /// An invoice or credit note.
+    Invoice,
+}
+
+impl DocumentKind {
+    /// The snake_case name used in stream names, error codes and messages.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::Item => "item",
+            Self::Location => "location",
+            Self::Supplier => "supplier",
+            Self::Carrier => "carrier",
+            Self::ReturnPolicy => "return_policy",
+            Self::SalesOrder => "sales_order",
+            Self::PurchaseOrder => "purchase_order",
+            Self::WorkOrder => "work_order",
+            Self::Return => "return",
+            Self::Transfer => "transfer",
+            Self::Count => "count",
+            Self::Adjustment => "adjustment",
+            Self::Cost => "cost",
+            Self::FixedAsset => "fixed_asset",
+            Self::Shipment => "shipment",
+            Self::Receipt => "receipt",
+            Self::Bill => "bill",
+            Self::Payment => "payment",
+            Self::Invoice => "invoice",
+        }
+    }
+}
+
+impl fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a command was rejected. Each variant names the record and field involved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// The tenant has not been configured (base currency, reporting time zone) yet.
+    #[error("the tenant is not configured: send ConfigureTenant first")]
+    TenantNotConfigured,
+    /// A field has a value that is not allowed.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Path of the field, e.g. `lines[1].quantity`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A quantity is zero or negative where a positive one is required.
+    #[error("{field}: quantity must be positive, got {value}")]
+    NonPositiveQuantity {
+        /// Path of the field.
+        field: String,
+        /// The rejected value.
+        value: i64,
+    },
+    /// A record the command refers to does not exist.
+    #[error("{field}: {kind} `{id}` does not exist")]
+    NotFound {
+        /// Kind of the missing record.
+        kind: DocumentKind,
+        /// Its id.
+        id: String,
+        /// Path of the field that named it.
+        field: String,
+    },
+    /// A record with this id already exists.
+    #[error("{kind} `{id}` already exists")]
+    AlreadyExists {
+        /// Kind of the record.
+        kind: DocumentKind,
+        /// Its id.
+        id: String,
+    },
+    /// The document's life cycle does not allow this step in its current state.
+    #[error("{kind} `{id}` is {state}: cannot {attempted}")]
+    IllegalTransition {
+        /// Kind of the document.
+        kind: DocumentKind,
+        /// Its id.
+        id: String,
+        /// Its current state.
+        state: String,
+        /// The step that was attempted.
+        attempted: &'static str,
+    },
+    /// Not enough available stock (on hand minus reserved) at a location.
+    #[error(
+        "insufficient stock of {sku} at {location}: requested {requested}, available {available}"
+    )]
+    InsufficientStock {
+        /// The item.
+        sku: Sku,
+        /// The location.
+        location: LocationId,
+        /// Quantity requested by the command (summed over all its lines and kit components).
+        requested: i64,
+        /// Quantity available.
+        available: i64,
+    },
+    /// The quantity asked for exceeds what is outstanding on the document.
+    #[error("{field}: requested {requested} but only {outstanding} is outstanding")]
+    ExceedsOutstanding {
+        /// Path of the field.
+        field: String,
+        /// Quantity or amount requested.
+        requested: i64,
+        /// Quantity or amount outstanding.
+        outstanding: i64,
+    },
+    /// An amount is in the wrong currency.
+    #[error("{field}: expected currency {expected}, got {actual}")]
+    CurrencyMismatch {
+        /// Path of the field.
+        field: String,
+        /// The currency the document uses.
+        expected: Currency,
+        /// The currency given.
+        actual: Currency,
+    },
+    /// A bill of materials would contain itself.
+    #[error("bill of materials cycle: {}", path.iter().map(Sku::as_str).collect::<Vec<_>>().join(" -> "))]
+    BomCycle {
+        /// The SKUs along the cycle, first and last equal.
+        path: Vec<Sku>,
+    },
+    /// A location of the wrong kind was named (e.g. a virtual location where a fulfillment
+    /// center is required).
+    #[error("{field}: location `{location}` is not a fulfillment center")]
+    NotAFulfillmentCenter {
+        /// Path of the field.
+        field: String,
+        /// The location named.
+        location: LocationId,
+    },
+    /// A count or adjustment would leave less on hand than is reserved for open documents.
+    #[error(
+        "{sku} at {location}: on hand would become {on_hand} but {reserved} is reserved; deallocate first"
+    )]
+    BelowReserved {
+        /// The item.
+        sku: Sku,
+        /// The location.
+        location: LocationId,
+        /// The on-hand quantity the command would leave.
+        on_hand: i64,
+        /// The quantity reserved.
+        reserved: i64,
+    },
+    /// An amount or quantity is too large to compute with.
+    #[error("{field}: value too large")]
+    Overflow {
+        /// Path of the field.
+        field: String,
+    },
+}
+
+impl DomainError {
+    /// A stable, snake_case machine code for the error (used by the API and the CLI).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TenantNotConfigured => "tenant_not_configured",
+            Self::Invalid { .. } => "invalid_field",
+            Self::NonPositiveQuantity { .. } => "non_positive_quantity",
+            Self::NotFound { .. } => "not_found",
+            Self::AlreadyExists { .. } => "already_exists",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::InsufficientStock { .. } => "insufficient_stock",
+            Self::ExceedsOutstanding { .. } => "exceeds_outstanding",
+            Self::CurrencyMismatch { .. } => "currency_mismatch",
+            Self::BomCycle { .. } => "bom_cycle",
+            Self::NotAFulfillmentCenter { .. } => "not_a_fulfillment_center",
+            Self::BelowReserved { .. } => "below_reserved",
+            Self::Overflow { .. } => "overflow",
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn not_found(
+        kind: DocumentKind,
+        id: impl fmt::Display,
+        field: impl Into<String>,
+    ) -> Self {
+        Self::NotFound {
+            kind,
+            id: id.to_string(),
+            field: field.into(),
+        }
+    }
+
+    pub(crate) fn illegal(
+        kind: DocumentKind,
+        id: impl fmt::Display,
+        state: impl fmt::Display,
+        attempted: &'static str,
+    ) -> Self {
+        Self::IllegalTransition {
+            kind,
+            id: id.to_string(),
+            state: state.to_string(),
+            attempted,
+        }
+    }
+
+    pub(crate) fn overflow(field: impl Into<String>) -> Self {
+        Self::Overflow {
+            field: field.into(),
+        }
+    }
+}
+
+/// Checks that a quantity is positive.
+pub(crate) fn positive(field: impl FnOnce() -> String, value: i64) -> Result<i64, DomainError> {
+    if value > 0 {
+        Ok(value)
+    } else {
+        Err(DomainError::NonPositiveQuantity {
+            field: field(),
+            value,
+        })
+    }
+}
+
+/// Checked multiplication that reports the field on overflow.
+pub(crate) fn mul(a: i64, b: i64, field: impl FnOnce() -> String) -> Result<i64, DomainError> {
+    a.checked_mul(b)
+        .ok_or_else(|| DomainError::overflow(field()))
+}
+
+/// Checked addition that reports the field on overflow.
+pub(crate) fn add(a: i64, b: i64, field: impl FnOnce() -> String) -> Result<i64, DomainError> {
+    a.checked_add(b)
+        .ok_or_else(|| DomainError::overflow(field()))
+}

@@ -1,0 +1,304 @@
+//! Identifiers: validated newtypes, parsed once at the edge.
+//!
+//! Every identifier is a short string of 1 to 64 characters drawn from `A-Z a-z 0-9 . _ - : /`
+//! (the characters that survive URLs, CSV files and shell commands unquoted). Ids are chosen by
+//! the caller, so a retried command names the same document and the same inputs always produce
+//! the same events. Storage is inline for up to 24 bytes, so cloning an id does not allocate.
+
+use compact_str::CompactString;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// The longest identifier accepted, in bytes.
+pub const ID_LENGTH_MAX: usize = 64;
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The string is empty.
+    #[error("{kind} must not be empty")]
+    Empty {
+        /// Which kind of identifier was being parsed.
+        kind: &'static str,
+    },
+    /// The string is longer than [`ID_LENGTH_MAX`] bytes.
+    #[error("{kind} `{value}` is {length} bytes long; the limit is {ID_LENGTH_MAX}")]
+    TooLong {
+        /// Which kind of identifier was being parsed.
+        kind: &'static str,
+        /// The first characters of the rejected value.
+        value: String,
+        /// Its length in bytes.
+        length: usize,
+    },
+    /// The string contains a character outside the allowed set.
+    #[error(
+        "{kind} `{value}` contains {character:?} at byte {offset}; allowed are letters, digits and . _ - : /"
+    )]
+    BadCharacter {
+        /// Which kind of identifier was being parsed.
+        kind: &'static str,
+        /// The rejected value.
+        value: String,
+        /// The first offending character.
+        character: char,
+        /// Its byte offset.
+        offset: usize,
+    },
+}
+
+fn check(kind: &'static str, value: &str) -> Result<(), IdError> {
+    if value.is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if value.len() > ID_LENGTH_MAX {
+        let shown: String = value.chars().take(ID_LENGTH_MAX).collect();
+        return Err(IdError::TooLong {
+            kind,
+            value: shown,
+            length: value.len(),
+        });
+    }
+    for (offset, character) in value.char_indices() {
+        let allowed =
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | ':' | '/');
+        if !allowed {
+            return Err(IdError::BadCharacter {
+                kind,
+                value: value.to_string(),
+                character,
+                offset,
+            });
+        }
+    }
+    Ok(())
+}
+
+macro_rules! string_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(CompactString);
+
+        impl $name {
+            /// The kind of identifier, as used in error messages.
+            pub const KIND: &'static str = $kind;
+
+            /// Parses and validates an identifier.
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                check($kind, value)?;
+                Ok(Self(CompactString::new(value)))
+            }
+
+            /// The identifier as a string slice.
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+            fn from_str(value: &str) -> Result<Self, IdError> {
+                Self::parse(value)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Self::parse(&value).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_id!(
+    /// A tenant: one brand or 3PL client whose data is sealed off from every other.
+    TenantId,
+    "tenant id"
+);
+string_id!(
+    /// A stock keeping unit: the identifier of an item.
+    Sku,
+    "SKU"
+);
+string_id!(
+    /// A location: a fulfillment center or one of the virtual locations.
+    LocationId,
+    "location id"
+);
+string_id!(
+    /// A supplier.
+    SupplierId,
+    "supplier id"
+);
+string_id!(
+    /// A carrier (the company that moves parcels).
+    CarrierId,
+    "carrier id"
+);
+string_id!(
+    /// A carrier's service (`ground`, `next_day`, ...), unique within its carrier.
+    ServiceCode,
+    "service code"
+);
+string_id!(
+    /// A sales channel (`web`, `marketplace`, `wholesale`, ...).
+    ChannelId,
+    "channel id"
+);
+string_id!(
+    /// A customer.
+    CustomerId,
+    "customer id"
+);
+string_id!(
+    /// A sales order.
+    SalesOrderId,
+    "sales order id"
+);
+string_id!(
+    /// A purchase order.
+    PurchaseOrderId,
+    "purchase order id"
+);
+string_id!(
+    /// A work order (kitting, assembly, customization, repair).
+    WorkOrderId,
+    "work order id"
+);
+string_id!(
+    /// A return authorisation (RMA).
+    ReturnId,
+    "return id"
+);
+string_id!(
+    /// A transfer of stock between two fulfillment centers.
+    TransferId,
+    "transfer id"
+);
+string_id!(
+    /// A stock count.
+    CountId,
+    "count id"
+);
+string_id!(
+    /// A stock adjustment.
+    AdjustmentId,
+    "adjustment id"
+);
+string_id!(
+    /// A posted supply chain cost.
+    CostId,
+    "cost id"
+);
+string_id!(
+    /// A fixed asset.
+    FixedAssetId,
+    "fixed asset id"
+);
+string_id!(
+    /// A shipment (one parcel or consignment handed to a carrier).
+    ShipmentId,
+    "shipment id"
+);
+string_id!(
+    /// A receipt of goods against a purchase order.
+    ReceiptId,
+    "receipt id"
+);
+string_id!(
+    /// A supplier's bill.
+    BillId,
+    "bill id"
+);
+string_id!(
+    /// A payment, made or received.
+    PaymentId,
+    "payment id"
+);
+string_id!(
+    /// A customer invoice or credit note.
+    InvoiceId,
+    "invoice id"
+);
+string_id!(
+    /// A reason code (`damaged_in_transit`, `out_of_stock`, `cycle_count`, ...).
+    ReasonCode,
+    "reason code"
+);
+string_id!(
+    /// A return policy.
+    ReturnPolicyId,
+    "return policy id"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_the_documented_characters() {
+        let sku = Sku::parse("TEE-BLK.M_2024:v1/x").unwrap();
+        assert_eq!(sku.as_str(), "TEE-BLK.M_2024:v1/x");
+    }
+
+    #[test]
+    fn empty_ids_are_rejected() {
+        assert_eq!(Sku::parse(""), Err(IdError::Empty { kind: "SKU" }));
+    }
+
+    #[test]
+    fn ids_with_spaces_name_the_character_and_offset() {
+        let error = SalesOrderId::parse("SO 1").unwrap_err();
+        assert_eq!(
+            error,
+            IdError::BadCharacter {
+                kind: "sales order id",
+                value: "SO 1".into(),
+                character: ' ',
+                offset: 2
+            }
+        );
+    }
+
+    #[test]
+    fn ids_longer_than_64_bytes_are_rejected() {
+        let long = "x".repeat(65);
+        assert!(matches!(
+            Sku::parse(&long),
+            Err(IdError::TooLong { length: 65, .. })
+        ));
+        assert!(Sku::parse(&"x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn deserialising_an_invalid_id_fails() {
+        let result: Result<Sku, _> = serde_json::from_str("\"a b\"");
+        assert!(result.is_err());
+    }
+}

@@ -1,0 +1,704 @@
+//! A tenant's state, and the two pure functions over it: [`decide`] turns a command into events
+//! (or a typed error, appending nothing), [`apply`] folds an event into the state.
+
+use crate::documents::{purchase_order, sales_order};
+use crate::effects::Effects;
+use crate::error::{DocumentKind, DomainError, positive};
+use crate::id::{
+    CarrierId, LocationId, PurchaseOrderId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku,
+    SupplierId,
+};
+use crate::ledger::{MoneyLedger, StockLedger, VirtualLocation};
+use crate::master::{
+    Address, Bom, Carrier, CarrierService, Condition, Dimensions, Item, Location, ReturnPolicy,
+    Supplier, TenantSettings, TimeZoneName, check_bom,
+};
+use crate::money::{Currency, Money};
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// What a decision may depend on besides the state and the command: the business time.
+/// Passing it in keeps `decide` free of clocks, so the same inputs always give the same events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// When the command takes effect in business time.
+    pub at: Timestamp,
+}
+
+/// Everything a tenant's writer holds in memory.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Tenant settings, once configured.
+    pub settings: Option<TenantSettings>,
+    /// Items by SKU.
+    pub items: FxHashMap<Sku, Item>,
+    /// Physical locations by id.
+    pub locations: FxHashMap<LocationId, Location>,
+    /// Suppliers.
+    pub suppliers: FxHashMap<SupplierId, Supplier>,
+    /// Carriers.
+    pub carriers: FxHashMap<CarrierId, Carrier>,
+    /// Return policies.
+    pub return_policies: FxHashMap<ReturnPolicyId, ReturnPolicy>,
+    /// Sales orders.
+    pub sales_orders: FxHashMap<SalesOrderId, sales_order::SalesOrder>,
+    /// Purchase orders.
+    pub purchase_orders: FxHashMap<PurchaseOrderId, purchase_order::PurchaseOrder>,
+    /// The stock ledger.
+    pub stock: StockLedger,
+    /// The money ledger.
+    pub money: MoneyLedger,
+}
+
+impl State {
+    pub(crate) fn settings(&self) -> Result<&TenantSettings, DomainError> {
+        self.settings
+            .as_ref()
+            .ok_or(DomainError::TenantNotConfigured)
+    }
+
+    pub(crate) fn item(&self, sku: &Sku, field: &str) -> Result<&Item, DomainError> {
+        self.items
+            .get(sku)
+            .ok_or_else(|| DomainError::not_found(DocumentKind::Item, sku, field))
+    }
+
+    /// A stocked (non-bundle) item.
+    pub(crate) fn stocked_item(&self, sku: &Sku, field: &str) -> Result<&Item, DomainError> {
+        let item = self.item(sku, field)?;
+        if item.is_bundle() {
+            return Err(DomainError::invalid(
+                field,
+                format!("{sku} is a bundle and is never stocked; use its components"),
+            ));
+        }
+        Ok(item)
+    }
+
+    pub(crate) fn fulfillment_center(
+        &self,
+        id: &LocationId,
+        field: &str,
+    ) -> Result<&Location, DomainError> {
+        match self.locations.get(id) {
+            Some(location) => Ok(location),
+            None if VirtualLocation::from_id(id).is_some() => {
+                Err(DomainError::NotAFulfillmentCenter {
+                    field: field.into(),
+                    location: id.clone(),
+                })
+            }
+            None => Err(DomainError::not_found(DocumentKind::Location, id, field)),
+        }
+    }
+
+    pub(crate) fn carrier_service(
+        &self,
+        carrier: &CarrierId,
+        service: &ServiceCode,
+    ) -> Result<&CarrierService, DomainError> {
+        let found = self
+            .carriers
+            .get(carrier)
+            .ok_or_else(|| DomainError::not_found(DocumentKind::Carrier, carrier, "carrier"))?;
+        found
+            .services
+            .iter()
+            .find(|s| s.code == *service)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "service",
+                    format!("carrier {carrier} has no service `{service}`"),
+                )
+            })
+    }
+
+    pub(crate) fn supplier(&self, id: &SupplierId, field: &str) -> Result<&Supplier, DomainError> {
+        self.suppliers
+            .get(id)
+            .ok_or_else(|| DomainError::not_found(DocumentKind::Supplier, id, field))
+    }
+}
+
+/// Configure the tenant's base currency and reporting time zone. Accepted once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigureTenant {
+    /// Base currency.
+    pub base_currency: Currency,
+    /// Reporting time zone.
+    pub reporting_time_zone: TimeZoneName,
+}
+
+/// Define (create or update) an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefineItem {
+    /// The SKU.
+    pub sku: Sku,
+    /// Name.
+    pub name: String,
+    /// Unit of measure.
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    /// Standard unit cost, base currency.
+    pub unit_cost: Money,
+    /// List price.
+    pub price: Money,
+    /// Weight, grams.
+    #[serde(default)]
+    pub weight_g: i64,
+    /// Dimensions.
+    #[serde(default)]
+    pub dimensions: Option<Dimensions>,
+    /// HS code.
+    #[serde(default)]
+    pub hs_code: Option<String>,
+    /// Country of origin.
+    #[serde(default)]
+    pub country_of_origin: Option<String>,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Bill of materials (kit or bundle).
+    #[serde(default)]
+    pub bom: Option<Bom>,
+}
+
+fn default_unit() -> String {
+    "each".into()
+}
+
+/// Define a physical location (fulfillment center or warehouse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefineLocation {
+    /// Location id.
+    pub location: LocationId,
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub region: String,
+    /// Address.
+    pub address: Address,
+}
+
+/// Define (create or update) a supplier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefineSupplier {
+    /// Supplier id.
+    pub supplier: SupplierId,
+    /// Name.
+    pub name: String,
+    /// Currency.
+    pub currency: Currency,
+    /// Lead time, days.
+    pub lead_time_days: i64,
+    /// Minimum order quantity per line.
+    #[serde(default = "one")]
+    pub minimum_order_quantity: i64,
+    /// Payment terms, days.
+    #[serde(default)]
+    pub payment_terms_days: i64,
+    /// Country.
+    pub country: String,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Define (create or update) a carrier and its services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefineCarrier {
+    /// Carrier id.
+    pub carrier: CarrierId,
+    /// Name.
+    pub name: String,
+    /// Services.
+    pub services: Vec<CarrierService>,
+}
+
+/// Define (create or update) a return policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetReturnPolicy {
+    /// Policy id.
+    pub policy: ReturnPolicyId,
+    /// Return window, days after delivery.
+    pub window_days: i64,
+    /// Refundable conditions.
+    pub refundable_conditions: Vec<Condition>,
+}
+
+/// A command: one request to change a tenant's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Command {
+    ConfigureTenant(ConfigureTenant),
+    DefineItem(DefineItem),
+    DefineLocation(DefineLocation),
+    DefineSupplier(DefineSupplier),
+    DefineCarrier(DefineCarrier),
+    SetReturnPolicy(SetReturnPolicy),
+    PlaceSalesOrder(sales_order::PlaceSalesOrder),
+    AllocateSalesOrder(sales_order::AllocateSalesOrder),
+    DeallocateSalesOrder(sales_order::DeallocateSalesOrder),
+    HoldSalesOrder(sales_order::HoldSalesOrder),
+    ReleaseSalesOrder(sales_order::ReleaseSalesOrder),
+    PickSalesOrder(sales_order::PickSalesOrder),
+    PackSalesOrder(sales_order::PackSalesOrder),
+    ShipSalesOrder(sales_order::ShipSalesOrder),
+    DeliverShipment(sales_order::DeliverShipment),
+    RecordCarrierException(sales_order::RecordCarrierException),
+    InvoiceSalesOrder(sales_order::InvoiceSalesOrder),
+    IssueCreditNote(sales_order::IssueCreditNote),
+    ReceivePayment(sales_order::ReceivePayment),
+    RefundPayment(sales_order::RefundPayment),
+    CancelSalesOrder(sales_order::CancelSalesOrder),
+    AmendSalesOrder(sales_order::AmendSalesOrder),
+    PlacePurchaseOrder(purchase_order::PlacePurchaseOrder),
+    ConfirmPurchaseOrder(purchase_order::ConfirmPurchaseOrder),
+    ReceivePurchaseOrder(purchase_order::ReceivePurchaseOrder),
+    BillPurchaseOrder(purchase_order::BillPurchaseOrder),
+    PayPurchaseOrder(purchase_order::PayPurchaseOrder),
+    CancelPurchaseOrder(purchase_order::CancelPurchaseOrder),
+    ClosePurchaseOrder(purchase_order::ClosePurchaseOrder),
+}
+
+/// Master data events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum MasterEvent {
+    /// The tenant was configured.
+    TenantConfigured {
+        /// Settings.
+        settings: TenantSettings,
+    },
+    /// An item was defined or redefined.
+    ItemDefined {
+        /// The item.
+        item: Item,
+    },
+    /// A location was defined.
+    LocationDefined {
+        /// The location.
+        location: Location,
+    },
+    /// A supplier was defined or redefined.
+    SupplierDefined {
+        /// The supplier.
+        supplier: Supplier,
+    },
+    /// A carrier was defined or redefined.
+    CarrierDefined {
+        /// The carrier.
+        carrier: Carrier,
+    },
+    /// A return policy was defined or redefined.
+    ReturnPolicySet {
+        /// The policy.
+        policy: ReturnPolicy,
+    },
+}
+
+/// An event: one recorded fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Event {
+    /// Master data.
+    Master(MasterEvent),
+    /// Sales orders.
+    SalesOrder(sales_order::SalesOrderEvent),
+    /// Purchase orders.
+    PurchaseOrder(purchase_order::PurchaseOrderEvent),
+}
+
+impl Event {
+    /// The version of the payload encoding, stored beside every event.
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// The event's type name, stored beside the payload.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Master(event) => match event {
+                MasterEvent::TenantConfigured { .. } => "TenantConfigured",
+                MasterEvent::ItemDefined { .. } => "ItemDefined",
+                MasterEvent::LocationDefined { .. } => "LocationDefined",
+                MasterEvent::SupplierDefined { .. } => "SupplierDefined",
+                MasterEvent::CarrierDefined { .. } => "CarrierDefined",
+                MasterEvent::ReturnPolicySet { .. } => "ReturnPolicySet",
+            },
+            Self::SalesOrder(event) => event.type_name(),
+            Self::PurchaseOrder(event) => event.type_name(),
+        }
+    }
+
+    /// The stream (document) the event belongs to, as `kind/id`.
+    pub fn stream(&self) -> String {
+        let (kind, id): (DocumentKind, &str) = match self {
+            Self::Master(event) => match event {
+                MasterEvent::TenantConfigured { .. } => (DocumentKind::Tenant, "settings"),
+                MasterEvent::ItemDefined { item } => (DocumentKind::Item, item.sku.as_str()),
+                MasterEvent::LocationDefined { location } => {
+                    (DocumentKind::Location, location.id.as_str())
+                }
+                MasterEvent::SupplierDefined { supplier } => {
+                    (DocumentKind::Supplier, supplier.id.as_str())
+                }
+                MasterEvent::CarrierDefined { carrier } => {
+                    (DocumentKind::Carrier, carrier.id.as_str())
+                }
+                MasterEvent::ReturnPolicySet { policy } => {
+                    (DocumentKind::ReturnPolicy, policy.id.as_str())
+                }
+            },
+            Self::SalesOrder(event) => (DocumentKind::SalesOrder, event.order().as_str()),
+            Self::PurchaseOrder(event) => {
+                (DocumentKind::PurchaseOrder, event.purchase_order().as_str())
+            }
+        };
+        format!("{kind}/{id}")
+    }
+
+    /// The event's effects on the ledgers, if any.
+    pub fn effects(&self) -> Option<&Effects> {
+        match self {
+            Self::Master(_) => None,
+            Self::SalesOrder(event) => event.effects(),
+            Self::PurchaseOrder(event) => event.effects(),
+        }
+    }
+
+    /// Encodes the payload as JSON.
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Decodes a payload written by [`Event::to_json`] for the given type and schema version.
+    pub fn from_json(event_type: &str, schema_version: u32, payload: &str) -> Result<Self, String> {
+        if schema_version != Self::SCHEMA_VERSION {
+            return Err(format!(
+                "{event_type}: unknown schema version {schema_version}"
+            ));
+        }
+        let event: Self =
+            serde_json::from_str(payload).map_err(|error| format!("{event_type}: {error}"))?;
+        if event.type_name() != event_type {
+            return Err(format!(
+                "payload is a {} but the row says {event_type}",
+                event.type_name()
+            ));
+        }
+        Ok(event)
+    }
+}
+
+fn lift<E>(
+    wrap: impl Fn(E) -> Event,
+    result: Result<Vec<E>, DomainError>,
+) -> Result<Vec<Event>, DomainError> {
+    result.map(|events| events.into_iter().map(wrap).collect())
+}
+
+/// Decides what a command means in the given state: the events to record, or why not.
+/// Pure: the same state, command and context always give the same result.
+pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Event>, DomainError> {
+    use sales_order as so;
+    let sales = Event::SalesOrder;
+    let purchase = Event::PurchaseOrder;
+    match command {
+        Command::ConfigureTenant(c) => configure_tenant(state, c),
+        Command::DefineItem(c) => define_item(state, c),
+        Command::DefineLocation(c) => define_location(state, c),
+        Command::DefineSupplier(c) => define_supplier(state, c),
+        Command::DefineCarrier(c) => define_carrier(state, c),
+        Command::SetReturnPolicy(c) => set_return_policy(state, c),
+        Command::PlaceSalesOrder(c) => lift(sales, so::place(state, c, ctx)),
+        Command::AllocateSalesOrder(c) => lift(sales, so::allocate(state, c, ctx)),
+        Command::DeallocateSalesOrder(c) => lift(sales, so::deallocate(state, c, ctx)),
+        Command::HoldSalesOrder(c) => lift(sales, so::hold(state, c, ctx)),
+        Command::ReleaseSalesOrder(c) => lift(sales, so::release(state, c, ctx)),
+        Command::PickSalesOrder(c) => lift(sales, so::pick(state, c, ctx)),
+        Command::PackSalesOrder(c) => lift(sales, so::pack(state, c, ctx)),
+        Command::ShipSalesOrder(c) => lift(sales, so::ship(state, c, ctx)),
+        Command::DeliverShipment(c) => lift(sales, so::deliver(state, c, ctx)),
+        Command::RecordCarrierException(c) => lift(sales, so::carrier_exception(state, c, ctx)),
+        Command::InvoiceSalesOrder(c) => lift(sales, so::invoice(state, c, ctx)),
+        Command::IssueCreditNote(c) => lift(sales, so::credit_note(state, c, ctx)),
+        Command::ReceivePayment(c) => lift(sales, so::receive_payment(state, c, ctx)),
+        Command::RefundPayment(c) => lift(sales, so::refund_payment(state, c, ctx)),
+        Command::CancelSalesOrder(c) => lift(sales, so::cancel(state, c, ctx)),
+        Command::AmendSalesOrder(c) => lift(sales, so::amend(state, c, ctx)),
+        Command::PlacePurchaseOrder(c) => lift(purchase, purchase_order::place(state, c, ctx)),
+        Command::ConfirmPurchaseOrder(c) => lift(purchase, purchase_order::confirm(state, c, ctx)),
+        Command::ReceivePurchaseOrder(c) => lift(purchase, purchase_order::receive(state, c, ctx)),
+        Command::BillPurchaseOrder(c) => lift(purchase, purchase_order::bill(state, c, ctx)),
+        Command::PayPurchaseOrder(c) => lift(purchase, purchase_order::pay(state, c, ctx)),
+        Command::CancelPurchaseOrder(c) => lift(purchase, purchase_order::cancel(state, c, ctx)),
+        Command::ClosePurchaseOrder(c) => lift(purchase, purchase_order::close(state, c, ctx)),
+    }
+}
+
+/// Folds an event into the state: first its ledger effects, then the document.
+pub fn apply(state: &mut State, event: &Event) {
+    if let Some(effects) = event.effects() {
+        for movement in &effects.moves {
+            state.stock.apply_move(movement);
+        }
+        for change in &effects.reservations {
+            state
+                .stock
+                .reserve(&change.sku, &change.location, change.quantity);
+        }
+        state.money.post(&effects.journal);
+    }
+    match event {
+        Event::Master(event) => apply_master(state, event),
+        Event::SalesOrder(event) => sales_order::apply(&mut state.sales_orders, event),
+        Event::PurchaseOrder(event) => purchase_order::apply(&mut state.purchase_orders, event),
+    }
+}
+
+fn apply_master(state: &mut State, event: &MasterEvent) {
+    match event {
+        MasterEvent::TenantConfigured { settings } => state.settings = Some(settings.clone()),
+        MasterEvent::ItemDefined { item } => {
+            state.items.insert(item.sku.clone(), item.clone());
+        }
+        MasterEvent::LocationDefined { location } => {
+            state
+                .locations
+                .insert(location.id.clone(), location.clone());
+        }
+        MasterEvent::SupplierDefined { supplier } => {
+            state
+                .suppliers
+                .insert(supplier.id.clone(), supplier.clone());
+        }
+        MasterEvent::CarrierDefined { carrier } => {
+            state.carriers.insert(carrier.id.clone(), carrier.clone());
+        }
+        MasterEvent::ReturnPolicySet { policy } => {
+            state
+                .return_policies
+                .insert(policy.id.clone(), policy.clone());
+        }
+    }
+}
+
+fn master(event: MasterEvent) -> Result<Vec<Event>, DomainError> {
+    Ok(vec![Event::Master(event)])
+}
+
+fn configure_tenant(state: &State, command: &ConfigureTenant) -> Result<Vec<Event>, DomainError> {
+    if state.settings.is_some() {
+        return Err(DomainError::AlreadyExists {
+            kind: DocumentKind::Tenant,
+            id: "settings".into(),
+        });
+    }
+    master(MasterEvent::TenantConfigured {
+        settings: TenantSettings {
+            base_currency: command.base_currency,
+            reporting_time_zone: command.reporting_time_zone.clone(),
+        },
+    })
+}
+
+fn check_country(field: &str, country: &str) -> Result<(), DomainError> {
+    if country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("`{country}` is not an ISO 3166-1 alpha-2 code (e.g. US)"),
+        ))
+    }
+}
+
+fn define_item(state: &State, command: &DefineItem) -> Result<Vec<Event>, DomainError> {
+    let settings = state.settings()?;
+    if command.unit_cost.currency != settings.base_currency {
+        return Err(DomainError::CurrencyMismatch {
+            field: "unit_cost".into(),
+            expected: settings.base_currency,
+            actual: command.unit_cost.currency,
+        });
+    }
+    if command.unit_cost.amount_minor < 0 {
+        return Err(DomainError::invalid(
+            "unit_cost.amount_minor",
+            "must not be negative",
+        ));
+    }
+    if command.price.amount_minor < 0 {
+        return Err(DomainError::invalid(
+            "price.amount_minor",
+            "must not be negative",
+        ));
+    }
+    if command.weight_g < 0 {
+        return Err(DomainError::invalid("weight_g", "must not be negative"));
+    }
+    if let Some(dimensions) = &command.dimensions {
+        for (name, value) in [
+            ("length_mm", dimensions.length_mm),
+            ("width_mm", dimensions.width_mm),
+            ("height_mm", dimensions.height_mm),
+        ] {
+            positive(|| format!("dimensions.{name}"), value)?;
+        }
+    }
+    if let Some(country) = &command.country_of_origin {
+        check_country("country_of_origin", country)?;
+    }
+    if let Some(bom) = &command.bom {
+        check_bom(&command.sku, bom, &|sku: &Sku| state.items.get(sku))?;
+    }
+    if let Some(existing) = state.items.get(&command.sku) {
+        // Stock of an item cannot turn into a bundle (bundles are never stocked).
+        let becomes_bundle = !existing.is_bundle()
+            && matches!(
+                &command.bom,
+                Some(Bom {
+                    kind: crate::master::BomKind::Bundle,
+                    ..
+                })
+            );
+        let stocked = state.stock.iter().any(|((sku, location), balance)| {
+            sku == &command.sku && crate::effects::is_valued(location) && balance.on_hand != 0
+        });
+        if becomes_bundle && stocked {
+            return Err(DomainError::invalid(
+                "bom.kind",
+                format!("{} has stock and cannot become a bundle", command.sku),
+            ));
+        }
+    }
+    master(MasterEvent::ItemDefined {
+        item: Item {
+            sku: command.sku.clone(),
+            name: command.name.clone(),
+            unit: command.unit.clone(),
+            unit_cost: command.unit_cost,
+            price: command.price,
+            weight_g: command.weight_g,
+            dimensions: command.dimensions,
+            hs_code: command.hs_code.clone(),
+            country_of_origin: command.country_of_origin.clone(),
+            category: command.category.clone(),
+            bom: command.bom.clone(),
+        },
+    })
+}
+
+fn define_location(state: &State, command: &DefineLocation) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    if VirtualLocation::from_id(&command.location).is_some() {
+        return Err(DomainError::invalid(
+            "location",
+            format!("`{}` is reserved for a virtual location", command.location),
+        ));
+    }
+    if state.locations.contains_key(&command.location) {
+        return Err(DomainError::AlreadyExists {
+            kind: DocumentKind::Location,
+            id: command.location.to_string(),
+        });
+    }
+    command.address.validate("address")?;
+    master(MasterEvent::LocationDefined {
+        location: Location {
+            id: command.location.clone(),
+            name: command.name.clone(),
+            region: command.region.clone(),
+            address: command.address.clone(),
+        },
+    })
+}
+
+fn define_supplier(state: &State, command: &DefineSupplier) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    if command.lead_time_days < 0 {
+        return Err(DomainError::invalid(
+            "lead_time_days",
+            "must not be negative",
+        ));
+    }
+    positive(
+        || "minimum_order_quantity".into(),
+        command.minimum_order_quantity,
+    )?;
+    if command.payment_terms_days < 0 {
+        return Err(DomainError::invalid(
+            "payment_terms_days",
+            "must not be negative",
+        ));
+    }
+    check_country("country", &command.country)?;
+    master(MasterEvent::SupplierDefined {
+        supplier: Supplier {
+            id: command.supplier.clone(),
+            name: command.name.clone(),
+            currency: command.currency,
+            lead_time_days: command.lead_time_days,
+            minimum_order_quantity: command.minimum_order_quantity,
+            payment_terms_days: command.payment_terms_days,
+            country: command.country.clone(),
+        },
+    })
+}
+
+fn define_carrier(state: &State, command: &DefineCarrier) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    if command.services.is_empty() {
+        return Err(DomainError::invalid(
+            "services",
+            "a carrier needs at least one service",
+        ));
+    }
+    for (index, service) in command.services.iter().enumerate() {
+        if command.services[..index]
+            .iter()
+            .any(|other| other.code == service.code)
+        {
+            return Err(DomainError::invalid(
+                format!("services[{index}].code"),
+                format!("`{}` is listed twice", service.code),
+            ));
+        }
+        if service.transit_days < 0 {
+            return Err(DomainError::invalid(
+                format!("services[{index}].transit_days"),
+                "must not be negative",
+            ));
+        }
+    }
+    master(MasterEvent::CarrierDefined {
+        carrier: Carrier {
+            id: command.carrier.clone(),
+            name: command.name.clone(),
+            services: command.services.clone(),
+        },
+    })
+}
+
+fn set_return_policy(state: &State, command: &SetReturnPolicy) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    if command.window_days < 0 {
+        return Err(DomainError::invalid("window_days", "must not be negative"));
+    }
+    master(MasterEvent::ReturnPolicySet {
+        policy: ReturnPolicy {
+            id: command.policy.clone(),
+            window_days: command.window_days,
+            refundable_conditions: command.refundable_conditions.clone(),
+        },
+    })
+}
