@@ -85,7 +85,11 @@ impl fmt::Display for DocumentKind {
 }
 
 /// Why a command was rejected. Each variant names the record and field involved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Serialises as the variant's fields alone (`{"sku": "A", "location": "FC1", ...}`); the
+/// variant itself is named by [`DomainError::code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
 pub enum DomainError {
     /// The tenant has not been configured (base currency, reporting time zone) yet.

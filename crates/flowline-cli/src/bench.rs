@@ -1,0 +1,405 @@
+//! `flowline bench ledger`.
+//!
+//! In memory: a generator state decides a stream of order life cycles; the events are applied, in
+//! chunks, to a second state, and the apply time of each chunk gives events/s — for the first
+//! chunk (a nearly empty log) and the last (a log of `--events`).
+//!
+//! Durable: the real engine on a SQLite file with `synchronous=FULL`. `--clients` threads each
+//! submit order life cycles and wait for each answer, so commands queue up and the writer
+//! group-commits them. Measured once on a fresh log, then the log is grown to `--log-events`
+//! with the same workload appended straight to the store, the engine is reopened (replaying the
+//! log, which is timed too) and the same load is measured again.
+
+use flowline_core::id::{LocationId, Sku, TenantId};
+use flowline_core::{Command, Context, Event, State, apply, decide};
+use flowline_engine::workload::{self, Lcg, OrderScript};
+use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
+use flowline_store::{AppendRequest, BalanceRow, CommandRecord, EventStore, NewEvent};
+use flowline_store::{OpenOptions, SqliteStore};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Arguments of `flowline bench ledger`.
+#[derive(Debug, clap::Args)]
+pub struct LedgerArgs {
+    /// Events applied in memory.
+    #[arg(long, default_value_t = 10_000_000)]
+    events: u64,
+    /// Length of the log for the second durable measurement.
+    #[arg(long, default_value_t = 10_000_000)]
+    log_events: u64,
+    /// Concurrent clients submitting to the engine.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Durable events to append in each measurement.
+    #[arg(long, default_value_t = 400_000)]
+    durable_events: u64,
+    /// Distinct items.
+    #[arg(long, default_value_t = 1_000)]
+    items: usize,
+    /// Where to put the log (a temporary directory by default, removed afterwards).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+}
+
+const CENTER: &str = "FC-CENTRAL";
+const UNITS_PER_ITEM: i64 = 1_000_000_000;
+
+fn center() -> LocationId {
+    match LocationId::parse(CENTER) {
+        Ok(id) => id,
+        Err(_) => unreachable!(),
+    }
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn ledger(args: &LedgerArgs) -> anyhow::Result<()> {
+    println!(
+        "flowline bench ledger: {} cores, items {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.items
+    );
+    in_memory(args)?;
+    durable(args)?;
+    println!("peak RSS {:.0} MiB", peak_rss_mib());
+    Ok(())
+}
+
+/// Clock for generated business times: one second per command from a fixed start.
+struct Ticker(Timestamp, i64);
+
+impl Ticker {
+    fn new() -> Self {
+        Self(
+            Timestamp::from_second(1_735_689_600).unwrap_or(Timestamp::UNIX_EPOCH),
+            0,
+        )
+    }
+    fn next(&mut self) -> Context {
+        self.1 += 1;
+        Context {
+            at: self.0 + SignedDuration::from_secs(self.1),
+        }
+    }
+}
+
+/// Decides and applies a command on `state`, returning its events.
+fn step(state: &mut State, command: &Command, ticker: &mut Ticker) -> anyhow::Result<Vec<Event>> {
+    let events = decide(state, command, &ticker.next())
+        .map_err(|error| anyhow::anyhow!("workload command rejected: {error}"))?;
+    for event in &events {
+        apply(state, event);
+    }
+    Ok(events)
+}
+
+/// Generates the events of orders until at least `count` events were produced.
+fn generate(
+    state: &mut State,
+    ticker: &mut Ticker,
+    rng: &mut Lcg,
+    next_order: &mut u64,
+    items: usize,
+    count: u64,
+) -> anyhow::Result<Vec<Event>> {
+    let mut events = Vec::with_capacity(count as usize + 16);
+    let center = center();
+    while (events.len() as u64) < count {
+        *next_order += 1;
+        let script = OrderScript::random("SO", *next_order, items, rng);
+        events.extend(step(state, &script.place(), ticker)?);
+        for command in script.fulfil(&center) {
+            events.extend(step(state, &command, ticker)?);
+        }
+    }
+    Ok(events)
+}
+
+fn setup_events(
+    state: &mut State,
+    ticker: &mut Ticker,
+    items: usize,
+) -> anyhow::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for command in workload::setup(items, UNITS_PER_ITEM) {
+        events.extend(step(state, &command, ticker)?);
+    }
+    Ok(events)
+}
+
+fn in_memory(args: &LedgerArgs) -> anyhow::Result<()> {
+    const CHUNK: u64 = 1_000_000;
+    let mut generator = State::default();
+    let mut measured = State::default();
+    let mut ticker = Ticker::new();
+    let mut rng = Lcg::new(42);
+    let mut next_order = 0;
+    for event in setup_events(&mut generator, &mut ticker, args.items)? {
+        apply(&mut measured, &event);
+    }
+    let chunks = args.events.div_ceil(CHUNK).max(1);
+    let mut applied: u64 = 0;
+    println!(
+        "in memory: applying {} events in chunks of {CHUNK}",
+        chunks * CHUNK
+    );
+    for chunk in 0..chunks {
+        let started = Instant::now();
+        let events = generate(
+            &mut generator,
+            &mut ticker,
+            &mut rng,
+            &mut next_order,
+            args.items,
+            CHUNK,
+        )?;
+        let decided = started.elapsed();
+        let started = Instant::now();
+        for event in &events {
+            apply(&mut measured, event);
+        }
+        let elapsed = started.elapsed();
+        applied += events.len() as u64;
+        if chunk == 0 || chunk + 1 == chunks {
+            println!(
+                "  events {:>10}..{:<10} apply {:>12.0} events/s   (decide+apply {:>10.0} events/s)   RSS {:.0} MiB",
+                applied - events.len() as u64,
+                applied,
+                events.len() as f64 / elapsed.as_secs_f64(),
+                events.len() as f64 / decided.as_secs_f64(),
+                rss_mib()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
+    let directory = tempfile::tempdir()?;
+    let path = args
+        .db
+        .clone()
+        .unwrap_or_else(|| directory.path().join("bench.db"));
+    let tenant = TenantId::parse("bench")?;
+    println!(
+        "durable: {} (synchronous=FULL, WAL), {} clients",
+        path.display(),
+        args.clients
+    );
+    let mut ticker = Ticker::new();
+    let mut rng = Lcg::new(7);
+    let mut next_order = 0;
+    {
+        let engine = Engine::open(&path, EngineOptions::durable())?;
+        for command in workload::setup(args.items, UNITS_PER_ITEM) {
+            let answer = engine.submit(&tenant, Submission::new(command))?;
+            if let Outcome::Rejected { message, .. } = answer.outcome {
+                anyhow::bail!("setup rejected: {message}");
+            }
+        }
+        measure(&engine, &tenant, args, "log of a few events")?;
+    }
+    // Grow the log with the same workload, straight into the store.
+    let mut store = SqliteStore::open(&path, &OpenOptions::durable())?;
+    let (mut generator, mut head) = flowline_engine::replay(&store, &tenant)?;
+    let started = Instant::now();
+    let mut appended = head;
+    while appended < args.log_events {
+        let batch = generate(
+            &mut generator,
+            &mut ticker,
+            &mut rng,
+            &mut next_order,
+            args.items,
+            20_000,
+        )?;
+        head = append_events(&mut store, &tenant, &generator, &batch, head)?;
+        appended = head;
+    }
+    println!(
+        "  grew the log to {appended} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    drop(generator);
+    let started = Instant::now();
+    let engine = Engine::open(&path, EngineOptions::durable())?;
+    // The first query starts the writer, which replays the log.
+    let orders = engine.query(&tenant, |state: &State| state.sales_orders.len())?;
+    println!(
+        "  reopened: replayed {appended} events ({orders} orders) in {:.1} s, RSS {:.0} MiB",
+        started.elapsed().as_secs_f64(),
+        rss_mib()
+    );
+    measure(&engine, &tenant, args, &format!("log of {appended} events"))?;
+    Ok(())
+}
+
+fn append_events(
+    store: &mut SqliteStore,
+    tenant: &TenantId,
+    state: &State,
+    events: &[Event],
+    head: u64,
+) -> anyhow::Result<u64> {
+    let at = Timestamp::from_second(1_735_689_600)?;
+    let mut touched: HashSet<(Sku, LocationId)> = HashSet::new();
+    let new_events: Vec<NewEvent> = events
+        .iter()
+        .map(|event| {
+            if let Some(effects) = event.effects() {
+                touched.extend(effects.moves.iter().flat_map(|m| {
+                    [
+                        (m.sku.clone(), m.from.clone()),
+                        (m.sku.clone(), m.to.clone()),
+                    ]
+                }));
+                touched.extend(
+                    effects
+                        .reservations
+                        .iter()
+                        .map(|r| (r.sku.clone(), r.location.clone())),
+                );
+            }
+            NewEvent {
+                stream: event.stream(),
+                event_type: event.type_name().into(),
+                schema_version: Event::SCHEMA_VERSION,
+                business_time: at,
+                payload: event.to_json(),
+            }
+        })
+        .collect();
+    let count = new_events.len() as u64;
+    let balances = touched
+        .into_iter()
+        .map(|(sku, location)| {
+            let balance = state.stock.balance(&sku, &location);
+            BalanceRow {
+                item: sku.to_string(),
+                location: location.to_string(),
+                on_hand: balance.on_hand,
+                reserved: balance.reserved,
+                value_minor: balance.value_minor,
+            }
+        })
+        .collect();
+    store.append(&AppendRequest {
+        tenant: tenant.clone(),
+        expected_seq: head,
+        recorded_at: at,
+        commands: vec![CommandRecord {
+            events: new_events,
+            expected: Vec::new(),
+            idempotency: None,
+        }],
+        balances,
+    })?;
+    Ok(head + count)
+}
+
+fn measure(
+    engine: &Engine,
+    tenant: &TenantId,
+    args: &LedgerArgs,
+    label: &str,
+) -> anyhow::Result<()> {
+    let events = Arc::new(AtomicU64::new(0));
+    let target = args.durable_events;
+    let started = Instant::now();
+    let run = format!(
+        "R{}",
+        started.elapsed().as_nanos() ^ u128::from(std::process::id())
+    );
+    let latencies: Vec<Vec<Duration>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..args.clients)
+            .map(|client| {
+                let events = Arc::clone(&events);
+                let run = run.clone();
+                scope.spawn(move || -> anyhow::Result<Vec<Duration>> {
+                    let mut rng = Lcg::new(client as u64 + 1);
+                    let mut latencies = Vec::new();
+                    let mut number = 0;
+                    while events.load(Ordering::Relaxed) < target {
+                        number += 1;
+                        let script = OrderScript::random(
+                            &format!("{run}-{client}"),
+                            number,
+                            args.items,
+                            &mut rng,
+                        );
+                        let mut commands = vec![script.place()];
+                        commands.extend(script.fulfil(&center()));
+                        for command in commands {
+                            let sent = Instant::now();
+                            let answer = engine.submit(tenant, Submission::new(command))?;
+                            latencies.push(sent.elapsed());
+                            match answer.outcome {
+                                Outcome::Applied { events: recorded } => {
+                                    events.fetch_add(recorded.len() as u64, Ordering::Relaxed);
+                                }
+                                Outcome::Rejected { message, .. } => {
+                                    anyhow::bail!("rejected: {message}")
+                                }
+                            }
+                        }
+                    }
+                    Ok(latencies)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("client panicked")))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    let elapsed = started.elapsed();
+    let mut all: Vec<Duration> = latencies.into_iter().flatten().collect();
+    all.sort();
+    let percentile = |p: f64| {
+        all.get(((all.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "  {label}: {} events in {:.2} s = {:.0} durable events/s; command latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        events.load(Ordering::Relaxed),
+        elapsed.as_secs_f64(),
+        events.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
+        percentile(0.50).as_secs_f64() * 1e3,
+        percentile(0.99).as_secs_f64() * 1e3,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    Ok(())
+}
+
+fn status_kib(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(field))
+                .and_then(|line| {
+                    line.split_whitespace()
+                        .nth(1)
+                        .and_then(|value| value.parse::<f64>().ok())
+                })
+        })
+        .unwrap_or(0.0)
+}
+
+fn rss_mib() -> f64 {
+    status_kib("VmRSS:") / 1024.0
+}
+
+fn peak_rss_mib() -> f64 {
+    status_kib("VmHWM:") / 1024.0
+}

@@ -1,0 +1,387 @@
+//! Flowline's append-only event log.
+//!
+//! The log is the system of record: every change to a tenant's state is an event, appended once
+//! and never altered. This crate defines the small interface the engine writes against and its
+//! SQLite implementation:
+//!
+//! - [`EventStore`]: the object-safe trait: [`EventStore::append`] one atomic
+//!   [`AppendRequest`] (a group of [`CommandRecord`]s, each with its [`NewEvent`]s, stream
+//!   version expectations ([`ExpectedVersion`]) and optional [`IdempotencyRecord`], plus
+//!   [`BalanceRow`] upserts), and read [`StoredEvent`]s back by tenant, globally, or by stream.
+//! - [`SqliteStore`]: the SQLite (WAL) backend, opened with [`OpenOptions`] and a
+//!   [`Durability`] level whose settings are read back and verified.
+//! - [`StoreError`]: what can go wrong, with the variants a caller must handle differently
+//!   ([`StoreError::SeqConflict`], [`StoreError::StreamVersionConflict`],
+//!   [`StoreError::DuplicateIdempotencyKey`], [`StoreError::IdempotencyKeyReused`],
+//!   [`StoreError::Busy`], [`StoreError::Corrupt`]).
+//! - [`conformance`]: the behavioural test suite every backend must pass.
+//!
+//! Numbering: every event gets a global `position` (strictly increasing across tenants, in
+//! commit order, so a reader that follows `after_position` never skips an event), a per-tenant
+//! `seq` (1, 2, 3, … without gaps) and a per-stream `stream_version` (1, 2, 3, … without gaps
+//! within one `(tenant, stream)`).
+#![warn(missing_docs)]
+
+pub mod conformance;
+mod sqlite;
+
+pub use sqlite::{Durability, OpenOptions, SqliteStore};
+
+use flowline_core::id::TenantId;
+use jiff::Timestamp;
+use std::fmt;
+use std::path::PathBuf;
+
+/// An event to append: everything except the numbers the store assigns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The stream (aggregate) the event belongs to, for example `so/SO-1`.
+    pub stream: String,
+    /// The event's type name, for example `SalesOrderPlaced`.
+    pub event_type: String,
+    /// The version of the payload's schema for this event type.
+    pub schema_version: u32,
+    /// When the event happened in the business's world (as opposed to when it was recorded).
+    pub business_time: Timestamp,
+    /// The payload as JSON text. The store does not parse it.
+    pub payload: String,
+}
+
+/// What a command expects of a stream's current version before its events are appended.
+///
+/// Stream versions start at 1; a stream without events has no version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// No expectation: append whatever the stream's version.
+    Any,
+    /// The stream must have no events.
+    NoStream,
+    /// The stream's last event must have exactly this version. `Exact(0)` means the same as
+    /// [`ExpectedVersion::NoStream`].
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// Whether a stream whose current version is `actual` meets this expectation.
+    pub fn is_met_by(self, actual: Option<u64>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::NoStream | Self::Exact(0) => actual.is_none(),
+            Self::Exact(version) => actual == Some(version),
+        }
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("any version"),
+            Self::NoStream | Self::Exact(0) => f.write_str("no stream"),
+            Self::Exact(version) => write!(f, "version {version}"),
+        }
+    }
+}
+
+/// The idempotency key of a command, remembered with the response it produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The caller's key, unique per tenant.
+    pub key: String,
+    /// A hash of the request, to tell a retry (same hash) from a key reused for another request.
+    pub request_hash: String,
+    /// The response to return to a retry, as text (typically JSON).
+    pub response: String,
+}
+
+/// One command's effect: its events, the stream versions it relied on, and its idempotency key.
+///
+/// A command with no events but an idempotency record is valid: it remembers the response of a
+/// rejected command so that a retry gets the same rejection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// The events, appended in this order.
+    pub events: Vec<NewEvent>,
+    /// Stream version expectations, checked against the store plus the events of earlier
+    /// commands in the same request.
+    pub expected: Vec<(String, ExpectedVersion)>,
+    /// The idempotency record to store, if the command carried a key.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// The current balance of one item at one location: a projection row, replaced wholesale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceRow {
+    /// The item (SKU).
+    pub item: String,
+    /// The location.
+    pub location: String,
+    /// Units on hand.
+    pub on_hand: i64,
+    /// Units reserved.
+    pub reserved: i64,
+    /// The stock's value in minor currency units.
+    pub value_minor: i64,
+}
+
+/// One atomic write for one tenant: all of it is committed, or none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendRequest {
+    /// The tenant written to.
+    pub tenant: TenantId,
+    /// The tenant's last `seq` as the writer knows it (0 if the tenant has no events). If the
+    /// store's differs, another writer got there first: [`StoreError::SeqConflict`].
+    pub expected_seq: u64,
+    /// The time of recording, stamped on every event and idempotency record.
+    pub recorded_at: Timestamp,
+    /// The commands, applied in order.
+    pub commands: Vec<CommandRecord>,
+    /// Balance rows to upsert (absolute values; they replace the stored row).
+    pub balances: Vec<BalanceRow>,
+}
+
+/// An event as stored, with the numbers the store assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Global position: strictly increasing across all tenants, in commit order.
+    pub position: u64,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Per-tenant sequence number: 1, 2, 3, … without gaps.
+    pub seq: u64,
+    /// The stream.
+    pub stream: String,
+    /// Per-stream version: 1, 2, 3, … without gaps within `(tenant, stream)`.
+    pub stream_version: u64,
+    /// The event's type name.
+    pub event_type: String,
+    /// The version of the payload's schema.
+    pub schema_version: u32,
+    /// When the event happened in the business's world.
+    pub business_time: Timestamp,
+    /// When the event was recorded (microsecond precision).
+    pub recorded_at: Timestamp,
+    /// The payload as JSON text.
+    pub payload: String,
+}
+
+/// The numbers assigned by a successful [`EventStore::append`].
+///
+/// When the request appended no events (no commands, or only commands without events),
+/// the ranges are empty: `first_seq == last_seq + 1` with `last_seq` the tenant's head, and
+/// `first_position == last_position + 1` with `last_position` the store's last position.
+/// Use [`AppendOutcome::event_count`] or [`AppendOutcome::is_empty`] rather than comparing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The `seq` of the first event appended.
+    pub first_seq: u64,
+    /// The `seq` of the last event appended: the tenant's new head.
+    pub last_seq: u64,
+    /// The position of the first event appended.
+    pub first_position: u64,
+    /// The position of the last event appended.
+    pub last_position: u64,
+}
+
+impl AppendOutcome {
+    /// The number of events appended.
+    pub fn event_count(&self) -> u64 {
+        (self.last_seq + 1).saturating_sub(self.first_seq)
+    }
+
+    /// Whether no events were appended.
+    pub fn is_empty(&self) -> bool {
+        self.event_count() == 0
+    }
+}
+
+/// What the store knows about an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyLookup {
+    /// The key has not been used by this tenant.
+    Absent,
+    /// The key was used for the same request: return the saved response.
+    Same {
+        /// The response saved with the key.
+        response: String,
+    },
+    /// The key was used for a different request.
+    Different,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another writer appended to the tenant: reload its state and retry.
+    #[error("tenant {tenant}: expected last seq {expected} but the store is at {actual}")]
+    SeqConflict {
+        /// The tenant.
+        tenant: TenantId,
+        /// The `expected_seq` of the request.
+        expected: u64,
+        /// The tenant's actual last seq.
+        actual: u64,
+    },
+    /// A stream was not at the version a command expected. Nothing was appended.
+    #[error(
+        "tenant {tenant}, stream `{stream}`: expected {expected} but found {}",
+        describe_version(.actual)
+    )]
+    StreamVersionConflict {
+        /// The tenant.
+        tenant: TenantId,
+        /// The stream.
+        stream: String,
+        /// The expectation, as text (see [`ExpectedVersion`]'s `Display`).
+        expected: String,
+        /// The stream's actual version (`None`: no events).
+        actual: Option<u64>,
+    },
+    /// The idempotency key was already stored with the same request hash: this is a retry.
+    /// Return `response`. Nothing was appended.
+    #[error("tenant {tenant}: idempotency key `{key}` was already used for this request")]
+    DuplicateIdempotencyKey {
+        /// The tenant.
+        tenant: TenantId,
+        /// The key.
+        key: String,
+        /// The response saved with the key.
+        response: String,
+    },
+    /// The idempotency key was already stored for a different request. Nothing was appended.
+    #[error("tenant {tenant}: idempotency key `{key}` was already used for a different request")]
+    IdempotencyKeyReused {
+        /// The tenant.
+        tenant: TenantId,
+        /// The key.
+        key: String,
+    },
+    /// The database stayed locked by another writer for longer than the busy timeout.
+    #[error("the database is busy (locked by another connection)")]
+    Busy,
+    /// A stored event failed its checksum or could not be decoded.
+    #[error("corrupt event at position {position}: {reason}")]
+    Corrupt {
+        /// The position of the bad row.
+        position: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database did not accept a durability setting that was asked for.
+    #[error("the database reports {setting} = {actual} but {requested} was requested")]
+    DurabilityNotHonoured {
+        /// The pragma, `journal_mode` or `synchronous`.
+        setting: &'static str,
+        /// The value asked for.
+        requested: String,
+        /// The value read back.
+        actual: String,
+    },
+    /// The store file does not exist (opening read-only never creates one).
+    #[error("no event store at {}", .path.display())]
+    Missing {
+        /// The path looked for.
+        path: PathBuf,
+    },
+    /// The file's schema is not one this version knows.
+    #[error("{} has schema version {found}; this build supports {supported}", .path.display())]
+    UnsupportedSchema {
+        /// The store's path.
+        path: PathBuf,
+        /// The schema version found (`PRAGMA user_version`).
+        found: i64,
+        /// The schema version this build writes.
+        supported: i64,
+    },
+    /// The store was opened read-only and cannot be written.
+    #[error("the event store was opened read-only")]
+    ReadOnly,
+    /// The request cannot be stored (for example a number beyond the storable range).
+    #[error("invalid append request: {reason}")]
+    InvalidRequest {
+        /// Why.
+        reason: String,
+    },
+    /// A file system error.
+    #[error("I/O error: {0}")]
+    Io(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+}
+
+fn describe_version(version: &Option<u64>) -> String {
+    match version {
+        None => "no stream".to_string(),
+        Some(version) => format!("version {version}"),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Self::Busy
+            }
+            _ => Self::Sqlite(error),
+        }
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Io(error.to_string())
+    }
+}
+
+/// An append-only event log, partitioned by tenant.
+///
+/// One writer per tenant is the design, but the store does not rely on it: a stale writer gets
+/// [`StoreError::SeqConflict`].
+pub trait EventStore: Send {
+    /// Appends a request atomically: all commands' events, idempotency records and balance
+    /// upserts in one transaction, or nothing.
+    ///
+    /// In order: the tenant's head must equal `expected_seq` ([`StoreError::SeqConflict`]);
+    /// then for each command: its idempotency key must be new for the tenant
+    /// ([`StoreError::DuplicateIdempotencyKey`] or [`StoreError::IdempotencyKeyReused`]), its
+    /// stream expectations must hold ([`StoreError::StreamVersionConflict`]), and its events get
+    /// the next `seq`, `stream_version` and `position`. A request with no commands and no
+    /// balances is a no-op that does not check `expected_seq`.
+    fn append(&mut self, request: &AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Up to `limit` events of `tenant` with `seq > after_seq`, in `seq` order.
+    fn read_tenant(
+        &self,
+        tenant: &TenantId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Up to `limit` events of all tenants with `position > after_position`, in position order.
+    fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Every event of one stream, in `stream_version` order.
+    fn read_stream(&self, tenant: &TenantId, stream: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The stream's current version, `None` if it has no events.
+    fn stream_version(&self, tenant: &TenantId, stream: &str) -> Result<Option<u64>, StoreError>;
+
+    /// The tenant's last `seq`, 0 if it has no events.
+    fn tenant_head(&self, tenant: &TenantId) -> Result<u64, StoreError>;
+
+    /// Every tenant with at least one committed write (events, idempotency records or
+    /// balances), sorted.
+    fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+
+    /// What the store knows about an idempotency key of `tenant`.
+    fn idempotency(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotencyLookup, StoreError>;
+
+    /// The tenant's balance rows, sorted by item then location.
+    fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError>;
+}
