@@ -38,6 +38,16 @@ pub fn canonical(state: &State) -> String {
     put("return_policies", sorted(state.return_policies.iter()));
     put("sales_orders", sorted(state.sales_orders.iter()));
     put("purchase_orders", sorted(state.purchase_orders.iter()));
+    put("work_orders", sorted(state.work_orders.iter()));
+    put("returns", sorted(state.returns.iter()));
+    put("transfers", sorted(state.transfers.iter()));
+    put("counts", sorted(state.counts.iter().map(|id| (id, true))));
+    put(
+        "adjustments",
+        sorted(state.adjustments.iter().map(|id| (id, true))),
+    );
+    put("costs", sorted(state.costs.iter()));
+    put("fixed_assets", sorted(state.fixed_assets.iter()));
     put(
         "stock",
         sorted(

@@ -1,12 +1,14 @@
 //! A tenant's state, and the two pure functions over it: [`decide`] turns a command into events
 //! (or a typed error, appending nothing), [`apply`] folds an event into the state.
 
-use crate::documents::{purchase_order, sales_order};
+use crate::documents::{
+    finance, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+};
 use crate::effects::Effects;
 use crate::error::{DocumentKind, DomainError, positive};
 use crate::id::{
-    CarrierId, LocationId, PurchaseOrderId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku,
-    SupplierId,
+    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, LocationId, PurchaseOrderId, ReturnId,
+    ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId, TransferId, WorkOrderId,
 };
 use crate::ledger::{MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
@@ -15,7 +17,7 @@ use crate::master::{
 };
 use crate::money::{Currency, Money};
 use jiff::Timestamp;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// What a decision may depend on besides the state and the command: the business time.
@@ -45,6 +47,20 @@ pub struct State {
     pub sales_orders: FxHashMap<SalesOrderId, sales_order::SalesOrder>,
     /// Purchase orders.
     pub purchase_orders: FxHashMap<PurchaseOrderId, purchase_order::PurchaseOrder>,
+    /// Work orders.
+    pub work_orders: FxHashMap<WorkOrderId, work_order::WorkOrder>,
+    /// Return authorisations.
+    pub returns: FxHashMap<ReturnId, return_auth::Return>,
+    /// Transfers between fulfillment centers.
+    pub transfers: FxHashMap<TransferId, transfer::Transfer>,
+    /// Ids of recorded stock counts.
+    pub counts: FxHashSet<CountId>,
+    /// Ids of recorded stock adjustments.
+    pub adjustments: FxHashSet<AdjustmentId>,
+    /// Posted supply chain costs.
+    pub costs: FxHashMap<CostId, finance::CostRecord>,
+    /// Fixed assets.
+    pub fixed_assets: FxHashMap<FixedAssetId, finance::FixedAsset>,
     /// The stock ledger.
     pub stock: StockLedger,
     /// The money ledger.
@@ -268,6 +284,28 @@ pub enum Command {
     PayPurchaseOrder(purchase_order::PayPurchaseOrder),
     CancelPurchaseOrder(purchase_order::CancelPurchaseOrder),
     ClosePurchaseOrder(purchase_order::ClosePurchaseOrder),
+    CreateWorkOrder(work_order::CreateWorkOrder),
+    StartWorkOrder(work_order::StartWorkOrder),
+    CompleteWorkOrder(work_order::CompleteWorkOrder),
+    CancelWorkOrder(work_order::CancelWorkOrder),
+    AuthoriseReturn(return_auth::AuthoriseReturn),
+    IssueReturnLabel(return_auth::IssueReturnLabel),
+    ReceiveReturn(return_auth::ReceiveReturn),
+    InspectReturn(return_auth::InspectReturn),
+    DisposeReturn(return_auth::DisposeReturn),
+    RefundReturn(return_auth::RefundReturn),
+    CloseReturn(return_auth::CloseReturn),
+    CreateTransfer(transfer::CreateTransfer),
+    ShipTransfer(transfer::ShipTransfer),
+    ReceiveTransfer(transfer::ReceiveTransfer),
+    CloseTransfer(transfer::CloseTransfer),
+    CancelTransfer(transfer::CancelTransfer),
+    RecordCount(inventory::RecordCount),
+    AdjustStock(inventory::AdjustStock),
+    PostCost(finance::PostCost),
+    AcquireFixedAsset(finance::AcquireFixedAsset),
+    DepreciateFixedAsset(finance::DepreciateFixedAsset),
+    DisposeFixedAsset(finance::DisposeFixedAsset),
 }
 
 /// Master data events.
@@ -316,6 +354,16 @@ pub enum Event {
     SalesOrder(sales_order::SalesOrderEvent),
     /// Purchase orders.
     PurchaseOrder(purchase_order::PurchaseOrderEvent),
+    /// Work orders.
+    WorkOrder(work_order::WorkOrderEvent),
+    /// Return authorisations.
+    Return(return_auth::ReturnEvent),
+    /// Transfers.
+    Transfer(transfer::TransferEvent),
+    /// Counts and adjustments.
+    Inventory(inventory::InventoryEvent),
+    /// Costs and fixed assets.
+    Finance(finance::FinanceEvent),
 }
 
 impl Event {
@@ -335,6 +383,11 @@ impl Event {
             },
             Self::SalesOrder(event) => event.type_name(),
             Self::PurchaseOrder(event) => event.type_name(),
+            Self::WorkOrder(event) => event.type_name(),
+            Self::Return(event) => event.type_name(),
+            Self::Transfer(event) => event.type_name(),
+            Self::Inventory(event) => event.type_name(),
+            Self::Finance(event) => event.type_name(),
         }
     }
 
@@ -361,6 +414,11 @@ impl Event {
             Self::PurchaseOrder(event) => {
                 (DocumentKind::PurchaseOrder, event.purchase_order().as_str())
             }
+            Self::WorkOrder(event) => (DocumentKind::WorkOrder, event.work_order().as_str()),
+            Self::Return(event) => (DocumentKind::Return, event.return_id().as_str()),
+            Self::Transfer(event) => (DocumentKind::Transfer, event.transfer().as_str()),
+            Self::Inventory(event) => event.stream(),
+            Self::Finance(event) => event.stream(),
         };
         format!("{kind}/{id}")
     }
@@ -371,6 +429,11 @@ impl Event {
             Self::Master(_) => None,
             Self::SalesOrder(event) => event.effects(),
             Self::PurchaseOrder(event) => event.effects(),
+            Self::WorkOrder(event) => event.effects(),
+            Self::Return(event) => event.effects(),
+            Self::Transfer(event) => event.effects(),
+            Self::Inventory(event) => event.effects(),
+            Self::Finance(event) => event.effects(),
         }
     }
 
@@ -412,6 +475,11 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
     use sales_order as so;
     let sales = Event::SalesOrder;
     let purchase = Event::PurchaseOrder;
+    let work = Event::WorkOrder;
+    let returns = Event::Return;
+    let transfers = Event::Transfer;
+    let stock = Event::Inventory;
+    let finances = Event::Finance;
     match command {
         Command::ConfigureTenant(c) => configure_tenant(state, c),
         Command::DefineItem(c) => define_item(state, c),
@@ -442,6 +510,29 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
         Command::PayPurchaseOrder(c) => lift(purchase, purchase_order::pay(state, c, ctx)),
         Command::CancelPurchaseOrder(c) => lift(purchase, purchase_order::cancel(state, c, ctx)),
         Command::ClosePurchaseOrder(c) => lift(purchase, purchase_order::close(state, c, ctx)),
+        Command::CreateWorkOrder(c) => lift(work, work_order::create(state, c, ctx)),
+        Command::StartWorkOrder(c) => lift(work, work_order::start(state, c, ctx)),
+        Command::CompleteWorkOrder(c) => lift(work, work_order::complete(state, c, ctx)),
+        Command::CancelWorkOrder(c) => lift(work, work_order::cancel(state, c, ctx)),
+        Command::AuthoriseReturn(c) => lift(returns, return_auth::authorise(state, c, ctx)),
+        Command::IssueReturnLabel(c) => lift(returns, return_auth::issue_label(state, c, ctx)),
+        Command::ReceiveReturn(c) => lift(returns, return_auth::receive(state, c, ctx)),
+        Command::InspectReturn(c) => lift(returns, return_auth::inspect(state, c, ctx)),
+        // A repair disposition also opens a work order: the module returns tenant events.
+        Command::DisposeReturn(c) => return_auth::dispose(state, c, ctx),
+        Command::RefundReturn(c) => lift(returns, return_auth::refund(state, c, ctx)),
+        Command::CloseReturn(c) => lift(returns, return_auth::close(state, c, ctx)),
+        Command::CreateTransfer(c) => lift(transfers, transfer::create(state, c, ctx)),
+        Command::ShipTransfer(c) => lift(transfers, transfer::ship(state, c, ctx)),
+        Command::ReceiveTransfer(c) => lift(transfers, transfer::receive(state, c, ctx)),
+        Command::CloseTransfer(c) => lift(transfers, transfer::close(state, c, ctx)),
+        Command::CancelTransfer(c) => lift(transfers, transfer::cancel(state, c, ctx)),
+        Command::RecordCount(c) => lift(stock, inventory::record_count(state, c, ctx)),
+        Command::AdjustStock(c) => lift(stock, inventory::adjust(state, c, ctx)),
+        Command::PostCost(c) => lift(finances, finance::post_cost(state, c, ctx)),
+        Command::AcquireFixedAsset(c) => lift(finances, finance::acquire(state, c, ctx)),
+        Command::DepreciateFixedAsset(c) => lift(finances, finance::depreciate(state, c, ctx)),
+        Command::DisposeFixedAsset(c) => lift(finances, finance::dispose(state, c, ctx)),
     }
 }
 
@@ -462,6 +553,16 @@ pub fn apply(state: &mut State, event: &Event) {
         Event::Master(event) => apply_master(state, event),
         Event::SalesOrder(event) => sales_order::apply(&mut state.sales_orders, event),
         Event::PurchaseOrder(event) => purchase_order::apply(&mut state.purchase_orders, event),
+        Event::WorkOrder(event) => work_order::apply(&mut state.work_orders, event),
+        // Also updates the sales order lines' `returned` units (see `return_auth`).
+        Event::Return(event) => {
+            return_auth::apply(&mut state.returns, &mut state.sales_orders, event);
+        }
+        Event::Transfer(event) => transfer::apply(&mut state.transfers, event),
+        Event::Inventory(event) => {
+            inventory::apply(&mut state.counts, &mut state.adjustments, event);
+        }
+        Event::Finance(event) => finance::apply(&mut state.costs, &mut state.fixed_assets, event),
     }
 }
 

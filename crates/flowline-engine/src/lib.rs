@@ -197,13 +197,27 @@ pub enum EngineError {
 type QueryFn = Box<dyn FnOnce(&State) + Send>;
 
 enum Job {
-    Command(Submission, mpsc::SyncSender<Result<Answer, EngineError>>),
+    Command(
+        Box<Submission>,
+        mpsc::SyncSender<Result<Answer, EngineError>>,
+    ),
     Query(QueryFn),
 }
 
 struct Writer {
     sender: SyncSender<Job>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The answer to a queued command, to wait for.
+#[derive(Debug)]
+pub struct Ticket(Receiver<Result<Answer, EngineError>>);
+
+impl Ticket {
+    /// Waits for the answer.
+    pub fn wait(self) -> Result<Answer, EngineError> {
+        self.0.recv().map_err(|_| EngineError::Stopped)?
+    }
 }
 
 /// The engine: the writers of every tenant in one log file.
@@ -227,9 +241,16 @@ impl Engine {
 
     /// Submits a command and waits for its answer.
     pub fn submit(&self, tenant: &TenantId, submission: Submission) -> Result<Answer, EngineError> {
+        self.send(tenant, submission)?.wait()
+    }
+
+    /// Queues a command without waiting. A tenant's commands are applied in the order they were
+    /// queued, so a client may send several dependent commands (place, then pick, then pack)
+    /// before waiting for any answer.
+    pub fn send(&self, tenant: &TenantId, submission: Submission) -> Result<Ticket, EngineError> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.send(tenant, Job::Command(submission, reply))?;
-        answer.recv().map_err(|_| EngineError::Stopped)?
+        self.enqueue(tenant, Job::Command(Box::new(submission), reply))?;
+        Ok(Ticket(answer))
     }
 
     /// Runs a read against the tenant's durable state, between batches.
@@ -243,11 +264,11 @@ impl Engine {
             // The receiver may have given up waiting; nothing to do then.
             let _ = reply.send(read(state));
         }));
-        self.send(tenant, job)?;
+        self.enqueue(tenant, job)?;
         answer.recv().map_err(|_| EngineError::Stopped)
     }
 
-    fn send(&self, tenant: &TenantId, job: Job) -> Result<(), EngineError> {
+    fn enqueue(&self, tenant: &TenantId, job: Job) -> Result<(), EngineError> {
         let sender = {
             let mut writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
             if !writers.contains_key(tenant) {
@@ -355,7 +376,7 @@ impl TenantWriter {
             let mut next = Some(first);
             while let Some(job) = next.take() {
                 match job {
-                    Job::Command(submission, reply) => batch.push((submission, reply)),
+                    Job::Command(submission, reply) => batch.push((*submission, reply)),
                     Job::Query(read) => {
                         // Reads see only durable state: commit what is pending first.
                         self.commit(std::mem::take(&mut batch));

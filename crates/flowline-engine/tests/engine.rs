@@ -1,5 +1,6 @@
 //! The engine against a real SQLite file: races for the last units, idempotent retries,
 //! restarts, and `check` over what was written.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use flowline_core::documents::purchase_order::{
     PlacePurchaseOrder, PurchaseLine, ReceiptLine, ReceivePurchaseOrder,
@@ -387,4 +388,50 @@ fn lower_stored_balance(path: &Path) {
         .execute("UPDATE balances SET on_hand = on_hand - 1 WHERE item = 'SKU-00000' AND location = 'FC-EAST'", [])
         .unwrap();
     assert_eq!(changed, 1);
+}
+
+/// A crash after acknowledgement: the engine is abandoned without shutting down (its writer
+/// never drains or closes), and a second engine opens the same file. Every acknowledged command
+/// is in the log, and retrying each with its key returns the stored answer and appends nothing.
+#[test]
+fn nothing_acknowledged_is_lost_when_the_engine_is_abandoned() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("crash.db");
+    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    race_setup(&engine);
+    let mut acknowledged = Vec::new();
+    for number in 0..40 {
+        let submission = Submission::new(order(
+            &format!("SO-{number}"),
+            "SKU-00000",
+            1 + number % 3,
+            ShortagePolicy::Backorder,
+        ))
+        .key(format!("order-{number}"));
+        let answer = engine.submit(&tenant(), submission.clone()).unwrap();
+        acknowledged.push((submission, answer));
+    }
+    let head_before = SqliteStore::open_read_only(&path)
+        .unwrap()
+        .tenant_head(&tenant())
+        .unwrap();
+    std::mem::forget(engine);
+
+    let reopened = Engine::open(&path, EngineOptions::durable()).unwrap();
+    for (submission, answer) in &acknowledged {
+        let retry = reopened.submit(&tenant(), submission.clone()).unwrap();
+        assert_eq!(retry.outcome, answer.outcome);
+        assert!(retry.replayed);
+    }
+    let orders = reopened
+        .query(&tenant(), |state: &State| state.sales_orders.len())
+        .unwrap();
+    assert_eq!(orders, 40);
+    let head_after = SqliteStore::open_read_only(&path)
+        .unwrap()
+        .tenant_head(&tenant())
+        .unwrap();
+    assert_eq!(head_after, head_before, "retries appended events");
+    drop(reopened);
+    check_is_clean(&path);
 }

@@ -1074,42 +1074,4 @@ mod tests {
             started.elapsed()
         );
     }
-
-    /// Throughput of durable group commits: `cargo test --release -p flowline-store -- --ignored`.
-    #[test]
-    #[ignore = "benchmark"]
-    fn durable_group_commits_of_a_thousand_events_sustain_a_high_rate() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = fresh(&dir, "store.db");
-        let tenant = tenant("acme");
-        let batches = 200u64;
-        let mut elapsed = Duration::ZERO;
-        for batch in 0..batches {
-            let commands = (0..1_000u64)
-                .map(|n| CommandRecord {
-                    events: vec![event(
-                        &format!("so/SO-{}", (batch * 1_000 + n) % 5_000),
-                        "{\"sku\":\"TEE-BLK-M\",\"qty\":5,\"location\":\"fc1\"}",
-                    )],
-                    expected: Vec::new(),
-                    idempotency: None,
-                })
-                .collect();
-            let request = AppendRequest {
-                tenant: tenant.clone(),
-                expected_seq: batch * 1_000,
-                recorded_at: Timestamp::constant(1_700_000_001, 0),
-                commands,
-                balances: Vec::new(),
-            };
-            let started = Instant::now();
-            store.append(&request).unwrap();
-            elapsed += started.elapsed();
-        }
-        let rate = (batches * 1_000) as f64 / elapsed.as_secs_f64();
-        eprintln!(
-            "{} events in {elapsed:?}: {rate:.0} events/s",
-            batches * 1_000
-        );
-    }
 }
