@@ -573,7 +573,7 @@ pub(crate) fn receive(
         if receipt_line.rejected < 0 {
             return Err(DomainError::invalid(at("rejected"), "must not be negative"));
         }
-        let units = receipt_line.accepted + receipt_line.rejected;
+        let units = add(receipt_line.accepted, receipt_line.rejected, || at("rejected"))?;
         positive(|| at("accepted"), units)?;
         if receipt_line.rejected > 0 && receipt_line.reject_reason.is_none() {
             return Err(DomainError::invalid(
@@ -581,7 +581,7 @@ pub(crate) fn receive(
                 "required when units are rejected",
             ));
         }
-        asked[receipt_line.line] += units;
+        asked[receipt_line.line] = add(asked[receipt_line.line], units, || at("accepted"))?;
         if asked[receipt_line.line] > po_line.outstanding() {
             return Err(DomainError::ExceedsOutstanding {
                 field: at("accepted"),

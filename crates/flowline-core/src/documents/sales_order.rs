@@ -836,20 +836,19 @@ pub struct SalesOrder {
 impl SalesOrder {
     /// Value of the order as it stands: open and shipped units at price plus tax, and shipping.
     pub fn value_minor(&self) -> i64 {
-        let goods: i64 = self
+        // Each line's value was checked to fit when it was placed or amended; the sum of many
+        // lines is taken in i128 and saturates rather than wraps.
+        let goods: i128 = self
             .lines
             .iter()
             .map(|l| {
-                (l.line.quantity - l.cancelled) * (l.line.unit_price_minor + l.line.unit_tax_minor)
+                i128::from(l.line.quantity - l.cancelled)
+                    * i128::from(l.line.unit_price_minor + l.line.unit_tax_minor)
             })
             .sum();
         let any_open = self.lines.iter().any(|l| l.line.quantity > l.cancelled);
-        goods
-            + if any_open {
-                self.shipping_charge_minor
-            } else {
-                0
-            }
+        let shipping = if any_open { i128::from(self.shipping_charge_minor) } else { 0 };
+        i64::try_from(goods + shipping).unwrap_or(i64::MAX)
     }
 
     fn everything_cancelled(&self) -> bool {
@@ -1187,7 +1186,7 @@ fn allocate_explicit(
         let order_line = line(found, request.line, || at("line"))?;
         positive(|| at("quantity"), request.quantity)?;
         state.fulfillment_center(&request.location, &at("location"))?;
-        asked[request.line] += request.quantity;
+        asked[request.line] = add(asked[request.line], request.quantity, || at("quantity"))?;
         if asked[request.line] > order_line.unallocated() {
             return Err(DomainError::ExceedsOutstanding {
                 field: at("quantity"),
@@ -1504,7 +1503,7 @@ fn check_step(
         let at = |name: &str| format!("lines[{index}].{name}");
         let order_line = line(found, request.line, || at("line"))?;
         positive(|| at("quantity"), request.quantity)?;
-        asked[request.line] += request.quantity;
+        asked[request.line] = add(asked[request.line], request.quantity, || at("quantity"))?;
         let available: i64 = order_line
             .allocations
             .iter()
@@ -1885,7 +1884,7 @@ pub(crate) fn cancel(
         let at = |name: &str| format!("lines[{index}].{name}");
         let order_line = line(found, request.line, || at("line"))?;
         positive(|| at("quantity"), request.quantity)?;
-        asked[request.line] += request.quantity;
+        asked[request.line] = add(asked[request.line], request.quantity, || at("quantity"))?;
         if asked[request.line] > order_line.open() {
             return Err(DomainError::ExceedsOutstanding {
                 field: at("quantity"),
@@ -1949,6 +1948,8 @@ pub(crate) fn amend(
         {
             return Err(DomainError::invalid(at("line"), "line listed twice"));
         }
+        let unit = add(order_line.line.unit_price_minor, order_line.line.unit_tax_minor, || at("quantity"))?;
+        mul(unit, change.quantity, || at("quantity"))?;
         let floor = order_line.shipped + order_line.cancelled;
         if change.quantity < floor.max(1) && !(change.quantity == 0 && floor == 0) {
             return Err(DomainError::invalid(
