@@ -13,11 +13,11 @@
 use flowline_core::id::{LocationId, Sku, TenantId};
 use flowline_core::{Command, Context, Event, State, apply, decide};
 use flowline_engine::workload::{self, Lcg, OrderScript};
-use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
+use flowline_engine::{Engine, EngineOptions, Outcome, Submission, Ticket};
 use flowline_store::{AppendRequest, BalanceRow, CommandRecord, EventStore, NewEvent};
 use flowline_store::{OpenOptions, SqliteStore};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +38,9 @@ pub struct LedgerArgs {
     /// Durable events to append in each measurement.
     #[arg(long, default_value_t = 400_000)]
     durable_events: u64,
+    /// Commands each client keeps in flight (queued without waiting for their answers).
+    #[arg(long, default_value_t = 32)]
+    pipeline: usize,
     /// Distinct items.
     #[arg(long, default_value_t = 1_000)]
     items: usize,
@@ -322,7 +325,23 @@ fn measure(
                 scope.spawn(move || -> anyhow::Result<Vec<Duration>> {
                     let mut rng = Lcg::new(client as u64 + 1);
                     let mut latencies = Vec::new();
+                    let mut in_flight: VecDeque<(Instant, Ticket)> = VecDeque::new();
                     let mut number = 0;
+                    let settle = |(sent, ticket): (Instant, Ticket),
+                                  latencies: &mut Vec<Duration>|
+                     -> anyhow::Result<()> {
+                        let answer = ticket.wait()?;
+                        latencies.push(sent.elapsed());
+                        match answer.outcome {
+                            Outcome::Applied { events: recorded } => {
+                                events.fetch_add(recorded.len() as u64, Ordering::Relaxed);
+                                Ok(())
+                            }
+                            Outcome::Rejected { message, .. } => {
+                                anyhow::bail!("rejected: {message}")
+                            }
+                        }
+                    };
                     while events.load(Ordering::Relaxed) < target {
                         number += 1;
                         let script = OrderScript::random(
@@ -333,19 +352,22 @@ fn measure(
                         );
                         let mut commands = vec![script.place()];
                         commands.extend(script.fulfil(&center()));
+                        // A tenant's commands apply in queue order, so the whole life cycle of
+                        // an order can be queued before any answer comes back.
                         for command in commands {
-                            let sent = Instant::now();
-                            let answer = engine.submit(tenant, Submission::new(command))?;
-                            latencies.push(sent.elapsed());
-                            match answer.outcome {
-                                Outcome::Applied { events: recorded } => {
-                                    events.fetch_add(recorded.len() as u64, Ordering::Relaxed);
-                                }
-                                Outcome::Rejected { message, .. } => {
-                                    anyhow::bail!("rejected: {message}")
-                                }
+                            if in_flight.len() >= args.pipeline.max(1)
+                                && let Some(oldest) = in_flight.pop_front()
+                            {
+                                settle(oldest, &mut latencies)?;
                             }
+                            in_flight.push_back((
+                                Instant::now(),
+                                engine.send(tenant, Submission::new(command))?,
+                            ));
                         }
+                    }
+                    while let Some(oldest) = in_flight.pop_front() {
+                        settle(oldest, &mut latencies)?;
                     }
                     Ok(latencies)
                 })

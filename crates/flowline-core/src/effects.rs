@@ -56,6 +56,8 @@ fn must_stay_non_negative(location: &LocationId) -> bool {
 pub(crate) struct EffectsBuilder<'a> {
     stock: &'a StockLedger,
     working: FxHashMap<(Sku, LocationId), Balance>,
+    /// Units this command has asked to reserve so far, per item and location.
+    demand: FxHashMap<(Sku, LocationId), i64>,
     effects: Effects,
     base: Currency,
 }
@@ -65,6 +67,7 @@ impl<'a> EffectsBuilder<'a> {
         Self {
             stock,
             working: FxHashMap::default(),
+            demand: FxHashMap::default(),
             effects: Effects::default(),
             base,
         }
@@ -90,15 +93,24 @@ impl<'a> EffectsBuilder<'a> {
         location: &LocationId,
         quantity: i64,
     ) -> Result<(), DomainError> {
+        // The error reports everything this command asked for at the location, and what was
+        // available there before the command.
+        let asked = self
+            .demand
+            .entry((sku.clone(), location.clone()))
+            .or_insert(0);
+        *asked = asked.saturating_add(quantity);
+        let requested = *asked;
         let balance = self.balance(sku, location);
         if balance.available() < quantity {
             return Err(DomainError::InsufficientStock {
                 sku: sku.clone(),
                 location: location.clone(),
-                requested: quantity,
-                available: balance.available().max(0),
+                requested,
+                available: self.stock.balance(sku, location).available().max(0),
             });
         }
+        let balance = self.balance(sku, location);
         balance.reserved += quantity;
         self.push_reservation(sku, location, quantity);
         Ok(())

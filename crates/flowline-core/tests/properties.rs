@@ -756,49 +756,51 @@ impl Interpreter {
     fn fulfil(&mut self, state: &State, pick: u8, step: u8) -> Option<Command> {
         let order = nth(&state.sales_orders, pick)?;
         let found = &state.sales_orders[&order];
-        for (index, line) in found.lines.iter().enumerate() {
-            for allocation in &line.allocations {
-                let lines = |quantity: i64| {
-                    vec![LineQuantity {
-                        line: index,
-                        quantity,
-                    }]
-                };
-                let location = allocation.location.clone();
-                let waiting = [
-                    allocation.allocated - allocation.picked,
-                    allocation.picked - allocation.packed,
-                    allocation.packed,
-                ];
-                let step = (step as usize..3)
-                    .chain(0..step as usize)
-                    .find(|s| waiting[*s] > 0)?;
-                return Some(match step {
-                    0 => Command::PickSalesOrder(PickSalesOrder {
-                        order,
-                        location,
-                        lines: lines(waiting[0]),
-                    }),
-                    1 => Command::PackSalesOrder(PackSalesOrder {
-                        order,
-                        location,
-                        lines: lines(waiting[1]),
-                        package: None,
-                    }),
-                    _ => Command::ShipSalesOrder(ShipSalesOrder {
-                        order,
-                        shipment: id(&self.fresh("SH")),
-                        location,
-                        carrier: id("UPS"),
-                        service: id("ground"),
-                        tracking: None,
-                        weight_g: 900,
-                        lines: lines(waiting[2]),
-                    }),
-                });
-            }
-        }
-        None
+        // The first allocation with warehouse work waiting, and its waiting quantities per step.
+        let (index, allocation, waiting) =
+            found.lines.iter().enumerate().find_map(|(index, line)| {
+                line.allocations.iter().find_map(|a| {
+                    let waiting = [a.allocated - a.picked, a.picked - a.packed, a.packed];
+                    waiting
+                        .iter()
+                        .any(|w| *w > 0)
+                        .then_some((index, a, waiting))
+                })
+            })?;
+        let lines = |quantity: i64| {
+            vec![LineQuantity {
+                line: index,
+                quantity,
+            }]
+        };
+        let location = allocation.location.clone();
+        // Starting from the chosen step, the first step with something waiting.
+        let step = (step as usize..3)
+            .chain(0..step as usize)
+            .find(|s| waiting[*s] > 0)?;
+        Some(match step {
+            0 => Command::PickSalesOrder(PickSalesOrder {
+                order,
+                location,
+                lines: lines(waiting[0]),
+            }),
+            1 => Command::PackSalesOrder(PackSalesOrder {
+                order,
+                location,
+                lines: lines(waiting[1]),
+                package: None,
+            }),
+            _ => Command::ShipSalesOrder(ShipSalesOrder {
+                order,
+                shipment: id(&self.fresh("SH")),
+                location,
+                carrier: id("UPS"),
+                service: id("ground"),
+                tracking: None,
+                weight_g: 900,
+                lines: lines(waiting[2]),
+            }),
+        })
     }
 }
 

@@ -467,7 +467,12 @@ impl TenantWriter {
                 "the writer could not recover its state from the log".into(),
             )));
         }
-        let hash = submission.request_hash();
+        // Hashing costs a serialisation of the command: only keyed commands pay it.
+        let hash = submission
+            .idempotency_key
+            .as_ref()
+            .map(|_| submission.request_hash())
+            .unwrap_or_default();
         if let Some(key) = &submission.idempotency_key {
             if let Some((first_hash, first_index)) = keys_in_batch.get(key) {
                 if *first_hash != hash {

@@ -573,7 +573,9 @@ pub(crate) fn receive(
         if receipt_line.rejected < 0 {
             return Err(DomainError::invalid(at("rejected"), "must not be negative"));
         }
-        let units = add(receipt_line.accepted, receipt_line.rejected, || at("rejected"))?;
+        let units = add(receipt_line.accepted, receipt_line.rejected, || {
+            at("rejected")
+        })?;
         positive(|| at("accepted"), units)?;
         if receipt_line.rejected > 0 && receipt_line.reject_reason.is_none() {
             return Err(DomainError::invalid(
@@ -771,7 +773,16 @@ pub(crate) fn close(
     command: &ClosePurchaseOrder,
     ctx: &Context,
 ) -> Result<Vec<PurchaseOrderEvent>, DomainError> {
-    receivable(state, &command.purchase_order, "close")?;
+    let found = receivable(state, &command.purchase_order, "close")?;
+    // Closing short ends a partly received order; one with nothing received is cancelled.
+    if found.lines.iter().all(|l| l.accepted + l.rejected == 0) {
+        return Err(DomainError::illegal(
+            KIND,
+            &command.purchase_order,
+            found.state_name(),
+            "close (nothing received: cancel instead)",
+        ));
+    }
     Ok(vec![PurchaseOrderEvent::Closed {
         purchase_order: command.purchase_order.clone(),
         reason: command.reason.clone(),

@@ -831,6 +831,9 @@ pub struct SalesOrder {
     pub invoiced_minor: i64,
     /// Received minus refunded.
     pub paid_minor: i64,
+    /// Credit notes issued.
+    #[serde(default)]
+    pub credited_minor: i64,
 }
 
 impl SalesOrder {
@@ -847,7 +850,11 @@ impl SalesOrder {
             })
             .sum();
         let any_open = self.lines.iter().any(|l| l.line.quantity > l.cancelled);
-        let shipping = if any_open { i128::from(self.shipping_charge_minor) } else { 0 };
+        let shipping = if any_open {
+            i128::from(self.shipping_charge_minor)
+        } else {
+            0
+        };
         i64::try_from(goods + shipping).unwrap_or(i64::MAX)
     }
 
@@ -1155,10 +1162,11 @@ fn allocate_for(
         )?,
     }
     if allocations.is_empty() && shortfall.is_empty() {
+        // Nothing unallocated, or nothing more available for what is backordered.
         return Err(DomainError::illegal(
             KIND,
             &found.id,
-            "fully_allocated",
+            found.state_name(),
             "allocate",
         ));
     }
@@ -1293,9 +1301,7 @@ fn allocate_automatically(
         if remaining > 0 {
             match shortage {
                 ShortagePolicy::Reject => {
-                    return Err(shortage_error(
-                        state, builder, found, *index, components, remaining,
-                    ));
+                    return Err(shortage_error(state, found, components));
                 }
                 ShortagePolicy::Backorder => {
                     if remaining != found.lines[*index].backordered {
@@ -1311,41 +1317,53 @@ fn allocate_automatically(
     Ok(())
 }
 
-/// The error for an allocation that does not fit: names the first short component at the center
-/// holding most of it, with the quantity the whole command asked for there.
+/// The error for an allocation that does not fit: the first stocked item of the failing line
+/// whose demand over the whole order (every line and bundle component) exceeds what the best
+/// center had available before the command.
 fn shortage_error(
     state: &State,
-    builder: &mut EffectsBuilder<'_>,
     found: &SalesOrder,
-    index: usize,
-    components: &[(Sku, i64)],
-    remaining: i64,
+    components_of_line: &[(Sku, i64)],
 ) -> DomainError {
     let mut centers: Vec<&LocationId> = state.locations.keys().collect();
     centers.sort();
-    let units = found.lines[index].unallocated();
-    for (sku, per_unit) in components {
-        let best = centers
+    let demand_of = |sku: &Sku| -> i64 {
+        found
+            .lines
             .iter()
-            .max_by_key(|center| (builder.available(sku, center), std::cmp::Reverse(**center)));
-        if let Some(center) = best {
-            let available = builder.available(sku, center).max(0);
-            let requested = per_unit.saturating_mul(remaining.min(units));
-            if available < requested || components.len() == 1 {
-                return DomainError::InsufficientStock {
-                    sku: sku.clone(),
-                    location: (*center).clone(),
-                    requested: per_unit.saturating_mul(units),
-                    available,
-                };
+            .filter(|l| l.unallocated() > 0)
+            .flat_map(|l| {
+                components(state, &l.line.sku)
+                    .into_iter()
+                    .map(move |c| (c, l.unallocated()))
+            })
+            .filter(|((component, _), _)| component == sku)
+            .map(|((_, per_unit), units)| per_unit.saturating_mul(units))
+            .fold(0_i64, i64::saturating_add)
+    };
+    let best_for = |sku: &Sku| -> Option<(&LocationId, i64)> {
+        centers
+            .iter()
+            .map(|center| (*center, state.stock.balance(sku, center).available().max(0)))
+            .max_by_key(|(center, available)| (*available, std::cmp::Reverse(*center)))
+    };
+    let mut first = None;
+    for (sku, _) in components_of_line {
+        let requested = demand_of(sku);
+        if let Some((center, available)) = best_for(sku) {
+            let error = DomainError::InsufficientStock {
+                sku: sku.clone(),
+                location: center.clone(),
+                requested,
+                available,
+            };
+            if available < requested {
+                return error;
             }
+            first.get_or_insert(error);
         }
     }
-    DomainError::ExceedsOutstanding {
-        field: format!("lines[{index}].quantity"),
-        requested: units,
-        outstanding: units - remaining,
-    }
+    first.unwrap_or_else(|| DomainError::invalid("lines", "no fulfillment center is defined"))
 }
 
 /// Deallocate.
@@ -1799,7 +1817,9 @@ pub(crate) fn receive_payment(
     let found = order(state, &command.order)?;
     let amount = check_amount(found, &command.amount, "amount")?;
     // A customer pays for the order as it stands or for what was invoiced, whichever is more.
-    let due = found.value_minor().max(found.invoiced_minor) - found.paid_minor;
+    // The order as it stands less what was credited, or what was invoiced, whichever is more.
+    let due =
+        (found.value_minor() - found.credited_minor).max(found.invoiced_minor) - found.paid_minor;
     if amount > due {
         return Err(DomainError::ExceedsOutstanding {
             field: "amount".into(),
@@ -1948,7 +1968,11 @@ pub(crate) fn amend(
         {
             return Err(DomainError::invalid(at("line"), "line listed twice"));
         }
-        let unit = add(order_line.line.unit_price_minor, order_line.line.unit_tax_minor, || at("quantity"))?;
+        let unit = add(
+            order_line.line.unit_price_minor,
+            order_line.line.unit_tax_minor,
+            || at("quantity"),
+        )?;
         mul(unit, change.quantity, || at("quantity"))?;
         let floor = order_line.shipped + order_line.cancelled;
         if change.quantity < floor.max(1) && !(change.quantity == 0 && floor == 0) {
@@ -2011,6 +2035,7 @@ fn order_from_placed(event: &SalesOrderEvent) -> Option<SalesOrder> {
         shipping_invoiced: false,
         invoiced_minor: 0,
         paid_minor: 0,
+        credited_minor: 0,
     })
 }
 
@@ -2154,7 +2179,8 @@ fn apply_to(found: &mut SalesOrder, event: &SalesOrderEvent) {
             found.invoiced_minor += net_minor + tax_minor;
         }
         SalesOrderEvent::CreditNoteIssued { amount_minor, .. } => {
-            found.invoiced_minor -= amount_minor
+            found.invoiced_minor -= amount_minor;
+            found.credited_minor += amount_minor;
         }
         SalesOrderEvent::PaymentReceived { amount_minor, .. } => found.paid_minor += amount_minor,
         SalesOrderEvent::PaymentRefunded { amount_minor, .. } => found.paid_minor -= amount_minor,
