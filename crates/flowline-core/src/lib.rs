@@ -22,6 +22,7 @@ pub mod master;
 pub mod money;
 pub mod snapshot;
 pub mod state;
+pub mod views;
 
 pub use error::DomainError;
 pub use state::{Command, Context, Event, State, apply, decide};
