@@ -3,12 +3,14 @@
 //! Each tenant has a writer thread that owns the tenant's [`State`]. Commands queue up on a
 //! bounded channel; the writer takes everything waiting (up to a batch limit), decides and
 //! applies each command in order — so a command sees the effects of the ones before it, and
-//! nothing else can change the tenant between a check and its effect — then appends all the
-//! batch's events in one SQLite transaction (group commit) and only then answers. Reads run on
-//! the writer between batches, so they only ever see durable state. If an append fails, the
-//! in-memory state may hold effects that are not in the log: the writer answers every command of
-//! the batch with [`EngineError::Unavailable`], drops its state and rebuilds it from the log
-//! (fail-stop, then recover), as PostgreSQL does after an fsync failure.
+//! nothing else can change the tenant between a check and its effect — and hands the batch's
+//! events to the tenant's committer thread, which appends them in one SQLite transaction (group
+//! commit) and only then answers. While one batch is being made durable the writer decides the
+//! next, so deciding and writing use both cores. Reads run on the writer after everything it has
+//! applied is durable, so they only ever see durable state. If an append fails, the in-memory
+//! state holds effects that are not in the log: that batch and every batch decided after it are
+//! answered with [`EngineError::Unavailable`], and the writer drops its state and rebuilds it from
+//! the log (fail-stop, then recover), as PostgreSQL does after an fsync failure.
 //!
 //! Idempotency: a command may carry a key. The first outcome for a key — success or rejection —
 //! is stored with a hash of the command in the same transaction as its events; a retry with the
@@ -34,6 +36,7 @@ use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -288,10 +291,8 @@ impl Engine {
     }
 
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
-        let store = SqliteStore::open(&self.path, &self.options.store).map_err(unavailable)?;
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
-        let mut worker = TenantWriter::new(tenant.clone(), store, self.options.clone());
-        worker.recover()?;
+        let worker = TenantWriter::new(tenant.clone(), &self.path, self.options.clone())?;
         let thread = std::thread::Builder::new()
             .name(format!("writer-{tenant}"))
             .spawn(move || worker.run(receiver))
@@ -343,23 +344,125 @@ struct Pending {
     result: Result<Answer, EngineError>,
 }
 
+/// A batch handed to the committer: its append request (absent when nothing needs writing) and
+/// the answers to send once it is durable.
+struct CommitJob {
+    batch: u64,
+    request: Option<AppendRequest>,
+    replies: Vec<Pending>,
+}
+
+enum CommitterJob {
+    Commit(CommitJob),
+    /// Answered once every job queued before it has been committed (or failed).
+    Barrier(SyncSender<()>),
+    /// The writer has rebuilt its state after a failure: appends may proceed again.
+    Reset,
+}
+
+/// What the committer reports for each batch.
+struct Acknowledgement {
+    batch: u64,
+    committed: bool,
+}
+
+/// The committer: appends batches in order on its own thread and answers their commands, so the
+/// writer can decide the next batch while the previous one is being made durable. After a failed
+/// append it fails every later batch until the writer has rebuilt its state from the log (those
+/// batches were decided on effects that never became durable).
+fn run_committer(
+    mut store: SqliteStore,
+    jobs: Receiver<CommitterJob>,
+    acknowledgements: mpsc::Sender<Acknowledgement>,
+) {
+    let mut failed: Option<String> = None;
+    while let Ok(job) = jobs.recv() {
+        match job {
+            CommitterJob::Barrier(done) => {
+                let _ = done.send(());
+            }
+            CommitterJob::Reset => failed = None,
+            CommitterJob::Commit(CommitJob {
+                batch,
+                request,
+                replies,
+            }) => {
+                let outcome = match (&failed, request) {
+                    (Some(reason), _) => Err(reason.clone()),
+                    (None, None) => Ok(()),
+                    (None, Some(request)) => store
+                        .append(&request)
+                        .map(|_| ())
+                        .map_err(|error| error.to_string()),
+                };
+                let committed = outcome.is_ok();
+                match outcome {
+                    Ok(()) => {
+                        for pending in replies {
+                            let _ = pending.reply.send(pending.result);
+                        }
+                    }
+                    Err(reason) => {
+                        for pending in replies {
+                            let _ = pending
+                                .reply
+                                .send(Err(EngineError::Unavailable(reason.clone())));
+                        }
+                        failed = Some(reason);
+                    }
+                }
+                let _ = acknowledgements.send(Acknowledgement { batch, committed });
+            }
+        }
+    }
+}
+
+/// Keys decided in batches that are not yet acknowledged, with their answers: a retry that
+/// arrives before its first attempt is durable gets the same answer, in order after it.
+type InFlightKeys = VecDeque<(u64, Vec<(String, String, Answer)>)>;
+
 struct TenantWriter {
     tenant: TenantId,
     store: SqliteStore,
     options: EngineOptions,
     state: State,
+    /// The last sequence number decided, durable or in flight.
     head: u64,
+    next_batch: u64,
+    in_flight: InFlightKeys,
+    committer: SyncSender<CommitterJob>,
+    acknowledgements: Receiver<Acknowledgement>,
+    committer_thread: Option<JoinHandle<()>>,
 }
 
 impl TenantWriter {
-    fn new(tenant: TenantId, store: SqliteStore, options: EngineOptions) -> Self {
-        Self {
+    fn new(tenant: TenantId, path: &Path, options: EngineOptions) -> Result<Self, EngineError> {
+        let store = SqliteStore::open(path, &options.store).map_err(unavailable)?;
+        let committer_store = SqliteStore::open(path, &options.store).map_err(unavailable)?;
+        // Two batches may wait for the committer: enough to overlap deciding with committing,
+        // few enough that a failure throws away little work.
+        let (committer, jobs) = mpsc::sync_channel(2);
+        let (acknowledge, acknowledgements) = mpsc::channel();
+        let committer_thread = std::thread::Builder::new()
+            .name(format!("committer-{tenant}"))
+            .spawn(move || run_committer(committer_store, jobs, acknowledge))
+            .map_err(|error| {
+                EngineError::Unavailable(format!("cannot start committer thread: {error}"))
+            })?;
+        let mut writer = Self {
             tenant,
             store,
             options,
             state: State::default(),
             head: 0,
-        }
+            next_batch: 0,
+            in_flight: VecDeque::new(),
+            committer,
+            acknowledgements,
+            committer_thread: Some(committer_thread),
+        };
+        writer.recover()?;
+        Ok(writer)
     }
 
     /// Rebuilds the state from the log.
@@ -378,8 +481,9 @@ impl TenantWriter {
                 match job {
                     Job::Command(submission, reply) => batch.push((*submission, reply)),
                     Job::Query(read) => {
-                        // Reads see only durable state: commit what is pending first.
+                        // Reads see only durable state: commit what is pending and wait for it.
                         self.commit(std::mem::take(&mut batch));
+                        self.settle();
                         read(&self.state);
                     }
                 }
@@ -389,28 +493,73 @@ impl TenantWriter {
             }
             self.commit(batch);
         }
+        self.settle();
+        let (committer, _) = mpsc::sync_channel(1);
+        drop(std::mem::replace(&mut self.committer, committer));
+        if let Some(thread) = self.committer_thread.take() {
+            let _ = thread.join();
+        }
     }
 
-    /// Decides and applies every command of the batch, appends their events in one
-    /// transaction, and answers.
+    /// Waits until everything handed to the committer is durable or failed, then takes note of
+    /// the outcome.
+    fn settle(&mut self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.committer.send(CommitterJob::Barrier(done)).is_ok() {
+            let _ = wait.recv();
+        }
+        self.take_acknowledgements();
+    }
+
+    /// Forgets the keys of committed batches; after a failed batch, waits for every batch in
+    /// flight, rebuilds the state from the log and lets the committer go on.
+    fn take_acknowledgements(&mut self) {
+        let mut failed = false;
+        while let Ok(acknowledgement) = self.acknowledgements.try_recv() {
+            self.in_flight
+                .retain(|(batch, _)| *batch != acknowledgement.batch);
+            failed |= !acknowledgement.committed;
+        }
+        if !failed {
+            return;
+        }
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.committer.send(CommitterJob::Barrier(done)).is_ok() {
+            let _ = wait.recv();
+        }
+        while self.acknowledgements.try_recv().is_ok() {}
+        self.in_flight.clear();
+        // The state holds effects that never reached the log: rebuild it from the log. If even
+        // that fails, refuse every command until the engine is reopened.
+        if self.recover().is_err() {
+            self.state = State::default();
+            self.head = u64::MAX;
+        }
+        let _ = self.committer.send(CommitterJob::Reset);
+    }
+
+    /// Decides and applies every command of the batch, then hands the batch's events to the
+    /// committer, which answers once they are durable.
     fn commit(&mut self, batch: Vec<(Submission, SyncSender<Result<Answer, EngineError>>)>) {
         if batch.is_empty() {
             return;
         }
+        self.take_acknowledgements();
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut records: Vec<CommandRecord> = Vec::with_capacity(batch.len());
         let mut keys_in_batch: FxHashMap<String, (String, usize)> = FxHashMap::default();
         let mut touched: FxHashSet<(Sku, LocationId)> = FxHashSet::default();
         let mut next_seq = self.head + 1;
         for (submission, reply) in batch {
-            let result = match self.decide_one(
+            let decision = self.decide_one(
                 &submission,
                 &mut keys_in_batch,
                 pending.len(),
                 &mut records,
                 &mut touched,
                 &mut next_seq,
-            ) {
+            );
+            let result = match decision {
                 Decision::Answer(result) => result,
                 // The earlier attempt is always before this one in `pending`.
                 Decision::SameAs(first) => pending[first].result.clone().map(|answer| Answer {
@@ -420,35 +569,37 @@ impl TenantWriter {
             };
             pending.push(Pending { reply, result });
         }
-        let appended = if records.is_empty() {
-            Ok(())
-        } else {
-            let request = AppendRequest {
-                tenant: self.tenant.clone(),
-                expected_seq: self.head,
-                recorded_at: self.options.clock.now(),
-                commands: records,
-                balances: self.balance_rows(&touched),
-            };
-            self.store.append(&request).map(|_| ())
-        };
-        match appended {
-            Ok(()) => {
-                self.head = next_seq - 1;
-                for p in pending {
-                    let _ = p.reply.send(p.result);
-                }
-            }
-            Err(error) => {
-                let message = error.to_string();
-                for p in pending {
-                    let _ = p.reply.send(Err(EngineError::Unavailable(message.clone())));
-                }
-                // The state holds effects that never reached the log: rebuild it from the log.
-                if self.recover().is_err() {
-                    self.state = State::default();
-                    self.head = u64::MAX;
-                }
+        let keys: Vec<(String, String, Answer)> = keys_in_batch
+            .into_iter()
+            .filter_map(|(key, (hash, index))| {
+                pending[index]
+                    .result
+                    .clone()
+                    .ok()
+                    .map(|answer| (key, hash, answer))
+            })
+            .collect();
+        let request = (!records.is_empty()).then(|| AppendRequest {
+            tenant: self.tenant.clone(),
+            expected_seq: self.head,
+            recorded_at: self.options.clock.now(),
+            commands: records,
+            balances: self.balance_rows(&touched),
+        });
+        self.head = next_seq - 1;
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        if !keys.is_empty() {
+            self.in_flight.push_back((batch, keys));
+        }
+        let job = CommitterJob::Commit(CommitJob {
+            batch,
+            request,
+            replies: pending,
+        });
+        if let Err(mpsc::SendError(CommitterJob::Commit(job))) = self.committer.send(job) {
+            for pending in job.replies {
+                let _ = pending.reply.send(Err(EngineError::Stopped));
             }
         }
     }
@@ -481,6 +632,22 @@ impl TenantWriter {
                     }));
                 }
                 return Decision::SameAs(*first_index);
+            }
+            let earlier = self
+                .in_flight
+                .iter()
+                .flat_map(|(_, keys)| keys)
+                .find(|(k, _, _)| k == key);
+            if let Some((_, first_hash, answer)) = earlier {
+                if *first_hash != hash {
+                    return Decision::Answer(Err(EngineError::IdempotencyKeyReused {
+                        key: key.clone(),
+                    }));
+                }
+                return Decision::Answer(Ok(Answer {
+                    outcome: answer.outcome.clone(),
+                    replayed: true,
+                }));
             }
             match self.store.idempotency(&self.tenant, key, &hash) {
                 Err(error) => return Decision::Answer(Err(unavailable(error))),

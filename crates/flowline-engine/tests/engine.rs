@@ -435,3 +435,80 @@ fn nothing_acknowledged_is_lost_when_the_engine_is_abandoned() {
     drop(reopened);
     check_is_clean(&path);
 }
+
+/// Another writer appends to the tenant behind the engine's back (as a stale lease holder
+/// would). The engine's next append is fenced by the sequence check: that command is answered
+/// "unavailable" and nothing of it is recorded; the writer rebuilds its state from the log,
+/// which now holds the other writer's event, and the retry succeeds on the rebuilt state.
+#[test]
+fn a_fenced_append_fails_the_batch_and_the_writer_rebuilds_from_the_log() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("fenced.db");
+    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    race_setup(&engine);
+
+    let mut intruder = SqliteStore::open(&path, &flowline_store::OpenOptions::durable()).unwrap();
+    let head = intruder.tenant_head(&tenant()).unwrap();
+    let foreign = flowline_core::Event::Master(flowline_core::state::MasterEvent::ItemDefined {
+        item: flowline_core::master::Item {
+            sku: Sku::parse("FOREIGN").unwrap(),
+            name: "Written elsewhere".into(),
+            unit: "each".into(),
+            unit_cost: Money::new(100, usd()),
+            price: Money::new(200, usd()),
+            weight_g: 0,
+            dimensions: None,
+            hs_code: None,
+            country_of_origin: None,
+            category: None,
+            bom: None,
+        },
+    });
+    intruder
+        .append(&flowline_store::AppendRequest {
+            tenant: tenant(),
+            expected_seq: head,
+            recorded_at: "2025-01-01T00:00:00Z".parse().unwrap(),
+            commands: vec![flowline_store::CommandRecord {
+                events: vec![flowline_store::NewEvent {
+                    stream: foreign.stream(),
+                    event_type: foreign.type_name().into(),
+                    schema_version: flowline_core::Event::SCHEMA_VERSION,
+                    business_time: "2025-01-01T00:00:00Z".parse().unwrap(),
+                    payload: foreign.to_json(),
+                }],
+                expected: vec![],
+                idempotency: None,
+            }],
+            balances: vec![],
+        })
+        .unwrap();
+
+    let first = engine.submit(
+        &tenant(),
+        Submission::new(order("SO-1", "SKU-00000", 2, ShortagePolicy::Reject)),
+    );
+    assert!(
+        matches!(first, Err(EngineError::Unavailable(_))),
+        "{first:?}"
+    );
+    let retry = engine
+        .submit(
+            &tenant(),
+            Submission::new(order("SO-1", "SKU-00000", 2, ShortagePolicy::Reject)),
+        )
+        .unwrap();
+    assert!(applied(&retry), "{retry:?}");
+    let (knows_foreign, reserved) = engine
+        .query(&tenant(), |state: &State| {
+            (
+                state.items.contains_key(&Sku::parse("FOREIGN").unwrap()),
+                reserved_of_a(state).1,
+            )
+        })
+        .unwrap();
+    // The rebuilt state has the other writer's item, and SO-1's 2 units reserved exactly once.
+    assert_eq!((knows_foreign, reserved), (true, 2));
+    drop(engine);
+    check_is_clean(&path);
+}
