@@ -11,6 +11,7 @@
 //! log, which is timed too) and the same load is measured again.
 
 use flowline_core::id::{LocationId, Sku, TenantId};
+use flowline_core::retention::{document_count, evict_settled};
 use flowline_core::{Command, Context, Event, State, apply, decide};
 use flowline_engine::workload::{self, Lcg, OrderScript};
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission, Ticket};
@@ -33,13 +34,13 @@ pub struct LedgerArgs {
     #[arg(long, default_value_t = 10_000_000)]
     log_events: u64,
     /// Concurrent clients submitting to the engine.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 8)]
     clients: usize,
     /// Durable events to append in each measurement.
     #[arg(long, default_value_t = 400_000)]
     durable_events: u64,
     /// Commands each client keeps in flight (queued without waiting for their answers).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 256)]
     pipeline: usize,
     /// Distinct items.
     #[arg(long, default_value_t = 1_000)]
@@ -167,13 +168,20 @@ fn in_memory(args: &LedgerArgs) -> anyhow::Result<()> {
         }
         let elapsed = started.elapsed();
         applied += events.len() as u64;
+        // As the engine does: settled documents leave memory (the ticker's business time less a
+        // day is past every delivery of a closed order here, as no return policy is defined).
+        let horizon =
+            ticker.0 + SignedDuration::from_secs(ticker.1) - SignedDuration::from_hours(24);
+        evict_settled(&mut generator, horizon);
+        evict_settled(&mut measured, horizon);
         if chunk == 0 || chunk + 1 == chunks {
             println!(
-                "  events {:>10}..{:<10} apply {:>12.0} events/s   (decide+apply {:>10.0} events/s)   RSS {:.0} MiB",
+                "  events {:>10}..{:<10} apply {:>10.0} events/s   (decide+apply {:>9.0} events/s)   open documents {:>6}   RSS {:.0} MiB",
                 applied - events.len() as u64,
                 applied,
                 events.len() as f64 / elapsed.as_secs_f64(),
                 events.len() as f64 / decided.as_secs_f64(),
+                document_count(&measured),
                 rss_mib()
             );
         }
@@ -222,6 +230,9 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
         )?;
         head = append_events(&mut store, &tenant, &generator, &batch, head)?;
         appended = head;
+        let horizon =
+            ticker.0 + SignedDuration::from_secs(ticker.1) - SignedDuration::from_hours(24);
+        evict_settled(&mut generator, horizon);
     }
     println!(
         "  grew the log to {appended} events in {:.1} s",
@@ -233,7 +244,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
     // The first query starts the writer, which replays the log.
     let orders = engine.query(&tenant, |state: &State| state.sales_orders.len())?;
     println!(
-        "  reopened: replayed {appended} events ({orders} orders) in {:.1} s, RSS {:.0} MiB",
+        "  reopened: replayed {appended} events in {:.1} s; {orders} orders in memory (open work), RSS {:.0} MiB",
         started.elapsed().as_secs_f64(),
         rss_mib()
     );

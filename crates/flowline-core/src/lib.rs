@@ -20,6 +20,7 @@ pub mod invariants;
 pub mod ledger;
 pub mod master;
 pub mod money;
+pub mod retention;
 pub mod snapshot;
 pub mod state;
 pub mod views;

@@ -472,7 +472,9 @@ impl Event {
             | "PaymentReceived"
             | "PaymentRefunded"
             | "SalesOrderCancelled"
-            | "SalesOrderAmended" => {
+            | "SalesOrderAmended"
+            | "SalesOrderReturnAuthorised"
+            | "SalesOrderReturnReleased" => {
                 Self::SalesOrder(serde_json::from_str(payload).map_err(error)?)
             }
             "PurchaseOrderPlaced"
@@ -565,14 +567,14 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
         Command::StartWorkOrder(c) => lift(work, work_order::start(state, c, ctx)),
         Command::CompleteWorkOrder(c) => lift(work, work_order::complete(state, c, ctx)),
         Command::CancelWorkOrder(c) => lift(work, work_order::cancel(state, c, ctx)),
-        Command::AuthoriseReturn(c) => lift(returns, return_auth::authorise(state, c, ctx)),
+        Command::AuthoriseReturn(c) => return_auth::authorise(state, c, ctx),
         Command::IssueReturnLabel(c) => lift(returns, return_auth::issue_label(state, c, ctx)),
         Command::ReceiveReturn(c) => lift(returns, return_auth::receive(state, c, ctx)),
         Command::InspectReturn(c) => lift(returns, return_auth::inspect(state, c, ctx)),
         // A repair disposition also opens a work order: the module returns tenant events.
         Command::DisposeReturn(c) => return_auth::dispose(state, c, ctx),
         Command::RefundReturn(c) => lift(returns, return_auth::refund(state, c, ctx)),
-        Command::CloseReturn(c) => lift(returns, return_auth::close(state, c, ctx)),
+        Command::CloseReturn(c) => return_auth::close(state, c, ctx),
         Command::CreateTransfer(c) => lift(transfers, transfer::create(state, c, ctx)),
         Command::ShipTransfer(c) => lift(transfers, transfer::ship(state, c, ctx)),
         Command::ReceiveTransfer(c) => lift(transfers, transfer::receive(state, c, ctx)),
@@ -600,14 +602,18 @@ pub fn apply(state: &mut State, event: &Event) {
         }
         state.money.post(&effects.journal);
     }
+    apply_document_only(state, event);
+}
+
+/// Folds an event into its document only (see [`crate::retention::apply_document`]).
+pub(crate) fn apply_document_only(state: &mut State, event: &Event) {
     match event {
         Event::Master(event) => apply_master(state, event),
         Event::SalesOrder(event) => sales_order::apply(&mut state.sales_orders, event),
         Event::PurchaseOrder(event) => purchase_order::apply(&mut state.purchase_orders, event),
         Event::WorkOrder(event) => work_order::apply(&mut state.work_orders, event),
-        // Also updates the sales order lines' `returned` units (see `return_auth`).
         Event::Return(event) => {
-            return_auth::apply(&mut state.returns, &mut state.sales_orders, event);
+            return_auth::apply(&mut state.returns, event);
         }
         Event::Transfer(event) => transfer::apply(&mut state.transfers, event),
         Event::Inventory(event) => {

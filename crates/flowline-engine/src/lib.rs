@@ -26,6 +26,7 @@ pub mod check;
 pub mod workload;
 
 use flowline_core::id::{LocationId, Sku, TenantId};
+use flowline_core::retention;
 use flowline_core::{Command, Context, DomainError, Event, State, apply, decide};
 use flowline_store::{
     AppendRequest, BalanceRow, CommandRecord, EventStore, IdempotencyLookup, IdempotencyRecord,
@@ -38,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -69,6 +70,9 @@ pub struct EngineOptions {
     pub queue_capacity: usize,
     /// Most commands group-committed in one transaction.
     pub batch_max: usize,
+    /// Batches between two evictions of settled documents under sustained load (sooner when
+    /// the queue runs dry).
+    pub eviction_interval_batches: u64,
 }
 
 impl EngineOptions {
@@ -79,6 +83,7 @@ impl EngineOptions {
             clock: Arc::new(SystemClock),
             queue_capacity: 4096,
             batch_max: 1024,
+            eviction_interval_batches: 64,
         }
     }
 }
@@ -467,14 +472,34 @@ impl TenantWriter {
 
     /// Rebuilds the state from the log.
     fn recover(&mut self) -> Result<(), EngineError> {
-        let (state, head) = replay(&self.store, &self.tenant)?;
+        let (state, head) =
+            replay_retaining(&self.store, &self.tenant, Some(self.options.clock.now()))?;
         self.state = state;
         self.head = head;
         Ok(())
     }
 
     fn run(mut self, receiver: Receiver<Job>) {
-        while let Ok(first) = receiver.recv() {
+        let mut batches_since_eviction: u64 = 0;
+        loop {
+            // Settled documents leave memory when no command has come for a moment, and every
+            // so many batches under sustained load; always after everything decided is durable,
+            // so an evicted document's stream in the log is complete.
+            let first = match receiver.recv_timeout(IDLE) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    if batches_since_eviction > 0 {
+                        self.settle();
+                        self.evict();
+                        batches_since_eviction = 0;
+                    }
+                    match receiver.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
             let mut batch: Vec<(Submission, SyncSender<Result<Answer, EngineError>>)> = Vec::new();
             let mut next = Some(first);
             while let Some(job) = next.take() {
@@ -492,6 +517,12 @@ impl TenantWriter {
                 }
             }
             self.commit(batch);
+            batches_since_eviction += 1;
+            if batches_since_eviction >= self.options.eviction_interval_batches.max(1) {
+                self.settle();
+                self.evict();
+                batches_since_eviction = 0;
+            }
         }
         self.settle();
         let (committer, _) = mpsc::sync_channel(1);
@@ -673,6 +704,9 @@ impl TenantWriter {
             }
             keys_in_batch.insert(key.clone(), (hash.clone(), index));
         }
+        if let Err(error) = self.load_documents(&submission.command) {
+            return Decision::Answer(Err(error));
+        }
         let ctx = Context {
             at: submission
                 .business_time
@@ -738,6 +772,41 @@ impl TenantWriter {
         }))
     }
 
+    /// Brings back into memory the documents a command names that left it (see
+    /// `flowline_core::retention`). A document only leaves memory when all its events are
+    /// durable, so its stream in the log is complete.
+    fn load_documents(&mut self, command: &Command) -> Result<(), EngineError> {
+        let mut wanted = command.streams();
+        // A return brings its sales order; nothing chains further than that.
+        for _ in 0..4 {
+            let mut related = Vec::new();
+            for name in wanted.drain(..) {
+                if !retention::holds_stream(&self.state, &name) {
+                    for stored in self
+                        .store
+                        .read_stream(&self.tenant, &name)
+                        .map_err(unavailable)?
+                    {
+                        let event = decode(&self.tenant, &stored)?;
+                        retention::apply_document(&mut self.state, &event);
+                    }
+                }
+                related.extend(retention::related_streams(&self.state, &name));
+            }
+            if related.is_empty() {
+                break;
+            }
+            wanted = related;
+        }
+        Ok(())
+    }
+
+    /// Lets settled documents leave memory. Only called when nothing is in flight.
+    fn evict(&mut self) {
+        let horizon = return_horizon(&self.state, self.options.clock.now());
+        retention::evict_settled(&mut self.state, horizon);
+    }
+
     fn balance_rows(&self, touched: &FxHashSet<(Sku, LocationId)>) -> Vec<BalanceRow> {
         touched
             .iter()
@@ -755,11 +824,45 @@ impl TenantWriter {
     }
 }
 
+/// Sales orders delivered before this instant can no longer be returned under any policy, so
+/// once closed they may leave memory: `now` less the longest return window and a day.
+fn return_horizon(state: &State, now: Timestamp) -> Timestamp {
+    let window_days = state
+        .return_policies
+        .values()
+        .map(|policy| policy.window_days)
+        .max()
+        .unwrap_or(0);
+    let hours = window_days.saturating_add(1).saturating_mul(24);
+    jiff::SignedDuration::try_from_hours(hours)
+        .and_then(|window| now.checked_sub(window).ok())
+        .unwrap_or(Timestamp::MIN)
+}
+
+fn decode(tenant: &TenantId, stored: &flowline_store::StoredEvent) -> Result<Event, EngineError> {
+    Event::from_json(&stored.event_type, stored.schema_version, &stored.payload).map_err(|reason| {
+        EngineError::Unavailable(format!("event {} of tenant {tenant}: {reason}", stored.seq))
+    })
+}
+
+/// How long the queue must stay empty before the writer counts as idle.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Page size for reading the log.
 const REPLAY_PAGE: usize = 10_000;
 
-/// Rebuilds a tenant's state from its log, returning it with the last sequence number.
+/// Rebuilds a tenant's whole state from its log, returning it with the last sequence number.
 pub fn replay(store: &dyn EventStore, tenant: &TenantId) -> Result<(State, u64), EngineError> {
+    replay_retaining(store, tenant, None)
+}
+
+/// Rebuilds a tenant's state from its log; with a clock reading, settled documents leave memory
+/// after every page, so rebuilding needs no more memory than running does.
+fn replay_retaining(
+    store: &dyn EventStore,
+    tenant: &TenantId,
+    now: Option<Timestamp>,
+) -> Result<(State, u64), EngineError> {
     let mut state = State::default();
     let mut head = 0;
     loop {
@@ -770,16 +873,12 @@ pub fn replay(store: &dyn EventStore, tenant: &TenantId) -> Result<(State, u64),
             break;
         }
         for stored in &page {
-            let event =
-                Event::from_json(&stored.event_type, stored.schema_version, &stored.payload)
-                    .map_err(|reason| {
-                        EngineError::Unavailable(format!(
-                            "event {} of tenant {tenant}: {reason}",
-                            stored.seq
-                        ))
-                    })?;
-            apply(&mut state, &event);
+            apply(&mut state, &decode(tenant, stored)?);
             head = stored.seq;
+        }
+        if let Some(now) = now {
+            let horizon = return_horizon(&state, now);
+            retention::evict_settled(&mut state, horizon);
         }
     }
     Ok((state, head))

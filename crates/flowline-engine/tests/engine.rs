@@ -512,3 +512,104 @@ fn a_fenced_append_fails_the_batch_and_the_writer_rebuilds_from_the_log() {
     drop(engine);
     check_is_clean(&path);
 }
+
+/// A clock fixed at one instant.
+struct FixedClock(jiff::Timestamp);
+
+impl flowline_engine::Clock for FixedClock {
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+/// Closed orders delivered long before the clock leave memory; a late credit note on one
+/// brings it back from its stream and applies; its id cannot be reused; after a restart the
+/// rebuilt state holds only open work; and the log checks.
+///
+/// Orders are delivered on 2025-01-10 (business time given per command) and the clock reads
+/// 2025-03-15: with no return policy defined, the horizon is the clock less one day, so every
+/// closed order is past it.
+#[test]
+fn settled_documents_leave_memory_and_come_back_when_named() {
+    use flowline_core::documents::sales_order::IssueCreditNote;
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("evict.db");
+    let options = || EngineOptions {
+        clock: Arc::new(FixedClock("2025-03-15T00:00:00Z".parse().unwrap())),
+        eviction_interval_batches: 1,
+        ..EngineOptions::durable()
+    };
+    let at: jiff::Timestamp = "2025-01-10T12:00:00Z".parse().unwrap();
+    let engine = Engine::open(&path, options()).unwrap();
+    for command in workload::setup(5, 100) {
+        assert!(applied(
+            &engine
+                .submit(&tenant(), Submission::new(command).at(at))
+                .unwrap()
+        ));
+    }
+    let mut rng = Lcg::new(11);
+    let mut scripts = Vec::new();
+    for number in 0..10 {
+        let script = OrderScript::random("SO", number, 5, &mut rng);
+        let mut commands = vec![script.place()];
+        commands.extend(script.fulfil(&LocationId::parse("FC-CENTRAL").unwrap()));
+        for command in commands {
+            assert!(applied(
+                &engine
+                    .submit(&tenant(), Submission::new(command).at(at))
+                    .unwrap()
+            ));
+        }
+        scripts.push(script);
+    }
+    // One more order left open (placed and allocated, not shipped) must stay.
+    let open = OrderScript::random("OPEN", 1, 5, &mut rng);
+    assert!(applied(
+        &engine
+            .submit(&tenant(), Submission::new(open.place()).at(at))
+            .unwrap()
+    ));
+    let held = engine.query(&tenant(), |state: &State| {
+        let mut ids: Vec<String> = state.sales_orders.keys().map(|id| id.to_string()).collect();
+        ids.sort();
+        ids
+    });
+    assert_eq!(held.unwrap(), vec!["OPEN-1".to_string()]);
+
+    // A credit note for 1.00 on the first closed order reloads it from its stream.
+    let credit = IssueCreditNote {
+        order: scripts[0].order.clone(),
+        credit_note: "CN-1".parse().unwrap(),
+        amount: Money::new(100, usd()),
+        reason: "goodwill".parse().unwrap(),
+    };
+    let answer = engine
+        .submit(&tenant(), Submission::new(Command::IssueCreditNote(credit)))
+        .unwrap();
+    assert!(applied(&answer), "{answer:?}");
+    // Its id is still taken, although the order left memory again.
+    let reuse = engine
+        .submit(&tenant(), Submission::new(scripts[1].place()))
+        .unwrap();
+    assert!(
+        matches!(&reuse.outcome, Outcome::Rejected { code, .. } if code == "already_exists"),
+        "{reuse:?}"
+    );
+    drop(engine);
+
+    // After a restart only open work is in memory: the open order, and the credited order,
+    // which is paid 1.00 more than its invoices now say and so waits for a refund.
+    let reopened = Engine::open(&path, options()).unwrap();
+    let held = reopened.query(&tenant(), |state: &State| {
+        let mut ids: Vec<String> = state.sales_orders.keys().map(|id| id.to_string()).collect();
+        ids.sort();
+        ids
+    });
+    assert_eq!(
+        held.unwrap(),
+        vec!["OPEN-1".to_string(), scripts[0].order.to_string()]
+    );
+    drop(reopened);
+    check_is_clean(&path);
+}

@@ -16,7 +16,7 @@
 //! to: `ReturnAuthorised` adds to each order line's `returned` units and `ReturnClosed` gives
 //! the unreceived units back.
 
-use crate::documents::sales_order::{self, LineQuantity, SalesOrder};
+use crate::documents::sales_order::{self, LineQuantity, SalesOrder, SalesOrderEvent};
 use crate::documents::work_order::{self, CreateWorkOrder, WorkOrderKind};
 use crate::effects::{Effects, EffectsBuilder};
 use crate::error::{DocumentKind, DomainError, add, mul, positive};
@@ -524,7 +524,7 @@ pub(crate) fn authorise(
     state: &State,
     command: &AuthoriseReturn,
     ctx: &Context,
-) -> Result<Vec<ReturnEvent>, DomainError> {
+) -> Result<Vec<Event>, DomainError> {
     state.settings()?;
     if state.returns.contains_key(&command.return_id) {
         return Err(DomainError::AlreadyExists {
@@ -601,15 +601,30 @@ pub(crate) fn authorise(
             components: sales_order::components(state, &order_line.line.sku),
         });
     }
-    Ok(vec![ReturnEvent::Authorised {
-        return_id: command.return_id.clone(),
-        order: command.order.clone(),
-        policy: command.policy.clone(),
-        currency: order.currency,
-        refundable_conditions: policy.refundable_conditions.clone(),
-        lines,
-        at: ctx.at,
-    }])
+    let on_order = lines
+        .iter()
+        .map(|l: &AuthorisedLine| LineQuantity {
+            line: l.line,
+            quantity: l.quantity,
+        })
+        .collect();
+    Ok(vec![
+        Event::Return(ReturnEvent::Authorised {
+            return_id: command.return_id.clone(),
+            order: command.order.clone(),
+            policy: command.policy.clone(),
+            currency: order.currency,
+            refundable_conditions: policy.refundable_conditions.clone(),
+            lines,
+            at: ctx.at,
+        }),
+        Event::SalesOrder(SalesOrderEvent::ReturnAuthorised {
+            order: command.order.clone(),
+            return_id: command.return_id.clone(),
+            lines: on_order,
+            at: ctx.at,
+        }),
+    ])
 }
 
 /// Issue a label.
@@ -966,7 +981,7 @@ pub(crate) fn close(
     state: &State,
     command: &CloseReturn,
     ctx: &Context,
-) -> Result<Vec<ReturnEvent>, DomainError> {
+) -> Result<Vec<Event>, DomainError> {
     let found = find(state, &command.return_id)?;
     let in_quarantine = found.total(|l| l.received - l.disposed);
     if found.closed || found.state_name() == "refunded" {
@@ -985,7 +1000,7 @@ pub(crate) fn close(
             "close with received goods not yet disposed",
         ));
     }
-    let unreceived = found
+    let unreceived: Vec<LineQuantity> = found
         .lines
         .iter()
         .enumerate()
@@ -995,21 +1010,35 @@ pub(crate) fn close(
             quantity: l.line.quantity - l.received,
         })
         .collect();
-    Ok(vec![ReturnEvent::Closed {
+    let released: Vec<LineQuantity> = unreceived
+        .iter()
+        .filter_map(|request| {
+            found.lines.get(request.line).map(|l| LineQuantity {
+                line: l.line.line,
+                quantity: request.quantity,
+            })
+        })
+        .collect();
+    let mut events = vec![Event::Return(ReturnEvent::Closed {
         return_id: command.return_id.clone(),
         reason: command.reason.clone(),
         unreceived,
         at: ctx.at,
-    }])
+    })];
+    if !released.is_empty() {
+        events.push(Event::SalesOrder(SalesOrderEvent::ReturnReleased {
+            order: found.order.clone(),
+            return_id: command.return_id.clone(),
+            lines: released,
+            at: ctx.at,
+        }));
+    }
+    Ok(events)
 }
 
-/// Applies a return event. `ReturnAuthorised` and `ReturnClosed` also update the `returned`
-/// units of the sales order lines (see the module documentation).
-pub(crate) fn apply(
-    returns: &mut FxHashMap<ReturnId, Return>,
-    sales_orders: &mut FxHashMap<SalesOrderId, SalesOrder>,
-    event: &ReturnEvent,
-) {
+/// Applies a return event. The order's `returned` units change through the order's own
+/// `SalesOrderReturnAuthorised` and `SalesOrderReturnReleased` events, recorded beside these.
+pub(crate) fn apply(returns: &mut FxHashMap<ReturnId, Return>, event: &ReturnEvent) {
     if let ReturnEvent::Authorised {
         return_id,
         order,
@@ -1020,13 +1049,6 @@ pub(crate) fn apply(
         at,
     } = event
     {
-        if let Some(found) = sales_orders.get_mut(order) {
-            for authorised in lines {
-                if let Some(order_line) = found.lines.get_mut(authorised.line) {
-                    order_line.returned += authorised.quantity;
-                }
-            }
-        }
         returns.insert(
             return_id.clone(),
             Return {
@@ -1056,7 +1078,6 @@ pub(crate) fn apply(
         return;
     }
     let Some(found) = returns.get_mut(event.return_id()) else {
-        debug_assert!(false, "event for unknown return {}", event.return_id());
         return;
     };
     match event {
@@ -1116,20 +1137,7 @@ pub(crate) fn apply(
             found.refunds.push(refund.clone());
             found.refunded_minor += amount_minor;
         }
-        ReturnEvent::Closed { unreceived, .. } => {
-            found.closed = true;
-            if let Some(order) = sales_orders.get_mut(&found.order) {
-                for request in unreceived {
-                    let order_line = found
-                        .lines
-                        .get(request.line)
-                        .and_then(|l| order.lines.get_mut(l.line.line));
-                    if let Some(order_line) = order_line {
-                        order_line.returned -= request.quantity;
-                    }
-                }
-            }
-        }
+        ReturnEvent::Closed { .. } => found.closed = true,
     }
 }
 

@@ -9,8 +9,8 @@
 use crate::effects::{Effects, EffectsBuilder};
 use crate::error::{DocumentKind, DomainError, add, mul, positive};
 use crate::id::{
-    CarrierId, ChannelId, CustomerId, InvoiceId, LocationId, PaymentId, ReasonCode, SalesOrderId,
-    ServiceCode, ShipmentId, Sku,
+    CarrierId, ChannelId, CustomerId, InvoiceId, LocationId, PaymentId, ReasonCode, ReturnId,
+    SalesOrderId, ServiceCode, ShipmentId, Sku,
 };
 use crate::ledger::{Account, VirtualLocation};
 use crate::master::{Address, BomKind};
@@ -654,6 +654,31 @@ pub enum SalesOrderEvent {
         /// Released reservations.
         effects: Effects,
     },
+    /// Units of the order were authorised for return. Recorded on the order's own stream (beside
+    /// the return's `ReturnAuthorised`), so an order is a fold of its own events.
+    #[serde(rename = "SalesOrderReturnAuthorised")]
+    ReturnAuthorised {
+        /// Order id.
+        order: SalesOrderId,
+        /// The return authorisation.
+        return_id: ReturnId,
+        /// Units per order line.
+        lines: Vec<LineQuantity>,
+        /// When.
+        at: Timestamp,
+    },
+    /// Units authorised for return that never came back were released when the return closed.
+    #[serde(rename = "SalesOrderReturnReleased")]
+    ReturnReleased {
+        /// Order id.
+        order: SalesOrderId,
+        /// The return authorisation.
+        return_id: ReturnId,
+        /// Units per order line.
+        lines: Vec<LineQuantity>,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 impl SalesOrderEvent {
@@ -675,7 +700,9 @@ impl SalesOrderEvent {
             | Self::PaymentReceived { order, .. }
             | Self::PaymentRefunded { order, .. }
             | Self::Cancelled { order, .. }
-            | Self::Amended { order, .. } => order,
+            | Self::Amended { order, .. }
+            | Self::ReturnAuthorised { order, .. }
+            | Self::ReturnReleased { order, .. } => order,
         }
     }
 
@@ -714,6 +741,8 @@ impl SalesOrderEvent {
             Self::PaymentRefunded { .. } => "PaymentRefunded",
             Self::Cancelled { .. } => "SalesOrderCancelled",
             Self::Amended { .. } => "SalesOrderAmended",
+            Self::ReturnAuthorised { .. } => "SalesOrderReturnAuthorised",
+            Self::ReturnReleased { .. } => "SalesOrderReturnReleased",
         }
     }
 }
@@ -2049,8 +2078,8 @@ pub(crate) fn apply(
         return;
     }
     let Some(found) = orders.get_mut(event.order()) else {
-        // `decide` only emits events for orders that exist; replay of a valid log never gets here.
-        debug_assert!(false, "event for unknown order {}", event.order());
+        // An order that left memory (see `retention`): its stream holds the event for when it is
+        // reloaded.
         return;
     };
     apply_to(found, event);
@@ -2195,6 +2224,20 @@ fn apply_to(found: &mut SalesOrder, event: &SalesOrderEvent) {
                 apply_release(order_line, None, from_reservations);
                 order_line.cancelled += units;
                 order_line.backordered = order_line.backordered.min(order_line.unallocated());
+            }
+        }
+        SalesOrderEvent::ReturnAuthorised { lines, .. } => {
+            for request in lines {
+                if let Some(order_line) = found.lines.get_mut(request.line) {
+                    order_line.returned += request.quantity;
+                }
+            }
+        }
+        SalesOrderEvent::ReturnReleased { lines, .. } => {
+            for request in lines {
+                if let Some(order_line) = found.lines.get_mut(request.line) {
+                    order_line.returned -= request.quantity;
+                }
             }
         }
         SalesOrderEvent::Amended {

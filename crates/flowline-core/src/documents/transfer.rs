@@ -568,7 +568,6 @@ pub(crate) fn apply(transfers: &mut FxHashMap<TransferId, Transfer>, event: &Tra
         return;
     }
     let Some(found) = transfers.get_mut(event.transfer()) else {
-        debug_assert!(false, "event for unknown transfer {}", event.transfer());
         return;
     };
     match event {

@@ -549,7 +549,6 @@ pub(crate) fn apply(orders: &mut FxHashMap<WorkOrderId, WorkOrder>, event: &Work
         return;
     }
     let Some(found) = orders.get_mut(event.work_order()) else {
-        debug_assert!(false, "event for unknown work order {}", event.work_order());
         return;
     };
     match event {
