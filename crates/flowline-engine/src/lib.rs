@@ -400,7 +400,13 @@ fn run_committer(
                         .map(|_| ())
                         .map_err(|error| error.to_string()),
                 };
-                let committed = outcome.is_ok();
+                // The writer hears of the outcome before any client does: a client that retries
+                // as soon as it is told "unavailable" must find the writer already knowing it
+                // has to rebuild its state.
+                let _ = acknowledgements.send(Acknowledgement {
+                    batch,
+                    committed: outcome.is_ok(),
+                });
                 match outcome {
                     Ok(()) => {
                         for pending in replies {
@@ -416,7 +422,6 @@ fn run_committer(
                         failed = Some(reason);
                     }
                 }
-                let _ = acknowledgements.send(Acknowledgement { batch, committed });
             }
         }
     }
