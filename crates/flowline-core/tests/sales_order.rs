@@ -1010,6 +1010,25 @@ fn delivering_a_shipment_twice_is_an_illegal_transition() {
     assert_eq!(t.so("SO-1").lines[0].delivered, 2);
 }
 
+/// The fixture's clock starts 2025-03-03T14:00Z, so the shipment leaves that afternoon; a proof
+/// of delivery dated 2025-03-01 is before the hand-over and is refused, appending nothing.
+#[test]
+fn a_delivery_dated_before_the_shipment_left_is_rejected() {
+    let mut t = five_allocated();
+    t.fulfil("SO-1", "S-1", "FC-EAST", &[(0, 2)]);
+    let error = t.reject(Command::DeliverShipment(
+        flowline_core::documents::sales_order::DeliverShipment {
+            delivered_at: Some("2025-03-01T12:00:00Z".parse().unwrap()),
+            ..match deliver("SO-1", "S-1") {
+                Command::DeliverShipment(c) => c,
+                _ => unreachable!(),
+            }
+        },
+    ));
+    assert_invalid(&error, "delivered_at");
+    assert_eq!(t.so("SO-1").shipments[0].delivered_at, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invoices, credit notes, payments
 // ---------------------------------------------------------------------------------------------

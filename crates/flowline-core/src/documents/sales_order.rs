@@ -825,6 +825,9 @@ pub struct ShipmentRecord {
     pub location: LocationId,
     /// Lines.
     pub lines: Vec<LineQuantity>,
+    /// When it was handed to the carrier.
+    #[serde(default)]
+    pub shipped_at: Option<Timestamp>,
     /// When delivered.
     pub delivered_at: Option<Timestamp>,
 }
@@ -1704,10 +1707,21 @@ pub(crate) fn deliver(
             "deliver",
         ));
     }
+    let delivered_at = command.delivered_at.unwrap_or(ctx.at);
+    if let Some(shipped_at) = record.shipped_at
+        && delivered_at < shipped_at
+    {
+        return Err(DomainError::invalid(
+            "delivered_at",
+            format!(
+                "{delivered_at} is before the shipment was handed to the carrier at {shipped_at}"
+            ),
+        ));
+    }
     Ok(vec![SalesOrderEvent::Delivered {
         order: command.order.clone(),
         shipment: command.shipment.clone(),
-        delivered_at: command.delivered_at.unwrap_or(ctx.at),
+        delivered_at,
         condition: command.condition,
         misdelivered: command.misdelivered,
         note: command.note.clone(),
@@ -2156,6 +2170,7 @@ fn apply_to(found: &mut SalesOrder, event: &SalesOrderEvent) {
             location,
             lines,
             values_minor,
+            at,
             ..
         } => {
             for (request, value) in lines.iter().zip(values_minor) {
@@ -2179,6 +2194,7 @@ fn apply_to(found: &mut SalesOrder, event: &SalesOrderEvent) {
                 id: shipment.clone(),
                 location: location.clone(),
                 lines: lines.clone(),
+                shipped_at: Some(*at),
                 delivered_at: None,
             });
         }
