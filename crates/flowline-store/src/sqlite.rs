@@ -25,6 +25,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 /// stream_version)` index; SQLite's default of 2 MiB would re-read them once the log grows.
 const CACHE_SIZE: i64 = -32_768;
 
+/// Bytes of the database file read through a memory map rather than `pread` into the page cache:
+/// 8 GiB. Once the log outgrows the page cache, every group commit probes index pages all over
+/// the file; through the map those reads cost a page-table lookup instead of a system call and a
+/// copy, which kept durable appends at 64k events/s with 10M events in the log where they had
+/// fallen from 95k to 43k. Mapped pages are the kernel's page cache, shared and reclaimable:
+/// they show as file-backed resident memory, not as the process's own.
+const MMAP_SIZE: i64 = 8 << 30;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -201,6 +209,7 @@ impl SqliteStore {
             });
         }
         connection.pragma_update(None, "cache_size", CACHE_SIZE)?;
+        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
 
         let mut store = Self {
             connection,
