@@ -1616,3 +1616,22 @@ fn a_prepayment_for_a_cancelled_order_is_refunded_in_full_and_no_more() {
         }
     );
 }
+
+/// A log can be tampered with while keeping its checksums: an event naming a line the order
+/// does not have is left out by `apply` (the order and ledgers unchanged) instead of panicking
+/// a replay or `flowline check`.
+#[test]
+fn an_event_naming_a_line_the_order_lacks_changes_nothing_and_does_not_panic() {
+    let mut t = five_allocated();
+    let before = t.snapshot();
+    let forged = flowline_core::Event::SalesOrder(
+        flowline_core::documents::sales_order::SalesOrderEvent::Picked {
+            order: id("SO-1"),
+            location: id("FC-EAST"),
+            lines: vec![lq(99, 1)],
+            at: "2025-03-03T15:00:00Z".parse().unwrap(),
+        },
+    );
+    flowline_core::apply(&mut t.state, &forged);
+    assert_eq!(t.snapshot(), before);
+}

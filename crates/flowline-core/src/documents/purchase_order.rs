@@ -839,6 +839,16 @@ pub(crate) fn apply(
         );
         return;
     };
+    // `decide` only names lines that exist; an event naming another line can only come from a
+    // tampered log, and is left out rather than allowed to panic a replay or `flowline check`.
+    let named: Vec<usize> = match event {
+        PurchaseOrderEvent::Received { lines, .. } => lines.iter().map(|l| l.line).collect(),
+        PurchaseOrderEvent::Billed { lines, .. } => lines.iter().map(|(line, _)| *line).collect(),
+        _ => Vec::new(),
+    };
+    if named.iter().any(|line| *line >= found.lines.len()) {
+        return;
+    }
     match event {
         PurchaseOrderEvent::Placed { .. } => {}
         PurchaseOrderEvent::Confirmed { committed_on, .. } => {
