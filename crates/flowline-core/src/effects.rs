@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A change of the quantity reserved for an item at a location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReservationChange {
     /// The item.
     pub sku: Sku,
@@ -21,6 +22,7 @@ pub struct ReservationChange {
 /// What an event does to the two ledgers. Recorded in the event, so replaying the log never
 /// re-runs costing rules: the values are facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Effects {
     /// Stock moves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

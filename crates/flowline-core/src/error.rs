@@ -6,6 +6,7 @@ use std::fmt;
 
 /// The kinds of record a command can refer to, for error messages and stream names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// Tenant settings.

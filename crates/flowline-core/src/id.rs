@@ -74,6 +74,26 @@ fn check(kind: &'static str, value: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The characters [`check`] accepts, as a JSON Schema (ECMA-262) pattern.
+#[cfg(feature = "schema")]
+const ID_PATTERN: &str = "^[A-Za-z0-9._:/-]+$";
+
+/// The schema every identifier shares: what [`check`] accepts, described for an API schema.
+/// The limit is in bytes, but every allowed character is one byte, so it is also the limit in
+/// characters that JSON Schema's `maxLength` counts.
+#[cfg(feature = "schema")]
+fn id_schema(kind: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": ID_LENGTH_MAX,
+        "pattern": ID_PATTERN,
+        "description": format!(
+            "An identifier ({kind}): 1 to {ID_LENGTH_MAX} characters drawn from letters, digits and . _ - : /"
+        ),
+    })
+}
+
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
         $(#[$meta])*
@@ -131,6 +151,23 @@ macro_rules! string_id {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
                 Self::parse(&value).map_err(serde::de::Error::custom)
+            }
+        }
+
+        // Each identifier gets its own named schema, so an API description shows which kind of
+        // id a field takes even though they all share one format.
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+
+            fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                id_schema($kind)
             }
         }
     };

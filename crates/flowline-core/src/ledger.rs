@@ -21,6 +21,7 @@ use std::fmt;
 
 /// The built-in virtual locations, and what each stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VirtualLocation {
     /// Goods come from suppliers (receipts) and go back to them (returns to vendor).
@@ -85,6 +86,7 @@ impl VirtualLocation {
 
 /// A move of a quantity of one item between two locations, valued at cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Move {
     /// The item moved.
     pub sku: Sku,
@@ -100,6 +102,7 @@ pub struct Move {
 
 /// Quantity, reservations and value of one item at one location.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Balance {
     /// Quantity at the location (negative at virtual locations that are a source).
     pub on_hand: i64,
@@ -177,6 +180,7 @@ impl StockLedger {
 
 /// The SCOR level-1 processes, used to tag supply chain costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScorProcess {
     /// Demand and supply planning.
@@ -219,6 +223,7 @@ impl ScorProcess {
 
 /// Accounts of the money ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "account", content = "process")]
 pub enum Account {
     /// Bank and card-processor balances.
@@ -282,6 +287,7 @@ impl fmt::Display for Account {
 
 /// One line of a journal entry: a signed amount (debit positive, credit negative) on an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Posting {
     /// The account.
     pub account: Account,
@@ -291,6 +297,7 @@ pub struct Posting {
 
 /// A balanced set of postings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JournalEntry {
     /// The postings; per currency their amounts sum to zero.
     pub postings: Vec<Posting>,

@@ -27,3 +27,8 @@ pub mod views;
 
 pub use error::DomainError;
 pub use state::{Command, Context, Event, State, apply, decide};
+
+// Two separate `cfg` attributes rather than `cfg(all(..))`, so that clippy sees a test module.
+#[cfg(test)]
+#[cfg(feature = "schema")]
+mod schema_tests;

@@ -38,8 +38,30 @@ impl From<TimeZoneName> for String {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for TimeZoneName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimeZoneName".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::TimeZoneName").into()
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The set of valid names is the bundled tz database, which no pattern can capture, so
+        // the schema says only that it is a non-empty string and which kind of string.
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "description": "IANA time zone name, e.g. America/New_York",
+        })
+    }
+}
+
 /// Settings every tenant must have before other commands are accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TenantSettings {
     /// Currency in which inventory is valued and metrics are reported.
     pub base_currency: Currency,
@@ -49,6 +71,7 @@ pub struct TenantSettings {
 
 /// A postal address with its time zone (promise dates are judged in the ship-to zone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     /// Street lines.
@@ -88,6 +111,7 @@ impl Address {
 
 /// Physical dimensions in millimetres.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dimensions {
     /// Length, mm.
@@ -100,6 +124,7 @@ pub struct Dimensions {
 
 /// How a bill of materials is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BomKind {
     /// Made ahead by kitting or assembly work orders and sold from its own stock.
@@ -110,6 +135,7 @@ pub enum BomKind {
 
 /// One component of a bill of materials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BomComponent {
     /// The component item (may itself have a bill of materials).
@@ -120,6 +146,7 @@ pub struct BomComponent {
 
 /// A bill of materials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bom {
     /// Kit or bundle.
     pub kind: BomKind,
@@ -129,6 +156,7 @@ pub struct Bom {
 
 /// An item (SKU) and its master data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Item {
     /// The SKU.
     pub sku: Sku,
@@ -239,6 +267,7 @@ fn find_cycle<'a>(
 
 /// A physical location: a fulfillment center or warehouse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     /// The location id.
     pub id: LocationId,
@@ -252,6 +281,7 @@ pub struct Location {
 
 /// A supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Supplier {
     /// The supplier id.
     pub id: SupplierId,
@@ -271,6 +301,7 @@ pub struct Supplier {
 
 /// Transport mode of a carrier service, for emission factors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransportMode {
     /// Road (van, truck).
@@ -285,6 +316,7 @@ pub enum TransportMode {
 
 /// A carrier service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CarrierService {
     /// Service code, unique within the carrier.
@@ -297,6 +329,7 @@ pub struct CarrierService {
 
 /// A carrier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Carrier {
     /// The carrier id.
     pub id: CarrierId,
@@ -308,6 +341,7 @@ pub struct Carrier {
 
 /// Condition grade of goods (delivered or returned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// Unopened, resellable as new.
@@ -324,6 +358,7 @@ pub enum Condition {
 
 /// A return policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReturnPolicy {
     /// The policy id.
     pub id: ReturnPolicyId,

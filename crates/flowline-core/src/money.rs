@@ -91,8 +91,30 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Currency").into()
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The pattern admits exactly what `Currency::parse` admits: three ASCII upper-case
+        // letters. Whether the code is actually assigned by ISO 4217 is not checked by either.
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "description": "ISO 4217 currency code",
+        })
+    }
+}
+
 /// An amount of money: integer minor units (cents, pence, yen) of one currency.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Money {
     /// The amount in minor units; negative for credits or refunds where a sign is meaningful.
     pub amount_minor: i64,
@@ -148,6 +170,7 @@ impl fmt::Debug for Money {
 /// six places: `rate_micro = 1_084_200` means 1 unit of the foreign currency is worth 1.0842
 /// units of the base currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ExchangeRate {
     /// The rate times one million.
     pub rate_micro: i64,

@@ -139,6 +139,7 @@ impl State {
 
 /// Configure the tenant's base currency and reporting time zone. Accepted once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfigureTenant {
     /// Base currency.
@@ -149,6 +150,7 @@ pub struct ConfigureTenant {
 
 /// Define (create or update) an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefineItem {
     /// The SKU.
@@ -188,6 +190,7 @@ fn default_unit() -> String {
 
 /// Define a physical location (fulfillment center or warehouse).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefineLocation {
     /// Location id.
@@ -202,6 +205,7 @@ pub struct DefineLocation {
 
 /// Define (create or update) a supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefineSupplier {
     /// Supplier id.
@@ -228,6 +232,7 @@ fn one() -> i64 {
 
 /// Define (create or update) a carrier and its services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefineCarrier {
     /// Carrier id.
@@ -240,6 +245,7 @@ pub struct DefineCarrier {
 
 /// Define (create or update) a return policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetReturnPolicy {
     /// Policy id.
@@ -252,6 +258,7 @@ pub struct SetReturnPolicy {
 
 /// A command: one request to change a tenant's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Command {
@@ -310,6 +317,7 @@ pub enum Command {
 
 /// Master data events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum MasterEvent {
     /// The tenant was configured.
@@ -346,6 +354,7 @@ pub enum MasterEvent {
 
 /// An event: one recorded fact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Event {
     /// Master data.

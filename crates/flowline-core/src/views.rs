@@ -15,6 +15,7 @@ use serde::Serialize;
 
 /// The position of one item at one fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Position {
     /// The item.
     pub sku: Sku,

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a supply chain cost is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CostType {
     /// Carrier charges.
@@ -41,6 +42,7 @@ pub enum CostType {
 
 /// How a cost or an asset is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Settlement {
     /// Paid at once (credits cash).
@@ -60,6 +62,7 @@ impl Settlement {
 
 /// Post a supply chain cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostCost {
     /// New cost id.
@@ -82,6 +85,7 @@ pub struct PostCost {
 
 /// Acquire a fixed asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcquireFixedAsset {
     /// New asset id.
@@ -107,6 +111,7 @@ pub struct AcquireFixedAsset {
 
 /// Depreciate a fixed asset for one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DepreciateFixedAsset {
     /// The asset.
@@ -119,6 +124,7 @@ pub struct DepreciateFixedAsset {
 
 /// Dispose of a fixed asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DisposeFixedAsset {
     /// The asset.
@@ -130,6 +136,7 @@ pub struct DisposeFixedAsset {
 
 /// Finance events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum FinanceEvent {
     /// A supply chain cost was posted.
@@ -240,6 +247,7 @@ impl FinanceEvent {
 
 /// A posted cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CostRecord {
     /// Cost id.
     pub id: CostId,
@@ -259,6 +267,7 @@ pub struct CostRecord {
 
 /// A fixed asset's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FixedAsset {
     /// Asset id.
     pub id: FixedAssetId,

@@ -23,6 +23,7 @@ pub const OPENING_BALANCE: &str = "opening_balance";
 
 /// One counted item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CountLineInput {
     /// The item.
@@ -33,6 +34,7 @@ pub struct CountLineInput {
 
 /// Record a stock count at a fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordCount {
     /// New count id.
@@ -48,6 +50,7 @@ pub struct RecordCount {
 
 /// One adjusted item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdjustLineInput {
     /// The item.
@@ -62,6 +65,7 @@ pub struct AdjustLineInput {
 
 /// Adjust stock at a fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdjustStock {
     /// New adjustment id.
@@ -76,6 +80,7 @@ pub struct AdjustStock {
 
 /// A counted item as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CountedLine {
     /// The item.
     pub sku: Sku,
@@ -87,6 +92,7 @@ pub struct CountedLine {
 
 /// Inventory events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum InventoryEvent {
     /// A count was recorded and its differences booked.

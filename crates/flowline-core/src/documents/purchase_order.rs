@@ -26,6 +26,7 @@ const KIND: DocumentKind = DocumentKind::PurchaseOrder;
 
 /// A line as ordered from the supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseLine {
     /// The item.
@@ -38,6 +39,7 @@ pub struct PurchaseLine {
 
 /// Place a purchase order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlacePurchaseOrder {
     /// New PO id.
@@ -60,6 +62,7 @@ pub struct PlacePurchaseOrder {
 
 /// The supplier confirms the order and commits to a date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmPurchaseOrder {
     /// The PO.
@@ -70,6 +73,7 @@ pub struct ConfirmPurchaseOrder {
 
 /// Units received on one line, with the quality check result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptLine {
     /// Line index.
@@ -86,6 +90,7 @@ pub struct ReceiptLine {
 
 /// Receive goods against the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceivePurchaseOrder {
     /// The PO.
@@ -101,6 +106,7 @@ pub struct ReceivePurchaseOrder {
 
 /// Record the supplier's bill for what was received and not yet billed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillPurchaseOrder {
     /// The PO.
@@ -115,6 +121,7 @@ pub struct BillPurchaseOrder {
 
 /// Pay the supplier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PayPurchaseOrder {
     /// The PO.
@@ -127,6 +134,7 @@ pub struct PayPurchaseOrder {
 
 /// Cancel an order nothing has been received on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelPurchaseOrder {
     /// The PO.
@@ -137,6 +145,7 @@ pub struct CancelPurchaseOrder {
 
 /// Close an order short: nothing more will be received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClosePurchaseOrder {
     /// The PO.
@@ -147,6 +156,7 @@ pub struct ClosePurchaseOrder {
 
 /// Purchase order events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum PurchaseOrderEvent {
     /// The order was placed.
@@ -293,6 +303,7 @@ impl PurchaseOrderEvent {
 
 /// The state of one PO line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PurchaseOrderLine {
     /// As ordered.
     pub line: PurchaseLine,
@@ -313,6 +324,7 @@ impl PurchaseOrderLine {
 
 /// A purchase order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PurchaseOrderStatus {
     /// Placed, awaiting confirmation.
@@ -327,6 +339,7 @@ pub enum PurchaseOrderStatus {
 
 /// A purchase order's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PurchaseOrder {
     /// PO id.
     pub id: PurchaseOrderId,

@@ -36,6 +36,7 @@ const KIND: DocumentKind = DocumentKind::Return;
 
 /// A line to authorise for return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineInput {
     /// Index of the sales order line (0-based).
@@ -48,6 +49,7 @@ pub struct ReturnLineInput {
 
 /// Authorise a return of delivered units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthoriseReturn {
     /// New return id.
@@ -62,6 +64,7 @@ pub struct AuthoriseReturn {
 
 /// Issue a return label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueReturnLabel {
     /// The return.
@@ -79,6 +82,7 @@ pub struct IssueReturnLabel {
 
 /// Receive returned units into quarantine. `line` is the index of the return line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveReturn {
     /// The return.
@@ -89,6 +93,7 @@ pub struct ReceiveReturn {
 
 /// Units of a return line inspected in one condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InspectionLine {
     /// Index of the return line.
@@ -101,6 +106,7 @@ pub struct InspectionLine {
 
 /// Grade received units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InspectReturn {
     /// The return.
@@ -110,7 +116,12 @@ pub struct InspectReturn {
 }
 
 /// What happens to inspected units.
+//
+// serde reads the unit variant `scrap` without looking at the other fields, so it ignores
+// unknown ones there despite `deny_unknown_fields`; the schema closes that variant like the
+// others, which is the contract `deny_unknown_fields` states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Disposition {
     /// Back into sellable stock at a fulfillment center.
@@ -136,6 +147,7 @@ pub enum Disposition {
 
 /// Units of a return line and their disposition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispositionLine {
     /// Index of the return line.
@@ -148,6 +160,7 @@ pub struct DispositionLine {
 
 /// Dispose of inspected units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DisposeReturn {
     /// The return.
@@ -158,6 +171,7 @@ pub struct DisposeReturn {
 
 /// Refund the customer for returned goods.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundReturn {
     /// The return.
@@ -170,6 +184,7 @@ pub struct RefundReturn {
 
 /// End the RMA: the customer will not send the rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CloseReturn {
     /// The return.
@@ -180,6 +195,7 @@ pub struct CloseReturn {
 
 /// A return line as authorised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthorisedLine {
     /// Index of the sales order line.
     pub line: usize,
@@ -199,6 +215,7 @@ pub struct AuthorisedLine {
 
 /// Return events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum ReturnEvent {
     /// The return was authorised.
@@ -340,6 +357,7 @@ impl ReturnEvent {
 
 /// A return label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReturnLabel {
     /// Carrier.
     pub carrier: CarrierId,
@@ -351,6 +369,7 @@ pub struct ReturnLabel {
 
 /// The state of one return line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReturnLine {
     /// As authorised.
     pub line: AuthorisedLine,
@@ -368,6 +387,7 @@ pub struct ReturnLine {
 
 /// A return's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Return {
     /// Return id.
     pub id: ReturnId,

@@ -24,6 +24,7 @@ const KIND: DocumentKind = DocumentKind::SalesOrder;
 
 /// Where a delivery promise came from (SCOR-METRICS §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PromiseSource {
     /// Shown to the customer at checkout.
@@ -34,6 +35,7 @@ pub enum PromiseSource {
 
 /// A delivery promise: a local date in the ship-to time zone, or a window of instants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Promise {
     /// Where the promise came from.
@@ -51,6 +53,7 @@ pub struct Promise {
 
 /// Who asked for a change or cancellation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Initiator {
     /// The customer.
@@ -61,6 +64,7 @@ pub enum Initiator {
 
 /// What to do when an allocation finds too little stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShortagePolicy {
     /// Allocate what fits and backorder the rest.
@@ -71,6 +75,7 @@ pub enum ShortagePolicy {
 
 /// Condition in which a shipment was delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryCondition {
     /// Delivered intact.
@@ -81,6 +86,7 @@ pub enum DeliveryCondition {
 
 /// A line as ordered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderLineInput {
     /// The item.
@@ -96,6 +102,7 @@ pub struct OrderLineInput {
 
 /// A quantity against one order line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineQuantity {
     /// Index of the line in the order (0-based).
@@ -106,6 +113,7 @@ pub struct LineQuantity {
 
 /// A request to allocate a line at a given fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AllocationRequest {
     /// Index of the line.
@@ -118,6 +126,7 @@ pub struct AllocationRequest {
 
 /// A package used at packing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Package {
     /// Packaging type (`box-s`, `mailer`, ...).
@@ -128,6 +137,7 @@ pub struct Package {
 
 /// Place a sales order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlaceSalesOrder {
     /// New order id.
@@ -158,6 +168,7 @@ pub struct PlaceSalesOrder {
 
 /// Allocate (reserve) stock for an order's unallocated quantities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AllocateSalesOrder {
     /// The order.
@@ -172,6 +183,7 @@ pub struct AllocateSalesOrder {
 
 /// Release an allocation that has not been picked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeallocateSalesOrder {
     /// The order.
@@ -186,6 +198,7 @@ pub struct DeallocateSalesOrder {
 
 /// Put an order on hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HoldSalesOrder {
     /// The order.
@@ -196,6 +209,7 @@ pub struct HoldSalesOrder {
 
 /// Release a held order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseSalesOrder {
     /// The order.
@@ -204,6 +218,7 @@ pub struct ReleaseSalesOrder {
 
 /// Pick allocated units at a fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PickSalesOrder {
     /// The order.
@@ -216,6 +231,7 @@ pub struct PickSalesOrder {
 
 /// Pack picked units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PackSalesOrder {
     /// The order.
@@ -231,6 +247,7 @@ pub struct PackSalesOrder {
 
 /// Hand packed units to a carrier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipSalesOrder {
     /// The order.
@@ -254,6 +271,7 @@ pub struct ShipSalesOrder {
 
 /// Record the delivery of a shipment (proof of delivery).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeliverShipment {
     /// The order.
@@ -275,6 +293,7 @@ pub struct DeliverShipment {
 
 /// Record a carrier exception on a shipment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordCarrierException {
     /// The order.
@@ -287,6 +306,7 @@ pub struct RecordCarrierException {
 
 /// Invoice everything shipped and not yet invoiced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceSalesOrder {
     /// The order.
@@ -297,6 +317,7 @@ pub struct InvoiceSalesOrder {
 
 /// Issue a credit note correcting an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueCreditNote {
     /// The order.
@@ -311,6 +332,7 @@ pub struct IssueCreditNote {
 
 /// Record a customer payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceivePayment {
     /// The order.
@@ -323,6 +345,7 @@ pub struct ReceivePayment {
 
 /// Give money back to the customer that was paid but not earned (cancelled lines).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefundPayment {
     /// The order.
@@ -337,6 +360,7 @@ pub struct RefundPayment {
 
 /// Cancel unshipped quantities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelSalesOrder {
     /// The order.
@@ -352,6 +376,7 @@ pub struct CancelSalesOrder {
 
 /// Amend an order before it ships.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AmendSalesOrder {
     /// The order.
@@ -374,6 +399,7 @@ pub struct AmendSalesOrder {
 
 /// An order line as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OrderLine {
     /// The item.
     pub sku: Sku,
@@ -387,6 +413,7 @@ pub struct OrderLine {
 
 /// An allocation made at a fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllocationMade {
     /// Line index.
     pub line: usize,
@@ -400,6 +427,7 @@ pub struct AllocationMade {
 
 /// Sales order events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum SalesOrderEvent {
     /// The order was placed (`OrderPlaced` and `PromiseMade` of SCOR-METRICS §2.4).
@@ -749,6 +777,7 @@ impl SalesOrderEvent {
 
 /// Stock reserved for a line at one center, and how far it has been picked and packed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineAllocation {
     /// Fulfillment center.
     pub location: LocationId,
@@ -764,6 +793,7 @@ pub struct LineAllocation {
 
 /// The state of one order line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SalesOrderLine {
     /// As ordered.
     pub line: OrderLine,
@@ -818,6 +848,7 @@ impl SalesOrderLine {
 
 /// A shipment of the order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShipmentRecord {
     /// Shipment id.
     pub id: ShipmentId,
@@ -834,6 +865,7 @@ pub struct ShipmentRecord {
 
 /// A sales order's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SalesOrder {
     /// Order id.
     pub id: SalesOrderId,

@@ -23,6 +23,7 @@ const KIND: DocumentKind = DocumentKind::Transfer;
 
 /// A line to transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransferLineInput {
     /// The item.
@@ -33,6 +34,7 @@ pub struct TransferLineInput {
 
 /// Create a transfer: reserves the stock at the source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTransfer {
     /// New transfer id.
@@ -47,6 +49,7 @@ pub struct CreateTransfer {
 
 /// Ship the transfer: the reserved stock leaves for `in_transit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipTransfer {
     /// The transfer.
@@ -61,6 +64,7 @@ pub struct ShipTransfer {
 
 /// Receive transferred units at the destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveTransfer {
     /// The transfer.
@@ -71,6 +75,7 @@ pub struct ReceiveTransfer {
 
 /// Close a shipped transfer: whatever has not arrived is written off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CloseTransfer {
     /// The transfer.
@@ -81,6 +86,7 @@ pub struct CloseTransfer {
 
 /// Cancel a transfer that has not shipped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelTransfer {
     /// The transfer.
@@ -91,6 +97,7 @@ pub struct CancelTransfer {
 
 /// Transfer events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum TransferEvent {
     /// The transfer was created and the stock reserved at the source.
@@ -200,6 +207,7 @@ impl TransferEvent {
 
 /// A transfer's status, set by explicit steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferStatus {
     /// Created; stock reserved at the source.
@@ -214,6 +222,7 @@ pub enum TransferStatus {
 
 /// The state of one transfer line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TransferLine {
     /// The item.
     pub sku: Sku,
@@ -236,6 +245,7 @@ impl TransferLine {
 
 /// A transfer's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Transfer {
     /// Transfer id.
     pub id: TransferId,

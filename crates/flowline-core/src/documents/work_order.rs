@@ -25,6 +25,7 @@ const KIND: DocumentKind = DocumentKind::WorkOrder;
 
 /// What a work order does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkOrderKind {
     /// Put a kit together from its components.
@@ -39,6 +40,7 @@ pub enum WorkOrderKind {
 
 /// Create a work order: reserves its components at the fulfillment center.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkOrder {
     /// New work order id.
@@ -56,6 +58,7 @@ pub struct CreateWorkOrder {
 
 /// Start the work: the reserved components are issued to production.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartWorkOrder {
     /// The work order.
@@ -64,6 +67,7 @@ pub struct StartWorkOrder {
 
 /// Complete the work with its quality check result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteWorkOrder {
     /// The work order.
@@ -80,6 +84,7 @@ pub struct CompleteWorkOrder {
 
 /// Cancel a work order that has not started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CancelWorkOrder {
     /// The work order.
@@ -90,6 +95,7 @@ pub struct CancelWorkOrder {
 
 /// Work order events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type")]
 pub enum WorkOrderEvent {
     /// The work order was created and its components reserved.
@@ -195,6 +201,7 @@ impl WorkOrderEvent {
 
 /// A work order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WorkOrderStatus {
     /// Created; components reserved.
@@ -209,6 +216,7 @@ pub enum WorkOrderStatus {
 
 /// The quality check result of a completed work order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QualityCheck {
     /// Units that passed.
     pub passed: i64,
@@ -220,6 +228,7 @@ pub struct QualityCheck {
 
 /// A work order's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkOrder {
     /// Work order id.
     pub id: WorkOrderId,
