@@ -18,7 +18,8 @@
 //! and a different command gets [`EngineError::IdempotencyKeyReused`].
 //!
 //! Principal types: [`Engine`] (open, submit, query), [`Submission`], [`Outcome`],
-//! [`EngineError`], [`Clock`].
+//! [`EngineError`], [`Clock`], [`Observer`] (told of every durable batch, for event feeds and
+//! metrics).
 
 #![warn(missing_docs)]
 
@@ -39,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -59,6 +61,15 @@ impl Clock for SystemClock {
     }
 }
 
+/// Told of what the engine makes durable. Called on the committer thread right after a batch's
+/// transaction commits and before its commands are answered, so it must return quickly (update
+/// a counter, wake a waiting reader).
+pub trait Observer: Send + Sync {
+    /// A batch of `tenant`'s commands is durable: `commands` commands with a recorded outcome,
+    /// `events` events, and `head` is the tenant's last sequence number now.
+    fn committed(&self, tenant: &TenantId, head: u64, commands: usize, events: usize);
+}
+
 /// Engine settings.
 #[derive(Clone)]
 pub struct EngineOptions {
@@ -73,6 +84,8 @@ pub struct EngineOptions {
     /// Batches between two evictions of settled documents under sustained load (sooner when
     /// the queue runs dry).
     pub eviction_interval_batches: u64,
+    /// Told of every durable batch, if set.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl EngineOptions {
@@ -84,9 +97,15 @@ impl EngineOptions {
             queue_capacity: 4096,
             batch_max: 1024,
             eviction_interval_batches: 64,
+            observer: None,
         }
     }
 }
+
+/// Renders the document a command changed, as it stands right after the command's events (the
+/// slice) were applied. The result is part of the command's [`Outcome`] and is stored with its
+/// idempotency key, so a retry gets back the document as the first attempt saw it.
+pub type Render = fn(&State, &Command, &[Event]) -> Option<serde_json::Value>;
 
 /// A command with its business time and idempotency key.
 #[derive(Debug, Clone)]
@@ -97,6 +116,8 @@ pub struct Submission {
     pub business_time: Option<Timestamp>,
     /// Idempotency key, unique per tenant.
     pub idempotency_key: Option<String>,
+    /// Renders the changed document into the outcome, if set.
+    pub render: Option<Render>,
 }
 
 impl Submission {
@@ -106,6 +127,7 @@ impl Submission {
             command,
             business_time: None,
             idempotency_key: None,
+            render: None,
         }
     }
 
@@ -118,6 +140,12 @@ impl Submission {
     /// Sets the idempotency key.
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Renders the changed document into the outcome with `render`.
+    pub fn rendering(mut self, render: Render) -> Self {
+        self.render = Some(render);
         self
     }
 
@@ -149,6 +177,9 @@ pub enum Outcome {
     Applied {
         /// The events recorded.
         events: Vec<RecordedEvent>,
+        /// The changed document right after the command, when the submission asked for it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        document: Option<serde_json::Value>,
     },
     /// The command was rejected; nothing was recorded.
     Rejected {
@@ -214,6 +245,8 @@ enum Job {
 
 struct Writer {
     sender: SyncSender<Job>,
+    /// Jobs queued and not yet taken by the writer.
+    depth: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -277,18 +310,24 @@ impl Engine {
     }
 
     fn enqueue(&self, tenant: &TenantId, job: Job) -> Result<(), EngineError> {
-        let sender = {
+        let (sender, depth) = {
             let mut writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
             if !writers.contains_key(tenant) {
                 let writer = self.start_writer(tenant)?;
                 writers.insert(tenant.clone(), writer);
             }
             match writers.get(tenant) {
-                Some(writer) => writer.sender.clone(),
+                Some(writer) => (writer.sender.clone(), writer.depth.clone()),
                 None => return Err(EngineError::Stopped),
             }
         };
-        match sender.try_send(job) {
+        // Counted before sending so the writer's decrement can never run first.
+        depth.fetch_add(1, Ordering::Relaxed);
+        let sent = sender.try_send(job);
+        if sent.is_err() {
+            depth.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(EngineError::Busy),
             Err(TrySendError::Disconnected(_)) => Err(EngineError::Stopped),
@@ -297,17 +336,36 @@ impl Engine {
 
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
+        let depth = Arc::new(AtomicUsize::new(0));
         let worker = TenantWriter::new(tenant.clone(), &self.path, self.options.clone())?;
+        let taken = depth.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{tenant}"))
-            .spawn(move || worker.run(receiver))
+            .spawn(move || worker.run(receiver, &taken))
             .map_err(|error| {
                 EngineError::Unavailable(format!("cannot start writer thread: {error}"))
             })?;
         Ok(Writer {
             sender,
+            depth,
             thread: Some(thread),
         })
+    }
+
+    /// Commands and reads queued for every tenant and not yet taken by its writer.
+    pub fn queue_depth(&self) -> usize {
+        match self.writers.lock() {
+            Ok(writers) => writers
+                .values()
+                .map(|writer| writer.depth.load(Ordering::Relaxed))
+                .sum(),
+            Err(_) => 0,
+        }
+    }
+
+    /// The path of the log file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Stops every writer after it has finished the commands already queued.
@@ -379,6 +437,7 @@ fn run_committer(
     mut store: SqliteStore,
     jobs: Receiver<CommitterJob>,
     acknowledgements: mpsc::Sender<Acknowledgement>,
+    observer: Option<Arc<dyn Observer>>,
 ) {
     let mut failed: Option<String> = None;
     while let Ok(job) = jobs.recv() {
@@ -395,10 +454,22 @@ fn run_committer(
                 let outcome = match (&failed, request) {
                     (Some(reason), _) => Err(reason.clone()),
                     (None, None) => Ok(()),
-                    (None, Some(request)) => store
-                        .append(&request)
-                        .map(|_| ())
-                        .map_err(|error| error.to_string()),
+                    (None, Some(request)) => match store.append(&request) {
+                        Ok(appended) => {
+                            if let Some(observer) = &observer {
+                                let events =
+                                    usize::try_from(appended.event_count()).unwrap_or(usize::MAX);
+                                observer.committed(
+                                    &request.tenant,
+                                    appended.last_seq,
+                                    request.commands.len(),
+                                    events,
+                                );
+                            }
+                            Ok(())
+                        }
+                        Err(error) => Err(error.to_string()),
+                    },
                 };
                 // The writer hears of the outcome before any client does: a client that retries
                 // as soon as it is told "unavailable" must find the writer already knowing it
@@ -453,9 +524,10 @@ impl TenantWriter {
         // few enough that a failure throws away little work.
         let (committer, jobs) = mpsc::sync_channel(2);
         let (acknowledge, acknowledgements) = mpsc::channel();
+        let observer = options.observer.clone();
         let committer_thread = std::thread::Builder::new()
             .name(format!("committer-{tenant}"))
-            .spawn(move || run_committer(committer_store, jobs, acknowledge))
+            .spawn(move || run_committer(committer_store, jobs, acknowledge, observer))
             .map_err(|error| {
                 EngineError::Unavailable(format!("cannot start committer thread: {error}"))
             })?;
@@ -484,14 +556,19 @@ impl TenantWriter {
         Ok(())
     }
 
-    fn run(mut self, receiver: Receiver<Job>) {
+    /// Takes jobs until the engine drops the queue's sender; `queued` counts the jobs waiting.
+    fn run(mut self, receiver: Receiver<Job>, queued: &AtomicUsize) {
         let mut batches_since_eviction: u64 = 0;
+        let take = |job: Job| {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            job
+        };
         loop {
             // Settled documents leave memory when no command has come for a moment, and every
             // so many batches under sustained load; always after everything decided is durable,
             // so an evicted document's stream in the log is complete.
             let first = match receiver.recv_timeout(IDLE) {
-                Ok(job) => job,
+                Ok(job) => take(job),
                 Err(RecvTimeoutError::Timeout) => {
                     if batches_since_eviction > 0 {
                         self.settle();
@@ -499,7 +576,7 @@ impl TenantWriter {
                         batches_since_eviction = 0;
                     }
                     match receiver.recv() {
-                        Ok(job) => job,
+                        Ok(job) => take(job),
                         Err(_) => break,
                     }
                 }
@@ -518,7 +595,7 @@ impl TenantWriter {
                     }
                 }
                 if batch.len() < self.options.batch_max {
-                    next = receiver.try_recv().ok();
+                    next = receiver.try_recv().ok().map(take);
                 }
             }
             self.commit(batch);
@@ -752,7 +829,16 @@ impl TenantWriter {
                         payload: event.to_json(),
                     });
                 }
-                (Outcome::Applied { events: recorded }, new_events)
+                let document = submission
+                    .render
+                    .and_then(|render| render(&self.state, &submission.command, &events));
+                (
+                    Outcome::Applied {
+                        events: recorded,
+                        document,
+                    },
+                    new_events,
+                )
             }
             Err(error) => (Outcome::rejected(&error), Vec::new()),
         };
