@@ -15,6 +15,8 @@
 //!   [`StoreError::DuplicateIdempotencyKey`], [`StoreError::IdempotencyKeyReused`],
 //!   [`StoreError::Busy`], [`StoreError::Corrupt`]).
 //! - [`conformance`]: the behavioural test suite every backend must pass.
+//! - [`TenantRecord`] and [`KeyRecord`]: the tenants the API serves and their API keys (hashes
+//!   only), kept beside the log by [`SqliteStore`].
 //!
 //! Numbering: every event gets a global `position` (strictly increasing across tenants, in
 //! commit order, so a reader that follows `after_position` never skips an event), a per-tenant
@@ -23,8 +25,10 @@
 #![warn(missing_docs)]
 
 pub mod conformance;
+mod keys;
 mod sqlite;
 
+pub use keys::{KeyRecord, TenantRecord};
 pub use sqlite::{Durability, OpenOptions, SqliteStore};
 
 use flowline_core::id::TenantId;
@@ -296,6 +300,18 @@ pub enum StoreError {
     /// The store was opened read-only and cannot be written.
     #[error("the event store was opened read-only")]
     ReadOnly,
+    /// A record to create exists already (a registered tenant, an API key id).
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What, with its id.
+        what: String,
+    },
+    /// A record referred to does not exist.
+    #[error("{what} does not exist")]
+    NotFound {
+        /// What, with its id.
+        what: String,
+    },
     /// The request cannot be stored (for example a number beyond the storable range).
     #[error("invalid append request: {reason}")]
     InvalidRequest {

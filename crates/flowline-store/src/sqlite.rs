@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The schema version this build creates and understands (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a connection waits for another connection's lock before giving up with
 /// [`StoreError::Busy`].
@@ -76,6 +76,27 @@ CREATE TABLE IF NOT EXISTS balances (
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 PRAGMA user_version = 1;
+";
+
+/// Version 2: the tenants the API serves and their API keys (only a hash of each secret).
+const MIGRATE_TO_2: &str = "
+CREATE TABLE IF NOT EXISTS registered_tenants (
+    tenant     TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_keys (
+    tenant      TEXT NOT NULL,
+    key_id      TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER,
+    PRIMARY KEY (tenant, key_id)
+) WITHOUT ROWID;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+PRAGMA user_version = 2;
 ";
 
 /// `SELECT` of every event column, in the order [`decode_event`] reads them.
@@ -170,7 +191,7 @@ impl Default for OpenOptions {
 /// and reads never block writes.
 #[derive(Debug)]
 pub struct SqliteStore {
-    connection: Connection,
+    pub(crate) connection: Connection,
     path: PathBuf,
     read_only: bool,
 }
@@ -282,14 +303,26 @@ impl SqliteStore {
         self.read_only
     }
 
-    /// Creates the schema in a new file, or checks that an existing file's is this build's.
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        Ok(())
+    }
+
+    /// Creates the schema in a new file, brings an older file's up to this build's, or checks
+    /// that an existing file's is this build's.
     fn migrate(&mut self) -> Result<(), StoreError> {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
         match found {
-            0 => transaction.execute_batch(SCHEMA)?,
+            0 => {
+                transaction.execute_batch(SCHEMA)?;
+                transaction.execute_batch(MIGRATE_TO_2)?;
+            }
+            1 => transaction.execute_batch(MIGRATE_TO_2)?,
             SCHEMA_VERSION => {}
             _ => {
                 return Err(StoreError::UnsupportedSchema {
@@ -750,7 +783,7 @@ fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
     })
 }
 
-fn stored_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+pub(crate) fn stored_u64(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt {
         position: 0,
         reason: format!("{what} {value} is negative"),
@@ -999,7 +1032,7 @@ mod tests {
         drop(fresh(&dir, "store.db"));
         Connection::open(&path)
             .unwrap()
-            .pragma_update(None, "user_version", 2)
+            .pragma_update(None, "user_version", 3)
             .unwrap();
         for result in [
             SqliteStore::open(&path, &OpenOptions::durable()),
@@ -1007,8 +1040,8 @@ mod tests {
         ] {
             match result {
                 Err(StoreError::UnsupportedSchema {
-                    found: 2,
-                    supported: 1,
+                    found: 3,
+                    supported: 2,
                     ..
                 }) => {}
                 other => panic!("expected UnsupportedSchema, got {other:?}"),
