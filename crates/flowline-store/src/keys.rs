@@ -236,3 +236,220 @@ impl SqliteStore {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventStore, OpenOptions};
+
+    fn tenant(name: &str) -> TenantId {
+        TenantId::parse(name).unwrap()
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(1_764_547_200 + second).unwrap()
+    }
+
+    fn key(tenant_name: &str, key_id: &str) -> KeyRecord {
+        KeyRecord {
+            tenant: tenant(tenant_name),
+            key_id: key_id.to_string(),
+            role: "operator".into(),
+            label: "warehouse scanner".into(),
+            secret_hash: "ab".repeat(32),
+            created_at: at(10),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_key_is_found_by_its_id_and_belongs_to_exactly_one_tenant() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(&directory.path().join("keys.db"), &OpenOptions::durable()).unwrap();
+        for name in ["acme", "globex"] {
+            store
+                .register_tenant(&TenantRecord {
+                    tenant: tenant(name),
+                    name: name.to_uppercase(),
+                    created_at: at(0),
+                })
+                .unwrap();
+        }
+        // Registering twice is refused; so is a key for a tenant nobody registered.
+        assert!(matches!(
+            store.register_tenant(&TenantRecord {
+                tenant: tenant("acme"),
+                name: "again".into(),
+                created_at: at(1),
+            }),
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        assert!(matches!(
+            store.insert_key(&key("initech", "0000000000000001")),
+            Err(StoreError::NotFound { .. })
+        ));
+        store.insert_key(&key("acme", "00000000000000a1")).unwrap();
+        store
+            .insert_key(&key("globex", "00000000000000b1"))
+            .unwrap();
+        // Key ids are unique across tenants.
+        assert!(matches!(
+            store.insert_key(&key("globex", "00000000000000a1")),
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        assert_eq!(
+            store.find_key("00000000000000a1").unwrap(),
+            Some(key("acme", "00000000000000a1"))
+        );
+        assert_eq!(store.find_key("ffffffffffffffff").unwrap(), None);
+        assert_eq!(store.keys(&tenant("acme")).unwrap().len(), 1);
+        // A tenant cannot revoke another tenant's key.
+        assert!(
+            !store
+                .revoke_key(&tenant("globex"), "00000000000000a1", at(20))
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .find_key("00000000000000a1")
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            None
+        );
+        assert!(
+            store
+                .revoke_key(&tenant("acme"), "00000000000000a1", at(20))
+                .unwrap()
+        );
+        // A second revocation keeps the first time.
+        assert!(
+            store
+                .revoke_key(&tenant("acme"), "00000000000000a1", at(30))
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .find_key("00000000000000a1")
+                .unwrap()
+                .unwrap()
+                .revoked_at,
+            Some(at(20))
+        );
+        let names: Vec<String> = store
+            .registered_tenants()
+            .unwrap()
+            .into_iter()
+            .map(|record| record.name)
+            .collect();
+        assert_eq!(names, ["ACME", "GLOBEX"]);
+    }
+
+    #[test]
+    fn a_version_one_file_gains_the_key_tables_and_keeps_its_events() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("old.db");
+        // A file as version 1 wrote it: the schema of version 1 and one event.
+        {
+            let connection = rusqlite::Connection::open(&path).unwrap();
+            connection
+                .pragma_update(None, "journal_mode", "WAL")
+                .unwrap();
+            connection
+                .execute_batch(&crate::sqlite::schema_version_one())
+                .unwrap();
+        }
+        {
+            let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
+            store
+                .append(&crate::AppendRequest {
+                    tenant: tenant("acme"),
+                    expected_seq: 0,
+                    recorded_at: at(0),
+                    commands: vec![crate::CommandRecord {
+                        events: vec![crate::NewEvent {
+                            stream: "item/MUG".into(),
+                            event_type: "ItemDefined".into(),
+                            schema_version: 1,
+                            business_time: at(0),
+                            payload: "{}".into(),
+                        }],
+                        expected: Vec::new(),
+                        idempotency: None,
+                    }],
+                    balances: Vec::new(),
+                })
+                .unwrap();
+            store
+                .register_tenant(&TenantRecord {
+                    tenant: tenant("acme"),
+                    name: "Acme".into(),
+                    created_at: at(0),
+                })
+                .unwrap();
+        }
+        let reader = SqliteStore::open_read_only(&path).unwrap();
+        assert_eq!(reader.tenant_head(&tenant("acme")).unwrap(), 1);
+        assert_eq!(reader.registered_tenants().unwrap().len(), 1);
+        let version: i64 = reader
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn documents_of_a_kind_list_in_id_order_a_page_at_a_time() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(&directory.path().join("list.db"), &OpenOptions::durable()).unwrap();
+        let acme = tenant("acme");
+        // Streams of three kinds, the sales orders written out of order and one of them twice.
+        let streams = [
+            "sales_order/SO-2",
+            "item/MUG",
+            "sales_order/SO-1",
+            "sales_order/SO-2",
+            "sales_order_line/X",
+            "sales_order/SO-3",
+        ];
+        for (seq, stream) in streams.iter().enumerate() {
+            store
+                .append(&crate::AppendRequest {
+                    tenant: acme.clone(),
+                    expected_seq: seq as u64,
+                    recorded_at: at(0),
+                    commands: vec![crate::CommandRecord {
+                        events: vec![crate::NewEvent {
+                            stream: (*stream).into(),
+                            event_type: "Anything".into(),
+                            schema_version: 1,
+                            business_time: at(0),
+                            payload: "{}".into(),
+                        }],
+                        expected: Vec::new(),
+                        idempotency: None,
+                    }],
+                    balances: Vec::new(),
+                })
+                .unwrap();
+        }
+        // `sales_order_line/X` is another kind: `sales_order_line` sorts after `sales_order0`
+        // and must not be listed.
+        let first = store
+            .streams_of_kind(&acme, "sales_order", None, 2)
+            .unwrap();
+        assert_eq!(first, ["sales_order/SO-1", "sales_order/SO-2"]);
+        let rest = store
+            .streams_of_kind(&acme, "sales_order", Some("sales_order/SO-2"), 2)
+            .unwrap();
+        assert_eq!(rest, ["sales_order/SO-3"]);
+        assert!(
+            store
+                .streams_of_kind(&tenant("globex"), "sales_order", None, 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -78,6 +78,12 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 PRAGMA user_version = 1;
 ";
 
+/// The schema as version 1 created it, for the migration test.
+#[cfg(test)]
+pub(crate) fn schema_version_one() -> String {
+    SCHEMA.to_string()
+}
+
 /// Version 2: the tenants the API serves and their API keys (only a hash of each secret).
 const MIGRATE_TO_2: &str = "
 CREATE TABLE IF NOT EXISTS registered_tenants (
