@@ -350,7 +350,9 @@ fn measure(
                         let answer = ticket.wait()?;
                         latencies.push(sent.elapsed());
                         match answer.outcome {
-                            Outcome::Applied { events: recorded } => {
+                            Outcome::Applied {
+                                events: recorded, ..
+                            } => {
                                 events.fetch_add(recorded.len() as u64, Ordering::Relaxed);
                                 Ok(())
                             }
@@ -437,15 +439,15 @@ fn status_kib(field: &str) -> f64 {
 
 /// The process's own resident memory (anonymous pages), MiB. Pages of the log file mapped by
 /// SQLite are page cache and are reported separately by [`file_mib`].
-fn rss_mib() -> f64 {
+pub(crate) fn rss_mib() -> f64 {
     status_kib("RssAnon:") / 1024.0
 }
 
 /// Resident pages of mapped files (the log), MiB.
-fn file_mib() -> f64 {
+pub(crate) fn file_mib() -> f64 {
     status_kib("RssFile:") / 1024.0
 }
 
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     status_kib("VmHWM:") / 1024.0
 }

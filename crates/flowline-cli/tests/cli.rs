@@ -1,4 +1,4 @@
-//! The `flowline` binary: `check` exit codes and reports.
+//! The `flowline` binary: `check` exit codes and reports; tenants, keys and `serve`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use flowline_core::id::TenantId;
@@ -112,7 +112,166 @@ fn check_of_a_missing_file_fails_naming_it_and_creates_nothing() {
 fn help_lists_the_commands() {
     let output = flowline(&["--help"]);
     assert_eq!(output.status.code(), Some(0));
-    for command in ["check", "bench"] {
+    for command in ["serve", "tenant", "key", "check", "bench"] {
         assert!(stdout(&output).contains(command), "{}", stdout(&output));
     }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// One HTTP/1.1 request over a plain socket; the whole response as text.
+fn http(address: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn a_created_key_is_printed_once_listed_without_its_secret_and_revocable() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("keys.db");
+    let db = db.to_str().unwrap();
+    let created = flowline(&[
+        "tenant",
+        "create",
+        "acme",
+        "--currency",
+        "USD",
+        "--time-zone",
+        "Europe/Berlin",
+        "--db",
+        db,
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    // A second registration of the same tenant is refused (exit 2), naming it.
+    let again = flowline(&["tenant", "create", "acme", "--db", db]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("acme"), "{}", stderr(&again));
+    let bad_role = flowline(&[
+        "key", "create", "--tenant", "acme", "--role", "root", "--db", db,
+    ]);
+    assert_eq!(bad_role.status.code(), Some(2));
+    assert!(stderr(&bad_role).contains("root"), "{}", stderr(&bad_role));
+
+    let key = flowline(&[
+        "key",
+        "create",
+        "--tenant",
+        "acme",
+        "--role",
+        "viewer",
+        "--label",
+        "dashboard",
+        "--db",
+        db,
+    ]);
+    assert_eq!(key.status.code(), Some(0), "{}", stderr(&key));
+    let plaintext = stdout(&key).trim().to_string();
+    // flk_ + 16 hex digits of id + _ + 64 hex digits of secret = 85 characters.
+    assert_eq!(plaintext.len(), 85, "{plaintext}");
+    assert!(plaintext.starts_with("flk_"));
+    let key_id = &plaintext[4..20];
+    let secret = &plaintext[21..];
+
+    let listed = flowline(&["key", "list", "--tenant", "acme", "--db", db]);
+    let listing = stdout(&listed);
+    assert!(
+        listing.starts_with(&format!("{key_id}\tviewer\tactive")),
+        "{listing}"
+    );
+    assert!(listing.contains("dashboard"));
+    assert!(!listing.contains(secret));
+    let bytes = std::fs::read(directory.path().join("keys.db")).unwrap();
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+
+    let revoked = flowline(&["key", "revoke", "--tenant", "acme", key_id, "--db", db]);
+    assert_eq!(revoked.status.code(), Some(0));
+    let listed = flowline(&["key", "list", "--tenant", "acme", "--db", db]);
+    assert!(
+        stdout(&listed).contains("\tviewer\trevoked "),
+        "{}",
+        stdout(&listed)
+    );
+    // Another tenant's key id (or an unknown one) is not revoked: exit 1.
+    let unknown = flowline(&[
+        "key",
+        "revoke",
+        "--tenant",
+        "acme",
+        "0123456789abcdef",
+        "--db",
+        db,
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+}
+
+#[test]
+fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("serve.db");
+    let db = db.to_str().unwrap();
+    assert_eq!(
+        flowline(&[
+            "tenant",
+            "create",
+            "acme",
+            "--currency",
+            "USD",
+            "--time-zone",
+            "UTC",
+            "--db",
+            db
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let key = stdout(&flowline(&[
+        "key", "create", "--tenant", "acme", "--role", "admin", "--db", db,
+    ]))
+    .trim()
+    .to_string();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db", db])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The banner names the address the server bound: "... on http://127.0.0.1:PORT (...".
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let health = http(
+        &address,
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let me = http(
+        &address,
+        &format!(
+            "GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(me.contains("\"role\":\"admin\""), "{me}");
+    assert!(me.contains("\"tenant\":\"acme\""), "{me}");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    // The rest of the log says it stopped, and never shows the key.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
+    assert!(!rest.iter().any(|line| line.contains(&key[21..])));
 }

@@ -1,0 +1,293 @@
+//! `flowline serve`, `flowline tenant ...` and `flowline key ...`.
+
+use anyhow::Context as _;
+use flowline_core::Command;
+use flowline_core::id::TenantId;
+use flowline_core::master::TimeZoneName;
+use flowline_core::money::Currency;
+use flowline_core::state::ConfigureTenant;
+use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
+use flowline_server::auth::{Role, issue_key};
+use flowline_server::{ServeOptions, start};
+use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use jiff::Timestamp;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// `flowline tenant ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TenantCommand {
+    /// Register a tenant; with --currency and --time-zone, also configure it (do that before
+    /// the server serves the tenant, or later through PUT /v1/settings).
+    Create {
+        /// Tenant id (letters, digits, . _ - : /).
+        tenant: String,
+        /// Display name (the id by default).
+        #[arg(long)]
+        name: Option<String>,
+        /// Base currency (ISO 4217), to configure the tenant now.
+        #[arg(long, requires = "time_zone")]
+        currency: Option<String>,
+        /// Reporting time zone (IANA), to configure the tenant now.
+        #[arg(long, requires = "currency")]
+        time_zone: Option<String>,
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+    /// List registered tenants.
+    List {
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+}
+
+/// `flowline key ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key and print it once. Only its hash is stored.
+    Create {
+        /// The tenant the key acts for.
+        #[arg(long)]
+        tenant: String,
+        /// admin, operator, viewer or integration.
+        #[arg(long)]
+        role: String,
+        /// What the key is for.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+    /// List a tenant's keys (ids, roles, labels; never secrets).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+    /// Revoke a key: it is refused from the next request on.
+    Revoke {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The key id (the 16 hex digits after `flk_`).
+        key_id: String,
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+}
+
+fn tenant_id(text: &str) -> anyhow::Result<TenantId> {
+    TenantId::parse(text).with_context(|| format!("`{text}` is not a valid tenant id"))
+}
+
+fn open(db: &Path) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(db, &OpenOptions::durable())
+        .with_context(|| format!("cannot open {}", db.display()))
+}
+
+/// Runs `flowline tenant ...`.
+pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TenantCommand::Create {
+            tenant,
+            name,
+            currency,
+            time_zone,
+            db,
+        } => {
+            let tenant = tenant_id(&tenant)?;
+            let configure = match (currency, time_zone) {
+                (Some(currency), Some(time_zone)) => Some(ConfigureTenant {
+                    base_currency: Currency::parse(&currency)
+                        .map_err(|error| anyhow::anyhow!("--currency: {}", error.0))?,
+                    reporting_time_zone: TimeZoneName::parse(&time_zone)
+                        .map_err(|error| anyhow::anyhow!("--time-zone: {error}"))?,
+                }),
+                _ => None,
+            };
+            let mut store = open(&db)?;
+            store
+                .register_tenant(&TenantRecord {
+                    tenant: tenant.clone(),
+                    name: name.unwrap_or_else(|| tenant.to_string()),
+                    created_at: Timestamp::now(),
+                })
+                .with_context(|| format!("cannot register tenant {tenant}"))?;
+            drop(store);
+            println!("registered tenant {tenant} in {}", db.display());
+            if let Some(configure) = configure {
+                let engine = Engine::open(&db, EngineOptions::durable())
+                    .with_context(|| format!("cannot open {}", db.display()))?;
+                let answer = engine
+                    .submit(
+                        &tenant,
+                        Submission::new(Command::ConfigureTenant(configure)),
+                    )
+                    .with_context(|| format!("cannot configure tenant {tenant}"))?;
+                if let Outcome::Rejected { message, .. } = answer.outcome {
+                    anyhow::bail!("cannot configure tenant {tenant}: {message}");
+                }
+                println!("configured tenant {tenant}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TenantCommand::List { db } => {
+            let store = SqliteStore::open_read_only(&db)
+                .with_context(|| format!("cannot open {}", db.display()))?;
+            for record in store.registered_tenants()? {
+                println!("{}\t{}\t{}", record.tenant, record.name, record.created_at);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs `flowline key ...`.
+pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeyCommand::Create {
+            tenant,
+            role,
+            label,
+            db,
+        } => {
+            let tenant = tenant_id(&tenant)?;
+            let role = Role::parse(&role).map_err(|error| anyhow::anyhow!("--role: {error}"))?;
+            let mut store = open(&db)?;
+            let issued = issue_key(&mut store, &tenant, role, &label, Timestamp::now())
+                .with_context(|| format!("cannot create a key for tenant {tenant}"))?;
+            eprintln!(
+                "created {} key {} for tenant {tenant}; it is shown once and cannot be recovered:",
+                role.as_str(),
+                issued.record.key_id
+            );
+            println!("{}", issued.plaintext);
+            Ok(ExitCode::SUCCESS)
+        }
+        KeyCommand::List { tenant, db } => {
+            let tenant = tenant_id(&tenant)?;
+            let store = SqliteStore::open_read_only(&db)
+                .with_context(|| format!("cannot open {}", db.display()))?;
+            for record in store.keys(&tenant)? {
+                let status = match record.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    record.key_id, record.role, status, record.created_at, record.label
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeyCommand::Revoke { tenant, key_id, db } => {
+            let tenant = tenant_id(&tenant)?;
+            let mut store = open(&db)?;
+            if !store.revoke_key(&tenant, &key_id, Timestamp::now())? {
+                eprintln!("tenant {tenant} has no key {key_id}");
+                return Ok(ExitCode::from(1));
+            }
+            println!("revoked key {key_id} of tenant {tenant}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Logs to standard error: text by default, JSON objects with `--log-json`; the level from
+/// `FLOWLINE_LOG` (default `info`).
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLOWLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Initialising twice (in tests) is harmless; the first subscriber stays.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Runs `flowline serve` until Ctrl-C or SIGTERM.
+pub fn serve(bind: SocketAddr, db: &Path, log_json: bool) -> anyhow::Result<()> {
+    init_logging(log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let options = ServeOptions {
+            bind,
+            db: db.to_path_buf(),
+        };
+        let running = start(&options, EngineOptions::durable()).await?;
+        eprintln!(
+            "flowline serving {} on http://{} (OpenAPI: http://{}/v1/openapi.json)",
+            db.display(),
+            running.address,
+            running.address
+        );
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        running.shutdown().await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,239 @@
+//! The event feed: the information flow, in the tenant's log order.
+//!
+//! Positions are the tenant's sequence numbers, which the tenant's single writer assigns without
+//! gaps inside the append transaction, so "everything after N" never skips an event that
+//! commits late and never repeats one. The page endpoint reads the log; the stream endpoint
+//! reads it the same way and then waits on [`Feeds`], which the engine's committer wakes after
+//! every durable batch.
+
+use crate::App;
+use crate::auth::{Access, Principal};
+use crate::error::ApiError;
+use crate::handlers::{event_json, json_response, page_limit, query_params};
+use crate::routes::{FEED_QUERY, STREAM_QUERY};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use flowline_core::id::TenantId;
+use flowline_engine::Observer;
+use flowline_store::EventStore;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::json;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// Events sent per read while a stream catches up.
+const STREAM_PAGE: usize = 256;
+
+/// The latest durable sequence number of each tenant, for streams to wait on.
+#[derive(Debug, Default)]
+pub struct Feeds {
+    heads: Mutex<HashMap<TenantId, watch::Sender<u64>>>,
+}
+
+impl Feeds {
+    /// A receiver that changes whenever the tenant's log grows.
+    pub fn subscribe(&self, tenant: &TenantId) -> watch::Receiver<u64> {
+        match self.heads.lock() {
+            Ok(mut heads) => heads
+                .entry(tenant.clone())
+                .or_insert_with(|| watch::channel(0).0)
+                .subscribe(),
+            // A poisoned lock means a panic elsewhere; a receiver that never changes still
+            // lets the stream serve what the log holds.
+            Err(_) => watch::channel(0).1,
+        }
+    }
+
+    fn notify(&self, tenant: &TenantId, head: u64) {
+        if let Ok(mut heads) = self.heads.lock() {
+            heads
+                .entry(tenant.clone())
+                .or_insert_with(|| watch::channel(0).0)
+                .send_replace(head);
+        }
+    }
+}
+
+/// Wakes the streams and counts what was committed.
+pub struct CommitObserver {
+    /// The feeds to wake.
+    pub feeds: Arc<Feeds>,
+    /// The counters to update.
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl Observer for CommitObserver {
+    fn committed(&self, tenant: &TenantId, head: u64, _commands: usize, events: usize) {
+        self.metrics.committed(events);
+        if events > 0 {
+            self.feeds.notify(tenant, head);
+        }
+    }
+}
+
+fn after(text: Option<&String>, name: &str) -> Result<u64, ApiError> {
+    match text {
+        None => Ok(0),
+        Some(text) => text.parse::<u64>().map_err(|_| {
+            ApiError::query(
+                name,
+                format!("`{text}` is not a sequence number (0 or more)"),
+            )
+        }),
+    }
+}
+
+/// `GET /v1/events?after=&limit=`.
+pub fn page_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Feed)?;
+            let params = query_params(query, FEED_QUERY)?;
+            let limit = page_limit(&params)?;
+            let after = after(params.get("after"), "after")?;
+            let tenant = principal.tenant.clone();
+            let (events, has_more) = app
+                .readers()
+                .read(move |store| {
+                    let mut stored = store
+                        .read_tenant(&tenant, after, limit + 1)
+                        .map_err(ApiError::internal)?;
+                    let has_more = stored.len() > limit;
+                    stored.truncate(limit);
+                    let events = stored
+                        .iter()
+                        .map(event_json)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((events, has_more))
+                })
+                .await?;
+            let next_after = events
+                .last()
+                .and_then(|event| event["seq"].as_u64())
+                .unwrap_or(after);
+            let body = json!({
+                "object": "list",
+                "data": events,
+                "has_more": has_more,
+                "next_after": next_after,
+            });
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}
+
+/// `GET /v1/events/stream?after=`: server-sent events, each with the event's sequence number as
+/// its id, so a client that reconnects with `Last-Event-ID` resumes exactly where it stopped.
+pub fn stream_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         headers: HeaderMap,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Feed)?;
+            let params = query_params(query, STREAM_QUERY)?;
+            let last_event_id = headers
+                .get("last-event-id")
+                .map(|value| value.to_str().unwrap_or("").to_string());
+            let start = match &last_event_id {
+                Some(text) => after(Some(text), "Last-Event-ID")?,
+                None => after(params.get("after"), "after")?,
+            };
+            let events = follow(app, principal.tenant, start);
+            Ok::<Response, ApiError>(
+                Sse::new(events)
+                    .keep_alive(KeepAlive::default())
+                    .into_response(),
+            )
+        },
+    )
+}
+
+struct Follower {
+    app: App,
+    tenant: TenantId,
+    cursor: u64,
+    head: watch::Receiver<u64>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Reads a page after the cursor, or waits for the log to grow; ends when the server shuts
+/// down or the log cannot be read.
+fn follow(
+    app: App,
+    tenant: TenantId,
+    start: u64,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let follower = Follower {
+        head: app.feeds().subscribe(&tenant),
+        shutdown: app.shutdown_signal(),
+        app,
+        tenant,
+        cursor: start,
+    };
+    stream::unfold(follower, |mut follower| async move {
+        loop {
+            if *follower.shutdown.borrow() {
+                return None;
+            }
+            // Marked seen before reading: a commit after this point changes the receiver, so
+            // the wait below cannot miss it.
+            follower.head.borrow_and_update();
+            let tenant = follower.tenant.clone();
+            let cursor = follower.cursor;
+            let page = follower
+                .app
+                .readers()
+                .read(move |store| {
+                    let stored = store
+                        .read_tenant(&tenant, cursor, STREAM_PAGE)
+                        .map_err(ApiError::internal)?;
+                    stored
+                        .iter()
+                        .map(|event| {
+                            let data = serde_json::to_string(&event_json(event)?)
+                                .map_err(ApiError::internal)?;
+                            Ok((event.seq, event.event_type.clone(), data))
+                        })
+                        .collect::<Result<Vec<_>, ApiError>>()
+                })
+                .await;
+            match page {
+                Err(_) => return None,
+                Ok(events) if !events.is_empty() => {
+                    if let Some((seq, _, _)) = events.last() {
+                        follower.cursor = *seq;
+                    }
+                    let sse: Vec<Result<SseEvent, Infallible>> = events
+                        .into_iter()
+                        .map(|(seq, event_type, data)| {
+                            Ok(SseEvent::default()
+                                .id(seq.to_string())
+                                .event(event_type)
+                                .data(data))
+                        })
+                        .collect();
+                    return Some((stream::iter(sse), follower));
+                }
+                Ok(_) => {}
+            }
+            tokio::select! {
+                changed = follower.head.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = follower.shutdown.changed() => return None,
+            }
+        }
+    })
+    .flatten()
+}

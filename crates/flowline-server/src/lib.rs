@@ -1,0 +1,336 @@
+//! Flowline over HTTP.
+//!
+//! A versioned REST/JSON API (`/v1`) over the engine: every command of the six SCOR processes as
+//! a `PUT` of master data or a `POST` on a document or one of its sub-resources, every document
+//! readable with its own event history, inventory positions, money balances, and the tenant's
+//! event feed as pages and as server-sent events.
+//!
+//! Principal pieces:
+//! - [`routes`]: the operation table, from which both the router and the OpenAPI document
+//!   ([`openapi`]) are built;
+//! - [`auth`]: API keys (hashed), roles and the [`auth::Principal`] every handler acts for;
+//! - [`body`] and [`error`]: bodies parsed with line, column and field path in their errors;
+//!   every error an `application/problem+json` with a stable code;
+//! - [`App`]: the shared state (engine, read connections, counters, feeds);
+//! - [`serve`]: binds, serves and shuts down gracefully, finishing in-flight commands.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod feed;
+pub mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod readers;
+pub mod render;
+pub mod routes;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::feed::{CommitObserver, Feeds};
+use crate::metrics::Metrics;
+use crate::readers::Readers;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use flowline_core::State as TenantState;
+use flowline_core::id::TenantId;
+use flowline_engine::{Answer, Engine, EngineError, EngineOptions, Submission};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+/// The state every handler shares.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+struct Inner {
+    engine: Arc<Engine>,
+    readers: Readers,
+    metrics: Arc<Metrics>,
+    feeds: Arc<Feeds>,
+    openapi: axum::body::Bytes,
+    shutdown: watch::Sender<bool>,
+    requests: AtomicU64,
+}
+
+impl App {
+    /// Opens (or creates) the log at `path` with `options` and builds the state around it. The
+    /// engine's observer is replaced by one that wakes event streams and counts commits.
+    pub fn open(path: &Path, mut options: EngineOptions) -> Result<Self, EngineError> {
+        let metrics = Arc::new(Metrics::default());
+        let feeds = Arc::new(Feeds::default());
+        options.observer = Some(Arc::new(CommitObserver {
+            feeds: feeds.clone(),
+            metrics: metrics.clone(),
+        }));
+        let engine = Arc::new(Engine::open(path, options)?);
+        let document = openapi::document(&routes::operations());
+        let openapi = serde_json::to_vec_pretty(&document).unwrap_or_default();
+        Ok(Self(Arc::new(Inner {
+            readers: Readers::new(path.to_path_buf()),
+            engine,
+            metrics,
+            feeds,
+            openapi: openapi.into(),
+            shutdown: watch::channel(false).0,
+            requests: AtomicU64::new(0),
+        })))
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.0.engine
+    }
+
+    /// Read-only connections to the log.
+    pub fn readers(&self) -> &Readers {
+        &self.0.readers
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The per-tenant wake-ups of event streams.
+    pub fn feeds(&self) -> &Feeds {
+        &self.0.feeds
+    }
+
+    /// The OpenAPI document, serialized once.
+    pub fn openapi_bytes(&self) -> axum::body::Bytes {
+        self.0.openapi.clone()
+    }
+
+    /// Becomes true when the server starts shutting down: long-lived streams end then.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.0.shutdown.subscribe()
+    }
+
+    /// Tells long-lived streams to end.
+    pub fn begin_shutdown(&self) {
+        self.0.shutdown.send_replace(true);
+    }
+
+    /// Submits a command to the tenant's writer and waits for its answer on a blocking thread
+    /// (the first command of a tenant replays its log).
+    pub async fn submit(
+        &self,
+        tenant: &TenantId,
+        submission: Submission,
+    ) -> Result<Answer, ApiError> {
+        let engine = self.0.engine.clone();
+        let tenant = tenant.clone();
+        tokio::task::spawn_blocking(move || engine.submit(&tenant, submission))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(engine_error)
+    }
+
+    /// Runs a read against the tenant's durable in-memory state.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        tenant: &TenantId,
+        read: impl FnOnce(&TenantState) -> R + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let engine = self.0.engine.clone();
+        let tenant = tenant.clone();
+        tokio::task::spawn_blocking(move || engine.query(&tenant, read))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(engine_error)
+    }
+}
+
+/// An engine error as the client sees it.
+fn engine_error(error: EngineError) -> ApiError {
+    match error {
+        EngineError::IdempotencyKeyReused { key } => ApiError::new(
+            "idempotency_key_reused",
+            format!("idempotency key `{key}` was already used with a different request"),
+            json!({ "key": key }),
+        ),
+        EngineError::Busy => {
+            ApiError::plain("busy", "the tenant's command queue is full; retry shortly")
+                .retry_after(1)
+        }
+        EngineError::Unavailable(reason) => {
+            tracing::error!(%reason, "event log unavailable");
+            ApiError::plain(
+                "unavailable",
+                "the event log is unavailable; retry with the same idempotency key",
+            )
+            .retry_after(1)
+        }
+        EngineError::Stopped => {
+            ApiError::plain("shutting_down", "the server is shutting down").retry_after(1)
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+/// The router with every operation of [`routes::operations`], and the list of what it
+/// registered (method and path), for the test that compares it with the OpenAPI document.
+pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
+    let mut router: Router<App> = Router::new();
+    let mut registered = Vec::new();
+    for operation in routes::operations() {
+        registered.push((operation.method.clone(), operation.path.clone()));
+        let allowed = operation.query;
+        let handler = operation
+            .handler
+            .layer(middleware::from_fn(move |request, next| {
+                handlers::check_query(allowed, request, next)
+            }));
+        router = router.route(&operation.path, handler);
+    }
+    let router = router
+        .fallback(|| async {
+            ApiError::plain("route_not_found", "no such route; see /v1/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::plain(
+                "method_not_allowed",
+                "the route does not take this method; see /v1/openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body::BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app);
+    (router, registered)
+}
+
+/// Gives each request an id and a span (tenant, key id and command are recorded into it as they
+/// become known), logs its outcome, counts it, and answers with `X-Request-Id`.
+async fn observe(State(app): State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let number = app.0.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let request_id = format!("req_{number:08x}");
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let span = tracing::info_span!(
+        "request",
+        id = %request_id,
+        method = %method,
+        route = %route,
+        tenant = tracing::field::Empty,
+        key = tracing::field::Empty,
+        command = tracing::field::Empty,
+    );
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status();
+    let elapsed = started.elapsed();
+    let code = response
+        .extensions()
+        .get::<ErrorCode>()
+        .map(|code| code.0.clone());
+    span.in_scope(|| {
+        let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        match &code {
+            Some(code) if status.is_server_error() => {
+                tracing::error!(status = status.as_u16(), latency_us, code = %code, "answered")
+            }
+            Some(code) => {
+                tracing::info!(status = status.as_u16(), latency_us, code = %code, "answered")
+            }
+            None => tracing::info!(status = status.as_u16(), latency_us, "answered"),
+        }
+    });
+    app.metrics()
+        .request(method.as_str(), &route, status.as_u16(), elapsed);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address and port to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The log file.
+    pub db: PathBuf,
+}
+
+/// A running server.
+pub struct Running {
+    /// The address it listens on.
+    pub address: SocketAddr,
+    app: App,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// The shared state (to reach the engine or the counters).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Stops accepting, lets in-flight requests finish, ends event streams, then stops the
+    /// engine after the commands already queued.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        let served = self
+            .task
+            .await
+            .map_err(|error| std::io::Error::other(error.to_string()))?;
+        let engine = self.app.engine().clone();
+        let _ = tokio::task::spawn_blocking(move || engine.shutdown()).await;
+        served
+    }
+}
+
+/// Binds and starts serving in the background.
+pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Running, StartError> {
+    let app = App::open(&options.db, engine).map_err(StartError::Engine)?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .map_err(|error| StartError::Bind(options.bind, error))?;
+    let address = listener
+        .local_addr()
+        .map_err(|error| StartError::Bind(options.bind, error))?;
+    let (router, _) = router(app.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let streams = app.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                streams.begin_shutdown();
+            })
+            .await
+    });
+    tracing::info!(%address, db = %options.db.display(), "serving");
+    Ok(Running {
+        address,
+        app,
+        stop,
+        task,
+    })
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The log could not be opened.
+    #[error("cannot open the event log: {0}")]
+    Engine(EngineError),
+    /// The address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}

@@ -1,0 +1,454 @@
+//! The OpenAPI 3.1 document, generated from the operation table and the domain types.
+//!
+//! OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what `schemars` generates from the
+//! domain's serde types, so request bodies are described by the very types that parse them
+//! (`deny_unknown_fields` becomes `additionalProperties: false`). A command's body is its
+//! command type less the fields its path gives, plus `occurred_at`.
+
+use crate::body::OCCURRED_AT;
+use crate::error::Problem;
+use crate::render::Collection;
+use crate::routes::{Operation, Success};
+use flowline_core::documents::{
+    finance, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+};
+use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
+use flowline_core::views::Position;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+
+/// Where the named schemas live, as a `$ref` prefix.
+const COMPONENTS: &str = "#/components/schemas/";
+
+fn generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|settings| {
+            settings.definitions_path = "/components/schemas".into();
+            settings.meta_schema = None;
+        })
+        .into_generator()
+}
+
+fn reference<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+/// The schema of one record of a collection (a `$ref` to the domain type) with the fields the
+/// API adds.
+fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
+    let (domain, has_state) = match collection {
+        Collection::Items => (reference::<Item>(generator), false),
+        Collection::Locations => (reference::<Location>(generator), false),
+        Collection::Suppliers => (reference::<Supplier>(generator), false),
+        Collection::Carriers => (reference::<Carrier>(generator), false),
+        Collection::ReturnPolicies => (reference::<ReturnPolicy>(generator), false),
+        Collection::SalesOrders => (reference::<sales_order::SalesOrder>(generator), true),
+        Collection::PurchaseOrders => (reference::<purchase_order::PurchaseOrder>(generator), true),
+        Collection::WorkOrders => (reference::<work_order::WorkOrder>(generator), true),
+        Collection::Returns => (reference::<return_auth::Return>(generator), true),
+        Collection::Transfers => (reference::<transfer::Transfer>(generator), true),
+        Collection::Counts | Collection::Adjustments => {
+            (reference::<inventory::InventoryEvent>(generator), true)
+        }
+        Collection::Costs => (reference::<finance::CostRecord>(generator), false),
+        Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
+    };
+    shaped(domain, collection.kind().as_str(), has_state)
+}
+
+fn shaped(domain: Value, object: &str, has_state: bool) -> Value {
+    let mut properties = json!({ "object": { "const": object } });
+    let mut required = vec!["object"];
+    if has_state {
+        properties["state"] = json!({
+            "type": "string",
+            "description": "The life-cycle state, derived from the document's quantities."
+        });
+        required.push("state");
+    }
+    json!({
+        "allOf": [
+            domain,
+            { "type": "object", "properties": properties, "required": required }
+        ]
+    })
+}
+
+fn list_of(item: Value, cursor: &str) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "object": { "const": "list" },
+            "data": { "type": "array", "items": item },
+            "has_more": { "type": "boolean" },
+            "next_after": {
+                "type": [cursor, "null"],
+                "description": "Pass as `after` to get the next page."
+            }
+        },
+        "required": ["object", "data", "has_more"]
+    })
+}
+
+fn event() -> Value {
+    json!({
+        "type": "object",
+        "description": "One recorded fact of the tenant's log.",
+        "properties": {
+            "seq": { "type": "integer", "minimum": 1, "description": "The tenant's sequence number: 1, 2, 3, ... without gaps." },
+            "stream": { "type": "string", "description": "The document the event belongs to, `kind/id`." },
+            "stream_version": { "type": "integer", "minimum": 1 },
+            "type": { "type": "string", "description": "The event type, e.g. `SalesOrderShipped`." },
+            "schema_version": { "type": "integer" },
+            "business_time": { "type": "string", "format": "date-time" },
+            "recorded_at": { "type": "string", "format": "date-time" },
+            "payload": { "type": "object", "description": "The event, with its ledger effects." }
+        },
+        "required": ["seq", "stream", "stream_version", "type", "schema_version", "business_time", "recorded_at", "payload"]
+    })
+}
+
+/// `GET /v1/<collection>/{id}/events`.
+pub fn event_list(_: &mut SchemaGenerator) -> Value {
+    list_of(event(), "integer")
+}
+
+/// `GET /v1/events`.
+pub fn event_page(_: &mut SchemaGenerator) -> Value {
+    let mut page = list_of(event(), "integer");
+    page["properties"]["next_after"] = json!({
+        "type": "integer",
+        "description": "The last sequence number returned (or `after` if none): pass it as `after`."
+    });
+    page["required"] = json!(["object", "data", "has_more", "next_after"]);
+    page
+}
+
+/// `GET /v1/settings`.
+pub fn settings_schema(generator: &mut SchemaGenerator) -> Value {
+    shaped(reference::<TenantSettings>(generator), "settings", false)
+}
+
+/// `GET /v1/inventory`.
+pub fn inventory_schema(generator: &mut SchemaGenerator) -> Value {
+    list_of(reference::<Position>(generator), "null")
+}
+
+/// `GET /v1/accounts`.
+pub fn accounts_schema(_: &mut SchemaGenerator) -> Value {
+    list_of(
+        json!({
+            "type": "object",
+            "properties": {
+                "account": { "type": "string", "description": "The account, e.g. `cash`, `inventory`, `supply_chain_cost`." },
+                "process": { "type": ["string", "null"], "description": "The SCOR process of a supply chain cost account." },
+                "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+                "balance_minor": { "type": "integer", "description": "Debit positive, credit negative, in minor units." }
+            },
+            "required": ["account", "process", "currency", "balance_minor"]
+        }),
+        "null",
+    )
+}
+
+/// `GET /v1/me`.
+pub fn me_schema(_: &mut SchemaGenerator) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "tenant": { "type": "string" },
+            "role": { "enum": ["admin", "operator", "viewer", "integration"] },
+            "key_id": { "type": "string" }
+        },
+        "required": ["tenant", "role", "key_id"]
+    })
+}
+
+/// Any JSON object.
+pub fn any_object(_: &mut SchemaGenerator) -> Value {
+    json!({ "type": "object" })
+}
+
+fn command_response(generator: &mut SchemaGenerator, collection: Option<Collection>) -> Value {
+    let document = match collection {
+        Some(collection) => record(generator, collection),
+        None => settings_schema(generator),
+    };
+    json!({
+        "type": "object",
+        "properties": {
+            "document": {
+                "description": "The document as it stood right after the command, as GET shows it.",
+                "anyOf": [document, { "type": "null" }]
+            },
+            "events": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "seq": { "type": "integer" },
+                        "stream": { "type": "string" },
+                        "type": { "type": "string" }
+                    },
+                    "required": ["seq", "stream", "type"]
+                }
+            }
+        },
+        "required": ["document", "events"]
+    })
+}
+
+/// The path parameters of a path, in order: `/v1/sales-orders/{id}/shipments/{shipment}`
+/// has `id` and `shipment`.
+pub fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .collect()
+}
+
+fn problem_responses(operation: &Operation) -> Map<String, Value> {
+    let mut codes = vec!["400"];
+    if operation.access != crate::auth::Access::Public {
+        codes.extend(["401", "403"]);
+    }
+    if operation.path.contains('{') || operation.body.is_some() {
+        codes.push("404");
+    }
+    if operation.body.is_some() {
+        codes.extend(["409", "413", "415", "422", "503"]);
+    }
+    codes
+        .into_iter()
+        .map(|code| {
+            (
+                code.to_string(),
+                json!({ "$ref": format!("#/components/responses/Problem{code}") }),
+            )
+        })
+        .collect()
+}
+
+fn success_response(generator: &mut SchemaGenerator, success: &Success) -> Value {
+    let json_body = |schema: Value| json!({ "application/json": { "schema": schema } });
+    let content = match success {
+        Success::Json(schema) => json_body(schema(generator)),
+        Success::Document(collection) => json_body(record(generator, *collection)),
+        Success::List(collection) => json_body(list_of(record(generator, *collection), "string")),
+        Success::Command(collection) => json_body(command_response(generator, *collection)),
+        Success::EventStream => json!({
+            "text/event-stream": {
+                "schema": {
+                    "type": "string",
+                    "description": "One SSE message per event: `id` is its sequence number, `event` its type, `data` the event as in GET /v1/events."
+                }
+            }
+        }),
+        Success::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
+    };
+    json!({ "description": "Success.", "content": content })
+}
+
+fn operation_object(
+    generator: &mut SchemaGenerator,
+    operation: &Operation,
+    body_refs: &mut Vec<BodyReference>,
+) -> Value {
+    let mut parameters: Vec<Value> = path_parameters(&operation.path)
+        .into_iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "in": "path",
+                "required": true,
+                "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._:/-]+$" }
+            })
+        })
+        .collect();
+    for parameter in operation.query {
+        parameters.push(json!({
+            "name": parameter.name,
+            "in": "query",
+            "required": false,
+            "description": parameter.description,
+            "schema": { "type": parameter.json_type }
+        }));
+    }
+    let mut object = json!({
+        "operationId": operation.id,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "x-flowline-access": operation.access.as_str(),
+        "x-flowline-roles": operation.access.roles().iter().map(|role| role.as_str()).collect::<Vec<_>>(),
+    });
+    if let Some(body) = &operation.body {
+        parameters.push(json!({
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "Retries with the same key and body get the first response back, byte for byte, and record nothing new; the same key with another body is refused (422 idempotency_key_reused).",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
+        }));
+        let schema = (body.schema)(generator);
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|reference| reference.strip_prefix(COMPONENTS))
+        {
+            body_refs.push((operation.id.clone(), name.to_string(), body.path_fields));
+        }
+        object["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": schema } }
+        });
+    }
+    if operation.access == crate::auth::Access::Public {
+        object["security"] = json!([]);
+    }
+    object["parameters"] = Value::Array(parameters);
+    let mut responses = problem_responses(operation);
+    responses.insert(
+        operation.status.as_u16().to_string(),
+        success_response(generator, &operation.success),
+    );
+    object["responses"] = Value::Object(responses);
+    object
+}
+
+/// A command body's operation id, component name and path fields.
+type BodyReference = (String, String, &'static [(&'static str, &'static str)]);
+
+/// A command's component schema as the HTTP body: without the fields the path gives, with
+/// `occurred_at`. Each command type is the body of exactly one operation, so the component can
+/// be changed in place.
+fn adapt_body(schema: &mut Value, path_fields: &[(&str, &str)]) {
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (_, field) in path_fields {
+            properties.remove(*field);
+        }
+        properties.insert(
+            OCCURRED_AT.to_string(),
+            json!({
+                "type": "string",
+                "format": "date-time",
+                "description": "When this happened in the business (RFC 3339); now when absent."
+            }),
+        );
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|name| {
+            !path_fields
+                .iter()
+                .any(|(_, field)| name.as_str() == Some(field))
+        });
+    }
+}
+
+fn problem_components(generator: &mut SchemaGenerator) -> Value {
+    let problem = generator.subschema_for::<Problem>().to_value();
+    let descriptions = [
+        (
+            "400",
+            "The request is malformed: broken JSON (with line and column), a body that does not fit (with the field path), a bad query parameter or header.",
+        ),
+        (
+            "401",
+            "No API key, or one that is not valid or has been revoked.",
+        ),
+        ("403", "The key's role may not do this."),
+        (
+            "404",
+            "The tenant has no such record (another tenant's records are not found either).",
+        ),
+        (
+            "409",
+            "The document's state or the stock does not allow it (illegal_transition, insufficient_stock, already_exists, ...).",
+        ),
+        ("413", "The body is larger than 1 MiB."),
+        ("415", "The body is not JSON."),
+        (
+            "422",
+            "A value the domain refuses, or an idempotency key reused with another body.",
+        ),
+        (
+            "503",
+            "The tenant's queue is full or the log is unavailable; retry with the same idempotency key.",
+        ),
+    ];
+    let mut responses = Map::new();
+    for (code, description) in descriptions {
+        responses.insert(
+            format!("Problem{code}"),
+            json!({
+                "description": description,
+                "content": { "application/problem+json": { "schema": problem } }
+            }),
+        );
+    }
+    Value::Object(responses)
+}
+
+/// The OpenAPI document of these operations.
+pub fn document(operations: &[Operation]) -> Value {
+    let mut generator = generator();
+    let mut paths: Map<String, Value> = Map::new();
+    let mut body_refs = Vec::new();
+    for operation in operations {
+        let object = operation_object(&mut generator, operation, &mut body_refs);
+        let entry = paths
+            .entry(operation.path.clone())
+            .or_insert_with(|| json!({}));
+        entry[operation.method.as_str().to_ascii_lowercase()] = object;
+    }
+    let responses = problem_components(&mut generator);
+    let mut schemas = generator.take_definitions(true);
+    for (operation_id, name, path_fields) in &body_refs {
+        if let Some(schema) = schemas.get_mut(name) {
+            adapt_body(schema, path_fields);
+        }
+        // A command's summary is its type's own description.
+        let description = schemas
+            .get(name)
+            .and_then(|schema| schema.get("description"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_string();
+        for methods in paths.values_mut() {
+            if let Some(methods) = methods.as_object_mut() {
+                for object in methods.values_mut() {
+                    if object["operationId"] == *operation_id && object["summary"] == "" {
+                        object["summary"] = Value::String(description.clone());
+                    }
+                }
+            }
+        }
+    }
+    let tags: Vec<Value> = [
+        "Plan", "Source", "Make", "Deliver", "Return", "Enable", "Platform",
+    ]
+    .iter()
+    .map(|name| json!({ "name": name }))
+    .collect();
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "Flowline API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Supply chain operations for e-commerce brands and their 3PLs, organised by the SCOR processes. Authenticate with `Authorization: Bearer <API key>`; every request acts for the key's tenant. Errors are application/problem+json with a stable `code`.",
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" }
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "tags": tags,
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API key, flk_..." }
+            },
+            "schemas": schemas,
+            "responses": responses
+        }
+    })
+}

@@ -1,0 +1,245 @@
+//! Documents as the API shows them: the document's recorded state with `object` (its kind) and
+//! `state` (its life-cycle state) added. The same rendering serves `GET` and the response to the
+//! command that changed the document, so a client sees one shape.
+
+use flowline_core::error::DocumentKind;
+use flowline_core::retention;
+use flowline_core::{Command, Event, State};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A kind of record the API lists and reads, with its path segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Collection {
+    /// Items (SKUs), kits and bundles.
+    Items,
+    /// Fulfillment centers.
+    Locations,
+    /// Suppliers.
+    Suppliers,
+    /// Carriers and their services.
+    Carriers,
+    /// Return policies.
+    ReturnPolicies,
+    /// Sales orders.
+    SalesOrders,
+    /// Purchase orders.
+    PurchaseOrders,
+    /// Work orders.
+    WorkOrders,
+    /// Return authorisations.
+    Returns,
+    /// Transfers between fulfillment centers.
+    Transfers,
+    /// Stock counts.
+    Counts,
+    /// Stock adjustments.
+    Adjustments,
+    /// Supply chain costs.
+    Costs,
+    /// Fixed assets.
+    FixedAssets,
+}
+
+impl Collection {
+    /// Every collection.
+    pub const ALL: [Self; 14] = [
+        Self::Items,
+        Self::Locations,
+        Self::Suppliers,
+        Self::Carriers,
+        Self::ReturnPolicies,
+        Self::SalesOrders,
+        Self::PurchaseOrders,
+        Self::WorkOrders,
+        Self::Returns,
+        Self::Transfers,
+        Self::Counts,
+        Self::Adjustments,
+        Self::Costs,
+        Self::FixedAssets,
+    ];
+
+    /// The path segment under `/v1`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Self::Items => "items",
+            Self::Locations => "locations",
+            Self::Suppliers => "suppliers",
+            Self::Carriers => "carriers",
+            Self::ReturnPolicies => "return-policies",
+            Self::SalesOrders => "sales-orders",
+            Self::PurchaseOrders => "purchase-orders",
+            Self::WorkOrders => "work-orders",
+            Self::Returns => "returns",
+            Self::Transfers => "transfers",
+            Self::Counts => "counts",
+            Self::Adjustments => "adjustments",
+            Self::Costs => "costs",
+            Self::FixedAssets => "fixed-assets",
+        }
+    }
+
+    /// The document kind, which names its streams (`sales_order/SO-1`).
+    pub fn kind(self) -> DocumentKind {
+        match self {
+            Self::Items => DocumentKind::Item,
+            Self::Locations => DocumentKind::Location,
+            Self::Suppliers => DocumentKind::Supplier,
+            Self::Carriers => DocumentKind::Carrier,
+            Self::ReturnPolicies => DocumentKind::ReturnPolicy,
+            Self::SalesOrders => DocumentKind::SalesOrder,
+            Self::PurchaseOrders => DocumentKind::PurchaseOrder,
+            Self::WorkOrders => DocumentKind::WorkOrder,
+            Self::Returns => DocumentKind::Return,
+            Self::Transfers => DocumentKind::Transfer,
+            Self::Counts => DocumentKind::Count,
+            Self::Adjustments => DocumentKind::Adjustment,
+            Self::Costs => DocumentKind::Cost,
+            Self::FixedAssets => DocumentKind::FixedAsset,
+        }
+    }
+
+    /// The collection of a document kind.
+    pub fn of_kind(kind: DocumentKind) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.kind() == kind)
+    }
+
+    /// The name of the SCOR process the collection belongs to, used as the OpenAPI tag.
+    pub fn process(self) -> &'static str {
+        match self {
+            Self::Items | Self::Locations | Self::Carriers | Self::ReturnPolicies => "Enable",
+            Self::Counts | Self::Adjustments | Self::Costs | Self::FixedAssets => "Enable",
+            Self::Suppliers | Self::PurchaseOrders => "Source",
+            Self::WorkOrders => "Make",
+            Self::SalesOrders | Self::Transfers => "Deliver",
+            Self::Returns => "Return",
+        }
+    }
+
+    /// The singular name of one record, for messages and summaries.
+    pub fn singular(self) -> &'static str {
+        match self {
+            Self::Items => "item",
+            Self::Locations => "location",
+            Self::Suppliers => "supplier",
+            Self::Carriers => "carrier",
+            Self::ReturnPolicies => "return policy",
+            Self::SalesOrders => "sales order",
+            Self::PurchaseOrders => "purchase order",
+            Self::WorkOrders => "work order",
+            Self::Returns => "return",
+            Self::Transfers => "transfer",
+            Self::Counts => "count",
+            Self::Adjustments => "adjustment",
+            Self::Costs => "cost",
+            Self::FixedAssets => "fixed asset",
+        }
+    }
+}
+
+/// Adds `object` (and `state`, for documents with a life cycle) to a serialized record.
+fn shaped(record: &impl Serialize, object: &str, state: Option<&str>) -> Option<Value> {
+    let mut fields = match serde_json::to_value(record).ok()? {
+        Value::Object(fields) => fields,
+        _ => return None,
+    };
+    let mut shaped = Map::new();
+    shaped.insert("object".into(), Value::String(object.into()));
+    if let Some(state) = state {
+        shaped.insert("state".into(), Value::String(state.into()));
+    }
+    shaped.append(&mut fields);
+    Some(Value::Object(shaped))
+}
+
+/// The document `kind/id` as it stands in `state`. Counts and adjustments keep no state beyond
+/// their one event, so they are rendered from it (found among `events`).
+pub fn document(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Option<Value> {
+    let object = kind.as_str();
+    match kind {
+        DocumentKind::Tenant => shaped(state.settings.as_ref()?, "settings", None),
+        DocumentKind::Item => shaped(state.items.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::Location => shaped(state.locations.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::Supplier => shaped(state.suppliers.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::Carrier => shaped(state.carriers.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::ReturnPolicy => {
+            shaped(state.return_policies.get(&id.parse().ok()?)?, object, None)
+        }
+        DocumentKind::SalesOrder => {
+            let found = state.sales_orders.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::PurchaseOrder => {
+            let found = state.purchase_orders.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::WorkOrder => {
+            let found = state.work_orders.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::Return => {
+            let found = state.returns.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::Transfer => {
+            let found = state.transfers.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::Cost => shaped(state.costs.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::FixedAsset => {
+            let found = state.fixed_assets.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::Count | DocumentKind::Adjustment => {
+            let stream = format!("{object}/{id}");
+            let event = events.iter().find(|event| event.stream() == stream)?;
+            let mut rendered = shaped(event, object, Some("recorded"))?;
+            if let Value::Object(fields) = &mut rendered {
+                fields.remove("type");
+                fields.insert("id".into(), Value::String(id.into()));
+            }
+            Some(rendered)
+        }
+        _ => None,
+    }
+}
+
+/// The document a command created or changed: its first stream, or the master record it
+/// defines.
+pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
+    let master = match command {
+        Command::ConfigureTenant(_) => Some((DocumentKind::Tenant, "settings".to_string())),
+        Command::DefineItem(c) => Some((DocumentKind::Item, c.sku.to_string())),
+        Command::DefineLocation(c) => Some((DocumentKind::Location, c.location.to_string())),
+        Command::DefineSupplier(c) => Some((DocumentKind::Supplier, c.supplier.to_string())),
+        Command::DefineCarrier(c) => Some((DocumentKind::Carrier, c.carrier.to_string())),
+        Command::SetReturnPolicy(c) => Some((DocumentKind::ReturnPolicy, c.policy.to_string())),
+        _ => None,
+    };
+    if master.is_some() {
+        return master;
+    }
+    let stream = command.streams().into_iter().next()?;
+    let (kind, id) = stream.split_once('/')?;
+    let collection = Collection::ALL
+        .into_iter()
+        .find(|c| c.kind().as_str() == kind)?;
+    Some((collection.kind(), id.to_string()))
+}
+
+/// The engine's render hook: the changed document, right after the command.
+pub fn command_document(state: &State, command: &Command, events: &[Event]) -> Option<Value> {
+    let (kind, id) = target(command)?;
+    document(state, kind, &id, events)
+}
+
+/// Folds a stream's events into a fresh state and renders its document: how a document is read
+/// back from the log, whether or not its writer still holds it in memory.
+pub fn from_stream(kind: DocumentKind, id: &str, events: &[Event]) -> Option<Value> {
+    let mut state = State::default();
+    for event in events {
+        retention::apply_document(&mut state, event);
+    }
+    document(&state, kind, id, events)
+}

@@ -1,0 +1,394 @@
+//! The operation table: every route of the API, once.
+//!
+//! Each [`Operation`] carries its method, path, the access it needs, what its body and
+//! response look like (as schema functions) and its handler. The router is built from this table
+//! and so is the OpenAPI document, so the two cannot disagree; `tests/api.rs` checks it anyway,
+//! by sending a request to every documented operation and comparing the router's registrations
+//! with the document.
+//!
+//! Master data is written with `PUT /v1/<collection>/{id}` (define: create or replace);
+//! documents are created with `POST /v1/<collection>` (ids are chosen by the client, so a
+//! retried create names the same document); every later step of a document's life cycle is a
+//! `POST` on a sub-resource (`POST /v1/sales-orders/{id}/shipments`), never a status field a
+//! client overwrites.
+
+use crate::App;
+use crate::auth::Access;
+use crate::handlers;
+use crate::render::Collection;
+use axum::http::{Method, StatusCode};
+use axum::routing::MethodRouter;
+use flowline_core::Command;
+use flowline_core::documents::{
+    finance as fi, inventory as inv, purchase_order as po, return_auth as ra, sales_order as so,
+    transfer as tr, work_order as wo,
+};
+use flowline_core::state as st;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A schema, registered with the generator (which collects the named components).
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Value;
+
+/// A query parameter an operation accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryParameter {
+    /// Its name.
+    pub name: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// Its JSON type (`string`, `integer`).
+    pub json_type: &'static str,
+}
+
+/// What an operation answers with when it succeeds.
+#[derive(Debug, Clone)]
+pub enum Success {
+    /// JSON of this schema.
+    Json(SchemaFn),
+    /// One record of a collection.
+    Document(Collection),
+    /// A page of a collection's records.
+    List(Collection),
+    /// A command's outcome: the events recorded and the document of this collection (the
+    /// tenant's settings when `None`) as it stands after the command.
+    Command(Option<Collection>),
+    /// Server-sent events.
+    EventStream,
+    /// Plain text (the Prometheus exposition).
+    Text,
+}
+
+/// The body an operation takes.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// The command's schema (a `$ref` to a named component).
+    pub schema: SchemaFn,
+    /// Path parameters and the body fields they fill: `("id", "order")`.
+    pub path_fields: &'static [(&'static str, &'static str)],
+}
+
+/// One operation of the API.
+pub struct Operation {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, in the router's and OpenAPI's shared syntax (`/v1/sales-orders/{id}`).
+    pub path: String,
+    /// Stable operation id (`ship_sales_order`).
+    pub id: String,
+    /// One-line summary; for commands, the command's own description when empty.
+    pub summary: String,
+    /// The SCOR process it belongs to (or `Platform`), the OpenAPI tag.
+    pub tag: &'static str,
+    /// What access it needs.
+    pub access: Access,
+    /// Its body, for commands.
+    pub body: Option<Body>,
+    /// Query parameters.
+    pub query: &'static [QueryParameter],
+    /// The success status.
+    pub status: StatusCode,
+    /// The success response.
+    pub success: Success,
+    /// The handler.
+    pub handler: MethodRouter<App>,
+}
+
+/// `after` and `limit`, the pagination of every list.
+pub const PAGE: &[QueryParameter] = &[
+    QueryParameter {
+        name: "after",
+        description: "Return records after this id (the `next_after` of the previous page).",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "limit",
+        description: "Records per page: 1 to 1000, default 100.",
+        json_type: "integer",
+    },
+];
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+/// A command operation: the body is `C` without the fields the path gives.
+#[allow(clippy::too_many_arguments)]
+fn command<C>(
+    method: Method,
+    path: &str,
+    id: &'static str,
+    path_fields: &'static [(&'static str, &'static str)],
+    access: Access,
+    status: StatusCode,
+    tag: &'static str,
+    wrap: fn(C) -> Command,
+) -> Operation
+where
+    C: DeserializeOwned + JsonSchema + Send + 'static,
+{
+    Operation {
+        handler: handlers::command_handler(method.clone(), id, path_fields, access, status, wrap),
+        method,
+        path: path.to_string(),
+        id: id.to_string(),
+        summary: String::new(),
+        tag,
+        access,
+        body: Some(Body {
+            schema: schema_of::<C>,
+            path_fields,
+        }),
+        query: &[],
+        status,
+        success: Success::Command(
+            Collection::ALL
+                .into_iter()
+                .find(|c| path.split('/').nth(2) == Some(c.segment())),
+        ),
+    }
+}
+
+const NONE: &[(&str, &str)] = &[];
+const ITEM: &[(&str, &str)] = &[("id", "sku")];
+const LOCATION: &[(&str, &str)] = &[("id", "location")];
+const SUPPLIER: &[(&str, &str)] = &[("id", "supplier")];
+const CARRIER: &[(&str, &str)] = &[("id", "carrier")];
+const POLICY: &[(&str, &str)] = &[("id", "policy")];
+const SALES_ORDER: &[(&str, &str)] = &[("id", "order")];
+const SHIPMENT: &[(&str, &str)] = &[("id", "order"), ("shipment", "shipment")];
+const PURCHASE_ORDER: &[(&str, &str)] = &[("id", "purchase_order")];
+const WORK_ORDER: &[(&str, &str)] = &[("id", "work_order")];
+const RETURN: &[(&str, &str)] = &[("id", "return_id")];
+const TRANSFER: &[(&str, &str)] = &[("id", "transfer")];
+const FIXED_ASSET: &[(&str, &str)] = &[("id", "asset")];
+
+/// One row per command: method, path, operation id, the path's body fields, access, success
+/// status, OpenAPI tag, and the command (variant and type).
+macro_rules! command_table {
+    ($($method:ident $path:literal $id:ident $fields:ident $access:ident $status:ident $tag:ident
+        $variant:ident($($type:ident)::+);)*) => {
+        vec![$(
+            command::<$($type)::+>(
+                Method::$method,
+                $path,
+                stringify!($id),
+                $fields,
+                Access::$access,
+                StatusCode::$status,
+                stringify!($tag),
+                Command::$variant,
+            )
+        ),*]
+    };
+}
+
+/// Every command operation.
+fn commands() -> Vec<Operation> {
+    command_table! {
+        // Enable: settings and master data.
+        PUT "/v1/settings" configure_tenant NONE Administer OK Enable ConfigureTenant(st::ConfigureTenant);
+        PUT "/v1/items/{id}" define_item ITEM Administer OK Enable DefineItem(st::DefineItem);
+        PUT "/v1/locations/{id}" define_location LOCATION Administer OK Enable DefineLocation(st::DefineLocation);
+        PUT "/v1/suppliers/{id}" define_supplier SUPPLIER Administer OK Source DefineSupplier(st::DefineSupplier);
+        PUT "/v1/carriers/{id}" define_carrier CARRIER Administer OK Deliver DefineCarrier(st::DefineCarrier);
+        PUT "/v1/return-policies/{id}" set_return_policy POLICY Administer OK Return SetReturnPolicy(st::SetReturnPolicy);
+        // Deliver: sales orders.
+        POST "/v1/sales-orders" place_sales_order NONE Operate CREATED Deliver PlaceSalesOrder(so::PlaceSalesOrder);
+        POST "/v1/sales-orders/{id}/allocations" allocate_sales_order SALES_ORDER Operate OK Deliver AllocateSalesOrder(so::AllocateSalesOrder);
+        POST "/v1/sales-orders/{id}/deallocations" deallocate_sales_order SALES_ORDER Operate OK Deliver DeallocateSalesOrder(so::DeallocateSalesOrder);
+        POST "/v1/sales-orders/{id}/holds" hold_sales_order SALES_ORDER Operate OK Deliver HoldSalesOrder(so::HoldSalesOrder);
+        POST "/v1/sales-orders/{id}/releases" release_sales_order SALES_ORDER Operate OK Deliver ReleaseSalesOrder(so::ReleaseSalesOrder);
+        POST "/v1/sales-orders/{id}/picks" pick_sales_order SALES_ORDER Operate OK Deliver PickSalesOrder(so::PickSalesOrder);
+        POST "/v1/sales-orders/{id}/packs" pack_sales_order SALES_ORDER Operate OK Deliver PackSalesOrder(so::PackSalesOrder);
+        POST "/v1/sales-orders/{id}/shipments" ship_sales_order SALES_ORDER Operate CREATED Deliver ShipSalesOrder(so::ShipSalesOrder);
+        POST "/v1/sales-orders/{id}/shipments/{shipment}/deliveries" deliver_shipment SHIPMENT Operate OK Deliver DeliverShipment(so::DeliverShipment);
+        POST "/v1/sales-orders/{id}/shipments/{shipment}/exceptions" record_carrier_exception SHIPMENT Operate OK Deliver RecordCarrierException(so::RecordCarrierException);
+        POST "/v1/sales-orders/{id}/invoices" invoice_sales_order SALES_ORDER Operate CREATED Deliver InvoiceSalesOrder(so::InvoiceSalesOrder);
+        POST "/v1/sales-orders/{id}/credit-notes" issue_credit_note SALES_ORDER Operate CREATED Deliver IssueCreditNote(so::IssueCreditNote);
+        POST "/v1/sales-orders/{id}/payments" receive_payment SALES_ORDER Operate CREATED Deliver ReceivePayment(so::ReceivePayment);
+        POST "/v1/sales-orders/{id}/refunds" refund_payment SALES_ORDER Operate CREATED Deliver RefundPayment(so::RefundPayment);
+        POST "/v1/sales-orders/{id}/cancellations" cancel_sales_order SALES_ORDER Operate OK Deliver CancelSalesOrder(so::CancelSalesOrder);
+        POST "/v1/sales-orders/{id}/amendments" amend_sales_order SALES_ORDER Operate OK Deliver AmendSalesOrder(so::AmendSalesOrder);
+        // Source: purchase orders.
+        POST "/v1/purchase-orders" place_purchase_order NONE Operate CREATED Source PlacePurchaseOrder(po::PlacePurchaseOrder);
+        POST "/v1/purchase-orders/{id}/confirmations" confirm_purchase_order PURCHASE_ORDER Operate OK Source ConfirmPurchaseOrder(po::ConfirmPurchaseOrder);
+        POST "/v1/purchase-orders/{id}/receipts" receive_purchase_order PURCHASE_ORDER Operate CREATED Source ReceivePurchaseOrder(po::ReceivePurchaseOrder);
+        POST "/v1/purchase-orders/{id}/bills" bill_purchase_order PURCHASE_ORDER Operate CREATED Source BillPurchaseOrder(po::BillPurchaseOrder);
+        POST "/v1/purchase-orders/{id}/payments" pay_purchase_order PURCHASE_ORDER Operate CREATED Source PayPurchaseOrder(po::PayPurchaseOrder);
+        POST "/v1/purchase-orders/{id}/cancellations" cancel_purchase_order PURCHASE_ORDER Operate OK Source CancelPurchaseOrder(po::CancelPurchaseOrder);
+        POST "/v1/purchase-orders/{id}/closures" close_purchase_order PURCHASE_ORDER Operate OK Source ClosePurchaseOrder(po::ClosePurchaseOrder);
+        // Make: work orders.
+        POST "/v1/work-orders" create_work_order NONE Operate CREATED Make CreateWorkOrder(wo::CreateWorkOrder);
+        POST "/v1/work-orders/{id}/starts" start_work_order WORK_ORDER Operate OK Make StartWorkOrder(wo::StartWorkOrder);
+        POST "/v1/work-orders/{id}/completions" complete_work_order WORK_ORDER Operate OK Make CompleteWorkOrder(wo::CompleteWorkOrder);
+        POST "/v1/work-orders/{id}/cancellations" cancel_work_order WORK_ORDER Operate OK Make CancelWorkOrder(wo::CancelWorkOrder);
+        // Return: return authorisations.
+        POST "/v1/returns" authorise_return NONE Operate CREATED Return AuthoriseReturn(ra::AuthoriseReturn);
+        POST "/v1/returns/{id}/labels" issue_return_label RETURN Operate CREATED Return IssueReturnLabel(ra::IssueReturnLabel);
+        POST "/v1/returns/{id}/receipts" receive_return RETURN Operate CREATED Return ReceiveReturn(ra::ReceiveReturn);
+        POST "/v1/returns/{id}/inspections" inspect_return RETURN Operate CREATED Return InspectReturn(ra::InspectReturn);
+        POST "/v1/returns/{id}/dispositions" dispose_return RETURN Operate CREATED Return DisposeReturn(ra::DisposeReturn);
+        POST "/v1/returns/{id}/refunds" refund_return RETURN Operate CREATED Return RefundReturn(ra::RefundReturn);
+        POST "/v1/returns/{id}/closures" close_return RETURN Operate OK Return CloseReturn(ra::CloseReturn);
+        // Deliver: transfers between fulfillment centers.
+        POST "/v1/transfers" create_transfer NONE Operate CREATED Deliver CreateTransfer(tr::CreateTransfer);
+        POST "/v1/transfers/{id}/shipments" ship_transfer TRANSFER Operate CREATED Deliver ShipTransfer(tr::ShipTransfer);
+        POST "/v1/transfers/{id}/receipts" receive_transfer TRANSFER Operate CREATED Deliver ReceiveTransfer(tr::ReceiveTransfer);
+        POST "/v1/transfers/{id}/closures" close_transfer TRANSFER Operate OK Deliver CloseTransfer(tr::CloseTransfer);
+        POST "/v1/transfers/{id}/cancellations" cancel_transfer TRANSFER Operate OK Deliver CancelTransfer(tr::CancelTransfer);
+        // Enable: counts, adjustments, costs, fixed assets.
+        POST "/v1/counts" record_count NONE Operate CREATED Enable RecordCount(inv::RecordCount);
+        POST "/v1/adjustments" adjust_stock NONE Operate CREATED Enable AdjustStock(inv::AdjustStock);
+        POST "/v1/costs" post_cost NONE Administer CREATED Enable PostCost(fi::PostCost);
+        POST "/v1/fixed-assets" acquire_fixed_asset NONE Administer CREATED Enable AcquireFixedAsset(fi::AcquireFixedAsset);
+        POST "/v1/fixed-assets/{id}/depreciations" depreciate_fixed_asset FIXED_ASSET Administer CREATED Enable DepreciateFixedAsset(fi::DepreciateFixedAsset);
+        POST "/v1/fixed-assets/{id}/disposals" dispose_fixed_asset FIXED_ASSET Administer CREATED Enable DisposeFixedAsset(fi::DisposeFixedAsset);
+    }
+}
+
+/// The reads of every collection: list, get one, and the document's own events.
+fn collection_reads() -> Vec<Operation> {
+    let mut operations = Vec::new();
+    for collection in Collection::ALL {
+        let segment = collection.segment();
+        let kind = collection.kind().as_str();
+        let singular = collection.singular();
+        operations.push(Operation {
+            method: Method::GET,
+            path: format!("/v1/{segment}"),
+            id: format!("list_{}", segment.replace('-', "_")),
+            summary: format!("List {singular} records, by id"),
+            tag: collection.process(),
+            access: Access::Read,
+            body: None,
+            query: PAGE,
+            status: StatusCode::OK,
+            success: Success::List(collection),
+            handler: handlers::list_handler(collection),
+        });
+        operations.push(Operation {
+            method: Method::GET,
+            path: format!("/v1/{segment}/{{id}}"),
+            id: format!("get_{kind}"),
+            summary: format!("Get one {singular}"),
+            tag: collection.process(),
+            access: Access::Read,
+            body: None,
+            query: &[],
+            status: StatusCode::OK,
+            success: Success::Document(collection),
+            handler: handlers::get_handler(collection),
+        });
+        operations.push(Operation {
+            method: Method::GET,
+            path: format!("/v1/{segment}/{{id}}/events"),
+            id: format!("list_{kind}_events"),
+            summary: format!("The {singular}'s own events, oldest first: its whole history"),
+            tag: collection.process(),
+            access: Access::Read,
+            body: None,
+            query: &[],
+            status: StatusCode::OK,
+            success: Success::Json(crate::openapi::event_list),
+            handler: handlers::document_events_handler(collection),
+        });
+    }
+    operations
+}
+
+/// The filters of `GET /v1/inventory`.
+pub const INVENTORY_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "item",
+        description: "Only this SKU.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "location",
+        description: "Only this fulfillment center.",
+        json_type: "string",
+    },
+];
+
+/// The cursor and page size of `GET /v1/events`.
+pub const FEED_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "after",
+        description: "Return events with a sequence number above this one (default 0).",
+        json_type: "integer",
+    },
+    QueryParameter {
+        name: "limit",
+        description: "Events per page: 1 to 1000, default 100.",
+        json_type: "integer",
+    },
+];
+
+/// The starting point of `GET /v1/events/stream`.
+pub const STREAM_QUERY: &[QueryParameter] = &[QueryParameter {
+    name: "after",
+    description: "Start after this sequence number; `Last-Event-ID` takes precedence.",
+    json_type: "integer",
+}];
+
+/// One row per read: path, operation id, tag, access, query parameters, success response,
+/// handler and summary.
+macro_rules! read_table {
+    ($($path:literal $id:ident $tag:ident $access:ident $query:ident $success:expr, $handler:expr,
+        $summary:literal;)*) => {
+        vec![$(
+            Operation {
+                method: Method::GET,
+                path: $path.to_string(),
+                id: stringify!($id).to_string(),
+                summary: $summary.to_string(),
+                tag: stringify!($tag),
+                access: Access::$access,
+                body: None,
+                query: $query,
+                status: StatusCode::OK,
+                success: $success,
+                handler: $handler,
+            }
+        ),*]
+    };
+}
+
+const NO_QUERY: &[QueryParameter] = &[];
+
+/// Reads that are not per collection, and the platform's own routes.
+fn other_reads() -> Vec<Operation> {
+    use crate::feed::{page_handler, stream_handler};
+    use crate::openapi as doc;
+    use handlers::*;
+    read_table! {
+        "/v1/settings" get_settings Enable Read NO_QUERY Success::Json(doc::settings_schema), settings_handler(),
+            "The tenant's base currency and reporting time zone";
+        "/v1/inventory" list_inventory Plan Feed INVENTORY_QUERY Success::Json(doc::inventory_schema), inventory_handler(),
+            "Inventory positions per item and fulfillment center: on hand, reserved, available, in transit, on order, value";
+        "/v1/accounts" list_accounts Enable Read NO_QUERY Success::Json(doc::accounts_schema), accounts_handler(),
+            "Money ledger balances per account and currency (debit positive)";
+        "/v1/events" list_events Enable Feed FEED_QUERY Success::Json(doc::event_page), page_handler(),
+            "The tenant's events in order, a page at a time: the information flow";
+        "/v1/events/stream" stream_events Enable Feed STREAM_QUERY Success::EventStream, stream_handler(),
+            "The tenant's events as server-sent events, from a position on, live; resumes with Last-Event-ID";
+        "/v1/me" get_me Platform Feed NO_QUERY Success::Json(doc::me_schema), me_handler(),
+            "The tenant and role of the calling key";
+        "/v1/openapi.json" get_openapi Platform Public NO_QUERY Success::Json(doc::any_object), openapi_handler(),
+            "This OpenAPI document";
+        "/health" get_health Platform Public NO_QUERY Success::Json(doc::any_object), health_handler(),
+            "Whether the server is up and its log readable";
+        "/metrics" get_metrics Platform Public NO_QUERY Success::Text, metrics_handler(),
+            "Counters in the Prometheus text format";
+    }
+}
+
+/// Every operation of the API, in the order the OpenAPI document lists them.
+pub fn operations() -> Vec<Operation> {
+    let mut all = other_reads();
+    all.extend(collection_reads());
+    all.extend(commands());
+    all
+}

@@ -1,0 +1,317 @@
+//! `spawn_app`: the real server on port 0 with a fresh SQLite log in a temporary directory, and
+//! typed helpers to drive it over real HTTP.
+//!
+//! Every key a test is given is remembered; [`TestApp::finish`] shuts the server down and then
+//! scans the log file (with its WAL) and the suite's log output for any of them, so every test
+//! also checks that no plaintext key was stored or logged.
+
+use flowline_core::id::TenantId;
+use flowline_engine::EngineOptions;
+use flowline_server::auth::{Role, issue_key};
+use flowline_server::{Running, ServeOptions, start};
+use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// Where every test of this binary writes its log lines (JSON, debug level for Flowline).
+fn log_path() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let directory = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("api-logs");
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join(format!("api-{}.log", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        let filter = tracing_subscriber::EnvFilter::new("flowline_server=debug,info");
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(Mutex::new(file))
+            .init();
+        path
+    })
+}
+
+/// A response: status, headers and body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (`null` if it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
+
+    /// The problem's `code`, for error responses.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or("").to_string()
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    /// Panics with the body unless the status is `expected`.
+    #[track_caller]
+    pub fn expect(self, expected: u16) -> Self {
+        assert_eq!(self.status.as_u16(), expected, "{}", self.text());
+        self
+    }
+}
+
+/// A tenant with one key per role.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub admin: String,
+    pub operator: String,
+    pub viewer: String,
+    pub integration: String,
+}
+
+impl Tenant {
+    /// The key of a role.
+    pub fn key(&self, role: Role) -> &str {
+        match role {
+            Role::Admin => &self.admin,
+            Role::Operator => &self.operator,
+            Role::Viewer => &self.viewer,
+            Role::Integration => &self.integration,
+        }
+    }
+}
+
+/// The server under test.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: PathBuf,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+    keys: Mutex<Vec<String>>,
+    _directory: tempfile::TempDir,
+}
+
+/// Starts the server on 127.0.0.1, port 0, with a fresh log.
+pub async fn spawn_app() -> TestApp {
+    log_path();
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("flowline.db");
+    let options = ServeOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        db: db.clone(),
+    };
+    let running = start(&options, EngineOptions::durable()).await.unwrap();
+    TestApp {
+        address: running.address,
+        db,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(128)
+            .build()
+            .unwrap(),
+        running: Some(running),
+        keys: Mutex::new(Vec::new()),
+        _directory: directory,
+    }
+}
+
+impl TestApp {
+    /// The URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Registers a tenant and issues one key per role (as `flowline tenant create` and
+    /// `flowline key create` do); with a currency, configures it through the API.
+    pub async fn tenant(&self, id: &str, currency: Option<&str>) -> Tenant {
+        let tenant = TenantId::parse(id).unwrap();
+        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant.clone(),
+                name: id.to_string(),
+                created_at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        let mut issue = |role| {
+            let issued =
+                issue_key(&mut store, &tenant, role, "test", jiff::Timestamp::now()).unwrap();
+            self.keys.lock().unwrap().push(issued.plaintext.clone());
+            issued.plaintext
+        };
+        let made = Tenant {
+            id: tenant.clone(),
+            admin: issue(Role::Admin),
+            operator: issue(Role::Operator),
+            viewer: issue(Role::Viewer),
+            integration: issue(Role::Integration),
+        };
+        drop(store);
+        if let Some(currency) = currency {
+            let body = serde_json::json!({
+                "base_currency": currency,
+                "reporting_time_zone": "UTC"
+            });
+            self.put(&made.admin, "/v1/settings", &body)
+                .await
+                .expect(200);
+        }
+        made
+    }
+
+    /// Issues one more key and remembers it for the final scan.
+    pub fn issue(&self, tenant: &TenantId, role: Role) -> (String, String) {
+        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
+        let issued = issue_key(&mut store, tenant, role, "extra", jiff::Timestamp::now()).unwrap();
+        self.keys.lock().unwrap().push(issued.plaintext.clone());
+        (issued.record.key_id, issued.plaintext)
+    }
+
+    /// Revokes a key.
+    pub fn revoke(&self, tenant: &TenantId, key_id: &str) {
+        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
+        assert!(
+            store
+                .revoke_key(tenant, key_id, jiff::Timestamp::now())
+                .unwrap()
+        );
+    }
+
+    /// Sends a request with optional key, JSON body and extra headers.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        key: Option<&str>,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            bytes: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, Some(key), path, None, &[])
+            .await
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: &Value) -> Reply {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.send(reqwest::Method::POST, Some(key), path, Some(bytes), &[])
+            .await
+    }
+
+    pub async fn put(&self, key: &str, path: &str, body: &Value) -> Reply {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.send(reqwest::Method::PUT, Some(key), path, Some(bytes), &[])
+            .await
+    }
+
+    /// POST with an idempotency key.
+    pub async fn post_keyed(
+        &self,
+        key: &str,
+        path: &str,
+        body: &Value,
+        idempotency: &str,
+    ) -> Reply {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.send(
+            reqwest::Method::POST,
+            Some(key),
+            path,
+            Some(bytes),
+            &[("idempotency-key", idempotency)],
+        )
+        .await
+    }
+
+    /// The tenant's last sequence number, read from the log.
+    pub fn head(&self, tenant: &TenantId) -> u64 {
+        use flowline_store::EventStore;
+        SqliteStore::open_read_only(&self.db)
+            .unwrap()
+            .tenant_head(tenant)
+            .unwrap()
+    }
+
+    /// Shuts the server down gracefully now (finishing requests in flight); the files stay for
+    /// inspection until [`TestApp::finish`].
+    pub async fn shut_down(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.unwrap();
+        }
+    }
+
+    /// Shuts the server down, then checks that no key given to this test is in the log file
+    /// (with its WAL and shared memory) or in the suite's log output so far.
+    pub async fn finish(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.unwrap();
+        }
+        let keys = self.keys.lock().unwrap().clone();
+        let mut files: Vec<PathBuf> = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", self.db.display()));
+            if path.exists() {
+                files.push(path);
+            }
+        }
+        files.push(log_path().clone());
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            for key in &keys {
+                assert!(
+                    !contains(&bytes, key.as_bytes()),
+                    "a plaintext key is in {}",
+                    file.display()
+                );
+                // The secret half alone must not be there either.
+                let secret = key.rsplit('_').next().unwrap();
+                assert!(
+                    !contains(&bytes, secret.as_bytes()),
+                    "a key's secret is in {}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// Runs `flowline check` logic on the log: the ledgers recomputed from the events must equal the
+/// stored balances and satisfy every invariant.
+pub fn check_is_clean(db: &Path) {
+    let store = SqliteStore::open_read_only(db).unwrap();
+    let report = flowline_engine::check::check(&store).unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the HTTP API: the real server on port 0 with a fresh SQLite log, driven
+//! over HTTP. One test binary, so the crate is linked once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod contract;
+mod helpers;
+mod idempotency;
+mod isolation;
+mod race;
+mod shutdown;
+mod story;
