@@ -235,12 +235,55 @@ pub enum EngineError {
 
 type QueryFn = Box<dyn FnOnce(&State) + Send>;
 
+/// Submissions to apply all or not at all, under one optional idempotency key.
+struct AtomicJob {
+    submissions: Vec<Submission>,
+    key: Option<String>,
+    reply: SyncSender<Result<AtomicAnswer, EngineError>>,
+}
+
 enum Job {
     Command(
         Box<Submission>,
         mpsc::SyncSender<Result<Answer, EngineError>>,
     ),
     Query(QueryFn),
+    Atomic(Box<AtomicJob>),
+}
+
+/// What became of submissions applied all or not at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AtomicOutcome {
+    /// Every submission was applied; their events are durable.
+    Applied {
+        /// Commands applied.
+        commands: u64,
+        /// Events recorded.
+        events: u64,
+        /// The tenant's sequence number of the first event recorded.
+        first_seq: u64,
+    },
+    /// A submission was rejected; nothing was recorded.
+    Rejected {
+        /// Its position in the list (0-based).
+        index: usize,
+        /// Stable error code.
+        code: String,
+        /// Human-readable message.
+        message: String,
+        /// The error's fields.
+        details: serde_json::Value,
+    },
+}
+
+/// The answer to [`Engine::submit_atomically`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtomicAnswer {
+    /// The outcome.
+    pub outcome: AtomicOutcome,
+    /// True when the outcome was stored by an earlier submission with the same key.
+    pub replayed: bool,
 }
 
 struct Writer {
@@ -292,6 +335,27 @@ impl Engine {
         let (reply, answer) = mpsc::sync_channel(1);
         self.enqueue(tenant, Job::Command(Box::new(submission), reply))?;
         Ok(Ticket(answer))
+    }
+
+    /// Applies every submission, in order, or none of them: if one is rejected, the tenant's
+    /// state is as before and nothing is recorded; otherwise all their events are appended in
+    /// one transaction. For imports, where a file is either wholly present or absent. Under a
+    /// key, a second call with the same submissions gets the first outcome back and records
+    /// nothing (the submissions' own keys are ignored). Blocks until durable.
+    pub fn submit_atomically(
+        &self,
+        tenant: &TenantId,
+        submissions: Vec<Submission>,
+        key: Option<String>,
+    ) -> Result<AtomicAnswer, EngineError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job = AtomicJob {
+            submissions,
+            key,
+            reply,
+        };
+        self.enqueue(tenant, Job::Atomic(Box::new(job)))?;
+        answer.recv().map_err(|_| EngineError::Stopped)?
     }
 
     /// Runs a read against the tenant's durable state, between batches.
@@ -587,6 +651,14 @@ impl TenantWriter {
             while let Some(job) = next.take() {
                 match job {
                     Job::Command(submission, reply) => batch.push((*submission, reply)),
+                    Job::Atomic(job) => {
+                        // Everything decided before it must be durable first, so a failure of
+                        // either leaves a state that can be rebuilt from the log.
+                        self.commit(std::mem::take(&mut batch));
+                        self.settle();
+                        let answer = self.apply_atomically(&job.submissions, job.key.as_deref());
+                        let _ = job.reply.send(answer);
+                    }
                     Job::Query(read) => {
                         // Reads see only durable state: commit what is pending and wait for it.
                         self.commit(std::mem::take(&mut batch));
@@ -649,6 +721,153 @@ impl TenantWriter {
             self.head = u64::MAX;
         }
         let _ = self.committer.send(CommitterJob::Reset);
+    }
+
+    /// Decides every submission against the state; on the first rejection restores the state
+    /// as it was and answers with it, otherwise appends everything in one transaction and waits
+    /// for it. Called only when nothing is in flight.
+    fn apply_atomically(
+        &mut self,
+        submissions: &[Submission],
+        key: Option<&str>,
+    ) -> Result<AtomicAnswer, EngineError> {
+        let hash = key
+            .map(|_| {
+                let encoded: Vec<(&Command, &Option<Timestamp>)> = submissions
+                    .iter()
+                    .map(|s| (&s.command, &s.business_time))
+                    .collect();
+                let bytes = serde_json::to_vec(&encoded).unwrap_or_default();
+                Sha256::digest(&bytes)
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        if let Some(key) = key {
+            match self.store.idempotency(&self.tenant, key, &hash) {
+                Err(error) => return Err(unavailable(error)),
+                Ok(IdempotencyLookup::Absent) => {}
+                Ok(IdempotencyLookup::Same { response }) => {
+                    return serde_json::from_str::<AtomicOutcome>(&response)
+                        .map(|outcome| AtomicAnswer {
+                            outcome,
+                            replayed: true,
+                        })
+                        .map_err(|error| {
+                            EngineError::Unavailable(format!(
+                                "stored outcome for key `{key}` is unreadable: {error}"
+                            ))
+                        });
+                }
+                Ok(IdempotencyLookup::Different) => {
+                    return Err(EngineError::IdempotencyKeyReused {
+                        key: key.to_string(),
+                    });
+                }
+            }
+        }
+        let saved = self.state.clone();
+        let head_before = self.head;
+        let mut records: Vec<CommandRecord> = Vec::with_capacity(submissions.len());
+        let mut touched: FxHashSet<(Sku, LocationId)> = FxHashSet::default();
+        let mut next_seq = self.head + 1;
+        for (index, submission) in submissions.iter().enumerate() {
+            let mut unkeyed = submission.clone();
+            unkeyed.idempotency_key = None;
+            unkeyed.render = None;
+            let decision = self.decide_one(
+                &unkeyed,
+                &mut FxHashMap::default(),
+                index,
+                &mut records,
+                &mut touched,
+                &mut next_seq,
+            );
+            let rejection = match decision {
+                Decision::Answer(Ok(Answer {
+                    outcome: Outcome::Applied { .. },
+                    ..
+                })) => None,
+                Decision::Answer(Ok(Answer {
+                    outcome:
+                        Outcome::Rejected {
+                            code,
+                            message,
+                            details,
+                        },
+                    ..
+                })) => Some(Ok(AtomicOutcome::Rejected {
+                    index,
+                    code,
+                    message,
+                    details,
+                })),
+                Decision::Answer(Err(error)) => Some(Err(error)),
+                // Without keys no submission can be a retry of another.
+                Decision::SameAs(_) => None,
+            };
+            if let Some(rejection) = rejection {
+                self.state = saved;
+                self.head = head_before;
+                return rejection.map(|outcome| AtomicAnswer {
+                    outcome,
+                    replayed: false,
+                });
+            }
+        }
+        let events = next_seq - 1 - head_before;
+        let outcome = AtomicOutcome::Applied {
+            commands: submissions.len() as u64,
+            events,
+            first_seq: head_before + 1,
+        };
+        if let Some(key) = key {
+            records.push(CommandRecord {
+                events: Vec::new(),
+                expected: Vec::new(),
+                idempotency: Some(IdempotencyRecord {
+                    key: key.to_string(),
+                    request_hash: hash,
+                    response: serde_json::to_string(&outcome).unwrap_or_default(),
+                }),
+            });
+        }
+        let request = AppendRequest {
+            tenant: self.tenant.clone(),
+            expected_seq: head_before,
+            recorded_at: self.options.clock.now(),
+            commands: records,
+            balances: self.balance_rows(&touched),
+        };
+        self.head = next_seq - 1;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        let job = CommitterJob::Commit(CommitJob {
+            batch,
+            request: Some(request),
+            replies: vec![Pending {
+                reply,
+                result: Ok(Answer {
+                    outcome: Outcome::Applied {
+                        events: Vec::new(),
+                        document: None,
+                    },
+                    replayed: false,
+                }),
+            }],
+        });
+        if self.committer.send(job).is_err() {
+            return Err(EngineError::Stopped);
+        }
+        // Waits for durability; a failed append has the writer rebuild its state from the log.
+        let committed = answer.recv().map_err(|_| EngineError::Stopped)?;
+        self.settle();
+        committed.map(|_| AtomicAnswer {
+            outcome,
+            replayed: false,
+        })
     }
 
     /// Decides and applies every command of the batch, then hands the batch's events to the

@@ -13,7 +13,9 @@ use flowline_core::snapshot::canonical;
 use flowline_core::state::DefineItem;
 use flowline_core::{Command, State};
 use flowline_engine::workload::{self, Lcg, OrderScript};
-use flowline_engine::{Answer, Engine, EngineError, EngineOptions, Outcome, Submission};
+use flowline_engine::{
+    Answer, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome, Submission,
+};
 use flowline_store::{EventStore, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -611,5 +613,87 @@ fn settled_documents_leave_memory_and_come_back_when_named() {
         vec!["OPEN-1".to_string(), scripts[0].order.to_string()]
     );
     drop(reopened);
+    check_is_clean(&path);
+}
+
+#[test]
+fn an_atomic_submission_is_recorded_whole_or_not_at_all_and_once_under_its_key() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("atomic.db");
+    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    race_setup(&engine);
+    let head = || {
+        SqliteStore::open_read_only(&path)
+            .unwrap()
+            .tenant_head(&tenant())
+            .unwrap()
+    };
+    let before = head();
+    let reserved_before = engine.query(&tenant(), reserved_of_a).unwrap();
+
+    // Three orders of 40 A each: the first two fit in the 100 units, the third does not, so the
+    // whole submission is refused at index 2 and nothing of the first two remains.
+    let orders = |suffix: &str| -> Vec<Submission> {
+        (0..3)
+            .map(|n| {
+                let id = format!("IMP-{suffix}-{n}");
+                Submission::new(order(
+                    &id,
+                    workload::sku(0).as_str(),
+                    40,
+                    ShortagePolicy::Reject,
+                ))
+            })
+            .collect()
+    };
+    let refused = engine
+        .submit_atomically(&tenant(), orders("X"), Some("import-x".into()))
+        .unwrap();
+    match refused.outcome {
+        AtomicOutcome::Rejected { index, code, .. } => {
+            assert_eq!((index, code.as_str()), (2, "insufficient_stock"));
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(head(), before);
+    assert_eq!(
+        engine.query(&tenant(), reserved_of_a).unwrap(),
+        reserved_before
+    );
+    // The refused order ids are free: nothing of them was kept in memory either.
+    assert!(
+        engine
+            .query(&tenant(), |state| state.sales_orders.is_empty())
+            .unwrap()
+    );
+
+    // Two orders of 40: both fit; 2 commands × (placed + allocated) = 4 events in one append.
+    let two: Vec<Submission> = orders("Y").into_iter().take(2).collect();
+    let applied = engine
+        .submit_atomically(&tenant(), two.clone(), Some("import-y".into()))
+        .unwrap();
+    assert_eq!(
+        applied.outcome,
+        AtomicOutcome::Applied {
+            commands: 2,
+            events: 4,
+            first_seq: before + 1
+        }
+    );
+    assert!(!applied.replayed);
+    assert_eq!(head(), before + 4);
+    // The same submissions under the same key: the first outcome again, nothing appended.
+    let again = engine
+        .submit_atomically(&tenant(), two, Some("import-y".into()))
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.outcome, applied.outcome);
+    assert_eq!(head(), before + 4);
+    // The key with other submissions is refused.
+    assert!(matches!(
+        engine.submit_atomically(&tenant(), orders("Z"), Some("import-y".into())),
+        Err(EngineError::IdempotencyKeyReused { .. })
+    ));
+    drop(engine);
     check_is_clean(&path);
 }
