@@ -66,7 +66,13 @@ impl Command {
             Self::PayPurchaseOrder(c) => vec![stream(K::PurchaseOrder, &c.purchase_order)],
             Self::CancelPurchaseOrder(c) => vec![stream(K::PurchaseOrder, &c.purchase_order)],
             Self::ClosePurchaseOrder(c) => vec![stream(K::PurchaseOrder, &c.purchase_order)],
-            Self::CreateWorkOrder(c) => vec![stream(K::WorkOrder, &c.work_order)],
+            Self::CreateWorkOrder(c) => {
+                let mut streams = vec![stream(K::WorkOrder, &c.work_order)];
+                if let Some(order) = &c.for_order {
+                    streams.push(stream(K::SalesOrder, order));
+                }
+                streams
+            }
             Self::StartWorkOrder(c) => vec![stream(K::WorkOrder, &c.work_order)],
             Self::CompleteWorkOrder(c) => vec![stream(K::WorkOrder, &c.work_order)],
             Self::CancelWorkOrder(c) => vec![stream(K::WorkOrder, &c.work_order)],

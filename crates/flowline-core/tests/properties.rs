@@ -552,6 +552,7 @@ impl Interpreter {
                 item: id("KIT"),
                 quantity: i64::from(*quantity),
                 location: center(*c),
+                for_order: None,
             }),
             Op::StartWork(pick) => Command::StartWorkOrder(StartWorkOrder {
                 work_order: nth(&state.work_orders, *pick)?,

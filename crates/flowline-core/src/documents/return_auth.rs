@@ -905,6 +905,7 @@ pub(crate) fn dispose(
                     item: return_line.line.sku.clone(),
                     quantity: request.quantity,
                     location: location.clone(),
+                    for_order: None,
                 });
                 location.clone()
             }

@@ -12,7 +12,7 @@
 use crate::documents::sales_order;
 use crate::effects::{Effects, EffectsBuilder};
 use crate::error::{DocumentKind, DomainError, mul, positive};
-use crate::id::{LocationId, ReasonCode, ReturnId, Sku, WorkOrderId};
+use crate::id::{LocationId, ReasonCode, ReturnId, SalesOrderId, Sku, WorkOrderId};
 use crate::ledger::{Account, VirtualLocation};
 use crate::master::BomKind;
 use crate::money::divide_rounding;
@@ -54,6 +54,10 @@ pub struct CreateWorkOrder {
     pub quantity: i64,
     /// Fulfillment center doing the work.
     pub location: LocationId,
+    /// The sales order the work is for (customization or assembly to order), so the order's
+    /// cycle time counts the work as Make time.
+    #[serde(default)]
+    pub for_order: Option<SalesOrderId>,
 }
 
 /// Start the work: the reserved components are issued to production.
@@ -116,6 +120,9 @@ pub enum WorkOrderEvent {
         /// The return whose disposition created it, for repairs of returned goods.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         origin_return: Option<ReturnId>,
+        /// The sales order the work is for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        for_order: Option<SalesOrderId>,
         /// When.
         at: Timestamp,
         /// Reservations.
@@ -244,6 +251,9 @@ pub struct WorkOrder {
     pub components: Vec<(Sku, i64)>,
     /// The return that created it, if any.
     pub origin_return: Option<ReturnId>,
+    /// The sales order it is for, if any.
+    #[serde(default)]
+    pub for_order: Option<SalesOrderId>,
     /// Status.
     pub status: WorkOrderStatus,
     /// When created.
@@ -363,6 +373,15 @@ pub(crate) fn create_after(
     }
     positive(|| "quantity".into(), command.quantity)?;
     state.fulfillment_center(&command.location, "location")?;
+    if let Some(order) = &command.for_order
+        && !state.sales_orders.contains_key(order)
+    {
+        return Err(DomainError::not_found(
+            DocumentKind::SalesOrder,
+            order,
+            "for_order",
+        ));
+    }
     let components = components_for(state, command)?;
     let mut builder = EffectsBuilder::new(&state.stock, settings.base_currency);
     for effects in prior {
@@ -389,6 +408,7 @@ pub(crate) fn create_after(
         location: command.location.clone(),
         components,
         origin_return: origin_return.cloned(),
+        for_order: command.for_order.clone(),
         at: ctx.at,
         effects: builder.finish(),
     })
@@ -533,6 +553,7 @@ pub(crate) fn apply(orders: &mut FxHashMap<WorkOrderId, WorkOrder>, event: &Work
         location,
         components,
         origin_return,
+        for_order,
         at,
         ..
     } = event
@@ -547,6 +568,7 @@ pub(crate) fn apply(orders: &mut FxHashMap<WorkOrderId, WorkOrder>, event: &Work
                 location: location.clone(),
                 components: components.clone(),
                 origin_return: origin_return.clone(),
+                for_order: for_order.clone(),
                 status: WorkOrderStatus::Created,
                 created_at: *at,
                 started_at: None,
@@ -607,6 +629,7 @@ mod tests {
             item: id(item),
             quantity,
             location: id("FC-EAST"),
+            for_order: None,
         })
     }
 
@@ -881,6 +904,7 @@ mod tests {
             item: id("MUG"),
             quantity: 1,
             location: id("scrap"),
+            for_order: None,
         };
         assert_eq!(
             rejected(&mut state, Command::CreateWorkOrder(at_scrap.clone()), T1),
@@ -900,5 +924,52 @@ mod tests {
             rejected(&mut state, complete("WO-1", -1, 2), T1),
             DomainError::Invalid { field, .. } if field == "passed"
         ));
+    }
+
+    #[test]
+    fn a_work_order_for_a_sales_order_must_name_an_existing_one() {
+        let mut state = tenant();
+        stock(&mut state, "MUG", "FC-EAST", 4, 400);
+        stock(&mut state, "LID", "FC-EAST", 2, 150);
+        let for_order = |order: &str| {
+            Command::CreateWorkOrder(CreateWorkOrder {
+                work_order: id("WO-9"),
+                kind: WorkOrderKind::Customization,
+                item: id("GIFT"),
+                quantity: 1,
+                location: id("FC-EAST"),
+                for_order: Some(id(order)),
+            })
+        };
+        assert!(matches!(
+            rejected(&mut state, for_order("SO-404"), T1),
+            DomainError::NotFound { field, .. } if field == "for_order"
+        ));
+        ok(
+            &mut state,
+            Command::PlaceSalesOrder(crate::documents::sales_order::PlaceSalesOrder {
+                order: id("SO-1"),
+                channel: id("web"),
+                customer: id("C-1"),
+                ship_to: crate::documents::testkit::address(),
+                currency: crate::documents::testkit::usd_currency(),
+                lines: vec![crate::documents::sales_order::OrderLineInput {
+                    sku: id("GIFT"),
+                    quantity: 1,
+                    unit_price_minor: 3000,
+                    unit_tax_minor: 0,
+                }],
+                promise: None,
+                service_level: None,
+                shipping_charge_minor: 0,
+                allocate: None,
+            }),
+            T1,
+        );
+        ok(&mut state, for_order("SO-1"), T1);
+        assert_eq!(
+            state.work_orders[&id::<WorkOrderId>("WO-9")].for_order,
+            Some(id("SO-1"))
+        );
     }
 }
