@@ -1,0 +1,29 @@
+//! The SCOR scorecard, computed from Flowline's events.
+//!
+//! Pure: the crate takes events and plain data and returns values; it reads no clock, no file
+//! and no database (checked in CI with flowline-core).
+//!
+//! Principal pieces:
+//! - [`value`]: [`value::MetricValue`], an exact ratio with its population, coverage and
+//!   provisional flag;
+//! - [`fold`]: [`fold::Fold`], the incremental fold of events into counters per local day
+//!   ([`period`]) and slice ([`fold::Slice`]: the whole tenant, a channel, a center, ...), with
+//!   the record of each open sales order ([`order::OrderTrack`]) and its verdict when it closes
+//!   ([`order::Judgement`]: failure signature and cycle-time segments);
+//! - [`scorecard`]: the counters of a range and slice turned into Level-1 metrics, the Level-2
+//!   metrics that explain them on the same population, and operational KPIs;
+//! - [`histogram`]: distributions for medians and percentiles in bounded memory;
+//! - [`agility`], [`emissions`] and [`kpi`]: metrics computed from inputs rather than folded
+//!   from events (capacity profiles and risk registers, transport legs, operational samples).
+
+#![warn(missing_docs)]
+
+pub mod agility;
+pub mod emissions;
+pub mod fold;
+pub mod histogram;
+pub mod kpi;
+pub mod order;
+pub mod period;
+pub mod scorecard;
+pub mod value;

@@ -1,0 +1,241 @@
+//! Days and periods in the tenant's reporting time zone (SCOR-METRICS §2.1).
+//!
+//! Aggregates are kept per local calendar day; a week, month, quarter or any range of days is a
+//! half-open range of days, `[from, to)`. A local day is converted to instants with its own time
+//! zone rules, so a day on which daylight saving time starts is 23 hours long and one on which it
+//! ends is 25; nothing here assumes 24 hours.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+/// A local calendar day, as the number of days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Day(pub i32);
+
+const EPOCH: Date = jiff::civil::date(1970, 1, 1);
+
+impl Day {
+    /// The day of a civil date.
+    pub fn of_date(date: Date) -> Self {
+        let days = date
+            .since((jiff::Unit::Day, EPOCH))
+            .map(|span| span.get_days())
+            .unwrap_or(0);
+        Self(days)
+    }
+
+    /// The local day an instant falls on in `zone`.
+    pub fn of(at: Timestamp, zone: &TimeZone) -> Self {
+        Self::of_date(at.to_zoned(zone.clone()).date())
+    }
+
+    /// The civil date.
+    pub fn date(self) -> Date {
+        EPOCH
+            .checked_add(jiff::Span::new().days(i64::from(self.0)))
+            .unwrap_or(EPOCH)
+    }
+
+    /// The next day.
+    pub fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+
+    /// The first instant of the day in `zone`.
+    pub fn start(self, zone: &TimeZone) -> Timestamp {
+        self.date()
+            .to_zoned(zone.clone())
+            .map(|zoned| zoned.timestamp())
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// A half-open range of local days, `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Range {
+    /// First day.
+    pub from: Day,
+    /// The day after the last.
+    pub to: Day,
+}
+
+impl Range {
+    /// The range of dates `[from, to)`.
+    pub fn of_dates(from: Date, to: Date) -> Self {
+        Self {
+            from: Day::of_date(from),
+            to: Day::of_date(to),
+        }
+    }
+
+    /// Days in the range.
+    pub fn days(self) -> i64 {
+        i64::from((self.to.0 - self.from.0).max(0))
+    }
+
+    /// Whether a day is in the range.
+    pub fn contains(self, day: Day) -> bool {
+        self.from <= day && day < self.to
+    }
+
+    /// The range's length in seconds in `zone` (a DST day has 23 or 25 hours).
+    pub fn seconds(self, zone: &TimeZone) -> i64 {
+        self.to
+            .start(zone)
+            .duration_since(self.from.start(zone))
+            .as_secs()
+    }
+
+    /// The range of the same length just before this one.
+    pub fn previous(self) -> Self {
+        let length = self.to.0 - self.from.0;
+        Self {
+            from: Day(self.from.0 - length),
+            to: self.from,
+        }
+    }
+}
+
+/// A kind of calendar period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// A calendar day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+}
+
+impl Granularity {
+    /// Parses `day`, `week`, `month` or `quarter`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "day" => Some(Self::Day),
+            "week" => Some(Self::Week),
+            "month" => Some(Self::Month),
+            "quarter" => Some(Self::Quarter),
+            _ => None,
+        }
+    }
+
+    /// The period of this kind that contains `date`.
+    pub fn period_of(self, date: Date) -> Range {
+        let (start, end) = match self {
+            Self::Day => (date, date.tomorrow().unwrap_or(date)),
+            Self::Week => {
+                let back = i64::from(date.weekday().to_monday_zero_offset());
+                let start = date
+                    .checked_sub(jiff::Span::new().days(back))
+                    .unwrap_or(date);
+                let end = start
+                    .checked_add(jiff::Span::new().days(7))
+                    .unwrap_or(start);
+                (start, end)
+            }
+            Self::Month => {
+                let start = date.first_of_month();
+                (start, start.last_of_month().tomorrow().unwrap_or(start))
+            }
+            Self::Quarter => {
+                let first_month = (date.month() - 1) / 3 * 3 + 1;
+                let start = jiff::civil::date(date.year(), first_month, 1);
+                let end = start
+                    .checked_add(jiff::Span::new().months(3))
+                    .unwrap_or(start);
+                (start, end)
+            }
+        };
+        Range::of_dates(start, end)
+    }
+
+    /// The consecutive periods of this kind covering `range`, each clipped to it.
+    pub fn periods(self, range: Range) -> Vec<Range> {
+        let mut periods = Vec::new();
+        let mut day = range.from;
+        while day < range.to {
+            let period = self.period_of(day.date());
+            let clipped = Range {
+                from: day,
+                to: period.to.min(range.to),
+            };
+            periods.push(clipped);
+            day = clipped.to;
+        }
+        periods
+    }
+}
+
+/// Monday of the ISO week, for tests and labels.
+pub fn is_monday(date: Date) -> bool {
+    date.weekday() == Weekday::Monday
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str) -> TimeZone {
+        TimeZone::get(name).unwrap()
+    }
+
+    #[test]
+    fn the_day_daylight_saving_starts_in_new_york_is_23_hours_long() {
+        // T-TZ-3: clocks go from 02:00 to 03:00 on 2025-03-09 in New York.
+        let new_york = zone("America/New_York");
+        let day = Range::of_dates(
+            jiff::civil::date(2025, 3, 9),
+            jiff::civil::date(2025, 3, 10),
+        );
+        assert_eq!(day.seconds(&new_york), 23 * 3600);
+        // 2025-03-10T04:30Z is 00:30 local on March 10 (EDT, UTC−4), not March 9.
+        let closed: Timestamp = "2025-03-10T04:30:00Z".parse().unwrap();
+        assert_eq!(
+            Day::of(closed, &new_york).date(),
+            jiff::civil::date(2025, 3, 10)
+        );
+        // The same instant is still March 10 in UTC, and March 9 in Los Angeles (21:30 PDT).
+        assert_eq!(
+            Day::of(closed, &zone("America/Los_Angeles")).date(),
+            jiff::civil::date(2025, 3, 9)
+        );
+    }
+
+    #[test]
+    fn periods_split_a_range_at_calendar_boundaries() {
+        // 2025-03-30 (Sunday) to 2025-04-08: weeks start Monday 03-31 and 04-07.
+        let range = Range::of_dates(
+            jiff::civil::date(2025, 3, 30),
+            jiff::civil::date(2025, 4, 8),
+        );
+        let weeks: Vec<(Date, Date)> = Granularity::Week
+            .periods(range)
+            .iter()
+            .map(|p| (p.from.date(), p.to.date()))
+            .collect();
+        assert_eq!(
+            weeks,
+            [
+                (
+                    jiff::civil::date(2025, 3, 30),
+                    jiff::civil::date(2025, 3, 31)
+                ),
+                (
+                    jiff::civil::date(2025, 3, 31),
+                    jiff::civil::date(2025, 4, 7)
+                ),
+                (jiff::civil::date(2025, 4, 7), jiff::civil::date(2025, 4, 8)),
+            ]
+        );
+        let quarter = Granularity::Quarter.period_of(jiff::civil::date(2025, 5, 17));
+        assert_eq!(quarter.from.date(), jiff::civil::date(2025, 4, 1));
+        assert_eq!(quarter.to.date(), jiff::civil::date(2025, 7, 1));
+        assert_eq!(quarter.days(), 91);
+        assert!(is_monday(jiff::civil::date(2025, 3, 31)));
+    }
+}

@@ -1,0 +1,207 @@
+//! A metric's value: an exact ratio with the population and coverage behind it.
+//!
+//! Every figure is kept as an integer numerator and denominator (SCOR-METRICS §2.2) and only
+//! turned into a decimal for display, so a value can always be explained ("20 % — 1 of 5") and
+//! two computations of it compared exactly. A zero denominator is "no data", never 0 % or 100 %.
+
+use serde::{Deserialize, Serialize};
+
+/// What a value measures, and how its ratio is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A share: numerator / denominator × 100.
+    Percent,
+    /// A duration: seconds / count, shown in days (÷ 86,400).
+    Days,
+    /// A duration: seconds / count, shown in hours (÷ 3,600).
+    Hours,
+    /// Money in minor units of the tenant's base currency: numerator / denominator.
+    Money,
+    /// A plain ratio (turns, grams per tonne-kilometre, units per order).
+    Number,
+    /// A mass in grams: numerator / denominator.
+    Grams,
+}
+
+impl Unit {
+    /// How many numerator units make one displayed unit (86,400 seconds make a day).
+    pub fn scale(self) -> f64 {
+        match self {
+            Self::Percent => 0.01,
+            Self::Days => 86_400.0,
+            Self::Hours => 3_600.0,
+            Self::Money | Self::Number | Self::Grams => 1.0,
+        }
+    }
+}
+
+/// An exact ratio. The denominator is never negative; zero means "no data".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ratio {
+    /// Numerator.
+    pub numerator: i128,
+    /// Denominator.
+    pub denominator: i128,
+}
+
+impl Ratio {
+    /// A ratio; a negative denominator flips both signs so the denominator is never negative.
+    pub fn new(numerator: i128, denominator: i128) -> Self {
+        if denominator < 0 {
+            Self {
+                numerator: -numerator,
+                denominator: -denominator,
+            }
+        } else {
+            Self {
+                numerator,
+                denominator,
+            }
+        }
+    }
+
+    /// The quotient, or `None` when the denominator is zero.
+    pub fn quotient(self) -> Option<f64> {
+        (self.denominator != 0).then(|| self.numerator as f64 / self.denominator as f64)
+    }
+
+    /// The value in `unit`: a percentage for [`Unit::Percent`], days for [`Unit::Days`], ...
+    pub fn display(self, unit: Unit) -> Option<f64> {
+        self.quotient().map(|quotient| quotient / unit.scale())
+    }
+
+    /// Whether two ratios are the same number (cross-multiplied, exactly).
+    pub fn same_value(self, other: Self) -> bool {
+        match (self.denominator, other.denominator) {
+            (0, 0) => true,
+            (0, _) | (_, 0) => false,
+            _ => self.numerator * other.denominator == other.numerator * self.denominator,
+        }
+    }
+}
+
+/// How much of the candidate population could be judged, and why the rest could not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Candidates that could be judged.
+    pub judged: u64,
+    /// All candidates.
+    pub candidates: u64,
+    /// Why the others could not be (`"1 order had no promise date"`).
+    pub note: String,
+}
+
+/// One metric's value for one population.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    /// Stable Flowline metric id (`rl.perfect_order`).
+    pub id: String,
+    /// The exact ratio.
+    pub ratio: Ratio,
+    /// How to show it.
+    pub unit: Unit,
+    /// The value shown (`ratio` in `unit`), `None` for "no data".
+    pub value: Option<f64>,
+    /// Records in the population (orders, shipments, receipt lines, ...).
+    pub population: u64,
+    /// Coverage, where some candidates cannot be judged.
+    pub coverage: Option<Coverage>,
+    /// True while late facts (returns, claims) can still change the value.
+    pub provisional: bool,
+}
+
+impl MetricValue {
+    /// A value from its ratio.
+    pub fn new(id: &str, ratio: Ratio, unit: Unit, population: u64) -> Self {
+        Self {
+            id: id.to_string(),
+            ratio,
+            unit,
+            value: ratio.display(unit),
+            population,
+            coverage: None,
+            provisional: false,
+        }
+    }
+
+    /// With coverage.
+    pub fn covering(mut self, coverage: Coverage) -> Self {
+        self.coverage = Some(coverage);
+        self
+    }
+
+    /// Marked provisional or final.
+    pub fn provisional(mut self, provisional: bool) -> Self {
+        self.provisional = provisional;
+        self
+    }
+
+    /// "20.00 % (1 of 5; 1 order had no promise date)", or "no data".
+    pub fn describe(&self) -> String {
+        let Some(value) = self.value else {
+            return "no data".to_string();
+        };
+        let shown = match self.unit {
+            Unit::Percent => format!("{value:.2} %"),
+            Unit::Days => format!("{value:.2} days"),
+            Unit::Hours => format!("{value:.2} h"),
+            Unit::Money => format!("{:.2}", value / 100.0),
+            Unit::Number => format!("{value:.2}"),
+            Unit::Grams => format!("{value:.2} g"),
+        };
+        let mut detail = match self.unit {
+            Unit::Percent => format!("{} of {}", self.ratio.numerator, self.ratio.denominator),
+            _ => format!("n = {}", self.population),
+        };
+        if let Some(coverage) = &self.coverage
+            && coverage.judged < coverage.candidates
+        {
+            detail.push_str("; ");
+            detail.push_str(&coverage.note);
+        }
+        let provisional = if self.provisional {
+            ", provisional"
+        } else {
+            ""
+        };
+        format!("{shown} ({detail}){provisional}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_denominator_is_no_data_not_zero_or_one_hundred_percent() {
+        let value = MetricValue::new("rl.perfect_order", Ratio::new(0, 0), Unit::Percent, 0);
+        assert_eq!(value.value, None);
+        assert_eq!(value.describe(), "no data");
+    }
+
+    #[test]
+    fn a_value_says_its_numerator_denominator_and_coverage() {
+        let value = MetricValue::new("rl.perfect_order", Ratio::new(1, 5), Unit::Percent, 5)
+            .covering(Coverage {
+                judged: 5,
+                candidates: 6,
+                note: "1 order had no promise date".into(),
+            });
+        assert_eq!(
+            value.describe(),
+            "20.00 % (1 of 5; 1 order had no promise date)"
+        );
+        // 269,100 seconds over 1 order = 3.11 days (74.75 h).
+        let days = MetricValue::new("rs.order_cycle_time", Ratio::new(269_100, 1), Unit::Days, 1);
+        assert_eq!(days.describe(), "3.11 days (n = 1)");
+    }
+
+    #[test]
+    fn ratios_compare_exactly() {
+        assert!(Ratio::new(2, 4).same_value(Ratio::new(1, 2)));
+        assert!(Ratio::new(-1, -2).same_value(Ratio::new(1, 2)));
+        assert!(!Ratio::new(1, 3).same_value(Ratio::new(333, 1000)));
+        assert!(Ratio::new(0, 0).same_value(Ratio::new(5, 0)));
+    }
+}

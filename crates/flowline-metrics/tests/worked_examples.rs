@@ -1,0 +1,546 @@
+//! The worked examples of SCOR-METRICS.md, built as real events through the domain and folded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod common;
+
+use common::{Story, id, ts};
+use flowline_core::Command;
+use flowline_core::documents::sales_order::{Initiator, ShortagePolicy};
+use flowline_core::documents::work_order::{
+    CompleteWorkOrder, CreateWorkOrder, StartWorkOrder, WorkOrderKind,
+};
+use flowline_core::ledger::ScorProcess;
+use flowline_core::master::{Bom, BomComponent, BomKind};
+use flowline_metrics::fold::Slice;
+use flowline_metrics::period::{Day, Granularity, Range};
+use flowline_metrics::scorecard::{CashInputs, Scorecard, cash_metrics, scorecard};
+use flowline_metrics::value::{MetricValue, Ratio};
+
+fn march_2025() -> Range {
+    Granularity::Month.period_of(jiff::civil::date(2025, 3, 1))
+}
+
+fn value<'s>(card: &'s Scorecard, id: &str) -> &'s MetricValue {
+    card.value(id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+#[track_caller]
+fn ratio(card: &Scorecard, id: &str, numerator: i128, denominator: i128) {
+    let found = value(card, id).ratio;
+    assert!(
+        found.same_value(Ratio::new(numerator, denominator)),
+        "{id}: {found:?}, expected {numerator}/{denominator}"
+    );
+}
+
+/// R-1 (SCOR-METRICS §3.8): seven orders in March 2025, reporting zone UTC.
+fn r1(return_of_o3_at: &str) -> Story {
+    let mut story = Story::new(
+        "UTC",
+        &[
+            ("A", 10),
+            ("B", 10),
+            ("C", 2),
+            ("D", 10),
+            ("E", 10),
+            ("F", 10),
+            ("G", 10),
+            ("I", 10),
+            ("J", 0),
+            ("K", 10),
+        ],
+    );
+    let reject = Some(ShortagePolicy::Reject);
+    let backorder = Some(ShortagePolicy::Backorder);
+    // O1: commit 03-05 in New York, delivered 2025-03-06T02:30Z = 21:30 on 03-05 there: on time.
+    story.place(
+        "O1",
+        &[("A", 2), ("B", 1)],
+        "America/New_York",
+        Some("2025-03-05"),
+        reject,
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("O1", "O1-S1", &[(0, 2), (1, 1)], "2025-03-04T10:00:00Z");
+    story.deliver("O1", "O1-S1", "2025-03-06T02:30:00Z");
+    // O2: 3 C, only 2 in stock: 2 delivered 03-05T21:00Z, 1 backordered; the seller re-promises
+    // 03-08 (which does not move the original commit of 03-05 in Los Angeles, ending
+    // 2025-03-06T08:00Z); the last unit arrives 2025-03-07T20:00Z: late.
+    story.place(
+        "O2",
+        &[("C", 3)],
+        "America/Los_Angeles",
+        Some("2025-03-05"),
+        backorder,
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("O2", "O2-S1", &[(0, 2)], "2025-03-04T10:00:00Z");
+    story.deliver("O2", "O2-S1", "2025-03-05T21:00:00Z");
+    story.repromise(
+        "O2",
+        Initiator::Seller,
+        "2025-03-08",
+        "2025-03-05T22:00:00Z",
+    );
+    story.stock("C", 1, "2025-03-06T08:00:00Z");
+    story.allocate("O2", "2025-03-06T08:00:00Z");
+    story.ship("O2", "O2-S2", &[(0, 1)], "2025-03-06T09:00:00Z");
+    story.deliver("O2", "O2-S2", "2025-03-07T20:00:00Z");
+    // O3: commit 03-06 in Berlin, delivered 10:15Z; a return opened later as damaged in transit.
+    story.place(
+        "O3",
+        &[("D", 1)],
+        "Europe/Berlin",
+        Some("2025-03-06"),
+        reject,
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("O3", "O3-S1", &[(0, 1)], "2025-03-05T10:00:00Z");
+    story.deliver("O3", "O3-S1", "2025-03-06T10:15:00Z");
+    // O4: E×2, F×1; the customer changes E to 1 before shipping (the new basis); delivered on
+    // 03-06, then an invoice corrected for a tax error: documentation fails.
+    story.place(
+        "O4",
+        &[("E", 2), ("F", 1)],
+        "Europe/London",
+        Some("2025-03-07"),
+        reject,
+        "2025-03-01T10:00:00Z",
+    );
+    story.amend_quantity("O4", Initiator::Customer, 0, 1, "2025-03-02T10:00:00Z");
+    story.ship("O4", "O4-S1", &[(0, 1), (1, 1)], "2025-03-05T10:00:00Z");
+    story.deliver("O4", "O4-S1", "2025-03-06T12:00:00Z");
+    story.invoice("O4", "INV-4", "2025-03-06T13:00:00Z");
+    story.credit_note("O4", "CN-4", 100, "tax_error", "2025-03-10T13:00:00Z");
+    // O5: cancelled by the customer before shipping: excluded.
+    story.place(
+        "O5",
+        &[("G", 2)],
+        "UTC",
+        Some("2025-03-08"),
+        reject,
+        "2025-03-01T10:00:00Z",
+    );
+    story.cancel(
+        "O5",
+        Initiator::Customer,
+        "changed_mind",
+        None,
+        "2025-03-02T10:00:00Z",
+    );
+    // O6: I delivered on time, J cancelled by the seller out of stock: not in full.
+    story.place(
+        "O6",
+        &[("I", 1), ("J", 1)],
+        "America/Chicago",
+        Some("2025-03-10"),
+        backorder,
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("O6", "O6-S1", &[(0, 1)], "2025-03-08T10:00:00Z");
+    story.deliver("O6", "O6-S1", "2025-03-09T18:00:00Z");
+    story.cancel(
+        "O6",
+        Initiator::Seller,
+        "out_of_stock",
+        Some(&[(1, 1)]),
+        "2025-03-09T19:00:00Z",
+    );
+    // O7: a marketplace order with no promise: judged on everything but timeliness.
+    story.place(
+        "O7",
+        &[("K", 1)],
+        "UTC",
+        None,
+        reject,
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("O7", "O7-S1", &[(0, 1)], "2025-03-11T10:00:00Z");
+    story.deliver("O7", "O7-S1", "2025-03-12T09:00:00Z");
+    story.open_return("RMA-3", "O3", 0, 1, "damaged_in_transit", return_of_o3_at);
+    story
+}
+
+#[test]
+fn r1_perfect_order_is_the_joint_measure_with_its_components_and_signatures() {
+    let story = r1("2025-03-09T12:00:00Z");
+    let card = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    // RL.1.1: 1 of 5 (O1; O5 excluded; O7 has no commitment), coverage 5 of 6.
+    ratio(&card, "rl.perfect_order", 1, 5);
+    let coverage = value(&card, "rl.perfect_order").coverage.clone().unwrap();
+    assert_eq!((coverage.judged, coverage.candidates), (5, 6));
+    assert!(!card.provisional);
+    // Natural populations: in full 5/6 (O6 fails), documentation 5/6 (O4), condition 5/6 (O3);
+    // on time 4/5 (O2) over the orders with a commitment.
+    ratio(&card, "rl.in_full.natural", 5, 6);
+    ratio(&card, "rl.documentation.natural", 5, 6);
+    ratio(&card, "rl.condition.natural", 5, 6);
+    ratio(&card, "rl.on_time", 4, 5);
+    // On the RL.1.1 population (O1–O4, O6) each component is 4/5, their product 0.8⁴ = 40.96 %
+    // (256/625), which is not the joint 20 %.
+    for id in [
+        "rl.in_full",
+        "rl.on_time",
+        "rl.documentation",
+        "rl.condition",
+    ] {
+        ratio(&card, id, 4, 5);
+    }
+    ratio(&card, "rl.perfect_order.product", 256, 625);
+    assert_eq!(value(&card, "rl.perfect_order.product").value, Some(40.96));
+    // OTIF: O1, O3, O4 = 3/5.
+    ratio(&card, "rl.otif", 3, 5);
+    // Signatures: one order each with {in_full}, {late}, {docs}, {condition}: 4 = 5 − 1.
+    let signatures: Vec<(String, i64)> = card
+        .signatures
+        .iter()
+        .map(|s| (s.signature.clone(), s.orders))
+        .collect();
+    assert_eq!(
+        signatures,
+        [
+            ("{in_full}".to_string(), 1),
+            ("{late}".to_string(), 1),
+            ("{docs}".to_string(), 1),
+            ("{condition}".to_string(), 1)
+        ]
+    );
+    assert_eq!(
+        value(&card, "rl.perfect_order").describe(),
+        "20.00 % (1 of 5; 1 order had no commitment to judge timeliness against)"
+    );
+}
+
+#[test]
+fn r1_a_late_return_makes_march_provisional_then_final() {
+    // O3's return is opened on 2025-04-02 instead, inside its window (delivered 03-06, window
+    // ends 04-05). Before it, March shows 2/5 (O1 and O3 perfect), provisional.
+    let mut story = r1("2025-04-02T09:00:00Z");
+    let events_before_return = story.events.len() - 2;
+    let mut before = Story::new("UTC", &[]);
+    for (event, at) in &story.events[..events_before_return] {
+        before
+            .fold
+            .apply(event, flowline_metrics::fold::EventTime { at: *at });
+    }
+    let early = scorecard(
+        &before.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-03-31T12:00:00Z"),
+    );
+    ratio(&early, "rl.perfect_order", 2, 5);
+    assert!(early.provisional);
+    let after = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-04-02T12:00:00Z"),
+    );
+    ratio(&after, "rl.perfect_order", 1, 5);
+    assert!(after.provisional);
+    // Final once every March delivery's window has closed (March 31 + 30 days).
+    let settled = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-05-01T00:00:00Z"),
+    );
+    assert!(!settled.provisional);
+    // A return on 2025-04-20, outside O3's window (ends 04-05), changes nothing.
+    let mut outside = r1("2025-04-20T09:00:00Z");
+    let card = scorecard(
+        &outside.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    ratio(&card, "rl.perfect_order", 2, 5);
+    let _ = (&mut story, &mut outside);
+}
+
+#[test]
+fn t_tz_2_a_promise_date_is_judged_in_the_ship_to_zone_not_utc() {
+    // Commit 2025-03-06 in Berlin, delivered 2025-03-06T23:30Z = 00:30 on 03-07 there: late,
+    // although its UTC date equals the commit date.
+    let mut story = Story::new("UTC", &[("A", 5)]);
+    story.place(
+        "T2",
+        &[("A", 1)],
+        "Europe/Berlin",
+        Some("2025-03-06"),
+        Some(ShortagePolicy::Reject),
+        "2025-03-01T10:00:00Z",
+    );
+    story.ship("T2", "T2-S1", &[(0, 1)], "2025-03-05T10:00:00Z");
+    story.deliver("T2", "T2-S1", "2025-03-06T23:30:00Z");
+    let card = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    ratio(&card, "rl.on_time", 0, 1);
+}
+
+#[test]
+fn t_tz_3_an_order_closes_on_its_local_day_in_the_reporting_zone() {
+    // Reporting in New York: an order delivered 2025-03-10T04:30Z (00:30 local, the day after
+    // DST started) closes on 03-10, not 03-09.
+    let mut story = Story::new("America/New_York", &[("A", 5)]);
+    story.place(
+        "T3",
+        &[("A", 1)],
+        "America/New_York",
+        Some("2025-03-12"),
+        Some(ShortagePolicy::Reject),
+        "2025-03-05T10:00:00Z",
+    );
+    story.ship("T3", "T3-S1", &[(0, 1)], "2025-03-08T10:00:00Z");
+    story.deliver("T3", "T3-S1", "2025-03-10T04:30:00Z");
+    let judgement = story.fold.counted_judgement("T3").unwrap();
+    assert_eq!(judgement.day, Day::of_date(jiff::civil::date(2025, 3, 10)));
+    let ninth = Range::of_dates(
+        jiff::civil::date(2025, 3, 9),
+        jiff::civil::date(2025, 3, 10),
+    );
+    let card = scorecard(&story.fold, ninth, &Slice::All, ts("2025-06-01T00:00:00Z"));
+    assert_eq!(value(&card, "rl.perfect_order").value, None);
+}
+
+/// S-1 (§4.4): four orders and their cycle times.
+#[test]
+fn s1_cycle_time_segments_add_up_to_the_order_cycle_time() {
+    let mut story = Story::new(
+        "UTC",
+        &[("A", 10), ("B", 0), ("P", 10), ("MUG", 10), ("LID", 10)],
+    );
+    story.define(
+        "KIT",
+        Some(Bom {
+            kind: BomKind::Kit,
+            components: vec![
+                BomComponent {
+                    sku: id("MUG"),
+                    quantity: 2,
+                },
+                BomComponent {
+                    sku: id("LID"),
+                    quantity: 1,
+                },
+            ],
+        }),
+    );
+    // R1 in stock: placed 03-01 10:00, payment hold released 10:05, shipped 16:00, delivered
+    // 03-03 12:00. Entry 0.08 h, warehouse 5.92 h, transit 44 h: 50 h.
+    story.place("R1", &[("A", 1)], "UTC", None, None, "2025-03-01T10:00:00Z");
+    story.hold("R1", "payment", "2025-03-01T10:00:00Z");
+    story.release("R1", "2025-03-01T10:05:00Z");
+    story.allocate("R1", "2025-03-01T10:05:00Z");
+    story.ship("R1", "R1-S", &[(0, 1)], "2025-03-01T16:00:00Z");
+    story.deliver("R1", "R1-S", "2025-03-03T12:00:00Z");
+    // R2 backordered: released 12:10, stock arrives and is allocated 03-04 09:00, shipped
+    // 15:00, delivered 03-06 11:00. Entry 0.17, supply wait 68.83, warehouse 6, transit 44: 119 h.
+    story.place("R2", &[("B", 1)], "UTC", None, None, "2025-03-01T12:00:00Z");
+    story.hold("R2", "payment", "2025-03-01T12:00:00Z");
+    story.release("R2", "2025-03-01T12:10:00Z");
+    story.allocate("R2", "2025-03-01T12:10:00Z");
+    story.stock("B", 1, "2025-03-04T09:00:00Z");
+    story.allocate("R2", "2025-03-04T09:00:00Z");
+    story.ship("R2", "R2-S", &[(0, 1)], "2025-03-04T15:00:00Z");
+    story.deliver("R2", "R2-S", "2025-03-06T11:00:00Z");
+    // R3 pre-order: placed 02-20 08:00 and held for its release date, 03-02 00:00 (232 h of
+    // dwell), shipped 14:00, delivered 03-04 10:00: 290 h gross, 58 h net.
+    story.place("R3", &[("P", 1)], "UTC", None, None, "2025-02-20T08:00:00Z");
+    story.hold("R3", "preorder_release", "2025-02-20T08:00:00Z");
+    story.release("R3", "2025-03-02T00:00:00Z");
+    story.allocate("R3", "2025-03-02T00:00:00Z");
+    story.ship("R3", "R3-S", &[(0, 1)], "2025-03-02T14:00:00Z");
+    story.deliver("R3", "R3-S", "2025-03-04T10:00:00Z");
+    // R4 kitted to order: released 09:30, work order started 13:00 and done 03-03 11:00,
+    // shipped 17:00, delivered 03-05 09:00. Entry 0.5, make queue 3.5, make 22, warehouse 6,
+    // transit 40: 72 h.
+    story.place(
+        "R4",
+        &[("KIT", 1)],
+        "UTC",
+        None,
+        None,
+        "2025-03-02T09:00:00Z",
+    );
+    story.hold("R4", "payment", "2025-03-02T09:00:00Z");
+    story.release("R4", "2025-03-02T09:30:00Z");
+    story.allocate("R4", "2025-03-02T09:30:00Z");
+    story.run(
+        Command::CreateWorkOrder(CreateWorkOrder {
+            work_order: id("WO-R4"),
+            kind: WorkOrderKind::Kitting,
+            item: id("KIT"),
+            quantity: 1,
+            location: id("FC-1"),
+            for_order: Some(id("R4")),
+        }),
+        "2025-03-02T09:30:00Z",
+    );
+    story.run(
+        Command::StartWorkOrder(StartWorkOrder {
+            work_order: id("WO-R4"),
+        }),
+        "2025-03-02T13:00:00Z",
+    );
+    story.run(
+        Command::CompleteWorkOrder(CompleteWorkOrder {
+            work_order: id("WO-R4"),
+            passed: 1,
+            failed: 0,
+            note: None,
+        }),
+        "2025-03-03T11:00:00Z",
+    );
+    story.allocate("R4", "2025-03-03T11:00:00Z");
+    story.ship("R4", "R4-S", &[(0, 1)], "2025-03-03T17:00:00Z");
+    story.deliver("R4", "R4-S", "2025-03-05T09:00:00Z");
+
+    let card = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    let hours = |id: &str| value(&card, id).ratio.quotient().unwrap() / 3600.0;
+    // RS.1.1 mean (50 + 119 + 58 + 72) / 4 = 74.75 h = 3.11 days; median (58 + 72) / 2 = 65 h;
+    // p90 by nearest rank (rank 4 of 4) 119 h.
+    assert_eq!(hours("rs.order_cycle_time"), 74.75);
+    assert_eq!(
+        value(&card, "rs.order_cycle_time").describe(),
+        "3.11 days (n = 4)"
+    );
+    assert_eq!(hours("rs.order_cycle_time.median"), 65.0);
+    assert_eq!(hours("rs.order_cycle_time.p90"), 119.0);
+    // Click-to-door (gross): (50 + 119 + 290 + 72) / 4 = 132.75 h = 5.53 days; median
+    // (72 + 119) / 2 = 95.5 h.
+    assert_eq!(hours("rs.click_to_door"), 132.75);
+    assert_eq!(hours("rs.click_to_door.median"), 95.5);
+    // Level 2 (seconds summed exactly, then divided by 4): Source 68 h 50 min / 4 = 17.21 h;
+    // Make (3.5 + 22) / 4 = 6.375 h; Deliver (entry 5 + 10 + 0 + 30 min, warehouse 5 h 55 +
+    // 6 + 14 + 6 h, transit 44 + 44 + 44 + 40 h) / 4 = 51.17 h; the three add up to 74.75 h.
+    let source = value(&card, "rs.source_cycle_time").ratio;
+    let make = value(&card, "rs.make_cycle_time").ratio;
+    let deliver = value(&card, "rs.deliver_cycle_time").ratio;
+    assert_eq!(source, Ratio::new(68 * 3600 + 50 * 60, 4));
+    assert_eq!(make, Ratio::new((3 * 3600 + 30 * 60) + 22 * 3600, 4));
+    assert_eq!(
+        deliver,
+        Ratio::new(45 * 60 + (5 * 3600 + 55 * 60 + 26 * 3600) + 172 * 3600, 4)
+    );
+    assert_eq!(
+        source.numerator + make.numerator + deliver.numerator,
+        299 * 3600
+    );
+    assert_eq!(format!("{:.2}", hours("rs.source_cycle_time")), "17.21");
+    assert_eq!(format!("{:.2}", hours("rs.deliver_cycle_time")), "51.17");
+}
+
+/// C-1 (§6.4), the cost postings of a quarter: CO.1.001 = 145,000.00.
+#[test]
+fn c1_total_supply_chain_cost_sums_expensed_costs_by_process() {
+    let mut story = Story::new("UTC", &[]);
+    for (cost, process, amount) in [
+        ("plan", ScorProcess::Plan, 1_000_000),
+        ("source", ScorProcess::Source, 2_500_000),
+        ("make", ScorProcess::Make, 1_500_000),
+        ("pick", ScorProcess::Deliver, 3_000_000),
+        ("postage", ScorProcess::Deliver, 4_500_000),
+        ("packaging", ScorProcess::Deliver, 500_000),
+        ("returns", ScorProcess::Return, 1_200_000),
+        ("backup-carrier", ScorProcess::Enable, 300_000),
+    ] {
+        story.cost(cost, process, amount, "2025-02-10T12:00:00Z");
+    }
+    let quarter = Granularity::Quarter.period_of(jiff::civil::date(2025, 1, 1));
+    let card = scorecard(
+        &story.fold,
+        quarter,
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    // 10,000 + 25,000 + 15,000 + 80,000 + 12,000 + 3,000 = 145,000.00.
+    assert_eq!(
+        value(&card, "co.total_cost").ratio,
+        Ratio::new(14_500_000, 1)
+    );
+    assert_eq!(
+        value(&card, "co.cost.deliver").ratio,
+        Ratio::new(8_000_000, 1)
+    );
+    // Mitigation has no process of its own in Flowline's ledger; it is posted to Enable here.
+    assert_eq!(value(&card, "co.cost.enable").ratio, Ratio::new(300_000, 1));
+}
+
+/// C-1's ratios and F-1 (§7.5) from their stated flows and averages.
+#[test]
+fn f1_cash_to_cash_and_returns_on_assets_from_a_quarter_of_flows() {
+    let average = |amount: i128| Ratio::new(amount, 1);
+    let values = cash_metrics(&CashInputs {
+        days: 90,
+        revenue: 90_000_000,
+        cost_of_goods_sold: 54_000_000,
+        purchases: 60_000_000,
+        total_cost: 13_500_000,
+        averages: [
+            average(18_000_000),
+            average(3_000_000),
+            average(12_000_000),
+            average(45_000_000),
+        ],
+    });
+    let find = |id: &str| values.iter().find(|v| v.id == id).unwrap().clone();
+    // IDS 180,000 / (540,000 / 90) = 30 days; DSO 30,000 / (900,000 / 90) = 3; DPO
+    // 120,000 / (600,000 / 90) = 18; C2C 30 + 3 − 18 = 15.
+    assert_eq!(find("am.inventory_days").value, Some(30.0));
+    assert_eq!(find("am.receivable_days").value, Some(3.0));
+    assert_eq!(find("am.payable_days").value, Some(18.0));
+    assert_eq!(find("am.cash_to_cash").value, Some(15.0));
+    // Turns 540,000 / 180,000 × 365 / 90 = 12.17; ROWC (900,000 − 540,000 − 135,000) × 365/90
+    // / (180,000 + 30,000 − 120,000) = 10.14 = 1,013.9 %; ROSCFA 912,500 / 450,000 = 202.8 %.
+    assert_eq!(
+        format!("{:.2}", find("am.inventory_turns").value.unwrap()),
+        "12.17"
+    );
+    assert_eq!(
+        format!("{:.1}", find("am.return_on_working_capital").value.unwrap()),
+        "1013.9"
+    );
+    assert_eq!(
+        format!("{:.1}", find("am.return_on_fixed_assets").value.unwrap()),
+        "202.8"
+    );
+    // Working capital at or below zero: no data, with the reason.
+    let none = cash_metrics(&CashInputs {
+        days: 90,
+        revenue: 90_000_000,
+        cost_of_goods_sold: 54_000_000,
+        purchases: 60_000_000,
+        total_cost: 13_500_000,
+        averages: [
+            average(1_000_000),
+            average(0),
+            average(5_000_000),
+            average(0),
+        ],
+    });
+    let rowc = none
+        .iter()
+        .find(|v| v.id == "am.return_on_working_capital")
+        .unwrap();
+    assert_eq!(rowc.value, None);
+    assert_eq!(
+        rowc.coverage.as_ref().unwrap().note,
+        "non_positive_working_capital"
+    );
+}
