@@ -49,6 +49,10 @@ pub enum DocumentKind {
     Payment,
     /// An invoice or credit note.
     Invoice,
+    /// A performance target.
+    Target,
+    /// An improvement initiative.
+    Initiative,
 }
 
 impl DocumentKind {
@@ -75,6 +79,8 @@ impl DocumentKind {
             Self::Bill => "bill",
             Self::Payment => "payment",
             Self::Invoice => "invoice",
+            Self::Target => "target",
+            Self::Initiative => "initiative",
         }
     }
 }

@@ -293,6 +293,16 @@ string_id!(
     ReturnPolicyId,
     "return policy id"
 );
+string_id!(
+    /// A performance target: what one metric should be, for the whole tenant or one slice.
+    TargetId,
+    "target id"
+);
+string_id!(
+    /// An improvement initiative: a plan of work expected to move one or more metrics.
+    InitiativeId,
+    "initiative id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -32,8 +32,8 @@ fn stream(kind: DocumentKind, id: &impl std::fmt::Display) -> String {
 }
 
 impl Command {
-    /// The document streams this command reads or creates (master data is always in memory and
-    /// is not listed).
+    /// The document streams this command reads or creates (master data, targets and
+    /// initiatives are always in memory and are not listed).
     pub fn streams(&self) -> Vec<String> {
         use DocumentKind as K;
         match self {
@@ -43,6 +43,11 @@ impl Command {
             | Self::DefineSupplier(_)
             | Self::DefineCarrier(_)
             | Self::SetReturnPolicy(_) => Vec::new(),
+            // Few and small, and read by every scorecard: kept like master data.
+            Self::SetTarget(_)
+            | Self::RetireTarget(_)
+            | Self::CreateInitiative(_)
+            | Self::UpdateInitiative(_) => Vec::new(),
             Self::PlaceSalesOrder(c) => vec![stream(K::SalesOrder, &c.order)],
             Self::AllocateSalesOrder(c) => vec![stream(K::SalesOrder, &c.order)],
             Self::DeallocateSalesOrder(c) => vec![stream(K::SalesOrder, &c.order)],
@@ -109,7 +114,8 @@ impl Command {
     }
 }
 
-/// Whether the document of a stream is in memory. Streams of master data always are.
+/// Whether the document of a stream is in memory. Streams of master data, targets and
+/// initiatives always are.
 pub fn holds_stream(state: &State, name: &str) -> bool {
     let Some((kind, id)) = name.split_once('/') else {
         return false;
@@ -134,6 +140,9 @@ pub fn holds_stream(state: &State, name: &str) -> bool {
         "adjustment" => in_set(&state.adjustments, id),
         "cost" => has(&state.costs, id),
         "fixed_asset" => has(&state.fixed_assets, id),
+        // Never evicted, so held whether or not the id names one yet: a command that names a
+        // missing one is refused by `decide`, not sent to the log to look for it.
+        "target" | "initiative" => true,
         _ => true,
     }
 }
@@ -154,7 +163,8 @@ pub fn related_streams(state: &State, name: &str) -> Vec<String> {
 /// closed or cancelled sales orders whose last delivery is before `return_horizon` (so no return
 /// can still be authorised) and that no open return refers to; settled purchase orders; finished
 /// work orders, returns and transfers; disposed fixed assets; posted costs, counts and
-/// adjustments. Returns how many documents left memory.
+/// adjustments. Targets and initiatives stay, even retired or closed, like master data.
+/// Returns how many documents left memory.
 pub fn evict_settled(state: &mut State, return_horizon: Timestamp) -> usize {
     let before = document_count(state);
     let open_returns: FxHashSet<_> = state

@@ -48,6 +48,8 @@ pub fn canonical(state: &State) -> String {
     );
     put("costs", sorted(state.costs.iter()));
     put("fixed_assets", sorted(state.fixed_assets.iter()));
+    put("targets", sorted(state.targets.iter()));
+    put("initiatives", sorted(state.initiatives.iter()));
     put(
         "stock",
         sorted(

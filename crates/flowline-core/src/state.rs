@@ -2,13 +2,14 @@
 //! (or a typed error, appending nothing), [`apply`] folds an event into the state.
 
 use crate::documents::{
-    finance, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+    finance, improvement, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
 };
 use crate::effects::Effects;
 use crate::error::{DocumentKind, DomainError, positive};
 use crate::id::{
-    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, LocationId, PurchaseOrderId, ReturnId,
-    ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId, TransferId, WorkOrderId,
+    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, InitiativeId, LocationId,
+    PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId,
+    TargetId, TransferId, WorkOrderId,
 };
 use crate::ledger::{MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
@@ -61,6 +62,10 @@ pub struct State {
     pub costs: FxHashMap<CostId, finance::CostRecord>,
     /// Fixed assets.
     pub fixed_assets: FxHashMap<FixedAssetId, finance::FixedAsset>,
+    /// Performance targets, retired ones included.
+    pub targets: FxHashMap<TargetId, improvement::Target>,
+    /// Improvement initiatives, closed ones included.
+    pub initiatives: FxHashMap<InitiativeId, improvement::Initiative>,
     /// The stock ledger.
     pub stock: StockLedger,
     /// The money ledger.
@@ -313,6 +318,10 @@ pub enum Command {
     AcquireFixedAsset(finance::AcquireFixedAsset),
     DepreciateFixedAsset(finance::DepreciateFixedAsset),
     DisposeFixedAsset(finance::DisposeFixedAsset),
+    SetTarget(improvement::SetTarget),
+    RetireTarget(improvement::RetireTarget),
+    CreateInitiative(improvement::CreateInitiative),
+    UpdateInitiative(improvement::UpdateInitiative),
 }
 
 /// Master data events.
@@ -373,6 +382,8 @@ pub enum Event {
     Inventory(inventory::InventoryEvent),
     /// Costs and fixed assets.
     Finance(finance::FinanceEvent),
+    /// Targets and improvement initiatives.
+    Improvement(improvement::ImprovementEvent),
 }
 
 impl Event {
@@ -397,6 +408,7 @@ impl Event {
             Self::Transfer(event) => event.type_name(),
             Self::Inventory(event) => event.type_name(),
             Self::Finance(event) => event.type_name(),
+            Self::Improvement(event) => event.type_name(),
         }
     }
 
@@ -428,6 +440,7 @@ impl Event {
             Self::Transfer(event) => (DocumentKind::Transfer, event.transfer().as_str()),
             Self::Inventory(event) => event.stream(),
             Self::Finance(event) => event.stream(),
+            Self::Improvement(event) => event.stream(),
         };
         format!("{kind}/{id}")
     }
@@ -435,7 +448,7 @@ impl Event {
     /// The event's effects on the ledgers, if any.
     pub fn effects(&self) -> Option<&Effects> {
         match self {
-            Self::Master(_) => None,
+            Self::Master(_) | Self::Improvement(_) => None,
             Self::SalesOrder(event) => event.effects(),
             Self::PurchaseOrder(event) => event.effects(),
             Self::WorkOrder(event) => event.effects(),
@@ -512,6 +525,9 @@ impl Event {
             | "FixedAssetAcquired"
             | "FixedAssetDepreciated"
             | "FixedAssetDisposed" => Self::Finance(serde_json::from_str(payload).map_err(error)?),
+            "TargetSet" | "TargetRetired" | "InitiativeCreated" | "InitiativeUpdated" => {
+                Self::Improvement(serde_json::from_str(payload).map_err(error)?)
+            }
             other => return Err(format!("unknown event type `{other}`")),
         };
         if event.type_name() != event_type {
@@ -542,6 +558,7 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
     let transfers = Event::Transfer;
     let stock = Event::Inventory;
     let finances = Event::Finance;
+    let improvements = Event::Improvement;
     match command {
         Command::ConfigureTenant(c) => configure_tenant(state, c),
         Command::DefineItem(c) => define_item(state, c),
@@ -595,6 +612,14 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
         Command::AcquireFixedAsset(c) => lift(finances, finance::acquire(state, c, ctx)),
         Command::DepreciateFixedAsset(c) => lift(finances, finance::depreciate(state, c, ctx)),
         Command::DisposeFixedAsset(c) => lift(finances, finance::dispose(state, c, ctx)),
+        Command::SetTarget(c) => lift(improvements, improvement::set_target(state, c, ctx)),
+        Command::RetireTarget(c) => lift(improvements, improvement::retire_target(state, c, ctx)),
+        Command::CreateInitiative(c) => {
+            lift(improvements, improvement::create_initiative(state, c, ctx))
+        }
+        Command::UpdateInitiative(c) => {
+            lift(improvements, improvement::update_initiative(state, c, ctx))
+        }
     }
 }
 
@@ -629,6 +654,9 @@ pub(crate) fn apply_document_only(state: &mut State, event: &Event) {
             inventory::apply(&mut state.counts, &mut state.adjustments, event);
         }
         Event::Finance(event) => finance::apply(&mut state.costs, &mut state.fixed_assets, event),
+        Event::Improvement(event) => {
+            improvement::apply(&mut state.targets, &mut state.initiatives, event);
+        }
     }
 }
 

@@ -10,6 +10,9 @@
 //!   value in valued locations, work in progress = value in `production`);
 //! - the event survives its JSON encoding unchanged.
 //!
+//! Each sequence ends with a fixed coda of targets and initiatives (no ledger effects), so their
+//! documents go through the same replay, fold and eviction checks.
+//!
 //! After every command: deciding it again on the same state and context gives identical events.
 //! After every sequence: replaying the recorded events on an empty state reproduces the canonical
 //! encoding of the state byte for byte; every document is a fold of its own stream; and evicting
@@ -21,6 +24,10 @@
 
 use flowline_core::documents::finance::{
     AcquireFixedAsset, CostType, DepreciateFixedAsset, PostCost, Settlement,
+};
+use flowline_core::documents::improvement::{
+    CreateInitiative, InitiativeStatus, RetireTarget, SetTarget, TargetDirection, TargetScope,
+    UpdateInitiative,
 };
 use flowline_core::documents::inventory::{
     AdjustLineInput, AdjustStock, CountLineInput, RecordCount,
@@ -152,6 +159,65 @@ fn fixture() -> Vec<Command> {
         refundable_conditions: vec![Condition::New, Condition::LikeNew, Condition::Used],
     }));
     commands
+}
+
+/// Targets and initiatives, set after the generated operations: every step of their life
+/// cycles, so the replay, stream-fold and eviction checks cover them. They touch no ledger and
+/// read only master data, so they run after the random sequence rather than inside it, where
+/// they would change what a seed generates.
+fn coda() -> Vec<Command> {
+    let date = |text: &str| -> jiff::civil::Date { text.parse().unwrap() };
+    let target = |target: &str, scope: Option<TargetScope>, value_milli| {
+        Command::SetTarget(SetTarget {
+            target: id(target),
+            metric: "rl.perfect_order".into(),
+            scope,
+            value_milli,
+            direction: TargetDirection::AtLeast,
+            baseline: Some((date("2025-01-01"), date("2025-02-01"))),
+            due_on: Some(date("2025-12-31")),
+            source: Some("APQC".into()),
+            note: None,
+        })
+    };
+    let initiative = |initiative: &str| {
+        Command::CreateInitiative(CreateInitiative {
+            initiative: id(initiative),
+            name: "Re-slot".into(),
+            metrics: vec!["rl.perfect_order".into(), "rs.order_cycle_time".into()],
+            owner: "lead".into(),
+            expected_effect: "+1 point".into(),
+            expected_change_milli: Some(1000),
+            starts_on: date("2025-03-01"),
+            ends_on: None,
+        })
+    };
+    let update = |initiative: &str, status, note: &str| {
+        Command::UpdateInitiative(UpdateInitiative {
+            initiative: id(initiative),
+            status,
+            ends_on: Some(date("2025-06-30")),
+            note: Some(note.into()),
+        })
+    };
+    let scope = TargetScope {
+        dimension: "center".into(),
+        value: CENTERS[0].into(),
+    };
+    vec![
+        target("TGT-1", Some(scope), 95_000),
+        target("TGT-2", None, 90_000),
+        Command::RetireTarget(RetireTarget {
+            target: id("TGT-2"),
+            reason: id("superseded"),
+        }),
+        target("TGT-2", None, 97_500),
+        initiative("INI-1"),
+        update("INI-1", Some(InitiativeStatus::InProgress), "started"),
+        update("INI-1", None, "halfway"),
+        initiative("INI-2"),
+        update("INI-2", Some(InitiativeStatus::Abandoned), "stopped"),
+    ]
 }
 
 /// An abstract operation; the numbers pick targets and quantities.
@@ -824,6 +890,7 @@ fn run_sequence(
     let mut step: i64 = 0;
     let mut commands: Vec<Option<Command>> = setup.collect();
     commands.extend(generated.map(|_| None));
+    commands.extend(coda().into_iter().map(Some));
     for (index, fixed) in commands.into_iter().enumerate() {
         let command = match fixed {
             Some(command) => command,
@@ -995,6 +1062,11 @@ fn random_command_sequences_keep_every_ledger_invariant_and_replay_exactly() {
         "StockAdjusted",
         "CostPosted",
         "FixedAssetDepreciated",
+        // From the coda: every one of its commands must be accepted.
+        "TargetSet",
+        "TargetRetired",
+        "InitiativeCreated",
+        "InitiativeUpdated",
     ];
     let missing: Vec<&str> = deep
         .iter()

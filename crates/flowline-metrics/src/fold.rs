@@ -138,6 +138,11 @@ pub struct Bucket {
     pub on_time_in_full: i64,
     /// Orders with a commitment by failure signature (index = signature; 0 = perfect).
     pub signatures: [i64; 16],
+    /// Orders with a commitment and a delivery (the population of on-time delivery among
+    /// delivered orders, which leaves out orders closed by cancellation alone).
+    pub delivered_with_commit: i64,
+    /// Of those, late or delivered to the wrong place.
+    pub delivered_late: i64,
     /// Closed orders with a delivery: the population of the cycle times.
     pub cycle_orders: i64,
     /// Their placement-to-last-delivery times, seconds.
@@ -253,6 +258,8 @@ impl Bucket {
         add_array(&mut self.failures_committed, &other.failures_committed);
         self.on_time_in_full += other.on_time_in_full;
         add_array(&mut self.signatures, &other.signatures);
+        self.delivered_with_commit += other.delivered_with_commit;
+        self.delivered_late += other.delivered_late;
         self.cycle_orders += other.cycle_orders;
         self.cycle_gross_seconds += other.cycle_gross_seconds;
         add_array(
@@ -442,6 +449,7 @@ pub struct Fold {
     watermark: Option<Timestamp>,
     running: Running,
     events: u64,
+    improvement: flowline_core::State,
 }
 
 /// What an event carries besides its payload: when it happened in the business.
@@ -473,6 +481,7 @@ impl Fold {
             watermark: None,
             running: Running::default(),
             events: 0,
+            improvement: flowline_core::State::default(),
         }
     }
 
@@ -568,6 +577,10 @@ impl Fold {
             Event::Return(returned) => self.returned(returned, time.at),
             Event::Inventory(inventory) => self.inventory(inventory, time.at),
             Event::Finance(finance) => self.finance(finance, time.at),
+            // Targets and initiatives are kept as the domain folds them.
+            Event::Improvement(_) => {
+                flowline_core::retention::apply_document(&mut self.improvement, event);
+            }
             Event::Transfer(_) => {}
         }
         if self.events.is_multiple_of(4096) && !self.settings.keep_settled_orders {
@@ -663,6 +676,12 @@ impl Fold {
                 let both = Component::InFull.bit() | Component::OnTime.bit();
                 if signature & both == 0 {
                     bucket.on_time_in_full += sign;
+                }
+                if cycle.is_some() {
+                    bucket.delivered_with_commit += sign;
+                    if signature & Component::OnTime.bit() != 0 {
+                        bucket.delivered_late += sign;
+                    }
                 }
             }
             if let Some(segments) = cycle {
@@ -1513,6 +1532,18 @@ impl Fold {
         let live: rustc_hash::FxHashSet<&String> = self.orders.keys().collect();
         self.return_orders.retain(|_, order| live.contains(order));
         self.work_orders.retain(|_, order| live.contains(order));
+    }
+
+    /// The tenant's targets, active and retired, by id.
+    pub fn targets(&self) -> impl Iterator<Item = &flowline_core::documents::improvement::Target> {
+        self.improvement.targets.values()
+    }
+
+    /// The tenant's improvement initiatives, by id.
+    pub fn initiatives(
+        &self,
+    ) -> impl Iterator<Item = &flowline_core::documents::improvement::Initiative> {
+        self.improvement.initiatives.values()
     }
 
     /// The running balances (inventory, receivables, payables, supply-chain assets) now.

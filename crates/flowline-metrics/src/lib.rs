@@ -12,6 +12,9 @@
 //!   ([`order::Judgement`]: failure signature and cycle-time segments);
 //! - [`scorecard`]: the counters of a range and slice turned into Level-1 metrics, the Level-2
 //!   metrics that explain them on the same population, and operational KPIs;
+//! - [`drill`]: from a figure to the orders behind it, sorted by impact;
+//! - [`targets`]: targets against a range (met, missed, trend, baseline) and reviews of an
+//!   improvement initiative before and during it;
 //! - [`histogram`]: distributions for medians and percentiles in bounded memory;
 //! - [`agility`], [`emissions`] and [`kpi`]: metrics computed from inputs rather than folded
 //!   from events (capacity profiles and risk registers, transport legs, operational samples).
@@ -19,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod agility;
+pub mod drill;
 pub mod emissions;
 pub mod fold;
 pub mod histogram;
@@ -26,4 +30,5 @@ pub mod kpi;
 pub mod order;
 pub mod period;
 pub mod scorecard;
+pub mod targets;
 pub mod value;

@@ -279,6 +279,186 @@ pub const METRICS: &[MetricInfo] = &[
         scor_code: "",
         higher_is_better: true,
     },
+    MetricInfo {
+        id: "rl.in_full.natural",
+        name: "Delivered in full, all judged orders",
+        scor_code: "",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.on_time.natural",
+        name: "On time, all orders with a commitment",
+        scor_code: "",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.documentation.natural",
+        name: "Documentation accurate, all judged orders",
+        scor_code: "",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.condition.natural",
+        name: "Perfect condition, all judged orders",
+        scor_code: "",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.supplier_in_full",
+        name: "Supplier orders delivered in full",
+        scor_code: "RL.2.5",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.supplier_on_time",
+        name: "Supplier delivery to original commit date",
+        scor_code: "RL.2.6",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.supplier_documentation",
+        name: "Supplier order documentation accuracy",
+        scor_code: "RL.2.7",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rl.supplier_condition",
+        name: "Supplier order perfect condition",
+        scor_code: "RL.2.8",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "rs.order_cycle_time.median",
+        name: "Order fulfillment cycle time, median",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.order_cycle_time.p90",
+        name: "Order fulfillment cycle time, 90th percentile",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.click_to_door.median",
+        name: "Click-to-door, median",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.click_to_door.p90",
+        name: "Click-to-door, 90th percentile",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.entry",
+        name: "Segment: order entry (Deliver)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.supply_wait",
+        name: "Segment: waiting for stock (Source)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.make_queue",
+        name: "Segment: waiting for the work order (Make)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.make",
+        name: "Segment: work order (Make)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.warehouse",
+        name: "Segment: pick, pack, hand-over (Deliver)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.transit",
+        name: "Segment: carrier transit (Deliver)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "rs.segment.dwell",
+        name: "Segment: customer dwell (excluded)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.plan",
+        name: "Cost to Plan",
+        scor_code: "CO.2.001",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.source",
+        name: "Cost to Source",
+        scor_code: "CO.2.002",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.make",
+        name: "Cost to Make",
+        scor_code: "CO.2.003",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.deliver",
+        name: "Cost to Deliver",
+        scor_code: "CO.2.004",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.return",
+        name: "Cost to Return",
+        scor_code: "CO.2.005",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.cost.enable",
+        name: "Cost to Enable (incl. mitigation)",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "co.revenue",
+        name: "Net revenue (invoiced less credit notes and refunds)",
+        scor_code: "",
+        higher_is_better: true,
+    },
+    MetricInfo {
+        id: "env.ghg_per_tonne_km",
+        name: "CO2e per tonne-kilometre",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "ops.dock_to_stock.median",
+        name: "Dock-to-stock time, median",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "ops.dock_to_stock.p90",
+        name: "Dock-to-stock time, 90th percentile",
+        scor_code: "",
+        higher_is_better: false,
+    },
+    MetricInfo {
+        id: "ops.return_processing_time.median",
+        name: "Return processing time, median",
+        scor_code: "",
+        higher_is_better: false,
+    },
 ];
 
 /// The identity of a metric id, if it is one.
@@ -503,6 +683,11 @@ fn reliability(bucket: &Bucket, provisional: bool) -> Level1 {
         })
         .collect();
     level2.push(share("rl.otif", bucket.on_time_in_full, committed).provisional(provisional));
+    level2.push(share(
+        "rl.on_time.delivered",
+        bucket.delivered_with_commit - bucket.delivered_late,
+        bucket.delivered_with_commit,
+    ));
     // Each component on its own natural population: every judged order (on time: those with a
     // commitment), labelled apart from the figures on the RL.1.1 population.
     for (index, id) in ids.iter().enumerate() {

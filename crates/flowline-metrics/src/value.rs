@@ -36,13 +36,45 @@ impl Unit {
     }
 }
 
-/// An exact ratio. The denominator is never negative; zero means "no data".
+/// An exact ratio. The denominator is never negative; zero means "no data". The terms are kept
+/// as counted (2 of 10 stays 2 of 10, so a value can say what it counted).
+///
+/// In JSON each term is a number when it fits in 64 bits and a decimal string otherwise (a
+/// time-weighted average over a year is a product of money and seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ratio {
     /// Numerator.
+    #[serde(with = "wide")]
     pub numerator: i128,
     /// Denominator.
+    #[serde(with = "wide")]
     pub denominator: i128,
+}
+
+/// i128 in JSON: a number when it fits in an i64, else a decimal string.
+mod wide {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &i128, serializer: S) -> Result<S::Ok, S::Error> {
+        match i64::try_from(*value) {
+            Ok(small) => serializer.serialize_i64(small),
+            Err(_) => serializer.serialize_str(&value.to_string()),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(i64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i128, D::Error> {
+        match Either::deserialize(deserializer)? {
+            Either::Number(number) => Ok(i128::from(number)),
+            Either::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 impl Ratio {
@@ -195,6 +227,18 @@ mod tests {
         // 269,100 seconds over 1 order = 3.11 days (74.75 h).
         let days = MetricValue::new("rs.order_cycle_time", Ratio::new(269_100, 1), Unit::Days, 1);
         assert_eq!(days.describe(), "3.11 days (n = 1)");
+    }
+
+    #[test]
+    fn wide_terms_go_to_json_as_strings_and_come_back() {
+        let wide = Ratio::new(10_i128.pow(20) + 1, 3);
+        let json = serde_json::to_string(&wide).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"numerator":"100000000000000000001","denominator":3}"#
+        );
+        let back: Ratio = serde_json::from_str(&json).unwrap_or(Ratio::new(0, 0));
+        assert_eq!(back, wide);
     }
 
     #[test]

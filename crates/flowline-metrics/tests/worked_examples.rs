@@ -544,3 +544,94 @@ fn f1_cash_to_cash_and_returns_on_assets_from_a_quarter_of_flows() {
         "non_positive_working_capital"
     );
 }
+
+#[test]
+fn r1_drills_from_the_figure_to_the_orders_behind_it() {
+    use flowline_metrics::drill::{Filter, orders};
+    let story = r1("2025-03-09T12:00:00Z");
+    // RL.1.1's four imperfect orders, one failed component each, latest closed first: O3 and
+    // O4 close with their deliveries (03-06 10:15 and 12:00), O2 on 03-07 20:00, O6 with the
+    // cancellation of J on 03-09 19:00.
+    let imperfect = orders(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        Filter::for_metric("rl.perfect_order"),
+        10,
+    );
+    let ids: Vec<&str> = imperfect.iter().map(|row| row.order.as_str()).collect();
+    assert_eq!(ids, ["O6", "O2", "O4", "O3"]);
+    let late = orders(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        Filter::for_metric("rl.on_time"),
+        10,
+    );
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].order, "O2");
+    assert_eq!(late[0].signature, "{late}");
+    // Cycle times, slowest first, all placed 03-01 10:00: O7 delivered 03-12 09:00 (263 h),
+    // O6's I on 03-09 18:00 (200 h), O2's last unit on 03-07 20:00 (154 h).
+    let slowest = orders(&story.fold, march_2025(), &Slice::All, Filter::CycleTime, 3);
+    let hours: Vec<(&str, Option<f64>)> = slowest
+        .iter()
+        .map(|row| (row.order.as_str(), row.cycle_hours))
+        .collect();
+    assert_eq!(
+        hours,
+        [
+            ("O7", Some(263.0)),
+            ("O6", Some(200.0)),
+            ("O2", Some(154.0))
+        ]
+    );
+}
+
+#[test]
+fn a_target_is_met_or_missed_with_its_trend_baseline_and_an_initiative_review() {
+    use flowline_metrics::targets::{Direction, Status, TargetSpec, Trend, evaluate, review};
+    let story = r1("2025-03-09T12:00:00Z");
+    let as_of = ts("2025-06-01T00:00:00Z");
+    // March: RL.1.1 = 20 %; February had no orders (no data).
+    let target = TargetSpec {
+        metric: "rl.perfect_order".into(),
+        slice: Slice::All,
+        value_milli: 95_000,
+        direction: Direction::AtLeast,
+        baseline: Some(march_2025()),
+    };
+    let report = evaluate(&story.fold, &target, march_2025(), as_of);
+    assert_eq!(report.status, Status::Missed);
+    assert_eq!(report.trend, Trend::Unknown);
+    assert_eq!(report.baseline.unwrap().value, Some(20.0));
+    let lower = TargetSpec {
+        value_milli: 15_000,
+        ..target.clone()
+    };
+    assert_eq!(
+        evaluate(&story.fold, &lower, march_2025(), as_of).status,
+        Status::Met
+    );
+    let april = Granularity::Month.period_of(jiff::civil::date(2025, 4, 1));
+    assert_eq!(
+        evaluate(&story.fold, &target, april, as_of).status,
+        Status::NoData
+    );
+    // An initiative that ran 03-05 to 03-09 (4 days): the 4 days before it (03-01 to 03-05)
+    // closed no order with a commitment (O5 was withdrawn); during it O1 (perfect), O3
+    // (condition) and O4 (docs) closed on 03-06 and O2 (late) on 03-07; O6 closed on 03-09,
+    // after it.
+    let reviewed = review(
+        &story.fold,
+        "rl.perfect_order",
+        &Slice::All,
+        jiff::civil::date(2025, 3, 5),
+        Some(jiff::civil::date(2025, 3, 9)),
+        as_of,
+    );
+    assert_eq!(reviewed.before.unwrap().value, None);
+    // O1 perfect of O1, O2, O3, O4: 1 of 4.
+    assert!(reviewed.after.unwrap().ratio.same_value(Ratio::new(1, 4)));
+    assert_eq!(reviewed.trend, Trend::Unknown);
+}
