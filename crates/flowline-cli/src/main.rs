@@ -6,6 +6,9 @@
 mod admin;
 mod bench;
 mod bench_api;
+mod bench_metrics;
+mod import;
+mod metrics;
 
 /// mimalloc instead of the system allocator: the engine's writer allocates and frees many small
 /// objects per command, and glibc's allocator was a quarter of its profile.
@@ -70,6 +73,15 @@ enum Commands {
         #[command(subcommand)]
         which: admin::KeyCommand,
     },
+    /// Import third-party data into a tenant, all or nothing.
+    Import {
+        #[command(subcommand)]
+        which: import::ImportCommand,
+    },
+    /// The SCOR scorecard of a tenant, computed from the log: Level-1 metrics with the Level-2
+    /// metrics beneath, failure signatures, operational KPIs; by dimension; as JSON; with the
+    /// documents behind a metric.
+    Metrics(metrics::MetricsArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -85,6 +97,9 @@ enum BenchCommand {
     /// Orders per second placed and allocated over HTTP by 1, 16 and 64 concurrent clients
     /// against a server on loopback, with latency percentiles.
     Api(bench_api::ApiArgs),
+    /// The scorecard over many generated orders, cold and incremental, beside DuckDB computing
+    /// the same Level-1 numbers from a CSV export.
+    Metrics(bench_metrics::MetricsArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,12 +128,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench_api::api(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Commands::Bench {
+            which: BenchCommand::Metrics(args),
+        } => {
+            bench_metrics::metrics(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Commands::Serve { bind, db, log_json } => {
             admin::serve(bind, &db, log_json)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Tenant { which } => admin::tenant(which),
         Commands::Key { which } => admin::key(which),
+        Commands::Import { which } => import::run(which),
+        Commands::Metrics(args) => metrics::run(&args),
     }
 }
 

@@ -275,3 +275,176 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
     assert!(!rest.iter().any(|line| line.contains(&key[21..])));
 }
+
+/// The Olist sample in the team's shared folder, beside the repository; `None` (and a message)
+/// when it is absent, so the tests that need it skip on a clone outside the workspace.
+fn import_olist_folder() -> Option<std::path::PathBuf> {
+    let folder =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/olist");
+    if folder.is_dir() {
+        Some(folder)
+    } else {
+        eprintln!(
+            "skipping: the Olist sample is not at {} (it lives in the team's shared/ folder)",
+            folder.display()
+        );
+        None
+    }
+}
+
+/// The tenant's last sequence number, 0 when the log file or the tenant does not exist.
+fn import_log_head(db: &Path, tenant: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    let connection = rusqlite::Connection::open(db).unwrap();
+    connection
+        .query_row(
+            "SELECT COALESCE((SELECT head FROM tenants WHERE tenant = ?1), 0)",
+            [tenant],
+            |row| row.get(0),
+        )
+        .unwrap_or(0)
+}
+
+fn import_event_count(db: &Path) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    let connection = rusqlite::Connection::open(db).unwrap();
+    connection
+        .query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))
+        .unwrap_or(0)
+}
+
+#[test]
+fn import_of_the_real_olist_folder_twice_appends_once_and_says_already_imported() {
+    let Some(folder) = import_olist_folder() else {
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("olist.db");
+    let arguments = [
+        "import",
+        "olist",
+        folder.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ];
+    let first = flowline(&arguments);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    let printed = stdout(&first);
+    assert!(printed.contains("registered tenant olist"), "{printed}");
+    assert!(printed.contains("configured tenant olist"), "{printed}");
+    assert!(
+        printed.contains("orders in olist_orders_dataset.csv: 4071 (canceled 20, delivered 3965, invoiced 10, processing 15, shipped 43, unavailable 18)"),
+        "{printed}"
+    );
+    // The tenant's configuration is event 1, so the import's events start at sequence 2.
+    let imported = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("imported "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(imported.ends_with("events (from sequence 2)"), "{imported}");
+    let events: i64 = imported.split(' ').next().unwrap().parse().unwrap();
+    let head = import_log_head(&db, "olist");
+    assert_eq!(head, events + 1);
+
+    let second = flowline(&arguments);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&second),
+        stderr(&second)
+    );
+    let printed = stdout(&second);
+    assert!(
+        printed.contains(&format!(
+            "already imported (same content): its {events} events were appended at sequence 2; nothing was appended now"
+        )),
+        "{printed}"
+    );
+    assert!(!printed.contains("registered tenant"), "{printed}");
+    assert!(!printed.contains("configured tenant"), "{printed}");
+    assert_eq!(import_log_head(&db, "olist"), head);
+    assert_eq!(import_event_count(&db), head);
+    // The log the import wrote passes the same audit as any other.
+    let check = flowline(&["check", "--db", db.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+#[test]
+fn import_of_a_corrupted_olist_copy_exits_1_naming_file_line_and_column_and_appends_nothing() {
+    let Some(folder) = import_olist_folder() else {
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let copy = directory.path().join("olist");
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    // Line 2 of the orders file is the first order, purchased at 2017-10-02 10:56:33; hour 25
+    // does not exist.
+    let orders_path = copy.join("olist_orders_dataset.csv");
+    let orders = std::fs::read_to_string(&orders_path).unwrap();
+    assert!(
+        orders
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(",2017-10-02 10:56:33,")
+    );
+    std::fs::write(
+        &orders_path,
+        orders.replacen(",2017-10-02 10:56:33,", ",2017-10-02 25:56:33,", 1),
+    )
+    .unwrap();
+    let db = directory.path().join("olist.db");
+    let output = flowline(&[
+        "import",
+        "olist",
+        copy.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(
+            "olist_orders_dataset.csv:2: column `order_purchase_timestamp`: value \"2017-10-02 25:56:33\": not a timestamp"
+        ),
+        "{errors}"
+    );
+    assert!(errors.contains("nothing was imported"), "{errors}");
+    assert_eq!(import_log_head(&db, "olist"), 0);
+    assert_eq!(import_event_count(&db), 0);
+}
+
+#[test]
+fn import_of_a_folder_missing_a_file_exits_2_naming_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("olist.db");
+    let output = flowline(&[
+        "import",
+        "olist",
+        directory.path().to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("olist_orders_dataset.csv"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!db.exists());
+}

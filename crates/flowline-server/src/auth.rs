@@ -18,9 +18,10 @@ use sha2::{Digest, Sha256};
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
-    /// Everything, including master data, settings, costs and fixed assets.
+    /// Everything, including master data, settings, costs, fixed assets and targets.
     Admin,
-    /// Run operations: orders, receipts, work orders, returns, transfers, counts; and read.
+    /// Run operations: orders, receipts, work orders, returns, transfers, counts, improvement
+    /// initiatives; and read.
     Operator,
     /// Read everything.
     Viewer,
@@ -76,7 +77,7 @@ pub enum Access {
     Read,
     /// Changing operational documents.
     Operate,
-    /// Changing master data, settings, costs and fixed assets.
+    /// Changing master data, settings, costs, fixed assets and targets.
     Administer,
 }
 

@@ -26,6 +26,8 @@ pub mod openapi;
 pub mod readers;
 pub mod render;
 pub mod routes;
+pub mod scorecard_routes;
+pub mod scorecards;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::feed::{CommitObserver, Feeds};
@@ -60,6 +62,7 @@ struct Inner {
     openapi: axum::body::Bytes,
     shutdown: watch::Sender<bool>,
     requests: AtomicU64,
+    folds: scorecard_routes::Folds,
 }
 
 impl App {
@@ -83,6 +86,7 @@ impl App {
             openapi: openapi.into(),
             shutdown: watch::channel(false).0,
             requests: AtomicU64::new(0),
+            folds: scorecard_routes::Folds::default(),
         })))
     }
 
@@ -104,6 +108,11 @@ impl App {
     /// The per-tenant wake-ups of event streams.
     pub fn feeds(&self) -> &Feeds {
         &self.0.feeds
+    }
+
+    /// Each tenant's scorecard fold.
+    pub fn folds(&self) -> &scorecard_routes::Folds {
+        &self.0.folds
     }
 
     /// The OpenAPI document, serialized once.

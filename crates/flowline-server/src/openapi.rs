@@ -10,7 +10,7 @@ use crate::error::Problem;
 use crate::render::Collection;
 use crate::routes::{Operation, Success};
 use flowline_core::documents::{
-    finance, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+    finance, improvement, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
 };
 use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
 use flowline_core::views::Position;
@@ -53,6 +53,8 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
         }
         Collection::Costs => (reference::<finance::CostRecord>(generator), false),
         Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
+        Collection::Targets => (reference::<improvement::Target>(generator), true),
+        Collection::Initiatives => (reference::<improvement::Initiative>(generator), true),
     };
     shaped(domain, collection.kind().as_str(), has_state)
 }
@@ -162,6 +164,104 @@ pub fn me_schema(_: &mut SchemaGenerator) -> Value {
             "key_id": { "type": "string" }
         },
         "required": ["tenant", "role", "key_id"]
+    })
+}
+
+fn metric_value() -> Value {
+    json!({
+        "type": "object",
+        "description": "An exact ratio with its population: `value` is `ratio` shown in `unit` (null for no data).",
+        "properties": {
+            "id": { "type": "string" },
+            "ratio": {
+                "type": "object",
+                "properties": { "numerator": { "type": "integer" }, "denominator": { "type": "integer" } },
+                "required": ["numerator", "denominator"]
+            },
+            "unit": { "enum": ["percent", "days", "hours", "money", "number", "grams"] },
+            "value": { "type": ["number", "null"] },
+            "population": { "type": "integer" },
+            "coverage": {
+                "type": ["object", "null"],
+                "properties": {
+                    "judged": { "type": "integer" },
+                    "candidates": { "type": "integer" },
+                    "note": { "type": "string" }
+                }
+            },
+            "provisional": { "type": "boolean" }
+        },
+        "required": ["id", "ratio", "unit", "value", "population", "provisional"]
+    })
+}
+
+fn scorecard_object() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "provisional": { "type": "boolean" },
+            "level1": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "value": metric_value(),
+                        "level2": { "type": "array", "items": metric_value() }
+                    }
+                }
+            },
+            "signatures": { "type": "array", "items": { "type": "object" } },
+            "operational": { "type": "array", "items": metric_value() }
+        },
+        "required": ["provisional", "level1", "signatures", "operational"]
+    })
+}
+
+/// `GET /v1/scorecard`.
+pub fn scorecard_schema(_: &mut SchemaGenerator) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "tenant": { "type": "string" },
+            "reporting_time_zone": { "type": "string" },
+            "currency": { "type": "string" },
+            "from": { "type": "string", "format": "date" },
+            "to": { "type": "string", "format": "date" },
+            "emission_factors": { "type": "string" },
+            "scorecard": scorecard_object(),
+            "slices": { "type": "array", "items": scorecard_object() },
+            "targets": {
+                "type": "array",
+                "description": "Active targets over the range: status met, missed or no_data; trend against the range before; the baseline value.",
+                "items": { "type": "object" }
+            },
+            "initiatives": {
+                "type": "array",
+                "description": "Improvement initiatives with each metric before and during them.",
+                "items": { "type": "object" }
+            }
+        },
+        "required": ["tenant", "from", "to", "scorecard", "slices"]
+    })
+}
+
+/// `GET /v1/metrics/{id}`.
+pub fn metric_schema(_: &mut SchemaGenerator) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "metric": { "type": "string" },
+            "name": { "type": ["string", "null"] },
+            "scor_code": { "type": ["string", "null"] },
+            "from": { "type": "string", "format": "date" },
+            "to": { "type": "string", "format": "date" },
+            "provisional": { "type": "boolean" },
+            "value": metric_value(),
+            "level2": { "type": "array", "items": metric_value() },
+            "signatures": { "type": "array", "items": { "type": "object" } },
+            "documents": { "type": "array", "items": { "type": "object" } }
+        },
+        "required": ["metric", "from", "to", "value", "level2"]
     })
 }
 

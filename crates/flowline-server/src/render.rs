@@ -39,11 +39,15 @@ pub enum Collection {
     Costs,
     /// Fixed assets.
     FixedAssets,
+    /// Performance targets.
+    Targets,
+    /// Improvement initiatives.
+    Initiatives,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::Items,
         Self::Locations,
         Self::Suppliers,
@@ -58,6 +62,8 @@ impl Collection {
         Self::Adjustments,
         Self::Costs,
         Self::FixedAssets,
+        Self::Targets,
+        Self::Initiatives,
     ];
 
     /// The path segment under `/v1`.
@@ -77,6 +83,8 @@ impl Collection {
             Self::Adjustments => "adjustments",
             Self::Costs => "costs",
             Self::FixedAssets => "fixed-assets",
+            Self::Targets => "targets",
+            Self::Initiatives => "initiatives",
         }
     }
 
@@ -97,6 +105,8 @@ impl Collection {
             Self::Adjustments => DocumentKind::Adjustment,
             Self::Costs => DocumentKind::Cost,
             Self::FixedAssets => DocumentKind::FixedAsset,
+            Self::Targets => DocumentKind::Target,
+            Self::Initiatives => DocumentKind::Initiative,
         }
     }
 
@@ -110,6 +120,7 @@ impl Collection {
         match self {
             Self::Items | Self::Locations | Self::Carriers | Self::ReturnPolicies => "Enable",
             Self::Counts | Self::Adjustments | Self::Costs | Self::FixedAssets => "Enable",
+            Self::Targets | Self::Initiatives => "Enable",
             Self::Suppliers | Self::PurchaseOrders => "Source",
             Self::WorkOrders => "Make",
             Self::SalesOrders | Self::Transfers => "Deliver",
@@ -134,6 +145,8 @@ impl Collection {
             Self::Adjustments => "adjustment",
             Self::Costs => "cost",
             Self::FixedAssets => "fixed asset",
+            Self::Targets => "target",
+            Self::Initiatives => "initiative",
         }
     }
 }
@@ -191,6 +204,14 @@ pub fn document(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -
             let found = state.fixed_assets.get(&id.parse().ok()?)?;
             shaped(found, object, Some(found.state_name()))
         }
+        DocumentKind::Target => {
+            let found = state.targets.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
+        DocumentKind::Initiative => {
+            let found = state.initiatives.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
         DocumentKind::Count | DocumentKind::Adjustment => {
             let stream = format!("{object}/{id}");
             let event = events.iter().find(|event| event.stream() == stream)?;
@@ -205,8 +226,8 @@ pub fn document(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -
     }
 }
 
-/// The document a command created or changed: its first stream, or the master record it
-/// defines.
+/// The document a command created or changed: its first stream, or the master record, target
+/// or initiative it defines (those are always in memory, so their commands name no stream).
 pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
     let master = match command {
         Command::ConfigureTenant(_) => Some((DocumentKind::Tenant, "settings".to_string())),
@@ -215,6 +236,10 @@ pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
         Command::DefineSupplier(c) => Some((DocumentKind::Supplier, c.supplier.to_string())),
         Command::DefineCarrier(c) => Some((DocumentKind::Carrier, c.carrier.to_string())),
         Command::SetReturnPolicy(c) => Some((DocumentKind::ReturnPolicy, c.policy.to_string())),
+        Command::SetTarget(c) => Some((DocumentKind::Target, c.target.to_string())),
+        Command::RetireTarget(c) => Some((DocumentKind::Target, c.target.to_string())),
+        Command::CreateInitiative(c) => Some((DocumentKind::Initiative, c.initiative.to_string())),
+        Command::UpdateInitiative(c) => Some((DocumentKind::Initiative, c.initiative.to_string())),
         _ => None,
     };
     if master.is_some() {

@@ -20,8 +20,8 @@ use axum::http::{Method, StatusCode};
 use axum::routing::MethodRouter;
 use flowline_core::Command;
 use flowline_core::documents::{
-    finance as fi, inventory as inv, purchase_order as po, return_auth as ra, sales_order as so,
-    transfer as tr, work_order as wo,
+    finance as fi, improvement as im, inventory as inv, purchase_order as po, return_auth as ra,
+    sales_order as so, transfer as tr, work_order as wo,
 };
 use flowline_core::state as st;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -163,6 +163,8 @@ const WORK_ORDER: &[(&str, &str)] = &[("id", "work_order")];
 const RETURN: &[(&str, &str)] = &[("id", "return_id")];
 const TRANSFER: &[(&str, &str)] = &[("id", "transfer")];
 const FIXED_ASSET: &[(&str, &str)] = &[("id", "asset")];
+const TARGET: &[(&str, &str)] = &[("id", "target")];
+const INITIATIVE: &[(&str, &str)] = &[("id", "initiative")];
 
 /// One row per command: method, path, operation id, the path's body fields, access, success
 /// status, OpenAPI tag, and the command (variant and type).
@@ -245,6 +247,13 @@ fn commands() -> Vec<Operation> {
         POST "/v1/fixed-assets" acquire_fixed_asset NONE Administer CREATED Enable AcquireFixedAsset(fi::AcquireFixedAsset);
         POST "/v1/fixed-assets/{id}/depreciations" depreciate_fixed_asset FIXED_ASSET Administer CREATED Enable DepreciateFixedAsset(fi::DepreciateFixedAsset);
         POST "/v1/fixed-assets/{id}/disposals" dispose_fixed_asset FIXED_ASSET Administer CREATED Enable DisposeFixedAsset(fi::DisposeFixedAsset);
+        // Enable: targets say what good looks like for the whole tenant, so setting and
+        // retiring them is an administrator's decision; initiatives are the improvement work
+        // itself, planned and run by operators.
+        PUT "/v1/targets/{id}" set_target TARGET Administer OK Enable SetTarget(im::SetTarget);
+        POST "/v1/targets/{id}/retirements" retire_target TARGET Administer OK Enable RetireTarget(im::RetireTarget);
+        POST "/v1/initiatives" create_initiative NONE Operate CREATED Enable CreateInitiative(im::CreateInitiative);
+        POST "/v1/initiatives/{id}/updates" update_initiative INITIATIVE Operate OK Enable UpdateInitiative(im::UpdateInitiative);
     }
 }
 
@@ -362,6 +371,9 @@ const NO_QUERY: &[QueryParameter] = &[];
 fn other_reads() -> Vec<Operation> {
     use crate::feed::{page_handler, stream_handler};
     use crate::openapi as doc;
+    use crate::scorecard_routes::{
+        METRIC_QUERY, SCORECARD_QUERY, metric_handler, scorecard_handler,
+    };
     use handlers::*;
     read_table! {
         "/v1/settings" get_settings Enable Read NO_QUERY Success::Json(doc::settings_schema), settings_handler(),
@@ -374,6 +386,10 @@ fn other_reads() -> Vec<Operation> {
             "The tenant's events in order, a page at a time: the information flow";
         "/v1/events/stream" stream_events Enable Feed STREAM_QUERY Success::EventStream, stream_handler(),
             "The tenant's events as server-sent events, from a position on, live; resumes with Last-Event-ID";
+        "/v1/scorecard" get_scorecard Enable Read SCORECARD_QUERY Success::Json(doc::scorecard_schema), scorecard_handler(),
+            "The SCOR scorecard of a range: Level-1 metrics with the Level-2 metrics that explain them, failure signatures, operational KPIs, optionally by dimension";
+        "/v1/metrics/{id}" get_scorecard_metric Enable Read METRIC_QUERY Success::Json(doc::metric_schema), metric_handler(),
+            "One metric of the scorecard with its Level-2 metrics, failure signatures, or the documents behind it";
         "/v1/me" get_me Platform Feed NO_QUERY Success::Json(doc::me_schema), me_handler(),
             "The tenant and role of the calling key";
         "/v1/openapi.json" get_openapi Platform Public NO_QUERY Success::Json(doc::any_object), openapi_handler(),

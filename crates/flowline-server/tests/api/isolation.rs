@@ -58,6 +58,8 @@ const NAMES: &[&str] = &[
     "cycle",
     "COST-1",
     "FA-1",
+    "TGT-1",
+    "INI-1",
 ];
 
 /// One operation of the OpenAPI document.
@@ -231,8 +233,8 @@ fn address(note: &str, time_zone: &str) -> Value {
 /// centers, items (a kit and a bundle among them), a supplier, a carrier, a return policy,
 /// opening stock, a sales order taken to delivery, invoiced and paid, a return of it with a
 /// label, a purchase order, a completed work order, a shipped and an open transfer, a count, a
-/// cost and a fixed asset. Ids are `<prefix>-<name>` ([`NAMES`]); `note` is in every free-text
-/// field.
+/// cost, a fixed asset, a target scoped to a center and an initiative in progress. Ids are
+/// `<prefix>-<name>` ([`NAMES`]); `note` is in every free-text field.
 async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
     let key = tenant.admin.as_str();
     let id = |name: &str| format!("{prefix}-{name}");
@@ -430,6 +432,31 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
         "supply_chain": true, "process": "make", "useful_life_months": 24, "settlement": "paid"
     });
     app.post(key, "/v1/fixed-assets", &asset).await.expect(201);
+    let target = json!({
+        "metric": "rl.on_time_delivery", "value_milli": 95_000, "direction": "at_least",
+        "scope": { "dimension": "center", "value": id("FC-1") },
+        "baseline": ["2025-01-01", "2025-02-01"], "due_on": "2025-12-31",
+        "source": format!("{note} benchmark"), "note": format!("{note} target")
+    });
+    app.put(key, &path("targets", "TGT-1"), &target)
+        .await
+        .expect(200);
+    let initiative = json!({
+        "initiative": id("INI-1"), "name": format!("{note} re-slot"),
+        "metrics": ["rl.on_time_delivery"], "owner": format!("{note} lead"),
+        "expected_effect": format!("{note} +3 points"), "starts_on": "2025-03-01"
+    });
+    app.post(key, "/v1/initiatives", &initiative)
+        .await
+        .expect(201);
+    let started = json!({ "status": "in_progress", "note": format!("{note} started") });
+    app.post(
+        key,
+        &format!("{}/updates", path("initiatives", "INI-1")),
+        &started,
+    )
+    .await
+    .expect(200);
 }
 
 /// When a probe runs: before A has any record with a B id, A's own records named with B's ids,
@@ -544,6 +571,8 @@ const COLLECTIONS: &[(&str, &str, &str, &[&str])] = &[
         "fixed-assets",
         &["FA-1"],
     ),
+    ("target", "list_targets", "targets", &["TGT-1"]),
+    ("initiative", "list_initiatives", "initiatives", &["INI-1"]),
 ];
 
 /// What A's admin key sends for an operation, by operation id; `None` for an operation this
@@ -587,6 +616,37 @@ fn probes_for(
             format!("?item={}&location={}", b("LID"), b("FC-2")),
         ]),
         "list_events" => Probe::reads(&[String::new(), "?after=0&limit=1000".to_string()]),
+        // The scorecard of all time, sliced by every dimension: A's own slices only.
+        "get_scorecard" => Probe::reads(
+            &[
+                "channel", "center", "carrier", "supplier", "sku", "category", "region",
+            ]
+            .iter()
+            .map(|by| format!("?from=2000-01-01&to=2100-01-01&by={by}"))
+            .collect::<Vec<_>>(),
+        ),
+        // One metric, with a slice naming B's records and down to the documents.
+        "get_scorecard_metric" => [BEFORE, AFTER]
+            .into_iter()
+            .flat_map(|phase| {
+                [
+                    "?from=2000-01-01&to=2100-01-01&drill=documents".to_string(),
+                    format!(
+                        "?from=2000-01-01&to=2100-01-01&slice=center:{}&drill=documents",
+                        b("FC-1")
+                    ),
+                    format!("?from=2000-01-01&to=2100-01-01&slice=sku:{}", b("MUG")),
+                ]
+                .into_iter()
+                .map(move |query| Probe {
+                    phase,
+                    params: vec!["rl.perfect_order".to_string()],
+                    query,
+                    body: None,
+                    expect: Expect::Success(200, None),
+                })
+            })
+            .collect(),
         "stream_events" => Probe::reads(&[String::new(), "?after=0".to_string()]),
         // Settings are A's own: A is configured already.
         "configure_tenant" => vec![Probe {
@@ -980,6 +1040,62 @@ fn probes_for(
         )],
         "depreciate_fixed_asset" => vec![Probe::not_found(fa(), json!({}))],
         "dispose_fixed_asset" => vec![Probe::not_found(fa(), json!({ "proceeds_minor": 0 }))],
+        // Targets and initiatives.
+        "set_target" => {
+            let target = |scope: Value| {
+                json!({
+                    "metric": "rl.perfect_order", "value_milli": 90_000,
+                    "direction": "at_least", "scope": scope,
+                    "note": format!("{A_NOTE} target")
+                })
+            };
+            vec![
+                // Scoped to B's center, B's supplier, B's item, B's carrier service.
+                Probe::not_found(
+                    vec![a("TGT-9")],
+                    target(json!({ "dimension": "center", "value": b("FC-1") })),
+                ),
+                Probe::not_found(
+                    vec![a("TGT-9")],
+                    target(json!({ "dimension": "supplier", "value": b("SUP") })),
+                ),
+                Probe::not_found(
+                    vec![a("TGT-9")],
+                    target(json!({ "dimension": "sku", "value": b("MUG") })),
+                ),
+                Probe::not_found(
+                    vec![a("TGT-9")],
+                    target(json!({
+                        "dimension": "carrier_service",
+                        "value": format!("{}/{}", b("UPS"), b("ground"))
+                    })),
+                ),
+                Probe::own(
+                    vec![b("TGT-1")],
+                    target(json!({ "dimension": "center", "value": a("FC-1") })),
+                    200,
+                    format!("/v1/targets/{}", b("TGT-1")),
+                ),
+            ]
+        }
+        "retire_target" => vec![Probe::not_found(
+            vec![b("TGT-1")],
+            json!({ "reason": "superseded" }),
+        )],
+        "create_initiative" => vec![Probe::own(
+            Vec::new(),
+            json!({
+                "initiative": b("INI-1"), "name": format!("{A_NOTE} pack"),
+                "metrics": ["kpi.order_accuracy"], "owner": format!("{A_NOTE} lead"),
+                "expected_effect": format!("{A_NOTE} fewer mispicks"), "starts_on": "2025-04-01"
+            }),
+            201,
+            format!("/v1/initiatives/{}", b("INI-1")),
+        )],
+        "update_initiative" => vec![Probe::not_found(
+            vec![b("INI-1")],
+            json!({ "status": "done", "note": "finished" }),
+        )],
         _ => return None,
     };
     Some(probes)
@@ -1165,8 +1281,8 @@ async fn every_operation_against_another_tenants_ids_is_not_found_and_appends_no
 /// The access level an operation should need, worked out from its method and path:
 /// the OpenAPI document, health and metrics are public; the event feed, the stream,
 /// inventory positions and `/v1/me` are for any key; every other read needs `read`;
-/// master data and settings (PUT), costs and fixed assets need `administer`; every other
-/// command needs `operate`.
+/// master data, settings and targets (PUT), costs, fixed assets and retiring a target need
+/// `administer`; every other command (initiatives among them) needs `operate`.
 fn expected_access(op: &DocOp) -> &'static str {
     match op.id.as_str() {
         "get_openapi" | "get_health" | "get_metrics" => return "public",
@@ -1178,6 +1294,7 @@ fn expected_access(op: &DocOp) -> &'static str {
     } else if op.method == Method::PUT
         || op.path.starts_with("/v1/costs")
         || op.path.starts_with("/v1/fixed-assets")
+        || op.path.starts_with("/v1/targets")
     {
         "administer"
     } else {

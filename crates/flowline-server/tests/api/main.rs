@@ -5,6 +5,7 @@
 mod contract;
 mod helpers;
 mod idempotency;
+mod improvement;
 mod isolation;
 mod race;
 mod shutdown;

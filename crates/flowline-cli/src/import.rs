@@ -1,0 +1,234 @@
+//! `flowline import olist DIR --db FILE [--tenant olist]`: the Olist data set into a tenant,
+//! all or nothing.
+//!
+//! The files are read and mapped first (`flowline_formats::olist`), so malformed input is
+//! reported in full before the log is touched. Then the tenant is registered and configured
+//! (BRL, America/Sao_Paulo) if it is not yet, and every command goes to the engine in one
+//! atomic submission under the key `import:olist:<sha256 of the files>`: either all events are
+//! appended or none, and importing the same content again replays the first outcome and
+//! appends nothing.
+
+use anyhow::Context as _;
+use flowline_core::Command;
+use flowline_core::id::TenantId;
+use flowline_core::master::TimeZoneName;
+use flowline_core::money::Currency;
+use flowline_core::state::ConfigureTenant;
+use flowline_engine::{
+    AtomicAnswer, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome, Submission,
+};
+use flowline_formats::olist::{self, FILE_NAMES, OlistFiles};
+use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// `flowline import ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCommand {
+    /// Import Olist's Brazilian e-commerce data set: the eight CSV files of DIR
+    /// (olist_orders_dataset.csv, ..., product_category_name_translation.csv). All or nothing:
+    /// malformed input is listed (file, line, column) and nothing is appended; the same
+    /// content imported again appends nothing and says "already imported". Exit codes: 0
+    /// imported (or already imported), 1 input rejected, 2 could not run.
+    Olist {
+        /// The folder holding the eight files.
+        dir: PathBuf,
+        /// The SQLite event log.
+        #[arg(long, value_name = "FILE", env = "FLOWLINE_DB")]
+        db: PathBuf,
+        /// The tenant to import into; registered and configured (BRL, America/Sao_Paulo) if
+        /// it is not yet.
+        #[arg(long, default_value = "olist")]
+        tenant: String,
+    },
+}
+
+/// The Olist data is in Brazilian reais and Brasília time.
+const CURRENCY: &str = "BRL";
+const TIME_ZONE: &str = "America/Sao_Paulo";
+
+/// Runs `flowline import ...`.
+pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ImportCommand::Olist { dir, db, tenant } => import_olist(&dir, &db, &tenant),
+    }
+}
+
+fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode> {
+    let tenant =
+        TenantId::parse(tenant).with_context(|| format!("`{tenant}` is not a valid tenant id"))?;
+    let mut contents: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
+    for name in FILE_NAMES {
+        let path = dir.join(name);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        contents.insert(name, bytes);
+    }
+    let files = OlistFiles::from_contents(|name| contents.get(name).map_or(&[], Vec::as_slice));
+    let import = match olist::import(&files) {
+        Ok(import) => import,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let key = format!("import:olist:{}", content_hash(&files));
+
+    let mut store = SqliteStore::open(db, &OpenOptions::durable())
+        .with_context(|| format!("cannot open {}", db.display()))?;
+    if store
+        .registered_tenant(&tenant)
+        .with_context(|| format!("cannot read {}", db.display()))?
+        .is_none()
+    {
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant.clone(),
+                name: format!("{tenant} (Olist import)"),
+                created_at: Timestamp::now(),
+            })
+            .with_context(|| format!("cannot register tenant {tenant}"))?;
+        println!("registered tenant {tenant}");
+    }
+    drop(store);
+
+    let engine = Engine::open(db, EngineOptions::durable())
+        .with_context(|| format!("cannot open {}", db.display()))?;
+    let settings = engine
+        .query(&tenant, |state| state.settings.clone())
+        .context("cannot read the tenant's settings")?;
+    let currency = Currency::parse(CURRENCY).map_err(|error| anyhow::anyhow!("{error}"))?;
+    match settings {
+        None => {
+            let configure = Command::ConfigureTenant(ConfigureTenant {
+                base_currency: currency,
+                reporting_time_zone: TimeZoneName::parse(TIME_ZONE)
+                    .map_err(|error| anyhow::anyhow!(error))?,
+            });
+            let answer = engine
+                .submit(&tenant, Submission::new(configure))
+                .with_context(|| format!("cannot configure tenant {tenant}"))?;
+            if let Outcome::Rejected { message, .. } = answer.outcome {
+                anyhow::bail!("cannot configure tenant {tenant}: {message}");
+            }
+            println!("configured tenant {tenant}: base currency {CURRENCY}, time zone {TIME_ZONE}");
+        }
+        Some(settings) if settings.base_currency != currency => {
+            eprintln!(
+                "tenant {tenant} keeps its books in {}; Olist amounts are in {CURRENCY}. \
+                 Import into another tenant (--tenant). Nothing was appended.",
+                settings.base_currency
+            );
+            return Ok(ExitCode::from(1));
+        }
+        Some(_) => {}
+    }
+
+    let names: Vec<(&'static str, Option<String>)> = import
+        .submissions
+        .iter()
+        .map(|(command, _)| describe(command))
+        .collect();
+    let submissions: Vec<Submission> = import
+        .submissions
+        .into_iter()
+        .map(|(command, at)| Submission::new(command).at(at))
+        .collect();
+    let answer = engine.submit_atomically(&tenant, submissions, Some(key.clone()));
+    engine.shutdown();
+    println!("{}", import.report);
+    println!("import id: {key}");
+    match answer {
+        Ok(AtomicAnswer {
+            outcome: AtomicOutcome::Applied {
+                events, first_seq, ..
+            },
+            replayed,
+        }) => {
+            if replayed {
+                println!(
+                    "already imported (same content): its {events} events were appended at \
+                     sequence {first_seq}; nothing was appended now"
+                );
+            } else {
+                println!("imported {events} events (from sequence {first_seq})");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(AtomicAnswer {
+            outcome:
+                AtomicOutcome::Rejected {
+                    index,
+                    code,
+                    message,
+                    ..
+                },
+            replayed,
+        }) => {
+            let (command, order) = names.get(index).cloned().unwrap_or(("command", None));
+            let subject = order.map_or_else(String::new, |order| format!(" of order {order}"));
+            eprintln!(
+                "the tenant refused command {index} ({command}{subject}): {code}: {message}; \
+                 nothing was appended{}",
+                if replayed {
+                    " (the outcome of an earlier attempt with the same content)"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(EngineError::IdempotencyKeyReused { .. }) => {
+            eprintln!(
+                "this content was imported before by an importer that mapped it to different \
+                 commands (import id {key}); nothing was appended"
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => Err(error).context("the import could not be appended"),
+    }
+}
+
+/// SHA-256 over the eight files in the fixed order of `FILE_NAMES`, each as its name, a zero
+/// byte, its length (8 bytes, little-endian) and its bytes: the framing keeps a byte moved from
+/// the end of one file to the start of the next from giving the same hash.
+fn content_hash(files: &OlistFiles<'_>) -> String {
+    let mut hasher = Sha256::new();
+    for file in files.in_order() {
+        hasher.update(file.name.as_bytes());
+        hasher.update([0]);
+        hasher.update((file.bytes.len() as u64).to_le_bytes());
+        hasher.update(file.bytes);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A command's name and the order it concerns, for the message naming a refused command.
+fn describe(command: &Command) -> (&'static str, Option<String>) {
+    let order = |id: &flowline_core::id::SalesOrderId| Some(id.to_string());
+    match command {
+        Command::DefineItem(_) => ("DefineItem", None),
+        Command::DefineLocation(_) => ("DefineLocation", None),
+        Command::DefineCarrier(_) => ("DefineCarrier", None),
+        Command::AdjustStock(_) => ("AdjustStock", None),
+        Command::PlaceSalesOrder(c) => ("PlaceSalesOrder", order(&c.order)),
+        Command::HoldSalesOrder(c) => ("HoldSalesOrder", order(&c.order)),
+        Command::ReleaseSalesOrder(c) => ("ReleaseSalesOrder", order(&c.order)),
+        Command::AllocateSalesOrder(c) => ("AllocateSalesOrder", order(&c.order)),
+        Command::ReceivePayment(c) => ("ReceivePayment", order(&c.order)),
+        Command::PickSalesOrder(c) => ("PickSalesOrder", order(&c.order)),
+        Command::PackSalesOrder(c) => ("PackSalesOrder", order(&c.order)),
+        Command::ShipSalesOrder(c) => ("ShipSalesOrder", order(&c.order)),
+        Command::InvoiceSalesOrder(c) => ("InvoiceSalesOrder", order(&c.order)),
+        Command::DeliverShipment(c) => ("DeliverShipment", order(&c.order)),
+        Command::CancelSalesOrder(c) => ("CancelSalesOrder", order(&c.order)),
+        _ => ("command", None),
+    }
+}

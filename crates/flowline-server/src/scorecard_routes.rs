@@ -1,0 +1,339 @@
+//! `GET /v1/scorecard` and `GET /v1/metrics/{id}`: the SCOR scorecard of the caller's tenant.
+//!
+//! Each tenant's fold is built from its log on first use and kept in memory; every request
+//! folds only the events recorded since the last one, so a scorecard costs the events since,
+//! not the length of the log. Drilling to documents folds the log again keeping every order,
+//! because a settled order leaves the kept fold's memory.
+
+use crate::App;
+use crate::auth::{Access, Principal};
+use crate::error::ApiError;
+use crate::handlers::{json_response, query_params};
+use crate::routes::QueryParameter;
+use crate::scorecards::{self, ScorecardError};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+use flowline_core::id::TenantId;
+use flowline_metrics::drill::{self, Filter};
+use flowline_metrics::fold::{Dimension, Fold, Slice};
+use flowline_metrics::period::{Granularity, Range};
+use flowline_metrics::scorecard::{metric_info, scorecard};
+use jiff::Timestamp;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// A tenant's fold and the last sequence number folded into it, locked while it advances.
+type TenantFold = Arc<Mutex<(Fold, u64)>>;
+
+/// Each tenant's fold.
+#[derive(Default)]
+pub struct Folds {
+    tenants: Mutex<HashMap<TenantId, TenantFold>>,
+}
+
+/// The query of `GET /v1/scorecard`.
+pub const SCORECARD_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "from",
+        description: "First day (YYYY-MM-DD), in the tenant's reporting time zone.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "to",
+        description: "Day after the last (YYYY-MM-DD). Without both, the period containing `from` or the latest event.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "period",
+        description: "day, week, month (default) or quarter.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "by",
+        description: "Also one scorecard per value of: channel, center, carrier, supplier, sku, category, region.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "as_of",
+        description: "Judge what is provisional as of this instant (RFC 3339); now by default.",
+        json_type: "string",
+    },
+];
+
+/// The query of `GET /v1/metrics/{id}`.
+pub const METRIC_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "from",
+        description: "First day (YYYY-MM-DD).",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "to",
+        description: "Day after the last (YYYY-MM-DD).",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "period",
+        description: "day, week, month (default) or quarter.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "slice",
+        description: "`dimension:value`, e.g. `channel:web`; the whole tenant by default.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "drill",
+        description: "level2 (default), signatures or documents.",
+        json_type: "string",
+    },
+    QueryParameter {
+        name: "limit",
+        description: "Documents listed when drilling to documents: 1 to 1000, default 100.",
+        json_type: "integer",
+    },
+    QueryParameter {
+        name: "as_of",
+        description: "Judge what is provisional as of this instant (RFC 3339).",
+        json_type: "string",
+    },
+];
+
+fn date(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<jiff::civil::Date>, ApiError> {
+    params
+        .get(name)
+        .map(|text| {
+            text.parse()
+                .map_err(|_| ApiError::query(name, format!("`{text}` is not a date (YYYY-MM-DD)")))
+        })
+        .transpose()
+}
+
+fn timestamp(params: &BTreeMap<String, String>) -> Result<Timestamp, ApiError> {
+    match params.get("as_of") {
+        None => Ok(Timestamp::now()),
+        Some(text) => text
+            .parse()
+            .map_err(|_| ApiError::query("as_of", format!("`{text}` is not an RFC 3339 instant"))),
+    }
+}
+
+fn granularity(params: &BTreeMap<String, String>) -> Result<Granularity, ApiError> {
+    let text = params.get("period").map_or("month", String::as_str);
+    Granularity::parse(text).ok_or_else(|| {
+        ApiError::query(
+            "period",
+            format!("`{text}`: expected day, week, month or quarter"),
+        )
+    })
+}
+
+fn store_error(error: ScorecardError) -> ApiError {
+    ApiError::internal(error)
+}
+
+fn not_configured() -> ApiError {
+    ApiError::new(
+        "not_found",
+        "the tenant is not configured yet: PUT /v1/settings",
+        json!({ "kind": "settings", "id": "settings" }),
+    )
+}
+
+/// Runs `work` on the tenant's fold brought up to date with its log.
+async fn with_fold<R: Send + 'static>(
+    app: &App,
+    tenant: &TenantId,
+    work: impl FnOnce(&Fold) -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    let slot = {
+        let tenants = app.folds().tenants.lock().map_err(ApiError::internal)?;
+        tenants.get(tenant).cloned()
+    };
+    let tenant = tenant.clone();
+    let folds = app.clone();
+    app.readers()
+        .read(move |store| {
+            let slot = match slot {
+                Some(slot) => slot,
+                None => {
+                    let (fold, head) = scorecards::fold_log(store, &tenant, false)
+                        .map_err(store_error)?
+                        .ok_or_else(not_configured)?;
+                    let slot = Arc::new(Mutex::new((fold, head)));
+                    let mut tenants = folds.folds().tenants.lock().map_err(ApiError::internal)?;
+                    tenants.entry(tenant.clone()).or_insert(slot).clone()
+                }
+            };
+            let mut guard = slot.lock().map_err(ApiError::internal)?;
+            let (fold, head) = &mut *guard;
+            *head = scorecards::advance(store, &tenant, fold, *head).map_err(store_error)?;
+            work(fold)
+        })
+        .await
+}
+
+/// `GET /v1/scorecard`.
+pub fn scorecard_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let params = query_params(query, SCORECARD_QUERY)?;
+            let (from, to) = (date(&params, "from")?, date(&params, "to")?);
+            let granularity = granularity(&params)?;
+            let as_of = timestamp(&params)?;
+            let by = params
+                .get("by")
+                .map(|text| {
+                    Dimension::parse(text).ok_or_else(|| {
+                        ApiError::query("by", format!("`{text}`: expected channel, center, carrier, supplier, sku, category or region"))
+                    })
+                })
+                .transpose()?;
+            let tenant = principal.tenant.clone();
+            let report = with_fold(&app, &principal.tenant, move |fold| {
+                let range = scorecards::range_of(fold, from, to, granularity);
+                Ok(scorecards::report(&tenant, fold, range, by, as_of, 50))
+            })
+            .await?;
+            let body = serde_json::to_value(report).map_err(ApiError::internal)?;
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}
+
+fn slice_of(params: &BTreeMap<String, String>) -> Result<Slice, ApiError> {
+    let Some(text) = params.get("slice") else {
+        return Ok(Slice::All);
+    };
+    let invalid = || {
+        ApiError::query(
+            "slice",
+            format!("`{text}`: expected dimension:value, e.g. channel:web"),
+        )
+    };
+    let (dimension, value) = text.split_once(':').ok_or_else(invalid)?;
+    let value = value.to_string();
+    Ok(match Dimension::parse(dimension).ok_or_else(invalid)? {
+        Dimension::Channel => Slice::Channel(value),
+        Dimension::Center => Slice::Center(value),
+        Dimension::CarrierService => Slice::CarrierService(value),
+        Dimension::Supplier => Slice::Supplier(value),
+        Dimension::Sku => Slice::Sku(value),
+        Dimension::Category => Slice::Category(value),
+        Dimension::Region => Slice::Region(value),
+    })
+}
+
+/// `GET /v1/metrics/{id}`: one metric with what explains it.
+pub fn metric_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         path: Result<Path<String>, PathRejection>,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let Path(id) =
+                path.map_err(|rejection| ApiError::query("id", rejection.body_text()))?;
+            let params = query_params(query, METRIC_QUERY)?;
+            if metric_info(&id).is_none()
+                && !id.starts_with("rs.segment.")
+                && !id.starts_with("co.cost.")
+            {
+                return Err(ApiError::not_found("metric", &id));
+            }
+            let (from, to) = (date(&params, "from")?, date(&params, "to")?);
+            let granularity = granularity(&params)?;
+            let as_of = timestamp(&params)?;
+            let slice = slice_of(&params)?;
+            let drill = params
+                .get("drill")
+                .map_or("level2", String::as_str)
+                .to_string();
+            let limit = crate::handlers::page_limit(&params)?;
+            let range_slice = slice.clone();
+            let metric = id.clone();
+            let body = with_fold(&app, &principal.tenant, move |fold| {
+                let range = scorecards::range_of(fold, from, to, granularity);
+                let card = scorecard(fold, range, &range_slice, as_of);
+                let value = card
+                    .value(&metric)
+                    .cloned()
+                    .ok_or_else(|| ApiError::not_found("metric", &metric))?;
+                let level2 = card
+                    .level1
+                    .iter()
+                    .find(|level1| level1.value.id == metric)
+                    .map(|level1| level1.level2.clone())
+                    .unwrap_or_default();
+                Ok(json!({
+                    "metric": metric,
+                    "name": metric_info(&metric).map(|info| info.name),
+                    "scor_code": metric_info(&metric).map(|info| info.scor_code),
+                    "from": range.from.date().to_string(),
+                    "to": range.to.date().to_string(),
+                    "slice": range_slice,
+                    "provisional": card.provisional,
+                    "value": value,
+                    "level2": level2,
+                    "signatures": card.signatures,
+                    "range": [range.from.0, range.to.0],
+                }))
+            })
+            .await?;
+            let body = match drill.as_str() {
+                "level2" | "signatures" => body,
+                "documents" => {
+                    let tenant = principal.tenant.clone();
+                    let metric = id.clone();
+                    let range = Range {
+                        from: flowline_metrics::period::Day(
+                            body["range"][0].as_i64().unwrap_or(0) as i32
+                        ),
+                        to: flowline_metrics::period::Day(
+                            body["range"][1].as_i64().unwrap_or(0) as i32
+                        ),
+                    };
+                    let rows = app
+                        .readers()
+                        .read(move |store| {
+                            let (fold, _) = scorecards::fold_log(store, &tenant, true)
+                                .map_err(store_error)?
+                                .ok_or_else(not_configured)?;
+                            Ok(drill::orders(
+                                &fold,
+                                range,
+                                &slice,
+                                Filter::for_metric(&metric),
+                                limit,
+                            ))
+                        })
+                        .await?;
+                    let mut body = body;
+                    body["documents"] = serde_json::to_value(rows).map_err(ApiError::internal)?;
+                    body
+                }
+                other => {
+                    return Err(ApiError::query(
+                        "drill",
+                        format!("`{other}`: expected level2, signatures or documents"),
+                    ));
+                }
+            };
+            let mut body = body;
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("range");
+            }
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}
