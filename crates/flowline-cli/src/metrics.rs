@@ -169,6 +169,20 @@ fn card(scorecard: &Scorecard) -> String {
     for value in &scorecard.operational {
         text.push_str(&line(value, 6));
     }
+    let returned: i64 = scorecard.return_reasons.iter().map(|r| r.units).sum();
+    if returned > 0 {
+        text.push_str("  Return reasons (units authorised, cumulative share)\n");
+        let mut running = 0;
+        for reason in &scorecard.return_reasons {
+            running += reason.units;
+            text.push_str(&format!(
+                "      {:<40} {:>8} {:>7.2} %\n",
+                reason.reason,
+                reason.units,
+                running as f64 * 100.0 / returned as f64
+            ));
+        }
+    }
     text
 }
 

@@ -202,6 +202,10 @@ pub struct Bucket {
     pub emissions_mg: i128,
     /// Their gross mass × distance, gram-kilometres.
     pub gram_kilometres: i128,
+    /// Seconds items were stocked at centers (from an item's first arrival at a center on).
+    pub stock_seconds: i128,
+    /// Of those, seconds with nothing available (on hand less reserved at or below zero).
+    pub stockout_seconds: i128,
     /// Counted item-locations.
     pub counted_lines: i64,
     /// Of those, matching the ledger.
@@ -292,6 +296,8 @@ impl Bucket {
         self.shipments += other.shipments;
         self.emissions_mg += other.emissions_mg;
         self.gram_kilometres += other.gram_kilometres;
+        self.stock_seconds += other.stock_seconds;
+        self.stockout_seconds += other.stockout_seconds;
         self.counted_lines += other.counted_lines;
         self.counted_lines_matching += other.counted_lines_matching;
         self.counted_system_value += other.counted_system_value;
@@ -432,7 +438,7 @@ struct Running {
 #[derive(Debug, Clone)]
 pub struct Fold {
     settings: FoldSettings,
-    buckets: FxHashMap<(Day, Slice), Bucket>,
+    buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
     series: FxHashMap<(Day, Series), Histogram>,
     orders: FxHashMap<String, OrderTrack>,
     counted: FxHashMap<String, Judgement>,
@@ -449,7 +455,17 @@ pub struct Fold {
     watermark: Option<Timestamp>,
     running: Running,
     events: u64,
+    events_since_sweep: u64,
     improvement: flowline_core::State,
+    availability: FxHashMap<(String, String), Availability>,
+    return_reasons: FxHashMap<(Day, String), i64>,
+}
+
+/// The availability of one item at one center since a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Availability {
+    available: i64,
+    since: Timestamp,
 }
 
 /// What an event carries besides its payload: when it happened in the business.
@@ -481,7 +497,10 @@ impl Fold {
             watermark: None,
             running: Running::default(),
             events: 0,
+            events_since_sweep: 0,
             improvement: flowline_core::State::default(),
+            availability: FxHashMap::default(),
+            return_reasons: FxHashMap::default(),
         }
     }
 
@@ -501,13 +520,23 @@ impl Fold {
     }
 
     /// Every bucket with its day and slice.
-    pub fn buckets(&self) -> impl Iterator<Item = (&(Day, Slice), &Bucket)> {
-        self.buckets.iter()
+    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, &Bucket)> {
+        self.buckets
+            .iter()
+            .flat_map(|(slice, days)| days.iter().map(move |(day, bucket)| (*day, slice, bucket)))
+    }
+
+    /// The buckets of one slice, by day.
+    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, &Bucket)> {
+        self.buckets
+            .get(slice)
+            .into_iter()
+            .flat_map(|days| days.iter().map(|(day, bucket)| (*day, bucket)))
     }
 
     /// The bucket of a day and slice.
     pub fn bucket(&self, day: Day, slice: &Slice) -> Option<&Bucket> {
-        self.buckets.get(&(day, slice.clone()))
+        self.buckets.get(slice)?.get(&day)
     }
 
     /// The distribution of a series on a day.
@@ -541,14 +570,21 @@ impl Fold {
         Day::of(at, &self.settings.reporting)
     }
 
-    fn bucket_mut(&mut self, day: Day, slice: Slice) -> &mut Bucket {
-        self.buckets.entry((day, slice)).or_default()
+    fn bucket_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
+        // Looking the slice up before inserting spares a clone of its name on every event.
+        if !self.buckets.contains_key(slice) {
+            self.buckets.insert(slice.clone(), FxHashMap::default());
+        }
+        self.buckets
+            .get_mut(slice)
+            .map(|days| days.entry(day).or_default())
+            .unwrap_or_else(|| unreachable!("the slice was inserted above"))
     }
 
     /// Applies `change` to the bucket of `day` for each slice.
     fn add(&mut self, day: Day, slices: &[Slice], change: impl Fn(&mut Bucket)) {
         for slice in slices {
-            change(self.bucket_mut(day, slice.clone()));
+            change(self.bucket_mut(day, slice));
         }
     }
 
@@ -568,6 +604,7 @@ impl Fold {
         }
         if let Some(effects) = event.effects() {
             self.post_journal(event, &effects.journal, time.at);
+            self.track_availability(effects, time.at);
         }
         match event {
             Event::Master(master) => self.master(master),
@@ -583,8 +620,14 @@ impl Fold {
             }
             Event::Transfer(_) => {}
         }
-        if self.events.is_multiple_of(4096) && !self.settings.keep_settled_orders {
+        // A sweep costs one look at every record in memory, so it runs once per that many events
+        // (and at least every 4,096): a constant amount of work per event on average.
+        self.events_since_sweep += 1;
+        if !self.settings.keep_settled_orders
+            && self.events_since_sweep >= (self.orders.len() as u64).max(4096)
+        {
             self.forget_settled();
+            self.events_since_sweep = 0;
         }
     }
 
@@ -619,17 +662,23 @@ impl Fold {
 
     /// The slices an order's figures are counted in.
     fn order_slices(&self, track: &OrderTrack, judgement: Option<&Judgement>) -> Vec<Slice> {
-        let mut slices = vec![
-            Slice::All,
-            Slice::Channel(track.channel.to_string()),
-            Slice::Region(track.region.clone()),
-        ];
+        let mut slices = track.slices.clone();
         if let Some((center, (carrier, service))) =
             judgement.and_then(|judgement| judgement.last_shipment.as_ref())
         {
             slices.push(Slice::Center(center.to_string()));
             slices.push(Slice::CarrierService(format!("{carrier}/{service}")));
         }
+        slices
+    }
+
+    /// The slices of an order that do not depend on its deliveries.
+    fn placement_slices(&self, track: &OrderTrack) -> Vec<Slice> {
+        let mut slices = vec![
+            Slice::All,
+            Slice::Channel(track.channel.to_string()),
+            Slice::Region(track.region.clone()),
+        ];
         let mut skus: Vec<String> = track.lines.iter().map(|l| l.sku.to_string()).collect();
         skus.sort();
         skus.dedup();
@@ -771,7 +820,10 @@ impl Fold {
                     last_cancelled_at: None,
                     excluded_by_cancellation: false,
                     late_facts: Vec::new(),
+                    slices: Vec::new(),
                 };
+                let mut track = track;
+                track.slices = self.placement_slices(&track);
                 let units: i64 = lines.iter().map(|line| line.quantity).sum();
                 let day = self.day(*placed_at);
                 let slices = self.order_slices(&track, None);
@@ -937,6 +989,12 @@ impl Fold {
                         track.promise = promise.clone();
                     }
                 }
+                if let Some(track) = self.orders.get(&id).cloned() {
+                    let slices = self.placement_slices(&track);
+                    if let Some(tracked) = self.orders.get_mut(&id) {
+                        tracked.slices = slices;
+                    }
+                }
                 self.rejudge(&id);
             }
             SalesOrderEvent::Deallocated { .. }
@@ -1088,6 +1146,10 @@ impl Fold {
                     bucket.cohort_units_returned += units
                 });
                 for line in lines {
+                    *self
+                        .return_reasons
+                        .entry((today, line.reason.to_string()))
+                        .or_default() += line.quantity;
                     let component = order::return_component(&self.settings.rules, &line.reason);
                     if let Some(track) = self.orders.get_mut(&order_id)
                         && let Some(tracked) = track.lines.get_mut(line.line)
@@ -1428,7 +1490,7 @@ impl Fold {
         let end = day.next().start(&self.settings.reporting);
         let seconds = i128::from(end.duration_since(at).as_secs().max(0));
         self.running.balances[index] += change;
-        let bucket = self.bucket_mut(day, Slice::All);
+        let bucket = self.bucket_mut(day, &Slice::All);
         bucket.balance_change[index] += change;
         bucket.balance_weighted[index] += change * seconds;
     }
@@ -1493,7 +1555,7 @@ impl Fold {
             }
         }
         if !money.is_empty() {
-            self.bucket_mut(day, Slice::All).merge(&money);
+            self.bucket_mut(day, &Slice::All).merge(&money);
         }
         for (index, change) in balances.into_iter().enumerate() {
             self.change_balance(index, change, at);
@@ -1544,6 +1606,132 @@ impl Fold {
         &self,
     ) -> impl Iterator<Item = &flowline_core::documents::improvement::Initiative> {
         self.improvement.initiatives.values()
+    }
+
+    /// Follows each item's availability at each center: the time it spent at or below zero
+    /// (a stockout) and the time it was stocked at all, split over the local days it covers.
+    fn track_availability(&mut self, effects: &flowline_core::effects::Effects, at: Timestamp) {
+        let mut changes: Vec<((String, String), i64)> = Vec::new();
+        let center = |location: &flowline_core::id::LocationId| {
+            flowline_core::ledger::VirtualLocation::from_id(location).is_none()
+        };
+        for movement in &effects.moves {
+            if center(&movement.to) {
+                changes.push((
+                    (movement.sku.to_string(), movement.to.to_string()),
+                    movement.quantity,
+                ));
+            }
+            if center(&movement.from) {
+                changes.push((
+                    (movement.sku.to_string(), movement.from.to_string()),
+                    -movement.quantity,
+                ));
+            }
+        }
+        for change in &effects.reservations {
+            if center(&change.location) {
+                changes.push((
+                    (change.sku.to_string(), change.location.to_string()),
+                    -change.quantity,
+                ));
+            }
+        }
+        for (key, delta) in changes {
+            let previous = self.availability.get(&key).copied();
+            if let Some(previous) = previous {
+                self.accrue_availability(&key, previous, at);
+            }
+            let available = previous.map_or(0, |p| p.available) + delta;
+            let since = previous.map_or(at, |p| p.since.max(at));
+            self.availability
+                .insert(key, Availability { available, since });
+        }
+    }
+
+    /// Adds the time from `state.since` to `until` to the stocked and stockout seconds of the
+    /// days it covers (whole days at a time, so a long quiet spell costs one step per day).
+    fn accrue_availability(
+        &mut self,
+        key: &(String, String),
+        state: Availability,
+        until: Timestamp,
+    ) {
+        if until <= state.since {
+            return;
+        }
+        let zone = self.settings.reporting.clone();
+        let slices = [
+            Slice::All,
+            Slice::Center(key.1.clone()),
+            Slice::Sku(key.0.clone()),
+        ];
+        let mut from = state.since;
+        while from < until {
+            let day = Day::of(from, &zone);
+            let end = day.next().start(&zone).min(until);
+            let seconds = i128::from(end.duration_since(from).as_secs().max(0));
+            let out = state.available <= 0;
+            self.add(day, &slices, |bucket| {
+                bucket.stock_seconds += seconds;
+                if out {
+                    bucket.stockout_seconds += seconds;
+                }
+            });
+            if end <= from {
+                break;
+            }
+            from = end;
+        }
+    }
+
+    /// The stocked and stockout seconds not yet in any bucket: each item's time at a center
+    /// since its last change, clipped to `range` and to `until` (the moment of asking).
+    pub fn open_availability(
+        &self,
+        range: crate::period::Range,
+        slice: &Slice,
+        until: Timestamp,
+    ) -> (i128, i128) {
+        let zone = &self.settings.reporting;
+        let start = range.from.start(zone);
+        let end = range.to.start(zone).min(until);
+        let (mut stocked, mut out) = (0i128, 0i128);
+        for ((sku, center), state) in &self.availability {
+            let matches = match slice {
+                Slice::All => true,
+                Slice::Center(wanted) => wanted == center,
+                Slice::Sku(wanted) => wanted == sku,
+                _ => false,
+            };
+            let from = state.since.max(start);
+            if !matches || end <= from {
+                continue;
+            }
+            let seconds = i128::from(end.duration_since(from).as_secs());
+            stocked += seconds;
+            if state.available <= 0 {
+                out += seconds;
+            }
+        }
+        (stocked, out)
+    }
+
+    /// Units authorised for return per reason code over a range, most first.
+    pub fn return_reasons(&self, range: crate::period::Range) -> Vec<(String, i64)> {
+        let mut totals: FxHashMap<&str, i64> = FxHashMap::default();
+        for ((day, reason), units) in &self.return_reasons {
+            if range.contains(*day) {
+                *totals.entry(reason.as_str()).or_default() += units;
+            }
+        }
+        let mut reasons: Vec<(String, i64)> = totals
+            .into_iter()
+            .filter(|(_, units)| *units != 0)
+            .map(|(reason, units)| (reason.to_string(), units))
+            .collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        reasons
     }
 
     /// The running balances (inventory, receivables, payables, supply-chain assets) now.

@@ -289,6 +289,9 @@ pub struct OrderTrack {
     pub excluded_by_cancellation: bool,
     /// Documentation and condition failures, and returns failing in-full, with their times.
     pub late_facts: Vec<LateFact>,
+    /// The slices the order counts in besides those of its deliveries (channel, region, SKUs,
+    /// categories), worked out once when it is placed or amended.
+    pub slices: Vec<crate::fold::Slice>,
 }
 
 /// How a cycle time splits, per segment, in seconds.

@@ -38,427 +38,79 @@ pub struct MetricInfo {
 }
 
 /// Every metric the scorecard computes, with its name and SCOR code.
+#[rustfmt::skip]
 pub const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "rl.perfect_order",
-        name: "Perfect Order Fulfillment",
-        scor_code: "RL.1.1",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.in_full",
-        name: "% of Orders Delivered in Full",
-        scor_code: "RL.2.1",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.on_time",
-        name: "Delivery Performance to Original Commit Date",
-        scor_code: "RL.2.2",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.documentation",
-        name: "Documentation Accuracy",
-        scor_code: "RL.2.3",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.condition",
-        name: "Perfect Condition",
-        scor_code: "RL.2.4",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.otif",
-        name: "On Time In Full",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.perfect_order.product",
-        name: "Product of the four components (comparison only)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.perfect_supplier_order",
-        name: "Perfect Supplier Order Fulfillment",
-        scor_code: "RL.1.2",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rs.order_cycle_time",
-        name: "Order Fulfillment Cycle Time",
-        scor_code: "RS.1.1",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.source_cycle_time",
-        name: "Source Cycle Time",
-        scor_code: "RS.2.1",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.make_cycle_time",
-        name: "Make Cycle Time",
-        scor_code: "RS.2.2",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.deliver_cycle_time",
-        name: "Deliver Cycle Time",
-        scor_code: "RS.2.3",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.click_to_door",
-        name: "Click-to-door (gross)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.total_cost",
-        name: "Total Supply Chain Management Cost",
-        scor_code: "CO.1.001",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.total_cost.share_of_revenue",
-        name: "Total SC Management Cost, % of revenue",
-        scor_code: "CO.1.001",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost_of_goods_sold",
-        name: "Cost of Goods Sold",
-        scor_code: "CO.1.002",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost_of_goods_sold.share_of_revenue",
-        name: "Cost of Goods Sold, % of revenue",
-        scor_code: "CO.1.002",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost_per_order",
-        name: "Deliver cost per order shipped",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.total_cost_per_order",
-        name: "Total SC management cost per order shipped",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "am.cash_to_cash",
-        name: "Cash-to-Cash Cycle Time",
-        scor_code: "AM.1.1",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "am.inventory_days",
-        name: "Inventory Days of Supply",
-        scor_code: "AM.2.2",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "am.receivable_days",
-        name: "Days Sales Outstanding",
-        scor_code: "AM.2.1",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "am.payable_days",
-        name: "Days Payable Outstanding",
-        scor_code: "AM.2.3",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "am.return_on_fixed_assets",
-        name: "Return on Supply Chain Fixed Assets",
-        scor_code: "AM.1.2",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "am.return_on_working_capital",
-        name: "Return on Working Capital",
-        scor_code: "AM.1.3",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "am.inventory_turns",
-        name: "Inventory turns (annualised)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "env.ghg_per_shipment",
-        name: "CO2e per shipment",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "env.ghg_per_order",
-        name: "CO2e per order shipped",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "env.ghg_total",
-        name: "CO2e of outbound shipments",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.unit_fill_rate",
-        name: "Unit fill rate (first allocation)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "ops.line_fill_rate",
-        name: "Line fill rate (first allocation)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "ops.order_fill_rate",
-        name: "Order fill rate (first allocation)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "ops.backorder_rate",
-        name: "Backorder rate",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.on_time_ship",
-        name: "On-time ship rate",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "ops.dock_to_stock",
-        name: "Dock-to-stock time",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.return_rate",
-        name: "Return rate (units, by period)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.return_rate.cohort",
-        name: "Return rate (units, by sale cohort)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.return_processing_time",
-        name: "Return processing time (receipt to refund)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.inventory_accuracy",
-        name: "Inventory record accuracy (count-based)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "ops.inventory_accuracy.value",
-        name: "Inventory record accuracy (value-based)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.in_full.natural",
-        name: "Delivered in full, all judged orders",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.on_time.natural",
-        name: "On time, all orders with a commitment",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.documentation.natural",
-        name: "Documentation accurate, all judged orders",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.condition.natural",
-        name: "Perfect condition, all judged orders",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.supplier_in_full",
-        name: "Supplier orders delivered in full",
-        scor_code: "RL.2.5",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.supplier_on_time",
-        name: "Supplier delivery to original commit date",
-        scor_code: "RL.2.6",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.supplier_documentation",
-        name: "Supplier order documentation accuracy",
-        scor_code: "RL.2.7",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rl.supplier_condition",
-        name: "Supplier order perfect condition",
-        scor_code: "RL.2.8",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "rs.order_cycle_time.median",
-        name: "Order fulfillment cycle time, median",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.order_cycle_time.p90",
-        name: "Order fulfillment cycle time, 90th percentile",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.click_to_door.median",
-        name: "Click-to-door, median",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.click_to_door.p90",
-        name: "Click-to-door, 90th percentile",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.entry",
-        name: "Segment: order entry (Deliver)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.supply_wait",
-        name: "Segment: waiting for stock (Source)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.make_queue",
-        name: "Segment: waiting for the work order (Make)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.make",
-        name: "Segment: work order (Make)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.warehouse",
-        name: "Segment: pick, pack, hand-over (Deliver)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.transit",
-        name: "Segment: carrier transit (Deliver)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "rs.segment.dwell",
-        name: "Segment: customer dwell (excluded)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.plan",
-        name: "Cost to Plan",
-        scor_code: "CO.2.001",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.source",
-        name: "Cost to Source",
-        scor_code: "CO.2.002",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.make",
-        name: "Cost to Make",
-        scor_code: "CO.2.003",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.deliver",
-        name: "Cost to Deliver",
-        scor_code: "CO.2.004",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.return",
-        name: "Cost to Return",
-        scor_code: "CO.2.005",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.cost.enable",
-        name: "Cost to Enable (incl. mitigation)",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "co.revenue",
-        name: "Net revenue (invoiced less credit notes and refunds)",
-        scor_code: "",
-        higher_is_better: true,
-    },
-    MetricInfo {
-        id: "env.ghg_per_tonne_km",
-        name: "CO2e per tonne-kilometre",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.dock_to_stock.median",
-        name: "Dock-to-stock time, median",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.dock_to_stock.p90",
-        name: "Dock-to-stock time, 90th percentile",
-        scor_code: "",
-        higher_is_better: false,
-    },
-    MetricInfo {
-        id: "ops.return_processing_time.median",
-        name: "Return processing time, median",
-        scor_code: "",
-        higher_is_better: false,
-    },
+    MetricInfo { id: "rl.perfect_order", name: "Perfect Order Fulfillment", scor_code: "RL.1.1", higher_is_better: true },
+    MetricInfo { id: "rl.in_full", name: "% of Orders Delivered in Full", scor_code: "RL.2.1", higher_is_better: true },
+    MetricInfo { id: "rl.on_time", name: "Delivery Performance to Original Commit Date", scor_code: "RL.2.2", higher_is_better: true },
+    MetricInfo { id: "rl.documentation", name: "Documentation Accuracy", scor_code: "RL.2.3", higher_is_better: true },
+    MetricInfo { id: "rl.condition", name: "Perfect Condition", scor_code: "RL.2.4", higher_is_better: true },
+    MetricInfo { id: "rl.otif", name: "On Time In Full", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.perfect_order.product", name: "Product of the four components (comparison only)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.perfect_supplier_order", name: "Perfect Supplier Order Fulfillment", scor_code: "RL.1.2", higher_is_better: true },
+    MetricInfo { id: "rs.order_cycle_time", name: "Order Fulfillment Cycle Time", scor_code: "RS.1.1", higher_is_better: false },
+    MetricInfo { id: "rs.source_cycle_time", name: "Source Cycle Time", scor_code: "RS.2.1", higher_is_better: false },
+    MetricInfo { id: "rs.make_cycle_time", name: "Make Cycle Time", scor_code: "RS.2.2", higher_is_better: false },
+    MetricInfo { id: "rs.deliver_cycle_time", name: "Deliver Cycle Time", scor_code: "RS.2.3", higher_is_better: false },
+    MetricInfo { id: "rs.click_to_door", name: "Click-to-door (gross)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "co.total_cost", name: "Total Supply Chain Management Cost", scor_code: "CO.1.001", higher_is_better: false },
+    MetricInfo { id: "co.total_cost.share_of_revenue", name: "Total SC Management Cost, % of revenue", scor_code: "CO.1.001", higher_is_better: false },
+    MetricInfo { id: "co.cost_of_goods_sold", name: "Cost of Goods Sold", scor_code: "CO.1.002", higher_is_better: false },
+    MetricInfo { id: "co.cost_of_goods_sold.share_of_revenue", name: "Cost of Goods Sold, % of revenue", scor_code: "CO.1.002", higher_is_better: false },
+    MetricInfo { id: "co.cost_per_order", name: "Deliver cost per order shipped", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "co.total_cost_per_order", name: "Total SC management cost per order shipped", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "am.cash_to_cash", name: "Cash-to-Cash Cycle Time", scor_code: "AM.1.1", higher_is_better: false },
+    MetricInfo { id: "am.inventory_days", name: "Inventory Days of Supply", scor_code: "AM.2.2", higher_is_better: false },
+    MetricInfo { id: "am.receivable_days", name: "Days Sales Outstanding", scor_code: "AM.2.1", higher_is_better: false },
+    MetricInfo { id: "am.payable_days", name: "Days Payable Outstanding", scor_code: "AM.2.3", higher_is_better: true },
+    MetricInfo { id: "am.return_on_fixed_assets", name: "Return on Supply Chain Fixed Assets", scor_code: "AM.1.2", higher_is_better: true },
+    MetricInfo { id: "am.return_on_working_capital", name: "Return on Working Capital", scor_code: "AM.1.3", higher_is_better: true },
+    MetricInfo { id: "am.inventory_turns", name: "Inventory turns (annualised)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "env.ghg_per_shipment", name: "CO2e per shipment", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "env.ghg_per_order", name: "CO2e per order shipped", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "env.ghg_total", name: "CO2e of outbound shipments", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.unit_fill_rate", name: "Unit fill rate (first allocation)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "ops.line_fill_rate", name: "Line fill rate (first allocation)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "ops.order_fill_rate", name: "Order fill rate (first allocation)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "ops.backorder_rate", name: "Backorder rate", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.on_time_ship", name: "On-time ship rate", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "ops.dock_to_stock", name: "Dock-to-stock time", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.return_rate", name: "Return rate (units, by period)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.return_rate.cohort", name: "Return rate (units, by sale cohort)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.return_processing_time", name: "Return processing time (receipt to refund)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.inventory_accuracy", name: "Inventory record accuracy (count-based)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "ops.stockout_rate", name: "Stockout rate (stocked item-center time with nothing available)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.inventory_accuracy.value", name: "Inventory record accuracy (value-based)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.in_full.natural", name: "Delivered in full, all judged orders", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.on_time.natural", name: "On time, all orders with a commitment", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.documentation.natural", name: "Documentation accurate, all judged orders", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.condition.natural", name: "Perfect condition, all judged orders", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.supplier_in_full", name: "Supplier orders delivered in full", scor_code: "RL.2.5", higher_is_better: true },
+    MetricInfo { id: "rl.supplier_on_time", name: "Supplier delivery to original commit date", scor_code: "RL.2.6", higher_is_better: true },
+    MetricInfo { id: "rl.supplier_documentation", name: "Supplier order documentation accuracy", scor_code: "RL.2.7", higher_is_better: true },
+    MetricInfo { id: "rl.supplier_condition", name: "Supplier order perfect condition", scor_code: "RL.2.8", higher_is_better: true },
+    MetricInfo { id: "rs.order_cycle_time.median", name: "Order fulfillment cycle time, median", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.order_cycle_time.p90", name: "Order fulfillment cycle time, 90th percentile", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.click_to_door.median", name: "Click-to-door, median", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.click_to_door.p90", name: "Click-to-door, 90th percentile", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.entry", name: "Segment: order entry (Deliver)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.supply_wait", name: "Segment: waiting for stock (Source)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.make_queue", name: "Segment: waiting for the work order (Make)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.make", name: "Segment: work order (Make)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.warehouse", name: "Segment: pick, pack, hand-over (Deliver)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.transit", name: "Segment: carrier transit (Deliver)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "rs.segment.dwell", name: "Segment: customer dwell (excluded)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "co.cost.plan", name: "Cost to Plan", scor_code: "CO.2.001", higher_is_better: false },
+    MetricInfo { id: "co.cost.source", name: "Cost to Source", scor_code: "CO.2.002", higher_is_better: false },
+    MetricInfo { id: "co.cost.make", name: "Cost to Make", scor_code: "CO.2.003", higher_is_better: false },
+    MetricInfo { id: "co.cost.deliver", name: "Cost to Deliver", scor_code: "CO.2.004", higher_is_better: false },
+    MetricInfo { id: "co.cost.return", name: "Cost to Return", scor_code: "CO.2.005", higher_is_better: false },
+    MetricInfo { id: "co.cost.enable", name: "Cost to Enable (incl. mitigation)", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "co.revenue", name: "Net revenue (invoiced less credit notes and refunds)", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "env.ghg_per_tonne_km", name: "CO2e per tonne-kilometre", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.dock_to_stock.median", name: "Dock-to-stock time, median", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.dock_to_stock.p90", name: "Dock-to-stock time, 90th percentile", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "ops.return_processing_time.median", name: "Return processing time, median", scor_code: "", higher_is_better: false },
 ];
 
 /// The identity of a metric id, if it is one.
@@ -486,6 +138,15 @@ pub struct SignatureCount {
     pub orders: i64,
 }
 
+/// A return reason and the units authorised for return with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnReason {
+    /// The reason code, `damaged_in_transit`.
+    pub reason: String,
+    /// Units.
+    pub units: i64,
+}
+
 /// The scorecard of one range and slice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
@@ -501,6 +162,8 @@ pub struct Scorecard {
     pub signatures: Vec<SignatureCount>,
     /// Operational KPIs.
     pub operational: Vec<MetricValue>,
+    /// Units authorised for return by reason, most first (a Pareto).
+    pub return_reasons: Vec<ReturnReason>,
 }
 
 impl Scorecard {
@@ -521,8 +184,8 @@ impl Scorecard {
 /// The bucket of a slice summed over a range of days.
 pub fn total(fold: &Fold, range: Range, slice: &Slice) -> Bucket {
     let mut total = Bucket::default();
-    for ((day, bucket_slice), bucket) in fold.buckets() {
-        if range.contains(*day) && bucket_slice == slice {
+    for (day, bucket) in fold.slice_buckets(slice) {
+        if range.contains(day) {
             total.merge(bucket);
         }
     }
@@ -533,11 +196,7 @@ pub fn total(fold: &Fold, range: Range, slice: &Slice) -> Bucket {
 /// fixed assets), as exact (integral in minor-unit-seconds, seconds) pairs.
 pub fn average_balances(fold: &Fold, range: Range) -> [Ratio; 4] {
     let zone = &fold.settings().reporting;
-    let mut by_day: Vec<(crate::period::Day, &Bucket)> = fold
-        .buckets()
-        .filter(|((_, slice), _)| *slice == Slice::All)
-        .map(|((day, _), bucket)| (*day, bucket))
-        .collect();
+    let mut by_day: Vec<(crate::period::Day, &Bucket)> = fold.slice_buckets(&Slice::All).collect();
     by_day.sort_by_key(|(day, _)| *day);
     let mut opening = [0i128; 4];
     for (day, bucket) in &by_day {
@@ -614,7 +273,10 @@ pub fn distribution(fold: &Fold, range: Range, series: Series) -> crate::histogr
 
 /// The scorecard of `range` for `slice`, as of `as_of` (which decides what is provisional).
 pub fn scorecard(fold: &Fold, range: Range, slice: &Slice, as_of: Timestamp) -> Scorecard {
-    let bucket = total(fold, range, slice);
+    let mut bucket = total(fold, range, slice);
+    let (stocked, out) = fold.open_availability(range, slice, as_of);
+    bucket.stock_seconds += stocked;
+    bucket.stockout_seconds += out;
     let zone = &fold.settings().reporting;
     let window = fold.settings().rules.observation_window_days;
     let provisional = jiff::SignedDuration::try_from_hours(window.saturating_mul(24))
@@ -646,6 +308,14 @@ pub fn scorecard(fold: &Fold, range: Range, slice: &Slice, as_of: Timestamp) -> 
         level1,
         signatures,
         operational: operational(fold, range, slice, &bucket, provisional),
+        return_reasons: if *slice == Slice::All {
+            fold.return_reasons(range)
+                .into_iter()
+                .map(|(reason, units)| ReturnReason { reason, units })
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -802,37 +472,69 @@ fn responsiveness(fold: &Fold, range: Range, slice: &Slice, bucket: &Bucket) -> 
     Level1 { value, level2 }
 }
 
-fn cost(bucket: &Bucket) -> Level1 {
-    let total: i128 = bucket.cost.iter().sum();
-    let value = money("co.total_cost", total, 0);
-    let mut level2: Vec<MetricValue> = ScorProcess::ALL
-        .iter()
-        .zip(bucket.cost)
-        .map(|(process, amount)| money(&format!("co.cost.{}", process.as_str()), amount, 0))
-        .collect();
-    let revenue = bucket.revenue - bucket.refunds;
-    level2.push(MetricValue::new(
+/// CO.1.001 with its process costs, its share of revenue and the cost per order; CO.1.002 with
+/// its share: from a range's totals (the inputs of worked example C-1).
+pub fn cost_metrics(
+    process_costs: [i128; 6],
+    revenue: i128,
+    cost_of_goods_sold: i128,
+    orders_shipped: i64,
+) -> Vec<MetricValue> {
+    let total: i128 = process_costs.iter().sum();
+    let mut values = vec![money("co.total_cost", total, 0)];
+    values.extend(
+        ScorProcess::ALL
+            .iter()
+            .zip(process_costs)
+            .map(|(process, amount)| money(&format!("co.cost.{}", process.as_str()), amount, 0)),
+    );
+    let orders = i128::from(orders_shipped);
+    let population = orders_shipped.max(0) as u64;
+    values.push(MetricValue::new(
         "co.total_cost.share_of_revenue",
         Ratio::new(total, revenue.max(0)),
         Unit::Percent,
         0,
     ));
-    let deliver = bucket.cost[3];
-    let orders = i128::from(bucket.orders_shipped);
-    level2.push(MetricValue::new(
+    values.push(MetricValue::new(
         "co.cost_per_order",
-        Ratio::new(deliver, orders),
+        Ratio::new(process_costs[3], orders),
         Unit::Money,
-        bucket.orders_shipped.max(0) as u64,
+        population,
     ));
-    level2.push(MetricValue::new(
+    values.push(MetricValue::new(
         "co.total_cost_per_order",
         Ratio::new(total, orders),
         Unit::Money,
-        bucket.orders_shipped.max(0) as u64,
+        population,
     ));
-    level2.push(money("co.revenue", revenue, 0));
-    Level1 { value, level2 }
+    values.push(money("co.revenue", revenue, 0));
+    values.push(money("co.cost_of_goods_sold", cost_of_goods_sold, 0));
+    values.push(MetricValue::new(
+        "co.cost_of_goods_sold.share_of_revenue",
+        Ratio::new(cost_of_goods_sold, revenue.max(0)),
+        Unit::Percent,
+        0,
+    ));
+    values
+}
+
+fn cost(bucket: &Bucket) -> Level1 {
+    let mut values = cost_metrics(
+        bucket.cost,
+        bucket.revenue - bucket.refunds,
+        bucket.cost_of_goods_sold,
+        bucket.orders_shipped,
+    )
+    .into_iter()
+    .filter(|value| !value.id.starts_with("co.cost_of_goods_sold"));
+    let value = values
+        .next()
+        .unwrap_or_else(|| money("co.total_cost", 0, 0));
+    Level1 {
+        value,
+        level2: values.collect(),
+    }
 }
 
 fn cost_of_goods_sold(bucket: &Bucket) -> Level1 {
@@ -1127,6 +829,12 @@ fn operational(
             "ops.inventory_accuracy",
             bucket.counted_lines_matching,
             bucket.counted_lines,
+        ),
+        MetricValue::new(
+            "ops.stockout_rate",
+            Ratio::new(bucket.stockout_seconds, bucket.stock_seconds),
+            Unit::Percent,
+            0,
         ),
         MetricValue::new(
             "ops.inventory_accuracy.value",

@@ -415,8 +415,8 @@ proptest! {
         for (event, at) in &story.events {
             again.apply(event, EventTime { at: *at });
         }
-        let mut first: Vec<_> = fold.buckets().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mut second: Vec<_> = again.buckets().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut first: Vec<_> = fold.buckets().map(|(d, s, v)| ((d, s.clone()), v.clone())).collect();
+        let mut second: Vec<_> = again.buckets().map(|(d, s, v)| ((d, s.clone()), v.clone())).collect();
         first.retain(|(_, bucket)| !bucket.is_empty());
         second.retain(|(_, bucket)| !bucket.is_empty());
         first.sort_by(|a, b| a.0.cmp(&b.0));
@@ -441,8 +441,8 @@ proptest! {
         // Slices add up to the whole where each order is in exactly one slice: channels.
         let channels: i64 = fold
             .buckets()
-            .filter(|((_, slice), _)| matches!(slice, Slice::Channel(_)))
-            .map(|(_, bucket)| bucket.orders_closed)
+            .filter(|(_, slice, _)| matches!(slice, Slice::Channel(_)))
+            .map(|(_, _, bucket)| bucket.orders_closed)
             .sum();
         prop_assert_eq!(channels, closed);
     }

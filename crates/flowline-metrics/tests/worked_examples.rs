@@ -214,6 +214,21 @@ fn r1_perfect_order_is_the_joint_measure_with_its_components_and_signatures() {
         value(&card, "rl.perfect_order").describe(),
         "20.00 % (1 of 5; 1 order had no commitment to judge timeliness against)"
     );
+    // The Pareto of return reasons: O3's one unit, damaged in transit, authorised 03-09.
+    let reasons: Vec<(&str, i64)> = card
+        .return_reasons
+        .iter()
+        .map(|r| (r.reason.as_str(), r.units))
+        .collect();
+    assert_eq!(reasons, [("damaged_in_transit", 1)]);
+    let february = Granularity::Month.period_of(jiff::civil::date(2025, 2, 1));
+    let before = scorecard(
+        &story.fold,
+        february,
+        &Slice::All,
+        ts("2025-06-01T00:00:00Z"),
+    );
+    assert!(before.return_reasons.is_empty());
 }
 
 #[test]
@@ -480,6 +495,91 @@ fn c1_total_supply_chain_cost_sums_expensed_costs_by_process() {
     );
     // Mitigation has no process of its own in Flowline's ledger; it is posted to Enable here.
     assert_eq!(value(&card, "co.cost.enable").ratio, Ratio::new(300_000, 1));
+}
+
+/// C-1 (§6.4) as ratios: the quarter's process costs against its revenue, COGS and orders.
+#[test]
+fn c1_cost_ratios_match_the_worked_example() {
+    use flowline_metrics::scorecard::cost_metrics;
+    // Plan 10,000; source 25,000; make 15,000; deliver 80,000; return 12,000; mitigation
+    // (posted to Enable) 3,000 — in cents. COGS 560,000 − 15,000 + 5,000 = 550,000.00.
+    let values = cost_metrics(
+        [
+            1_000_000, 2_500_000, 1_500_000, 8_000_000, 1_200_000, 300_000,
+        ],
+        100_000_000,
+        55_000_000,
+        20_000,
+    );
+    let find = |id: &str| values.iter().find(|v| v.id == id).unwrap().clone();
+    // 145,000 / 1,000,000 = 14.50 %; 550,000 / 1,000,000 = 55.00 %.
+    assert_eq!(find("co.total_cost").ratio, Ratio::new(14_500_000, 1));
+    assert!(
+        find("co.total_cost.share_of_revenue")
+            .ratio
+            .same_value(Ratio::new(145, 1000))
+    );
+    assert!(
+        find("co.cost_of_goods_sold.share_of_revenue")
+            .ratio
+            .same_value(Ratio::new(55, 100))
+    );
+    // Deliver 80,000.00 / 20,000 orders = 4.00 (400 cents); TSCMC 145,000.00 / 20,000 = 7.25.
+    assert!(
+        find("co.cost_per_order")
+            .ratio
+            .same_value(Ratio::new(400, 1))
+    );
+    assert!(
+        find("co.total_cost_per_order")
+            .ratio
+            .same_value(Ratio::new(725, 1))
+    );
+}
+
+/// K-7 (§9.8), time-based, from real stock events: one center, ten days (1–10 March); X runs
+/// out for two of them, Y never does, Z is never stocked there and so is not counted.
+#[test]
+fn k7_stockout_rate_is_stockout_time_over_stocked_time() {
+    let mut story = Story::new("UTC", &[("X", 5), ("Y", 30)]);
+    story.define("Z", None);
+    // An order reserves all five X on 3 March; the restock lands on 5 March: two days at zero.
+    story.place(
+        "O1",
+        &[("X", 5)],
+        "UTC",
+        None,
+        Some(ShortagePolicy::Backorder),
+        "2025-03-03T00:00:00Z",
+    );
+    story.stock("X", 10, "2025-03-05T00:00:00Z");
+    let days = Range::of_dates(
+        jiff::civil::date(2025, 3, 1),
+        jiff::civil::date(2025, 3, 11),
+    );
+    // Asked after the range: Y's and X's last spells are clipped to its end.
+    let as_of = ts("2025-04-01T00:00:00Z");
+    let center = scorecard(&story.fold, days, &Slice::All, as_of);
+    // 2 item-days out of 2 items × 10 days = 10.00 %.
+    ratio(&center, "ops.stockout_rate", 2, 20);
+    let x = scorecard(&story.fold, days, &Slice::Sku("X".into()), as_of);
+    ratio(&x, "ops.stockout_rate", 2, 10);
+    let y = scorecard(&story.fold, days, &Slice::Sku("Y".into()), as_of);
+    ratio(&y, "ops.stockout_rate", 0, 10);
+
+    // The same month asked at noon on 4 March, before any restock: 3.5 days × 2 items so far,
+    // X out since 3 March, so 1.5 of the 7 item-days.
+    let mut early = Story::new("UTC", &[("X", 5), ("Y", 30)]);
+    early.place(
+        "O1",
+        &[("X", 5)],
+        "UTC",
+        None,
+        Some(ShortagePolicy::Backorder),
+        "2025-03-03T00:00:00Z",
+    );
+    let midway = scorecard(&early.fold, days, &Slice::All, ts("2025-03-04T12:00:00Z"));
+    ratio(&midway, "ops.stockout_rate", 3, 14);
 }
 
 /// C-1's ratios and F-1 (§7.5) from their stated flows and averages.

@@ -183,8 +183,8 @@ pub fn report(
     let mut slices = Vec::new();
     if let Some(dimension) = by {
         let mut populations: BTreeMap<Slice, i64> = BTreeMap::new();
-        for ((day, slice), bucket) in fold.buckets() {
-            if range.contains(*day) && dimension.owns(slice) {
+        for (day, slice, bucket) in fold.buckets() {
+            if range.contains(day) && dimension.owns(slice) {
                 *populations.entry(slice.clone()).or_default() += bucket.orders_closed
                     + bucket.orders_shipped
                     + bucket.supplier_orders
