@@ -1102,7 +1102,8 @@ fn probes_for(
 }
 
 /// Everything a tenant's keys can read that does not change by being read (not `/metrics`, not
-/// the endless stream): every list in full, inventory, balances, settings, the event feed.
+/// the endless stream): every list in full, inventory, balances, settings, the event feed, the
+/// scorecard as of a fixed instant.
 async fn tenant_view(app: &TestApp, key: &str, operations: &[DocOp]) -> BTreeMap<String, String> {
     let mut view = BTreeMap::new();
     for op in operations {
@@ -1110,10 +1111,18 @@ async fn tenant_view(app: &TestApp, key: &str, operations: &[DocOp]) -> BTreeMap
         if op.method != Method::GET || op.path.contains('{') || !readable || op.event_stream {
             continue;
         }
-        let path = if op.query.iter().any(|name| name == "limit") {
-            format!("{}?limit=1000", op.path)
-        } else {
+        // A fixed `as_of`: time-based figures (stock-out time) otherwise grow between views.
+        let mut query = Vec::new();
+        if op.query.iter().any(|name| name == "limit") {
+            query.push("limit=1000");
+        }
+        if op.query.iter().any(|name| name == "as_of") {
+            query.push("as_of=2027-06-01T00:00:00Z");
+        }
+        let path = if query.is_empty() {
             op.path.clone()
+        } else {
+            format!("{}?{}", op.path, query.join("&"))
         };
         let reply = app.get(key, &path).await.expect(200);
         view.insert(path, reply.text());

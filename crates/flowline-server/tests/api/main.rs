@@ -8,5 +8,6 @@ mod idempotency;
 mod improvement;
 mod isolation;
 mod race;
+mod scorecard;
 mod shutdown;
 mod story;
