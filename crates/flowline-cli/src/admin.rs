@@ -256,8 +256,9 @@ pub fn serve(bind: SocketAddr, db: &Path, log_json: bool) -> anyhow::Result<()> 
         };
         let running = start(&options, EngineOptions::durable()).await?;
         eprintln!(
-            "flowline serving {} on http://{} (OpenAPI: http://{}/v1/openapi.json)",
+            "flowline serving {} on http://{} (dashboard: http://{}/, OpenAPI: http://{}/v1/openapi.json)",
             db.display(),
+            running.address,
             running.address,
             running.address
         );

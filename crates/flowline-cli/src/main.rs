@@ -6,6 +6,7 @@
 mod admin;
 mod bench;
 mod bench_api;
+mod bench_dashboard;
 mod bench_metrics;
 mod import;
 mod metrics;
@@ -100,6 +101,8 @@ enum BenchCommand {
     /// The scorecard over many generated orders, cold and incremental, beside DuckDB computing
     /// the same Level-1 numbers from a CSV export.
     Metrics(bench_metrics::MetricsArgs),
+    /// Server time of every dashboard page on a one-year database (written first if missing).
+    Dashboard(bench_dashboard::DashboardArgs),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +135,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Metrics(args),
         } => {
             bench_metrics::metrics(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Dashboard(args),
+        } => {
+            bench_dashboard::dashboard(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Serve { bind, db, log_json } => {

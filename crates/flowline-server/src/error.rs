@@ -118,6 +118,11 @@ impl ApiError {
         self
     }
 
+    /// The message a person reads.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The error's code.
     pub fn code(&self) -> &str {
         &self.code

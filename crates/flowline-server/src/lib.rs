@@ -12,12 +12,15 @@
 //! - [`body`] and [`error`]: bodies parsed with line, column and field path in their errors;
 //!   every error an `application/problem+json` with a stable code;
 //! - [`App`]: the shared state (engine, read connections, counters, feeds);
+//! - [`dashboard`]: the web dashboard (scorecard, drill-down, operational views, targets),
+//!   server-rendered HTML with SVG charts, signed in with an API key;
 //! - [`serve`]: binds, serves and shuts down gracefully, finishing in-flight commands.
 
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod body;
+pub mod dashboard;
 pub mod error;
 pub mod feed;
 pub mod handlers;
@@ -63,6 +66,7 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     requests: AtomicU64,
     folds: scorecard_routes::Folds,
+    dashboard: dashboard::Dashboard,
 }
 
 impl App {
@@ -87,6 +91,7 @@ impl App {
             shutdown: watch::channel(false).0,
             requests: AtomicU64::new(0),
             folds: scorecard_routes::Folds::default(),
+            dashboard: dashboard::Dashboard::default(),
         })))
     }
 
@@ -113,6 +118,11 @@ impl App {
     /// Each tenant's scorecard fold.
     pub fn folds(&self) -> &scorecard_routes::Folds {
         &self.0.folds
+    }
+
+    /// The dashboard's sessions and drill-down folds.
+    pub fn dashboard(&self) -> &dashboard::Dashboard {
+        &self.0.dashboard
     }
 
     /// The OpenAPI document, serialized once.
@@ -202,7 +212,10 @@ pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
             }));
         router = router.route(&operation.path, handler);
     }
+    // The dashboard's pages sit beside the API under paths of their own (`/`, `/scorecard/...`,
+    // `/inventory`, ...); they are not API operations, so they are not in the OpenAPI document.
     let router = router
+        .merge(dashboard::routes())
         .fallback(|| async {
             ApiError::plain("route_not_found", "no such route; see /v1/openapi.json")
         })

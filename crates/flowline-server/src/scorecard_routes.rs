@@ -139,7 +139,7 @@ fn store_error(error: ScorecardError) -> ApiError {
     ApiError::internal(error)
 }
 
-fn not_configured() -> ApiError {
+pub(crate) fn not_configured() -> ApiError {
     ApiError::new(
         "not_found",
         "the tenant is not configured yet: PUT /v1/settings",
@@ -148,7 +148,7 @@ fn not_configured() -> ApiError {
 }
 
 /// Runs `work` on the tenant's fold brought up to date with its log.
-async fn with_fold<R: Send + 'static>(
+pub(crate) async fn with_fold<R: Send + 'static>(
     app: &App,
     tenant: &TenantId,
     work: impl FnOnce(&Fold) -> Result<R, ApiError> + Send + 'static,

@@ -58,7 +58,8 @@ pub fn settings(
     Ok(None)
 }
 
-fn decode(stored: &flowline_store::StoredEvent) -> Result<Event, ScorecardError> {
+/// Decodes a stored event.
+pub fn decode(stored: &flowline_store::StoredEvent) -> Result<Event, ScorecardError> {
     Event::from_json(&stored.event_type, stored.schema_version, &stored.payload).map_err(|reason| {
         ScorecardError::Decode {
             seq: stored.seq,

@@ -1,0 +1,949 @@
+//! The operational views: inventory, orders and fulfillment, source, make, return.
+//!
+//! Open documents and positions are read from the engine's state between batches, as
+//! `GET /v1/inventory` reads them; figures over a period come from the scorecard of the
+//! tenant's drill-down fold (the same counters as `GET /v1/scorecard`); per-receipt and
+//! per-work-order history from [`super::history`]. "Now", for lateness, is the latest business
+//! time recorded: on a live system that is the last thing that happened.
+
+use super::chart::{self, Bar, Line, Stack};
+use super::documents::href;
+use super::format::{self, decimal, grouped, money_minor};
+use super::page::{Html, page};
+use super::scorecard::pickers;
+use super::session::Viewer;
+use super::{Drill, Picks, params, period_label, periods_back, respond, with_drill};
+use crate::App;
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::render::Collection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use flowline_core::views;
+use flowline_metrics::drill::{self, Filter};
+use flowline_metrics::fold::{Dimension, Fold, Slice};
+use flowline_metrics::order::Segment;
+use flowline_metrics::period::Range;
+use flowline_metrics::scorecard::scorecard;
+use flowline_metrics::value::MetricValue;
+use jiff::Timestamp;
+use maud::{Markup, html};
+use std::collections::{BTreeMap, HashMap};
+
+/// Days of shipments the rate of demand is taken over.
+const DEMAND_DAYS: i64 = 28;
+
+/// Rows listed in the longer tables.
+const ROWS_MAX: usize = 300;
+
+/// The slices of a dimension present in a range, largest first.
+pub fn slices_in(fold: &Fold, range: Range, dimension: Dimension, limit: usize) -> Vec<Slice> {
+    let mut sizes: BTreeMap<Slice, i64> = BTreeMap::new();
+    for (day, slice, bucket) in fold.buckets() {
+        if range.contains(day) && dimension.owns(slice) {
+            *sizes.entry(slice.clone()).or_default() += bucket.orders_closed
+                + bucket.orders_shipped
+                + bucket.supplier_orders
+                + bucket.units_shipped
+                + bucket.shipments;
+        }
+    }
+    let mut ranked: Vec<(Slice, i64)> = sizes.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(limit)
+        .map(|(slice, _)| slice)
+        .collect()
+}
+
+/// A slice's value alone (`web` for `channel:web`).
+pub fn slice_value(slice: &Slice) -> String {
+    super::slice_parts(slice).map_or("all".to_string(), |(_, value)| value.to_string())
+}
+
+/// A value's cell: the value and its terms.
+pub fn cell(value: Option<&MetricValue>, currency: &str) -> Markup {
+    match value {
+        Some(value) => html! {
+            (format::value(value, currency))
+            @if value.value.is_some() { span class="muted" { " (" (format::terms(value)) ")" } }
+        },
+        None => html! { span class="muted" { "no data" } },
+    }
+}
+
+async fn drill_page(
+    app: &App,
+    viewer: &Viewer,
+    active: &'static str,
+    title: &'static str,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    access: Access,
+    build: impl FnOnce(&Drill, &Picks) -> Result<Markup, ApiError> + Send + 'static,
+) -> Result<Html, ApiError> {
+    viewer.principal.require(access)?;
+    let picks = Picks::parse(&params(query)?)?;
+    let body = with_drill(app, &viewer.principal.tenant, move |drill| {
+        let range = picks.range(&drill.fold);
+        let header = pickers(active, &drill.fold, &picks, range);
+        let content = build(drill, &picks)?;
+        Ok(html! { (header) (content) })
+    })
+    .await?;
+    Ok(page(viewer, active, title, body))
+}
+
+/// One position with the demand behind it.
+struct PositionRow {
+    position: views::Position,
+    name: String,
+    shipped: i64,
+}
+
+impl PositionRow {
+    fn daily(&self) -> f64 {
+        self.shipped as f64 / DEMAND_DAYS as f64
+    }
+
+    fn days_of_supply(&self) -> Option<f64> {
+        let daily = self.daily();
+        (daily > 0.0).then(|| self.position.available as f64 / daily)
+    }
+
+    fn cover_days(&self) -> Option<f64> {
+        let daily = self.daily();
+        (daily > 0.0).then(|| {
+            (self.position.available + self.position.in_transit + self.position.on_order) as f64
+                / daily
+        })
+    }
+}
+
+/// `GET /inventory`: positions by item and center, stock value, days of supply, items at risk.
+pub async fn inventory(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = async {
+        viewer.principal.require(Access::Feed)?;
+        let _ = params(query)?;
+        let (positions, names, lead_days) = app
+            .query(&viewer.principal.tenant, |state| {
+                let names: HashMap<String, String> = state
+                    .items
+                    .values()
+                    .map(|item| (item.sku.to_string(), item.name.clone()))
+                    .collect();
+                let lead = state
+                    .suppliers
+                    .values()
+                    .map(|supplier| supplier.lead_time_days)
+                    .max()
+                    .unwrap_or(14);
+                (views::positions(state, None, None), names, lead)
+            })
+            .await?;
+        let shipped = with_drill(&app, &viewer.principal.tenant, |drill| {
+            Ok(drill.history.shipped_recently(DEMAND_DAYS))
+        })
+        .await
+        .unwrap_or_default();
+        let rows: Vec<PositionRow> = positions
+            .into_iter()
+            .map(|position| {
+                let key = (position.sku.to_string(), position.location.to_string());
+                PositionRow {
+                    name: names.get(&key.0).cloned().unwrap_or_default(),
+                    shipped: shipped.get(&key).copied().unwrap_or(0),
+                    position,
+                }
+            })
+            .collect();
+        Ok(page(
+            &viewer,
+            "/inventory",
+            "Inventory",
+            inventory_body(&rows, lead_days),
+        ))
+    }
+    .await;
+    respond(&viewer, "/inventory", result)
+}
+
+fn inventory_body(rows: &[PositionRow], lead_days: i64) -> Markup {
+    let mut by_center: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for row in rows {
+        let entry = by_center
+            .entry(row.position.location.to_string())
+            .or_default();
+        entry.0 += row.position.value_minor;
+        entry.1 += row.position.on_hand;
+    }
+    let total_value: i64 = rows.iter().map(|row| row.position.value_minor).sum();
+    let bars: Vec<Bar> = by_center
+        .iter()
+        .map(|(center, (value, units))| Bar {
+            label: center.clone(),
+            value: *value as f64 / 100.0,
+            note: format!(
+                "{} ({} units)",
+                money_minor(i128::from(*value)),
+                grouped(i128::from(*units))
+            ),
+            href: Some(href(Collection::Locations, center)),
+        })
+        .collect();
+    let mut at_risk: Vec<&PositionRow> = rows
+        .iter()
+        .filter(|row| row.cover_days().is_some_and(|days| days < lead_days as f64))
+        .collect();
+    at_risk.sort_by(|a, b| {
+        a.cover_days()
+            .unwrap_or(f64::MAX)
+            .total_cmp(&b.cover_days().unwrap_or(f64::MAX))
+    });
+    let mut listed: Vec<&PositionRow> = rows.iter().collect();
+    listed.sort_by_key(|row| std::cmp::Reverse(row.position.value_minor));
+    html! {
+        p class="lead" { "Positions per item and fulfillment center, from the stock ledger and the open documents. Demand is the units shipped from the center over the last " (DEMAND_DAYS) " days of recorded activity; days of supply = available ÷ daily demand." }
+        p { "Stock value " strong data-stock-value=(total_value) { (money_minor(i128::from(total_value))) } " in " (by_center.len()) " center(s), " (rows.len()) " position(s)." }
+        (chart::bars("Stock value by fulfillment center", &bars, "stock value at cost"))
+        h2 { "Items at risk of stockout (" (at_risk.len()) ")" }
+        p class="muted" { "Available plus in transit plus on order covers fewer days of demand than the longest supplier lead time (" (lead_days) " days)." }
+        @if at_risk.is_empty() { p { "None." } } @else {
+            table {
+                thead { tr { th { "Item" } th { "Center" } th class="number" { "Available" } th class="number" { "In transit" } th class="number" { "On order" } th class="number" { "Demand / day" } th class="number" { "Days of supply" } th class="number" { "Cover (days)" } } }
+                tbody {
+                    @for row in at_risk.iter().take(ROWS_MAX) {
+                        tr class="risk" {
+                            td { a href=(href(Collection::Items, row.position.sku.as_str())) { (row.position.sku.as_str()) } " " span class="muted" { (row.name) } }
+                            td { (row.position.location.as_str()) }
+                            td class="number" { (row.position.available) }
+                            td class="number" { (row.position.in_transit) }
+                            td class="number" { (row.position.on_order) }
+                            td class="number" { (decimal(row.daily())) }
+                            td class="number" { (row.days_of_supply().map(decimal).unwrap_or_default()) }
+                            td class="number" { (row.cover_days().map(decimal).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Positions" }
+        table class="positions" {
+            thead { tr { th { "Item" } th { "Center" } th class="number" { "On hand" } th class="number" { "Reserved" } th class="number" { "Available" } th class="number" { "In transit" } th class="number" { "On order" } th class="number" { "Value" } th class="number" { "Days of supply" } } }
+            tbody {
+                @for row in listed.iter().take(ROWS_MAX) {
+                    tr {
+                        td { a href=(href(Collection::Items, row.position.sku.as_str())) { (row.position.sku.as_str()) } " " span class="muted" { (row.name) } }
+                        td { (row.position.location.as_str()) }
+                        td class="number" { (row.position.on_hand) }
+                        td class="number" { (row.position.reserved) }
+                        td class="number" { (row.position.available) }
+                        td class="number" { (row.position.in_transit) }
+                        td class="number" { (row.position.on_order) }
+                        td class="number" { (money_minor(i128::from(row.position.value_minor))) }
+                        td class="number" { (row.days_of_supply().map(decimal).unwrap_or_else(|| "—".to_string())) }
+                    }
+                }
+            }
+        }
+        @if listed.len() > ROWS_MAX { p class="muted" { "The " (ROWS_MAX) " largest positions by value of " (listed.len()) "; the API lists them all (GET /v1/inventory)." } }
+    }
+}
+
+/// An open sales order as the orders page lists it.
+struct OpenOrder {
+    id: String,
+    channel: String,
+    state: &'static str,
+    placed_at: Timestamp,
+    deliver_by: Option<jiff::civil::Date>,
+    ship_by: Option<Timestamp>,
+    shipped: bool,
+    value_minor: i64,
+}
+
+/// `GET /orders`: the pipeline by state, late and at-risk orders, cycle times by channel.
+pub async fn orders(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = async {
+        viewer.principal.require(Access::Read)?;
+        let open = app
+            .query(&viewer.principal.tenant, |state| {
+                state
+                    .sales_orders
+                    .values()
+                    .map(|order| OpenOrder {
+                        id: order.id.to_string(),
+                        channel: order.channel.to_string(),
+                        state: order.state_name(),
+                        placed_at: order.placed_at,
+                        deliver_by: order
+                            .promise
+                            .as_ref()
+                            .and_then(|promise| promise.deliver_by),
+                        ship_by: order.promise.as_ref().and_then(|promise| promise.ship_by),
+                        shipped: !order.shipments.is_empty(),
+                        value_minor: order.value_minor(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        drill_page(
+            &app,
+            &viewer,
+            "/orders",
+            "Orders and fulfillment",
+            query,
+            Access::Read,
+            move |drill, picks| Ok(orders_body(drill, picks, &open)),
+        )
+        .await
+    }
+    .await;
+    respond(&viewer, "/orders", result)
+}
+
+fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
+    let fold = &drill.fold;
+    let range = picks.range(fold);
+    let now = drill.history.latest().unwrap_or(Timestamp::UNIX_EPOCH);
+    let today = now.to_zoned(fold.settings().reporting.clone()).date();
+    let mut pipeline: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let order_of_states = [
+        "placed",
+        "backordered",
+        "allocated",
+        "held",
+        "picked",
+        "packed",
+        "partially_shipped",
+        "shipped",
+        "delivered",
+    ];
+    let mut late = Vec::new();
+    let mut risk = Vec::new();
+    for order in open {
+        if matches!(order.state, "closed" | "cancelled") {
+            continue;
+        }
+        let entry = pipeline.entry(order.state).or_default();
+        entry.0 += 1;
+        entry.1 += order.value_minor;
+        if order.state == "delivered" {
+            continue;
+        }
+        let past_promise = order.deliver_by.is_some_and(|date| date < today);
+        let ship_deadline_near = !order.shipped
+            && order
+                .ship_by
+                .is_some_and(|deadline| deadline.as_second() - now.as_second() < 86_400);
+        if past_promise {
+            late.push(order);
+        } else if ship_deadline_near
+            || order
+                .deliver_by
+                .is_some_and(|date| date <= today.tomorrow().unwrap_or(date))
+                && !order.shipped
+        {
+            risk.push(order);
+        }
+    }
+    late.sort_by_key(|order| (order.deliver_by, order.placed_at));
+    risk.sort_by_key(|order| (order.ship_by, order.deliver_by));
+    let mut states: Vec<(&str, (i64, i64))> = pipeline.into_iter().collect();
+    states.sort_by_key(|(state, _)| {
+        order_of_states
+            .iter()
+            .position(|known| known == state)
+            .unwrap_or(usize::MAX)
+    });
+    let bars: Vec<Bar> = states
+        .iter()
+        .map(|(state, (count, value))| Bar {
+            label: (*state).to_string(),
+            value: *count as f64,
+            note: format!("{count} orders, {}", money_minor(i128::from(*value))),
+            href: None,
+        })
+        .collect();
+    let channels = slices_in(fold, range, Dimension::Channel, 12);
+    let currency = fold.settings().base_currency.to_string();
+    let segment_names: Vec<String> = Segment::ALL
+        .iter()
+        .filter(|segment| **segment != Segment::Dwell)
+        .map(|segment| segment.name().replace('_', " "))
+        .collect();
+    let mut stacks = Vec::new();
+    let mut distributions = Vec::new();
+    for slice in std::iter::once(Slice::All).chain(channels.iter().cloned()) {
+        let card = scorecard(fold, range, &slice, picks.as_of);
+        let parts: Vec<f64> = Segment::ALL
+            .iter()
+            .filter(|segment| **segment != Segment::Dwell)
+            .map(|segment| {
+                card.value(&format!("rs.segment.{}", segment.name()))
+                    .and_then(|value| value.value)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        stacks.push(Stack {
+            label: if slice == Slice::All {
+                "all channels".to_string()
+            } else {
+                slice_value(&slice)
+            },
+            parts,
+        });
+        let mut hours: Vec<f64> = drill::orders(fold, range, &slice, Filter::CycleTime, usize::MAX)
+            .into_iter()
+            .filter_map(|row| row.cycle_hours)
+            .collect();
+        hours.sort_by(f64::total_cmp);
+        distributions.push((slice, card.value("rs.order_cycle_time").cloned(), hours));
+    }
+    let all_hours = distributions
+        .first()
+        .map(|(_, _, hours)| hours.clone())
+        .unwrap_or_default();
+    let (labels, counts) = histogram_days(&all_hours);
+    html! {
+        h2 { "Pipeline of open orders by state" }
+        p class="muted" { "Orders not yet closed or cancelled, as the engine holds them now (" (format::instant(&now.to_string())) ", the latest event)." }
+        (chart::bars("Open orders by state", &bars, "orders"))
+        h2 { "Late against their promise (" (late.len()) ")" }
+        (order_table(&late, "No open order is past its promised delivery date."))
+        h2 { "At risk (" (risk.len()) ")" }
+        p class="muted" { "Not shipped, with the ship-by deadline within a day or the promised delivery date by tomorrow." }
+        (order_table(&risk, "No open order is at risk."))
+        h2 { "Cycle time by channel: segments" }
+        p class="muted" { "Mean hours per delivered order of each segment of RS.1.1 (customer dwell excluded), orders closed in the range." }
+        (chart::stacked("Mean cycle-time segments by channel", &segment_names, &stacks, "hours per order"))
+        h2 { "Cycle-time distribution" }
+        (chart::columns("Delivered orders by cycle time", &labels, &counts, "cycle time, days (net of dwell)", "orders"))
+        table {
+            thead { tr { th { "Channel" } th class="number" { "Orders" } th class="number" { "Mean (RS.1.1)" } th class="number" { "Median (h)" } th class="number" { "90th percentile (h)" } } }
+            tbody {
+                @for (slice, mean, hours) in &distributions {
+                    tr {
+                        td { @if *slice == Slice::All { "all channels" } @else { (slice_value(slice)) } }
+                        td class="number" { (hours.len()) }
+                        td class="number" { (cell(mean.as_ref(), &currency)) }
+                        td class="number" { (quantile(hours, 0.5).map(decimal).unwrap_or_default()) }
+                        td class="number" { (quantile(hours, 0.9).map(decimal).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Nearest-rank quantile of sorted samples.
+pub fn quantile(sorted: &[f64], share: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (share * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted.get(rank.min(sorted.len()) - 1).copied()
+}
+
+/// Counts of hours per whole day, up to 14 days and a last bin for the rest.
+fn histogram_days(hours: &[f64]) -> (Vec<String>, Vec<f64>) {
+    let mut counts = vec![0.0; 15];
+    for value in hours {
+        let day = (value / 24.0).floor().max(0.0) as usize;
+        counts[day.min(14)] += 1.0;
+    }
+    let labels = (0..15)
+        .map(|day| {
+            if day == 14 {
+                "14+".to_string()
+            } else {
+                format!("{day}–{}", day + 1)
+            }
+        })
+        .collect();
+    (labels, counts)
+}
+
+fn order_table(orders: &[&OpenOrder], empty: &str) -> Markup {
+    html! {
+        @if orders.is_empty() { p { (empty) } } @else {
+            table {
+                thead { tr { th { "Order" } th { "Channel" } th { "State" } th { "Placed" } th { "Ship by" } th { "Promised by" } th class="number" { "Value" } } }
+                tbody {
+                    @for order in orders.iter().take(ROWS_MAX) {
+                        tr {
+                            td { a href=(href(Collection::SalesOrders, &order.id)) { (order.id) } }
+                            td { (order.channel) }
+                            td { (order.state) }
+                            td { (format::instant(&order.placed_at.to_string())) }
+                            td { (order.ship_by.map(|at| format::instant(&at.to_string())).unwrap_or_default()) }
+                            td { (order.deliver_by.map(|date| date.to_string()).unwrap_or_default()) }
+                            td class="number" { (money_minor(i128::from(order.value_minor))) }
+                        }
+                    }
+                }
+            }
+            @if orders.len() > ROWS_MAX { p class="muted" { "The first " (ROWS_MAX) " of " (orders.len()) "." } }
+        }
+    }
+}
+
+/// An open purchase order.
+struct OpenPurchase {
+    id: String,
+    supplier: String,
+    location: String,
+    state: &'static str,
+    committed_on: Option<jiff::civil::Date>,
+    ordered: i64,
+    outstanding: i64,
+    value_minor: i64,
+}
+
+/// `GET /source`: open purchase orders and supplier scorecards.
+pub async fn source(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = async {
+        viewer.principal.require(Access::Read)?;
+        let open = app
+            .query(&viewer.principal.tenant, |state| {
+                state
+                    .purchase_orders
+                    .values()
+                    .filter(|order| {
+                        matches!(
+                            order.state_name(),
+                            "placed" | "confirmed" | "partially_received"
+                        )
+                    })
+                    .map(|order| OpenPurchase {
+                        id: order.id.to_string(),
+                        supplier: order.supplier.to_string(),
+                        location: order.location.to_string(),
+                        state: order.state_name(),
+                        committed_on: order.committed_on,
+                        ordered: order.lines.iter().map(|line| line.line.quantity).sum(),
+                        outstanding: order.lines.iter().map(|line| line.outstanding()).sum(),
+                        value_minor: order
+                            .lines
+                            .iter()
+                            .map(|line| {
+                                line.line
+                                    .quantity
+                                    .saturating_mul(line.line.unit_price_minor)
+                            })
+                            .sum(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        drill_page(
+            &app,
+            &viewer,
+            "/source",
+            "Source",
+            query,
+            Access::Read,
+            move |drill, picks| Ok(source_body(drill, picks, open)),
+        )
+        .await
+    }
+    .await;
+    respond(&viewer, "/source", result)
+}
+
+fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Markup {
+    let fold = &drill.fold;
+    let range = picks.range(fold);
+    let zone = fold.settings().reporting.clone();
+    let today = drill
+        .history
+        .latest()
+        .map(|at| at.to_zoned(zone.clone()).date());
+    open.sort_by(|a, b| a.committed_on.cmp(&b.committed_on).then(a.id.cmp(&b.id)));
+    let currency = fold.settings().base_currency.to_string();
+    let (start, end) = (range.from.start(&zone), range.to.start(&zone));
+    let suppliers = slices_in(fold, range, Dimension::Supplier, 50);
+    let mut rows = Vec::new();
+    for slice in &suppliers {
+        let name = slice_value(slice);
+        let card = scorecard(fold, range, slice, picks.as_of);
+        let receipts: Vec<_> = drill
+            .history
+            .receipts()
+            .filter(|receipt| {
+                receipt.supplier == name && receipt.arrived_at >= start && receipt.arrived_at < end
+            })
+            .collect();
+        let accepted: i64 = receipts.iter().map(|receipt| receipt.accepted).sum();
+        let rejected: i64 = receipts.iter().map(|receipt| receipt.rejected).sum();
+        let mut leads: Vec<f64> = receipts
+            .iter()
+            .filter_map(|receipt| receipt.lead_seconds)
+            .map(|seconds| seconds as f64 / 86_400.0)
+            .collect();
+        leads.sort_by(f64::total_cmp);
+        rows.push((name, card, accepted, rejected, leads));
+    }
+    let bars: Vec<Bar> = rows
+        .iter()
+        .filter_map(|(name, card, ..)| {
+            let value = card.value("rl.supplier_on_time")?;
+            Some(Bar {
+                label: name.clone(),
+                value: value.value?,
+                note: format!(
+                    "{} ({})",
+                    format::value(value, &currency),
+                    format::terms(value)
+                ),
+                href: Some(format!(
+                    "/scorecard/rl.perfect_supplier_order?{}&slice=supplier:{name}",
+                    picks.query(range).split("&slice").next().unwrap_or("")
+                )),
+            })
+        })
+        .collect();
+    html! {
+        h2 { "Open purchase orders (" (open.len()) ")" }
+        @if open.is_empty() { p { "None." } } @else {
+            table {
+                thead { tr { th { "Purchase order" } th { "Supplier" } th { "Center" } th { "State" } th { "Committed for" } th class="number" { "Ordered" } th class="number" { "Outstanding" } th class="number" { "Value" } } }
+                tbody {
+                    @for order in open.iter().take(ROWS_MAX) {
+                        @let late = matches!((order.committed_on, today), (Some(committed), Some(today)) if committed < today);
+                        tr class=[late.then_some("risk")] {
+                            td { a href=(href(Collection::PurchaseOrders, &order.id)) { (order.id) } @if late { " (late)" } }
+                            td { a href=(href(Collection::Suppliers, &order.supplier)) { (order.supplier) } }
+                            td { (order.location) }
+                            td { (order.state) }
+                            td { (order.committed_on.map(|date| date.to_string()).unwrap_or_else(|| "not confirmed".to_string())) }
+                            td class="number" { (order.ordered) }
+                            td class="number" { (order.outstanding) }
+                            td class="number" { (money_minor(i128::from(order.value_minor))) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Supplier scorecards" }
+        p class="muted" { "Purchase orders closed in the range (RL.1.2 and its components), and the receipts that arrived in it: units rejected at quality control and the lead time from placement to first arrival." }
+        (chart::bars("Supplier on-time delivery to commit date", &bars, "% of purchase orders on time"))
+        table class="suppliers" {
+            thead { tr { th { "Supplier" } th { "Perfect (RL.1.2)" } th { "On time" } th { "In full" } th { "Quality rejects (units)" } th class="number" { "Lead time min" } th class="number" { "median" } th class="number" { "90th pct." } th class="number" { "max (days)" } } }
+            tbody {
+                @for (name, card, accepted, rejected, leads) in &rows {
+                    tr {
+                        td { a href=(href(Collection::Suppliers, name)) { (name) } }
+                        td { (cell(card.value("rl.perfect_supplier_order"), &currency)) }
+                        td { (cell(card.value("rl.supplier_on_time"), &currency)) }
+                        td { (cell(card.value("rl.supplier_in_full"), &currency)) }
+                        td { (rejected) " of " (accepted + rejected)
+                            @if accepted + rejected > 0 { span class="muted" { " (" (decimal(*rejected as f64 * 100.0 / (*accepted + *rejected) as f64)) " %)" } } }
+                        td class="number" { (leads.first().copied().map(decimal).unwrap_or_default()) }
+                        td class="number" { (quantile(leads, 0.5).map(decimal).unwrap_or_default()) }
+                        td class="number" { (quantile(leads, 0.9).map(decimal).unwrap_or_default()) }
+                        td class="number" { (leads.last().copied().map(decimal).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An open work order.
+struct OpenWork {
+    id: String,
+    kind: String,
+    item: String,
+    location: String,
+    quantity: i64,
+    state: &'static str,
+    for_order: Option<String>,
+}
+
+/// `GET /make`: work orders and their quality checks.
+pub async fn make(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = async {
+        viewer.principal.require(Access::Read)?;
+        let open = app
+            .query(&viewer.principal.tenant, |state| {
+                state
+                    .work_orders
+                    .values()
+                    .filter(|order| matches!(order.state_name(), "created" | "started"))
+                    .map(|order| OpenWork {
+                        id: order.id.to_string(),
+                        kind: serde_json::to_value(order.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(String::from))
+                            .unwrap_or_default(),
+                        item: order.item.to_string(),
+                        location: order.location.to_string(),
+                        quantity: order.quantity,
+                        state: order.state_name(),
+                        for_order: order.for_order.as_ref().map(|id| id.to_string()),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        drill_page(
+            &app,
+            &viewer,
+            "/make",
+            "Make",
+            query,
+            Access::Read,
+            move |drill, picks| Ok(make_body(drill, picks, open)),
+        )
+        .await
+    }
+    .await;
+    respond(&viewer, "/make", result)
+}
+
+fn make_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenWork>) -> Markup {
+    let fold = &drill.fold;
+    let range = picks.range(fold);
+    let zone = fold.settings().reporting.clone();
+    let (start, end) = (range.from.start(&zone), range.to.start(&zone));
+    open.sort_by(|a, b| a.id.cmp(&b.id));
+    let done: Vec<_> = drill
+        .history
+        .work()
+        .rev()
+        .filter(|record| record.completed_at >= start && record.completed_at < end)
+        .collect();
+    let mut by_kind: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for record in &done {
+        let entry = by_kind.entry(record.kind.clone()).or_default();
+        entry.0 += 1;
+        entry.1 += record.passed;
+        entry.2 += record.failed;
+    }
+    let bars: Vec<Bar> = by_kind
+        .iter()
+        .map(|(kind, (orders, passed, failed))| Bar {
+            label: kind.clone(),
+            value: if passed + failed > 0 {
+                *passed as f64 * 100.0 / (passed + failed) as f64
+            } else {
+                0.0
+            },
+            note: format!(
+                "{passed} of {} units passed, {orders} work orders",
+                passed + failed
+            ),
+            href: None,
+        })
+        .collect();
+    let passed: i64 = done.iter().map(|record| record.passed).sum();
+    let failed: i64 = done.iter().map(|record| record.failed).sum();
+    html! {
+        h2 { "Open work orders (" (open.len()) ")" }
+        @if open.is_empty() { p { "None." } } @else {
+            table {
+                thead { tr { th { "Work order" } th { "Kind" } th { "Item" } th { "Center" } th class="number" { "Quantity" } th { "State" } th { "For order" } } }
+                tbody {
+                    @for order in open.iter().take(ROWS_MAX) {
+                        tr {
+                            td { a href=(href(Collection::WorkOrders, &order.id)) { (order.id) } }
+                            td { (order.kind) } td { (order.item) } td { (order.location) }
+                            td class="number" { (order.quantity) } td { (order.state) }
+                            td { @if let Some(id) = &order.for_order { a href=(href(Collection::SalesOrders, id)) { (id) } } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Quality checks of work orders completed in the range" }
+        p { (done.len()) " work order(s) completed: " strong data-passed=(passed) { (passed) } " units passed, " strong data-failed=(failed) { (failed) } " failed"
+            @if passed + failed > 0 { " (first-pass yield " (decimal(passed as f64 * 100.0 / (passed + failed) as f64)) " %)" } "." }
+        (chart::bars("First-pass yield by kind of work order", &bars, "% of units passing quality control"))
+        table {
+            thead { tr { th { "Work order" } th { "Kind" } th { "Item" } th { "Center" } th { "Completed" } th class="number" { "Passed" } th class="number" { "Failed" } th class="number" { "Hours in production" } th { "Note" } } }
+            tbody {
+                @for record in done.iter().take(ROWS_MAX) {
+                    tr class=[(record.failed > 0).then_some("risk")] {
+                        td { a href=(href(Collection::WorkOrders, &record.work_order)) { (record.work_order) } }
+                        td { (record.kind) } td { (record.item) } td { (record.location) }
+                        td { (format::instant(&record.completed_at.to_string())) }
+                        td class="number" { (record.passed) } td class="number" { (record.failed) }
+                        td class="number" { @if let Some(started) = record.started_at { (decimal((record.completed_at.as_second() - started.as_second()) as f64 / 3600.0)) } }
+                        td { (record.note.clone().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /return`: return rates by category, channel and cohort; reasons; processing time;
+/// dispositions.
+pub async fn returns(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = drill_page(
+        &app,
+        &viewer,
+        "/return",
+        "Return",
+        query,
+        Access::Read,
+        |drill, picks| Ok(returns_body(drill, picks)),
+    )
+    .await;
+    respond(&viewer, "/return", result)
+}
+
+fn rate_bars(
+    fold: &Fold,
+    range: Range,
+    picks: &Picks,
+    dimension: Dimension,
+    currency: &str,
+) -> Vec<Bar> {
+    slices_in(fold, range, dimension, 20)
+        .into_iter()
+        .filter_map(|slice| {
+            let card = scorecard(fold, range, &slice, picks.as_of);
+            let value = card.value("ops.return_rate")?.clone();
+            Some(Bar {
+                label: slice_value(&slice),
+                value: value.value?,
+                note: format!(
+                    "{} ({})",
+                    format::value(&value, currency),
+                    format::terms(&value)
+                ),
+                href: None,
+            })
+        })
+        .collect()
+}
+
+fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
+    let fold = &drill.fold;
+    let range = picks.range(fold);
+    let currency = fold.settings().base_currency.to_string();
+    let card = scorecard(fold, range, &Slice::All, picks.as_of);
+    let by_category = rate_bars(fold, range, picks, Dimension::Category, &currency);
+    let by_channel = rate_bars(fold, range, picks, Dimension::Channel, &currency);
+    let periods = periods_back(picks.granularity, range, 12);
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|period| period_label(picks.granularity, *period))
+        .collect();
+    let cards: Vec<_> = periods
+        .iter()
+        .map(|period| scorecard(fold, *period, &Slice::All, picks.as_of))
+        .collect();
+    let series = |id: &str| -> Vec<Option<f64>> {
+        cards
+            .iter()
+            .map(|card| card.value(id).and_then(|value| value.value))
+            .collect()
+    };
+    let reasons: Vec<(String, i64)> = card
+        .return_reasons
+        .iter()
+        .map(|reason| (reason.reason.clone(), reason.units))
+        .collect();
+    let zone = fold.settings().reporting.clone();
+    let dispositions = drill
+        .history
+        .dispositions(range.from.start(&zone), range.to.start(&zone));
+    let disposition_bars: Vec<Bar> = dispositions
+        .iter()
+        .map(|(kind, units)| Bar {
+            label: kind.replace('_', " "),
+            value: *units as f64,
+            note: format!("{units} units"),
+            href: None,
+        })
+        .collect();
+    html! {
+        div class="grid2" {
+            section class="card" {
+                h2 { "Return rate" }
+                p { (cell(card.value("ops.return_rate"), &currency)) " of units shipped in the range were authorised for return." }
+                p { "By sale cohort: " (cell(card.value("ops.return_rate.cohort"), &currency))
+                    @if card.provisional { " " span class="badge provisional" { "provisional" } } }
+            }
+            section class="card" {
+                h2 { "Processing time" }
+                p { "Receipt to refund, mean " (cell(card.value("ops.return_processing_time"), &currency)) }
+                p { "Median " (cell(card.value("ops.return_processing_time.median"), &currency)) }
+            }
+        }
+        h2 { "Return rate by category" }
+        (chart::bars("Return rate by item category", &by_category, "% of units shipped, authorised for return"))
+        h2 { "Return rate by channel" }
+        (chart::bars("Return rate by channel", &by_channel, "% of units shipped, authorised for return"))
+        h2 { "By period and by sale cohort" }
+        (chart::lines("Return rate by period and by cohort", &labels, &[
+            Line { name: "units returned ÷ units shipped in the period".into(), values: series("ops.return_rate") },
+            Line { name: "returned ÷ sold, by month of sale (cohort)".into(), values: series("ops.return_rate.cohort") },
+        ], "%"))
+        h2 { "Reasons (Pareto)" }
+        @if reasons.is_empty() { p { "No returns authorised in the range." } } @else {
+            (chart::pareto("Units authorised for return by reason", &reasons, "units"))
+        }
+        h2 { "Dispositions" }
+        @if disposition_bars.is_empty() { p { "No dispositions recorded in the range." } } @else {
+            (chart::bars("Returned units by disposition", &disposition_bars, "units"))
+        }
+    }
+}
+
+/// Money of a value in major units.
+pub fn major(minor: i128) -> f64 {
+    minor as f64 / 100.0
+}
+
+/// The label of a money total.
+pub fn money_note(minor: i128, currency: &str) -> String {
+    format!("{} {currency}", money_minor(minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_by_nearest_rank() {
+        // Ten samples 1..=10: the median by nearest rank is the 5th, the 90th percentile the 9th.
+        let samples: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(quantile(&samples, 0.5), Some(5.0));
+        assert_eq!(quantile(&samples, 0.9), Some(9.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn cycle_times_fall_in_whole_day_bins_with_an_overflow_bin() {
+        // 5 h and 23 h in day 0, 30 h in day 1, 500 h (20.8 days) in 14+.
+        let (labels, counts) = histogram_days(&[5.0, 23.0, 30.0, 500.0]);
+        assert_eq!(labels.len(), 15);
+        assert_eq!(counts[0], 2.0);
+        assert_eq!(counts[1], 1.0);
+        assert_eq!(counts[14], 1.0);
+    }
+}

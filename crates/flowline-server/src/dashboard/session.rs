@@ -1,0 +1,321 @@
+//! Signing in to the dashboard: an API key exchanged for a session cookie.
+//!
+//! The key is checked exactly as the API checks it ([`auth::authenticate`]) and never kept: the
+//! session remembers the key's id, tenant and role, and every request checks again that the key
+//! has not been revoked since. The cookie holds only a random session id (256 bits), is
+//! `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's page can send it) and
+//! `Secure` when the request came over HTTPS (through a proxy that says so with
+//! `X-Forwarded-Proto`). Every form carries the session's CSRF token, compared in constant time;
+//! the sign-in form, which has no session yet, carries a token that must equal a cookie set with
+//! it (double submit). Sessions live in memory: a restart signs everyone out.
+
+use crate::App;
+use crate::auth::{self, Access, Principal, Role};
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "flowline_session";
+
+/// The cookie of the sign-in form's CSRF token.
+pub const LOGIN_COOKIE: &str = "flowline_login";
+
+/// How long a session lasts without use.
+const IDLE: Duration = Duration::from_secs(8 * 3600);
+
+/// Sessions kept at most; the oldest are dropped past it.
+const SESSIONS_MAX: usize = 10_000;
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+struct Session {
+    principal: Principal,
+    csrf: String,
+    last_used: Instant,
+}
+
+/// Every live session, by id.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    live: Mutex<HashMap<String, Session>>,
+}
+
+/// 32 random bytes as hex.
+pub fn token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| ApiError::internal(error.to_string()))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Whether two tokens are equal, without stopping at the first difference.
+pub fn same_token(expected: &str, presented: &str) -> bool {
+    expected.len() == presented.len()
+        && !expected.is_empty()
+        && expected
+            .bytes()
+            .zip(presented.bytes())
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
+impl Sessions {
+    /// Opens a session for a principal: its id and CSRF token.
+    pub fn open(&self, principal: Principal) -> Result<(String, String), ApiError> {
+        let id = token()?;
+        let csrf = token()?;
+        let mut live = self.live.lock().map_err(ApiError::internal)?;
+        live.retain(|_, session| session.last_used.elapsed() < IDLE);
+        if live.len() >= SESSIONS_MAX
+            && let Some(oldest) = live
+                .iter()
+                .min_by_key(|(_, session)| session.last_used)
+                .map(|(id, _)| id.clone())
+        {
+            live.remove(&oldest);
+        }
+        live.insert(
+            id.clone(),
+            Session {
+                principal,
+                csrf: csrf.clone(),
+                last_used: Instant::now(),
+            },
+        );
+        Ok((id, csrf))
+    }
+
+    fn find(&self, id: &str) -> Option<Session> {
+        let mut live = self.live.lock().ok()?;
+        let session = live.get_mut(id)?;
+        if session.last_used.elapsed() >= IDLE {
+            live.remove(id);
+            return None;
+        }
+        session.last_used = Instant::now();
+        Some(session.clone())
+    }
+
+    /// Ends a session.
+    pub fn close(&self, id: &str) {
+        if let Ok(mut live) = self.live.lock() {
+            live.remove(id);
+        }
+    }
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Whether the request reached us over HTTPS (as a proxy in front says).
+fn secure(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/`, Secure over HTTPS.
+pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<u64>) -> String {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(seconds) = max_age {
+        cookie.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure(headers) {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// The signed-in person a page is shown to: the key's tenant and role, and the session's CSRF
+/// token for the forms on the page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// The key's tenant and role, as the API would see them.
+    pub principal: Principal,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The session id (to sign out).
+    pub session: String,
+}
+
+impl Viewer {
+    /// Whether the role may do this.
+    pub fn may(&self, access: Access) -> bool {
+        self.principal.role.allows(access)
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+
+    /// Checks a form's CSRF token.
+    pub fn check_csrf(&self, presented: Option<&str>) -> bool {
+        presented.is_some_and(|token| same_token(&self.csrf, token))
+    }
+}
+
+/// Why a page could not be shown to the caller: not signed in (go to the sign-in page), or a
+/// failure.
+#[derive(Debug)]
+pub enum NotSignedIn {
+    /// To the sign-in page, coming back to `next` after.
+    SignIn {
+        /// The page asked for.
+        next: String,
+    },
+    /// The session store or the key store failed.
+    Failed(ApiError),
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn { next } => {
+                let target = format!("/login?next={}", percent_encode(&next));
+                Redirect::to(&target).into_response()
+            }
+            Self::Failed(error) => {
+                let mut response = super::page::error_page(&error).into_response();
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response
+            }
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                encoded.push(char::from(byte));
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// Where to go after signing in: only a path of this site (`/...`, never `//host`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+impl FromRequestParts<App> for Viewer {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, NotSignedIn> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|path| path.as_str().to_string())
+            .unwrap_or_else(|| "/".to_string());
+        let sign_in = || NotSignedIn::SignIn { next: next.clone() };
+        let id = cookie(&parts.headers, COOKIE).ok_or_else(sign_in)?;
+        let session = app.dashboard().sessions.find(&id).ok_or_else(sign_in)?;
+        // The key may have been revoked since the session opened.
+        let key_id = session.principal.key_id.clone();
+        let valid = app
+            .readers()
+            .read(move |store| {
+                let record = store.find_key(&key_id).map_err(ApiError::internal)?;
+                Ok(record.is_some_and(|record| record.revoked_at.is_none()))
+            })
+            .await
+            .map_err(NotSignedIn::Failed)?;
+        if !valid {
+            app.dashboard().sessions.close(&id);
+            return Err(sign_in());
+        }
+        let span = tracing::Span::current();
+        span.record("tenant", session.principal.tenant.as_str());
+        span.record("key", session.principal.key_id.as_str());
+        Ok(Viewer {
+            principal: session.principal,
+            csrf: session.csrf,
+            session: id,
+        })
+    }
+}
+
+/// Checks a presented key as the API does.
+pub async fn authenticate(app: &App, key: String) -> Result<Principal, ApiError> {
+    app.readers()
+        .read(move |store| auth::authenticate(store, key.trim()))
+        .await
+}
+
+/// A response that sets a cookie.
+pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/inventory?x=1")), "/inventory?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookies_are_found_by_name_among_several() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; flowline_session=abc; b=2"),
+        );
+        assert_eq!(cookie(&headers, COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+        let set = set_cookie(&headers, COOKIE, "abc", None);
+        assert_eq!(
+            set,
+            "flowline_session=abc; Path=/; HttpOnly; SameSite=Strict"
+        );
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(set_cookie(&headers, COOKIE, "abc", Some(0)).ends_with("; Max-Age=0; Secure"));
+    }
+
+    #[test]
+    fn tokens_compare_equal_only_when_identical_and_not_empty() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+        assert!(!same_token("", ""));
+    }
+}
