@@ -175,6 +175,7 @@ struct Year<'a> {
     sequence: u64,
     orders: Vec<Order>,
     orders_per_day: u64,
+    purchases: u64,
     summary: YearSummary,
 }
 
@@ -336,8 +337,9 @@ impl Year<'_> {
         weeks: i64,
         opening: bool,
     ) -> Result<(), YearError> {
-        let number = self.sequence;
-        let id = format!("PO-{}-{number}", &center[3..]);
+        self.purchases += 1;
+        let number = self.purchases;
+        let id = format!("PO-{}-{number:04}", &center[3..]);
         let lines: Vec<Value> = ITEMS
             .iter()
             .enumerate()
@@ -790,6 +792,7 @@ pub fn write(path: &Path, options: &YearOptions) -> Result<YearSummary, YearErro
         sequence: 0,
         orders: Vec::new(),
         orders_per_day: options.orders_per_day.max(1),
+        purchases: 0,
         summary: YearSummary::default(),
     };
     let result = year.run(options.days);

@@ -22,6 +22,9 @@ pub const FILLS: [&str; 6] = [
     "url(#fill-5)",
 ];
 
+/// How much larger than its drawing units a chart is shown (its text is drawn at 10–11 units).
+const SCALE: f64 = 1.3;
+
 /// Dash patterns for lines, in the same order.
 const DASHES: [&str; 6] = ["", "6 3", "2 3", "8 3 2 3", "1 2", "10 4"];
 
@@ -231,8 +234,8 @@ pub struct Bar {
 
 /// Horizontal bars with the value printed after each and a labelled axis in `unit`.
 pub fn bars(title: &str, rows: &[Bar], unit: &str) -> Markup {
-    let label_width = 190.0;
-    let note_width = 150.0;
+    let label_width = 250.0;
+    let note_width = 230.0;
     let plot = 360.0;
     let row = 22.0;
     let top = 8.0;
@@ -246,7 +249,7 @@ pub fn bars(title: &str, rows: &[Bar], unit: &str) -> Markup {
     let axis_y = top + row * rows.len() as f64;
     html! {
         figure class="chart" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(x(*tick)) y1=(top) x2=(x(*tick)) y2=(axis_y) {}
@@ -261,7 +264,7 @@ pub fn bars(title: &str, rows: &[Bar], unit: &str) -> Markup {
                     @let end = x(bar.value.max(0.0));
                     g class="bar" {
                         title { (bar.label) ": " (bar.note) }
-                        text class="label" x=(label_width - 6.0) y=(y + row / 2.0 + 4.0) text-anchor="end" { (clip(&bar.label, 28)) }
+                        text class="label" x=(label_width - 6.0) y=(y + row / 2.0 + 4.0) text-anchor="end" { (clip(&bar.label, 38)) }
                         @if let Some(href) = &bar.href {
                             a href=(href) {
                                 rect x=(start) y=(y + 3.0) width=((end - start).max(1.0)) height=(row - 6.0) fill=(FILLS[0]) class="mark" {}
@@ -353,7 +356,7 @@ pub fn stacked(title: &str, names: &[String], rows: &[Stack], unit: &str) -> Mar
     let axis_y = top + row * rows.len() as f64;
     html! {
         figure class="chart" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(x(*tick)) y1=(top) x2=(x(*tick)) y2=(axis_y) {}
@@ -386,8 +389,25 @@ pub struct Line {
     pub values: Vec<Option<f64>>,
 }
 
-/// Lines over labelled periods, each series with its own dash and marker.
+/// Lines over labelled periods, each series with its own dash and marker. Leading periods
+/// where no series has a value are left out (a history shorter than the window).
 pub fn lines(title: &str, labels: &[String], series: &[Line], unit: &str) -> Markup {
+    let first = (0..labels.len())
+        .find(|index| {
+            series
+                .iter()
+                .any(|line| line.values.get(*index).is_some_and(Option::is_some))
+        })
+        .unwrap_or(0);
+    let labels = &labels[first..];
+    let trimmed: Vec<Line> = series
+        .iter()
+        .map(|line| Line {
+            name: line.name.clone(),
+            values: line.values.iter().skip(first).copied().collect(),
+        })
+        .collect();
+    let series = trimmed.as_slice();
     let left = 64.0;
     let plot_width = 560.0;
     let plot_height = 180.0;
@@ -413,7 +433,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Line], unit: &str) -> Mar
     let every = (labels.len() / 8).max(1);
     html! {
         figure class="chart" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(left) y1=(y(*tick)) x2=(left + plot_width) y2=(y(*tick)) {}
@@ -464,7 +484,7 @@ pub fn columns(
     let every = (labels.len() / 10).max(1);
     html! {
         figure class="chart" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(left) y1=(y(*tick)) x2=(left + plot_width) y2=(y(*tick)) {}
@@ -534,7 +554,7 @@ pub fn upset(title: &str, sets: &[&str], intersections: &[Intersection], unit: &
         .collect();
     html! {
         figure class="chart upset" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(left) y1=(y(*tick)) x2=(width - 20.0) y2=(y(*tick)) {}
@@ -625,7 +645,7 @@ pub fn pareto(title: &str, rows: &[(String, i64)], unit: &str) -> Markup {
         .collect();
     html! {
         figure class="chart" {
-            svg viewBox={"0 0 " (width) " " (height)} role="img" aria-label=(title) {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(title) {
                 title { (title) }
                 @for tick in &ticks {
                     line class="grid" x1=(left) y1=(y(*tick)) x2=(left + plot_width) y2=(y(*tick)) {}

@@ -80,8 +80,9 @@ pub fn value(value: &MetricValue, currency: &str) -> String {
     }
 }
 
-/// The terms behind a value: `412 of 500` for a share, `n = 500` for an average, the amount
-/// for a sum of money.
+/// The terms behind a value: `412 of 500` for a share, `n = 500` for an average over records,
+/// and `from ledger totals` for a figure computed from the money ledger's sums and balances
+/// rather than over a population of records.
 pub fn terms(value: &MetricValue) -> String {
     match value.unit {
         Unit::Percent => format!(
@@ -89,6 +90,7 @@ pub fn terms(value: &MetricValue) -> String {
             grouped(value.ratio.numerator),
             grouped(value.ratio.denominator)
         ),
+        _ if value.population == 0 && value.value.is_some() => "from ledger totals".to_string(),
         _ => format!("n = {}", grouped(i128::from(value.population))),
     }
 }

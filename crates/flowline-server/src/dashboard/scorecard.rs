@@ -103,7 +103,7 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
             label { "Period"
                 select name="period" {
                     @for name in ["day", "week", "month", "quarter"] {
-                        option value=(name) selected[!custom && name == period] { (name) }
+                        option value=(name) selected[name == period] { (name) }
                     }
                 }
             }

@@ -1,0 +1,694 @@
+//! The dashboard in a real browser: the `flowline` binary serves a one-year database
+//! (`database::demo_database`) and headless Chromium, driven over WebDriver by chromedriver,
+//! signs in, reads every page, drills from a metric to the documents behind it and sets a
+//! target through the form. Figures on the pages are compared with `flowline metrics --json`
+//! run by the same binary on the same database and period.
+//!
+//! Screenshots of every page are saved under `<target dir>/dashboard-screenshots/` for CI to
+//! keep. The tests need Debian's `chromium` and `chromium-driver` (installed by `.ci/run`);
+//! where they are absent each test says so and returns without checking anything.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+mod database;
+mod webdriver;
+
+use flowline_core::id::TenantId;
+use flowline_server::auth::{Role, issue_key};
+use flowline_store::{OpenOptions, SqliteStore};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use webdriver::{Browser, free_port, missing};
+
+/// The period the comparisons are made over: June 2025, settled (final) long ago.
+const FROM: &str = "2025-06-01";
+const TO: &str = "2025-07-01";
+
+/// One browser at a time: the machine has two cores.
+static BROWSER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn target_dir() -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target dir>/tmp.
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn screenshot_path(name: &str) -> PathBuf {
+    target_dir()
+        .join("dashboard-screenshots")
+        .join(format!("{name}.png"))
+}
+
+/// The database, made once per run of this test binary.
+fn base_database() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let directory = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("dashboard-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("demo.db");
+        database::demo_database(&path);
+        path
+    })
+}
+
+fn flowline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `flowline metrics --json` of the comparison period on a database.
+fn metrics_json(db: &Path, extra: &[&str]) -> Value {
+    let db = db.to_str().unwrap();
+    let mut args = vec!["metrics", "--db", db, "--from", FROM, "--to", TO, "--json"];
+    args.extend_from_slice(extra);
+    let output = flowline(&args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `flowline serve` on a copy of the database, with a key per role.
+struct Served {
+    server: Child,
+    base: String,
+    db: PathBuf,
+    admin: String,
+    viewer: String,
+    _directory: tempfile::TempDir,
+}
+
+impl Served {
+    async fn start() -> Served {
+        let source = base_database();
+        let directory = tempfile::tempdir().unwrap();
+        let db = directory.path().join("demo.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", source.display()));
+            if from.exists() {
+                std::fs::copy(&from, format!("{}{suffix}", db.display())).unwrap();
+            }
+        }
+        let tenant = TenantId::parse(database::TENANT).unwrap();
+        let mut store = SqliteStore::open(&db, &OpenOptions::durable()).unwrap();
+        let mut key = |role| {
+            issue_key(&mut store, &tenant, role, "e2e", jiff::Timestamp::now())
+                .unwrap()
+                .plaintext
+        };
+        let (admin, viewer) = (key(Role::Admin), key(Role::Viewer));
+        drop(store);
+        let port = free_port();
+        let server = Command::new(env!("CARGO_BIN_EXE_flowline"))
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--db",
+                db.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while reqwest::get(format!("{base}/health")).await.is_err() {
+            assert!(Instant::now() < deadline, "flowline serve did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Served {
+            server,
+            base,
+            db,
+            admin,
+            viewer,
+            _directory: directory,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Signs in through the login form.
+async fn sign_in(browser: &Browser, served: &Served, key: &str) {
+    browser.goto(&served.url("/login")).await;
+    let field = browser.one("input[name=key]").await;
+    browser.fill(&field, key).await;
+    let button = browser.one("form button[type=submit]").await;
+    browser.click(&button).await;
+    browser.wait_url(|url| !url.contains("/login")).await;
+}
+
+/// Fails on any console error and on any request of the page that did not succeed.
+async fn assert_clean(browser: &Browser, page: &str) {
+    let errors: Vec<String> = browser
+        .log()
+        .await
+        .into_iter()
+        .filter(|entry| entry.level == "SEVERE")
+        .map(|entry| entry.message)
+        .collect();
+    assert!(errors.is_empty(), "{page}: console errors: {errors:?}");
+    let statuses = browser
+        .script(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+             .map(e => [e.name, e.responseStatus || 0]);",
+        )
+        .await;
+    let entries = statuses.as_array().cloned().unwrap_or_default();
+    assert!(!entries.is_empty(), "{page}: no requests seen");
+    for entry in entries {
+        let status = entry[1].as_i64().unwrap_or(0);
+        assert!(
+            (200..400).contains(&status),
+            "{page}: request {} answered {status}",
+            entry[0]
+        );
+    }
+}
+
+/// Skips a test where the browser is not installed, saying why.
+fn skip() -> bool {
+    match missing() {
+        Some(reason) => {
+            eprintln!("skipping the browser test: {reason}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_loads_with_no_console_errors_and_no_failed_requests() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(true).await;
+    browser.goto(&served.url("/login")).await;
+    assert_clean(&browser, "/login").await;
+    browser.screenshot(&screenshot_path("login")).await;
+    sign_in(&browser, &served, &served.admin).await;
+    let period = format!("from={FROM}&to={TO}");
+    let pages = [
+        ("scorecard", format!("/?{period}")),
+        (
+            "scorecard-quarter",
+            "/?period=quarter&at=2025-10-01".to_string(),
+        ),
+        (
+            "metric-perfect-order",
+            format!("/scorecard/rl.perfect_order?{period}"),
+        ),
+        (
+            "metric-cycle-time",
+            format!("/scorecard/rs.order_cycle_time?{period}"),
+        ),
+        (
+            "documents-perfect-order",
+            format!("/scorecard/rl.perfect_order/documents?{period}"),
+        ),
+        (
+            "document-sales-order",
+            "/documents/sales-orders/SO-000001".to_string(),
+        ),
+        (
+            "document-purchase-order",
+            "/documents/purchase-orders/PO-EAST-0001".to_string(),
+        ),
+        ("inventory", "/inventory".to_string()),
+        ("orders", format!("/orders?{period}")),
+        ("source", format!("/source?{period}")),
+        ("make", format!("/make?{period}")),
+        ("return", format!("/return?{period}")),
+        ("cash", format!("/cash?{period}")),
+        ("sustainability", format!("/sustainability?{period}")),
+        ("targets", "/targets".to_string()),
+    ];
+    for (name, path) in &pages {
+        browser.goto(&served.url(path)).await;
+        assert_clean(&browser, path).await;
+        let heading = browser.text(&browser.one("main h1").await).await;
+        assert!(!heading.is_empty(), "{path}: no heading");
+        assert!(
+            browser.all("p.error").await.is_empty(),
+            "{path}: an error is shown"
+        );
+        browser.screenshot(&screenshot_path(name)).await;
+    }
+    // Every page the navigation offers an admin was visited.
+    browser.goto(&served.url("/")).await;
+    for link in browser.all("header nav a").await {
+        let href = browser.attribute(&link, "href").await.unwrap_or_default();
+        assert!(
+            pages
+                .iter()
+                .any(|(_, path)| path.split('?').next() == Some(href.as_str())),
+            "the navigation links to {href}, which no test visits"
+        );
+    }
+    // With scripts on, the pickers apply on change (progressive enhancement).
+    let pickers = browser.one("form.pickers").await;
+    let class = browser
+        .attribute(&pickers, "class")
+        .await
+        .unwrap_or_default();
+    assert!(class.contains("enhanced"), "{class}");
+    browser.quit().await;
+}
+
+/// What the page must show for a value of `flowline metrics --json`, worked out here from the
+/// JSON alone: the value in its unit with two decimals (money in major units with thousands
+/// grouped) and its terms.
+fn expected_text(value: &Value, currency: &str) -> (String, String) {
+    let grouped = |number: &Value| -> String {
+        let digits = number
+            .as_i64()
+            .map(|n| n.to_string())
+            .or_else(|| number.as_str().map(String::from))
+            .unwrap_or_default();
+        let (sign, digits) = match digits.strip_prefix('-') {
+            Some(rest) => ("-", rest.to_string()),
+            None => ("", digits),
+        };
+        let mut out = String::new();
+        for (index, digit) in digits.chars().enumerate() {
+            if index > 0 && (digits.len() - index) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(digit);
+        }
+        format!("{sign}{out}")
+    };
+    let two = |number: f64| {
+        let text = format!("{:.2}", number.abs());
+        let (whole, fraction) = text.split_once('.').unwrap();
+        let sign = if number < 0.0 && text != "0.00" {
+            "-"
+        } else {
+            ""
+        };
+        format!(
+            "{sign}{}.{fraction}",
+            grouped(&Value::from(whole.parse::<i64>().unwrap()))
+        )
+    };
+    let unit = value["unit"].as_str().unwrap();
+    let shown = match value["value"].as_f64() {
+        None => "no data".to_string(),
+        Some(number) => match unit {
+            "percent" => format!("{} %", two(number)),
+            "days" => format!("{} days", two(number)),
+            "hours" => format!("{} h", two(number)),
+            "money" => format!("{} {currency}", two(number / 100.0)),
+            "grams" => format!("{} g CO2e", two(number)),
+            _ => two(number),
+        },
+    };
+    let terms = if unit == "percent" {
+        format!(
+            "{} of {}",
+            grouped(&value["ratio"]["numerator"]),
+            grouped(&value["ratio"]["denominator"])
+        )
+    } else if value["population"] == 0 && !value["value"].is_null() {
+        "from ledger totals".to_string()
+    } else {
+        format!("n = {}", grouped(&value["population"]))
+    };
+    (shown, terms)
+}
+
+fn term_text(term: &Value) -> String {
+    term.as_i64()
+        .map(|n| n.to_string())
+        .or_else(|| term.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scorecard_shows_the_numbers_of_flowline_metrics_json_for_the_same_period() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let report = metrics_json(&served.db, &[]);
+    assert_eq!(report["from"], FROM);
+    assert_eq!(report["to"], TO);
+    let currency = report["currency"].as_str().unwrap().to_string();
+    let level1 = report["scorecard"]["level1"].as_array().unwrap().clone();
+    assert!(level1.len() >= 8, "{level1:?}");
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    browser
+        .goto(&served.url(&format!("/?from={FROM}&to={TO}")))
+        .await;
+    let tiles = browser.all("article.tile").await;
+    assert_eq!(tiles.len(), level1.len(), "one tile per Level-1 metric");
+    let mut compared = 0;
+    for entry in &level1 {
+        let value = &entry["value"];
+        let id = value["id"].as_str().unwrap();
+        let selector = format!("article.tile[data-metric=\"{id}\"]");
+        let tile = browser.one(&selector).await;
+        let (shown, terms) = expected_text(value, &currency);
+        let value_text = browser
+            .text(&browser.one(&format!("{selector} .value")).await)
+            .await;
+        assert_eq!(value_text, shown, "{id}: value");
+        let terms_text = browser
+            .text(&browser.one(&format!("{selector} .terms")).await)
+            .await;
+        assert_eq!(terms_text, terms, "{id}: terms");
+        assert_eq!(
+            browser.attribute(&tile, "data-numerator").await.unwrap(),
+            term_text(&value["ratio"]["numerator"]),
+            "{id}: numerator"
+        );
+        assert_eq!(
+            browser.attribute(&tile, "data-denominator").await.unwrap(),
+            term_text(&value["ratio"]["denominator"]),
+            "{id}: denominator"
+        );
+        let provisional = value["provisional"].as_bool().unwrap();
+        assert_eq!(
+            browser
+                .all(&format!("{selector} .badge.provisional"))
+                .await
+                .len(),
+            usize::from(provisional),
+            "{id}: provisional marking"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, level1.len());
+    // The reliability figure has real data in it, so the comparison compared something.
+    let perfect = &level1[0]["value"];
+    assert_eq!(perfect["id"], "rl.perfect_order");
+    assert!(perfect["ratio"]["denominator"].as_i64().unwrap() > 50);
+    assert!(
+        perfect["ratio"]["numerator"].as_i64().unwrap()
+            < perfect["ratio"]["denominator"].as_i64().unwrap()
+    );
+    browser.screenshot(&screenshot_path("scorecard-june")).await;
+    assert_clean(&browser, "/").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicking_a_metric_reaches_the_documents_behind_it() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let report = metrics_json(&served.db, &[]);
+    let drilled = metrics_json(&served.db, &["--drill", "rl.perfect_order"]);
+    let expected_orders: Vec<String> = drilled
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["order"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!expected_orders.is_empty());
+    let signatures = report["scorecard"]["signatures"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    browser
+        .goto(&served.url(&format!("/?from={FROM}&to={TO}")))
+        .await;
+    // Tile → metric page.
+    let link = browser
+        .one("article.tile[data-metric=\"rl.perfect_order\"] h2 a")
+        .await;
+    browser.click(&link).await;
+    browser
+        .wait_url(|url| url.contains("/scorecard/rl.perfect_order?"))
+        .await;
+    // The UpSet chart has one column per failure signature of the JSON.
+    let columns = browser.all("svg a.intersection").await;
+    assert_eq!(columns.len(), signatures.len());
+    // Metric page → the documents behind it: the same orders, in the same order, as
+    // `flowline metrics --drill`.
+    let documents = browser.one("a.documents").await;
+    browser.click(&documents).await;
+    assert!(
+        browser
+            .url()
+            .await
+            .contains("/scorecard/rl.perfect_order/documents")
+    );
+    let mut listed = Vec::new();
+    for link in browser.all("a.document").await {
+        listed.push(browser.text(&link).await);
+    }
+    // Every imperfect order is listed (up to the page's 500); the command line lists 100.
+    let imperfect: i64 = signatures
+        .iter()
+        .map(|signature| signature["orders"].as_i64().unwrap())
+        .sum();
+    assert_eq!(listed.len() as i64, imperfect.min(500));
+    let compared = expected_orders.len().min(listed.len());
+    assert_eq!(listed[..compared], expected_orders[..compared]);
+    // A document → its own page with its event history.
+    let first = browser.one("a.document").await;
+    let order = browser.text(&first).await;
+    browser.click(&first).await;
+    assert!(
+        browser
+            .url()
+            .await
+            .contains(&format!("/documents/sales-orders/{order}"))
+    );
+    let shown = browser
+        .text(&browser.one("strong[data-document]").await)
+        .await;
+    assert_eq!(shown, order);
+    let mut events = Vec::new();
+    for row in browser.all("tr[data-event]").await {
+        events.push(
+            browser
+                .attribute(&row, "data-event")
+                .await
+                .unwrap_or_default(),
+        );
+    }
+    assert_eq!(events.first().map(String::as_str), Some("SalesOrderPlaced"));
+    assert!(
+        events.iter().any(|event| event == "ShipmentDelivered"),
+        "{events:?}"
+    );
+    browser
+        .screenshot(&screenshot_path("document-imperfect-order"))
+        .await;
+    // Back on the metric page, a column of the UpSet chart lists exactly its orders.
+    browser
+        .goto(&served.url(&format!("/scorecard/rl.perfect_order?from={FROM}&to={TO}")))
+        .await;
+    let column = browser.one("svg a.intersection").await;
+    let href = browser.attribute(&column, "href").await.unwrap();
+    let bits: u64 = href.rsplit("signature=").next().unwrap().parse().unwrap();
+    let count = signatures
+        .iter()
+        .find(|signature| signature["bits"].as_u64() == Some(bits))
+        .unwrap()["orders"]
+        .as_i64()
+        .unwrap();
+    browser.goto(&served.url(&href)).await;
+    assert_eq!(browser.all("a.document").await.len() as i64, count.min(500));
+    assert_clean(&browser, &href).await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_set_through_the_form_appears_on_the_tile() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let report = metrics_json(&served.db, &[]);
+    let perfect = report["scorecard"]["level1"][0]["value"]["value"]
+        .as_f64()
+        .unwrap();
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.admin).await;
+    browser.goto(&served.url("/targets")).await;
+    // Bad input is answered with the form again and the reason in words.
+    browser
+        .fill(
+            &browser.one("#set-target input[name=target]").await,
+            "T-E2E",
+        )
+        .await;
+    browser
+        .fill(
+            &browser.one("#set-target input[name=value]").await,
+            "ninety",
+        )
+        .await;
+    browser
+        .click(&browser.one("#set-target button").await)
+        .await;
+    let error = browser.text(&browser.one("p.error").await).await;
+    assert_eq!(
+        error,
+        "value: `ninety` is not a number (up to three decimals, e.g. 95 or 2.5)"
+    );
+    // That answer was a 400, which the console reports; only what follows must be clean.
+    let _ = browser.log().await;
+    // The form kept what was typed; now a good value.
+    browser
+        .fill(&browser.one("#set-target input[name=value]").await, "97.5")
+        .await;
+    let option = browser
+        .one("#set-target select[name=metric] option[value=\"rl.perfect_order\"]")
+        .await;
+    browser.click(&option).await;
+    browser
+        .click(&browser.one("#set-target button").await)
+        .await;
+    browser
+        .wait_url(|url| url.contains("/targets?saved="))
+        .await;
+    assert_eq!(
+        browser.text(&browser.one("p.notice").await).await,
+        "Saved target T-E2E."
+    );
+    // The tile of the metric shows the target and whether the period met it.
+    browser
+        .goto(&served.url(&format!("/?from={FROM}&to={TO}")))
+        .await;
+    let tile = "article.tile[data-metric=\"rl.perfect_order\"]";
+    let target = browser
+        .text(&browser.one(&format!("{tile} dd.target")).await)
+        .await;
+    assert_eq!(target, "at least 97.50 %");
+    let status = browser
+        .one(&format!("{tile} dd.status [data-status]"))
+        .await;
+    let expected = if perfect >= 97.5 { "met" } else { "missed" };
+    assert_eq!(
+        browser.attribute(&status, "data-status").await.unwrap(),
+        expected
+    );
+    browser
+        .screenshot(&screenshot_path("scorecard-with-target"))
+        .await;
+    assert_clean(&browser, "/").await;
+    // The same command through the API reads back the target the form set.
+    let read = reqwest::Client::new()
+        .get(served.url("/v1/targets/T-E2E"))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(read["value_milli"], 97_500);
+    assert_eq!(read["metric"], "rl.perfect_order");
+    browser.quit().await;
+    // A viewer sees no form, and a forged one is refused by role, as the API would.
+    let viewer = Browser::start(true).await;
+    sign_in(&viewer, &served, &served.viewer).await;
+    viewer.goto(&served.url("/targets")).await;
+    assert!(viewer.all("#set-target").await.is_empty());
+    let main = viewer.text(&viewer.one("main").await).await;
+    assert!(main.contains("Setting targets needs an admin key; yours is viewer."));
+    let csrf = viewer
+        .attribute(&viewer.one("form.who input[name=csrf]").await, "value")
+        .await
+        .unwrap();
+    viewer
+        .script(&format!(
+            "const f = document.createElement('form'); f.method = 'post'; f.action = '/targets';\
+             for (const [k, v] of [['csrf', '{csrf}'], ['target', 'T-VIEWER'], ['metric', 'rl.on_time'], ['value', '90']]) {{\
+               const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); }}\
+             document.body.appendChild(f); f.submit(); return true;"
+        ))
+        .await;
+    let refused = viewer.text(&viewer.wait_for("p.error").await).await;
+    assert_eq!(
+        refused,
+        "a key with role `viewer` may not do this; it needs one of: admin"
+    );
+    // The 403 answer is itself a failed request, so the console says so; read it off.
+    let _ = viewer.log().await;
+    viewer.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_read_without_javascript() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(false).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    browser
+        .goto(&served.url(&format!("/?from={FROM}&to={TO}")))
+        .await;
+    assert!(browser.all("article.tile").await.len() >= 8);
+    // The script did not run: the pickers keep their Apply button.
+    let pickers = browser.one("form.pickers").await;
+    let class = browser
+        .attribute(&pickers, "class")
+        .await
+        .unwrap_or_default();
+    assert!(!class.contains("enhanced"), "{class}");
+    let apply = browser.one("form.pickers button.apply").await;
+    assert_eq!(browser.text(&apply).await, "Apply");
+    // The pickers work by submitting the form: from the latest month (December 2025, the
+    // fixture's last) to its quarter.
+    browser.goto(&served.url("/")).await;
+    let range = browser.one("p.range span[data-from]").await;
+    assert_eq!(
+        browser.attribute(&range, "data-from").await.as_deref(),
+        Some("2025-12-01")
+    );
+    let quarter = browser
+        .one("form.pickers select[name=period] option[value=quarter]")
+        .await;
+    browser.click(&quarter).await;
+    browser
+        .click(&browser.one("form.pickers button.apply").await)
+        .await;
+    browser.wait_url(|url| url.contains("period=quarter")).await;
+    let range = browser.one("p.range span[data-from]").await;
+    assert_eq!(
+        browser.attribute(&range, "data-from").await.as_deref(),
+        Some("2025-10-01")
+    );
+    assert_eq!(
+        browser.attribute(&range, "data-to").await.as_deref(),
+        Some("2026-01-01")
+    );
+    browser.quit().await;
+}
