@@ -412,7 +412,7 @@ pub fn lines(title: &str, labels: &[String], series: &[Line], unit: &str) -> Mar
     let plot_width = 560.0;
     let plot_height = 180.0;
     let top = 10.0;
-    let width = left + plot_width + 16.0;
+    let width = left + plot_width + 36.0;
     let height = top + plot_height + 44.0;
     let values: Vec<f64> = series
         .iter()

@@ -64,9 +64,18 @@ fn cash_body(drill: &Drill, picks: &Picks) -> Markup {
             .map(|card| card.value(id).and_then(format::shown))
             .collect()
     };
+    // Periods before the first posting are left out (a history shorter than the window).
+    let first = cards
+        .iter()
+        .position(|card| {
+            card.value("co.total_cost")
+                .is_some_and(|value| value.ratio.numerator != 0)
+        })
+        .unwrap_or(0);
     let stacks: Vec<Stack> = cards
         .iter()
         .zip(&labels)
+        .skip(first)
         .map(|(card, label)| Stack {
             label: label.clone(),
             parts: PROCESSES

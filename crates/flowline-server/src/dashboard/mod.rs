@@ -60,6 +60,9 @@ use std::time::Instant;
 /// Events read per page while folding.
 const PAGE: usize = 10_000;
 
+/// The longest custom range a page shows (ten years): a page sums its days, with trends.
+const RANGE_DAYS_MAX: i64 = 3_660;
+
 /// A tenant's drill-down fold (every order kept) and operational history, with the last
 /// sequence number folded into them.
 pub struct Drill {
@@ -298,6 +301,14 @@ impl Picks {
                 return Err(ApiError::query(
                     "to",
                     format!("`{after}` must be after `from` ({first})"),
+                ));
+            }
+            (Some(first), Some(after)) if Range::of_dates(first, after).days() > RANGE_DAYS_MAX => {
+                return Err(ApiError::query(
+                    "to",
+                    format!(
+                        "a custom range is at most {RANGE_DAYS_MAX} days; {first} to {after} is longer"
+                    ),
                 ));
             }
             _ => {}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 mod contract;
+mod dashboard;
 mod helpers;
 mod idempotency;
 mod improvement;
