@@ -150,6 +150,7 @@ const RETURN_REASONS: [(&str, u64); 6] = [
 enum Step {
     Command(String),
     Place,
+    Kit { day: i64 },
     Purchase { center: usize, supplier: usize },
     Allocate { order: usize },
     Fulfil { order: usize },
@@ -312,20 +313,25 @@ impl Year<'_> {
     }
 
     /// Weekly demand of an item at one center, in units.
-    fn weekly(&self, item: usize) -> i64 {
-        let per_day = self.orders_per_day_for(item);
+    fn weekly(&self, item: usize, center: &str) -> i64 {
+        let per_day = self.demand_per_day(item, center);
         (per_day * 7.0).ceil() as i64 + 2
     }
 
-    fn orders_per_day_for(&self, item: usize) -> f64 {
-        // Orders average 1.6 units of 1.5 lines over 11 stocked items, half per center; the
-        // kit's components sell through kits too.
-        let base = self.orders_per_day as f64 * 1.5 * 1.6 / 11.0 / 2.0;
-        if matches!(ITEMS[item].0, "MUG" | "LID" | "CANDLE") {
-            base * 2.0
+    fn sales_per_day(&self) -> f64 {
+        // Orders average 1.6 units of 1.5 lines over 11 stocked items, half per center.
+        self.orders_per_day as f64 * 1.5 * 1.6 / 11.0 / 2.0
+    }
+
+    /// Units of an item a center uses per day: its sales, and at FC-EAST the kit components.
+    fn demand_per_day(&self, item: usize, center: &str) -> f64 {
+        let kit_component = matches!(ITEMS[item].0, "MUG" | "LID" | "CANDLE");
+        let kitting = if kit_component && center == "FC-EAST" {
+            self.kits_per_day() as f64
         } else {
-            base
-        }
+            0.0
+        };
+        self.sales_per_day() + kitting
     }
 
     /// Places a purchase order for `weeks` of demand and schedules its life.
@@ -340,15 +346,43 @@ impl Year<'_> {
         self.purchases += 1;
         let number = self.purchases;
         let id = format!("PO-{}-{number:04}", &center[3..]);
-        let lines: Vec<Value> = ITEMS
-            .iter()
-            .enumerate()
-            .filter(|(_, item)| item.6 == supplier)
-            .map(|(index, item)| {
-                let quantity = self.weekly(index) * weeks + self.rng.below(4) as i64;
-                json!({ "sku": item.0, "quantity": quantity, "unit_price_minor": item.3 })
-            })
-            .collect();
+        // Order up to the demand of the lead time and two weeks more, less what is available
+        // and already on order (the opening order fills `weeks` weeks of an empty center).
+        let lead = if supplier == "SUP-ACME" { 10 } else { 21 };
+        let positions = if opening {
+            Vec::new()
+        } else {
+            let location: flowline_core::id::LocationId = center
+                .parse()
+                .map_err(|_| YearError::Command(center.to_string()))?;
+            self.engine.query(&self.tenant, move |state| {
+                flowline_core::views::positions(state, None, Some(&location))
+            })?
+        };
+        let mut lines: Vec<Value> = Vec::new();
+        for (index, item) in ITEMS.iter().enumerate() {
+            if item.6 != supplier {
+                continue;
+            }
+            let cover = positions
+                .iter()
+                .find(|position| position.sku.as_str() == item.0)
+                .map_or(0, |position| position.available + position.on_order);
+            let wanted = if opening {
+                self.weekly(index, center) * weeks
+            } else {
+                (self.demand_per_day(index, center) * (lead + 14) as f64).ceil() as i64
+            };
+            let quantity = wanted - cover + self.rng.below(3) as i64;
+            if quantity > 0 {
+                lines.push(
+                    json!({ "sku": item.0, "quantity": quantity, "unit_price_minor": item.3 }),
+                );
+            }
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
         let value: i64 = lines
             .iter()
             .map(|line| {
@@ -361,7 +395,6 @@ impl Year<'_> {
         if !self.submit(at, &body.to_string())? {
             return Ok(());
         }
-        let lead = if supplier == "SUP-ACME" { 10 } else { 21 };
         let (confirm_at, arrive_at) = if opening {
             (later(at, minutes(1)), later(at, minutes(2)))
         } else {
@@ -660,24 +693,7 @@ impl Year<'_> {
     fn daily(&mut self, day: i64) -> Result<(), YearError> {
         let morning = later(start(), hours(24 * day + 8));
         // Kitting: the gift boxes sold at FC-EAST are made every morning.
-        let work_order = format!("WO-{day:03}");
-        let quantity = (self.orders_per_day / 3).max(2) as i64;
-        let failed = i64::from(self.chance(250)) + i64::from(self.chance(80));
-        self.command(
-            morning,
-            json!({ "command": "create_work_order", "work_order": work_order, "kind": "kitting",
-            "item": "GIFT", "quantity": quantity, "location": "FC-EAST" }),
-        );
-        self.command(
-            later(morning, minutes(30)),
-            json!({ "command": "start_work_order", "work_order": work_order }),
-        );
-        self.command(
-            later(morning, hours(3)),
-            json!({ "command": "complete_work_order", "work_order": work_order,
-            "passed": quantity - failed, "failed": failed,
-            "note": if failed > 0 { Value::from("seal failed inspection") } else { Value::Null } }),
-        );
+        self.at(morning, Step::Kit { day });
         // Orders through the day.
         let count = self.orders_per_day / 2 + self.below(self.orders_per_day + 1);
         for _ in 0..count {
@@ -738,12 +754,41 @@ impl Year<'_> {
         Ok(())
     }
 
+    /// Units of gift boxes kitted each day.
+    fn kits_per_day(&self) -> i64 {
+        (self.orders_per_day / 3).max(2) as i64
+    }
+
+    /// A kitting work order; started and completed only if its components were there.
+    fn kit(&mut self, at: Timestamp, day: i64) -> Result<(), YearError> {
+        let work_order = format!("WO-{day:03}");
+        let quantity = self.kits_per_day();
+        let failed = i64::from(self.chance(250)) + i64::from(self.chance(80));
+        let create = json!({ "command": "create_work_order", "work_order": work_order,
+            "kind": "kitting", "item": "GIFT", "quantity": quantity, "location": "FC-EAST" });
+        if !self.submit(at, &create.to_string())? {
+            return Ok(());
+        }
+        self.command(
+            later(at, minutes(30)),
+            json!({ "command": "start_work_order", "work_order": work_order }),
+        );
+        self.command(
+            later(at, hours(3)),
+            json!({ "command": "complete_work_order", "work_order": work_order,
+                "passed": quantity - failed, "failed": failed,
+                "note": if failed > 0 { Value::from("seal failed inspection") } else { Value::Null } }),
+        );
+        Ok(())
+    }
+
     fn step(&mut self, at: Timestamp, step: Step) -> Result<(), YearError> {
         match step {
             Step::Command(body) => {
                 self.submit(at, &body)?;
             }
             Step::Place => self.place_order(at)?,
+            Step::Kit { day } => self.kit(at, day)?,
             Step::Purchase { center, supplier } => {
                 let supplier = ["SUP-ACME", "SUP-BOLT"][supplier];
                 self.purchase(at, CENTERS[center].0, supplier, 1, false)?;

@@ -669,13 +669,20 @@ async fn pages_read_without_javascript() {
     assert!(!class.contains("enhanced"), "{class}");
     let apply = browser.one("form.pickers button.apply").await;
     assert_eq!(browser.text(&apply).await, "Apply");
-    // The pickers work by submitting the form: from the latest month (December 2025, the
-    // fixture's last) to its quarter.
+    // The pickers work by submitting the form. By default the page shows the month of the
+    // latest event, as `flowline metrics` does; picking "quarter" shows that month's quarter.
+    let default = flowline(&["metrics", "--db", served.db.to_str().unwrap(), "--json"]);
+    let default: Value = serde_json::from_slice(&default.stdout).unwrap();
+    let month = default["from"].as_str().unwrap().to_string();
     browser.goto(&served.url("/")).await;
     let range = browser.one("p.range span[data-from]").await;
     assert_eq!(
-        browser.attribute(&range, "data-from").await.as_deref(),
-        Some("2025-12-01")
+        browser.attribute(&range, "data-from").await,
+        Some(month.clone())
+    );
+    assert_eq!(
+        browser.attribute(&range, "data-to").await.as_deref(),
+        default["to"].as_str()
     );
     let quarter = browser
         .one("form.pickers select[name=period] option[value=quarter]")
@@ -685,14 +692,21 @@ async fn pages_read_without_javascript() {
         .click(&browser.one("form.pickers button.apply").await)
         .await;
     browser.wait_url(|url| url.contains("period=quarter")).await;
+    let (year, number): (i32, u32) = (month[..4].parse().unwrap(), month[5..7].parse().unwrap());
+    let first = (number - 1) / 3 * 3 + 1;
+    let (end_year, end_month) = if first == 10 {
+        (year + 1, 1)
+    } else {
+        (year, first + 3)
+    };
     let range = browser.one("p.range span[data-from]").await;
     assert_eq!(
-        browser.attribute(&range, "data-from").await.as_deref(),
-        Some("2025-10-01")
+        browser.attribute(&range, "data-from").await,
+        Some(format!("{year}-{first:02}-01"))
     );
     assert_eq!(
-        browser.attribute(&range, "data-to").await.as_deref(),
-        Some("2026-01-01")
+        browser.attribute(&range, "data-to").await,
+        Some(format!("{end_year}-{end_month:02}-01"))
     );
     browser.quit().await;
 }
