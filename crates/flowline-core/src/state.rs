@@ -324,6 +324,69 @@ pub enum Command {
     UpdateInitiative(improvement::UpdateInitiative),
 }
 
+impl Command {
+    /// The command's name (`PlaceSalesOrder`), for logs and counts.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ConfigureTenant(_) => "ConfigureTenant",
+            Self::DefineItem(_) => "DefineItem",
+            Self::DefineLocation(_) => "DefineLocation",
+            Self::DefineSupplier(_) => "DefineSupplier",
+            Self::DefineCarrier(_) => "DefineCarrier",
+            Self::SetReturnPolicy(_) => "SetReturnPolicy",
+            Self::PlaceSalesOrder(_) => "PlaceSalesOrder",
+            Self::AllocateSalesOrder(_) => "AllocateSalesOrder",
+            Self::DeallocateSalesOrder(_) => "DeallocateSalesOrder",
+            Self::HoldSalesOrder(_) => "HoldSalesOrder",
+            Self::ReleaseSalesOrder(_) => "ReleaseSalesOrder",
+            Self::PickSalesOrder(_) => "PickSalesOrder",
+            Self::PackSalesOrder(_) => "PackSalesOrder",
+            Self::ShipSalesOrder(_) => "ShipSalesOrder",
+            Self::DeliverShipment(_) => "DeliverShipment",
+            Self::RecordCarrierException(_) => "RecordCarrierException",
+            Self::InvoiceSalesOrder(_) => "InvoiceSalesOrder",
+            Self::IssueCreditNote(_) => "IssueCreditNote",
+            Self::ReceivePayment(_) => "ReceivePayment",
+            Self::RefundPayment(_) => "RefundPayment",
+            Self::CancelSalesOrder(_) => "CancelSalesOrder",
+            Self::AmendSalesOrder(_) => "AmendSalesOrder",
+            Self::PlacePurchaseOrder(_) => "PlacePurchaseOrder",
+            Self::ConfirmPurchaseOrder(_) => "ConfirmPurchaseOrder",
+            Self::ReceivePurchaseOrder(_) => "ReceivePurchaseOrder",
+            Self::BillPurchaseOrder(_) => "BillPurchaseOrder",
+            Self::PayPurchaseOrder(_) => "PayPurchaseOrder",
+            Self::CancelPurchaseOrder(_) => "CancelPurchaseOrder",
+            Self::ClosePurchaseOrder(_) => "ClosePurchaseOrder",
+            Self::CreateWorkOrder(_) => "CreateWorkOrder",
+            Self::StartWorkOrder(_) => "StartWorkOrder",
+            Self::CompleteWorkOrder(_) => "CompleteWorkOrder",
+            Self::CancelWorkOrder(_) => "CancelWorkOrder",
+            Self::AuthoriseReturn(_) => "AuthoriseReturn",
+            Self::IssueReturnLabel(_) => "IssueReturnLabel",
+            Self::ReceiveReturn(_) => "ReceiveReturn",
+            Self::InspectReturn(_) => "InspectReturn",
+            Self::DisposeReturn(_) => "DisposeReturn",
+            Self::RefundReturn(_) => "RefundReturn",
+            Self::CloseReturn(_) => "CloseReturn",
+            Self::CreateTransfer(_) => "CreateTransfer",
+            Self::ShipTransfer(_) => "ShipTransfer",
+            Self::ReceiveTransfer(_) => "ReceiveTransfer",
+            Self::CloseTransfer(_) => "CloseTransfer",
+            Self::CancelTransfer(_) => "CancelTransfer",
+            Self::RecordCount(_) => "RecordCount",
+            Self::AdjustStock(_) => "AdjustStock",
+            Self::PostCost(_) => "PostCost",
+            Self::AcquireFixedAsset(_) => "AcquireFixedAsset",
+            Self::DepreciateFixedAsset(_) => "DepreciateFixedAsset",
+            Self::DisposeFixedAsset(_) => "DisposeFixedAsset",
+            Self::SetTarget(_) => "SetTarget",
+            Self::RetireTarget(_) => "RetireTarget",
+            Self::CreateInitiative(_) => "CreateInitiative",
+            Self::UpdateInitiative(_) => "UpdateInitiative",
+        }
+    }
+}
+
 /// Master data events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -211,32 +211,8 @@ struct Output {
 
 impl Output {
     fn push(&mut self, command: Command, at: Timestamp) {
-        *self
-            .counts
-            .entry(command_name(&command).to_string())
-            .or_default() += 1;
+        *self.counts.entry(command.name().to_string()).or_default() += 1;
         self.submissions.push((command, at));
-    }
-}
-
-pub(super) fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::DefineItem(_) => "DefineItem",
-        Command::DefineLocation(_) => "DefineLocation",
-        Command::DefineCarrier(_) => "DefineCarrier",
-        Command::AdjustStock(_) => "AdjustStock",
-        Command::PlaceSalesOrder(_) => "PlaceSalesOrder",
-        Command::HoldSalesOrder(_) => "HoldSalesOrder",
-        Command::ReleaseSalesOrder(_) => "ReleaseSalesOrder",
-        Command::AllocateSalesOrder(_) => "AllocateSalesOrder",
-        Command::ReceivePayment(_) => "ReceivePayment",
-        Command::PickSalesOrder(_) => "PickSalesOrder",
-        Command::PackSalesOrder(_) => "PackSalesOrder",
-        Command::ShipSalesOrder(_) => "ShipSalesOrder",
-        Command::InvoiceSalesOrder(_) => "InvoiceSalesOrder",
-        Command::DeliverShipment(_) => "DeliverShipment",
-        Command::CancelSalesOrder(_) => "CancelSalesOrder",
-        _ => "other",
     }
 }
 

@@ -2,7 +2,6 @@
 //! is also replayed through the pure domain (`decide` then `apply`, in order, as the engine
 //! does), which proves the domain accepts every command.
 
-use super::map::command_name;
 use super::*;
 use crate::error::ProblemKind;
 use crate::timestamp::DayOrderDecision;
@@ -215,7 +214,7 @@ fn steps(import: &OlistImport, order: &str) -> Vec<(&'static str, Timestamp)> {
         .submissions
         .iter()
         .filter(|(command, _)| order_of(command).is_some_and(|id| id.as_str() == order))
-        .map(|(command, at)| (command_name(command), *at))
+        .map(|(command, at)| (command.name(), *at))
         .collect()
 }
 
@@ -223,7 +222,7 @@ fn commands_named<'i>(import: &'i OlistImport, name: &str) -> Vec<&'i Command> {
     import
         .submissions
         .iter()
-        .filter(|(command, _)| command_name(command) == name)
+        .filter(|(command, _)| command.name() == name)
         .map(|(command, _)| command)
         .collect()
 }
@@ -328,7 +327,7 @@ fn a_delivered_order_goes_through_every_step_at_its_own_time() {
         .submissions
         .iter()
         .take(4)
-        .map(|(command, _)| command_name(command))
+        .map(|(command, _)| command.name())
         .collect();
     assert_eq!(
         names,
