@@ -419,6 +419,12 @@ struct PurchaseTrack {
     billing_mismatch: bool,
     closed: bool,
     counted: Option<(Day, u8, bool)>,
+    /// Billed and paid so far, in the order's currency: a foreign order's payments can only be
+    /// converted while its rate is known, so the record stays until it is paid.
+    billed_minor: i64,
+    paid_minor: i64,
+    /// Its latest event.
+    last_activity: Timestamp,
 }
 
 /// A return as the return metrics see it.
@@ -1250,7 +1256,7 @@ impl Fold {
                 ..
             } => {
                 self.purchases.insert(
-                    id,
+                    id.clone(),
                     PurchaseTrack {
                         supplier: supplier.to_string(),
                         location: location.to_string(),
@@ -1265,6 +1271,9 @@ impl Fold {
                         billing_mismatch: false,
                         closed: false,
                         counted: None,
+                        billed_minor: 0,
+                        paid_minor: 0,
+                        last_activity: at,
                     },
                 );
             }
@@ -1320,6 +1329,7 @@ impl Fold {
             } => {
                 if let Some(track) = self.purchases.get_mut(&id) {
                     track.billing_mismatch |= amount_minor != matched_minor;
+                    track.billed_minor += amount_minor;
                 }
                 self.rejudge_purchase(&id);
             }
@@ -1332,9 +1342,15 @@ impl Fold {
             PurchaseOrderEvent::Cancelled { .. } => {
                 self.purchases.remove(&id);
             }
-            PurchaseOrderEvent::Paid { .. } => {}
+            PurchaseOrderEvent::Paid { amount_minor, .. } => {
+                if let Some(track) = self.purchases.get_mut(&id) {
+                    track.paid_minor += amount_minor;
+                }
+            }
         }
-        let _ = at;
+        if let Some(track) = self.purchases.get_mut(&id) {
+            track.last_activity = track.last_activity.max(at);
+        }
     }
 
     /// The verdict on a purchase order (RL.1.2, SCOR DS): closed when every unit is accepted or
@@ -1588,8 +1604,14 @@ impl Fold {
             }
             keep
         });
-        self.purchases
-            .retain(|_, track| track.counted.is_none() || track.billing_mismatch);
+        // A purchase order stays while it can still change: units to come, a bill to match,
+        // money owed (whose payment must be converted at its rate), or recent activity.
+        self.purchases.retain(|_, track| {
+            track.counted.is_none()
+                || track.billing_mismatch
+                || track.paid_minor < track.billed_minor
+                || track.last_activity >= horizon
+        });
         self.returns.retain(|_, track| !track.refunded);
         let live: rustc_hash::FxHashSet<&String> = self.orders.keys().collect();
         self.return_orders.retain(|_, order| live.contains(order));

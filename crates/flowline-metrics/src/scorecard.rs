@@ -46,6 +46,7 @@ pub const METRICS: &[MetricInfo] = &[
     MetricInfo { id: "rl.documentation", name: "Documentation Accuracy", scor_code: "RL.2.3", higher_is_better: true },
     MetricInfo { id: "rl.condition", name: "Perfect Condition", scor_code: "RL.2.4", higher_is_better: true },
     MetricInfo { id: "rl.otif", name: "On Time In Full", scor_code: "", higher_is_better: true },
+    MetricInfo { id: "rl.on_time.delivered", name: "On time, delivered orders with a commitment", scor_code: "", higher_is_better: true },
     MetricInfo { id: "rl.perfect_order.product", name: "Product of the four components (comparison only)", scor_code: "", higher_is_better: true },
     MetricInfo { id: "rl.perfect_supplier_order", name: "Perfect Supplier Order Fulfillment", scor_code: "RL.1.2", higher_is_better: true },
     MetricInfo { id: "rs.order_cycle_time", name: "Order Fulfillment Cycle Time", scor_code: "RS.1.1", higher_is_better: false },
