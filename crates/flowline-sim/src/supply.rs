@@ -1,0 +1,598 @@
+//! Supply: the daily replenishment review (a reorder point with an order-up-to level on an
+//! exponentially smoothed forecast), purchase orders from placing to paying, kitting work
+//! orders, and weekly cycle counts.
+
+use crate::driver::{SimError, Then};
+use crate::model::{Model, at_local, id, local};
+use crate::scenario::Scenario;
+use crate::world::{Kind, World};
+use flowline_core::Command;
+use flowline_core::documents::inventory::{CountLineInput, RecordCount};
+use flowline_core::documents::purchase_order::{
+    BillPurchaseOrder, ConfirmPurchaseOrder, PayPurchaseOrder, PlacePurchaseOrder, PurchaseLine,
+    ReceiptLine, ReceivePurchaseOrder,
+};
+use flowline_core::documents::work_order::{
+    CompleteWorkOrder, CreateWorkOrder, StartWorkOrder, WorkOrderKind,
+};
+use flowline_core::money::{ExchangeRate, Money};
+use jiff::civil::Date;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+/// A purchase order as the model follows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Po {
+    id: String,
+    supplier: usize,
+    center: usize,
+    /// (item, units ordered, unit price in the supplier's currency).
+    lines: Vec<(usize, i64, i64)>,
+    /// Units not yet arrived, per line.
+    remaining: Vec<i64>,
+    placed: i64,
+    /// Bills not yet paid.
+    unpaid: u32,
+}
+
+/// A kitting work order.
+#[derive(Debug, Clone)]
+pub(crate) struct Wo {
+    id: String,
+    item: usize,
+    center: usize,
+    quantity: i64,
+}
+
+/// Supply's own records.
+pub(crate) struct Supply {
+    pos: FxHashMap<u32, Po>,
+    next_po: u32,
+    wos: FxHashMap<u32, Wo>,
+    next_wo: u32,
+    next_count: u32,
+    /// Per center, the next item to count.
+    count_cursor: Vec<usize>,
+    /// When the forecast was last brought up to date.
+    last_review: Option<i64>,
+    /// Counts of what happened.
+    pub counters: BTreeMap<&'static str, u64>,
+}
+
+impl Supply {
+    pub(crate) fn new(_scenario: &Scenario, world: &World) -> Self {
+        Self {
+            pos: FxHashMap::default(),
+            next_po: 0,
+            wos: FxHashMap::default(),
+            next_wo: 0,
+            next_count: 0,
+            count_cursor: vec![0; world.centers.len()],
+            last_review: None,
+            counters: BTreeMap::new(),
+        }
+    }
+
+    fn count(&mut self, what: &'static str, n: u64) {
+        *self.counters.entry(what).or_default() += n;
+    }
+}
+
+impl Model<'_> {
+    /// The daily review: update forecasts, order what falls below its reorder point, start
+    /// kitting what is running low.
+    pub(crate) fn review(&mut self) -> Result<(), SimError> {
+        let s = self.s;
+        let plan = &s.replenishment;
+        // Forecasts learn from a whole day of demand; the first, partial day only seeds them.
+        if let Some(last) = self.supply.last_review {
+            let days = ((self.now - last) as f64 / 86_400.0).max(1.0);
+            let alpha = plan.forecast_alpha;
+            for cell in 0..self.demand.len() {
+                let daily = self.demand[cell] / days;
+                let error = daily - self.forecast[cell];
+                self.forecast[cell] += alpha * error;
+                self.variance[cell] = (1.0 - alpha) * (self.variance[cell] + alpha * error * error);
+                self.demand[cell] = 0.0;
+            }
+        } else {
+            self.demand.iter_mut().for_each(|d| *d = 0.0);
+        }
+        self.supply.last_review = Some(self.now);
+        let backorder_need = self.backorder_need();
+        let centers = self.w.centers.len();
+        let mut groups: BTreeMap<(usize, usize), Vec<(usize, i64)>> = BTreeMap::new();
+        let mut kitting = Vec::new();
+        for center in 0..centers {
+            if !self.is_open(center) {
+                continue;
+            }
+            for item in 0..self.w.items.len() {
+                let cell = self.cell(item, center);
+                let forecast = self.forecast[cell];
+                if forecast <= 0.0 {
+                    continue;
+                }
+                let spread = self.variance[cell].max(0.0).sqrt();
+                match &self.w.items[item].kind {
+                    Kind::Bought(suppliers) => {
+                        let Some(&supplier) = suppliers.first() else {
+                            continue;
+                        };
+                        let spec = &s.suppliers[supplier];
+                        let cover = spec.lead_time_days.mean + spec.confirm_days + 1.0;
+                        let reorder_point =
+                            forecast * cover + plan.safety_z * spread * cover.sqrt();
+                        let position =
+                            self.avail[cell] + self.on_order[cell] - backorder_need[cell];
+                        if (position as f64) <= reorder_point {
+                            let wanted = (reorder_point + plan.cover_days * forecast
+                                - position as f64)
+                                .ceil() as i64;
+                            let quantity = wanted.max(spec.minimum_order_quantity);
+                            groups
+                                .entry((supplier, center))
+                                .or_default()
+                                .push((item, quantity));
+                        }
+                    }
+                    Kind::Kit(components) => {
+                        let cover = 1.0 + plan.kitting_hours / 24.0 + 1.0;
+                        let reorder_point =
+                            forecast * cover + plan.safety_z * spread * cover.sqrt();
+                        let position = self.avail[cell] + self.wip[cell] - backorder_need[cell];
+                        if (position as f64) <= reorder_point {
+                            let wanted = (forecast * plan.kit_batch_days)
+                                .max(reorder_point - position as f64 + forecast)
+                                .ceil() as i64;
+                            let possible = components
+                                .iter()
+                                .map(|(c, q)| {
+                                    self.avail[self.cell(*c, center)].max(0) / (*q).max(1)
+                                })
+                                .min()
+                                .unwrap_or(0);
+                            let quantity = wanted.min(possible);
+                            if quantity > 0 {
+                                kitting.push((item, center, quantity, components.clone()));
+                            } else {
+                                self.supply.count("kitting_short_of_components", 1);
+                            }
+                        }
+                    }
+                    Kind::Bundle(_) => {}
+                }
+            }
+        }
+        for ((supplier, center), lines) in groups {
+            self.place_po(supplier, center, lines)?;
+        }
+        for (item, center, quantity, components) in kitting {
+            self.create_work_order(item, center, quantity, &components)?;
+        }
+        Ok(())
+    }
+
+    fn place_po(
+        &mut self,
+        supplier: usize,
+        center: usize,
+        lines: Vec<(usize, i64)>,
+    ) -> Result<(), SimError> {
+        let s = self.s;
+        let spec = &s.suppliers[supplier];
+        self.supply.next_po += 1;
+        let number = self.supply.next_po;
+        let po_id = format!("PO-{number:06}");
+        let currency = self.w.suppliers[supplier].currency;
+        let foreign = currency != self.w.currency;
+        let scale = 10f64.powi(currency.exponent() as i32 - self.w.currency.exponent() as i32);
+        let priced: Vec<(usize, i64, i64)> = lines
+            .iter()
+            .map(|(item, quantity)| {
+                let price = (self.w.items[*item].cost as f64 / spec.exchange_rate * scale)
+                    .round()
+                    .max(1.0) as i64;
+                (*item, *quantity, price)
+            })
+            .collect();
+        let (today, _) = local(self.now, &self.w.centers[center].zone);
+        let requested = add_days(today, spec.lead_time_days.mean.round() as i64);
+        let command = Command::PlacePurchaseOrder(PlacePurchaseOrder {
+            purchase_order: id(&po_id)?,
+            supplier: self.w.suppliers[supplier].id.clone(),
+            location: self.w.centers[center].id.clone(),
+            currency,
+            exchange_rate: foreign.then(|| ExchangeRate {
+                rate_micro: (spec.exchange_rate * 1_000_000.0).round() as i64,
+            }),
+            lines: priced
+                .iter()
+                .map(|(item, quantity, price)| PurchaseLine {
+                    sku: self.w.items[*item].sku.clone(),
+                    quantity: *quantity,
+                    unit_price_minor: *price,
+                })
+                .collect(),
+            requested_on: Some(requested),
+        });
+        self.send(self.now, command, Then::Nothing)?;
+        for (item, quantity, _) in &priced {
+            let cell = self.cell(*item, center);
+            self.on_order[cell] += quantity;
+        }
+        self.supply.count("purchase_orders", 1);
+        let confirm = self
+            .dice
+            .positive(spec.confirm_days.max(0.05), spec.confirm_days / 2.0);
+        self.supply.pos.insert(
+            number,
+            Po {
+                id: po_id,
+                supplier,
+                center,
+                remaining: priced.iter().map(|(_, q, _)| *q).collect(),
+                lines: priced,
+                placed: self.now,
+                unpaid: 0,
+            },
+        );
+        self.schedule(
+            self.now + (confirm * 86_400.0) as i64,
+            crate::model::Action::PoConfirm { po: number },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn po_confirm(&mut self, number: u32) -> Result<(), SimError> {
+        let Some(po) = self.supply.pos.get(&number).cloned() else {
+            return Ok(());
+        };
+        let spec = &self.s.suppliers[po.supplier];
+        let zone = self.w.centers[po.center].zone.clone();
+        let (placed_on, _) = local(po.placed, &zone);
+        let (today, _) = local(self.now, &zone);
+        let committed =
+            add_days(placed_on, spec.lead_time_days.mean.round() as i64).max(add_days(today, 1));
+        self.send(
+            self.now,
+            Command::ConfirmPurchaseOrder(ConfirmPurchaseOrder {
+                purchase_order: id(&po.id)?,
+                committed_on: committed,
+            }),
+            Then::Nothing,
+        )?;
+        // When it comes: a lead time drawn around the mean, kept by the committed date for an
+        // on-time order and after it for a late one.
+        let drawn = self
+            .dice
+            .positive(spec.lead_time_days.mean, spec.lead_time_days.sd);
+        let mut arrival_day = add_days(placed_on, drawn.round() as i64);
+        if self.dice.chance(spec.on_time_rate) {
+            arrival_day = arrival_day.min(committed);
+        } else {
+            arrival_day = arrival_day.max(add_days(committed, self.dice.between(1, 7)));
+        }
+        arrival_day = arrival_day.max(add_days(today, 1));
+        let arrived = at_local(
+            arrival_day,
+            self.dice.between(7, 14),
+            self.dice.between(0, 59),
+            &zone,
+        );
+        // Dock to stock: a few hours of unloading and checking.
+        let stocked = arrived + (self.dice.positive(4.0, 3.0) * 3600.0) as i64;
+        self.schedule(
+            stocked,
+            crate::model::Action::PoArrive {
+                po: number,
+                part: 0,
+                arrived,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn po_arrive(
+        &mut self,
+        number: u32,
+        part: u32,
+        arrived: i64,
+    ) -> Result<(), SimError> {
+        let Some(mut po) = self.supply.pos.get(&number).cloned() else {
+            return Ok(());
+        };
+        let spec = &self.s.suppliers[po.supplier];
+        let short = part == 0 && !self.dice.chance(spec.in_full_rate);
+        let mut receipt_lines = Vec::new();
+        let mut billed = 0i64;
+        let mut value_base = 0.0;
+        let mut units_in = Vec::new();
+        for (line, remaining) in po.remaining.iter_mut().enumerate() {
+            if *remaining <= 0 {
+                continue;
+            }
+            let units = if short {
+                ((*remaining as f64) * self.dice.uniform(0.6, 0.95))
+                    .floor()
+                    .max(1.0) as i64
+            } else {
+                *remaining
+            };
+            *remaining -= units;
+            let rejected = if self.dice.chance(spec.reject_rate) {
+                ((units as f64) * self.dice.uniform(0.02, 0.10))
+                    .ceil()
+                    .min(units as f64) as i64
+            } else {
+                0
+            };
+            let accepted = units - rejected;
+            let (item, _, price) = po.lines[line];
+            receipt_lines.push(ReceiptLine {
+                line,
+                accepted,
+                rejected,
+                reject_reason: if rejected > 0 {
+                    Some(id("failed_quality_check")?)
+                } else {
+                    None
+                },
+            });
+            billed += accepted * price;
+            value_base += (accepted * self.w.items[item].cost) as f64;
+            units_in.push((item, units));
+            self.supply.count("units_received", accepted as u64);
+            self.supply
+                .count("units_rejected_at_receipt", rejected as u64);
+        }
+        if receipt_lines.is_empty() {
+            return Ok(());
+        }
+        let receipt = format!("RCV-{number:06}-{part}");
+        self.send(
+            self.now,
+            Command::ReceivePurchaseOrder(ReceivePurchaseOrder {
+                purchase_order: id(&po.id)?,
+                receipt: id(&receipt)?,
+                lines: receipt_lines,
+                arrived_at: Some(
+                    jiff::Timestamp::from_second(arrived).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+                ),
+            }),
+            Then::Nothing,
+        )?;
+        for (item, units) in units_in {
+            let cell = self.cell(item, po.center);
+            self.on_order[cell] -= units;
+        }
+        self.supply.count("receipts", 1);
+        if spec.duty_rate > 0.0 {
+            self.accrue_duties(value_base * spec.duty_rate);
+        }
+        if billed > 0 {
+            let currency = self.w.suppliers[po.supplier].currency;
+            let (today, _) = local(self.now, &self.w.zone);
+            let due = add_days(today, spec.payment_terms_days);
+            self.send(
+                self.now + 60,
+                Command::BillPurchaseOrder(BillPurchaseOrder {
+                    purchase_order: id(&po.id)?,
+                    bill: id(&format!("BILL-{number:06}-{part}"))?,
+                    amount: Money::new(billed, currency),
+                    due_on: due,
+                }),
+                Then::Nothing,
+            )?;
+            po.unpaid += 1;
+            let pay_at = at_local(due, 10, 0, &self.w.zone).max(self.now + 60);
+            self.schedule(
+                pay_at,
+                crate::model::Action::PoPay {
+                    po: number,
+                    bill: part,
+                    amount: billed,
+                },
+            );
+        }
+        if short {
+            let zone = self.w.centers[po.center].zone.clone();
+            let (today, _) = local(self.now, &zone);
+            let day = add_days(today, self.dice.between(3, 10));
+            let next = at_local(day, self.dice.between(7, 14), 0, &zone);
+            let stocked = next + (self.dice.positive(4.0, 3.0) * 3600.0) as i64;
+            self.schedule(
+                stocked,
+                crate::model::Action::PoArrive {
+                    po: number,
+                    part: part + 1,
+                    arrived: next,
+                },
+            );
+            self.supply.count("purchase_orders_short", 1);
+        }
+        self.supply.pos.insert(number, po);
+        Ok(())
+    }
+
+    pub(crate) fn po_pay(&mut self, number: u32, bill: u32, amount: i64) -> Result<(), SimError> {
+        let Some(po) = self.supply.pos.get_mut(&number) else {
+            return Ok(());
+        };
+        po.unpaid = po.unpaid.saturating_sub(1);
+        let done = po.unpaid == 0 && po.remaining.iter().all(|r| *r <= 0);
+        let po_id = po.id.clone();
+        let currency = self.w.suppliers[po.supplier].currency;
+        if done {
+            self.supply.pos.remove(&number);
+        }
+        self.send(
+            self.now,
+            Command::PayPurchaseOrder(PayPurchaseOrder {
+                purchase_order: id(&po_id)?,
+                payment: id(&format!("POPAY-{number:06}-{bill}"))?,
+                amount: Money::new(amount, currency),
+            }),
+            Then::Nothing,
+        )?;
+        self.supply.count("supplier_payments", 1);
+        Ok(())
+    }
+
+    fn create_work_order(
+        &mut self,
+        item: usize,
+        center: usize,
+        wanted: i64,
+        components: &[(usize, i64)],
+    ) -> Result<(), SimError> {
+        // Kits made earlier in this review may have used the same components.
+        let possible = components
+            .iter()
+            .map(|(c, q)| self.avail[self.cell(*c, center)].max(0) / (*q).max(1))
+            .min()
+            .unwrap_or(0);
+        let quantity = wanted.min(possible);
+        if quantity <= 0 {
+            self.supply.count("kitting_short_of_components", 1);
+            return Ok(());
+        }
+        self.supply.next_wo += 1;
+        let number = self.supply.next_wo;
+        let wo_id = format!("WO-{number:06}");
+        self.send(
+            self.now,
+            Command::CreateWorkOrder(CreateWorkOrder {
+                work_order: id(&wo_id)?,
+                kind: WorkOrderKind::Kitting,
+                item: self.w.items[item].sku.clone(),
+                quantity,
+                location: self.w.centers[center].id.clone(),
+                for_order: None,
+            }),
+            Then::Nothing,
+        )?;
+        for (component, per) in components {
+            let cell = self.cell(*component, center);
+            self.avail[cell] -= quantity * per;
+            self.demand[cell] += (quantity * per) as f64;
+        }
+        let cell = self.cell(item, center);
+        self.wip[cell] += quantity;
+        self.supply.wos.insert(
+            number,
+            Wo {
+                id: wo_id,
+                item,
+                center,
+                quantity,
+            },
+        );
+        self.supply.count("work_orders", 1);
+        let start = self.now + self.dice.between(1_800, 5_400);
+        self.schedule(start, crate::model::Action::WorkStart { wo: number });
+        Ok(())
+    }
+
+    pub(crate) fn work_start(&mut self, number: u32) -> Result<(), SimError> {
+        let Some(wo) = self.supply.wos.get(&number).cloned() else {
+            return Ok(());
+        };
+        self.send(
+            self.now,
+            Command::StartWorkOrder(StartWorkOrder {
+                work_order: id(&wo.id)?,
+            }),
+            Then::Nothing,
+        )?;
+        let hours = self.dice.positive(
+            self.s.replenishment.kitting_hours.max(0.1),
+            self.s.replenishment.kitting_hours / 4.0,
+        );
+        self.schedule(
+            self.now + (hours * 3600.0) as i64,
+            crate::model::Action::WorkComplete { wo: number },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn work_complete(&mut self, number: u32) -> Result<(), SimError> {
+        let Some(wo) = self.supply.wos.remove(&number) else {
+            return Ok(());
+        };
+        let failed = self
+            .dice
+            .binomial(wo.quantity as u64, self.s.replenishment.kitting_fail_rate)
+            as i64;
+        self.send(
+            self.now,
+            Command::CompleteWorkOrder(CompleteWorkOrder {
+                work_order: id(&wo.id)?,
+                passed: wo.quantity - failed,
+                failed,
+                note: (failed > 0).then(|| format!("{failed} kit(s) failed the final check")),
+            }),
+            Then::Nothing,
+        )?;
+        let cell = self.cell(wo.item, wo.center);
+        self.wip[cell] -= wo.quantity;
+        self.accrue_kitting(wo.quantity);
+        self.supply
+            .count("kits_made", (wo.quantity - failed) as u64);
+        self.supply.count("kits_failed", failed as u64);
+        Ok(())
+    }
+
+    /// Counts the next few stocked items at a center; a count is sometimes off by a unit or
+    /// two (shrinkage, mis-picks), never below what is reserved.
+    pub(crate) fn cycle_count(&mut self, center: usize) -> Result<(), SimError> {
+        let stocked: Vec<usize> = (0..self.w.items.len())
+            .filter(|i| !matches!(self.w.items[*i].kind, Kind::Bundle(_)))
+            .collect();
+        if stocked.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for _ in 0..self.s.counts.items_per_week.min(stocked.len() as u32) {
+            let cursor = self.supply.count_cursor[center] % stocked.len();
+            self.supply.count_cursor[center] += 1;
+            let item = stocked[cursor];
+            let cell = self.cell(item, center);
+            let on_hand = self.on_hand[cell];
+            let reserved = on_hand - self.avail[cell];
+            let mut counted = on_hand;
+            if self.dice.chance(self.s.counts.error_rate) {
+                let off = self.dice.between(1, 2);
+                counted = if self.dice.chance(0.7) {
+                    on_hand - off
+                } else {
+                    on_hand + off
+                };
+            }
+            counted = counted.max(reserved).max(0);
+            lines.push(CountLineInput {
+                sku: self.w.items[item].sku.clone(),
+                counted,
+            });
+        }
+        self.supply.next_count += 1;
+        let count = format!("CNT-{:06}", self.supply.next_count);
+        self.send(
+            self.now,
+            Command::RecordCount(RecordCount {
+                count: id(&count)?,
+                location: self.w.centers[center].id.clone(),
+                lines,
+                reason: Some(id("cycle_count")?),
+            }),
+            Then::Nothing,
+        )?;
+        self.supply.count("cycle_counts", 1);
+        Ok(())
+    }
+}
+
+fn add_days(date: Date, days: i64) -> Date {
+    date.checked_add(jiff::Span::new().days(days))
+        .unwrap_or(date)
+}

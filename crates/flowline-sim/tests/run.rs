@@ -1,0 +1,356 @@
+//! Short simulated runs checked against the scenario they were given: the same seed gives the
+//! same log; demand follows the configured seasonality and peak; carriers are late, damage and
+//! lose at their configured rates; every order ends or says why not; the ledger checks clean.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+use flowline_core::Event;
+use flowline_core::documents::sales_order::{DeliveryCondition, SalesOrderEvent};
+use flowline_core::id::TenantId;
+use flowline_sim::scenario::Scenario;
+use flowline_sim::{Options, Summary, run};
+use flowline_store::{EventStore, SqliteStore};
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn tenant() -> TenantId {
+    TenantId::parse("demo").unwrap()
+}
+
+fn simulate(scenario: &Scenario, path: &Path, seed: u64, days: u32) -> Summary {
+    let options = Options {
+        seed,
+        days,
+        tenant: tenant(),
+        durable: false,
+    };
+    let summary = run(scenario, path, &options, &mut |_| {}).unwrap();
+    assert!(
+        summary.refused.is_empty(),
+        "the engine refused commands: {:?} {:?}",
+        summary.refused,
+        summary.refusal_samples
+    );
+    summary
+}
+
+fn events(path: &Path) -> Vec<(Event, Timestamp)> {
+    let store = SqliteStore::open_read_only(path).unwrap();
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.read_tenant(&tenant(), after, 10_000).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for stored in page {
+            all.push((
+                serde_json::from_str(&stored.payload).unwrap(),
+                stored.business_time,
+            ));
+        }
+    }
+    all
+}
+
+/// The brand at 120 orders a day; flash sales off, so demand is what the formula says.
+fn small() -> Scenario {
+    let mut scenario = Scenario::default_brand().scaled(120.0);
+    scenario.demand.flash_sales.per_year = 0.0;
+    scenario
+}
+
+#[test]
+fn the_same_seed_gives_the_same_log_and_another_seed_another() {
+    let directory = tempfile::tempdir().unwrap();
+    let scenario = small();
+    let first = simulate(&scenario, &directory.path().join("a.db"), 7, 5);
+    let again = simulate(&scenario, &directory.path().join("b.db"), 7, 5);
+    let other = simulate(&scenario, &directory.path().join("c.db"), 8, 5);
+    assert!(first.events > 1_000, "{} events", first.events);
+    assert_eq!(first.log_hash, again.log_hash);
+    assert_eq!(first.events, again.events);
+    assert_ne!(first.log_hash, other.log_hash);
+}
+
+/// Four weeks around the holiday peak (Black Friday to Cyber Monday, ×2.8).
+#[test]
+fn a_month_of_the_brand_follows_its_scenario() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("month.db");
+    let mut scenario = small();
+    scenario.brand.start = Date::constant(2025, 11, 10);
+    // Published transit times only (no distance term), so "late" can be read off the log.
+    for carrier in &mut scenario.carriers {
+        for service in &mut carrier.services {
+            service.days_per_1000_km = 0.0;
+        }
+    }
+    let days = 28;
+    let summary = simulate(&scenario, &path, 3, days);
+    let log = events(&path);
+
+    // 1. Demand. The expected orders of each reporting day, worked out here from the scenario's
+    // numbers: for every hour, each region's daily rate (base × trend × weekday × month ×
+    // peak, in its own calendar) times its share of customers and the hour's share of the day.
+    let reporting = TimeZone::get(&scenario.brand.reporting_time_zone).unwrap();
+    let demand = &scenario.demand;
+    let region_total: f64 = scenario.regions.iter().map(|r| r.share).sum();
+    let hourly_total: f64 = demand.hourly.iter().sum();
+    let start = scenario
+        .brand
+        .start
+        .to_zoned(reporting.clone())
+        .unwrap()
+        .timestamp();
+    let mut expected: BTreeMap<Date, f64> = BTreeMap::new();
+    for hour in 0..(days as i64 * 24) {
+        let at = start + jiff::SignedDuration::from_hours(hour);
+        for region in &scenario.regions {
+            let local = at.to_zoned(TimeZone::get(&region.time_zone).unwrap());
+            let date = local.date();
+            let elapsed = (date - Date::constant(2025, 11, 10)).get_days() as f64;
+            let mut rate = demand.orders_per_day
+                * (1.0 + demand.trend_per_year * elapsed / 365.0)
+                * demand.weekly[date.weekday().to_monday_zero_offset() as usize]
+                * demand.yearly[date.month() as usize - 1];
+            for peak in &demand.peaks {
+                let day = (date.month(), date.day());
+                if (peak.from.month(), peak.from.day()) <= day
+                    && day <= (peak.to.month(), peak.to.day())
+                {
+                    rate *= peak.multiplier;
+                }
+            }
+            *expected
+                .entry(at.to_zoned(reporting.clone()).date())
+                .or_default() += rate * region.share / region_total
+                * demand.hourly[local.hour() as usize]
+                / hourly_total;
+        }
+    }
+    let observed: BTreeMap<Date, u64> = summary.orders_by_day.iter().copied().collect();
+    // Orders per day are Poisson: Σ (O − E)² / E is about chi-square with 28 degrees of freedom
+    // (mean 28, sd 7.5); more than 28 + 4 × 7.5 means demand does not follow the scenario.
+    let chi2: f64 = expected
+        .iter()
+        .map(|(date, e)| (observed.get(date).copied().unwrap_or(0) as f64 - e).powi(2) / e)
+        .sum();
+    eprintln!("demand: chi-square {chi2:.1} over {} days", expected.len());
+    assert!(
+        chi2 < 58.0,
+        "chi-square {chi2:.1} over {} days",
+        expected.len()
+    );
+    // The peak itself: the four days from Black Friday, against their expectation (± 4 sd).
+    let peak_days = [
+        Date::constant(2025, 11, 28),
+        Date::constant(2025, 11, 29),
+        Date::constant(2025, 11, 30),
+        Date::constant(2025, 12, 1),
+    ];
+    let e: f64 = peak_days.iter().map(|d| expected[d]).sum();
+    let o: f64 = peak_days.iter().map(|d| observed[d] as f64).sum();
+    let before: f64 = (0..7)
+        .map(|d| observed[&Date::constant(2025, 11, 17 + d)] as f64)
+        .sum::<f64>()
+        / 7.0;
+    eprintln!("peak: {o} orders, {e:.0} expected; the week before {before:.0}/day");
+    assert!(
+        (o - e).abs() < 4.0 * e.sqrt(),
+        "peak: {o} orders, {e:.0} expected"
+    );
+    // And it is a peak: its days have at least twice the orders of the week before.
+    assert!(
+        o / 4.0 > 2.0 * before,
+        "peak {:.0}/day against {before:.0}/day",
+        o / 4.0
+    );
+
+    let end = start + jiff::SignedDuration::from_hours(days as i64 * 24);
+    // 2. Carriers: from the log, per service, the share delivered damaged, lost, and later
+    // than the published transit (working days, Sundays off, in the ship-to zone), each
+    // within four binomial standard deviations of the configured rate.
+    let mut zone_of: BTreeMap<String, TimeZone> = BTreeMap::new();
+    let mut shipped: BTreeMap<String, (String, Timestamp, String)> = BTreeMap::new();
+    let mut outcome: BTreeMap<String, (bool, bool, Option<Timestamp>)> = BTreeMap::new();
+    for (event, _) in &log {
+        if let Event::SalesOrder(event) = event {
+            match event {
+                SalesOrderEvent::Placed { order, ship_to, .. } => {
+                    zone_of.insert(
+                        order.to_string(),
+                        TimeZone::get(ship_to.time_zone.as_str()).unwrap(),
+                    );
+                }
+                SalesOrderEvent::Shipped {
+                    order,
+                    shipment,
+                    carrier,
+                    service,
+                    at,
+                    ..
+                } => {
+                    shipped.insert(
+                        shipment.to_string(),
+                        (order.to_string(), *at, format!("{carrier}/{service}")),
+                    );
+                }
+                SalesOrderEvent::Delivered {
+                    shipment,
+                    delivered_at,
+                    condition,
+                    ..
+                } => {
+                    outcome.insert(
+                        shipment.to_string(),
+                        (
+                            *condition == DeliveryCondition::Damaged,
+                            false,
+                            Some(*delivered_at),
+                        ),
+                    );
+                }
+                SalesOrderEvent::CarrierException { shipment, code, .. }
+                    if code.as_str() == "lost" =>
+                {
+                    outcome.insert(shipment.to_string(), (false, true, None));
+                }
+                _ => {}
+            }
+        }
+    }
+    let working_days = |from: Date, to: Date| {
+        let mut n = 0;
+        let mut day = from;
+        while day < to {
+            day = day.tomorrow().unwrap();
+            if day.weekday() != Weekday::Sunday {
+                n += 1;
+            }
+        }
+        n
+    };
+    let within = |hits: u64, n: u64, p: f64, what: &str| {
+        let share = hits as f64 / n as f64;
+        let sd = (p * (1.0 - p) / n as f64).sqrt();
+        assert!(
+            (share - p).abs() <= 4.0 * sd + 1.0 / n as f64,
+            "{what}: {hits} of {n} = {share:.4}, configured {p}"
+        );
+    };
+    for carrier in &scenario.carriers {
+        for service in &carrier.services {
+            let key = format!("{}/{}", carrier.id, service.code);
+            let mut n = 0;
+            let (mut damaged, mut lost, mut late, mut delivered) = (0, 0, 0, 0);
+            for (shipment, (order, at, which)) in &shipped {
+                // Only shipments with time to arrive (or be declared lost) before the end: late
+                // and lost ones take longer, so counting the last days would undercount them.
+                if *which != key || end.duration_since(*at) < jiff::SignedDuration::from_hours(240)
+                {
+                    continue;
+                }
+                let Some((was_damaged, was_lost, delivered_at)) = outcome.get(shipment) else {
+                    panic!("{shipment} neither arrived nor was lost within ten days");
+                };
+                n += 1;
+                if *was_lost {
+                    lost += 1;
+                    continue;
+                }
+                delivered += 1;
+                damaged += u64::from(*was_damaged);
+                let zone = &zone_of[order];
+                let days = working_days(
+                    at.to_zoned(zone.clone()).date(),
+                    delivered_at.unwrap().to_zoned(zone.clone()).date(),
+                );
+                late += u64::from(days > service.transit_days);
+            }
+            if n < 150 {
+                continue; // too few to judge (a service hardly used in a month)
+            }
+            eprintln!(
+                "{key}: {n} shipments, {delivered} delivered, {late} late, {damaged} damaged, {lost} lost"
+            );
+            within(late, delivered, service.late_rate, &format!("{key} late"));
+            within(
+                damaged,
+                delivered,
+                service.damage_rate,
+                &format!("{key} damaged"),
+            );
+            within(lost, n, service.loss_rate, &format!("{key} lost"));
+        }
+    }
+
+    // 3. Every order ends — delivered or cancelled — or is still in progress at the end, or
+    // carries a lost-shipment exception; the model's reasons account for exactly those.
+    let mut ordered: BTreeMap<String, i64> = BTreeMap::new();
+    let mut done: BTreeMap<String, i64> = BTreeMap::new();
+    let mut last_activity: BTreeMap<String, Timestamp> = BTreeMap::new();
+    let mut units_of_shipment: BTreeMap<String, i64> = BTreeMap::new();
+    for (event, at) in &log {
+        if let Event::SalesOrder(event) = event {
+            let order = event.order().to_string();
+            last_activity.insert(order.clone(), *at);
+            match event {
+                SalesOrderEvent::Placed { lines, .. } => {
+                    ordered.insert(order, lines.iter().map(|l| l.quantity).sum());
+                }
+                SalesOrderEvent::Shipped {
+                    shipment, lines, ..
+                } => {
+                    units_of_shipment
+                        .insert(shipment.to_string(), lines.iter().map(|l| l.quantity).sum());
+                }
+                SalesOrderEvent::Delivered { shipment, .. } => {
+                    *done.entry(order).or_default() += units_of_shipment[&shipment.to_string()];
+                }
+                SalesOrderEvent::Cancelled { lines, .. } => {
+                    *done.entry(order).or_default() +=
+                        lines.iter().map(|l| l.quantity).sum::<i64>();
+                }
+                _ => {}
+            }
+        }
+    }
+    let open: Vec<&String> = ordered
+        .iter()
+        .filter(|(order, units)| done.get(*order).copied().unwrap_or(0) < **units)
+        .map(|(order, _)| order)
+        .collect();
+    assert_eq!(
+        open.len() as u64,
+        summary.open_orders.values().sum::<u64>(),
+        "{:?}",
+        summary.open_orders
+    );
+    let lost_orders: BTreeSet<&String> = shipped
+        .iter()
+        .filter(|(shipment, _)| outcome.get(*shipment).is_some_and(|o| o.1))
+        .map(|(_, (order, _, _))| order)
+        .collect();
+    for order in &open {
+        // Not lost, so still moving: something happened to it in the last ten days.
+        if !lost_orders.contains(order) {
+            let idle = end.duration_since(last_activity[*order]);
+            assert!(
+                idle < jiff::SignedDuration::from_hours(240),
+                "{order} idle for {idle:?}"
+            );
+        }
+    }
+    assert!(
+        summary.open_orders.keys().all(|why| *why != "other"),
+        "{:?}",
+        summary.open_orders
+    );
+
+    // 4. The ledger recomputes to the stored balances.
+    let store = SqliteStore::open_read_only(&path).unwrap();
+    let report = flowline_engine::check::check(&store).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+}

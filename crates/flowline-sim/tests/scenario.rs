@@ -1,0 +1,204 @@
+//! Scenario files: the built-in brand is valid, and every kind of mistake is reported with the
+//! file, where in it, and why — all of them at once, not only the first.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
+
+use flowline_sim::scenario::{DEFAULT, Scenario, ScenarioErrors};
+
+fn errors(text: &str) -> ScenarioErrors {
+    match Scenario::parse(text, "brand.toml") {
+        Ok(_) => panic!("accepted an invalid scenario"),
+        Err(errors) => errors,
+    }
+}
+
+#[test]
+fn the_built_in_brand_is_valid_and_as_documented() {
+    let scenario = Scenario::default_brand();
+    // The numbers docs/simulator.md and the README describe.
+    assert_eq!(scenario.brand.name, "Harbor & Pine");
+    assert_eq!(scenario.centers.len(), 3);
+    assert_eq!(scenario.suppliers.len(), 5);
+    assert_eq!(scenario.channels.len(), 3);
+    assert_eq!(
+        scenario.catalog.items + scenario.catalog.kits + scenario.catalog.bundles,
+        200
+    );
+    let currencies: std::collections::BTreeSet<&str> = scenario
+        .suppliers
+        .iter()
+        .map(|s| s.currency.as_str())
+        .collect();
+    assert_eq!(
+        currencies.into_iter().collect::<Vec<_>>(),
+        ["CNY", "EUR", "USD"]
+    );
+    assert!(scenario.suppliers.iter().any(|s| s.duty_rate > 0.0));
+}
+
+#[test]
+fn a_syntax_error_is_reported_at_its_line_and_column() {
+    // Line 3 opens a string that never closes.
+    let found = errors("[brand]\nname = \"A\"\ncurrency = \"USD\nreporting_time_zone = \"UTC\"\n");
+    assert_eq!(found.0.len(), 1);
+    let error = &found.0[0];
+    assert_eq!(error.file, "brand.toml");
+    assert!(error.location.starts_with("line 3, column"), "{error}");
+}
+
+#[test]
+fn an_unknown_key_and_a_wrong_type_name_their_place() {
+    // `colour` is not a brand key: reported at line 6 of the edited default.
+    let text = DEFAULT.replacen("[brand]\n", "[brand]\ncolour = \"red\"\n", 1);
+    let line = text.lines().position(|l| l.starts_with("colour")).unwrap() + 1;
+    let found = errors(&text);
+    assert_eq!(
+        found.0[0].location,
+        format!("line {line}, column 1"),
+        "{found}"
+    );
+    assert!(found.0[0].why.contains("unknown field `colour`"), "{found}");
+    // A string where a number is needed.
+    let text = DEFAULT.replacen("orders_per_day = 1000.0", "orders_per_day = \"many\"", 1);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("orders_per_day"))
+        .unwrap()
+        + 1;
+    let found = errors(&text);
+    assert!(
+        found.0[0]
+            .location
+            .starts_with(&format!("line {line}, column")),
+        "{found}"
+    );
+    assert!(found.0[0].why.contains("invalid type"), "{found}");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_with_its_key() {
+    let text = DEFAULT
+        .replacen(
+            "suppliers = [\"S-WICKWORKS\"]",
+            "suppliers = [\"S-NOWHERE\"]",
+            1,
+        )
+        .replacen("late_rate = 0.05", "late_rate = 1.5", 1)
+        .replacen("waves = [7, 10, 13, 16]", "waves = [7, 25]", 1);
+    let found = errors(&text);
+    let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "brand.toml: category[1].suppliers[0]: no [[supplier]] has id `S-NOWHERE`",
+            "brand.toml: center[0].waves[1]: must be an hour from 0 to 23, is 25",
+            "brand.toml: carrier[0].service[0].late_rate: must be between 0 and 1, is 1.5",
+        ]
+    );
+}
+
+#[test]
+fn a_scenario_can_change_only_what_differs_from_its_base() {
+    // A fourth center: one new [[center]], and each region's distance to it merged into the
+    // region of the same id; a faster web service replaces the web channel's levels by name.
+    let text = r#"
+base = "default"
+
+[demand]
+orders_per_day = 250.0
+
+[[center]]
+id = "FC-ATL"
+name = "Atlanta, GA"
+region = "us-southeast"
+city = "Atlanta"
+time_zone = "America/New_York"
+capacity_orders_per_day = 800
+waves = [8, 12, 15]
+pickup_hour = 18
+storage_fee_per_unit_month = 0.40
+pick_fee_per_unit = 0.27
+pack_fee_per_order = 1.00
+
+[[region]]
+id = "us-northeast"
+distance_km = { FC-ATL = 1300.0 }
+[[region]]
+id = "us-southeast"
+distance_km = { FC-ATL = 200.0 }
+[[region]]
+id = "us-midwest"
+distance_km = { FC-ATL = 1000.0 }
+[[region]]
+id = "us-south"
+distance_km = { FC-ATL = 1200.0 }
+[[region]]
+id = "us-mountain"
+distance_km = { FC-ATL = 2500.0 }
+[[region]]
+id = "us-west"
+distance_km = { FC-ATL = 3500.0 }
+"#;
+    let scenario = Scenario::parse(text, "fourth-fc.toml").unwrap();
+    let default = Scenario::default_brand();
+    assert_eq!(scenario.demand.orders_per_day, 250.0);
+    assert_eq!(scenario.demand.weekly, default.demand.weekly);
+    assert_eq!(scenario.centers.len(), 4);
+    assert_eq!(scenario.centers[3].id, "FC-ATL");
+    assert_eq!(scenario.regions.len(), 6);
+    let southeast = &scenario.regions[1];
+    assert_eq!(southeast.distance_km["FC-ATL"], 200.0);
+    assert_eq!(southeast.distance_km["FC-EAST"], 1200.0);
+    // Without the distances, the new center is unreachable from every region: six errors.
+    let cut = text.find("[[region]]").unwrap();
+    let found = Scenario::parse(&text[..cut], "fourth-fc.toml").unwrap_err();
+    assert_eq!(found.0.len(), 6, "{found}");
+    assert_eq!(
+        found.0[0].to_string(),
+        "fourth-fc.toml: region[0].distance_km: has no distance to center `FC-ATL`"
+    );
+    // A type error in an override is reported at its key.
+    let found =
+        Scenario::parse("base = \"default\"\n[demand]\ncustomers = -3\n", "x.toml").unwrap_err();
+    assert_eq!(
+        found.0[0].location,
+        "demand.customers (after applying its base)"
+    );
+}
+
+#[test]
+fn a_missing_base_file_is_reported_against_the_base_key() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("what-if.toml");
+    std::fs::write(&path, "base = \"nowhere.toml\"\n").unwrap();
+    let found = Scenario::load(&path).unwrap_err();
+    assert_eq!(found.0[0].location, "base");
+    assert!(found.0[0].why.starts_with("cannot be read"), "{found}");
+}
+
+#[test]
+fn the_what_if_scenarios_in_the_repository_are_valid() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let load = |name: &str| Scenario::load(&directory.join(name)).unwrap();
+    let fourth = load("fourth-fc.toml");
+    assert_eq!(fourth.centers.len(), 4);
+    assert_eq!(fourth.fixed_assets.len(), 6);
+    let faster = load("faster-carrier.toml");
+    let marketplace = faster
+        .channels
+        .iter()
+        .find(|c| c.id == "marketplace")
+        .unwrap();
+    assert_eq!(
+        (
+            marketplace.services[0].carrier.as_str(),
+            marketplace.services[0].service.as_str()
+        ),
+        ("UPS", "ground")
+    );
+    // Only the carrier changed: the promise and share stay the default's.
+    assert_eq!(marketplace.services[0].promise_days, 5);
+    let safer = load("more-safety-stock.toml");
+    assert_eq!(safer.replenishment.safety_z, 2.33);
+    assert_eq!(safer.replenishment.forecast_alpha, 0.1);
+    assert_eq!(load("default.toml"), Scenario::default_brand());
+}
