@@ -8,6 +8,7 @@ mod bench;
 mod bench_api;
 mod bench_dashboard;
 mod bench_metrics;
+mod demo;
 mod import;
 mod metrics;
 
@@ -83,6 +84,12 @@ enum Commands {
     /// metrics beneath, failure signatures, operational KPIs; by dimension; as JSON; with the
     /// documents behind a metric.
     Metrics(metrics::MetricsArgs),
+    /// Simulate a year of an e-commerce brand (the built-in Harbor & Pine, or a scenario file)
+    /// through the engine into a new database, and print its SCOR scorecard.
+    Demo(demo::DemoArgs),
+    /// Run scenarios with the same seeds and print their scorecards side by side, with the
+    /// differences and their spread across seeds (a what-if on a digital twin).
+    Simulate(demo::SimulateArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -103,6 +110,9 @@ enum BenchCommand {
     Metrics(bench_metrics::MetricsArgs),
     /// Server time of every dashboard page on a one-year database (written first if missing).
     Dashboard(bench_dashboard::DashboardArgs),
+    /// Simulated orders per second and wall time for a year of the built-in brand at a given
+    /// size.
+    Sim(demo::BenchSimArgs),
 }
 
 fn main() -> ExitCode {
@@ -143,6 +153,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench_dashboard::dashboard(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Commands::Demo(args) => demo::demo(&args),
+        Commands::Simulate(args) => demo::compare(&args),
+        Commands::Bench {
+            which: BenchCommand::Sim(args),
+        } => demo::bench(&args),
         Commands::Serve { bind, db, log_json } => {
             admin::serve(bind, &db, log_json)?;
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,502 @@
+//! `flowline demo`, `flowline simulate` and `flowline bench sim`: the simulated brand.
+
+use anyhow::Context as _;
+use flowline_core::id::TenantId;
+use flowline_metrics::fold::{Fold, Slice};
+use flowline_metrics::period::Range;
+use flowline_metrics::scorecard::{Scorecard, metric_info, scorecard};
+use flowline_server::scorecards;
+use flowline_sim::scenario::Scenario;
+use flowline_sim::{Options, Progress, Summary};
+use flowline_store::SqliteStore;
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::Timestamp;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Arguments of `flowline demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Days to simulate.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// Seed: the same seed gives the same log.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The database to create.
+    #[arg(long, value_name = "FILE", default_value = "./flowline-demo.db")]
+    db: PathBuf,
+    /// Replace the database if it exists.
+    #[arg(long)]
+    replace: bool,
+    /// The brand to simulate (TOML); the built-in Harbor & Pine by default.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Flush every commit to disk (slower; a demo log can be made again from its seed).
+    #[arg(long)]
+    durable: bool,
+    /// Then serve the API and dashboard on the database.
+    #[arg(long)]
+    serve: bool,
+    /// Address for --serve.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+}
+
+/// Arguments of `flowline simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// A scenario file; give two or more to compare them. `default` is the built-in brand.
+    #[arg(long = "scenario", value_name = "FILE", required = true)]
+    scenarios: Vec<String>,
+    /// Seeds per scenario (1, 2, ...): the same seeds for every scenario.
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `flowline bench sim`.
+#[derive(Debug, clap::Args)]
+pub struct BenchSimArgs {
+    /// Orders a day at the start of the year (the built-in brand's other rates scale with it).
+    #[arg(long, default_value_t = 10_000.0)]
+    orders_per_day: f64,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Flush every commit to disk.
+    #[arg(long)]
+    durable: bool,
+    /// Keep the log here instead of a temporary directory.
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+}
+
+fn load(name: &str) -> anyhow::Result<Scenario> {
+    if name == "default" {
+        return Ok(Scenario::default_brand());
+    }
+    Scenario::load(Path::new(name))
+        .map_err(|errors| anyhow::anyhow!("the scenario is not valid:\n{errors}"))
+}
+
+fn demo_tenant() -> TenantId {
+    TenantId::parse("demo").unwrap_or_else(|_| unreachable!("`demo` is a valid tenant id"))
+}
+
+fn progress_bar(days: u32, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(u64::from(days));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} days  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+fn simulate(
+    scenario: &Scenario,
+    path: &Path,
+    options: &Options,
+    label: &str,
+) -> anyhow::Result<Summary> {
+    let bar = progress_bar(options.days, label);
+    let started = Instant::now();
+    let summary = flowline_sim::run(scenario, path, options, &mut |p: &Progress| {
+        let rate = p.orders as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_position(u64::from(p.done));
+        bar.set_message(format!(
+            "{}  {} orders  {rate:.0} orders/s",
+            p.day, p.orders
+        ));
+    })
+    .with_context(|| format!("the simulation into {} failed", path.display()))?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// The scorecard of the simulated days, judged as of the end of the last one.
+fn card(path: &Path, summary: &Summary) -> anyhow::Result<(Fold, Scorecard, Range, Timestamp)> {
+    let store = SqliteStore::open_read_only(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let Some((fold, _)) = scorecards::fold_log(&store, &demo_tenant(), false)? else {
+        anyhow::bail!("the simulated tenant is not configured");
+    };
+    let (Some(from), Some(to)) = (summary.from, summary.to) else {
+        anyhow::bail!("the simulation ran no days");
+    };
+    let end = to.tomorrow()?;
+    let range = Range::of_dates(from, end);
+    let as_of = end
+        .to_zoned(fold.settings().reporting.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or_else(|_| Timestamp::now());
+    let card = scorecard(&fold, range, &Slice::All, as_of);
+    Ok((fold, card, range, as_of))
+}
+
+fn refused(summary: &Summary) -> anyhow::Result<()> {
+    if summary.refused.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the engine refused {} command(s) the model expected to succeed: {:?}; first: {}",
+        summary.refused.values().sum::<u64>(),
+        summary.refused,
+        summary.refusal_samples.join("; ")
+    )
+}
+
+fn size(path: &Path) -> String {
+    let bytes: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+    } else {
+        format!("{:.0} MiB", bytes as f64 / f64::from(1u32 << 20))
+    }
+}
+
+/// Runs `flowline demo`.
+pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let scenario = match &args.scenario {
+        Some(path) => load(&path.display().to_string())?,
+        None => Scenario::default_brand(),
+    };
+    if args.db.exists() {
+        if !args.replace {
+            anyhow::bail!(
+                "{} already exists; pass --replace to simulate over it, or --db to choose another file",
+                args.db.display()
+            );
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", args.db.display()));
+            if file.exists() {
+                std::fs::remove_file(&file)
+                    .with_context(|| format!("cannot remove {}", file.display()))?;
+            }
+        }
+    }
+    eprintln!(
+        "Simulating {} for {} days from {} (seed {}) into {}",
+        scenario.brand.name,
+        args.days,
+        scenario.brand.start,
+        args.seed,
+        args.db.display()
+    );
+    let options = Options {
+        seed: args.seed,
+        days: args.days,
+        tenant: demo_tenant(),
+        durable: args.durable,
+    };
+    let summary = simulate(&scenario, &args.db, &options, "simulating")?;
+    let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
+    println!(
+        "Simulated {} days in {:.1} s: {orders} orders, {} commands, {} events ({:.0} orders/s).",
+        summary.days,
+        summary.wall.as_secs_f64(),
+        summary.commands,
+        summary.events,
+        orders as f64 / summary.wall.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "Log: {} ({}), tenant `demo`, log SHA-256 {}",
+        args.db.display(),
+        size(&args.db),
+        summary.log_hash
+    );
+    refused(&summary)?;
+    let (fold, _, range, as_of) = card(&args.db, &summary)?;
+    let report = scorecards::report(&demo_tenant(), &fold, range, None, as_of, 20);
+    println!();
+    print!("{}", crate::metrics::text(&report));
+    // Register the tenant and give the user a key for the API and the dashboard.
+    let mut store = SqliteStore::open(&args.db, &flowline_store::OpenOptions::durable())
+        .with_context(|| format!("cannot open {}", args.db.display()))?;
+    let tenant = demo_tenant();
+    if !store
+        .registered_tenants()?
+        .iter()
+        .any(|t| t.tenant == tenant)
+    {
+        store.register_tenant(&flowline_store::TenantRecord {
+            tenant: tenant.clone(),
+            name: scenario.brand.name.clone(),
+            created_at: Timestamp::now(),
+        })?;
+    }
+    let issued = flowline_server::auth::issue_key(
+        &mut store,
+        &tenant,
+        flowline_server::auth::Role::Admin,
+        "demo",
+        Timestamp::now(),
+    )?;
+    drop(store);
+    println!();
+    println!(
+        "Admin API key for tenant `demo` (shown once): {}",
+        issued.plaintext
+    );
+    if args.serve {
+        println!("Serving on http://{} — Ctrl-C to stop.", args.bind);
+        crate::admin::serve(args.bind, &args.db, false)?;
+    } else {
+        println!(
+            "Next: flowline serve --db {} and open http://127.0.0.1:8080/ with that key.",
+            args.db.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The values compared by `flowline simulate`, in order.
+const COMPARED: &[&str] = &[
+    "rl.perfect_order",
+    "rl.in_full",
+    "rl.on_time",
+    "rl.condition",
+    "rs.order_cycle_time",
+    "co.total_cost",
+    "co.total_cost_per_order",
+    "co.cost_of_goods_sold",
+    "am.cash_to_cash",
+    "am.inventory_days",
+    "am.return_on_fixed_assets",
+    "rl.perfect_supplier_order",
+    "env.ghg_per_order",
+    "ops.unit_fill_rate",
+    "ops.backorder_rate",
+    "ops.on_time_ship",
+    "ops.stockout_rate",
+    "ops.return_rate",
+];
+
+/// One metric across a scenario's seeds.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Spread {
+    values: Vec<Option<f64>>,
+    mean: Option<f64>,
+    sd: Option<f64>,
+}
+
+fn spread(values: Vec<Option<f64>>) -> Spread {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let n = present.len() as f64;
+    let mean = (!present.is_empty()).then(|| present.iter().sum::<f64>() / n);
+    let sd = mean
+        .filter(|_| present.len() > 1)
+        .map(|m| (present.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    Spread { values, mean, sd }
+}
+
+/// Runs `flowline simulate`.
+pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let scenarios: Vec<(String, Scenario)> = args
+        .scenarios
+        .iter()
+        .map(|name| {
+            let label = Path::new(name)
+                .file_stem()
+                .map_or(name.clone(), |s| s.to_string_lossy().into_owned());
+            load(name).map(|s| (label, s))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let seeds = args.seeds.max(1);
+    let directory = tempfile::tempdir()?;
+    // results[scenario][metric] = values by seed
+    let mut results: Vec<Vec<Vec<Option<f64>>>> =
+        vec![vec![Vec::new(); COMPARED.len()]; scenarios.len()];
+    let mut units: Vec<String> = vec![String::new(); COMPARED.len()];
+    for (s, (label, scenario)) in scenarios.iter().enumerate() {
+        for seed in 1..=seeds {
+            let path = directory.path().join(format!("{s}-{seed}.db"));
+            let options = Options {
+                seed,
+                days: args.days,
+                tenant: demo_tenant(),
+                durable: false,
+            };
+            let summary = simulate(scenario, &path, &options, &format!("{label} seed {seed}"))?;
+            refused(&summary)?;
+            let (_, card, _, _) = card(&path, &summary)?;
+            for (m, id) in COMPARED.iter().enumerate() {
+                let value = card.value(id);
+                if let Some(v) = value {
+                    units[m] = format!("{:?}", v.unit).to_lowercase();
+                }
+                results[s][m].push(value.and_then(|v| v.value));
+            }
+            eprintln!(
+                "{label} seed {seed}: {} orders in {:.1} s",
+                summary.counts.get("orders_placed").copied().unwrap_or(0),
+                summary.wall.as_secs_f64()
+            );
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+    let table: Vec<Vec<Spread>> = results
+        .into_iter()
+        .map(|metrics| metrics.into_iter().map(spread).collect())
+        .collect();
+    if args.json {
+        let json = serde_json::json!({
+            "days": args.days,
+            "seeds": seeds,
+            "scenarios": scenarios.iter().enumerate().map(|(s, (label, _))| serde_json::json!({
+                "scenario": label,
+                "metrics": COMPARED.iter().enumerate().map(|(m, id)| (id.to_string(), serde_json::to_value(&table[s][m]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} days, seeds 1–{seeds}; each cell is the mean over seeds ± their standard deviation; \
+         the difference is against the first scenario, ± its standard error, * when larger than twice that.",
+        args.days
+    );
+    let mut header = format!("{:<44}", "metric");
+    for (label, _) in &scenarios {
+        header.push_str(&format!(" {:>24}", label));
+    }
+    for (label, _) in scenarios.iter().skip(1) {
+        header.push_str(&format!(" {:>26}", format!("{label} − {}", scenarios[0].0)));
+    }
+    println!("{header}");
+    for (m, id) in COMPARED.iter().enumerate() {
+        let name = metric_info(id).map_or(id.to_string(), |info| {
+            if info.scor_code.is_empty() {
+                info.name.to_string()
+            } else {
+                format!("{} {}", info.scor_code, info.name)
+            }
+        });
+        let mut row = format!("{:<44}", truncate(&name, 44));
+        for column in &table {
+            row.push_str(&format!(" {:>24}", cell(&column[m], &units[m])));
+        }
+        for column in &table[1..] {
+            row.push_str(&format!(
+                " {:>26}",
+                difference(&table[0][m], &column[m], seeds)
+            ));
+        }
+        println!("{row}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(width - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn cell(spread: &Spread, unit: &str) -> String {
+    let suffix = match unit {
+        "percent" => " %",
+        "days" => " d",
+        "hours" => " h",
+        "grams" => " g",
+        _ => "",
+    };
+    match (spread.mean, spread.sd) {
+        (Some(mean), Some(sd)) => format!("{mean:.2}{suffix} ± {sd:.2}"),
+        (Some(mean), None) => format!("{mean:.2}{suffix}"),
+        _ => "no data".into(),
+    }
+}
+
+fn difference(base: &Spread, other: &Spread, seeds: u64) -> String {
+    let (Some(a), Some(b)) = (base.mean, other.mean) else {
+        return "—".into();
+    };
+    let n = seeds as f64;
+    let error = match (base.sd, other.sd) {
+        (Some(x), Some(y)) => Some((x * x / n + y * y / n).sqrt()),
+        _ => None,
+    };
+    match error {
+        Some(e) => {
+            let mark = if (b - a).abs() > 2.0 * e { " *" } else { "  " };
+            format!("{:+.2} ± {e:.2}{mark}", b - a)
+        }
+        None => format!("{:+.2}", b - a),
+    }
+}
+
+/// Runs `flowline bench sim`.
+pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
+    let scenario = Scenario::default_brand().scaled(args.orders_per_day);
+    let directory = tempfile::tempdir()?;
+    let path = args
+        .db
+        .clone()
+        .unwrap_or_else(|| directory.path().join("bench-sim.db"));
+    println!(
+        "flowline bench sim: {} cores, the built-in brand at {:.0} orders/day for {} days (seed {}, {})",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.orders_per_day,
+        args.days,
+        args.seed,
+        if args.durable {
+            "durable commits"
+        } else {
+            "commits not flushed one by one"
+        }
+    );
+    let options = Options {
+        seed: args.seed,
+        days: args.days,
+        tenant: demo_tenant(),
+        durable: args.durable,
+    };
+    let summary = simulate(&scenario, &path, &options, "simulating")?;
+    refused(&summary)?;
+    let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
+    let seconds = summary.wall.as_secs_f64().max(1e-9);
+    println!(
+        "simulated {} days in {seconds:.1} s: {orders} orders ({:.0} orders/s), {} commands ({:.0}/s), {} events ({:.0}/s); log {}",
+        summary.days,
+        orders as f64 / seconds,
+        summary.commands,
+        summary.commands as f64 / seconds,
+        summary.events,
+        summary.events as f64 / seconds,
+        size(&path)
+    );
+    println!(
+        "target: one year in ≤ 30 s; {}",
+        if seconds <= 30.0 && summary.days >= 365 {
+            "met"
+        } else {
+            "not met"
+        }
+    );
+    println!("peak RSS {:.0} MiB", crate::bench::peak_rss_mib());
+    Ok(ExitCode::SUCCESS)
+}
