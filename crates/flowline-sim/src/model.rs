@@ -7,6 +7,9 @@ use crate::scenario::{Payment, PromiseRule, Scenario, parse_cost_type, parse_pro
 use crate::world::{GIFT_SHARE, Kind, World};
 use flowline_core::Command;
 use flowline_core::documents::finance::{AcquireFixedAsset, CostType, PostCost, Settlement};
+use flowline_core::documents::improvement::{
+    CreateInitiative, InitiativeStatus, SetTarget, TargetDirection, TargetScope, UpdateInitiative,
+};
 use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
 use flowline_core::documents::return_auth::{
     AuthoriseReturn, CloseReturn, DisposeReturn, Disposition, DispositionLine, InspectReturn,
@@ -27,9 +30,9 @@ use flowline_core::money::Money;
 use flowline_core::state::{
     ConfigureTenant, DefineCarrier, DefineItem, DefineLocation, DefineSupplier, SetReturnPolicy,
 };
-use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::cmp::Reverse;
@@ -141,6 +144,8 @@ pub(crate) enum Action {
     ReturnArrives { ret: u32 },
     /// A return is inspected, disposed of and refunded.
     ReturnInspected { ret: u32 },
+    /// An improvement initiative of the scenario starts.
+    Initiative { index: usize },
     /// The daily replenishment review.
     Review,
     /// The day's variable costs are posted.
@@ -768,6 +773,7 @@ impl<'s> Model<'s> {
             Action::ReturnRequested { ret } => self.return_requested(ret)?,
             Action::ReturnArrives { ret } => self.return_arrives(ret)?,
             Action::ReturnInspected { ret } => self.return_inspected(ret)?,
+            Action::Initiative { index } => self.initiative(index)?,
             Action::Review => self.review()?,
             Action::DailyCosts => self.daily_costs()?,
             Action::MonthEnd => self.month_end()?,
@@ -958,7 +964,64 @@ impl<'s> Model<'s> {
             });
             self.send(at, command, Then::Nothing)?;
         }
+        for target in &s.targets {
+            let command = Command::SetTarget(SetTarget {
+                target: id(&target.id)?,
+                metric: target.metric.clone(),
+                scope: target.scope.as_ref().map(|scope| TargetScope {
+                    dimension: scope.dimension.clone(),
+                    value: scope.value.clone(),
+                }),
+                value_milli: (target.value * 1000.0).round() as i64,
+                direction: if target.direction == "at_most" {
+                    TargetDirection::AtMost
+                } else {
+                    TargetDirection::AtLeast
+                },
+                baseline: None,
+                due_on: None,
+                source: target.source.clone(),
+                note: None,
+            });
+            self.send(at, command, Then::Nothing)?;
+        }
+        for (index, initiative) in s.initiatives.iter().enumerate() {
+            let day = self
+                .start
+                .saturating_add(initiative.starts_after_days.days());
+            self.schedule(
+                at_local(day, 9, 0, &self.w.zone),
+                Action::Initiative { index },
+            );
+        }
         Ok(())
+    }
+
+    /// Creates an initiative of the scenario and puts it in progress.
+    fn initiative(&mut self, index: usize) -> Result<(), SimError> {
+        let Some(spec) = self.s.initiatives.get(index) else {
+            return Ok(());
+        };
+        let (today, _) = local(self.now, &self.w.zone);
+        let initiative: flowline_core::id::InitiativeId = id(&spec.id)?;
+        let create = Command::CreateInitiative(CreateInitiative {
+            initiative: initiative.clone(),
+            name: spec.name.clone(),
+            metrics: spec.metrics.clone(),
+            owner: spec.owner.clone(),
+            expected_effect: spec.expected_effect.clone(),
+            expected_change_milli: None,
+            starts_on: today,
+            ends_on: None,
+        });
+        self.send(self.now, create, Then::Nothing)?;
+        let update = Command::UpdateInitiative(UpdateInitiative {
+            initiative,
+            status: Some(InitiativeStatus::InProgress),
+            ends_on: None,
+            note: Some("started".into()),
+        });
+        self.send(self.now + 60, update, Then::Nothing)
     }
 
     // ------------------------------------------------------------------ calendar

@@ -52,6 +52,12 @@ pub struct Scenario {
     /// Fixed assets bought at the start.
     #[serde(default, rename = "fixed_asset")]
     pub fixed_assets: Vec<FixedAssetSpec>,
+    /// Targets the brand sets itself at the start.
+    #[serde(default, rename = "target")]
+    pub targets: Vec<TargetSpec>,
+    /// Improvement initiatives the brand starts along the way.
+    #[serde(default, rename = "initiative")]
+    pub initiatives: Vec<InitiativeSpec>,
 }
 
 /// The brand.
@@ -481,6 +487,55 @@ pub struct FixedAssetSpec {
     pub life_months: i64,
     /// SCOR process its depreciation is charged to.
     pub process: String,
+}
+
+/// A target on one metric, set on the first day.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// Id.
+    pub id: String,
+    /// The Flowline metric id (`rl.perfect_order`).
+    pub metric: String,
+    /// The target in the metric's display unit (95.0 for 95 %, 4.5 for 4.5 days).
+    pub value: f64,
+    /// `at_least` or `at_most`.
+    pub direction: String,
+    /// Where the value came from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The slice it applies to, as `dimension = value` (`channel = "WEB"`); the whole brand
+    /// when absent.
+    #[serde(default)]
+    pub scope: Option<ScopeSpec>,
+}
+
+/// A slice of the scorecard.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeSpec {
+    /// The dimension (`channel`, `center`, `carrier`, `supplier`, ...).
+    pub dimension: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// An improvement initiative, created and put in progress on a day of the run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitiativeSpec {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The metrics it should move.
+    pub metrics: Vec<String>,
+    /// Who leads it.
+    pub owner: String,
+    /// What it should achieve, in words.
+    pub expected_effect: String,
+    /// Days after the first simulated day it starts.
+    pub starts_after_days: i64,
 }
 
 /// Why a scenario was refused: the file, the key and the reason.
@@ -1064,6 +1119,30 @@ impl Scenario {
                 check.fail(
                     &format!("{key}.process"),
                     format!("`{}` is not a SCOR process", asset.process),
+                );
+            }
+        }
+        for (i, target) in self.targets.iter().enumerate() {
+            let key = format!("target[{i}]");
+            if !matches!(target.direction.as_str(), "at_least" | "at_most") {
+                check.fail(
+                    &format!("{key}.direction"),
+                    format!("`{}` is neither at_least nor at_most", target.direction),
+                );
+            }
+            if !target.value.is_finite() {
+                check.fail(&format!("{key}.value"), "must be a number".into());
+            }
+        }
+        for (i, initiative) in self.initiatives.iter().enumerate() {
+            let key = format!("initiative[{i}]");
+            if initiative.metrics.is_empty() {
+                check.fail(&format!("{key}.metrics"), "names no metric".into());
+            }
+            if initiative.starts_after_days < 0 {
+                check.fail(
+                    &format!("{key}.starts_after_days"),
+                    "must be 0 or more".into(),
                 );
             }
         }

@@ -33,6 +33,19 @@ fn the_built_in_brand_is_valid_and_as_documented() {
         ["CNY", "EUR", "USD"]
     );
     assert!(scenario.suppliers.iter().any(|s| s.duty_rate > 0.0));
+    // Targets and initiatives name metrics the scorecard computes, and channels that exist.
+    let known = |metric: &str| flowline_metrics::scorecard::metric_info(metric).is_some();
+    assert_eq!(scenario.targets.len(), 4);
+    for target in &scenario.targets {
+        assert!(known(&target.metric), "{}", target.metric);
+        if let Some(scope) = &target.scope {
+            assert_eq!(scope.dimension, "channel");
+            assert!(scenario.channels.iter().any(|c| c.id == scope.value));
+        }
+    }
+    for initiative in &scenario.initiatives {
+        assert!(initiative.metrics.iter().all(|m| known(m)));
+    }
 }
 
 #[test]
@@ -83,7 +96,8 @@ fn every_semantic_problem_is_reported_with_its_key() {
             1,
         )
         .replacen("late_rate = 0.05", "late_rate = 1.5", 1)
-        .replacen("waves = [7, 10, 13, 16]", "waves = [7, 25]", 1);
+        .replacen("waves = [7, 10, 13, 16]", "waves = [7, 25]", 1)
+        .replacen("direction = \"at_most\"", "direction = \"below\"", 1);
     let found = errors(&text);
     let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -92,6 +106,7 @@ fn every_semantic_problem_is_reported_with_its_key() {
             "brand.toml: category[1].suppliers[0]: no [[supplier]] has id `S-NOWHERE`",
             "brand.toml: center[0].waves[1]: must be an hour from 0 to 23, is 25",
             "brand.toml: carrier[0].service[0].late_rate: must be between 0 and 1, is 1.5",
+            "brand.toml: target[1].direction: `below` is neither at_least nor at_most",
         ]
     );
 }
