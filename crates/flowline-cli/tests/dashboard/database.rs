@@ -1,18 +1,45 @@
 //! The database the browser tests run on.
 
-use flowline_engine::year::{self, YearOptions};
+use flowline_core::id::TenantId;
+use flowline_sim::Options;
+use flowline_sim::scenario::Scenario;
+use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
 use std::path::Path;
 
-/// The tenant of the database.
+/// The tenant of the database, as `flowline demo` names it.
 pub const TENANT: &str = "demo";
 
-/// Makes the test database at `path`: the one place to change when the simulator lands.
-///
-/// Until `flowline demo --db FILE` exists this is the engine's deterministic year of a small
-/// brand (`flowline_engine::year`, 4 orders a day through 2025). When the simulator lands,
-/// replace the body with a run of `flowline demo --db <path>` (and `TENANT` with its tenant);
-/// nothing else in these tests depends on how the database was made.
+/// Orders a day at the start of the simulated year: the built-in brand scaled down so a debug
+/// build simulates the year in well under a minute.
+const ORDERS_PER_DAY: f64 = 20.0;
+
+/// Makes the test database at `path`: a year of the built-in brand through the simulator, the
+/// same run as `flowline demo --days 365 --seed 1` at a smaller scale, with the tenant
+/// registered as `flowline demo` registers it.
 pub fn demo_database(path: &Path) {
-    let summary = year::write(path, &YearOptions::small()).unwrap();
-    assert!(summary.orders > 1000, "{summary:?}");
+    let scenario = Scenario::default_brand().scaled(ORDERS_PER_DAY);
+    let options = Options {
+        seed: 1,
+        days: 365,
+        tenant: TenantId::parse(TENANT).unwrap(),
+        durable: false,
+    };
+    let started = std::time::Instant::now();
+    let summary = flowline_sim::run(&scenario, path, &options, &mut |_| {}).unwrap();
+    assert!(summary.refused.is_empty(), "{:?}", summary.refusal_samples);
+    let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
+    eprintln!(
+        "simulated {} days, {orders} orders, in {:.1} s",
+        summary.days,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(orders > 5_000, "{:?}", summary.counts);
+    let mut store = SqliteStore::open(path, &OpenOptions::durable()).unwrap();
+    store
+        .register_tenant(&TenantRecord {
+            tenant: options.tenant,
+            name: scenario.brand.name,
+            created_at: jiff::Timestamp::now(),
+        })
+        .unwrap();
 }
