@@ -1,46 +1,120 @@
 //! `flowline bench dashboard`: server time of every dashboard page on a one-year database.
 //!
-//! Uses the log given with `--db`, or writes one first when the file does not exist (the
-//! deterministic year of `flowline_engine::year`; a database made by `flowline demo` can be
-//! given instead). Starts the real server on a loopback port, issues a viewer key, signs in
-//! through the login form, then asks for every page once cold (the first request of a tenant
-//! folds its log) and `--repeat` times warm, reading the server's own time from each answer's
-//! `Server-Timing` header. Prints the median and the maximum per page.
+//! Uses the log given with `--db` (a database made by `flowline demo`, for instance), or
+//! writes one first when the file does not exist: the built-in brand simulated for a year, as
+//! `flowline demo` does, at `--orders-per-day` if given. Starts the real server on a loopback
+//! port, issues a viewer key, signs in through the login form, then asks for every page once
+//! cold (the first request of a tenant folds its log) and `--repeat` times warm, reading the
+//! server's own time from each answer's `Server-Timing` header. Prints the median and the
+//! maximum per page, and the peak RSS of the process while it served them.
 
 use anyhow::Context as _;
 use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
-use flowline_engine::year::{self, YearOptions};
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{ServeOptions, start};
-use flowline_store::{EventStore, OpenOptions, SqliteStore};
-use std::path::PathBuf;
-use std::time::Instant;
+use flowline_sim::Options;
+use flowline_sim::scenario::Scenario;
+use flowline_store::{EventStore, OpenOptions, SqliteStore, TenantRecord};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `flowline bench dashboard`.
 #[derive(Debug, clap::Args)]
 pub struct DashboardArgs {
-    /// The log to measure; written first (a year of a small brand) when it does not exist.
+    /// The log to measure; when it does not exist, a simulated year of the built-in brand is
+    /// written to it first.
     #[arg(long, value_name = "FILE", default_value = "./dashboard-bench.db")]
     db: PathBuf,
-    /// Mean sales orders per day of the year written when `--db` does not exist.
-    #[arg(long, default_value_t = 60)]
-    orders_per_day: u64,
-    /// Days of the year written when `--db` does not exist.
+    /// Orders a day at the start of the simulated year (the brand's other rates scale with
+    /// it); the built-in brand's own 1,000 when not given.
+    #[arg(long, value_name = "N")]
+    orders_per_day: Option<f64>,
+    /// Days simulated when `--db` does not exist.
     #[arg(long, default_value_t = 365)]
-    days: i64,
+    days: u32,
+    /// Seed of the simulation when `--db` does not exist (`flowline demo` uses 1 too).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Warm requests per page.
     #[arg(long, default_value_t = 10)]
     repeat: usize,
 }
 
-/// The pages measured; `{order}` is replaced by an order of the log.
+/// Writes a simulated year of the built-in brand to `path` and registers its tenant, as
+/// `flowline demo` does.
+fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
+    let scenario = match args.orders_per_day {
+        None => Scenario::default_brand(),
+        Some(n) if n.is_finite() && n > 0.0 => Scenario::default_brand().scaled(n),
+        Some(n) => anyhow::bail!("--orders-per-day must be a positive number, is {n}"),
+    };
+    let tenant =
+        TenantId::parse("demo").unwrap_or_else(|_| unreachable!("`demo` is a valid tenant id"));
+    let options = Options {
+        seed: args.seed,
+        days: args.days,
+        tenant: tenant.clone(),
+        durable: false,
+    };
+    println!(
+        "writing {}: {} for {} days at {:.0} orders/day (seed {})",
+        path.display(),
+        scenario.brand.name,
+        args.days,
+        scenario.demand.orders_per_day,
+        args.seed
+    );
+    let bar = ProgressBar::new(u64::from(args.days));
+    bar.set_style(
+        ProgressStyle::with_template("simulating [{bar:30}] {pos}/{len} days  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let summary = flowline_sim::run(&scenario, path, &options, &mut |progress| {
+        bar.set_position(u64::from(progress.done));
+        bar.set_message(format!("{} orders", progress.orders));
+    })
+    .with_context(|| format!("the simulation into {} failed", path.display()))?;
+    bar.finish_and_clear();
+    anyhow::ensure!(
+        summary.refused.is_empty(),
+        "the engine refused commands the model expected to succeed: {:?}; first: {}",
+        summary.refused,
+        summary.refusal_samples.join("; ")
+    );
+    println!(
+        "wrote {} days in {:.1} s: {} orders, {} events",
+        summary.days,
+        summary.wall.as_secs_f64(),
+        summary.counts.get("orders_placed").copied().unwrap_or(0),
+        summary.events
+    );
+    let mut store = SqliteStore::open(path, &OpenOptions::durable())?;
+    store.register_tenant(&TenantRecord {
+        tenant,
+        name: scenario.brand.name.clone(),
+        created_at: jiff::Timestamp::now(),
+    })?;
+    Ok(())
+}
+
+/// Resets the process's peak RSS to its current RSS (Linux: `clear_refs` value 5), so the
+/// peak printed at the end is that of serving the pages, not of writing the log. Says whether
+/// it could.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The pages measured; `{order}` and `{purchase}` are replaced by a sales order and a purchase
+/// order of the log.
 const PAGES: &[&str] = &[
     "/",
     "/?period=quarter",
     "/scorecard/rl.perfect_order",
     "/scorecard/rl.perfect_order/documents",
     "/documents/sales-orders/{order}",
+    "/documents/purchase-orders/{purchase}",
     "/inventory",
     "/orders",
     "/source",
@@ -71,26 +145,12 @@ fn cookie_of(response: &reqwest::Response, name: &str) -> Option<String> {
 
 /// Runs the benchmark and prints its figures.
 pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
-    if !args.db.exists() {
-        let started = Instant::now();
-        let options = YearOptions {
-            tenant: "demo".into(),
-            days: args.days,
-            orders_per_day: args.orders_per_day,
-            seed: 7,
-        };
-        let summary = year::write(&args.db, &options)
-            .with_context(|| format!("cannot write {}", args.db.display()))?;
-        println!(
-            "wrote {}: {} orders, {} commands applied, {} refused, in {:.1} s",
-            args.db.display(),
-            summary.orders,
-            summary.applied,
-            summary.rejected,
-            started.elapsed().as_secs_f64()
-        );
+    let wrote = !args.db.exists();
+    if wrote {
+        simulate(args, &args.db)?;
     }
-    let mut store = SqliteStore::open(&args.db, &OpenOptions::durable())?;
+    let mut store = SqliteStore::open(&args.db, &OpenOptions::durable())
+        .with_context(|| format!("cannot open {}", args.db.display()))?;
     let tenant: TenantId = match store.tenants()?.as_slice() {
         [first, ..] => first.clone(),
         [] => anyhow::bail!("{} holds no tenant", args.db.display()),
@@ -103,13 +163,21 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         "bench dashboard",
         jiff::Timestamp::now(),
     )?;
-    let order = store
-        .streams_of_kind(&tenant, "sales_order", None, 1)?
-        .first()
-        .and_then(|stream| stream.split_once('/').map(|(_, id)| id.to_string()))
-        .unwrap_or_default();
+    let first = |kind: &str| -> anyhow::Result<String> {
+        Ok(store
+            .streams_of_kind(&tenant, kind, None, 1)?
+            .first()
+            .and_then(|stream| stream.split_once('/').map(|(_, id)| id.to_string()))
+            .unwrap_or_default())
+    };
+    let (order, purchase) = (first("sales_order")?, first("purchase_order")?);
     drop(store);
-    println!("tenant {tenant}: {events} events");
+    println!(
+        "flowline bench dashboard: {} cores, {}, tenant {tenant}: {events} events",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.db.display()
+    );
+    let peak_reset = reset_peak_rss();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -139,7 +207,9 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
             "page", "cold ms", "median ms", "max ms"
         );
         for page in PAGES {
-            let path = page.replace("{order}", &order);
+            let path = page
+                .replace("{order}", &order)
+                .replace("{purchase}", &purchase);
             let mut times = Vec::with_capacity(args.repeat + 1);
             for _ in 0..=args.repeat {
                 let response = client
@@ -162,6 +232,18 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
             let max = times.last().copied().unwrap_or(cold);
             println!("{path:<44} {cold:>10.1} {median:>10.1} {max:>10.1}");
         }
+        // Measured before the server stops, while its folds are still held.
+        println!(
+            "peak RSS {:.0} MiB{}; at the end {:.0} MiB anonymous + {:.0} MiB of the mapped log",
+            crate::bench::peak_rss_mib(),
+            if wrote && !peak_reset {
+                " (including writing the log)"
+            } else {
+                " while serving"
+            },
+            crate::bench::rss_mib(),
+            crate::bench::file_mib()
+        );
         running.shutdown().await?;
         anyhow::Ok(())
     })
