@@ -25,7 +25,6 @@
 
 pub mod check;
 pub mod workload;
-pub mod year;
 
 use flowline_core::id::{LocationId, Sku, TenantId};
 use flowline_core::retention;
