@@ -381,6 +381,8 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
         .filter(|segment| **segment != Segment::Dwell)
         .map(|segment| segment.name().replace('_', " "))
         .collect();
+    // One pass over the fold's orders serves every channel: each row names its channel.
+    let cycle_rows = drill::orders(fold, range, &Slice::All, Filter::CycleTime, usize::MAX);
     let mut stacks = Vec::new();
     let mut distributions = Vec::new();
     for slice in std::iter::once(Slice::All).chain(channels.iter().cloned()) {
@@ -402,8 +404,13 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
             },
             parts,
         });
-        let mut hours: Vec<f64> = drill::orders(fold, range, &slice, Filter::CycleTime, usize::MAX)
-            .into_iter()
+        let mut hours: Vec<f64> = cycle_rows
+            .iter()
+            .filter(|row| match &slice {
+                Slice::All => true,
+                Slice::Channel(channel) => row.channel == *channel,
+                _ => false,
+            })
             .filter_map(|row| row.cycle_hours)
             .collect();
         hours.sort_by(f64::total_cmp);
