@@ -75,18 +75,31 @@ impl Histogram {
         self.sum
     }
 
-    /// The sample of rank `rank` (1-based) in ascending order, as its bucket's mean.
-    fn at_rank(&self, rank: i64) -> Option<f64> {
-        let mut ordered: Vec<(&u32, &(i64, i128))> = self.buckets.iter().collect();
-        ordered.sort_by_key(|(bucket, _)| **bucket);
+    /// The samples of ranks `ranks` (1-based, ascending) in ascending order, each as its
+    /// bucket's mean. The buckets are sorted once for all of them: a scorecard asks for many
+    /// medians, and sorting is most of their cost.
+    fn at_ranks<const N: usize>(&self, ranks: [i64; N]) -> [Option<f64>; N] {
+        let mut ordered: Vec<(u32, (i64, i128))> = self
+            .buckets
+            .iter()
+            .map(|(bucket, terms)| (*bucket, *terms))
+            .collect();
+        // Bucket numbers are distinct, so an unstable sort gives the one order there is.
+        ordered.sort_unstable_by_key(|(bucket, _)| *bucket);
+        let mut found = [None; N];
+        let mut next = 0;
         let mut seen = 0;
         for (_, (count, sum)) in ordered {
             seen += count;
-            if seen >= rank && *count > 0 {
-                return Some(*sum as f64 / *count as f64);
+            while next < N && seen >= ranks[next] && count > 0 {
+                found[next] = Some(sum as f64 / count as f64);
+                next += 1;
+            }
+            if next == N {
+                break;
             }
         }
-        None
+        found
     }
 
     /// The median: the middle sample, or the mean of the two middle ones.
@@ -94,8 +107,8 @@ impl Histogram {
         if self.count <= 0 {
             return None;
         }
-        let lower = self.at_rank((self.count + 1) / 2)?;
-        let upper = self.at_rank(self.count / 2 + 1)?;
+        let [lower, upper] = self.at_ranks([(self.count + 1) / 2, self.count / 2 + 1]);
+        let (lower, upper) = (lower?, upper?);
         Some(if self.count % 2 == 0 {
             (lower + upper) / 2.0
         } else {
@@ -109,7 +122,8 @@ impl Histogram {
             return None;
         }
         let rank = (percent * self.count + 99) / 100;
-        self.at_rank(rank.clamp(1, self.count))
+        let [sample] = self.at_ranks([rank.clamp(1, self.count)]);
+        sample
     }
 }
 
@@ -135,6 +149,22 @@ mod tests {
         }
         assert_eq!(dock.median(), Some(12.0 * 3600.0));
         assert_eq!(dock.percentile(90), Some(20.0 * 3600.0));
+    }
+
+    #[test]
+    fn ranks_that_share_a_bucket_are_read_from_it() {
+        // 9 h twice, then 5 h three times: sorted 5, 5, 5, 9, 9. The median is rank 3, 5 h;
+        // p60 is rank ⌈0.6 × 5⌉ = 3, 5 h; p61 is rank ⌈3.05⌉ = 4, 9 h; p100 is rank 5, 9 h.
+        let mut histogram = Histogram::default();
+        histogram.record(9 * 3600, 2);
+        histogram.record(5 * 3600, 3);
+        assert_eq!(histogram.median(), Some(5.0 * 3600.0));
+        assert_eq!(histogram.percentile(60), Some(5.0 * 3600.0));
+        assert_eq!(histogram.percentile(61), Some(9.0 * 3600.0));
+        assert_eq!(histogram.percentile(100), Some(9.0 * 3600.0));
+        // One more 9 h: 5, 5, 5, 9, 9, 9; the middle two are 5 h and 9 h, median 7 h.
+        histogram.record(9 * 3600, 1);
+        assert_eq!(histogram.median(), Some(7.0 * 3600.0));
     }
 
     #[test]
