@@ -6,7 +6,7 @@
 //! settled orders go can drill only into orders still within their observation window.
 
 use crate::fold::{Fold, Slice};
-use crate::order::{Component, Segment, signature_name};
+use crate::order::{Component, Judgement, Segment, signature_name};
 use crate::period::Range;
 use serde::{Deserialize, Serialize};
 
@@ -73,13 +73,8 @@ pub fn orders(
     limit: usize,
 ) -> Vec<OrderRow> {
     let mut rows: Vec<(i64, OrderRow)> = Vec::new();
-    for (track, judgement) in fold.orders() {
-        let Some(judgement) = judgement else {
-            continue;
-        };
-        if judgement.excluded || !range.contains(judgement.day) {
-            continue;
-        }
+    let in_range = |judgement: &Judgement| !judgement.excluded && range.contains(judgement.day);
+    for (track, judgement) in fold.judged_orders(in_range) {
         let in_slice = match slice {
             Slice::All => true,
             Slice::Channel(channel) => track.channel.as_str() == channel,

@@ -572,6 +572,19 @@ impl Fold {
             .map(|track| (track, self.counted.get(&track.id)))
     }
 
+    /// Every order in memory that has a counted verdict, with that verdict, in no particular
+    /// order. Walks the verdicts and looks up only the orders `keep` accepts, so asking for one
+    /// range of a year of settled orders looks up that range's orders, not the year's.
+    pub fn judged_orders<'a>(
+        &'a self,
+        mut keep: impl FnMut(&Judgement) -> bool + 'a,
+    ) -> impl Iterator<Item = (&'a OrderTrack, &'a Judgement)> + 'a {
+        self.counted
+            .iter()
+            .filter(move |(_, judgement)| keep(judgement))
+            .filter_map(|(id, judgement)| self.orders.get(id).map(|track| (track, judgement)))
+    }
+
     fn day(&self, at: Timestamp) -> Day {
         Day::of(at, &self.settings.reporting)
     }
