@@ -111,8 +111,21 @@ fn simulate(
     options: &Options,
     label: &str,
 ) -> anyhow::Result<Summary> {
+    simulate_sampling(scenario, path, options, label, &mut Vec::new())
+}
+
+/// [`simulate`], sampling the process's anonymous memory after each tenth of the days into
+/// `memory` as (days done, MiB).
+fn simulate_sampling(
+    scenario: &Scenario,
+    path: &Path,
+    options: &Options,
+    label: &str,
+    memory: &mut Vec<(u32, f64)>,
+) -> anyhow::Result<Summary> {
     let bar = progress_bar(options.days, label);
     let started = Instant::now();
+    let every = (options.days / 10).max(1);
     let summary = flowline_sim::run(scenario, path, options, &mut |p: &Progress| {
         let rate = p.orders as f64 / started.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(u64::from(p.done));
@@ -120,6 +133,9 @@ fn simulate(
             "{}  {} orders  {rate:.0} orders/s",
             p.day, p.orders
         ));
+        if p.done % every == 0 || p.done == p.days {
+            memory.push((p.done, crate::bench::rss_mib()));
+        }
     })
     .with_context(|| format!("the simulation into {} failed", path.display()))?;
     bar.finish_and_clear();
@@ -475,7 +491,8 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         tenant: demo_tenant(),
         durable: args.durable,
     };
-    let summary = simulate(&scenario, &path, &options, "simulating")?;
+    let mut memory = Vec::new();
+    let summary = simulate_sampling(&scenario, &path, &options, "simulating", &mut memory)?;
     refused(&summary)?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     let seconds = summary.wall.as_secs_f64().max(1e-9);
@@ -497,6 +514,18 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
             "not met"
         }
     );
-    println!("peak RSS {:.0} MiB", crate::bench::peak_rss_mib());
+    let samples: Vec<String> = memory
+        .iter()
+        .map(|(day, mib)| format!("day {day}: {mib:.0}"))
+        .collect();
+    println!(
+        "anonymous memory, MiB (open work, not the log): {}",
+        samples.join(", ")
+    );
+    println!(
+        "peak RSS {:.0} MiB, of which log pages mapped at the end {:.0} MiB",
+        crate::bench::peak_rss_mib(),
+        crate::bench::file_mib()
+    );
     Ok(ExitCode::SUCCESS)
 }
