@@ -57,6 +57,10 @@ pub struct SimulateArgs {
     /// Days to simulate.
     #[arg(long, default_value_t = 365)]
     days: u32,
+    /// Run every scenario at this many orders a day (its centers, customers, minimum order
+    /// quantities, overheads and assets scaled alike), for a quicker comparison.
+    #[arg(long, value_name = "N")]
+    orders_per_day: Option<f64>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -272,11 +276,14 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         issued.plaintext
     );
     if args.serve {
-        println!("Serving on http://{} — Ctrl-C to stop.", args.bind);
+        println!(
+            "Dashboard and API on http://{}/ — sign in with that key. Ctrl-C to stop.",
+            args.bind
+        );
         crate::admin::serve(args.bind, &args.db, false)?;
     } else {
         println!(
-            "Next: flowline serve --db {} and open http://127.0.0.1:8080/ with that key.",
+            "Next: flowline serve --db {} and open the dashboard at http://127.0.0.1:8080/ with that key.",
             args.db.display()
         );
     }
@@ -332,9 +339,17 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let label = Path::new(name)
                 .file_stem()
                 .map_or(name.clone(), |s| s.to_string_lossy().into_owned());
-            load(name).map(|s| (label, s))
+            load(name).map(|s| match args.orders_per_day {
+                Some(n) => (label, s.scaled(n)),
+                None => (label, s),
+            })
         })
         .collect::<anyhow::Result<_>>()?;
+    if let Some(n) = args.orders_per_day
+        && !(n.is_finite() && n > 0.0)
+    {
+        anyhow::bail!("--orders-per-day must be a positive number, is {n}");
+    }
     let seeds = args.seeds.max(1);
     let directory = tempfile::tempdir()?;
     // results[scenario][metric] = values by seed
@@ -353,12 +368,21 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             let summary = simulate(scenario, &path, &options, &format!("{label} seed {seed}"))?;
             refused(&summary)?;
             let (_, card, _, _) = card(&path, &summary)?;
+            // Money is kept in minor units: show it in the brand's currency.
+            let currency = flowline_core::money::Currency::parse(&scenario.brand.currency)?;
+            let minor_per_major = 10f64.powi(currency.exponent() as i32);
             for (m, id) in COMPARED.iter().enumerate() {
                 let value = card.value(id);
+                let mut scale = 1.0;
                 if let Some(v) = value {
-                    units[m] = format!("{:?}", v.unit).to_lowercase();
+                    units[m] = if v.unit == flowline_metrics::value::Unit::Money {
+                        scale = minor_per_major;
+                        currency.as_str().to_string()
+                    } else {
+                        format!("{:?}", v.unit).to_lowercase()
+                    };
                 }
-                results[s][m].push(value.and_then(|v| v.value));
+                results[s][m].push(value.and_then(|v| v.value).map(|v| v / scale));
             }
             eprintln!(
                 "{label} seed {seed}: {} orders in {:.1} s",
@@ -438,7 +462,8 @@ fn cell(spread: &Spread, unit: &str) -> String {
         "days" => " d",
         "hours" => " h",
         "grams" => " g",
-        _ => "",
+        "number" | "" => "",
+        currency => &format!(" {currency}"),
     };
     match (spread.mean, spread.sd) {
         (Some(mean), Some(sd)) => format!("{mean:.2}{suffix} ± {sd:.2}"),
