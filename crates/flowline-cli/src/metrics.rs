@@ -207,14 +207,20 @@ pub fn text(report: &Report) -> String {
                 .value
                 .as_ref()
                 .map_or("no data".to_string(), |value| value.describe());
+            let direction = match report.target.direction {
+                flowline_metrics::targets::Direction::AtLeast => "≥",
+                flowline_metrics::targets::Direction::AtMost => "≤",
+            };
+            let trend = match report.trend {
+                flowline_metrics::targets::Trend::Unknown => String::new(),
+                other => format!("; {} against the baseline", lower(&format!("{other:?}"))),
+            };
             text.push_str(&format!(
-                "  {:<16} {} {:?} {:.3}: {:?} (now {value}; trend {:?})\n",
+                "  {:<20} {} {direction} {}: {}, now {value}{trend}\n",
                 status.id,
                 report.target.metric,
-                report.target.direction,
                 report.target.value_milli as f64 / 1000.0,
-                report.status,
-                report.trend
+                lower(&format!("{:?}", report.status)),
             ));
         }
     }
@@ -234,11 +240,11 @@ pub fn text(report: &Report) -> String {
                     .map_or("no data".to_string(), |value| value.describe())
             };
             text.push_str(&format!(
-                "  {}: before {} → during {} ({:?})\n",
+                "  {}: before {} → during {} ({})\n",
                 review.metric,
                 shown(&review.before),
                 shown(&review.after),
-                review.trend
+                lower(&format!("{:?}", review.trend))
             ));
         }
     }
@@ -260,4 +266,16 @@ pub fn text(report: &Report) -> String {
         text.push_str(&card(slice));
     }
     text
+}
+
+/// `NoData` as `no data`: a variant's name as words.
+fn lower(name: &str) -> String {
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.extend(c.to_lowercase());
+    }
+    words
 }
