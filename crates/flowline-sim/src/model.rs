@@ -1771,8 +1771,13 @@ impl<'s> Model<'s> {
             Then::Nothing,
         )?;
         self.count("shipments", 1);
-        self.accrued.carrier[carrier_index] += minor(service.rate_per_shipment, &self.w) as f64
-            + minor(service.rate_per_kg, &self.w) as f64 * weight as f64 / 1000.0;
+        let km = self.s.regions[region]
+            .distance_km
+            .get(&self.s.centers[center].id)
+            .copied()
+            .unwrap_or(1_000.0);
+        self.accrued.carrier[carrier_index] +=
+            minor(service.price(carrier.zone(km), weight), &self.w) as f64;
         // Invoice what shipped; card customers are charged now, shops on their terms.
         let channel_spec = &self.s.channels[channel];
         let amount = value

@@ -346,9 +346,21 @@ pub struct CarrierSpec {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Upper bounds, in km from the shipping center, of the carrier's rate zones, ascending:
+    /// `[240, 480]` makes zone 1 up to 240 km, zone 2 up to 480 km and zone 3 beyond. None: one
+    /// zone.
+    #[serde(default)]
+    pub zones_km: Vec<f64>,
     /// Services.
     #[serde(rename = "service")]
     pub services: Vec<CarrierServiceSpec>,
+}
+
+impl CarrierSpec {
+    /// The rate zone (0 for the first) of a shipment travelling `km`.
+    pub fn zone(&self, km: f64) -> usize {
+        self.zones_km.partition_point(|&upper| upper < km)
+    }
 }
 
 /// A carrier service.
@@ -373,6 +385,18 @@ pub struct CarrierServiceSpec {
     pub rate_per_shipment: f64,
     /// Price per kg, major units.
     pub rate_per_kg: f64,
+    /// The price (per shipment and per kg) in each rate zone of the carrier, as a multiple of
+    /// the two rates above: one factor per zone. None: the same price in every zone.
+    #[serde(default)]
+    pub zone_factors: Vec<f64>,
+}
+
+impl CarrierServiceSpec {
+    /// The price of a shipment of `weight_g` grams in `zone`, major units.
+    pub fn price(&self, zone: usize, weight_g: i64) -> f64 {
+        let factor = self.zone_factors.get(zone).copied().unwrap_or(1.0);
+        (self.rate_per_shipment + self.rate_per_kg * weight_g as f64 / 1000.0) * factor
+    }
 }
 
 /// Returns.
@@ -934,6 +958,30 @@ impl Scenario {
                     service.rate_per_shipment,
                 );
                 check.non_negative(&format!("{key}.rate_per_kg"), service.rate_per_kg);
+                let zones = carrier.zones_km.len() + 1;
+                if !service.zone_factors.is_empty() && service.zone_factors.len() != zones {
+                    check.fail(
+                        &format!("{key}.zone_factors"),
+                        format!(
+                            "has {} factors for the carrier's {zones} zones",
+                            service.zone_factors.len()
+                        ),
+                    );
+                }
+                for (z, factor) in service.zone_factors.iter().enumerate() {
+                    check.positive(&format!("{key}.zone_factors[{z}]"), *factor);
+                }
+            }
+            for (z, pair) in carrier.zones_km.windows(2).enumerate() {
+                if pair[1] <= pair[0] {
+                    check.fail(
+                        &format!("carrier[{i}].zones_km[{}]", z + 1),
+                        format!("must be above the zone before it ({})", pair[0]),
+                    );
+                }
+            }
+            for (z, upper) in carrier.zones_km.iter().enumerate() {
+                check.positive(&format!("carrier[{i}].zones_km[{z}]"), *upper);
             }
         }
         let known_service = |carrier: &str, service: &str| {

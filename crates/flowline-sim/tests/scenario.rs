@@ -217,3 +217,31 @@ fn the_what_if_scenarios_in_the_repository_are_valid() {
     assert_eq!(safer.replenishment.forecast_alpha, 0.1);
     assert_eq!(load("default.toml"), Scenario::default_brand());
 }
+
+#[test]
+fn carriers_price_a_shipment_by_its_zone_and_weight() {
+    let scenario = Scenario::default_brand();
+    let ups = scenario.carriers.iter().find(|c| c.id == "UPS").unwrap();
+    let ground = ups.services.iter().find(|s| s.code == "ground").unwrap();
+    // Zones end at 241, 483, 966, 1,609, 2,253 and 2,897 km; an upper bound is in its zone.
+    assert_eq!(ups.zone(150.0), 0);
+    assert_eq!(ups.zone(241.0), 0);
+    assert_eq!(ups.zone(241.5), 1);
+    assert_eq!(ups.zone(1_300.0), 3);
+    assert_eq!(ups.zone(4_500.0), 6);
+    // 2.2 kg to zone index 3: (6.40 + 0.95 × 2.2) × 1.22 = 8.49 × 1.22 = 10.3578.
+    assert!((ground.price(3, 2_200) - 10.3578).abs() < 1e-9);
+    // The nearest zone is the base rate: 6.40 + 0.95 × 0.5 = 6.875.
+    assert!((ground.price(0, 500) - 6.875).abs() < 1e-9);
+    // A factor list that does not match the zones is refused with its key.
+    let text = DEFAULT.replacen(
+        "zone_factors = [1.00, 1.06, 1.13, 1.22, 1.31, 1.39, 1.48]",
+        "zone_factors = [1.00, 1.06]",
+        1,
+    );
+    let messages: Vec<String> = errors(&text).0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["brand.toml: carrier[0].service[0].zone_factors: has 2 factors for the carrier's 7 zones"]
+    );
+}
