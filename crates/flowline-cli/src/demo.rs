@@ -229,12 +229,14 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let summary = simulate(&scenario, &args.db, &options, "simulating")?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     println!(
-        "Simulated {} days in {:.1} s: {orders} orders, {} commands, {} events ({:.0} orders/s).",
+        "Simulated {} days in {:.1} s: {orders} orders, {} commands, {} events ({:.0} orders/s); \
+         log read back and hashed in {:.1} s.",
         summary.days,
         summary.wall.as_secs_f64(),
         summary.commands,
         summary.events,
-        orders as f64 / summary.wall.as_secs_f64().max(1e-9)
+        orders as f64 / summary.wall.as_secs_f64().max(1e-9),
+        summary.hash_wall.as_secs_f64()
     );
     println!(
         "Log: {} ({}), tenant `demo`, log SHA-256 {}",
@@ -522,14 +524,15 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     let seconds = summary.wall.as_secs_f64().max(1e-9);
     println!(
-        "simulated {} days in {seconds:.1} s: {orders} orders ({:.0} orders/s), {} commands ({:.0}/s), {} events ({:.0}/s); log {}",
+        "simulated {} days in {seconds:.1} s: {orders} orders ({:.0} orders/s), {} commands ({:.0}/s), {} events ({:.0}/s); log {}; read back and hashed in {:.1} s",
         summary.days,
         orders as f64 / seconds,
         summary.commands,
         summary.commands as f64 / seconds,
         summary.events,
         summary.events as f64 / seconds,
-        size(&path)
+        size(&path),
+        summary.hash_wall.as_secs_f64()
     );
     println!(
         "target: one year in ≤ 30 s; {}",
