@@ -19,8 +19,8 @@ use std::time::Instant;
 /// Arguments of `flowline demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Days to simulate.
-    #[arg(long, default_value_t = 365)]
+    /// Days to simulate (1 to 3,650).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: u32,
     /// Seed: the same seed gives the same log.
     #[arg(long, default_value_t = 1)]
@@ -52,10 +52,10 @@ pub struct SimulateArgs {
     #[arg(long = "scenario", value_name = "FILE", required = true)]
     scenarios: Vec<String>,
     /// Seeds per scenario (1, 2, ...): the same seeds for every scenario.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
     seeds: u64,
-    /// Days to simulate.
-    #[arg(long, default_value_t = 365)]
+    /// Days to simulate (1 to 3,650).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: u32,
     /// Run every scenario at this many orders a day (its centers, customers, minimum order
     /// quantities, overheads and assets scaled alike), for a quicker comparison.
@@ -72,8 +72,8 @@ pub struct BenchSimArgs {
     /// Orders a day at the start of the year (the built-in brand's other rates scale with it).
     #[arg(long, default_value_t = 10_000.0)]
     orders_per_day: f64,
-    /// Days to simulate.
-    #[arg(long, default_value_t = 365)]
+    /// Days to simulate (1 to 3,650).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: u32,
     /// Seed.
     #[arg(long, default_value_t = 1)]
@@ -494,6 +494,12 @@ fn difference(base: &Spread, other: &Spread, seeds: u64) -> String {
 
 /// Runs `flowline bench sim`.
 pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
+    if !(args.orders_per_day.is_finite() && args.orders_per_day > 0.0) {
+        anyhow::bail!(
+            "--orders-per-day must be a positive number, is {}",
+            args.orders_per_day
+        );
+    }
     let scenario = Scenario::default_brand().scaled(args.orders_per_day);
     let directory = tempfile::tempdir()?;
     let path = args

@@ -644,7 +644,13 @@ impl Scenario {
                 one(
                     file,
                     &format!("{location} (after applying its base)"),
-                    &error.into_inner().to_string(),
+                    // The message's first line; the rest repeats the key.
+                    error
+                        .into_inner()
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default(),
                 )
             })?
         } else {
