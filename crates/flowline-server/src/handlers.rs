@@ -583,7 +583,13 @@ pub fn health_handler() -> MethodRouter<App> {
 /// `GET /metrics`.
 pub fn metrics_handler() -> MethodRouter<App> {
     get(|State(app): State<App>| async move {
-        let text = app.metrics().render(app.engine().queue_depth());
+        // The engine's lock is held while a tenant's writer replays its log (at warm-up, for
+        // one), so it is read on a blocking thread, never on the server's own.
+        let engine = app.engine().clone();
+        let depth = tokio::task::spawn_blocking(move || engine.queue_depth())
+            .await
+            .unwrap_or(0);
+        let text = app.metrics().render(depth);
         let mut response = (StatusCode::OK, text).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

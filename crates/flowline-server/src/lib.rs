@@ -14,7 +14,8 @@
 //! - [`App`]: the shared state (engine, read connections, counters, feeds);
 //! - [`dashboard`]: the web dashboard (scorecard, drill-down, operational views, targets),
 //!   server-rendered HTML with SVG charts, signed in with an API key;
-//! - [`serve`]: binds, serves and shuts down gracefully, finishing in-flight commands.
+//! - [`start`]: binds, serves, warms every tenant in the background ([`warm`]) and shuts down
+//!   gracefully, finishing in-flight commands.
 
 #![warn(missing_docs)]
 
@@ -31,6 +32,7 @@ pub mod render;
 pub mod routes;
 pub mod scorecard_routes;
 pub mod scorecards;
+pub mod warm;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::feed::{CommitObserver, Feeds};
@@ -140,6 +142,11 @@ impl App {
         self.0.shutdown.send_replace(true);
     }
 
+    /// Whether shutdown has begun: long folds stop at their next page then.
+    pub fn stopping(&self) -> bool {
+        *self.0.shutdown.borrow()
+    }
+
     /// Submits a command to the tenant's writer and waits for its answer on a blocking thread
     /// (the first command of a tenant replays its log).
     pub async fn submit(
@@ -168,6 +175,11 @@ impl App {
             .map_err(ApiError::internal)?
             .map_err(engine_error)
     }
+}
+
+/// The answer to a read that shutdown interrupted.
+pub(crate) fn shutting_down() -> ApiError {
+    engine_error(EngineError::Stopped)
 }
 
 /// An engine error as the client sees it.
@@ -295,6 +307,8 @@ pub struct Running {
     app: App,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    warm_up: tokio::task::JoinHandle<()>,
+    warm: watch::Receiver<bool>,
 }
 
 impl Running {
@@ -303,21 +317,31 @@ impl Running {
         &self.app
     }
 
-    /// Stops accepting, lets in-flight requests finish, ends event streams, then stops the
-    /// engine after the commands already queued.
+    /// Waits until every registered tenant is warm (its writer started, its folds built), or
+    /// the warm-up has ended otherwise (shutdown, an error it logged).
+    pub async fn warmed(&self) {
+        let mut warm = self.warm.clone();
+        let _ = warm.wait_for(|warm| *warm).await;
+    }
+
+    /// Stops accepting, lets in-flight requests finish, ends event streams and the warm-up,
+    /// then stops the engine after the commands already queued.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(());
         let served = self
             .task
             .await
             .map_err(|error| std::io::Error::other(error.to_string()))?;
+        // The warm-up stops at its next page; a writer it is starting finishes its replay.
+        let _ = self.warm_up.await;
         let engine = self.app.engine().clone();
         let _ = tokio::task::spawn_blocking(move || engine.shutdown()).await;
         served
     }
 }
 
-/// Binds and starts serving in the background.
+/// Binds and starts serving in the background, then warms every registered tenant in the
+/// background ([`warm`]): requests are answered from the start.
 pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Running, StartError> {
     let app = App::open(&options.db, engine).map_err(StartError::Engine)?;
     let listener = tokio::net::TcpListener::bind(options.bind)
@@ -338,11 +362,19 @@ pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Runn
             .await
     });
     tracing::info!(%address, db = %options.db.display(), "serving");
+    let (warmed, warm) = watch::channel(false);
+    let warming = app.clone();
+    let warm_up = tokio::spawn(async move {
+        warm::warm_all(warming).await;
+        warmed.send_replace(true);
+    });
     Ok(Running {
         address,
         app,
         stop,
         task,
+        warm_up,
+        warm,
     })
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A handful of series, so they are kept by hand rather than through a metrics framework:
 //! requests by route and status, request latency as a histogram by route, commands by outcome,
-//! events appended, batches committed, and the engine's queue depth read at scrape time.
+//! events appended, batches committed, the tenant folds built and the events folded into them,
+//! and the engine's queue depth read at scrape time.
 //! No series carries a tenant label: one tenant's activity is not another's business.
 
 use std::collections::BTreeMap;
@@ -35,6 +36,33 @@ pub enum CommandResult {
     Replayed,
 }
 
+/// One of the folds the server keeps per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldKind {
+    /// The scorecard's fold ([`crate::scorecard_routes`]).
+    Scorecard,
+    /// The dashboard's drill-down fold and operational history ([`crate::dashboard::Drill`]).
+    Dashboard,
+}
+
+impl FoldKind {
+    const ALL: [FoldKind; 2] = [FoldKind::Scorecard, FoldKind::Dashboard];
+
+    fn index(self) -> usize {
+        match self {
+            FoldKind::Scorecard => 0,
+            FoldKind::Dashboard => 1,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            FoldKind::Scorecard => "scorecard",
+            FoldKind::Dashboard => "dashboard",
+        }
+    }
+}
+
 /// The server's counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -43,6 +71,8 @@ pub struct Metrics {
     commands: [AtomicU64; 3],
     events_appended: AtomicU64,
     batches_committed: AtomicU64,
+    folds_built: [AtomicU64; 2],
+    events_folded: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -79,6 +109,16 @@ impl Metrics {
         self.batches_committed.fetch_add(1, Ordering::Relaxed);
         self.events_appended
             .fetch_add(u64::try_from(events).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// Counts a tenant fold started from nothing (the first of a cold fold of its log).
+    pub fn fold_built(&self, kind: FoldKind) {
+        self.folds_built[kind.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts events folded into a tenant fold.
+    pub fn folded(&self, kind: FoldKind, events: u64) {
+        self.events_folded[kind.index()].fetch_add(events, Ordering::Relaxed);
     }
 
     /// The text exposition, with the queue depth read now.
@@ -127,6 +167,30 @@ impl Metrics {
                 text,
                 "flowline_commands_total{{outcome=\"{outcome}\"}} {}",
                 counter.load(Ordering::Relaxed)
+            );
+        }
+        text.push_str(
+            "# HELP flowline_folds_built_total Tenant folds built from an empty state, by fold.\n\
+             # TYPE flowline_folds_built_total counter\n",
+        );
+        for kind in FoldKind::ALL {
+            let _ = writeln!(
+                text,
+                "flowline_folds_built_total{{fold=\"{}\"}} {}",
+                kind.label(),
+                self.folds_built[kind.index()].load(Ordering::Relaxed)
+            );
+        }
+        text.push_str(
+            "# HELP flowline_events_folded_total Events folded into tenant folds, by fold.\n\
+             # TYPE flowline_events_folded_total counter\n",
+        );
+        for kind in FoldKind::ALL {
+            let _ = writeln!(
+                text,
+                "flowline_events_folded_total{{fold=\"{}\"}} {}",
+                kind.label(),
+                self.events_folded[kind.index()].load(Ordering::Relaxed)
             );
         }
         let _ = writeln!(

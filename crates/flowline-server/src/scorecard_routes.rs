@@ -1,16 +1,19 @@
 //! `GET /v1/scorecard` and `GET /v1/metrics/{id}`: the SCOR scorecard of the caller's tenant.
 //!
-//! Each tenant's fold is built from its log on first use and kept in memory; every request
-//! folds only the events recorded since the last one, so a scorecard costs the events since,
-//! not the length of the log. Drilling to documents folds the log again keeping every order,
-//! because a settled order leaves the kept fold's memory.
+//! Each tenant's fold is built from its log once (at start, by [`crate::warm`], or by the first
+//! request) and kept in memory; every request folds only the events recorded since the last
+//! one, so a scorecard costs the events since, not the length of the log. Drilling to documents
+//! uses the dashboard's fold, which keeps every order ([`crate::dashboard::Drill`]), because a
+//! settled order leaves this fold's memory.
 
 use crate::App;
 use crate::auth::{Access, Principal};
+use crate::dashboard::with_drill;
 use crate::error::ApiError;
 use crate::handlers::{json_response, query_params};
+use crate::metrics::{FoldKind, Metrics};
 use crate::routes::QueryParameter;
-use crate::scorecards::{self, ScorecardError};
+use crate::scorecards::{self, Reached, ScorecardError};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,21 +21,48 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use flowline_core::id::TenantId;
 use flowline_metrics::drill::{self, Filter};
-use flowline_metrics::fold::{Dimension, Fold, Slice};
+use flowline_metrics::fold::{Dimension, EventTime, Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{metric_info, scorecard};
+use flowline_store::SqliteStore;
 use jiff::Timestamp;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// A tenant's fold and the last sequence number folded into it, locked while it advances.
-type TenantFold = Arc<Mutex<(Fold, u64)>>;
+pub(crate) type TenantFold = Arc<Mutex<(Fold, u64)>>;
 
 /// Each tenant's fold.
 #[derive(Default)]
 pub struct Folds {
     tenants: Mutex<HashMap<TenantId, TenantFold>>,
+}
+
+impl Folds {
+    /// The tenant's fold, made empty (nothing folded yet) on first use. There is one per
+    /// tenant, and whoever advances it holds its lock, so requests that come while it is being
+    /// built (by the warm-up or another request) wait for that build instead of folding the
+    /// log again.
+    pub(crate) fn slot(
+        &self,
+        store: &SqliteStore,
+        tenant: &TenantId,
+        metrics: &Metrics,
+    ) -> Result<TenantFold, ApiError> {
+        if let Some(slot) = self.tenants.lock().map_err(ApiError::internal)?.get(tenant) {
+            return Ok(slot.clone());
+        }
+        let settings = scorecards::settings(store, tenant, false)
+            .map_err(store_error)?
+            .ok_or_else(not_configured)?;
+        let mut tenants = self.tenants.lock().map_err(ApiError::internal)?;
+        let slot = tenants.entry(tenant.clone()).or_insert_with(|| {
+            metrics.fold_built(FoldKind::Scorecard);
+            Arc::new(Mutex::new((Fold::new(settings), 0)))
+        });
+        Ok(slot.clone())
+    }
 }
 
 /// The query of `GET /v1/scorecard`.
@@ -153,28 +183,30 @@ pub(crate) async fn with_fold<R: Send + 'static>(
     tenant: &TenantId,
     work: impl FnOnce(&Fold) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
-    let slot = {
-        let tenants = app.folds().tenants.lock().map_err(ApiError::internal)?;
-        tenants.get(tenant).cloned()
-    };
     let tenant = tenant.clone();
-    let folds = app.clone();
-    app.readers()
+    let app = app.clone();
+    app.clone()
+        .readers()
         .read(move |store| {
-            let slot = match slot {
-                Some(slot) => slot,
-                None => {
-                    let (fold, head) = scorecards::fold_log(store, &tenant, false)
-                        .map_err(store_error)?
-                        .ok_or_else(not_configured)?;
-                    let slot = Arc::new(Mutex::new((fold, head)));
-                    let mut tenants = folds.folds().tenants.lock().map_err(ApiError::internal)?;
-                    tenants.entry(tenant.clone()).or_insert(slot).clone()
-                }
-            };
+            let slot = app.folds().slot(store, &tenant, app.metrics())?;
             let mut guard = slot.lock().map_err(ApiError::internal)?;
             let (fold, head) = &mut *guard;
-            *head = scorecards::advance(store, &tenant, fold, *head).map_err(store_error)?;
+            let before = *head;
+            let reached = scorecards::read_events(
+                store,
+                &tenant,
+                before,
+                &|| app.stopping(),
+                &mut |seq, event, at| {
+                    fold.apply(event, EventTime { at });
+                    *head = seq;
+                },
+            )
+            .map_err(store_error)?;
+            app.metrics().folded(FoldKind::Scorecard, *head - before);
+            if reached == Reached::Stopped {
+                return Err(crate::shutting_down());
+            }
             work(fold)
         })
         .await
@@ -303,21 +335,16 @@ pub fn metric_handler() -> MethodRouter<App> {
                             body["range"][1].as_i64().unwrap_or(0) as i32
                         ),
                     };
-                    let rows = app
-                        .readers()
-                        .read(move |store| {
-                            let (fold, _) = scorecards::fold_log(store, &tenant, true)
-                                .map_err(store_error)?
-                                .ok_or_else(not_configured)?;
-                            Ok(drill::orders(
-                                &fold,
-                                range,
-                                &slice,
-                                Filter::for_metric(&metric),
-                                limit,
-                            ))
-                        })
-                        .await?;
+                    let rows = with_drill(&app, &tenant, move |drill| {
+                        Ok(drill::orders(
+                            &drill.fold,
+                            range,
+                            &slice,
+                            Filter::for_metric(&metric),
+                            limit,
+                        ))
+                    })
+                    .await?;
                     let mut body = body;
                     body["documents"] = serde_json::to_value(rows).map_err(ApiError::internal)?;
                     body

@@ -68,6 +68,42 @@ pub fn decode(stored: &flowline_store::StoredEvent) -> Result<Event, ScorecardEr
     })
 }
 
+/// How far [`read_events`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// The head of the log, as it was when the last page was read.
+    End,
+    /// A page boundary where `stop` asked to stop (the server is shutting down).
+    Stopped,
+}
+
+/// Reads the tenant's events after `after_seq` page by page, in order, decodes each once and
+/// hands it to `visit` with its sequence number and business time. Asks `stop` before each
+/// page, so a long read (a cold fold of a large log) ends soon after shutdown begins; what was
+/// visited by then is a consistent prefix of the log.
+pub fn read_events(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    after_seq: u64,
+    stop: &dyn Fn() -> bool,
+    visit: &mut dyn FnMut(u64, &Event, Timestamp),
+) -> Result<Reached, ScorecardError> {
+    let mut head = after_seq;
+    loop {
+        if stop() {
+            return Ok(Reached::Stopped);
+        }
+        let page = store.read_tenant(tenant, head, PAGE)?;
+        if page.is_empty() {
+            return Ok(Reached::End);
+        }
+        for stored in &page {
+            visit(stored.seq, &decode(stored)?, stored.business_time);
+            head = stored.seq;
+        }
+    }
+}
+
 /// Folds the tenant's events after `after_seq` into `fold`; returns the last sequence number
 /// folded.
 pub fn advance(
@@ -77,21 +113,17 @@ pub fn advance(
     after_seq: u64,
 ) -> Result<u64, ScorecardError> {
     let mut head = after_seq;
-    loop {
-        let page = store.read_tenant(tenant, head, PAGE)?;
-        if page.is_empty() {
-            return Ok(head);
-        }
-        for stored in &page {
-            fold.apply(
-                &decode(stored)?,
-                EventTime {
-                    at: stored.business_time,
-                },
-            );
-            head = stored.seq;
-        }
-    }
+    read_events(
+        store,
+        tenant,
+        after_seq,
+        &|| false,
+        &mut |seq, event, at| {
+            fold.apply(event, EventTime { at });
+            head = seq;
+        },
+    )?;
+    Ok(head)
 }
 
 /// A cold fold of the tenant's whole log, with the last sequence number folded; `None` if the

@@ -16,8 +16,9 @@
 //! Reads go through the same functions as the API: the scorecard through the tenant's shared
 //! fold ([`crate::scorecard_routes`]), documents through their streams ([`crate::render`]),
 //! positions and open documents through the engine's state. Drill-down to documents and the
-//! operational history use a second fold that keeps settled orders ([`Drill`]), built on first
-//! use and then advanced with the events recorded since, like the scorecard's.
+//! operational history use a second fold that keeps settled orders ([`Drill`]), built once (at
+//! start by [`crate::warm`], in the same pass over the log as the scorecard's, or by the first
+//! page) and then advanced with the events recorded since, like the scorecard's.
 
 pub mod assets;
 pub mod chart;
@@ -33,8 +34,9 @@ pub mod session;
 
 use crate::App;
 use crate::error::ApiError;
+use crate::metrics::{FoldKind, Metrics};
 use crate::scorecard_routes::not_configured;
-use crate::scorecards;
+use crate::scorecards::{self, Reached};
 use axum::Router;
 use axum::extract::Request;
 use axum::extract::rejection::QueryRejection;
@@ -46,7 +48,7 @@ use axum::routing::{get, post};
 use flowline_core::id::TenantId;
 use flowline_metrics::fold::{Dimension, Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
-use flowline_store::EventStore;
+use flowline_store::SqliteStore;
 use history::History;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -56,9 +58,6 @@ use session::{LOGIN_COOKIE, Sessions, Viewer};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-/// Events read per page while folding.
-const PAGE: usize = 10_000;
 
 /// The longest custom range a page shows (ten years): a page sums its days, with trends.
 const RANGE_DAYS_MAX: i64 = 3_660;
@@ -73,11 +72,29 @@ pub struct Drill {
     head: u64,
 }
 
+impl Drill {
+    /// The last sequence number folded.
+    pub(crate) fn head(&self) -> u64 {
+        self.head
+    }
+
+    /// Folds one event, the next after [`Drill::head`].
+    pub(crate) fn apply(&mut self, seq: u64, event: &flowline_core::Event, at: Timestamp) {
+        self.fold
+            .apply(event, flowline_metrics::fold::EventTime { at });
+        self.history.apply(event, at);
+        self.head = seq;
+    }
+}
+
+/// A tenant's drill-down fold, locked while it advances.
+pub(crate) type TenantDrill = Arc<Mutex<Drill>>;
+
 /// The dashboard's state: sessions and each tenant's drill-down fold.
 #[derive(Default)]
 pub struct Dashboard {
     sessions: Sessions,
-    drills: Mutex<HashMap<TenantId, Arc<Mutex<Drill>>>>,
+    drills: Mutex<HashMap<TenantId, TenantDrill>>,
 }
 
 /// Runs `work` on the tenant's drill-down fold and history, brought up to date with its log.
@@ -86,55 +103,29 @@ pub async fn with_drill<R: Send + 'static>(
     tenant: &TenantId,
     work: impl FnOnce(&Drill) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
-    let slot = {
-        let drills = app.dashboard().drills.lock().map_err(ApiError::internal)?;
-        drills.get(tenant).cloned()
-    };
     let tenant = tenant.clone();
-    let shared = app.clone();
-    app.readers()
+    let app = app.clone();
+    app.clone()
+        .readers()
         .read(move |store| {
-            let slot = match slot {
-                Some(slot) => slot,
-                None => {
-                    let settings = scorecards::settings(store, &tenant, true)
-                        .map_err(ApiError::internal)?
-                        .ok_or_else(not_configured)?;
-                    let drill = Drill {
-                        fold: Fold::new(settings),
-                        history: History::default(),
-                        head: 0,
-                    };
-                    let mut drills = shared
-                        .dashboard()
-                        .drills
-                        .lock()
-                        .map_err(ApiError::internal)?;
-                    drills
-                        .entry(tenant.clone())
-                        .or_insert_with(|| Arc::new(Mutex::new(drill)))
-                        .clone()
-                }
-            };
+            let slot = app.dashboard().slot(store, &tenant, app.metrics())?;
             let mut guard = slot.lock().map_err(ApiError::internal)?;
-            loop {
-                let page = store
-                    .read_tenant(&tenant, guard.head, PAGE)
-                    .map_err(ApiError::internal)?;
-                if page.is_empty() {
-                    break;
-                }
-                for stored in &page {
-                    let event = scorecards::decode(stored).map_err(ApiError::internal)?;
-                    let at = stored.business_time;
-                    guard
-                        .fold
-                        .apply(&event, flowline_metrics::fold::EventTime { at });
-                    guard.history.apply(&event, at);
-                    guard.head = stored.seq;
-                }
+            let drill = &mut *guard;
+            let before = drill.head;
+            let reached = scorecards::read_events(
+                store,
+                &tenant,
+                before,
+                &|| app.stopping(),
+                &mut |seq, event, at| drill.apply(seq, event, at),
+            )
+            .map_err(ApiError::internal)?;
+            app.metrics()
+                .folded(FoldKind::Dashboard, drill.head - before);
+            if reached == Reached::Stopped {
+                return Err(crate::shutting_down());
             }
-            work(&guard)
+            work(drill)
         })
         .await
 }
@@ -143,6 +134,34 @@ impl Dashboard {
     /// The live sessions.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// The tenant's drill-down fold, made empty (nothing folded yet) on first use. There is
+    /// one per tenant, and whoever advances it holds its lock, so pages that come while it is
+    /// being built (by the warm-up or another page) wait for that build instead of folding the
+    /// log again.
+    pub(crate) fn slot(
+        &self,
+        store: &SqliteStore,
+        tenant: &TenantId,
+        metrics: &Metrics,
+    ) -> Result<TenantDrill, ApiError> {
+        if let Some(slot) = self.drills.lock().map_err(ApiError::internal)?.get(tenant) {
+            return Ok(slot.clone());
+        }
+        let settings = scorecards::settings(store, tenant, true)
+            .map_err(ApiError::internal)?
+            .ok_or_else(not_configured)?;
+        let mut drills = self.drills.lock().map_err(ApiError::internal)?;
+        let slot = drills.entry(tenant.clone()).or_insert_with(|| {
+            metrics.fold_built(FoldKind::Dashboard);
+            Arc::new(Mutex::new(Drill {
+                fold: Fold::new(settings),
+                history: History::default(),
+                head: 0,
+            }))
+        });
+        Ok(slot.clone())
     }
 }
 

@@ -12,3 +12,4 @@ mod race;
 mod scorecard;
 mod shutdown;
 mod story;
+mod warm;
