@@ -137,7 +137,7 @@ fn simulate_sampling(
             "{}  {} orders  {rate:.0} orders/s",
             p.day, p.orders
         ));
-        if p.done % every == 0 || p.done == p.days {
+        if p.done.is_multiple_of(every) || p.done == p.days {
             memory.push((p.done, crate::bench::rss_mib()));
         }
     })
