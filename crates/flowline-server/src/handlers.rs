@@ -580,15 +580,21 @@ pub fn health_handler() -> MethodRouter<App> {
     })
 }
 
+/// How long a scrape waits for the engine's queue depth.
+const QUEUE_DEPTH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `GET /metrics`.
 pub fn metrics_handler() -> MethodRouter<App> {
     get(|State(app): State<App>| async move {
-        // The engine's lock is held while a tenant's writer replays its log (at warm-up, for
-        // one), so it is read on a blocking thread, never on the server's own.
+        // The engine holds its lock while a tenant's writer replays its log (during the
+        // warm-up, for one), so the depth is read on a blocking thread and left out of this
+        // scrape if it does not come at once, rather than holding the scrape for the replay.
         let engine = app.engine().clone();
-        let depth = tokio::task::spawn_blocking(move || engine.queue_depth())
+        let read = tokio::task::spawn_blocking(move || engine.queue_depth());
+        let depth = tokio::time::timeout(QUEUE_DEPTH_WAIT, read)
             .await
-            .unwrap_or(0);
+            .ok()
+            .and_then(Result::ok);
         let text = app.metrics().render(depth);
         let mut response = (StatusCode::OK, text).into_response();
         response.headers_mut().insert(

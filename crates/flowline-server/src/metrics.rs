@@ -121,8 +121,8 @@ impl Metrics {
         self.events_folded[kind.index()].fetch_add(events, Ordering::Relaxed);
     }
 
-    /// The text exposition, with the queue depth read now.
-    pub fn render(&self, queue_depth: usize) -> String {
+    /// The text exposition, with the queue depth read now (left out when it could not be).
+    pub fn render(&self, queue_depth: Option<usize>) -> String {
         let mut text = String::new();
         text.push_str("# HELP flowline_http_requests_total HTTP requests answered.\n");
         text.push_str("# TYPE flowline_http_requests_total counter\n");
@@ -200,13 +200,18 @@ impl Metrics {
              flowline_events_appended_total {}\n\
              # HELP flowline_batches_committed_total Group commits.\n\
              # TYPE flowline_batches_committed_total counter\n\
-             flowline_batches_committed_total {}\n\
-             # HELP flowline_engine_queue_depth Commands and reads waiting for a tenant writer.\n\
-             # TYPE flowline_engine_queue_depth gauge\n\
-             flowline_engine_queue_depth {queue_depth}",
+             flowline_batches_committed_total {}",
             self.events_appended.load(Ordering::Relaxed),
             self.batches_committed.load(Ordering::Relaxed),
         );
+        if let Some(queue_depth) = queue_depth {
+            let _ = writeln!(
+                text,
+                "# HELP flowline_engine_queue_depth Commands and reads waiting for a tenant writer.\n\
+                 # TYPE flowline_engine_queue_depth gauge\n\
+                 flowline_engine_queue_depth {queue_depth}"
+            );
+        }
         text
     }
 }
@@ -235,7 +240,7 @@ mod tests {
                 Duration::from_secs_f64(millis / 1000.0),
             );
         }
-        let text = metrics.render(7);
+        let text = metrics.render(Some(7));
         assert!(text.contains(
             "flowline_http_requests_total{method=\"GET\",route=\"/v1/items\",status=\"200\"} 3"
         ));
