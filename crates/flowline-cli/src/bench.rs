@@ -140,6 +140,26 @@ fn setup_events(
     Ok(events)
 }
 
+/// The payloads of the events the durable run writes: the setup of `items` items, then orders
+/// drawn from `seed` until at least `count` more events. The same arguments give the same texts.
+#[cfg(test)]
+pub(crate) fn sample_payloads(seed: u64, items: usize, count: u64) -> anyhow::Result<Vec<String>> {
+    let mut state = State::default();
+    let mut ticker = Ticker::new();
+    let mut rng = Lcg::new(seed);
+    let mut next_order = 0;
+    let mut events = setup_events(&mut state, &mut ticker, items)?;
+    events.extend(generate(
+        &mut state,
+        &mut ticker,
+        &mut rng,
+        &mut next_order,
+        items,
+        count,
+    )?);
+    Ok(events.iter().map(Event::to_json).collect())
+}
+
 fn in_memory(args: &LedgerArgs) -> anyhow::Result<()> {
     const CHUNK: u64 = 1_000_000;
     let mut generator = State::default();

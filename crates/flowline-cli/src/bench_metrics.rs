@@ -514,6 +514,48 @@ impl LogWriter {
     }
 }
 
+/// The payloads of the events this benchmark generates for `orders` orders over one year, with
+/// the order mix drawn from `seed`, read back from a log as the cold-from-the-log figure reads
+/// them. The same arguments give the same texts.
+#[cfg(test)]
+pub(crate) fn sample_payloads(seed: u64, orders: u64) -> anyhow::Result<Vec<String>> {
+    use flowline_store::EventStore as _;
+    let directory = tempfile::tempdir()?;
+    let mut generator = Generator {
+        state: State::default(),
+        events: 0,
+    };
+    let mut sink = Sink {
+        fold: Fold::new(fold_settings(false)?),
+        fold_time: Duration::ZERO,
+        log: Some(LogWriter::create(&directory.path().join("samples.db"))?),
+    };
+    setup(&mut generator, &mut sink)?;
+    let mut rng = Lcg(seed);
+    let seconds_per_order = (365 * 86_400) as f64 / orders.max(1) as f64;
+    for number in 0..orders {
+        let placed =
+            Timestamp::from_second(YEAR_START + (number as f64 * seconds_per_order) as i64)?;
+        order(&mut generator, number, placed, &mut rng, &mut sink)?;
+        generator.forget(number);
+    }
+    let Some(mut log) = sink.log.take() else {
+        anyhow::bail!("the sample log was not kept");
+    };
+    log.flush()?;
+    let mut payloads = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = log.store.read_all(after, 10_000)?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.position;
+        payloads.extend(page.into_iter().map(|event| event.payload));
+    }
+    Ok(payloads)
+}
+
 /// Runs the benchmark and prints its figures.
 pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
     let directory = tempfile::tempdir()?;

@@ -9,6 +9,8 @@ mod bench_api;
 mod bench_dashboard;
 mod bench_metrics;
 mod demo;
+#[cfg(test)]
+mod dictionary;
 mod import;
 mod metrics;
 

@@ -24,6 +24,7 @@
 //! within one `(tenant, stream)`).
 #![warn(missing_docs)]
 
+mod codec;
 pub mod conformance;
 mod keys;
 mod sqlite;
