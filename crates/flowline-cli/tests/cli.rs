@@ -82,7 +82,15 @@ fn check_reports_an_event_whose_bytes_changed_on_disk() {
     let path = directory.path().join("flipped.db");
     small_log(&path);
     let connection = rusqlite::Connection::open(&path).unwrap();
-    connection.execute("UPDATE events SET payload = replace(payload, 'Item 1', 'Item 7') WHERE event_type = 'ItemDefined'", []).unwrap();
+    // Payloads are stored compressed: overwrite four bytes in the middle of each item's.
+    connection
+        .execute(
+            "UPDATE events SET payload = \
+             CAST(substr(payload, 1, 6) || X'DEADBEEF' || substr(payload, 11) AS BLOB) \
+             WHERE type_id = (SELECT id FROM event_types WHERE name = 'ItemDefined')",
+            [],
+        )
+        .unwrap();
     drop(connection);
     let output = flowline(&["check", "--db", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));

@@ -218,19 +218,22 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         // Stream names are `kind/id`; every name of the kind sorts between `kind/` and `kind0`
-        // (`0` is the character after `/`). The (tenant, stream, stream_version) index serves
-        // the range and the first version of each stream stands for it.
+        // (`0` is the character after `/`). The streams' (tenant_id, name) index serves the
+        // range; a stream has a row once its first event is appended.
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
         let lower = match after {
             Some(after) => after.to_string(),
             None => format!("{kind}/"),
         };
         let upper = format!("{kind}0");
         let mut statement = self.connection.prepare_cached(
-            "SELECT stream FROM events WHERE tenant = ?1 AND stream > ?2 AND stream < ?3 \
-             AND stream_version = 1 ORDER BY stream LIMIT ?4",
+            "SELECT name FROM streams WHERE tenant_id = ?1 AND name > ?2 AND name < ?3 \
+             ORDER BY name LIMIT ?4",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map(params![tenant.as_str(), lower, upper, limit], |row| {
+        let rows = statement.query_map(params![tenant_id, lower, upper, limit], |row| {
             row.get::<_, String>(0)
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -356,9 +359,7 @@ mod tests {
             connection
                 .pragma_update(None, "journal_mode", "WAL")
                 .unwrap();
-            connection
-                .execute_batch(&crate::sqlite::schema_version_one())
-                .unwrap();
+            connection.execute_batch(crate::schema::SCHEMA_V1).unwrap();
         }
         {
             let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
@@ -396,7 +397,7 @@ mod tests {
             .connection
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, crate::schema::SCHEMA_VERSION);
     }
 
     #[test]

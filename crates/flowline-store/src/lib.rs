@@ -27,6 +27,7 @@
 mod codec;
 pub mod conformance;
 mod keys;
+mod schema;
 mod sqlite;
 
 pub use keys::{KeyRecord, TenantRecord};

@@ -1,5 +1,14 @@
 //! The SQLite (WAL) implementation of [`EventStore`].
+//!
+//! The tables are described in [`crate::schema`]. Names (tenants, streams, event types) are
+//! stored once and referred to by integer ids; each connection keeps the ids of tenants and
+//! event types it has met, which never change once assigned. Payloads and stored responses are
+//! encoded by [`crate::codec`].
 
+use crate::codec::{Codec, DecodeError};
+use crate::schema::{
+    self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, SCHEMA_V1, SCHEMA_VERSION,
+};
 use crate::{
     AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, StoreError,
     StoredEvent,
@@ -9,19 +18,17 @@ use jiff::Timestamp;
 use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The schema version this build creates and understands (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
 
 /// How long a connection waits for another connection's lock before giving up with
 /// [`StoreError::Busy`].
 const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// The page cache of a writing connection: 32 MiB (`PRAGMA cache_size` takes negative KiB),
-/// allocated as used. A group commit touches pages all over the `(tenant, stream,
+/// allocated as used. A group commit touches pages all over the `(tenant_id, stream_id,
 /// stream_version)` index; SQLite's default of 2 MiB would re-read them once the log grows.
 const CACHE_SIZE: i64 = -32_768;
 
@@ -33,112 +40,47 @@ const CACHE_SIZE: i64 = -32_768;
 /// they show as file-backed resident memory, not as the process's own.
 const MMAP_SIZE: i64 = 8 << 30;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    position       INTEGER PRIMARY KEY,
-    tenant         TEXT NOT NULL,
-    seq            INTEGER NOT NULL,
-    stream         TEXT NOT NULL,
-    stream_version INTEGER NOT NULL,
-    event_type     TEXT NOT NULL,
-    schema_version INTEGER NOT NULL,
-    business_time  INTEGER NOT NULL,
-    recorded_at    INTEGER NOT NULL,
-    payload        TEXT NOT NULL,
-    checksum       INTEGER NOT NULL,
-    UNIQUE (tenant, seq),
-    UNIQUE (tenant, stream, stream_version)
-);
-CREATE TABLE IF NOT EXISTS tenants (
-    tenant TEXT PRIMARY KEY,
-    head   INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS idempotency (
-    tenant       TEXT NOT NULL,
-    key          TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    response     TEXT NOT NULL,
-    recorded_at  INTEGER NOT NULL,
-    PRIMARY KEY (tenant, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS balances (
-    tenant      TEXT NOT NULL,
-    item        TEXT NOT NULL,
-    location    TEXT NOT NULL,
-    on_hand     INTEGER NOT NULL,
-    reserved    INTEGER NOT NULL,
-    value_minor INTEGER NOT NULL,
-    PRIMARY KEY (tenant, item, location)
-) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
-PRAGMA user_version = 1;
-";
-
-/// The schema as version 1 created it, for the migration test.
-#[cfg(test)]
-pub(crate) fn schema_version_one() -> String {
-    SCHEMA.to_string()
-}
-
-/// Version 2: the tenants the API serves and their API keys (only a hash of each secret).
-const MIGRATE_TO_2: &str = "
-CREATE TABLE IF NOT EXISTS registered_tenants (
-    tenant     TEXT PRIMARY KEY,
-    name       TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS api_keys (
-    tenant      TEXT NOT NULL,
-    key_id      TEXT NOT NULL UNIQUE,
-    role        TEXT NOT NULL,
-    label       TEXT NOT NULL,
-    secret_hash TEXT NOT NULL,
-    created_at  INTEGER NOT NULL,
-    revoked_at  INTEGER,
-    PRIMARY KEY (tenant, key_id)
-) WITHOUT ROWID;
-UPDATE meta SET value = '2' WHERE key = 'schema_version';
-PRAGMA user_version = 2;
-";
-
-/// `SELECT` of every event column, in the order [`decode_event`] reads them.
+/// `SELECT` of every event column with its stream's name, in the order [`decode_event`] reads
+/// them. The stream is joined with `LEFT JOIN` so that an event whose stream row is missing is
+/// reported as damaged instead of silently skipped; it also keeps `events` the outer loop.
 macro_rules! select_events {
     ($rest:literal) => {
         concat!(
-            "SELECT position, tenant, seq, stream, stream_version, event_type, schema_version, ",
-            "business_time, recorded_at, payload, checksum FROM events ",
+            "SELECT e.position, e.tenant_id, e.seq, s.name, e.stream_version, e.type_id, ",
+            "e.schema_version, e.business_time, e.recorded_at, e.payload, e.checksum ",
+            "FROM events AS e LEFT JOIN streams AS s ",
+            "ON s.tenant_id = e.tenant_id AND s.stream_id = e.stream_id ",
             $rest
         )
     };
 }
 
-const SELECT_TENANT: &str = select_events!("WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
-const SELECT_ALL: &str = select_events!("WHERE position > ?1 ORDER BY position LIMIT ?2");
+const SELECT_TENANT: &str =
+    select_events!("WHERE e.tenant_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3");
+const SELECT_ALL: &str = select_events!("WHERE e.position > ?1 ORDER BY e.position LIMIT ?2");
 const SELECT_STREAM: &str =
-    select_events!("WHERE tenant = ?1 AND stream = ?2 ORDER BY stream_version");
-const INSERT_EVENT: &str = "INSERT INTO events (position, tenant, seq, stream, stream_version, \
-     event_type, schema_version, business_time, recorded_at, payload, checksum) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-const SELECT_HEAD: &str = "SELECT head FROM tenants WHERE tenant = ?1";
-const UPSERT_HEAD: &str = "INSERT INTO tenants (tenant, head) VALUES (?1, ?2) \
-     ON CONFLICT (tenant) DO UPDATE SET head = excluded.head";
+    select_events!("WHERE e.tenant_id = ?1 AND e.stream_id = ?2 ORDER BY e.stream_version");
+const SELECT_TENANT_ROW: &str = "SELECT id, head FROM tenants WHERE tenant = ?1";
+const INSERT_TENANT: &str = "INSERT INTO tenants (tenant, head) VALUES (?1, 0)";
+const UPDATE_HEAD: &str = "UPDATE tenants SET head = ?2 WHERE id = ?1";
 const SELECT_LAST_POSITION: &str = "SELECT COALESCE(MAX(position), 0) FROM events";
-const SELECT_STREAM_VERSION: &str =
-    "SELECT MAX(stream_version) FROM events WHERE tenant = ?1 AND stream = ?2";
+/// A stream's id and current version (`NULL` while it has no events).
+const SELECT_STREAM_STATE: &str = "SELECT s.stream_id, (SELECT MAX(e.stream_version) FROM events \
+     AS e WHERE e.tenant_id = s.tenant_id AND e.stream_id = s.stream_id) \
+     FROM streams AS s WHERE s.tenant_id = ?1 AND s.name = ?2";
+const SELECT_LAST_STREAM_ID: &str =
+    "SELECT COALESCE(MAX(stream_id), 0) FROM streams WHERE tenant_id = ?1";
+const INSERT_STREAM: &str = "INSERT INTO streams (tenant_id, stream_id, name) VALUES (?1, ?2, ?3)";
+const SELECT_TYPE_ID: &str = "SELECT id FROM event_types WHERE name = ?1";
+const INSERT_TYPE: &str = "INSERT INTO event_types (name) VALUES (?1)";
 const SELECT_IDEMPOTENCY: &str =
-    "SELECT request_hash, response FROM idempotency WHERE tenant = ?1 AND key = ?2";
-const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency \
-     (tenant, key, request_hash, response, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "SELECT request_hash, response FROM idempotency WHERE tenant_id = ?1 AND key = ?2";
 const UPSERT_BALANCE: &str = "INSERT INTO balances \
-     (tenant, item, location, on_hand, reserved, value_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-     ON CONFLICT (tenant, item, location) DO UPDATE SET on_hand = excluded.on_hand, \
+     (tenant_id, item, location, on_hand, reserved, value_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (tenant_id, item, location) DO UPDATE SET on_hand = excluded.on_hand, \
      reserved = excluded.reserved, value_minor = excluded.value_minor";
 const SELECT_BALANCES: &str = "SELECT item, location, on_hand, reserved, value_minor \
-     FROM balances WHERE tenant = ?1 ORDER BY item, location";
+     FROM balances WHERE tenant_id = ?1 ORDER BY item, location";
 
 /// How hard a commit works to survive a power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +132,28 @@ impl Default for OpenOptions {
     }
 }
 
+/// The ids of the names a connection has met. A name's id never changes once committed, so
+/// these are never stale; ids assigned by an append enter only after its commit.
+#[derive(Debug, Default)]
+struct Names {
+    tenant_ids: HashMap<String, i64>,
+    tenants: HashMap<i64, TenantId>,
+    type_ids: HashMap<String, i64>,
+    types: HashMap<i64, String>,
+}
+
+impl Names {
+    fn add_tenant(&mut self, tenant: &TenantId, id: i64) {
+        self.tenant_ids.insert(tenant.as_str().to_string(), id);
+        self.tenants.insert(id, tenant.clone());
+    }
+
+    fn add_type(&mut self, name: &str, id: i64) {
+        self.type_ids.insert(name.to_string(), id);
+        self.types.insert(id, name.to_string());
+    }
+}
+
 /// An [`EventStore`] in one SQLite database file, in WAL mode.
 ///
 /// Each instance owns one connection. Several instances (in different threads or processes)
@@ -200,12 +164,14 @@ pub struct SqliteStore {
     pub(crate) connection: Connection,
     path: PathBuf,
     read_only: bool,
+    codec: RefCell<Codec>,
+    names: RefCell<Names>,
 }
 
 impl SqliteStore {
     /// Opens the store at `path` for reading and writing, creating the file and its schema if
-    /// absent, and verifies that the database honours the requested durability (WAL journal,
-    /// `synchronous` as asked).
+    /// absent (or migrating an older file's), and verifies that the database honours the
+    /// requested durability (WAL journal, `synchronous` as asked).
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Self, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -238,18 +204,15 @@ impl SqliteStore {
         connection.pragma_update(None, "cache_size", CACHE_SIZE)?;
         connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
 
-        let mut store = Self {
-            connection,
-            path: path.to_path_buf(),
-            read_only: false,
-        };
+        let mut store = Self::new(connection, path, false);
         store.migrate()?;
         Ok(store)
     }
 
     /// Opens an existing store for reading only. Never creates a file: if `path` does not exist
     /// the error is [`StoreError::Missing`] naming it. [`EventStore::append`] on a read-only
-    /// store fails with [`StoreError::ReadOnly`].
+    /// store fails with [`StoreError::ReadOnly`]. A file of an older schema must be opened for
+    /// writing once, which migrates it.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         match std::fs::metadata(path) {
             Ok(metadata) if metadata.is_file() => {}
@@ -280,11 +243,19 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        Ok(Self {
+        let store = Self::new(connection, path, true);
+        schema::load_dictionaries(&store.connection, &mut store.codec.borrow_mut())?;
+        Ok(store)
+    }
+
+    fn new(connection: Connection, path: &Path, read_only: bool) -> Self {
+        Self {
             connection,
             path: path.to_path_buf(),
-            read_only: true,
-        })
+            read_only,
+            codec: RefCell::new(Codec::new()),
+            names: RefCell::new(Names::default()),
+        }
     }
 
     /// The `(journal_mode, synchronous)` pragmas as the database reports them now, for example
@@ -317,19 +288,26 @@ impl SqliteStore {
     }
 
     /// Creates the schema in a new file, brings an older file's up to this build's, or checks
-    /// that an existing file's is this build's.
+    /// that an existing file's is this build's; then loads the file's dictionaries, adding this
+    /// build's if the file lacks it.
     fn migrate(&mut self) -> Result<(), StoreError> {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let codec = self.codec.get_mut();
         match found {
             0 => {
-                transaction.execute_batch(SCHEMA)?;
+                transaction.execute_batch(SCHEMA_V1)?;
                 transaction.execute_batch(MIGRATE_TO_2)?;
+                schema::migrate_to_3(&transaction, codec)?;
             }
-            1 => transaction.execute_batch(MIGRATE_TO_2)?,
-            SCHEMA_VERSION => {}
+            1 => {
+                transaction.execute_batch(MIGRATE_TO_2)?;
+                schema::migrate_to_3(&transaction, codec)?;
+            }
+            2 => schema::migrate_to_3(&transaction, codec)?,
+            SCHEMA_VERSION => schema::register_built_in_dictionary(&transaction, codec)?,
             _ => {
                 return Err(StoreError::UnsupportedSchema {
                     path: self.path.clone(),
@@ -349,12 +327,29 @@ impl SqliteStore {
         stored_u64(last, "last position")
     }
 
-    fn head(connection: &Connection, tenant: &TenantId) -> Result<u64, StoreError> {
-        let head: Option<i64> = connection
-            .prepare_cached(SELECT_HEAD)?
-            .query_row([tenant.as_str()], |row| row.get(0))
+    /// The tenant's id and head, `None` if it has never written.
+    fn tenant_row(
+        connection: &Connection,
+        tenant: &TenantId,
+    ) -> Result<Option<(i64, u64)>, StoreError> {
+        let row: Option<(i64, i64)> = connection
+            .prepare_cached(SELECT_TENANT_ROW)?
+            .query_row([tenant.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        stored_u64(head.unwrap_or(0), "tenant head")
+        row.map(|(id, head)| Ok((id, stored_u64(head, "tenant head")?)))
+            .transpose()
+    }
+
+    /// The tenant's id, `None` if it has never written.
+    pub(crate) fn tenant_id(&self, tenant: &TenantId) -> Result<Option<i64>, StoreError> {
+        if let Some(id) = self.names.borrow().tenant_ids.get(tenant.as_str()) {
+            return Ok(Some(*id));
+        }
+        let Some((id, _)) = Self::tenant_row(&self.connection, tenant)? else {
+            return Ok(None);
+        };
+        self.names.borrow_mut().add_tenant(tenant, id);
+        Ok(Some(id))
     }
 
     fn read_events(
@@ -362,12 +357,21 @@ impl SqliteStore {
         sql: &str,
         params: impl rusqlite::Params,
         capacity: usize,
+        tenant: Option<&TenantId>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let mut rows = statement.query(params)?;
         let mut events = Vec::with_capacity(capacity.min(4096));
+        let mut codec = self.codec.borrow_mut();
+        let mut names = self.names.borrow_mut();
+        let mut reader = Reader {
+            connection: &self.connection,
+            codec: &mut codec,
+            names: &mut names,
+            tenant,
+        };
         while let Some(row) = rows.next()? {
-            events.push(decode_event(row)?);
+            events.push(reader.decode_event(row)?);
         }
         Ok(events)
     }
@@ -379,15 +383,28 @@ impl EventStore for SqliteStore {
             return Err(StoreError::ReadOnly);
         }
         if request.commands.is_empty() && request.balances.is_empty() {
-            let head = Self::head(&self.connection, &request.tenant)?;
+            let head =
+                Self::tenant_row(&self.connection, &request.tenant)?.map_or(0, |(_, head)| head);
             let last_position = Self::last_position(&self.connection)?;
             return Ok(empty_outcome(head, last_position));
         }
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcome = append_in(&transaction, request)?;
+        let mut appender = Appender {
+            connection: &transaction,
+            codec: self.codec.get_mut(),
+            names: self.names.get_mut(),
+            new_types: Vec::new(),
+        };
+        let (outcome, tenant_id) = appender.append(request)?;
+        let new_types = std::mem::take(&mut appender.new_types);
         transaction.commit()?;
+        let names = self.names.get_mut();
+        names.add_tenant(&request.tenant, tenant_id);
+        for (name, id) in new_types {
+            names.add_type(&name, id);
+        }
         Ok(outcome)
     }
 
@@ -400,10 +417,14 @@ impl EventStore for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
         self.read_events(
             SELECT_TENANT,
-            params![tenant.as_str(), clamp_u64(after_seq), clamp_usize(limit)],
+            params![tenant_id, clamp_u64(after_seq), clamp_usize(limit)],
             limit,
+            Some(tenant),
         )
     }
 
@@ -415,19 +436,34 @@ impl EventStore for SqliteStore {
             SELECT_ALL,
             params![clamp_u64(after_position), clamp_usize(limit)],
             limit,
+            None,
         )
     }
 
     fn read_stream(&self, tenant: &TenantId, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        self.read_events(SELECT_STREAM, params![tenant.as_str(), stream], 16)
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
+        let Some(state) = stream_state(&self.connection, tenant_id, stream)? else {
+            return Ok(Vec::new());
+        };
+        self.read_events(
+            SELECT_STREAM,
+            params![tenant_id, state.id],
+            16,
+            Some(tenant),
+        )
     }
 
     fn stream_version(&self, tenant: &TenantId, stream: &str) -> Result<Option<u64>, StoreError> {
-        stream_version_in(&self.connection, tenant, stream)
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(None);
+        };
+        Ok(stream_state(&self.connection, tenant_id, stream)?.and_then(|state| state.version))
     }
 
     fn tenant_head(&self, tenant: &TenantId) -> Result<u64, StoreError> {
-        Self::head(&self.connection, tenant)
+        Ok(Self::tenant_row(&self.connection, tenant)?.map_or(0, |(_, head)| head))
     }
 
     fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
@@ -453,12 +489,24 @@ impl EventStore for SqliteStore {
         key: &str,
         request_hash: &str,
     ) -> Result<IdempotencyLookup, StoreError> {
-        idempotency_in(&self.connection, tenant, key, request_hash)
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(IdempotencyLookup::Absent);
+        };
+        idempotency_in(
+            &self.connection,
+            &mut self.codec.borrow_mut(),
+            tenant_id,
+            key,
+            request_hash,
+        )
     }
 
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError> {
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
         let mut statement = self.connection.prepare_cached(SELECT_BALANCES)?;
-        let rows = statement.query_map([tenant.as_str()], |row| {
+        let rows = statement.query_map([tenant_id], |row| {
             Ok(BalanceRow {
                 item: row.get(0)?,
                 location: row.get(1)?,
@@ -471,132 +519,414 @@ impl EventStore for SqliteStore {
     }
 }
 
+/// A stream as an append sees it: its id (`None` until its first event is appended) and
+/// version (`None` while it has no events).
+#[derive(Debug, Clone, Copy)]
+struct StreamState {
+    id: Option<i64>,
+    version: Option<u64>,
+}
+
+/// A stored stream's id and version.
+struct StoredStream {
+    id: i64,
+    version: Option<u64>,
+}
+
+fn stream_state(
+    connection: &Connection,
+    tenant_id: i64,
+    stream: &str,
+) -> Result<Option<StoredStream>, StoreError> {
+    let row: Option<(i64, Option<i64>)> = connection
+        .prepare_cached(SELECT_STREAM_STATE)?
+        .query_row(params![tenant_id, stream], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    row.map(|(id, version)| {
+        Ok(StoredStream {
+            id,
+            version: version
+                .map(|version| stored_u64(version, "stream version"))
+                .transpose()?,
+        })
+    })
+    .transpose()
+}
+
 /// The body of [`SqliteStore::append`], inside an immediate transaction that the caller commits
 /// on success and rolls back (by dropping it) on error.
-fn append_in(
-    connection: &Connection,
-    request: &AppendRequest,
-) -> Result<AppendOutcome, StoreError> {
-    let tenant = &request.tenant;
-    let head = SqliteStore::head(connection, tenant)?;
-    if head != request.expected_seq {
-        return Err(StoreError::SeqConflict {
-            tenant: tenant.clone(),
-            expected: request.expected_seq,
-            actual: head,
-        });
-    }
-    let last_position = SqliteStore::last_position(connection)?;
-    let recorded_at = request.recorded_at.as_microsecond();
+struct Appender<'a> {
+    connection: &'a Connection,
+    codec: &'a mut Codec,
+    names: &'a Names,
+    /// Event types this append added to the file, to remember once it commits.
+    new_types: Vec<(String, i64)>,
+}
 
-    // Stream versions as of the events appended so far in this request.
-    let mut versions: HashMap<&str, Option<u64>> = HashMap::new();
-    let mut seq = head;
-    let mut position = last_position;
-    let mut insert_event = connection.prepare_cached(INSERT_EVENT)?;
+impl Appender<'_> {
+    /// Appends the request; returns its outcome and the tenant's id.
+    fn append(&mut self, request: &AppendRequest) -> Result<(AppendOutcome, i64), StoreError> {
+        let connection = self.connection;
+        let tenant = &request.tenant;
+        let existing = SqliteStore::tenant_row(connection, tenant)?;
+        let head = existing.map_or(0, |(_, head)| head);
+        if head != request.expected_seq {
+            return Err(StoreError::SeqConflict {
+                tenant: tenant.clone(),
+                expected: request.expected_seq,
+                actual: head,
+            });
+        }
+        let tenant_id = match existing {
+            Some((id, _)) => id,
+            None => {
+                connection
+                    .prepare_cached(INSERT_TENANT)?
+                    .execute([tenant.as_str()])?;
+                connection.last_insert_rowid()
+            }
+        };
+        let last_position = SqliteStore::last_position(connection)?;
+        let recorded_at = request.recorded_at.as_microsecond();
 
-    for command in &request.commands {
-        if let Some(record) = &command.idempotency {
-            match idempotency_in(connection, tenant, &record.key, &record.request_hash)? {
-                IdempotencyLookup::Absent => {}
-                IdempotencyLookup::Same { response } => {
-                    return Err(StoreError::DuplicateIdempotencyKey {
-                        tenant: tenant.clone(),
-                        key: record.key.clone(),
-                        response,
-                    });
+        // Streams as of the events appended so far in this request.
+        let mut streams: HashMap<&str, StreamState> = HashMap::new();
+        let mut last_stream_id: Option<i64> = None;
+        let mut seq = head;
+        let mut position = last_position;
+        let mut insert_event = connection.prepare_cached(INSERT_EVENT)?;
+
+        for command in &request.commands {
+            if let Some(record) = &command.idempotency {
+                match idempotency_in(
+                    connection,
+                    self.codec,
+                    tenant_id,
+                    &record.key,
+                    &record.request_hash,
+                )? {
+                    IdempotencyLookup::Absent => {}
+                    IdempotencyLookup::Same { response } => {
+                        return Err(StoreError::DuplicateIdempotencyKey {
+                            tenant: tenant.clone(),
+                            key: record.key.clone(),
+                            response,
+                        });
+                    }
+                    IdempotencyLookup::Different => {
+                        return Err(StoreError::IdempotencyKeyReused {
+                            tenant: tenant.clone(),
+                            key: record.key.clone(),
+                        });
+                    }
                 }
-                IdempotencyLookup::Different => {
-                    return Err(StoreError::IdempotencyKeyReused {
+            }
+            for (stream, expected) in &command.expected {
+                let actual = cached_stream(connection, &mut streams, tenant_id, stream)?.version;
+                if !expected.is_met_by(actual) {
+                    return Err(StoreError::StreamVersionConflict {
                         tenant: tenant.clone(),
-                        key: record.key.clone(),
+                        stream: stream.clone(),
+                        expected: expected.to_string(),
+                        actual,
                     });
                 }
             }
-        }
-        for (stream, expected) in &command.expected {
-            let actual = cached_version(connection, &mut versions, tenant, stream)?;
-            if !expected.is_met_by(actual) {
-                return Err(StoreError::StreamVersionConflict {
-                    tenant: tenant.clone(),
-                    stream: stream.clone(),
-                    expected: expected.to_string(),
-                    actual,
-                });
-            }
-        }
-        for event in &command.events {
-            let current = cached_version(connection, &mut versions, tenant, &event.stream)?;
-            let version = next(current.unwrap_or(0), "stream version")?;
-            seq = next(seq, "seq")?;
-            position = next(position, "position")?;
-            let seq_i64 = to_i64(seq, "seq")?;
-            let version_i64 = to_i64(version, "stream version")?;
-            let business_time = event.business_time.as_microsecond();
-            let checksum = checksum(
-                tenant.as_str(),
-                seq_i64,
-                &event.stream,
-                version_i64,
-                &event.event_type,
-                event.schema_version,
-                business_time,
-                &event.payload,
-            );
-            insert_event.execute(params![
-                to_i64(position, "position")?,
-                tenant.as_str(),
-                seq_i64,
-                event.stream,
-                version_i64,
-                event.event_type,
-                i64::from(event.schema_version),
-                business_time,
-                recorded_at,
-                event.payload,
-                i64::from(checksum),
-            ])?;
-            versions.insert(event.stream.as_str(), Some(version));
-        }
-        if let Some(record) = &command.idempotency {
-            connection
-                .prepare_cached(INSERT_IDEMPOTENCY)?
-                .execute(params![
+            for event in &command.events {
+                let current = cached_stream(connection, &mut streams, tenant_id, &event.stream)?;
+                let stream_id = match current.id {
+                    Some(id) => id,
+                    None => {
+                        let last = match last_stream_id {
+                            Some(last) => last,
+                            None => connection
+                                .prepare_cached(SELECT_LAST_STREAM_ID)?
+                                .query_row([tenant_id], |row| row.get(0))?,
+                        };
+                        let id = last
+                            .checked_add(1)
+                            .ok_or_else(|| StoreError::InvalidRequest {
+                                reason: "stream id space exhausted".into(),
+                            })?;
+                        connection.prepare_cached(INSERT_STREAM)?.execute(params![
+                            tenant_id,
+                            id,
+                            event.stream
+                        ])?;
+                        last_stream_id = Some(id);
+                        id
+                    }
+                };
+                let version = next(current.version.unwrap_or(0), "stream version")?;
+                seq = next(seq, "seq")?;
+                position = next(position, "position")?;
+                let seq_i64 = to_i64(seq, "seq")?;
+                let version_i64 = to_i64(version, "stream version")?;
+                let type_id = self.type_id(&event.event_type)?;
+                let business_time = event.business_time.as_microsecond();
+                let checksum = checksum(
                     tenant.as_str(),
-                    record.key,
-                    record.request_hash,
-                    record.response,
+                    seq_i64,
+                    &event.stream,
+                    version_i64,
+                    &event.event_type,
+                    event.schema_version,
+                    business_time,
+                    &event.payload,
+                );
+                insert_event.execute(params![
+                    to_i64(position, "position")?,
+                    tenant_id,
+                    seq_i64,
+                    stream_id,
+                    version_i64,
+                    type_id,
+                    i64::from(event.schema_version),
+                    business_time,
                     recorded_at,
+                    self.codec.encode(&event.payload),
+                    checksum_column(checksum),
                 ])?;
+                streams.insert(
+                    event.stream.as_str(),
+                    StreamState {
+                        id: Some(stream_id),
+                        version: Some(version),
+                    },
+                );
+            }
+            if let Some(record) = &command.idempotency {
+                connection
+                    .prepare_cached(INSERT_IDEMPOTENCY)?
+                    .execute(params![
+                        tenant_id,
+                        record.key,
+                        record.request_hash,
+                        self.codec.encode(&record.response),
+                        recorded_at,
+                    ])?;
+            }
         }
+
+        if !request.balances.is_empty() {
+            let mut upsert = connection.prepare_cached(UPSERT_BALANCE)?;
+            for row in &request.balances {
+                upsert.execute(params![
+                    tenant_id,
+                    row.item,
+                    row.location,
+                    row.on_hand,
+                    row.reserved,
+                    row.value_minor,
+                ])?;
+            }
+        }
+        connection
+            .prepare_cached(UPDATE_HEAD)?
+            .execute(params![tenant_id, to_i64(seq, "seq")?])?;
+
+        if seq == head {
+            return Ok((empty_outcome(head, last_position), tenant_id));
+        }
+        Ok((
+            AppendOutcome {
+                first_seq: head + 1,
+                last_seq: seq,
+                first_position: last_position + 1,
+                last_position: position,
+            },
+            tenant_id,
+        ))
     }
 
-    if !request.balances.is_empty() {
-        let mut upsert = connection.prepare_cached(UPSERT_BALANCE)?;
-        for row in &request.balances {
-            upsert.execute(params![
-                tenant.as_str(),
-                row.item,
-                row.location,
-                row.on_hand,
-                row.reserved,
-                row.value_minor,
-            ])?;
+    /// The id of an event type, adding the type to the file if it is new.
+    fn type_id(&mut self, name: &str) -> Result<i64, StoreError> {
+        if let Some(id) = self.names.type_ids.get(name) {
+            return Ok(*id);
         }
+        if let Some((_, id)) = self.new_types.iter().find(|(known, _)| known == name) {
+            return Ok(*id);
+        }
+        let found: Option<i64> = self
+            .connection
+            .prepare_cached(SELECT_TYPE_ID)?
+            .query_row([name], |row| row.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                self.connection
+                    .prepare_cached(INSERT_TYPE)?
+                    .execute([name])?;
+                self.connection.last_insert_rowid()
+            }
+        };
+        self.new_types.push((name.to_string(), id));
+        Ok(id)
     }
-    connection
-        .prepare_cached(UPSERT_HEAD)?
-        .execute(params![tenant.as_str(), to_i64(seq, "seq")?])?;
+}
 
-    if seq == head {
-        return Ok(empty_outcome(head, last_position));
+/// Decodes event rows, resolving ids to names.
+struct Reader<'a> {
+    connection: &'a Connection,
+    codec: &'a mut Codec,
+    names: &'a mut Names,
+    /// The tenant every row belongs to, when the query is for one tenant.
+    tenant: Option<&'a TenantId>,
+}
+
+impl Reader<'_> {
+    fn decode_event(&mut self, row: &Row<'_>) -> Result<StoredEvent, StoreError> {
+        let raw_position: i64 = row.get(0)?;
+        let position = u64::try_from(raw_position).map_err(|_| StoreError::Corrupt {
+            position: 0,
+            reason: format!("negative position {raw_position}"),
+        })?;
+        let corrupt = |reason: String| StoreError::Corrupt { position, reason };
+        let integer = |index: usize, name: &str| -> Result<i64, StoreError> {
+            match row.get_ref(index)? {
+                ValueRef::Integer(value) => Ok(value),
+                other => Err(corrupt(format!(
+                    "{name} is {:?}, not an integer",
+                    other.data_type()
+                ))),
+            }
+        };
+        let tenant_id = integer(1, "tenant_id")?;
+        let seq = integer(2, "seq")?;
+        let stream = match row.get_ref(3)? {
+            ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
+                .map_err(|_| corrupt("stream is not valid UTF-8".into()))?,
+            ValueRef::Null => return Err(corrupt("its stream id names no stream".into())),
+            other => {
+                return Err(corrupt(format!(
+                    "stream is {:?}, not text",
+                    other.data_type()
+                )));
+            }
+        };
+        let stream_version = integer(4, "stream_version")?;
+        let type_id = integer(5, "type_id")?;
+        let schema_version = integer(6, "schema_version")?;
+        let business_time = integer(7, "business_time")?;
+        let recorded_at = integer(8, "recorded_at")?;
+        let payload = match row.get_ref(9)? {
+            ValueRef::Blob(bytes) => self.decode_value(bytes),
+            other => {
+                return Err(corrupt(format!(
+                    "payload is {:?}, not a blob",
+                    other.data_type()
+                )));
+            }
+        }
+        .map_err(|reason| corrupt(format!("payload {reason}")))?;
+        let stored_checksum = integer(10, "checksum")?;
+        let tenant = match self.tenant {
+            Some(tenant) => tenant.clone(),
+            None => self
+                .tenant_name(tenant_id)?
+                .ok_or_else(|| corrupt(format!("its tenant id {tenant_id} names no tenant")))?,
+        };
+        let event_type = self
+            .type_name(type_id)?
+            .ok_or_else(|| corrupt(format!("its type id {type_id} names no event type")))?;
+
+        let schema_version = u32::try_from(schema_version)
+            .map_err(|_| corrupt(format!("schema_version {schema_version} is out of range")))?;
+        let computed = checksum(
+            tenant.as_str(),
+            seq,
+            &stream,
+            stream_version,
+            &event_type,
+            schema_version,
+            business_time,
+            &payload,
+        );
+        if checksum_column(computed) != stored_checksum {
+            return Err(corrupt(format!(
+                "checksum mismatch: stored {stored_checksum:#010x}, computed {computed:#010x}"
+            )));
+        }
+        let seq = u64::try_from(seq).map_err(|_| corrupt(format!("seq {seq} is negative")))?;
+        let stream_version = u64::try_from(stream_version)
+            .map_err(|_| corrupt(format!("stream_version {stream_version} is negative")))?;
+        let timestamp = |micros: i64, name: &str| {
+            Timestamp::from_microsecond(micros)
+                .map_err(|error| corrupt(format!("{name} {micros} is out of range: {error}")))
+        };
+        Ok(StoredEvent {
+            position,
+            tenant,
+            seq,
+            stream,
+            stream_version,
+            event_type,
+            schema_version,
+            business_time: timestamp(business_time, "business_time")?,
+            recorded_at: timestamp(recorded_at, "recorded_at")?,
+            payload,
+        })
     }
-    Ok(AppendOutcome {
-        first_seq: head + 1,
-        last_seq: seq,
-        first_position: last_position + 1,
-        last_position: position,
-    })
+
+    /// The text of a stored value; a dictionary added to the file since this connection loaded
+    /// its dictionaries is loaded on first use.
+    fn decode_value(&mut self, stored: &[u8]) -> Result<String, String> {
+        decode_value(self.connection, self.codec, stored)
+    }
+
+    fn tenant_name(&mut self, id: i64) -> Result<Option<TenantId>, StoreError> {
+        if let Some(tenant) = self.names.tenants.get(&id) {
+            return Ok(Some(tenant.clone()));
+        }
+        let name: Option<String> = self
+            .connection
+            .prepare_cached("SELECT tenant FROM tenants WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let tenant = TenantId::parse(&name).map_err(|error| StoreError::Corrupt {
+            position: 0,
+            reason: format!("tenants table: {error}"),
+        })?;
+        self.names.add_tenant(&tenant, id);
+        Ok(Some(tenant))
+    }
+
+    fn type_name(&mut self, id: i64) -> Result<Option<String>, StoreError> {
+        if let Some(name) = self.names.types.get(&id) {
+            return Ok(Some(name.clone()));
+        }
+        let name: Option<String> = self
+            .connection
+            .prepare_cached("SELECT name FROM event_types WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        if let Some(name) = &name {
+            self.names.add_type(name, id);
+        }
+        Ok(name)
+    }
+}
+
+/// The text of a stored value, loading the file's dictionaries again if it names one this
+/// connection has not loaded (another connection may have added it).
+fn decode_value(
+    connection: &Connection,
+    codec: &mut Codec,
+    stored: &[u8],
+) -> Result<String, String> {
+    match codec.decode(stored) {
+        Err(DecodeError::UnknownDictionary(_)) => {
+            schema::load_dictionaries(connection, codec).map_err(|error| error.to_string())?;
+            codec.decode(stored).map_err(|error| error.to_string())
+        }
+        other => other.map_err(|error| error.to_string()),
+    }
 }
 
 /// Settings every connection gets, read-only or not.
@@ -620,58 +950,62 @@ fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
     }
 }
 
-fn cached_version<'a>(
+fn cached_stream<'a>(
     connection: &Connection,
-    versions: &mut HashMap<&'a str, Option<u64>>,
-    tenant: &TenantId,
+    streams: &mut HashMap<&'a str, StreamState>,
+    tenant_id: i64,
     stream: &'a str,
-) -> Result<Option<u64>, StoreError> {
-    if let Some(version) = versions.get(stream) {
-        return Ok(*version);
+) -> Result<StreamState, StoreError> {
+    if let Some(state) = streams.get(stream) {
+        return Ok(*state);
     }
-    let version = stream_version_in(connection, tenant, stream)?;
-    versions.insert(stream, version);
-    Ok(version)
-}
-
-fn stream_version_in(
-    connection: &Connection,
-    tenant: &TenantId,
-    stream: &str,
-) -> Result<Option<u64>, StoreError> {
-    let version: Option<i64> = connection
-        .prepare_cached(SELECT_STREAM_VERSION)?
-        .query_row(params![tenant.as_str(), stream], |row| row.get(0))?;
-    version
-        .map(|version| stored_u64(version, "stream version"))
-        .transpose()
+    let state = match stream_state(connection, tenant_id, stream)? {
+        Some(stored) => StreamState {
+            id: Some(stored.id),
+            version: stored.version,
+        },
+        None => StreamState {
+            id: None,
+            version: None,
+        },
+    };
+    streams.insert(stream, state);
+    Ok(state)
 }
 
 fn idempotency_in(
     connection: &Connection,
-    tenant: &TenantId,
+    codec: &mut Codec,
+    tenant_id: i64,
     key: &str,
     request_hash: &str,
 ) -> Result<IdempotencyLookup, StoreError> {
-    let found: Option<(String, String)> = connection
-        .prepare_cached(SELECT_IDEMPOTENCY)?
-        .query_row(params![tenant.as_str(), key], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .optional()?;
-    Ok(match found {
-        None => IdempotencyLookup::Absent,
-        Some((stored_hash, response)) if stored_hash == request_hash => {
-            IdempotencyLookup::Same { response }
-        }
-        Some(_) => IdempotencyLookup::Different,
-    })
+    let mut statement = connection.prepare_cached(SELECT_IDEMPOTENCY)?;
+    let mut rows = statement.query(params![tenant_id, key])?;
+    let Some(row) = rows.next()? else {
+        return Ok(IdempotencyLookup::Absent);
+    };
+    let stored_hash: String = row.get(0)?;
+    if stored_hash != request_hash {
+        return Ok(IdempotencyLookup::Different);
+    }
+    let corrupt = |reason: String| StoreError::Corrupt {
+        position: 0,
+        reason: format!("the response stored for idempotency key `{key}` {reason}"),
+    };
+    let response = match row.get_ref(1)? {
+        ValueRef::Blob(bytes) => decode_value(connection, codec, bytes).map_err(corrupt)?,
+        other => return Err(corrupt(format!("is {:?}, not a blob", other.data_type()))),
+    };
+    Ok(IdempotencyLookup::Same { response })
 }
 
 /// The CRC-32 of an event's identity and content. Every field is length-prefixed or fixed-width,
-/// so no two different events encode to the same bytes.
+/// so no two different events encode to the same bytes. Names and the payload's JSON text go in
+/// as they are, not their ids or compressed form, so the checksum does not depend on how the
+/// file stores them.
 #[allow(clippy::too_many_arguments)]
-fn checksum(
+pub(crate) fn checksum(
     tenant: &str,
     seq: i64,
     stream: &str,
@@ -698,80 +1032,16 @@ fn update_text(hasher: &mut crc32fast::Hasher, value: &str) {
     hasher.update(value.as_bytes());
 }
 
-fn decode_event(row: &Row<'_>) -> Result<StoredEvent, StoreError> {
-    let raw_position: i64 = row.get(0)?;
-    let position = u64::try_from(raw_position).map_err(|_| StoreError::Corrupt {
-        position: 0,
-        reason: format!("negative position {raw_position}"),
-    })?;
-    let corrupt = |reason: String| StoreError::Corrupt { position, reason };
-    let text = |index: usize, name: &str| -> Result<String, StoreError> {
-        match row.get_ref(index)? {
-            ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
-                .map_err(|_| corrupt(format!("{name} is not valid UTF-8"))),
-            other => Err(corrupt(format!(
-                "{name} is {:?}, not text",
-                other.data_type()
-            ))),
-        }
-    };
-    let integer = |index: usize, name: &str| -> Result<i64, StoreError> {
-        match row.get_ref(index)? {
-            ValueRef::Integer(value) => Ok(value),
-            other => Err(corrupt(format!(
-                "{name} is {:?}, not an integer",
-                other.data_type()
-            ))),
-        }
-    };
-    let tenant_text = text(1, "tenant")?;
-    let seq = integer(2, "seq")?;
-    let stream = text(3, "stream")?;
-    let stream_version = integer(4, "stream_version")?;
-    let event_type = text(5, "event_type")?;
-    let schema_version = integer(6, "schema_version")?;
-    let business_time = integer(7, "business_time")?;
-    let recorded_at = integer(8, "recorded_at")?;
-    let payload = text(9, "payload")?;
-    let stored_checksum = integer(10, "checksum")?;
+/// How a checksum is stored: its 32 bits as a signed integer, which SQLite keeps in 4 bytes.
+pub(crate) fn checksum_column(checksum: u32) -> i64 {
+    i64::from(i32::from_le_bytes(checksum.to_le_bytes()))
+}
 
-    let schema_version = u32::try_from(schema_version)
-        .map_err(|_| corrupt(format!("schema_version {schema_version} is out of range")))?;
-    let computed = checksum(
-        &tenant_text,
-        seq,
-        &stream,
-        stream_version,
-        &event_type,
-        schema_version,
-        business_time,
-        &payload,
-    );
-    if i64::from(computed) != stored_checksum {
-        return Err(corrupt(format!(
-            "checksum mismatch: stored {stored_checksum:#010x}, computed {computed:#010x}"
-        )));
+pub(crate) fn corrupt_at(position: i64, reason: String) -> StoreError {
+    StoreError::Corrupt {
+        position: u64::try_from(position).unwrap_or(0),
+        reason,
     }
-    let tenant = TenantId::parse(&tenant_text).map_err(|error| corrupt(error.to_string()))?;
-    let seq = u64::try_from(seq).map_err(|_| corrupt(format!("seq {seq} is negative")))?;
-    let stream_version = u64::try_from(stream_version)
-        .map_err(|_| corrupt(format!("stream_version {stream_version} is negative")))?;
-    let timestamp = |micros: i64, name: &str| {
-        Timestamp::from_microsecond(micros)
-            .map_err(|error| corrupt(format!("{name} {micros} is out of range: {error}")))
-    };
-    Ok(StoredEvent {
-        position,
-        tenant,
-        seq,
-        stream,
-        stream_version,
-        event_type,
-        schema_version,
-        business_time: timestamp(business_time, "business_time")?,
-        recorded_at: timestamp(recorded_at, "recorded_at")?,
-        payload,
-    })
 }
 
 fn next(value: u64, what: &str) -> Result<u64, StoreError> {
@@ -924,11 +1194,13 @@ mod tests {
                 .append(&single(&acme, n as u64, event("s", payload)))
                 .unwrap();
         }
-        // The second event is at position 2; change its '5' to '7' behind the store's back.
+        // The second event is at position 2; change its '5' to '7' behind the store's back (a
+        // payload this short is stored as text after its encoding byte).
         let raw = Connection::open(dir.path().join("store.db")).unwrap();
         let changed = raw
             .execute(
-                "UPDATE events SET payload = replace(payload, '5', '7') WHERE position = 2",
+                "UPDATE events SET payload = CAST(replace(payload, '5', '7') AS BLOB) \
+                 WHERE position = 2",
                 [],
             )
             .unwrap();
@@ -952,14 +1224,55 @@ mod tests {
     }
 
     #[test]
+    fn a_compressed_payload_damaged_on_disk_is_reported_as_corrupt_at_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = fresh(&dir, "store.db");
+        let acme = tenant("acme");
+        let payload = r#"{"type":"SalesOrderPicked","order":"SO-838","location":"FC-1","lines":[{"line":0,"quantity":1}],"at":"2025-01-05T00:04:31Z"}"#;
+        store
+            .append(&single(&acme, 0, event("s", payload)))
+            .unwrap();
+        let raw = Connection::open(dir.path().join("store.db")).unwrap();
+        let stored: Vec<u8> = raw
+            .query_row("SELECT payload FROM events WHERE position = 1", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(stored[0], 1, "compressed with dictionary 1");
+        assert!(stored.len() < payload.len() / 2, "{} bytes", stored.len());
+        // Every single damaged byte after the encoding byte is caught: the frame does not
+        // decompress, or the text it gives fails the checksum.
+        for index in 1..stored.len() {
+            let mut damaged = stored.clone();
+            damaged[index] ^= 0x20;
+            raw.execute(
+                "UPDATE events SET payload = ?1 WHERE position = 1",
+                [&damaged],
+            )
+            .unwrap();
+            match store.read_all(0, 10) {
+                Err(StoreError::Corrupt { position: 1, .. }) => {}
+                other => panic!("byte {index}: expected Corrupt at position 1, got {other:?}"),
+            }
+        }
+        raw.execute(
+            "UPDATE events SET payload = ?1 WHERE position = 1",
+            [&stored],
+        )
+        .unwrap();
+        assert_eq!(store.read_all(0, 10).unwrap()[0].payload, payload);
+    }
+
+    #[test]
     fn a_payload_that_is_not_utf8_is_reported_as_corrupt_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = fresh(&dir, "store.db");
         let acme = tenant("acme");
         store.append(&single(&acme, 0, event("s", "{}"))).unwrap();
         let raw = Connection::open(dir.path().join("store.db")).unwrap();
+        // Encoding byte 0 (text), then bytes that are not UTF-8.
         raw.execute(
-            "UPDATE events SET payload = CAST(X'FF7B' AS TEXT) WHERE position = 1",
+            "UPDATE events SET payload = X'00FF7B' WHERE position = 1",
             [],
         )
         .unwrap();
@@ -1038,7 +1351,7 @@ mod tests {
         drop(fresh(&dir, "store.db"));
         Connection::open(&path)
             .unwrap()
-            .pragma_update(None, "user_version", 3)
+            .pragma_update(None, "user_version", 4)
             .unwrap();
         for result in [
             SqliteStore::open(&path, &OpenOptions::durable()),
@@ -1046,8 +1359,8 @@ mod tests {
         ] {
             match result {
                 Err(StoreError::UnsupportedSchema {
-                    found: 3,
-                    supported: 2,
+                    found: 4,
+                    supported: 3,
                     ..
                 }) => {}
                 other => panic!("expected UnsupportedSchema, got {other:?}"),
