@@ -82,25 +82,38 @@ fn check_reports_an_event_whose_bytes_changed_on_disk() {
     let path = directory.path().join("flipped.db");
     small_log(&path);
     let connection = rusqlite::Connection::open(&path).unwrap();
-    // Payloads are stored compressed: overwrite four bytes in the middle of each item's.
-    connection
+    // The first item definition; its payload is stored compressed (the first byte names the
+    // dictionary, 0 would be text).
+    let (position, first_byte): (i64, i64) = connection
+        .query_row(
+            "SELECT position, unicode(CAST(substr(payload, 1, 1) AS TEXT)) FROM events \
+             WHERE type_id = (SELECT id FROM event_types WHERE name = 'ItemDefined') \
+             ORDER BY position LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_ne!(first_byte, 0);
+    // Overwrite four bytes inside its compressed frame.
+    let changed = connection
         .execute(
             "UPDATE events SET payload = \
              CAST(substr(payload, 1, 6) || X'DEADBEEF' || substr(payload, 11) AS BLOB) \
-             WHERE type_id = (SELECT id FROM event_types WHERE name = 'ItemDefined')",
-            [],
+             WHERE position = ?1",
+            [position],
         )
         .unwrap();
+    assert_eq!(changed, 1);
     drop(connection);
     let output = flowline(&["check", "--db", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stdout(&output).contains("tenant acme, position"),
+        stdout(&output).starts_with(&format!("tenant acme, position {position}: unreadable: ")),
         "{}",
         stdout(&output)
     );
     assert!(
-        stdout(&output).contains("unreadable"),
+        stdout(&output).ends_with(": 1 difference(s)\n"),
         "{}",
         stdout(&output)
     );

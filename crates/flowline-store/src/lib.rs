@@ -289,8 +289,13 @@ pub enum StoreError {
         /// The path looked for.
         path: PathBuf,
     },
-    /// The file's schema is not one this version knows.
-    #[error("{} has schema version {found}; this build supports {supported}", .path.display())]
+    /// The file's schema is not one this version knows: a newer build's, or (for a read-only
+    /// open) an older one that a writer has not migrated yet.
+    #[error(
+        "{} has schema version {found}; this build supports {supported}: {}",
+        .path.display(),
+        schema_advice(*found, *supported)
+    )]
     UnsupportedSchema {
         /// The store's path.
         path: PathBuf,
@@ -326,6 +331,14 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Sqlite(#[source] rusqlite::Error),
+}
+
+fn schema_advice(found: i64, supported: i64) -> &'static str {
+    if found > supported {
+        "it was written by a newer version of Flowline, which is needed to open it"
+    } else {
+        "opening it for writing migrates it to this build's version"
+    }
 }
 
 fn describe_version(version: &Option<u64>) -> String {

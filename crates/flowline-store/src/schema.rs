@@ -742,6 +742,227 @@ mod tests {
         assert_eq!(store.read_all(0, 100).unwrap().len(), 9);
     }
 
+    /// A log written by the `flowline` binary of commit e1e7533 (schema version 2), as
+    /// `fixtures/README.md` describes.
+    const E1E7533_LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/v2-e1e7533.db");
+
+    /// An event row of version 2, read with plain SQL.
+    #[derive(Debug)]
+    struct RawEvent {
+        position: i64,
+        tenant: String,
+        seq: i64,
+        stream: String,
+        stream_version: i64,
+        event_type: String,
+        schema_version: i64,
+        business_time: i64,
+        recorded_at: i64,
+        payload: String,
+        checksum: i64,
+    }
+
+    fn rows<T>(
+        connection: &Connection,
+        sql: &str,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Vec<T> {
+        let mut statement = connection.prepare(sql).unwrap();
+        statement
+            .query_map([], map)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_log_written_by_the_previous_release_migrates_and_reads_back_byte_identical() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("v2.db");
+        std::fs::copy(E1E7533_LOG, &path).unwrap();
+
+        // What the file holds, read with SQL before the store touches it.
+        let raw = Connection::open(&path).unwrap();
+        assert_eq!(
+            raw.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
+                .unwrap(),
+            2
+        );
+        let events = rows(
+            &raw,
+            "SELECT position, tenant, seq, stream, stream_version, event_type, schema_version, \
+             business_time, recorded_at, payload, checksum FROM events ORDER BY position",
+            |row| {
+                Ok(RawEvent {
+                    position: row.get(0)?,
+                    tenant: row.get(1)?,
+                    seq: row.get(2)?,
+                    stream: row.get(3)?,
+                    stream_version: row.get(4)?,
+                    event_type: row.get(5)?,
+                    schema_version: row.get(6)?,
+                    business_time: row.get(7)?,
+                    recorded_at: row.get(8)?,
+                    payload: row.get(9)?,
+                    checksum: row.get(10)?,
+                })
+            },
+        );
+        let heads: Vec<(String, i64)> = rows(
+            &raw,
+            "SELECT tenant, head FROM tenants ORDER BY tenant",
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        );
+        let responses: Vec<(String, String, String, String)> = rows(
+            &raw,
+            "SELECT tenant, key, request_hash, response FROM idempotency ORDER BY tenant, key",
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        );
+        let balances: Vec<(String, String, String, i64, i64, i64)> = rows(
+            &raw,
+            "SELECT tenant, item, location, on_hand, reserved, value_minor FROM balances \
+             ORDER BY tenant, item, location",
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
+        );
+        let key_ids: Vec<(String, String)> = rows(
+            &raw,
+            "SELECT tenant, key_id FROM api_keys ORDER BY tenant, created_at, key_id",
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        );
+        drop(raw);
+        // The fixture has what the migration must carry: two tenants with events, responses
+        // of applied and rejected commands, balances and keys.
+        // (As e1e7533's `flowline check` counts them: 2 tenants, 57 events, 6 balances.)
+        assert_eq!(heads.len(), 2, "{heads:?}");
+        assert_eq!(events.len(), 57);
+        assert_eq!(balances.len(), 6);
+        assert_eq!(key_ids.len(), 2);
+        assert_eq!(responses.len(), 2);
+        assert!(responses[0].3.starts_with(r#"{"outcome":"applied""#));
+        assert!(responses[1].3.starts_with(r#"{"outcome":"rejected""#));
+
+        let store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
+        // Every event, its checksum verified against the one e1e7533 stored.
+        let read = store.read_all(0, usize::MAX).unwrap();
+        assert_eq!(read.len(), events.len());
+        for (event, raw) in read.iter().zip(&events) {
+            assert_eq!(event.position as i64, raw.position);
+            assert_eq!(event.tenant.as_str(), raw.tenant);
+            assert_eq!(event.seq as i64, raw.seq);
+            assert_eq!(event.stream, raw.stream);
+            assert_eq!(event.stream_version as i64, raw.stream_version);
+            assert_eq!(event.event_type, raw.event_type);
+            assert_eq!(i64::from(event.schema_version), raw.schema_version);
+            assert_eq!(event.business_time.as_microsecond(), raw.business_time);
+            assert_eq!(event.recorded_at.as_microsecond(), raw.recorded_at);
+            assert_eq!(event.payload.as_bytes(), raw.payload.as_bytes());
+            // The CRC-32 e1e7533 stored, as an unsigned 32-bit value, is the one of the text.
+            let crc = version_two_checksum(raw);
+            assert_eq!(i64::from(crc), raw.checksum, "position {}", raw.position);
+        }
+        for (name, head) in &heads {
+            let tenant = tenant(name);
+            assert_eq!(store.tenant_head(&tenant).unwrap() as i64, *head);
+            let mine: Vec<i64> = events
+                .iter()
+                .filter(|raw| &raw.tenant == name)
+                .map(|raw| raw.position)
+                .collect();
+            let read: Vec<i64> = store
+                .read_tenant(&tenant, 0, usize::MAX)
+                .unwrap()
+                .iter()
+                .map(|event| event.position as i64)
+                .collect();
+            assert_eq!(read, mine);
+        }
+        // Every stream reads back whole, in version order.
+        let mut streams: Vec<(&str, &str)> = events
+            .iter()
+            .map(|raw| (raw.tenant.as_str(), raw.stream.as_str()))
+            .collect();
+        streams.sort();
+        streams.dedup();
+        for (name, stream) in streams {
+            let expected: Vec<i64> = events
+                .iter()
+                .filter(|raw| raw.tenant == name && raw.stream == stream)
+                .map(|raw| raw.position)
+                .collect();
+            let read: Vec<i64> = store
+                .read_stream(&tenant(name), stream)
+                .unwrap()
+                .iter()
+                .map(|event| event.position as i64)
+                .collect();
+            assert_eq!(read, expected, "{name} {stream}");
+        }
+        for (name, key, hash, response) in &responses {
+            assert_eq!(
+                store.idempotency(&tenant(name), key, hash).unwrap(),
+                IdempotencyLookup::Same {
+                    response: response.clone()
+                }
+            );
+        }
+        let mut read_balances = Vec::new();
+        for (name, _) in &heads {
+            for row in store.balances(&tenant(name)).unwrap() {
+                read_balances.push((
+                    name.clone(),
+                    row.item,
+                    row.location,
+                    row.on_hand,
+                    row.reserved,
+                    row.value_minor,
+                ));
+            }
+        }
+        assert_eq!(read_balances, balances);
+        let mut read_keys = Vec::new();
+        for record in store.registered_tenants().unwrap() {
+            for key in store.keys(&record.tenant).unwrap() {
+                read_keys.push((key.tenant.as_str().to_string(), key.key_id));
+            }
+        }
+        assert_eq!(read_keys, key_ids);
+        let integrity: String = store
+            .connection
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
+
+    /// The CRC-32 of an event as versions 1 and 2 defined it, computed here from the raw row
+    /// rather than by the store: each text as its length (8 bytes, little-endian) then its
+    /// bytes, each integer as 8 bytes little-endian, the schema version as 4.
+    fn version_two_checksum(raw: &RawEvent) -> u32 {
+        let mut bytes = Vec::new();
+        let text = |bytes: &mut Vec<u8>, value: &str| {
+            bytes.extend_from_slice(&(value.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(value.as_bytes());
+        };
+        text(&mut bytes, &raw.tenant);
+        bytes.extend_from_slice(&raw.seq.to_le_bytes());
+        text(&mut bytes, &raw.stream);
+        bytes.extend_from_slice(&raw.stream_version.to_le_bytes());
+        text(&mut bytes, &raw.event_type);
+        bytes.extend_from_slice(&(raw.schema_version as u32).to_le_bytes());
+        bytes.extend_from_slice(&raw.business_time.to_le_bytes());
+        text(&mut bytes, &raw.payload);
+        crc32fast::hash(&bytes)
+    }
+
     #[test]
     fn a_version_one_file_migrates_through_version_two() {
         let directory = tempfile::tempdir().unwrap();

@@ -1358,14 +1358,37 @@ mod tests {
             SqliteStore::open_read_only(&path),
         ] {
             match result {
-                Err(StoreError::UnsupportedSchema {
-                    found: 4,
-                    supported: 3,
-                    ..
-                }) => {}
+                Err(
+                    error @ StoreError::UnsupportedSchema {
+                        found: 4,
+                        supported: 3,
+                        ..
+                    },
+                ) => assert_eq!(
+                    error.to_string(),
+                    format!(
+                        "{} has schema version 4; this build supports 3: it was written by a \
+                         newer version of Flowline, which is needed to open it",
+                        path.display()
+                    )
+                ),
                 other => panic!("expected UnsupportedSchema, got {other:?}"),
             }
         }
+        // Refusing it changed nothing: still version 4, with its tables as they were.
+        let raw = Connection::open(&path).unwrap();
+        let version: i64 = raw
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 4);
+        let tables: i64 = raw
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('events', 'event_types')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 2);
     }
 
     #[test]
