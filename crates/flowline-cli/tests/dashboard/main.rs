@@ -5,7 +5,8 @@
 //! run by the same binary on the same database and period.
 //!
 //! Screenshots of every page are saved under `<target dir>/dashboard-screenshots/` for CI to
-//! keep. The tests need Debian's `chromium` and `chromium-driver` (installed by `.ci/run`);
+//! keep. `FLOWLINE_DASHBOARD_DB=FILE` runs the tests on a copy of a database `flowline demo`
+//! wrote instead of simulating a smaller year. The tests need Debian's `chromium` and `chromium-driver` (installed by `.ci/run`);
 //! where they are absent each test says so and returns without checking anything.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
@@ -52,7 +53,19 @@ fn base_database() -> &'static Path {
         let _ = std::fs::remove_dir_all(&directory);
         std::fs::create_dir_all(&directory).unwrap();
         let path = directory.join("demo.db");
-        database::demo_database(&path);
+        match std::env::var_os("FLOWLINE_DASHBOARD_DB") {
+            // A database `flowline demo` wrote, copied so the tests' writes leave it alone.
+            Some(existing) => {
+                for suffix in ["", "-wal"] {
+                    let mut from = existing.clone();
+                    from.push(suffix);
+                    if Path::new(&from).exists() {
+                        std::fs::copy(&from, format!("{}{suffix}", path.display())).unwrap();
+                    }
+                }
+            }
+            None => database::demo_database(&path),
+        }
         path
     })
 }
