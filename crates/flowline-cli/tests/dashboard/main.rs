@@ -489,12 +489,9 @@ async fn clicking_a_metric_reaches_the_documents_behind_it() {
     // `flowline metrics --drill`.
     let documents = browser.one("a.documents").await;
     browser.click(&documents).await;
-    assert!(
-        browser
-            .url()
-            .await
-            .contains("/scorecard/rl.perfect_order/documents")
-    );
+    browser
+        .wait_url(|url| url.contains("/scorecard/rl.perfect_order/documents"))
+        .await;
     let mut listed = Vec::new();
     for link in browser.all("a.document").await {
         listed.push(browser.text(&link).await);
@@ -511,12 +508,8 @@ async fn clicking_a_metric_reaches_the_documents_behind_it() {
     let first = browser.one("a.document").await;
     let order = browser.text(&first).await;
     browser.click(&first).await;
-    assert!(
-        browser
-            .url()
-            .await
-            .contains(&format!("/documents/sales-orders/{order}"))
-    );
+    let wanted = format!("/documents/sales-orders/{order}");
+    browser.wait_url(|url| url.contains(&wanted)).await;
     let shown = browser
         .text(&browser.one("strong[data-document]").await)
         .await;
@@ -635,7 +628,8 @@ async fn a_target_set_through_the_form_appears_on_the_tile() {
     browser
         .click(&browser.one("#set-target button").await)
         .await;
-    let error = browser.text(&browser.one("p.error").await).await;
+    // The answer is a new page: wait for it rather than read the one the click left.
+    let error = browser.text(&browser.wait_for("p.error").await).await;
     assert_eq!(
         error,
         "value: `ninety` is not a number (up to three decimals, e.g. 95 or 2.5)"
