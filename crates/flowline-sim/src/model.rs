@@ -1303,11 +1303,7 @@ impl<'s> Model<'s> {
             .copied()
             .filter(|c| self.is_open(*c))
             .map(|c| {
-                let km = self.s.regions[region]
-                    .distance_km
-                    .get(&self.s.centers[c].id)
-                    .copied()
-                    .unwrap_or(5_000.0);
+                let km = self.s.distance_km(region, c);
                 let backlog = (self.queues[c].0.len() + self.queues[c].1.len()) as f64
                     / f64::from(self.s.centers[c].capacity_orders_per_day.max(1));
                 (km + 2_000.0 * (backlog - 1.0).max(0.0), c)
@@ -1775,11 +1771,7 @@ impl<'s> Model<'s> {
             Then::Nothing,
         )?;
         self.count("shipments", 1);
-        let km = self.s.regions[region]
-            .distance_km
-            .get(&self.s.centers[center].id)
-            .copied()
-            .unwrap_or(1_000.0);
+        let km = self.s.distance_km(region, center);
         self.accrued.carrier[carrier_index] +=
             minor(service.price(carrier.zone(km), weight), &self.w) as f64;
         // Invoice what shipped; card customers are charged now, shops on their terms.
@@ -1828,11 +1820,7 @@ impl<'s> Model<'s> {
             }
         }
         // Transit: published days, more for distance, sometimes late; Sundays do not count.
-        let km = self.s.regions[region]
-            .distance_km
-            .get(&self.s.centers[center].id)
-            .copied()
-            .unwrap_or(1_000.0);
+        let km = self.s.distance_km(region, center);
         let mut days = service.transit_days as f64
             + service.days_per_1000_km * ((km - 500.0).max(0.0) / 1000.0)
             + self.dice.uniform(-0.5, 0.5);

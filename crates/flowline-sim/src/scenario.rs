@@ -589,6 +589,16 @@ impl Scenario {
         }
     }
 
+    /// Kilometres from region `region` to center `center` (indexes into `regions` and
+    /// `centers`). Validation requires every region to give every center a distance.
+    pub fn distance_km(&self, region: usize, center: usize) -> f64 {
+        self.regions[region]
+            .distance_km
+            .get(&self.centers[center].id)
+            .copied()
+            .unwrap_or(f64::MAX)
+    }
+
     /// The same brand at another scale: `orders_per_day` at the start, with center capacities,
     /// customers, suppliers' minimum order quantities, monthly costs and fixed assets scaled
     /// alike, so centers are as busy and overheads as large a share as before.

@@ -216,22 +216,14 @@ impl World {
                 })
             })
             .collect::<Result<_, SimError>>()?;
-        let nearest: Vec<Vec<usize>> = scenario
-            .regions
-            .iter()
+        let nearest: Vec<Vec<usize>> = (0..scenario.regions.len())
             .map(|region| {
                 let mut order: Vec<usize> = (0..centers.len()).collect();
                 order.sort_by(|a, b| {
-                    let da = region
-                        .distance_km
-                        .get(&scenario.centers[*a].id)
-                        .copied()
-                        .unwrap_or(f64::MAX);
-                    let db = region
-                        .distance_km
-                        .get(&scenario.centers[*b].id)
-                        .copied()
-                        .unwrap_or(f64::MAX);
+                    let (da, db) = (
+                        scenario.distance_km(region, *a),
+                        scenario.distance_km(region, *b),
+                    );
                     da.total_cmp(&db).then(a.cmp(b))
                 });
                 order
