@@ -464,7 +464,22 @@ pub struct Fold {
     events_since_sweep: u64,
     improvement: flowline_core::State,
     availability: FxHashMap<(String, String), Availability>,
+    spells: Vec<Spell>,
     return_reasons: FxHashMap<(Day, String), i64>,
+}
+
+/// Availability spells over more local days than this are kept whole (see
+/// [`Fold::accrue_availability`]).
+const SPELL_DAYS_IN_BUCKETS: i64 = 3;
+
+/// A spell of one item's availability at one center that lasted several days unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spell {
+    sku: String,
+    center: String,
+    from: Timestamp,
+    until: Timestamp,
+    out: bool,
 }
 
 /// The availability of one item at one center since a moment.
@@ -506,6 +521,7 @@ impl Fold {
             events_since_sweep: 0,
             improvement: flowline_core::State::default(),
             availability: FxHashMap::default(),
+            spells: Vec::new(),
             return_reasons: FxHashMap::default(),
         }
     }
@@ -1685,7 +1701,11 @@ impl Fold {
     }
 
     /// Adds the time from `state.since` to `until` to the stocked and stockout seconds of the
-    /// days it covers (whole days at a time, so a long quiet spell costs one step per day).
+    /// days it covers. A spell over at most [`SPELL_DAYS_IN_BUCKETS`] local days goes into their
+    /// buckets; a longer one is kept whole as a [`Spell`] and clipped to the range asked for when
+    /// a scorecard is computed, so the cost of an event never depends on how far apart in time
+    /// it is from the one before (an order dated centuries ahead costs one spell, not a bucket
+    /// for every day in between).
     fn accrue_availability(
         &mut self,
         key: &(String, String),
@@ -1696,6 +1716,18 @@ impl Fold {
             return;
         }
         let zone = self.settings.reporting.clone();
+        let out = state.available <= 0;
+        let (first, last) = (Day::of(state.since, &zone), Day::of(until, &zone));
+        if i64::from(last.0) - i64::from(first.0) >= SPELL_DAYS_IN_BUCKETS {
+            self.spells.push(Spell {
+                sku: key.0.clone(),
+                center: key.1.clone(),
+                from: state.since,
+                until,
+                out,
+            });
+            return;
+        }
         let slices = [
             Slice::All,
             Slice::Center(key.1.clone()),
@@ -1706,7 +1738,6 @@ impl Fold {
             let day = Day::of(from, &zone);
             let end = day.next().start(&zone).min(until);
             let seconds = i128::from(end.duration_since(from).as_secs().max(0));
-            let out = state.available <= 0;
             self.add(day, &slices, |bucket| {
                 bucket.stock_seconds += seconds;
                 if out {
@@ -1720,8 +1751,9 @@ impl Fold {
         }
     }
 
-    /// The stocked and stockout seconds not yet in any bucket: each item's time at a center
-    /// since its last change, clipped to `range` and to `until` (the moment of asking).
+    /// The stocked and stockout seconds not in any bucket, clipped to `range`: each item's time
+    /// at a center since its last change (up to `until`, the moment of asking), and the spells
+    /// kept whole.
     pub fn open_availability(
         &self,
         range: crate::period::Range,
@@ -1730,26 +1762,45 @@ impl Fold {
     ) -> (i128, i128) {
         let zone = &self.settings.reporting;
         let start = range.from.start(zone);
-        let end = range.to.start(zone).min(until);
+        let end = range.to.start(zone);
+        let matches = |sku: &str, center: &str| match slice {
+            Slice::All => true,
+            Slice::Center(wanted) => wanted == center,
+            Slice::Sku(wanted) => wanted == sku,
+            _ => false,
+        };
         let (mut stocked, mut out) = (0i128, 0i128);
-        for ((sku, center), state) in &self.availability {
-            let matches = match slice {
-                Slice::All => true,
-                Slice::Center(wanted) => wanted == center,
-                Slice::Sku(wanted) => wanted == sku,
-                _ => false,
-            };
-            let from = state.since.max(start);
-            if !matches || end <= from {
-                continue;
+        let mut count = |from: Timestamp, to: Timestamp, is_out: bool| {
+            let (from, to) = (from.max(start), to.min(end));
+            if from < to {
+                let seconds = i128::from(to.duration_since(from).as_secs());
+                stocked += seconds;
+                if is_out {
+                    out += seconds;
+                }
             }
-            let seconds = i128::from(end.duration_since(from).as_secs());
-            stocked += seconds;
-            if state.available <= 0 {
-                out += seconds;
+        };
+        for ((sku, center), state) in &self.availability {
+            if matches(sku, center) {
+                count(state.since, until, state.available <= 0);
+            }
+        }
+        for spell in &self.spells {
+            if matches(&spell.sku, &spell.center) {
+                count(spell.from, spell.until, spell.out);
             }
         }
         (stocked, out)
+    }
+
+    /// Availability spells kept whole rather than in day buckets.
+    pub fn spells_kept(&self) -> usize {
+        self.spells.len()
+    }
+
+    /// Buckets held, over every day and slice.
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.values().map(FxHashMap::len).sum()
     }
 
     /// Units authorised for return per reason code over a range, most first.
