@@ -125,6 +125,7 @@ fn setup(generator: &mut Generator, sink: &mut Sink) -> anyhow::Result<()> {
     let zone = TimeZoneName::parse("UTC").map_err(|error| anyhow::anyhow!(error))?;
     let commands = vec![
         Command::ConfigureTenant(ConfigureTenant {
+            business_time: None,
             base_currency: usd()?,
             reporting_time_zone: zone.clone(),
         }),

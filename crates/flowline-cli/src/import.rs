@@ -11,7 +11,7 @@
 use anyhow::Context as _;
 use flowline_core::Command;
 use flowline_core::id::TenantId;
-use flowline_core::master::TimeZoneName;
+use flowline_core::master::{BusinessTimeWindow, TimeZoneName};
 use flowline_core::money::Currency;
 use flowline_core::state::ConfigureTenant;
 use flowline_engine::{
@@ -103,7 +103,13 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     let currency = Currency::parse(CURRENCY).map_err(|error| anyhow::anyhow!("{error}"))?;
     match settings {
         None => {
+            // Olist's orders were placed from 2016 to 2018: the tenant takes history as far
+            // back as any allowance does.
             let configure = Command::ConfigureTenant(ConfigureTenant {
+                business_time: Some(BusinessTimeWindow {
+                    backfill_days: BusinessTimeWindow::BACKFILL_DAYS_MAX,
+                    ..BusinessTimeWindow::default()
+                }),
                 base_currency: currency,
                 reporting_time_zone: TimeZoneName::parse(TIME_ZONE)
                     .map_err(|error| anyhow::anyhow!(error))?,

@@ -188,6 +188,21 @@ pub enum DomainError {
         /// The SKUs along the cycle, first and last equal.
         path: Vec<Sku>,
     },
+    /// A business time outside the tenant's window
+    /// ([`crate::master::BusinessTimeWindow`]).
+    #[error(
+        "{field}: {value} is outside the business times this tenant accepts, {earliest} to {latest}"
+    )]
+    BusinessTimeOutOfWindow {
+        /// The field that carried it.
+        field: String,
+        /// The time given.
+        value: jiff::Timestamp,
+        /// The earliest time accepted.
+        earliest: jiff::Timestamp,
+        /// The latest time accepted.
+        latest: jiff::Timestamp,
+    },
     /// A location of the wrong kind was named (e.g. a virtual location where a fulfillment
     /// center is required).
     #[error("{field}: location `{location}` is not a fulfillment center")]
@@ -233,6 +248,7 @@ impl DomainError {
             Self::ExceedsOutstanding { .. } => "exceeds_outstanding",
             Self::CurrencyMismatch { .. } => "currency_mismatch",
             Self::BomCycle { .. } => "bom_cycle",
+            Self::BusinessTimeOutOfWindow { .. } => "business_time_out_of_window",
             Self::NotAFulfillmentCenter { .. } => "not_a_fulfillment_center",
             Self::BelowReserved { .. } => "below_reserved",
             Self::Overflow { .. } => "overflow",

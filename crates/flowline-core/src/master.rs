@@ -4,6 +4,7 @@
 use crate::error::{DomainError, positive};
 use crate::id::{CarrierId, LocationId, ReturnPolicyId, ServiceCode, Sku, SupplierId};
 use crate::money::{Currency, Money};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A validated IANA time zone name (`Europe/Berlin`), checked against the bundled tz database.
@@ -67,6 +68,92 @@ pub struct TenantSettings {
     pub base_currency: Currency,
     /// Time zone for reporting periods.
     pub reporting_time_zone: TimeZoneName,
+    /// The business times commands may carry.
+    #[serde(default, skip_serializing_if = "BusinessTimeWindow::is_default")]
+    pub business_time: BusinessTimeWindow,
+}
+
+/// The business times a tenant accepts: from its start (when its first event was recorded)
+/// less a backfill allowance, to a small skew past the present. A time outside it is almost
+/// always a mistake (a year typed as 2205, a date parsed in the wrong century), and costs every
+/// report that spans it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BusinessTimeWindow {
+    /// How far before the tenant's start history may be backfilled, in days (imports of past
+    /// orders): 0 to 36,600.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 36_600)))]
+    pub backfill_days: u32,
+    /// How far past the present a command may be dated, in hours: 0 to 8,784.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 8_784)))]
+    pub future_skew_hours: u32,
+}
+
+impl Default for BusinessTimeWindow {
+    fn default() -> Self {
+        Self {
+            backfill_days: 3_660,
+            future_skew_hours: 24,
+        }
+    }
+}
+
+impl BusinessTimeWindow {
+    /// The longest backfill allowance accepted: a hundred years.
+    pub const BACKFILL_DAYS_MAX: u32 = 36_600;
+    /// The longest future skew accepted: a leap year.
+    pub const FUTURE_SKEW_HOURS_MAX: u32 = 8_784;
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Refuses allowances past their maxima, naming the field.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.backfill_days > Self::BACKFILL_DAYS_MAX {
+            return Err(DomainError::invalid(
+                format!("{field}.backfill_days"),
+                format!("must be at most {}", Self::BACKFILL_DAYS_MAX),
+            ));
+        }
+        if self.future_skew_hours > Self::FUTURE_SKEW_HOURS_MAX {
+            return Err(DomainError::invalid(
+                format!("{field}.future_skew_hours"),
+                format!("must be at most {}", Self::FUTURE_SKEW_HOURS_MAX),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first and last business times accepted for a tenant that started at `start`, now.
+    pub fn bounds(&self, start: Timestamp, now: Timestamp) -> (Timestamp, Timestamp) {
+        let back = jiff::SignedDuration::from_hours(i64::from(self.backfill_days) * 24);
+        let ahead = jiff::SignedDuration::from_hours(i64::from(self.future_skew_hours));
+        let earliest = start.min(now).checked_sub(back).unwrap_or(Timestamp::MIN);
+        let latest = now.checked_add(ahead).unwrap_or(Timestamp::MAX);
+        (earliest, latest)
+    }
+
+    /// Refuses a business time outside the window of a tenant that started at `start`.
+    pub fn check(
+        &self,
+        field: &str,
+        at: Timestamp,
+        start: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        let (earliest, latest) = self.bounds(start, now);
+        if earliest <= at && at <= latest {
+            return Ok(());
+        }
+        Err(DomainError::BusinessTimeOutOfWindow {
+            field: field.to_string(),
+            value: at,
+            earliest,
+            latest,
+        })
+    }
 }
 
 /// A postal address with its time zone (promise dates are judged in the ship-to zone).
@@ -195,8 +282,20 @@ impl Item {
     }
 }
 
+/// The deepest nesting of bills of materials accepted: a kit of kits of kits, counted from the
+/// item being defined down to a stocked component (`parent = 1 LEAF` is 1 level).
+pub const BOM_DEPTH_MAX: usize = 12;
+
+/// The most distinct items a bill of materials may reach through its nested components.
+pub const BOM_REACH_MAX: usize = 500;
+
 /// Checks a proposed bill of materials for `parent`: positive quantities, known components,
-/// no duplicates, and no cycle through the existing bills of materials.
+/// no duplicates, no cycle through the existing bills of materials, at most [`BOM_DEPTH_MAX`]
+/// levels deep and at most [`BOM_REACH_MAX`] items reached.
+///
+/// One walk over the items reachable from the components, each visited once, so the check
+/// costs time linear in the size of the tree however often its parts are shared (a bundle of
+/// two bundles of the same two bundles ... has 2^n paths and 2n items).
 pub(crate) fn check_bom<'a>(
     parent: &Sku,
     bom: &Bom,
@@ -230,39 +329,75 @@ pub(crate) fn check_bom<'a>(
             ));
         }
     }
-    // Depth-first search from each component; reaching `parent` again is a cycle.
-    let mut path = vec![parent.clone()];
+    let mut walk = BomWalk {
+        parent,
+        lookup,
+        depth: rustc_hash::FxHashMap::default(),
+        path: vec![parent.clone()],
+    };
+    let mut deepest = 0;
     for component in &bom.components {
-        find_cycle(parent, &component.sku, lookup, &mut path)?;
+        deepest = deepest.max(walk.depth_below(&component.sku)?);
+    }
+    let levels = deepest + 1;
+    if levels > BOM_DEPTH_MAX {
+        return Err(DomainError::invalid(
+            "components",
+            format!(
+                "the bill of materials nests {levels} levels deep; the limit is {BOM_DEPTH_MAX}"
+            ),
+        ));
     }
     Ok(())
 }
 
-fn find_cycle<'a>(
-    parent: &Sku,
-    current: &Sku,
-    lookup: &impl Fn(&Sku) -> Option<&'a Item>,
-    path: &mut Vec<Sku>,
-) -> Result<(), DomainError> {
-    path.push(current.clone());
-    if current == parent {
-        return Err(DomainError::BomCycle { path: path.clone() });
-    }
-    // Bills of materials already accepted are acyclic, so the depth is bounded by the number
-    // of items; the explicit bound guards against a corrupted state all the same.
-    if path.len() > 64 {
-        return Err(DomainError::invalid(
-            "components",
-            "bill of materials nested deeper than 64 levels",
-        ));
-    }
-    if let Some(Item { bom: Some(bom), .. }) = lookup(current) {
-        for component in &bom.components {
-            find_cycle(parent, &component.sku, lookup, path)?;
+/// A depth-first walk below a proposed bill of materials, remembering each item's depth.
+struct BomWalk<'w, 'a, F: Fn(&Sku) -> Option<&'a Item>> {
+    parent: &'w Sku,
+    lookup: &'w F,
+    /// Items already walked, with the levels of bills of materials below them (0: stocked).
+    depth: rustc_hash::FxHashMap<Sku, usize>,
+    /// The items from the parent to the current one.
+    path: Vec<Sku>,
+}
+
+impl<'a, F: Fn(&Sku) -> Option<&'a Item>> BomWalk<'_, 'a, F> {
+    /// The levels of bills of materials below `current`; an error if `current` leads back to
+    /// the parent (a cycle) or the walk goes past the limits.
+    fn depth_below(&mut self, current: &Sku) -> Result<usize, DomainError> {
+        if let Some(known) = self.depth.get(current) {
+            return Ok(*known);
         }
+        self.path.push(current.clone());
+        if current == self.parent {
+            return Err(DomainError::BomCycle {
+                path: self.path.clone(),
+            });
+        }
+        // Bills already accepted are acyclic, so the path is bounded by the number of items;
+        // these bounds also stop a log written before the limits from costing more.
+        if self.path.len() > BOM_DEPTH_MAX + 1 {
+            return Err(DomainError::invalid(
+                "components",
+                format!("the bill of materials nests more than {BOM_DEPTH_MAX} levels deep"),
+            ));
+        }
+        if self.depth.len() >= BOM_REACH_MAX {
+            return Err(DomainError::invalid(
+                "components",
+                format!("the bill of materials reaches more than {BOM_REACH_MAX} items"),
+            ));
+        }
+        let mut below = 0;
+        if let Some(Item { bom: Some(bom), .. }) = (self.lookup)(current) {
+            for component in &bom.components {
+                below = below.max(self.depth_below(&component.sku)? + 1);
+            }
+        }
+        self.path.pop();
+        self.depth.insert(current.clone(), below);
+        Ok(below)
     }
-    path.pop();
-    Ok(())
 }
 
 /// A physical location: a fulfillment center or warehouse.
@@ -440,6 +575,88 @@ mod tests {
                 path: vec![sku("LID"), sku("GIFT"), sku("BOX"), sku("LID")]
             }
         );
+    }
+
+    /// A diamond of bundles `levels` deep: `A1` and `B1` are each 1 `LEAF-A` + 1 `LEAF-B`, and
+    /// `Ak` and `Bk` are each 1 `A(k-1)` + 1 `B(k-1)`. It has 2 + 2 × levels items but 2^levels
+    /// paths from the top to a leaf.
+    fn diamond(levels: usize) -> HashMap<Sku, Item> {
+        let mut items = vec![item("LEAF-A", None), item("LEAF-B", None)];
+        for level in 1..=levels {
+            let below = |side: &str| {
+                if level == 1 {
+                    format!("LEAF-{side}")
+                } else {
+                    format!("{side}{}", level - 1)
+                }
+            };
+            let (a, b) = (below("A"), below("B"));
+            for side in ["A", "B"] {
+                let mut bundle = item(&format!("{side}{level}"), Some(vec![(&a, 1), (&b, 1)]));
+                if let Some(bom) = bundle.bom.as_mut() {
+                    bom.kind = BomKind::Bundle;
+                }
+                items.push(bundle);
+            }
+        }
+        items.into_iter().map(|i| (i.sku.clone(), i)).collect()
+    }
+
+    fn top_of(levels: usize) -> Bom {
+        Bom {
+            kind: BomKind::Bundle,
+            components: ["A", "B"]
+                .map(|side| BomComponent {
+                    sku: sku(&format!("{side}{levels}")),
+                    quantity: 1,
+                })
+                .to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_shared_diamond_of_bundles_is_checked_and_exploded_in_linear_lookups() {
+        // TOP = 1 A11 + 1 B11 nests 12 levels (the limit) and has 2^12 = 4,096 paths to a
+        // leaf, over 2 + 2 × 11 = 24 items. Walking every path would look items up thousands
+        // of times; visiting each item once looks up at most two per item (the components'
+        // existence check, then the walk).
+        let items = diamond(BOM_DEPTH_MAX - 1);
+        let lookups = std::cell::Cell::new(0usize);
+        let lookup = |s: &Sku| {
+            lookups.set(lookups.get() + 1);
+            items.get(s)
+        };
+        assert_eq!(
+            check_bom(&sku("TOP"), &top_of(BOM_DEPTH_MAX - 1), &lookup),
+            Ok(())
+        );
+        assert!(lookups.get() <= 2 * 24, "{} lookups", lookups.get());
+
+        // Exploding A11 once per item: A1 holds 1 of each leaf, and each level doubles it, so
+        // A11 holds 2^10 = 1,024 LEAF-A and 1,024 LEAF-B.
+        lookups.set(0);
+        let exploded = crate::documents::sales_order::explode(&lookup, &sku("A11"));
+        assert_eq!(exploded, vec![(sku("LEAF-A"), 1024), (sku("LEAF-B"), 1024)]);
+        assert!(lookups.get() <= 2 * 24, "{} lookups", lookups.get());
+    }
+
+    #[test]
+    fn a_bundle_nested_deeper_than_the_limit_is_refused_with_its_depth() {
+        // TOP = 1 A12 + 1 B12 would nest 13 levels; 27 levels (2^27 paths) as well, and it is
+        // refused after a walk over its items, not its paths.
+        for levels in [BOM_DEPTH_MAX, 26] {
+            let items = diamond(levels);
+            let lookup = |s: &Sku| items.get(s);
+            let error = check_bom(&sku("TOP"), &top_of(levels), &lookup).unwrap_err();
+            let DomainError::Invalid { field, reason } = &error else {
+                panic!("{error:?}");
+            };
+            assert_eq!(field, "components");
+            assert!(
+                reason.contains("levels deep") && reason.contains("12"),
+                "{reason}"
+            );
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::id::{
 };
 use crate::ledger::{MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
-    Address, Bom, Carrier, CarrierService, Condition, Dimensions, Item, Location, ReturnPolicy,
-    Supplier, TenantSettings, TimeZoneName, check_bom,
+    Address, Bom, BusinessTimeWindow, Carrier, CarrierService, Condition, Dimensions, Item,
+    Location, ReturnPolicy, Supplier, TenantSettings, TimeZoneName, check_bom,
 };
 use crate::money::{Currency, Money};
 use jiff::Timestamp;
@@ -151,6 +151,10 @@ pub struct ConfigureTenant {
     pub base_currency: Currency,
     /// Reporting time zone.
     pub reporting_time_zone: TimeZoneName,
+    /// The business times commands may carry; by default ten years before the tenant's start
+    /// to a day ahead of the present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_time: Option<BusinessTimeWindow>,
 }
 
 /// Define (create or update) an item.
@@ -761,10 +765,13 @@ fn configure_tenant(state: &State, command: &ConfigureTenant) -> Result<Vec<Even
             id: "settings".into(),
         });
     }
+    let business_time = command.business_time.unwrap_or_default();
+    business_time.validate("business_time")?;
     master(MasterEvent::TenantConfigured {
         settings: TenantSettings {
             base_currency: command.base_currency,
             reporting_time_zone: command.reporting_time_zone.clone(),
+            business_time,
         },
     })
 }

@@ -99,6 +99,7 @@ fn item(sku: &str, cost: i64, bom: Option<Bom>) -> Command {
 
 fn fixture() -> Vec<Command> {
     let mut commands = vec![Command::ConfigureTenant(ConfigureTenant {
+        business_time: None,
         base_currency: usd(),
         reporting_time_zone: TimeZoneName::parse("UTC").unwrap(),
     })];

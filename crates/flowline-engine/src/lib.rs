@@ -573,6 +573,8 @@ struct TenantWriter {
     state: State,
     /// The last sequence number decided, durable or in flight.
     head: u64,
+    /// When the tenant's first event was recorded: the start of its business-time window.
+    started: Option<Timestamp>,
     next_batch: u64,
     in_flight: InFlightKeys,
     committer: SyncSender<CommitterJob>,
@@ -601,6 +603,7 @@ impl TenantWriter {
             options,
             state: State::default(),
             head: 0,
+            started: None,
             next_batch: 0,
             in_flight: VecDeque::new(),
             committer,
@@ -613,10 +616,10 @@ impl TenantWriter {
 
     /// Rebuilds the state from the log.
     fn recover(&mut self) -> Result<(), EngineError> {
-        let (state, head) =
-            replay_retaining(&self.store, &self.tenant, Some(self.options.clock.now()))?;
-        self.state = state;
-        self.head = head;
+        let replayed = replay_retaining(&self.store, &self.tenant, Some(self.options.clock.now()))?;
+        self.state = replayed.state;
+        self.head = replayed.head;
+        self.started = replayed.started;
         Ok(())
     }
 
@@ -1008,13 +1011,24 @@ impl TenantWriter {
         if let Err(error) = self.load_documents(&submission.command) {
             return Decision::Answer(Err(error));
         }
+        let now = self.options.clock.now();
         let ctx = Context {
-            at: submission
-                .business_time
-                .unwrap_or_else(|| self.options.clock.now()),
+            at: submission.business_time.unwrap_or(now),
         };
-        let (outcome, events) = match decide(&self.state, &submission.command, &ctx) {
+        let window = self
+            .state
+            .settings
+            .as_ref()
+            .map(|settings| settings.business_time)
+            .unwrap_or_default();
+        let decided = window
+            .check("occurred_at", ctx.at, self.started.unwrap_or(now), now)
+            .and_then(|()| decide(&self.state, &submission.command, &ctx));
+        let (outcome, events) = match decided {
             Ok(events) => {
+                if !events.is_empty() {
+                    self.started.get_or_insert(now);
+                }
                 let mut recorded = Vec::with_capacity(events.len());
                 let mut new_events = Vec::with_capacity(events.len());
                 for event in &events {
@@ -1163,7 +1177,16 @@ const REPLAY_PAGE: usize = 10_000;
 
 /// Rebuilds a tenant's whole state from its log, returning it with the last sequence number.
 pub fn replay(store: &dyn EventStore, tenant: &TenantId) -> Result<(State, u64), EngineError> {
-    replay_retaining(store, tenant, None)
+    replay_retaining(store, tenant, None).map(|replayed| (replayed.state, replayed.head))
+}
+
+/// A tenant rebuilt from its log.
+struct Replayed {
+    state: State,
+    /// The last sequence number.
+    head: u64,
+    /// When its first event was recorded.
+    started: Option<Timestamp>,
 }
 
 /// Rebuilds a tenant's state from its log; with a clock reading, settled documents leave memory
@@ -1172,9 +1195,10 @@ fn replay_retaining(
     store: &dyn EventStore,
     tenant: &TenantId,
     now: Option<Timestamp>,
-) -> Result<(State, u64), EngineError> {
+) -> Result<Replayed, EngineError> {
     let mut state = State::default();
     let mut head = 0;
+    let mut started = None;
     loop {
         let page = store
             .read_tenant(tenant, head, REPLAY_PAGE)
@@ -1182,6 +1206,7 @@ fn replay_retaining(
         if page.is_empty() {
             break;
         }
+        started = started.or(page.first().map(|stored| stored.recorded_at));
         for stored in &page {
             apply(&mut state, &decode(tenant, stored)?);
             head = stored.seq;
@@ -1191,5 +1216,9 @@ fn replay_retaining(
             retention::evict_settled(&mut state, horizon);
         }
     }
-    Ok((state, head))
+    Ok(Replayed {
+        state,
+        head,
+        started,
+    })
 }

@@ -66,6 +66,7 @@ pub fn sku(index: usize) -> Sku {
 /// purchase order per center holding `units_per_item` of every item.
 pub fn setup(items: usize, units_per_item: i64) -> Vec<Command> {
     let mut commands = vec![Command::ConfigureTenant(ConfigureTenant {
+        business_time: None,
         base_currency: usd(),
         reporting_time_zone: match TimeZoneName::parse("America/New_York") {
             Ok(zone) => zone,

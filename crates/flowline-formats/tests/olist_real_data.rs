@@ -47,6 +47,7 @@ fn import(contents: &BTreeMap<&'static str, Vec<u8>>) -> olist::OlistImport {
 fn replay(submissions: &[(Command, Timestamp)]) -> State {
     let mut state = State::default();
     let configure = Command::ConfigureTenant(ConfigureTenant {
+        business_time: None,
         base_currency: Currency::parse("BRL").unwrap(),
         reporting_time_zone: TimeZoneName::parse("America/Sao_Paulo").unwrap(),
     });

@@ -92,6 +92,7 @@ fn olist_on_time_and_cycle_time_match_the_reference_figures() {
     });
     let mut state = State::default();
     let configure = Command::ConfigureTenant(ConfigureTenant {
+        business_time: None,
         base_currency: Currency::parse("BRL").unwrap(),
         reporting_time_zone: TimeZoneName::parse(zone).unwrap(),
     });

@@ -801,6 +801,7 @@ impl<'s> Model<'s> {
         self.send(
             at,
             Command::ConfigureTenant(ConfigureTenant {
+                business_time: None,
                 base_currency: base,
                 reporting_time_zone: zone_name(&s.brand.reporting_time_zone)?,
             }),

@@ -157,6 +157,7 @@ pub(crate) mod testkit {
         let mut state = State::default();
         let commands = vec![
             Command::ConfigureTenant(state::ConfigureTenant {
+                business_time: None,
                 base_currency: usd_currency(),
                 reporting_time_zone: TimeZoneName::parse("UTC").unwrap(),
             }),

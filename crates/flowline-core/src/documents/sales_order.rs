@@ -13,11 +13,12 @@ use crate::id::{
     SalesOrderId, ServiceCode, ShipmentId, Sku,
 };
 use crate::ledger::{Account, VirtualLocation};
-use crate::master::{Address, BomKind};
+use crate::master::{Address, BomKind, Item};
 use crate::money::{Currency, Money};
 use crate::state::{Context, State};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 const KIND: DocumentKind = DocumentKind::SalesOrder;
@@ -1123,33 +1124,50 @@ pub(crate) fn place(
 /// Stocked items needed per unit of `sku`: the item itself, or a bundle's components,
 /// exploded recursively and merged.
 pub(crate) fn components(state: &State, sku: &Sku) -> Vec<(Sku, i64)> {
-    let mut out: Vec<(Sku, i64)> = Vec::new();
-    explode(state, sku, 1, &mut out, 0);
-    out
+    explode(&|sku: &Sku| state.items.get(sku), sku)
 }
 
-fn explode(state: &State, sku: &Sku, per_unit: i64, out: &mut Vec<(Sku, i64)>, depth: usize) {
-    let bundle = state.items.get(sku).and_then(|item| match &item.bom {
+/// The explosion of `sku` into stocked items per unit. Each bundle is exploded once and its
+/// result reused wherever it recurs, so the cost is linear in the size of the tree, not in its
+/// number of paths (a bundle of two bundles of the same two bundles ... has 2^n paths).
+pub(crate) fn explode<'a>(
+    lookup: &impl Fn(&Sku) -> Option<&'a Item>,
+    sku: &Sku,
+) -> Vec<(Sku, i64)> {
+    let mut memo: FxHashMap<Sku, Vec<(Sku, i64)>> = FxHashMap::default();
+    explode_into(lookup, sku, 0, &mut memo)
+}
+
+fn explode_into<'a>(
+    lookup: &impl Fn(&Sku) -> Option<&'a Item>,
+    sku: &Sku,
+    depth: usize,
+    memo: &mut FxHashMap<Sku, Vec<(Sku, i64)>>,
+) -> Vec<(Sku, i64)> {
+    if let Some(known) = memo.get(sku) {
+        return known.clone();
+    }
+    // Bundles accepted today nest at most `BOM_DEPTH_MAX` levels; the bound keeps a log written
+    // under older rules from recursing without end.
+    let bundle = lookup(sku).and_then(|item| match &item.bom {
         Some(bom) if bom.kind == BomKind::Bundle && depth < 64 => Some(bom),
         _ => None,
     });
-    match bundle {
-        Some(bom) => {
-            for component in &bom.components {
-                explode(
-                    state,
-                    &component.sku,
-                    per_unit.saturating_mul(component.quantity),
-                    out,
-                    depth + 1,
-                );
+    let Some(bom) = bundle else {
+        return vec![(sku.clone(), 1)];
+    };
+    let mut out: Vec<(Sku, i64)> = Vec::new();
+    for component in &bom.components {
+        for (leaf, per_unit) in explode_into(lookup, &component.sku, depth + 1, memo) {
+            let quantity = per_unit.saturating_mul(component.quantity);
+            match out.iter_mut().find(|(existing, _)| *existing == leaf) {
+                Some((_, total)) => *total = total.saturating_add(quantity),
+                None => out.push((leaf, quantity)),
             }
         }
-        None => match out.iter_mut().find(|(existing, _)| existing == sku) {
-            Some((_, quantity)) => *quantity = quantity.saturating_add(per_unit),
-            None => out.push((sku.clone(), per_unit)),
-        },
     }
+    memo.insert(sku.clone(), out.clone());
+    out
 }
 
 /// How many whole units of a line fit at a location, given its components.

@@ -93,6 +93,7 @@ impl Tenant {
         };
         let mut commands = vec![
             Command::ConfigureTenant(ConfigureTenant {
+                business_time: None,
                 base_currency: usd_currency(),
                 reporting_time_zone: TimeZoneName::parse("America/New_York").unwrap(),
             }),

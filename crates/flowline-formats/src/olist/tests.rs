@@ -164,6 +164,7 @@ fn import_contents(contents: &[(&'static str, Vec<u8>)]) -> Result<OlistImport, 
 fn replay(import: &OlistImport) -> State {
     let mut state = State::default();
     let configure = Command::ConfigureTenant(ConfigureTenant {
+        business_time: None,
         base_currency: Currency::parse("BRL").unwrap(),
         reporting_time_zone: TimeZoneName::parse("America/Sao_Paulo").unwrap(),
     });

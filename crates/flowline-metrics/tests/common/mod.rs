@@ -81,6 +81,7 @@ impl Story {
         let start = "2025-01-01T00:00:00Z";
         story.run(
             Command::ConfigureTenant(ConfigureTenant {
+                business_time: None,
                 base_currency: Currency::parse("USD").unwrap(),
                 reporting_time_zone: TimeZoneName::parse(reporting_zone).unwrap(),
             }),
