@@ -1,7 +1,9 @@
 //! Identifiers: validated newtypes, parsed once at the edge.
 //!
-//! Every identifier is a short string of 1 to 64 characters drawn from `A-Z a-z 0-9 . _ - : /`
-//! (the characters that survive URLs, CSV files and shell commands unquoted). Ids are chosen by
+//! Every identifier is a short string of 1 to 64 characters drawn from `A-Z a-z 0-9 . _ - :`,
+//! starting with a letter or digit: the characters that survive URLs, CSV files and shell
+//! commands unquoted, with no path separator and no dot segment (`.`, `..`), so an id can name
+//! a URL path segment or a file without escaping anything. Ids are chosen by
 //! the caller, so a retried command names the same document and the same inputs always produce
 //! the same events. Storage is inline for up to 24 bytes, so cloning an id does not allocate.
 
@@ -33,7 +35,7 @@ pub enum IdError {
     },
     /// The string contains a character outside the allowed set.
     #[error(
-        "{kind} `{value}` contains {character:?} at byte {offset}; allowed are letters, digits and . _ - : /"
+        "{kind} `{value}` contains {character:?} at byte {offset}; allowed are letters, digits and . _ - :, starting with a letter or digit"
     )]
     BadCharacter {
         /// Which kind of identifier was being parsed.
@@ -60,8 +62,8 @@ fn check(kind: &'static str, value: &str) -> Result<(), IdError> {
         });
     }
     for (offset, character) in value.char_indices() {
-        let allowed =
-            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | ':' | '/');
+        let allowed = character.is_ascii_alphanumeric()
+            || (offset > 0 && matches!(character, '.' | '_' | '-' | ':'));
         if !allowed {
             return Err(IdError::BadCharacter {
                 kind,
@@ -76,7 +78,7 @@ fn check(kind: &'static str, value: &str) -> Result<(), IdError> {
 
 /// The characters [`check`] accepts, as a JSON Schema (ECMA-262) pattern.
 #[cfg(feature = "schema")]
-const ID_PATTERN: &str = "^[A-Za-z0-9._:/-]+$";
+const ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._:-]*$";
 
 /// The schema every identifier shares: what [`check`] accepts, described for an API schema.
 /// The limit is in bytes, but every allowed character is one byte, so it is also the limit in
@@ -89,7 +91,7 @@ fn id_schema(kind: &str) -> schemars::Schema {
         "maxLength": ID_LENGTH_MAX,
         "pattern": ID_PATTERN,
         "description": format!(
-            "An identifier ({kind}): 1 to {ID_LENGTH_MAX} characters drawn from letters, digits and . _ - : /"
+            "An identifier ({kind}): 1 to {ID_LENGTH_MAX} characters drawn from letters, digits and . _ - :, starting with a letter or digit"
         ),
     })
 }
@@ -310,8 +312,32 @@ mod tests {
 
     #[test]
     fn ids_accept_the_documented_characters() {
-        let sku = Sku::parse("TEE-BLK.M_2024:v1/x").unwrap();
-        assert_eq!(sku.as_str(), "TEE-BLK.M_2024:v1/x");
+        let sku = Sku::parse("TEE-BLK.M_2024:v1").unwrap();
+        assert_eq!(sku.as_str(), "TEE-BLK.M_2024:v1");
+    }
+
+    #[test]
+    fn ids_with_path_separators_or_dot_segments_are_rejected() {
+        // `..` and `a/b/x` would name another path when an id becomes a URL segment or a
+        // file name; `-rf` would read as a flag on a command line.
+        for (value, character, offset) in [
+            ("..", '.', 0),
+            (".", '.', 0),
+            ("a/b/x", '/', 1),
+            ("-rf", '-', 0),
+            ("a\\b", '\\', 1),
+        ] {
+            assert_eq!(
+                Sku::parse(value),
+                Err(IdError::BadCharacter {
+                    kind: "SKU",
+                    value: value.into(),
+                    character,
+                    offset
+                }),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn id_fields_refer_to_a_named_schema_that_bounds_length_and_characters() {
     assert_eq!(id["minLength"], 1);
     assert_eq!(id["maxLength"], 64);
     assert_eq!(id["maxLength"], ID_LENGTH_MAX);
-    assert_eq!(id["pattern"], "^[A-Za-z0-9._:/-]+$");
+    assert_eq!(id["pattern"], "^[A-Za-z0-9][A-Za-z0-9._:-]*$");
     assert!(
         id["description"]
             .as_str()
@@ -227,15 +227,10 @@ fn id_fields_refer_to_a_named_schema_that_bounds_length_and_characters() {
     }
 }
 
-/// The characters a pattern of the form `^[class]+$` admits, reading ranges (`A-Z`) and single
+/// The characters a bracket class admits (`A-Za-z0-9._:-`), reading ranges (`A-Z`) and single
 /// characters; a `-` at the end of the class stands for itself.
-fn admitted_by_class(pattern: &str) -> BTreeSet<char> {
-    let class: Vec<char> = pattern
-        .strip_prefix("^[")
-        .and_then(|rest| rest.strip_suffix("]+$"))
-        .unwrap_or_else(|| panic!("unexpected pattern {pattern}"))
-        .chars()
-        .collect();
+fn admitted_by_class(class: &str) -> BTreeSet<char> {
+    let class: Vec<char> = class.chars().collect();
     let mut admitted = BTreeSet::new();
     let mut index = 0;
     while index < class.len() {
@@ -252,13 +247,26 @@ fn admitted_by_class(pattern: &str) -> BTreeSet<char> {
 
 #[test]
 fn the_id_pattern_admits_exactly_the_characters_parsing_accepts() {
+    // The pattern reads `^[first][rest]*$`: a one-character id must be in the first class, and
+    // a character after `a` in the second.
     let schema = accepted::<Sku>();
-    let admitted = admitted_by_class(schema["pattern"].as_str().unwrap());
+    let pattern = schema["pattern"].as_str().unwrap();
+    let (first, rest) = pattern
+        .strip_prefix("^[")
+        .and_then(|tail| tail.strip_suffix("]*$"))
+        .and_then(|classes| classes.split_once("]["))
+        .unwrap_or_else(|| panic!("unexpected pattern {pattern}"));
+    let (first, rest) = (admitted_by_class(first), admitted_by_class(rest));
     for character in (0..=0x2FF_u32).filter_map(char::from_u32) {
         assert_eq!(
-            admitted.contains(&character),
+            first.contains(&character),
             Sku::parse(&character.to_string()).is_ok(),
-            "{character:?}"
+            "{character:?} first"
+        );
+        assert_eq!(
+            rest.contains(&character),
+            Sku::parse(&format!("a{character}")).is_ok(),
+            "{character:?} after a letter"
         );
     }
 }

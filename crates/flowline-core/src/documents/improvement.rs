@@ -1043,7 +1043,7 @@ mod tests {
             invalid(
                 "scope.value",
                 "channel id `web shop` contains ' ' at byte 3; allowed are letters, digits and \
-                 . _ - : /"
+                 . _ - :, starting with a letter or digit"
             )
         );
         assert_eq!(
