@@ -21,7 +21,7 @@ pub enum TenantCommand {
     /// Register a tenant; with --currency and --time-zone, also configure it (do that before
     /// the server serves the tenant, or later through PUT /v1/settings).
     Create {
-        /// Tenant id (letters, digits, . _ - : /).
+        /// Tenant id (letters, digits, . _ - :, starting with a letter or digit).
         tenant: String,
         /// Display name (the id by default).
         #[arg(long)]
@@ -131,6 +131,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             let tenant = tenant_id(&tenant)?;
             let configure = match (currency, time_zone) {
                 (Some(currency), Some(time_zone)) => Some(ConfigureTenant {
+                    business_time: None,
                     base_currency: Currency::parse(&currency)
                         .map_err(|error| anyhow::anyhow!("--currency: {}", error.0))?,
                     reporting_time_zone: TimeZoneName::parse(&time_zone)
@@ -242,8 +243,65 @@ pub fn init_logging(json: bool) {
     };
 }
 
+/// The bounds `flowline serve` puts on callers.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Requests a second each API key may make, sustained (bursts of twice that); 0: no limit.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100.0,
+        env = "FLOWLINE_RATE_PER_KEY"
+    )]
+    rate_per_key: f64,
+    /// Requests a second each tenant may make over all its keys (bursts of twice that); 0: no
+    /// limit.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200.0,
+        env = "FLOWLINE_RATE_PER_TENANT"
+    )]
+    rate_per_tenant: f64,
+    /// Connections open at once; one more is closed at once.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a request's handler may take before the client is told to retry (503).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    request_timeout: u64,
+}
+
+impl LimitArgs {
+    /// The server's limits.
+    pub fn limits(&self) -> flowline_server::ServerLimits {
+        let rate = |per_second: f64| {
+            if per_second > 0.0 {
+                flowline_server::rate::Rate::per_second(per_second)
+            } else {
+                flowline_server::rate::Rate::UNLIMITED
+            }
+        };
+        flowline_server::ServerLimits {
+            connections: flowline_server::connections::Limits {
+                max_connections: self.max_connections.max(1),
+                request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+                ..Default::default()
+            },
+            rate: flowline_server::rate::RateLimits {
+                per_key: rate(self.rate_per_key),
+                per_tenant: rate(self.rate_per_tenant),
+            },
+        }
+    }
+}
+
 /// Runs `flowline serve` until Ctrl-C or SIGTERM.
-pub fn serve(bind: SocketAddr, db: &Path, log_json: bool) -> anyhow::Result<()> {
+pub fn serve(
+    bind: SocketAddr,
+    db: &Path,
+    log_json: bool,
+    limits: flowline_server::ServerLimits,
+) -> anyhow::Result<()> {
     init_logging(log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -253,6 +311,7 @@ pub fn serve(bind: SocketAddr, db: &Path, log_json: bool) -> anyhow::Result<()> 
         let options = ServeOptions {
             bind,
             db: db.to_path_buf(),
+            limits,
         };
         let running = start(&options, EngineOptions::durable()).await?;
         eprintln!(

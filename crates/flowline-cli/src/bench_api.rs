@@ -73,6 +73,10 @@ pub fn api(args: &ApiArgs) -> anyhow::Result<()> {
 
 async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
     let options = ServeOptions {
+        limits: flowline_server::ServerLimits {
+            rate: flowline_server::rate::RateLimits::UNLIMITED,
+            ..Default::default()
+        },
         bind: "127.0.0.1:0".parse()?,
         db: db.clone(),
     };

@@ -185,6 +185,10 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let options = ServeOptions {
+            limits: flowline_server::ServerLimits {
+                rate: flowline_server::rate::RateLimits::UNLIMITED,
+                ..Default::default()
+            },
             bind: "127.0.0.1:0".parse()?,
             db: args.db.clone(),
         };

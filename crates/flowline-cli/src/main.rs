@@ -66,6 +66,8 @@ enum Commands {
         /// Log lines as JSON objects instead of text.
         #[arg(long)]
         log_json: bool,
+        #[command(flatten)]
+        limits: admin::LimitArgs,
     },
     /// Tenants: the brands or 3PL clients the API serves.
     Tenant {
@@ -160,8 +162,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Bench {
             which: BenchCommand::Sim(args),
         } => demo::bench(&args),
-        Commands::Serve { bind, db, log_json } => {
-            admin::serve(bind, &db, log_json)?;
+        Commands::Serve {
+            bind,
+            db,
+            log_json,
+            limits,
+        } => {
+            admin::serve(bind, &db, log_json, limits.limits())?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Tenant { which } => admin::tenant(which),

@@ -32,9 +32,17 @@ pub struct CommandBody<C> {
 /// Refuses a body whose declared media type is not JSON. A missing `Content-Type` is taken as
 /// JSON, which is what every client of a JSON API means.
 pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+    let mut values = headers.get_all(header::CONTENT_TYPE).iter();
+    let Some(value) = values.next() else {
         return Ok(());
     };
+    if values.next().is_some() {
+        return Err(ApiError::new(
+            "invalid_header",
+            "Content-Type is given more than once; send exactly one",
+            json!({ "header": "Content-Type", "reason": "given more than once" }),
+        ));
+    }
     let text = value.to_str().unwrap_or("");
     let essence = text
         .split(';')
@@ -52,7 +60,13 @@ pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
     ))
 }
 
-/// Parses bytes as one JSON value, reporting where it breaks.
+/// The longest string accepted anywhere in a body, in bytes: a name, a note, a key.
+pub const STRING_LENGTH_MAX: usize = 4096;
+
+/// Parses bytes as one JSON value, reporting where it breaks. Stricter than JSON itself: an
+/// object that names a key twice is refused (parsers disagree on which value wins, so a proxy
+/// and the server could read two different requests), as is a string longer than
+/// [`STRING_LENGTH_MAX`]; nesting deeper than 128 levels is refused by the parser.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(
@@ -61,13 +75,16 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
             json!({ "line": 1, "column": 1 }),
         ));
     }
-    serde_json::from_slice(bytes).map_err(|error| {
-        ApiError::new(
-            "malformed_json",
-            format!("the body is not valid JSON: {error}"),
-            json!({ "line": error.line(), "column": error.column() }),
-        )
-    })
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde::de::DeserializeSeed::deserialize(Strict, &mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value))
+        .map_err(|error| {
+            ApiError::new(
+                "malformed_json",
+                format!("the body is not valid JSON: {error}"),
+                json!({ "line": error.line(), "column": error.column() }),
+            )
+        })
 }
 
 /// Turns a body into the command `C`: the path's values (`(field, value)` pairs) are put into
@@ -165,6 +182,89 @@ fn take_occurred_at(object: &mut Map<String, Value>) -> Result<Option<Timestamp>
     })
 }
 
+/// Builds a [`Value`] while refusing duplicate keys and overlong strings.
+#[derive(Clone, Copy)]
+struct Strict;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Value, E> {
+        check_length(value)?;
+        Ok(Value::String(value.to_string()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<Value, E> {
+        check_length(&value)?;
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element_seed(Strict)? {
+            values.push(value);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            check_length(&key)?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+            let value = map.next_value_seed(Strict)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+fn check_length<E: serde::de::Error>(text: &str) -> Result<(), E> {
+    if text.len() > STRING_LENGTH_MAX {
+        return Err(E::custom(format!(
+            "a string of {} bytes is longer than the {STRING_LENGTH_MAX} accepted",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -186,6 +286,33 @@ mod tests {
             Ok(parsed) => panic!("accepted: {parsed:?}"),
             Err(error) => error,
         }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_at_its_place() {
+        // Line 3 repeats "weight_g"; serde_json would keep the last value, 9000.
+        let body = "{\n  \"weight_g\": 500,\n  \"weight_g\": 9000\n}";
+        let error = error_of::<ShipSalesOrder>(body);
+        assert_eq!(error.code(), "malformed_json");
+        assert_eq!(error.problem().details["line"], json!(3));
+        assert!(
+            error.problem().message.contains("`weight_g` appears twice"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_overlong_string_and_deep_nesting_are_refused() {
+        let long = format!(
+            "{{\"shipment\": \"{}\"}}",
+            "S".repeat(STRING_LENGTH_MAX + 1)
+        );
+        let error = error_of::<ShipSalesOrder>(&long);
+        assert_eq!(error.code(), "malformed_json");
+        assert!(error.problem().message.contains("4097 bytes"), "{error:?}");
+        // 10,000 levels of arrays: refused by the parser's depth limit, not a stack overflow.
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(error_of::<ShipSalesOrder>(&deep).code(), "malformed_json");
     }
 
     #[test]

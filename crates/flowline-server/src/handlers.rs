@@ -45,7 +45,15 @@ impl FromRequestParts<App> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            if parts.headers.contains_key(header::AUTHORIZATION) {
+                return Err(ApiError::new(
+                    "invalid_header",
+                    "Authorization is given more than once; send exactly one",
+                    json!({ "header": "Authorization", "reason": "given more than once" }),
+                ));
+            }
             return Err(ApiError::plain(
                 "unauthenticated",
                 "missing `Authorization: Bearer <API key>` header",
@@ -68,6 +76,25 @@ impl FromRequestParts<App> for Principal {
         let span = tracing::Span::current();
         span.record("tenant", principal.tenant.as_str());
         span.record("key", principal.key_id.as_str());
+        app.limiter()
+            .admit(
+                &principal.tenant,
+                &principal.key_id,
+                std::time::Instant::now(),
+            )
+            .map_err(|refusal| {
+                ApiError::new(
+                    "rate_limited",
+                    format!(
+                        "too many requests for this {}; retry in {} s",
+                        refusal.scope.as_str(),
+                        refusal.retry_after_seconds
+                    ),
+                    json!({ "scope": refusal.scope.as_str(),
+                        "retry_after_seconds": refusal.retry_after_seconds }),
+                )
+                .retry_after(refusal.retry_after_seconds)
+            })?;
         Ok(principal)
     }
 }
@@ -167,9 +194,6 @@ pub fn page_limit(params: &BTreeMap<String, String>) -> Result<usize, ApiError> 
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
     let invalid = |reason: &str| {
         ApiError::new(
             "invalid_header",
@@ -177,6 +201,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             json!({ "header": "Idempotency-Key", "reason": reason }),
         )
     };
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(invalid("given more than once; send exactly one"));
+    }
     let text = value
         .to_str()
         .map_err(|_| invalid("must be visible ASCII"))?;

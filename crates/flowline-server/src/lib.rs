@@ -21,12 +21,14 @@
 
 pub mod auth;
 pub mod body;
+pub mod connections;
 pub mod dashboard;
 pub mod error;
 pub mod feed;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod rate;
 pub mod readers;
 pub mod render;
 pub mod routes;
@@ -69,12 +71,32 @@ struct Inner {
     requests: AtomicU64,
     folds: scorecard_routes::Folds,
     dashboard: dashboard::Dashboard,
+    limits: ServerLimits,
+    limiter: rate::Limiter,
+}
+
+/// The bounds a server puts on connections, requests and callers.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ServerLimits {
+    /// Connections and the time a request may take.
+    pub connections: connections::Limits,
+    /// Requests per key and per tenant.
+    pub rate: rate::RateLimits,
 }
 
 impl App {
     /// Opens (or creates) the log at `path` with `options` and builds the state around it. The
     /// engine's observer is replaced by one that wakes event streams and counts commits.
-    pub fn open(path: &Path, mut options: EngineOptions) -> Result<Self, EngineError> {
+    pub fn open(path: &Path, options: EngineOptions) -> Result<Self, EngineError> {
+        Self::open_with(path, options, ServerLimits::default())
+    }
+
+    /// [`App::open`] with the given limits.
+    pub fn open_with(
+        path: &Path,
+        mut options: EngineOptions,
+        limits: ServerLimits,
+    ) -> Result<Self, EngineError> {
         let metrics = Arc::new(Metrics::default());
         let feeds = Arc::new(Feeds::default());
         options.observer = Some(Arc::new(CommitObserver {
@@ -94,7 +116,19 @@ impl App {
             requests: AtomicU64::new(0),
             folds: scorecard_routes::Folds::default(),
             dashboard: dashboard::Dashboard::default(),
+            limits,
+            limiter: rate::Limiter::new(limits.rate),
         })))
+    }
+
+    /// The limits it serves within.
+    pub fn limits(&self) -> ServerLimits {
+        self.0.limits
+    }
+
+    /// The rate limiter of API keys and tenants.
+    pub fn limiter(&self) -> &rate::Limiter {
+        &self.0.limiter
     }
 
     /// The engine.
@@ -238,6 +272,10 @@ pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
             )
         })
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn({
+            let limits = app.limits().connections;
+            move |request, next| connections::bound(limits, request, next)
+        }))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app);
     (router, registered)
@@ -298,6 +336,8 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     /// The log file.
     pub db: PathBuf,
+    /// Bounds on connections, requests and callers.
+    pub limits: ServerLimits,
 }
 
 /// A running server.
@@ -343,7 +383,7 @@ impl Running {
 /// Binds and starts serving in the background, then warms every registered tenant in the
 /// background ([`warm`]): requests are answered from the start.
 pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Running, StartError> {
-    let app = App::open(&options.db, engine).map_err(StartError::Engine)?;
+    let app = App::open_with(&options.db, engine, options.limits).map_err(StartError::Engine)?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|error| StartError::Bind(options.bind, error))?;
@@ -352,14 +392,14 @@ pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Runn
         .map_err(|error| StartError::Bind(options.bind, error))?;
     let (router, _) = router(app.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options_limits = options.limits.connections;
     let streams = app.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                streams.begin_shutdown();
-            })
-            .await
+        let shutdown = async move {
+            let _ = stopped.await;
+            streams.begin_shutdown();
+        };
+        connections::serve(listener, router, options_limits, shutdown).await
     });
     tracing::info!(%address, db = %options.db.display(), "serving");
     let (warmed, warm) = watch::channel(false);

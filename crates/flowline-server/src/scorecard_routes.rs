@@ -146,6 +146,38 @@ fn date(
         .transpose()
 }
 
+/// `from` and `to` of a query, each optional; when both are given, `to` must come after `from`
+/// by at most [`crate::dashboard::RANGE_DAYS_MAX`] days, so no request asks for work in
+/// proportion to centuries of days.
+fn dates(
+    params: &BTreeMap<String, String>,
+) -> Result<(Option<jiff::civil::Date>, Option<jiff::civil::Date>), ApiError> {
+    let (from, to) = (date(params, "from")?, date(params, "to")?);
+    if let (Some(first), Some(after)) = (from, to) {
+        check_range(first, after)?;
+    }
+    Ok((from, to))
+}
+
+/// Refuses a custom range that is empty, reversed or longer than
+/// [`crate::dashboard::RANGE_DAYS_MAX`] days, naming `to`.
+pub(crate) fn check_range(from: jiff::civil::Date, to: jiff::civil::Date) -> Result<(), ApiError> {
+    let limit = crate::dashboard::RANGE_DAYS_MAX;
+    if to <= from {
+        return Err(ApiError::query(
+            "to",
+            format!("`{to}` must be after `from` ({from})"),
+        ));
+    }
+    if Range::of_dates(from, to).days() > limit {
+        return Err(ApiError::query(
+            "to",
+            format!("a custom range is at most {limit} days; {from} to {to} is longer"),
+        ));
+    }
+    Ok(())
+}
+
 fn timestamp(params: &BTreeMap<String, String>) -> Result<Timestamp, ApiError> {
     match params.get("as_of") {
         None => Ok(Timestamp::now()),
@@ -220,7 +252,7 @@ pub fn scorecard_handler() -> MethodRouter<App> {
          query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
             principal.require(Access::Read)?;
             let params = query_params(query, SCORECARD_QUERY)?;
-            let (from, to) = (date(&params, "from")?, date(&params, "to")?);
+            let (from, to) = dates(&params)?;
             let granularity = granularity(&params)?;
             let as_of = timestamp(&params)?;
             let by = params
@@ -283,7 +315,7 @@ pub fn metric_handler() -> MethodRouter<App> {
             {
                 return Err(ApiError::not_found("metric", &id));
             }
-            let (from, to) = (date(&params, "from")?, date(&params, "to")?);
+            let (from, to) = dates(&params)?;
             let granularity = granularity(&params)?;
             let as_of = timestamp(&params)?;
             let slice = slice_of(&params)?;

@@ -32,7 +32,7 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         "dashboard.css" => asset("text/css; charset=utf-8", STYLE),
         "dashboard.js" => asset("text/javascript; charset=utf-8", SCRIPT),
         "icon.svg" => asset("image/svg+xml", ICON),
-        _ => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        _ => crate::error::ApiError::not_found("asset", &name).into_response(),
     }
 }
 

@@ -60,7 +60,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The longest custom range a page shows (ten years): a page sums its days, with trends.
-const RANGE_DAYS_MAX: i64 = 3_660;
+pub(crate) const RANGE_DAYS_MAX: i64 = 3_660;
 
 /// A tenant's drill-down fold (every order kept) and operational history, with the last
 /// sequence number folded into them.
@@ -316,20 +316,7 @@ impl Picks {
                     "a custom range needs both `from` and `to`",
                 ));
             }
-            (Some(first), Some(after)) if after <= first => {
-                return Err(ApiError::query(
-                    "to",
-                    format!("`{after}` must be after `from` ({first})"),
-                ));
-            }
-            (Some(first), Some(after)) if Range::of_dates(first, after).days() > RANGE_DAYS_MAX => {
-                return Err(ApiError::query(
-                    "to",
-                    format!(
-                        "a custom range is at most {RANGE_DAYS_MAX} days; {first} to {after} is longer"
-                    ),
-                ));
-            }
+            (Some(first), Some(after)) => crate::scorecard_routes::check_range(first, after)?,
             _ => {}
         }
         let slice = params

@@ -99,12 +99,23 @@ pub struct TestApp {
     _directory: tempfile::TempDir,
 }
 
-/// Starts the server on 127.0.0.1, port 0, with a fresh log.
+/// Starts the server on 127.0.0.1, port 0, with a fresh log and no rate limits (tests of
+/// limits use [`spawn_app_with`]).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(flowline_server::ServerLimits {
+        rate: flowline_server::rate::RateLimits::UNLIMITED,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Starts the server on 127.0.0.1, port 0, with a fresh log and the given limits.
+pub async fn spawn_app_with(limits: flowline_server::ServerLimits) -> TestApp {
     log_path();
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("flowline.db");
     let options = ServeOptions {
+        limits,
         bind: "127.0.0.1:0".parse().unwrap(),
         db: db.clone(),
     };

@@ -2,12 +2,14 @@
 //! over HTTP. One test binary, so the crate is linked once.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
+mod business_time;
 mod contract;
 mod dashboard;
 mod helpers;
 mod idempotency;
 mod improvement;
 mod isolation;
+mod limits;
 mod race;
 mod scorecard;
 mod shutdown;

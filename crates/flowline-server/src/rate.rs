@@ -1,0 +1,276 @@
+//! Rate limits per API key and per tenant: token buckets, refilled continuously.
+//!
+//! Every authenticated request takes one token from its key's bucket and one from its tenant's;
+//! when either is empty the request is refused with 429 `rate_limited` and a `Retry-After` that
+//! says when a token will be there, and neither bucket is charged. One key's flood therefore
+//! costs its tenant its own budget and no one else's, and a tenant with many keys still has one
+//! ceiling. Buckets live in memory, one per key and tenant that has made a request.
+
+use flowline_core::id::TenantId;
+use rustc_hash::FxHashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A sustained rate with a burst allowance; a rate of 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests per second, sustained.
+    pub per_second: f64,
+    /// Requests that may come at once after a quiet spell.
+    pub burst: f64,
+}
+
+impl Rate {
+    /// No limit.
+    pub const UNLIMITED: Self = Self {
+        per_second: 0.0,
+        burst: 0.0,
+    };
+
+    /// `per_second` sustained, with a burst of twice that.
+    pub fn per_second(per_second: f64) -> Self {
+        Self {
+            per_second,
+            burst: (2.0 * per_second).max(1.0),
+        }
+    }
+
+    fn unlimited(self) -> bool {
+        self.per_second <= 0.0
+    }
+}
+
+/// The limits of a server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    /// Per API key.
+    pub per_key: Rate,
+    /// Per tenant, over all its keys.
+    pub per_tenant: Rate,
+}
+
+impl Default for RateLimits {
+    /// 100 requests a second per key and 200 per tenant, each with a burst of twice that.
+    fn default() -> Self {
+        Self {
+            per_key: Rate::per_second(100.0),
+            per_tenant: Rate::per_second(200.0),
+        }
+    }
+}
+
+impl RateLimits {
+    /// No limits at all.
+    pub const UNLIMITED: Self = Self {
+        per_key: Rate::UNLIMITED,
+        per_tenant: Rate::UNLIMITED,
+    };
+}
+
+/// Which budget ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The key's.
+    Key,
+    /// The tenant's.
+    Tenant,
+}
+
+impl Scope {
+    /// Its name in problem details.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Key => "key",
+            Self::Tenant => "tenant",
+        }
+    }
+}
+
+/// A refusal: which budget, and when to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// The budget that ran out.
+    pub scope: Scope,
+    /// How long until a token is there, rounded up to whole seconds (at least 1).
+    pub retry_after_seconds: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// The bucket refilled up to `now`.
+    fn refilled(self, rate: Rate, now: Instant) -> Self {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        Self {
+            tokens: (self.tokens + elapsed * rate.per_second).min(rate.burst),
+            at: now,
+        }
+    }
+
+    fn wait(self, rate: Rate) -> Duration {
+        Duration::from_secs_f64(((1.0 - self.tokens) / rate.per_second).max(0.0))
+    }
+}
+
+/// The buckets of a server.
+#[derive(Debug)]
+pub struct Limiter {
+    limits: RateLimits,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    keys: FxHashMap<String, Bucket>,
+    tenants: FxHashMap<TenantId, Bucket>,
+}
+
+impl Limiter {
+    /// Buckets for `limits`, all full.
+    pub fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            buckets: Mutex::new(Buckets::default()),
+        }
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> RateLimits {
+        self.limits
+    }
+
+    /// Takes a token for a request of `key` (of `tenant`) at `now`, or says which budget is
+    /// empty and for how long.
+    pub fn admit(&self, tenant: &TenantId, key: &str, now: Instant) -> Result<(), Refusal> {
+        let RateLimits {
+            per_key,
+            per_tenant,
+        } = self.limits;
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let full = |rate: Rate| Bucket {
+            tokens: rate.burst,
+            at: now,
+        };
+        let key_bucket = (!per_key.unlimited()).then(|| {
+            buckets
+                .keys
+                .get(key)
+                .copied()
+                .unwrap_or(full(per_key))
+                .refilled(per_key, now)
+        });
+        let tenant_bucket = (!per_tenant.unlimited()).then(|| {
+            buckets
+                .tenants
+                .get(tenant)
+                .copied()
+                .unwrap_or(full(per_tenant))
+                .refilled(per_tenant, now)
+        });
+        let refuse = |scope: Scope, wait: Duration| Refusal {
+            scope,
+            retry_after_seconds: u32::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+                .unwrap_or(u32::MAX)
+                .max(1),
+        };
+        if let Some(bucket) = key_bucket.filter(|bucket| bucket.tokens < 1.0) {
+            buckets.keys.insert(key.to_string(), bucket);
+            return Err(refuse(Scope::Key, bucket.wait(per_key)));
+        }
+        if let Some(bucket) = tenant_bucket.filter(|bucket| bucket.tokens < 1.0) {
+            buckets.tenants.insert(tenant.clone(), bucket);
+            return Err(refuse(Scope::Tenant, bucket.wait(per_tenant)));
+        }
+        if let Some(mut bucket) = key_bucket {
+            bucket.tokens -= 1.0;
+            buckets.keys.insert(key.to_string(), bucket);
+        }
+        if let Some(mut bucket) = tenant_bucket {
+            bucket.tokens -= 1.0;
+            buckets.tenants.insert(tenant.clone(), bucket);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(name: &str) -> TenantId {
+        TenantId::parse(name).unwrap()
+    }
+
+    #[test]
+    fn a_key_gets_its_burst_then_one_request_per_refill_interval() {
+        // 10 a second with a burst of 20: from full, 20 requests pass at one instant and the
+        // 21st waits 1/10 s, rounded up to 1 s. 250 ms later 2.5 tokens have come back: two
+        // more pass, the third is refused.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::per_second(10.0),
+            per_tenant: Rate::UNLIMITED,
+        });
+        let start = Instant::now();
+        let a = tenant("a");
+        for _ in 0..20 {
+            assert_eq!(limiter.admit(&a, "k1", start), Ok(()));
+        }
+        assert_eq!(
+            limiter.admit(&a, "k1", start),
+            Err(Refusal {
+                scope: Scope::Key,
+                retry_after_seconds: 1
+            })
+        );
+        let later = start + Duration::from_millis(250);
+        assert_eq!(limiter.admit(&a, "k1", later), Ok(()));
+        assert_eq!(limiter.admit(&a, "k1", later), Ok(()));
+        assert!(limiter.admit(&a, "k1", later).is_err());
+        // Another key of the same tenant has its own bucket.
+        assert_eq!(limiter.admit(&a, "k2", later), Ok(()));
+    }
+
+    #[test]
+    fn a_tenant_budget_caps_all_its_keys_and_spares_other_tenants() {
+        // Tenant budget 5 a second, burst 10; keys unlimited. Ten requests over five keys use
+        // it up; the eleventh, from a sixth key, is refused for the tenant; tenant b is served.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::UNLIMITED,
+            per_tenant: Rate::per_second(5.0),
+        });
+        let now = Instant::now();
+        let (a, b) = (tenant("a"), tenant("b"));
+        for index in 0..10 {
+            assert_eq!(limiter.admit(&a, &format!("k{}", index % 5), now), Ok(()));
+        }
+        let refused = limiter.admit(&a, "k9", now).unwrap_err();
+        assert_eq!(refused.scope, Scope::Tenant);
+        assert_eq!(limiter.admit(&b, "kb", now), Ok(()));
+    }
+
+    #[test]
+    fn a_refused_request_charges_neither_budget() {
+        // Key budget 1 a second (burst 2), tenant budget 100: two pass, then refusals by the
+        // key must not drain the tenant, whose other key still has its full burst of 2.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::per_second(1.0),
+            per_tenant: Rate::per_second(100.0),
+        });
+        let now = Instant::now();
+        let a = tenant("a");
+        assert!(limiter.admit(&a, "k1", now).is_ok());
+        assert!(limiter.admit(&a, "k1", now).is_ok());
+        for _ in 0..1000 {
+            assert_eq!(limiter.admit(&a, "k1", now).unwrap_err().scope, Scope::Key);
+        }
+        assert!(limiter.admit(&a, "k2", now).is_ok());
+        assert!(limiter.admit(&a, "k2", now).is_ok());
+    }
+}
