@@ -622,7 +622,7 @@ fn probes_for(
                 "channel", "center", "carrier", "supplier", "sku", "category", "region",
             ]
             .iter()
-            .map(|by| format!("?from=2000-01-01&to=2100-01-01&by={by}"))
+            .map(|by| format!("?from=2020-01-01&to=2030-01-01&by={by}"))
             .collect::<Vec<_>>(),
         ),
         // One metric, with a slice naming B's records and down to the documents.
@@ -630,12 +630,12 @@ fn probes_for(
             .into_iter()
             .flat_map(|phase| {
                 [
-                    "?from=2000-01-01&to=2100-01-01&drill=documents".to_string(),
+                    "?from=2020-01-01&to=2030-01-01&drill=documents".to_string(),
                     format!(
-                        "?from=2000-01-01&to=2100-01-01&slice=center:{}&drill=documents",
+                        "?from=2020-01-01&to=2030-01-01&slice=center:{}&drill=documents",
                         b("FC-1")
                     ),
-                    format!("?from=2000-01-01&to=2100-01-01&slice=sku:{}", b("MUG")),
+                    format!("?from=2020-01-01&to=2030-01-01&slice=sku:{}", b("MUG")),
                 ]
                 .into_iter()
                 .map(move |query| Probe {
