@@ -39,10 +39,10 @@ pub struct ApiArgs {
 }
 
 /// A deterministic generator (Knuth's MMIX constants).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -175,7 +175,7 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn order(number: u64, items: usize, rng: &mut Lcg) -> Value {
+pub(crate) fn order(number: u64, items: usize, rng: &mut Lcg) -> Value {
     let lines: Vec<Value> = (0..1 + rng.below(3))
         .map(|_| {
             json!({ "sku": format!("SKU-{}", rng.below(items as u64)),
@@ -187,7 +187,7 @@ fn order(number: u64, items: usize, rng: &mut Lcg) -> Value {
             "currency": "USD", "allocate": "reject", "lines": lines })
 }
 
-async fn setup(
+pub(crate) async fn setup(
     client: &reqwest::Client,
     base: &str,
     key: &str,

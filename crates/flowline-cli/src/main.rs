@@ -7,6 +7,7 @@ mod admin;
 mod bench;
 mod bench_api;
 mod bench_dashboard;
+mod bench_fairness;
 mod bench_metrics;
 mod demo;
 #[cfg(test)]
@@ -109,6 +110,9 @@ enum BenchCommand {
     /// Orders per second placed and allocated over HTTP by 1, 16 and 64 concurrent clients
     /// against a server on loopback, with latency percentiles.
     Api(bench_api::ApiArgs),
+    /// One tenant's order latency alone, then while another tenant floods the server with
+    /// orders and ten-year scorecards: what rate limits and per-tenant serialisation buy.
+    Fairness(bench_fairness::FairnessArgs),
     /// The scorecard over many generated orders, cold and incremental, beside DuckDB computing
     /// the same Level-1 numbers from a CSV export.
     Metrics(bench_metrics::MetricsArgs),
@@ -143,6 +147,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Api(args),
         } => {
             bench_api::api(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Fairness(args),
+        } => {
+            bench_fairness::fairness(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Bench {

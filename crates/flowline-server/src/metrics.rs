@@ -73,6 +73,7 @@ pub struct Metrics {
     batches_committed: AtomicU64,
     folds_built: [AtomicU64; 2],
     events_folded: [AtomicU64; 2],
+    reports: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -119,6 +120,11 @@ impl Metrics {
     /// Counts events folded into a tenant fold.
     pub fn folded(&self, kind: FoldKind, events: u64) {
         self.events_folded[kind.index()].fetch_add(events, Ordering::Relaxed);
+    }
+
+    /// Counts a report computed (`shared` false) or answered from an identical one (`true`).
+    pub fn report(&self, shared: bool) {
+        self.reports[usize::from(shared)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition, with the queue depth read now (left out when it could not be).
@@ -191,6 +197,17 @@ impl Metrics {
                 "flowline_events_folded_total{{fold=\"{}\"}} {}",
                 kind.label(),
                 self.events_folded[kind.index()].load(Ordering::Relaxed)
+            );
+        }
+        text.push_str(
+            "# HELP flowline_reports_total Scorecard reports answered, computed or shared with an identical request.\n\
+             # TYPE flowline_reports_total counter\n",
+        );
+        for (index, how) in ["computed", "shared"].iter().enumerate() {
+            let _ = writeln!(
+                text,
+                "flowline_reports_total{{how=\"{how}\"}} {}",
+                self.reports[index].load(Ordering::Relaxed)
             );
         }
         let _ = writeln!(

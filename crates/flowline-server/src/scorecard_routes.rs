@@ -33,10 +33,59 @@ use std::sync::{Arc, Mutex};
 /// A tenant's fold and the last sequence number folded into it, locked while it advances.
 pub(crate) type TenantFold = Arc<Mutex<(Fold, u64)>>;
 
-/// Each tenant's fold.
+/// Each tenant's fold, and the reports recently computed from it.
 #[derive(Default)]
 pub struct Folds {
     tenants: Mutex<HashMap<TenantId, TenantFold>>,
+    reports: Mutex<HashMap<TenantId, std::collections::VecDeque<SharedReport>>>,
+}
+
+/// How long a report asked for as of now is shared with identical requests.
+const SHARED_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reports kept per tenant.
+const SHARED_REPORTS_MAX: usize = 16;
+
+/// A report computed at a log head, kept for identical requests that follow it.
+struct SharedReport {
+    query: String,
+    head: u64,
+    computed: std::time::Instant,
+    body: Arc<serde_json::Value>,
+}
+
+impl Folds {
+    /// The report `query` of `tenant` computed at `head` less than [`SHARED_FOR`] ago.
+    fn shared(&self, tenant: &TenantId, query: &str, head: u64) -> Option<Arc<serde_json::Value>> {
+        let reports = self.reports.lock().ok()?;
+        reports
+            .get(tenant)?
+            .iter()
+            .find(|report| {
+                report.query == query
+                    && report.head == head
+                    && report.computed.elapsed() < SHARED_FOR
+            })
+            .map(|report| report.body.clone())
+    }
+
+    /// Keeps a report for identical requests that follow, forgetting the oldest past
+    /// [`SHARED_REPORTS_MAX`].
+    fn share(&self, tenant: &TenantId, query: String, head: u64, body: Arc<serde_json::Value>) {
+        if let Ok(mut reports) = self.reports.lock() {
+            let kept = reports.entry(tenant.clone()).or_default();
+            kept.retain(|report| report.query != query);
+            if kept.len() >= SHARED_REPORTS_MAX {
+                kept.pop_front();
+            }
+            kept.push_back(SharedReport {
+                query,
+                head,
+                computed: std::time::Instant::now(),
+                body,
+            });
+        }
+    }
 }
 
 impl Folds {
@@ -215,6 +264,40 @@ pub(crate) async fn with_fold<R: Send + 'static>(
     tenant: &TenantId,
     work: impl FnOnce(&Fold) -> Result<R, ApiError> + Send + 'static,
 ) -> Result<R, ApiError> {
+    with_fold_at(app, tenant, move |fold, _| work(fold)).await
+}
+
+/// [`with_fold`] for a report that identical requests may share: `query` names it (the
+/// operation and its parameters). A request that finds the same report computed at the same
+/// log head less than two seconds ago (typically by a request it queued behind) is answered
+/// with it; so a crowd asking for one heavy report costs one computation.
+pub(crate) async fn shared_report(
+    app: &App,
+    tenant: &TenantId,
+    query: String,
+    work: impl FnOnce(&Fold) -> Result<serde_json::Value, ApiError> + Send + 'static,
+) -> Result<Arc<serde_json::Value>, ApiError> {
+    let (shared_app, shared_tenant) = (app.clone(), tenant.clone());
+    with_fold_at(app, tenant, move |fold, head| {
+        let folds = shared_app.folds();
+        if let Some(body) = folds.shared(&shared_tenant, &query, head) {
+            shared_app.metrics().report(true);
+            return Ok(body);
+        }
+        let body = Arc::new(work(fold)?);
+        shared_app.metrics().report(false);
+        folds.share(&shared_tenant, query, head, body.clone());
+        Ok(body)
+    })
+    .await
+}
+
+/// Advances the tenant's fold to the head of its log, then runs `work` on it with that head.
+async fn with_fold_at<R: Send + 'static>(
+    app: &App,
+    tenant: &TenantId,
+    work: impl FnOnce(&Fold, u64) -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
     let tenant = tenant.clone();
     let app = app.clone();
     app.clone()
@@ -239,7 +322,7 @@ pub(crate) async fn with_fold<R: Send + 'static>(
             if reached == Reached::Stopped {
                 return Err(crate::shutting_down());
             }
-            work(fold)
+            work(fold, *head)
         })
         .await
 }
@@ -264,12 +347,21 @@ pub fn scorecard_handler() -> MethodRouter<App> {
                 })
                 .transpose()?;
             let tenant = principal.tenant.clone();
-            let report = with_fold(&app, &principal.tenant, move |fold| {
-                let range = scorecards::range_of(fold, from, to, granularity);
-                Ok(scorecards::report(&tenant, fold, range, by, as_of, 50))
-            })
+            let query: Vec<String> = params
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            let body = shared_report(
+                &app,
+                &principal.tenant,
+                format!("scorecard?{}", query.join("&")),
+                move |fold| {
+                    let range = scorecards::range_of(fold, from, to, granularity);
+                    serde_json::to_value(scorecards::report(&tenant, fold, range, by, as_of, 50))
+                        .map_err(ApiError::internal)
+                },
+            )
             .await?;
-            let body = serde_json::to_value(report).map_err(ApiError::internal)?;
             Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
         },
     )

@@ -228,8 +228,39 @@ async fn a_scorecard_over_centuries_is_refused_naming_the_longest_range() {
         assert_eq!(reply.status, status, "{query}: {}", reply.text());
         if status == 400 {
             assert_eq!(reply.code(), "invalid_query");
-            assert_eq!(reply.json()["details"]["parameter"], "to", "{}", reply.text());
+            assert_eq!(
+                reply.json()["details"]["parameter"],
+                "to",
+                "{}",
+                reply.text()
+            );
         }
     }
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_asking_for_one_scorecard_costs_one_computation() {
+    // Eight identical requests at once queue on the tenant's fold; the first computes the
+    // report and the seven behind it are answered with it (same log head, within 2 s).
+    let app = spawn_app().await;
+    let tenant = app.tenant("crowd", Some("USD")).await;
+    let path = "/v1/scorecard?from=2020-01-01&to=2030-01-01&as_of=2026-01-01T00:00:00Z&by=sku";
+    let replies =
+        futures_util::future::join_all((0..8).map(|_| app.get(&tenant.viewer, path))).await;
+    assert!(replies.iter().all(|reply| reply.status == 200));
+    assert!(replies.iter().all(|reply| reply.bytes == replies[0].bytes));
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    let count = |how: &str| -> u64 {
+        let prefix = format!("flowline_reports_total{{how=\"{how}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(count("computed") + count("shared"), 8);
+    assert!(count("computed") <= 2, "{text}");
     app.finish().await;
 }
