@@ -69,6 +69,11 @@ impl FromRequestParts<App> for Principal {
                 ));
             }
         };
+        if let Some(refusal) = auth::parse_key(&presented)
+            .and_then(|(key_id, _)| app.limiter().spent(key_id, std::time::Instant::now()))
+        {
+            return Err(rate_limited(refusal).await);
+        }
         let principal = app
             .readers()
             .read(move |store| auth::authenticate(store, &presented))
@@ -76,27 +81,34 @@ impl FromRequestParts<App> for Principal {
         let span = tracing::Span::current();
         span.record("tenant", principal.tenant.as_str());
         span.record("key", principal.key_id.as_str());
-        app.limiter()
-            .admit(
-                &principal.tenant,
-                &principal.key_id,
-                std::time::Instant::now(),
-            )
-            .map_err(|refusal| {
-                ApiError::new(
-                    "rate_limited",
-                    format!(
-                        "too many requests for this {}; retry in {} s",
-                        refusal.scope.as_str(),
-                        refusal.retry_after_seconds
-                    ),
-                    json!({ "scope": refusal.scope.as_str(),
-                        "retry_after_seconds": refusal.retry_after_seconds }),
-                )
-                .retry_after(refusal.retry_after_seconds)
-            })?;
+        let admitted = app.limiter().admit(
+            &principal.tenant,
+            &principal.key_id,
+            std::time::Instant::now(),
+        );
+        if let Err(refusal) = admitted {
+            return Err(rate_limited(refusal).await);
+        }
         Ok(principal)
     }
+}
+
+/// The answer to a request over its budget, given when `Retry-After` has passed (at most a
+/// second from now): a client looping on its refusals sends one a second per connection.
+async fn rate_limited(refusal: crate::rate::Refusal) -> ApiError {
+    let retry_after = std::time::Duration::from_secs(u64::from(refusal.retry_after_seconds));
+    tokio::time::sleep(retry_after.min(std::time::Duration::from_secs(1))).await;
+    ApiError::new(
+        "rate_limited",
+        format!(
+            "too many requests for this {}; retry in {} s",
+            refusal.scope.as_str(),
+            refusal.retry_after_seconds
+        ),
+        json!({ "scope": refusal.scope.as_str(),
+            "retry_after_seconds": refusal.retry_after_seconds }),
+    )
+    .retry_after(refusal.retry_after_seconds)
 }
 
 /// Checks a request's query string against what its operation takes: a credential is refused

@@ -5,6 +5,11 @@
 //! says when a token will be there, and neither bucket is charged. One key's flood therefore
 //! costs its tenant its own budget and no one else's, and a tenant with many keys still has one
 //! ceiling. Buckets live in memory, one per key and tenant that has made a request.
+//!
+//! A refusal is answered once its `Retry-After` has passed (at most a second later), not at once:
+//! a client that floods over a few connections then spends its time waiting instead of making
+//! the server parse and refuse tens of thousands of requests a second, which would cost every
+//! other tenant the CPU.
 
 use flowline_core::id::TenantId;
 use rustc_hash::FxHashMap;
@@ -93,6 +98,8 @@ pub struct Refusal {
     pub scope: Scope,
     /// How long until a token is there, rounded up to whole seconds (at least 1).
     pub retry_after_seconds: u32,
+    /// How long until a token is there.
+    pub wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +150,28 @@ impl Limiter {
         self.limits
     }
 
+    /// Whether `key`'s budget is spent at `now`, without taking a token: a request that would be
+    /// refused anyway is refused before its key is looked up and checked, so a flood of them
+    /// costs a map lookup each. Only a key's own bucket is consulted (the tenant is not known
+    /// before the key is checked), and nothing is charged, so a caller that merely knows a
+    /// key's public id cannot spend its budget.
+    pub fn spent(&self, key: &str, now: Instant) -> Option<Refusal> {
+        let rate = self.limits.per_key;
+        if rate.unlimited() {
+            return None;
+        }
+        let buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bucket = buckets.keys.get(key)?.refilled(rate, now);
+        (bucket.tokens < 1.0).then(|| Refusal {
+            scope: Scope::Key,
+            retry_after_seconds: whole_seconds(bucket.wait(rate)),
+            wait: bucket.wait(rate),
+        })
+    }
+
     /// Takes a token for a request of `key` (of `tenant`) at `now`, or says which budget is
     /// empty and for how long.
     pub fn admit(&self, tenant: &TenantId, key: &str, now: Instant) -> Result<(), Refusal> {
@@ -176,9 +205,8 @@ impl Limiter {
         });
         let refuse = |scope: Scope, wait: Duration| Refusal {
             scope,
-            retry_after_seconds: u32::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-                .unwrap_or(u32::MAX)
-                .max(1),
+            retry_after_seconds: whole_seconds(wait),
+            wait,
         };
         if let Some(bucket) = key_bucket.filter(|bucket| bucket.tokens < 1.0) {
             buckets.keys.insert(key.to_string(), bucket);
@@ -198,6 +226,13 @@ impl Limiter {
         }
         Ok(())
     }
+}
+
+/// A wait rounded up to whole seconds, at least 1: what `Retry-After` can say.
+fn whole_seconds(wait: Duration) -> u32 {
+    u32::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 #[cfg(test)]
@@ -222,13 +257,10 @@ mod tests {
         for _ in 0..20 {
             assert_eq!(limiter.admit(&a, "k1", start), Ok(()));
         }
-        assert_eq!(
-            limiter.admit(&a, "k1", start),
-            Err(Refusal {
-                scope: Scope::Key,
-                retry_after_seconds: 1
-            })
-        );
+        let refused = limiter.admit(&a, "k1", start).unwrap_err();
+        assert_eq!(refused.scope, Scope::Key);
+        assert_eq!(refused.retry_after_seconds, 1);
+        assert_eq!(refused.wait, Duration::from_millis(100));
         let later = start + Duration::from_millis(250);
         assert_eq!(limiter.admit(&a, "k1", later), Ok(()));
         assert_eq!(limiter.admit(&a, "k1", later), Ok(()));
@@ -272,5 +304,32 @@ mod tests {
         }
         assert!(limiter.admit(&a, "k2", now).is_ok());
         assert!(limiter.admit(&a, "k2", now).is_ok());
+    }
+
+    #[test]
+    fn a_spent_key_is_known_without_charging_it() {
+        // Key budget 1 a second, burst 2. Before any request and after one, the key is not
+        // spent; after two it is, for 1 s; asking does not take a token, so after 1 s exactly
+        // one request passes.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::per_second(1.0),
+            per_tenant: Rate::UNLIMITED,
+        });
+        let now = Instant::now();
+        let a = tenant("a");
+        assert_eq!(limiter.spent("k1", now), None);
+        assert!(limiter.admit(&a, "k1", now).is_ok());
+        assert_eq!(limiter.spent("k1", now), None);
+        assert!(limiter.admit(&a, "k1", now).is_ok());
+        for _ in 0..100 {
+            assert_eq!(
+                limiter.spent("k1", now).map(|r| r.retry_after_seconds),
+                Some(1)
+            );
+        }
+        let later = now + Duration::from_secs(1);
+        assert_eq!(limiter.spent("k1", later), None);
+        assert!(limiter.admit(&a, "k1", later).is_ok());
+        assert!(limiter.admit(&a, "k1", later).is_err());
     }
 }
