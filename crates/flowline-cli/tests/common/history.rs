@@ -199,7 +199,7 @@ struct Ledger {
 }
 
 impl Ledger {
-    fn replay(log: &[LogEvent], oversold: &mut Vec<String>) -> Self {
+    fn replay(log: &[&LogEvent], oversold: &mut Vec<String>) -> Self {
         let mut ledger = Self::default();
         for event in log {
             let effects = &event.payload["effects"];
@@ -317,8 +317,7 @@ pub fn check(history: &[Operation], log: &[LogEvent]) -> Report {
             .or_default()
             .push(event);
     }
-    let ordered: Vec<LogEvent> = log.iter().map(|event| (*event).clone()).collect();
-    let ledger = Ledger::replay(&ordered, &mut report.oversold);
+    let ledger = Ledger::replay(&log, &mut report.oversold);
 
     let claimed: BTreeSet<&str> = history.iter().map(|op| op.stream.as_str()).collect();
     report.unattributed_events = log
