@@ -337,12 +337,12 @@ pub fn check(history: &[Operation], log: &[LogEvent]) -> Report {
             .iter()
             .filter(|outcome| !matches!(outcome, Outcome::Unknown { .. }))
             .collect();
-        if let Some(first) = answers.first() {
-            if answers.iter().any(|answer| answer != first) {
-                report
-                    .mismatched
-                    .push(format!("{key}: two attempts got different answers"));
-            }
+        if let Some(first) = answers.first()
+            && answers.iter().any(|answer| answer != first)
+        {
+            report
+                .mismatched
+                .push(format!("{key}: two attempts got different answers"));
         }
         match operation.settled() {
             None => report.unresolved.push(format!(
