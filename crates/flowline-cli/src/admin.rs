@@ -313,7 +313,20 @@ pub fn serve(
             db: db.to_path_buf(),
             limits,
         };
-        let running = start(&options, EngineOptions::durable()).await?;
+        let engine = EngineOptions::durable();
+        let store_options = engine.store.clone();
+        let running = start(&options, engine).await?;
+        // The store refuses a connection whose pragmas read back other than asked; say what
+        // they are, read back on a connection opened as the engine opens its own, so the
+        // operator (and a test) sees the durability the log is written with.
+        let (journal_mode, synchronous) = SqliteStore::open(db, &store_options)
+            .and_then(|store| store.durability_settings())
+            .with_context(|| format!("cannot read back the durability of {}", db.display()))?;
+        eprintln!(
+            "flowline durability of {}: journal_mode={journal_mode} synchronous={} ({synchronous})",
+            db.display(),
+            synchronous_name(synchronous)
+        );
         eprintln!(
             "flowline serving {} on http://{} (dashboard: http://{}/, OpenAPI: http://{}/v1/openapi.json)",
             db.display(),
@@ -327,6 +340,17 @@ pub fn serve(
         tracing::info!("stopped");
         anyhow::Ok(())
     })
+}
+
+/// The name of a `PRAGMA synchronous` value.
+fn synchronous_name(value: i64) -> &'static str {
+    match value {
+        0 => "OFF",
+        1 => "NORMAL",
+        2 => "FULL",
+        3 => "EXTRA",
+        _ => "unknown",
+    }
 }
 
 async fn shutdown_signal() {

@@ -469,3 +469,64 @@ fn import_of_a_folder_missing_a_file_exits_2_naming_it() {
     );
     assert!(!db.exists());
 }
+
+/// RELIABILITY.md R3, configuration check. `flowline serve` has no way to run with relaxed
+/// durability (it always asks the store for WAL and `synchronous = FULL`), so there is nothing
+/// to refuse; what can go wrong is a file whose settings are inherited. `journal_mode` is kept
+/// in the file, so the file is first put back in rollback-journal mode (`delete`); `synchronous`
+/// is per connection and reads 2 (FULL) only if the server set it.
+#[test]
+fn serve_reads_back_wal_and_synchronous_full_even_on_a_file_left_in_rollback_journal_mode() {
+    use std::io::{BufRead, BufReader};
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("durability.db");
+    let db = path.to_str().unwrap();
+    assert_eq!(
+        flowline(&["tenant", "create", "acme", "--db", db])
+            .status
+            .code(),
+        Some(0)
+    );
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode = DELETE", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+    drop(connection);
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db", db])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut durability = None;
+    // The durability line comes before the banner naming the address.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("flowline durability of ") {
+            durability = Some(line.clone());
+        }
+        if line.contains("on http://") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+    assert_eq!(
+        durability.as_deref(),
+        Some(
+            format!("flowline durability of {db}: journal_mode=wal synchronous=FULL (2)").as_str()
+        )
+    );
+    // WAL stays in the file after the server is gone.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
