@@ -13,7 +13,7 @@
 //! 5. the same seed gives the same log byte for byte, and the log is the one a run without
 //!    faults writes (faults leave no trace).
 //!
-//! 20 seeds × 30 days of a brand at 20 orders a day by default; `FLOWLINE_SOAK=1` runs 1,000
+//! 20 seeds × 30 days of a brand at 8 orders a day by default; `FLOWLINE_SOAK=1` runs 1,000
 //! seeds × 365 days; `FLOWLINE_SIM_SEED=n` runs seed n alone (to replay a failure);
 //! `FLOWLINE_SIM_SEEDS` and `FLOWLINE_SIM_DAYS` override the counts.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
