@@ -17,9 +17,14 @@
 //! same key and command gets that outcome back and appends nothing, and a retry with the same key
 //! and a different command gets [`EngineError::IdempotencyKeyReused`].
 //!
+//! Fault injection: tests may set [`EngineOptions::faults`], which the committer consults before
+//! every append ([`AppendFaults`]): fail before the transaction, or commit and then report a
+//! failure (a lost acknowledgement). Both take the same fail-stop path as a real failure. The
+//! simulator's fault mode uses it; production never sets it.
+//!
 //! Principal types: [`Engine`] (open, submit, query), [`Submission`], [`Outcome`],
 //! [`EngineError`], [`Clock`], [`Observer`] (told of every durable batch, for event feeds and
-//! metrics).
+//! metrics), [`AppendFaults`].
 
 #![warn(missing_docs)]
 
@@ -70,6 +75,36 @@ pub trait Observer: Send + Sync {
     fn committed(&self, tenant: &TenantId, head: u64, commands: usize, events: usize);
 }
 
+/// What to do to one append, as decided by [`AppendFaults`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendFault {
+    /// Append as usual.
+    None,
+    /// Fail before the transaction begins, as an I/O error would: nothing is written and the
+    /// batch is answered [`EngineError::Unavailable`].
+    FailBefore,
+    /// Commit the transaction, then report a failure, as a lost acknowledgement would: the
+    /// events are durable but the batch is answered [`EngineError::Unavailable`], an unknown
+    /// outcome that a retry with the same idempotency key resolves.
+    LoseAcknowledgement,
+}
+
+/// Injects faults into the committer's appends, for deterministic fault-injection tests (the
+/// simulator's fault mode). Production never sets it: [`EngineOptions::durable`] leaves it out.
+///
+/// The committer asks once per append, in the order it appends, so a seeded implementation
+/// makes the same decisions whenever the same batches are appended. Either fault makes the
+/// writer fail stop and rebuild its state from the log, exactly as a real append failure does.
+pub trait AppendFaults: Send + Sync {
+    /// Decides the fate of the append of `request`, about to begin.
+    fn before_append(&self, request: &AppendRequest) -> AppendFault;
+
+    /// The writer of `tenant` has rebuilt its state from the log after a failed append.
+    fn recovered(&self, tenant: &TenantId) {
+        let _ = tenant;
+    }
+}
+
 /// Engine settings.
 #[derive(Clone)]
 pub struct EngineOptions {
@@ -86,6 +121,8 @@ pub struct EngineOptions {
     pub eviction_interval_batches: u64,
     /// Told of every durable batch, if set.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Faults to inject into appends; tests only (see [`AppendFaults`]).
+    pub faults: Option<Arc<dyn AppendFaults>>,
 }
 
 impl EngineOptions {
@@ -98,6 +135,7 @@ impl EngineOptions {
             batch_max: 1024,
             eviction_interval_batches: 64,
             observer: None,
+            faults: None,
         }
     }
 }
@@ -502,6 +540,7 @@ fn run_committer(
     jobs: Receiver<CommitterJob>,
     acknowledgements: mpsc::Sender<Acknowledgement>,
     observer: Option<Arc<dyn Observer>>,
+    faults: Option<Arc<dyn AppendFaults>>,
 ) {
     let mut failed: Option<String> = None;
     while let Ok(job) = jobs.recv() {
@@ -518,22 +557,24 @@ fn run_committer(
                 let outcome = match (&failed, request) {
                     (Some(reason), _) => Err(reason.clone()),
                     (None, None) => Ok(()),
-                    (None, Some(request)) => match store.append(&request) {
-                        Ok(appended) => {
-                            if let Some(observer) = &observer {
-                                let events =
-                                    usize::try_from(appended.event_count()).unwrap_or(usize::MAX);
-                                observer.committed(
-                                    &request.tenant,
-                                    appended.last_seq,
-                                    request.commands.len(),
-                                    events,
-                                );
+                    (None, Some(request)) => {
+                        match append(&mut store, &request, faults.as_deref()) {
+                            Ok(appended) => {
+                                if let Some(observer) = &observer {
+                                    let events = usize::try_from(appended.event_count())
+                                        .unwrap_or(usize::MAX);
+                                    observer.committed(
+                                        &request.tenant,
+                                        appended.last_seq,
+                                        request.commands.len(),
+                                        events,
+                                    );
+                                }
+                                Ok(())
                             }
-                            Ok(())
+                            Err(error) => Err(error),
                         }
-                        Err(error) => Err(error.to_string()),
-                    },
+                    }
                 };
                 // The writer hears of the outcome before any client does: a client that retries
                 // as soon as it is told "unavailable" must find the writer already knowing it
@@ -560,6 +601,25 @@ fn run_committer(
             }
         }
     }
+}
+
+/// Appends `request`, with the fault `faults` decides for it, if any.
+fn append(
+    store: &mut SqliteStore,
+    request: &AppendRequest,
+    faults: Option<&dyn AppendFaults>,
+) -> Result<flowline_store::AppendOutcome, String> {
+    let fault = faults.map_or(AppendFault::None, |faults| faults.before_append(request));
+    if fault == AppendFault::FailBefore {
+        return Err("injected fault: I/O error before the transaction began".into());
+    }
+    let appended = store.append(request).map_err(|error| error.to_string())?;
+    if fault == AppendFault::LoseAcknowledgement {
+        return Err(
+            "injected fault: the transaction committed but its acknowledgement was lost".into(),
+        );
+    }
+    Ok(appended)
 }
 
 /// Keys decided in batches that are not yet acknowledged, with their answers: a retry that
@@ -591,9 +651,10 @@ impl TenantWriter {
         let (committer, jobs) = mpsc::sync_channel(2);
         let (acknowledge, acknowledgements) = mpsc::channel();
         let observer = options.observer.clone();
+        let faults = options.faults.clone();
         let committer_thread = std::thread::Builder::new()
             .name(format!("committer-{tenant}"))
-            .spawn(move || run_committer(committer_store, jobs, acknowledge, observer))
+            .spawn(move || run_committer(committer_store, jobs, acknowledge, observer, faults))
             .map_err(|error| {
                 EngineError::Unavailable(format!("cannot start committer thread: {error}"))
             })?;
@@ -722,6 +783,8 @@ impl TenantWriter {
         if self.recover().is_err() {
             self.state = State::default();
             self.head = u64::MAX;
+        } else if let Some(faults) = &self.options.faults {
+            faults.recovered(&self.tenant);
         }
         let _ = self.committer.send(CommitterJob::Reset);
     }

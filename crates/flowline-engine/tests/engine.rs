@@ -14,7 +14,8 @@ use flowline_core::state::DefineItem;
 use flowline_core::{Command, State};
 use flowline_engine::workload::{self, Lcg, OrderScript};
 use flowline_engine::{
-    Answer, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome, Submission,
+    Answer, AppendFault, AppendFaults, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome,
+    Submission,
 };
 use flowline_store::{EventStore, SqliteStore};
 use std::path::Path;
@@ -303,6 +304,96 @@ fn retries_with_one_idempotency_key_record_one_effect() {
         .filter(|e| e.event_type == "SalesOrderPlaced")
         .count();
     assert_eq!(placed, 2);
+    check_is_clean(&path);
+}
+
+/// Faults scripted append by append: the next decisions, then none.
+#[derive(Default)]
+struct Scripted {
+    next: std::sync::Mutex<std::collections::VecDeque<AppendFault>>,
+    recoveries: std::sync::atomic::AtomicUsize,
+}
+
+impl AppendFaults for Scripted {
+    fn before_append(&self, _request: &flowline_store::AppendRequest) -> AppendFault {
+        self.next
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(AppendFault::None)
+    }
+
+    fn recovered(&self, _tenant: &TenantId) {
+        self.recoveries
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The fault seam: an append that commits but loses its acknowledgement is answered
+/// "unavailable", and its retry under the same key gets the stored outcome (3 units reserved,
+/// not 6); an append that fails before the transaction writes nothing, and its retry applies
+/// the order (3 + 2 = 5 reserved). The writer rebuilds its state from the log after each
+/// (2 recoveries), and the log holds each order once.
+#[test]
+fn an_unknown_outcome_is_settled_once_by_a_retry_under_its_key() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("faults.db");
+    let faults = Arc::new(Scripted::default());
+    let options = EngineOptions {
+        faults: Some(faults.clone()),
+        ..EngineOptions::durable()
+    };
+    let engine = Engine::open(&path, options).unwrap();
+    race_setup(&engine);
+    let reserved = |engine: &Engine| {
+        engine
+            .query(&tenant(), |state: &State| reserved_of_a(state).1)
+            .unwrap()
+    };
+    let before = reserved(&engine);
+    let lost = Submission::new(order("SO-1", "SKU-00000", 3, ShortagePolicy::Reject)).key("k-1");
+    let failed = Submission::new(order("SO-2", "SKU-00000", 2, ShortagePolicy::Reject)).key("k-2");
+
+    faults
+        .next
+        .lock()
+        .unwrap()
+        .push_back(AppendFault::LoseAcknowledgement);
+    assert!(matches!(
+        engine.submit(&tenant(), lost.clone()),
+        Err(EngineError::Unavailable(_))
+    ));
+    let retried = engine.submit(&tenant(), lost).unwrap();
+    assert!(applied(&retried) && retried.replayed, "{retried:?}");
+    assert_eq!(reserved(&engine) - before, 3);
+
+    faults
+        .next
+        .lock()
+        .unwrap()
+        .push_back(AppendFault::FailBefore);
+    assert!(matches!(
+        engine.submit(&tenant(), failed.clone()),
+        Err(EngineError::Unavailable(_))
+    ));
+    let retried = engine.submit(&tenant(), failed).unwrap();
+    assert!(applied(&retried) && !retried.replayed, "{retried:?}");
+    assert_eq!(reserved(&engine) - before, 5);
+    assert_eq!(
+        faults.recoveries.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+
+    drop(engine);
+    let store = SqliteStore::open_read_only(&path).unwrap();
+    let placed: Vec<String> = store
+        .read_tenant(&tenant(), 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == "SalesOrderPlaced")
+        .map(|e| e.stream)
+        .collect();
+    assert_eq!(placed.len(), 2, "{placed:?}");
     check_is_clean(&path);
 }
 

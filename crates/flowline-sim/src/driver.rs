@@ -5,13 +5,23 @@
 //! answer of that hour is in, so each event's recorded time is the end of the hour it happened
 //! in no matter how the engine grouped its commits: the same seed gives the same log, byte for
 //! byte.
+//!
+//! With faults on ([`Driver::open_with_faults`]) every command carries an idempotency key and
+//! is sent on its own and waited for: an "unavailable" answer is retried with the same key until
+//! the command has an answer, and after a crash the engine is opened again from the log first.
+//! Waiting for each answer keeps a failure from reordering commands (the writer answers every
+//! batch decided after a failed one "unavailable" too) and makes each append one command, so
+//! the fault drawn for each append, and with it the whole run, follows from the seed.
 
+use crate::faults::{Acknowledged, Faults};
 use flowline_core::Command;
 use flowline_core::id::TenantId;
-use flowline_engine::{Clock, Engine, EngineError, EngineOptions, Outcome, Submission, Ticket};
+use flowline_engine::{
+    Answer, Clock, Engine, EngineError, EngineOptions, Outcome, Submission, Ticket,
+};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -44,12 +54,26 @@ pub enum Then {
     },
 }
 
+/// An answer to come, or already in (with faults on, commands are waited for one by one).
+enum Waiting {
+    Ticket(Ticket),
+    Answered(Box<Answer>),
+}
+
+/// Most attempts at one command under faults before the run gives up: with the standard rates
+/// (2.3 % of appends fail) a command fails twice running about once in 1,900 commands, so 64
+/// failures in a row mean the engine is not recovering.
+const ATTEMPTS_MAX: u32 = 64;
+
 /// The engine, the clock and the answers still to come.
 pub struct Driver {
     engine: Engine,
+    path: PathBuf,
+    options: EngineOptions,
+    faults: Option<Arc<Faults>>,
     tenant: TenantId,
     clock: Arc<SimClock>,
-    pending: Vec<(Ticket, Then, &'static str)>,
+    pending: Vec<(Waiting, Then, &'static str)>,
     in_flight_max: usize,
     /// Commands sent.
     pub commands: u64,
@@ -81,6 +105,28 @@ impl Driver {
         durable: bool,
         start: i64,
     ) -> Result<Self, SimError> {
+        Self::open_with(path, tenant, durable, start, None)
+    }
+
+    /// Opens the log at `path` with `faults` injected into the engine's appends; commands are
+    /// then sent one at a time with idempotency keys and retried until answered.
+    pub fn open_with_faults(
+        path: &Path,
+        tenant: TenantId,
+        durable: bool,
+        start: i64,
+        faults: Arc<Faults>,
+    ) -> Result<Self, SimError> {
+        Self::open_with(path, tenant, durable, start, Some(faults))
+    }
+
+    fn open_with(
+        path: &Path,
+        tenant: TenantId,
+        durable: bool,
+        start: i64,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<Self, SimError> {
         let clock = Arc::new(SimClock::default());
         clock.set(start);
         let in_flight_max = 16_384;
@@ -95,10 +141,16 @@ impl Driver {
             batch_max: 4_096,
             eviction_interval_batches: 64,
             observer: None,
+            faults: faults
+                .clone()
+                .map(|faults| faults as Arc<dyn flowline_engine::AppendFaults>),
         };
-        let engine = Engine::open(path, options)?;
+        let engine = Engine::open(path, options.clone())?;
         Ok(Self {
             engine,
+            path: path.to_path_buf(),
+            options,
+            faults,
             tenant,
             clock,
             pending: Vec::new(),
@@ -141,19 +193,83 @@ impl Driver {
         let at = Timestamp::from_second(at)
             .map_err(|e| SimError::Scenario(format!("time out of range: {e}")))?;
         let name = command.name();
-        let ticket = self
-            .engine
-            .send(&self.tenant, Submission::new(command).at(at))?;
+        let submission = Submission::new(command).at(at);
+        let waiting = match self.faults.clone() {
+            None => Waiting::Ticket(self.engine.send(&self.tenant, submission)?),
+            Some(faults) => {
+                let keyed = submission.key(format!("sim-{}", self.commands));
+                Waiting::Answered(Box::new(self.submit_until_answered(keyed, &faults)?))
+            }
+        };
         self.commands += 1;
-        self.pending.push((ticket, then, name));
+        self.pending.push((waiting, then, name));
         Ok(answers)
+    }
+
+    /// Submits a keyed command and retries it with the same key while the engine answers
+    /// "unavailable", opening the engine again after a crash; records what the client saw.
+    fn submit_until_answered(
+        &mut self,
+        submission: Submission,
+        faults: &Faults,
+    ) -> Result<Answer, SimError> {
+        let key = submission.idempotency_key.clone().unwrap_or_default();
+        let mut unavailable = 0;
+        let mut committed_before = false;
+        while unavailable < ATTEMPTS_MAX {
+            match self.engine.submit(&self.tenant, submission.clone()) {
+                Ok(answer) => {
+                    let (events, rejected) = match &answer.outcome {
+                        Outcome::Applied { events, .. } => (events.clone(), false),
+                        Outcome::Rejected { .. } => (Vec::new(), true),
+                    };
+                    faults.record(Acknowledged {
+                        key,
+                        events,
+                        rejected,
+                        unavailable,
+                        committed_before,
+                        replayed: answer.replayed,
+                    });
+                    return Ok(answer);
+                }
+                Err(EngineError::Unavailable(_)) => {
+                    unavailable += 1;
+                    match faults.take_last() {
+                        Some(kind) => {
+                            committed_before |= kind.committed();
+                            if kind.crashes() {
+                                self.reopen(faults)?;
+                            }
+                        }
+                        None => faults.unexplained(),
+                    }
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(SimError::Scenario(format!(
+            "command `{key}` was still unavailable after {ATTEMPTS_MAX} attempts"
+        )))
+    }
+
+    /// Throws the engine away, state and threads, and opens a new one on the same log, as a
+    /// restarted process would. Nothing is queued: commands are waited for one by one.
+    fn reopen(&mut self, faults: &Faults) -> Result<(), SimError> {
+        self.engine.shutdown();
+        self.engine = Engine::open(&self.path, self.options.clone())?;
+        faults.reopened();
+        Ok(())
     }
 
     /// Waits for every answer; returns each continuation with whether its command was applied.
     pub fn settle(&mut self) -> Result<Vec<(Then, bool)>, SimError> {
         let mut answers = Vec::with_capacity(self.pending.len());
-        for (ticket, then, name) in self.pending.drain(..) {
-            let answer = ticket.wait()?;
+        for (waiting, then, name) in self.pending.drain(..) {
+            let answer = match waiting {
+                Waiting::Ticket(ticket) => ticket.wait()?,
+                Waiting::Answered(answer) => *answer,
+            };
             match answer.outcome {
                 Outcome::Applied { .. } => answers.push((then, true)),
                 Outcome::Rejected { code, message, .. } => {

@@ -8,15 +8,17 @@
 //!
 //! - [`scenario`]: the brand, read from TOML and checked (`scenarios/default.toml`).
 //! - [`run`]: simulate a scenario into a log and summarise what happened.
+//! - [`run_with_faults`]: the same with seeded faults in the engine's appends ([`faults`]).
 
 #![forbid(unsafe_code)]
 
 pub mod dice;
 pub mod driver;
+pub mod faults;
 mod model;
 pub mod scenario;
 mod supply;
 mod world;
 
 pub use driver::SimError;
-pub use model::{Options, Progress, Summary, log_hash, run};
+pub use model::{Options, Progress, Summary, log_hash, run, run_with_faults};

@@ -3,6 +3,7 @@
 
 use crate::dice::Dice;
 use crate::driver::{Driver, SimError, Then};
+use crate::faults::Faults;
 use crate::scenario::{Payment, PromiseRule, Scenario, parse_cost_type, parse_process};
 use crate::world::{GIFT_SHARE, Kind, World};
 use flowline_core::Command;
@@ -372,12 +373,42 @@ pub fn run(
     options: &Options,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, SimError> {
+    run_with(scenario, path, options, None, progress)
+}
+
+/// Runs `scenario` like [`run`] with `faults` injected into the engine's appends: every
+/// command carries an idempotency key and is retried with it until answered, and the engine is
+/// opened again after each crash. The model's draws do not depend on the faults, so the log is
+/// the one [`run`] writes for the same seed; `faults` ends up holding what the client saw.
+pub fn run_with_faults(
+    scenario: &Scenario,
+    path: &Path,
+    options: &Options,
+    faults: Arc<Faults>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Summary, SimError> {
+    run_with(scenario, path, options, Some(faults), progress)
+}
+
+fn run_with(
+    scenario: &Scenario,
+    path: &Path,
+    options: &Options,
+    faults: Option<Arc<Faults>>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Summary, SimError> {
     let started = Instant::now();
     let mut dice = Dice::new(options.seed);
     let world = World::build(scenario, &mut dice)?;
     let start_date = scenario.brand.start;
     let first_hour = at_local(start_date, 0, 0, &world.zone);
-    let driver = Driver::open(path, options.tenant.clone(), options.durable, first_hour)?;
+    let tenant = options.tenant.clone();
+    let driver = match faults {
+        None => Driver::open(path, tenant, options.durable, first_hour)?,
+        Some(faults) => {
+            Driver::open_with_faults(path, tenant, options.durable, first_hour, faults)?
+        }
+    };
     let mut model = Model::new(scenario, world, dice, driver)?;
     model.setup(first_hour - 3600)?;
     let end = at_local(
