@@ -1694,3 +1694,50 @@ async fn a_ratio_term_beyond_64_bits_is_documented_as_the_decimal_string_it_is_s
     assert!(!violations(&document, ratio, &fraction, "$").is_empty());
     app.finish().await;
 }
+
+/// Found by schemathesis once the document bounded integers: two costs whose amounts each fit in
+/// an `i64` but whose sum does not overflowed the cost account's balance as the tenant's writer
+/// applied the second, which killed the writer; from then on every command of the tenant was
+/// answered 503. The second cost is now refused, recording nothing, and the tenant carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cost_that_would_overflow_a_ledger_balance_is_refused_and_the_tenant_carries_on() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let cost = |id: &str, amount_minor: i64| {
+        json!({
+            "cost": id, "process": "deliver", "cost_type": "carrier",
+            "amount": { "amount_minor": amount_minor, "currency": "USD" }, "settlement": "paid"
+        })
+    };
+    // Paid: the deliver cost account is debited i64::MAX, cash credited as much.
+    app.post(&tenant.admin, "/v1/costs", &cost("C-1", i64::MAX))
+        .await
+        .expect(201);
+    assert_eq!(app.head(&tenant.id), 2);
+    // One more minor unit would take the cost account to i64::MAX + 1.
+    let reply = app.post(&tenant.admin, "/v1/costs", &cost("C-2", 1)).await;
+    let problem = assert_problem(&reply, 422, "overflow");
+    assert_eq!(problem["details"]["field"], "amount_minor", "{problem}");
+    assert_eq!(app.head(&tenant.id), 2, "the refused cost recorded nothing");
+    // The writer is alive: the next command is applied, and the balances are the first cost's.
+    app.put(&tenant.admin, "/v1/locations/FC-1", &location_body())
+        .await
+        .expect(200);
+    assert_eq!(app.head(&tenant.id), 3);
+    let accounts = app
+        .get(&tenant.admin, "/v1/accounts")
+        .await
+        .expect(200)
+        .json();
+    let balance = |account: &str| {
+        accounts["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["account"] == account)
+            .map(|row| row["balance_minor"].clone())
+    };
+    assert_eq!(balance("cash"), Some(json!(-i64::MAX)));
+    assert_eq!(balance("supply_chain_cost"), Some(json!(i64::MAX)));
+    app.finish().await;
+}
