@@ -11,7 +11,7 @@ use crate::id::{
     PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId,
     TargetId, TransferId, WorkOrderId,
 };
-use crate::ledger::{MoneyLedger, StockLedger, VirtualLocation};
+use crate::ledger::{Account, Balance, MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
     Address, Bom, BusinessTimeWindow, Carrier, CarrierService, Condition, Dimensions, Item,
     Location, ReturnPolicy, Supplier, TenantSettings, TimeZoneName, check_bom,
@@ -617,6 +617,61 @@ fn lift<E>(
 /// Decides what a command means in the given state: the events to record, or why not.
 /// Pure: the same state, command and context always give the same result.
 pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Event>, DomainError> {
+    let events = decide_command(state, command, ctx)?;
+    within_ledger_range(state, &events)?;
+    Ok(events)
+}
+
+/// Refuses (`overflow`) effects that would take a ledger balance past the range of `i64`.
+///
+/// Every amount and quantity a command carries fits in an `i64`, but a balance is the sum of
+/// many: two costs of 2^62 minor units each already overflow the cash account. `apply` cannot
+/// fail, so it is checked here, against the balances the events would leave one after another,
+/// before anything is recorded.
+fn within_ledger_range(state: &State, events: &[Event]) -> Result<(), DomainError> {
+    let mut money: FxHashMap<(Account, Currency), i64> = FxHashMap::default();
+    let mut stock: FxHashMap<(Sku, LocationId), Balance> = FxHashMap::default();
+    let step = |balance: i64, change: Option<i64>, field: &str| {
+        change
+            .and_then(|change| balance.checked_add(change))
+            .ok_or_else(|| DomainError::overflow(field))
+    };
+    for effects in events.iter().filter_map(Event::effects) {
+        for posting in &effects.journal.postings {
+            let (account, currency) = (posting.account, posting.amount.currency);
+            let balance = money
+                .entry((account, currency))
+                .or_insert_with(|| state.money.balance(account, currency));
+            *balance = step(*balance, Some(posting.amount.amount_minor), "amount_minor")?;
+        }
+        for movement in &effects.moves {
+            let leaving = (-1, &movement.from);
+            let arriving = (1, &movement.to);
+            for (sign, location) in [leaving, arriving] {
+                let balance = stock
+                    .entry((movement.sku.clone(), location.clone()))
+                    .or_insert_with(|| state.stock.balance(&movement.sku, location));
+                let quantity = movement.quantity.checked_mul(sign);
+                balance.on_hand = step(balance.on_hand, quantity, "quantity")?;
+                let value = movement.value_minor.checked_mul(sign);
+                balance.value_minor = step(balance.value_minor, value, "value_minor")?;
+            }
+        }
+        for change in &effects.reservations {
+            let balance = stock
+                .entry((change.sku.clone(), change.location.clone()))
+                .or_insert_with(|| state.stock.balance(&change.sku, &change.location));
+            balance.reserved = step(balance.reserved, Some(change.quantity), "quantity")?;
+        }
+    }
+    Ok(())
+}
+
+fn decide_command(
+    state: &State,
+    command: &Command,
+    ctx: &Context,
+) -> Result<Vec<Event>, DomainError> {
     use sales_order as so;
     let sales = Event::SalesOrder;
     let purchase = Event::PurchaseOrder;

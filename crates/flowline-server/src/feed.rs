@@ -77,15 +77,23 @@ impl Observer for CommitObserver {
     }
 }
 
+/// A position in the tenant's log: 0 to `i64::MAX`, the range of the stored sequence numbers
+/// (and of `next_after`, which echoes it when no event follows). A larger number names no
+/// position, so it is refused rather than echoed back as a cursor the document says cannot be.
 fn after(text: Option<&String>, name: &str) -> Result<u64, ApiError> {
-    match text {
-        None => Ok(0),
-        Some(text) => text.parse::<u64>().map_err(|_| {
-            ApiError::query(
-                name,
-                format!("`{text}` is not a sequence number (0 or more)"),
-            )
-        }),
+    let Some(text) = text else {
+        return Ok(0);
+    };
+    match text
+        .parse::<i64>()
+        .ok()
+        .and_then(|seq| u64::try_from(seq).ok())
+    {
+        Some(seq) => Ok(seq),
+        None => Err(ApiError::query(
+            name,
+            format!("`{text}` is not a sequence number (0 to {})", i64::MAX),
+        )),
     }
 }
 

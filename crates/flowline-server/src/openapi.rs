@@ -8,13 +8,14 @@
 use crate::body::OCCURRED_AT;
 use crate::error::Problem;
 use crate::render::Collection;
-use crate::routes::{Operation, Success};
+use crate::routes::{Operation, QueryType, Success};
 use flowline_core::documents::{
     finance, improvement, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
 };
 use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
 use flowline_core::views::Position;
 use schemars::generate::SchemaSettings;
+use schemars::transform::{Transform, transform_subschemas};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
@@ -27,7 +28,91 @@ fn generator() -> SchemaGenerator {
             settings.definitions_path = "/components/schemas".into();
             settings.meta_schema = None;
         })
+        .with_transform(BoundIntegers)
         .into_generator()
+}
+
+/// The range of a JSON Schema integer `format`, as schemars names Rust's integer types.
+fn format_range(format: &str) -> Option<(Value, Value)> {
+    Some(match format {
+        "int8" => (json!(i8::MIN), json!(i8::MAX)),
+        "int16" => (json!(i16::MIN), json!(i16::MAX)),
+        "int32" => (json!(i32::MIN), json!(i32::MAX)),
+        "int64" | "int" => (json!(i64::MIN), json!(i64::MAX)),
+        "uint8" => (json!(0), json!(u8::MAX)),
+        "uint16" => (json!(0), json!(u16::MAX)),
+        "uint32" => (json!(0), json!(u32::MAX)),
+        "uint64" | "uint" => (json!(0), json!(u64::MAX)),
+        _ => return None,
+    })
+}
+
+/// Gives every integer schema with a known `format` the `minimum` and `maximum` of its Rust
+/// type. `format` is only an annotation in JSON Schema 2020-12: without the bounds, a client
+/// (or a generator of test data) may send 2^70 for an `i64` field, which the server can only
+/// refuse. Bounds already stated (a narrower domain range) are kept.
+#[derive(Debug, Clone, Copy)]
+struct BoundIntegers;
+
+impl Transform for BoundIntegers {
+    fn transform(&mut self, schema: &mut schemars::Schema) {
+        if let Some(object) = schema.as_object_mut() {
+            bound_integer(object);
+        }
+        transform_subschemas(self, schema);
+    }
+}
+
+fn is_integer(object: &Map<String, Value>) -> bool {
+    match object.get("type") {
+        Some(Value::String(name)) => name == "integer",
+        Some(Value::Array(names)) => names.iter().any(|name| name == "integer"),
+        _ => false,
+    }
+}
+
+fn bound_integer(object: &mut Map<String, Value>) {
+    if !is_integer(object) {
+        return;
+    }
+    let Some((minimum, maximum)) = object
+        .get("format")
+        .and_then(Value::as_str)
+        .and_then(format_range)
+    else {
+        return;
+    };
+    object.entry("minimum").or_insert(minimum);
+    object.entry("maximum").or_insert(maximum);
+}
+
+/// A signed 64-bit integer schema (`format: int64` with its bounds).
+fn int64() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX })
+}
+
+/// An unsigned 64-bit integer schema (`format: uint64` with its bounds).
+fn uint64() -> Value {
+    json!({ "type": "integer", "format": "uint64", "minimum": 0, "maximum": u64::MAX })
+}
+
+/// A sequence number of the tenant's log: 1 and up, stored as a signed 64-bit integer.
+fn sequence_number() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX })
+}
+
+/// An exact 128-bit integer of a ratio: a JSON number while it fits in an `i64`, else its
+/// decimal digits as a string (19 to 39 of them, with the sign), as
+/// `flowline_metrics::value::Ratio` serializes it. JSON parsers commonly read numbers as 64-bit
+/// integers or doubles, so wider ones travel as text rather than lose digits.
+fn wide_integer(description: &str) -> Value {
+    json!({
+        "description": description,
+        "anyOf": [
+            int64(),
+            { "type": "string", "pattern": "^-?[0-9]{19,39}$" }
+        ]
+    })
 }
 
 fn reference<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
@@ -48,15 +133,63 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
         Collection::WorkOrders => (reference::<work_order::WorkOrder>(generator), true),
         Collection::Returns => (reference::<return_auth::Return>(generator), true),
         Collection::Transfers => (reference::<transfer::Transfer>(generator), true),
-        Collection::Counts | Collection::Adjustments => {
-            (reference::<inventory::InventoryEvent>(generator), true)
-        }
+        Collection::Counts => (inventory_record(generator, "CountRecorded"), true),
+        Collection::Adjustments => (inventory_record(generator, "StockAdjusted"), true),
         Collection::Costs => (reference::<finance::CostRecord>(generator), false),
         Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
         Collection::Targets => (reference::<improvement::Target>(generator), true),
         Collection::Initiatives => (reference::<improvement::Initiative>(generator), true),
     };
     shaped(domain, collection.kind().as_str(), has_state)
+}
+
+/// A count or an adjustment keeps no state beyond its one event, and is shown as that event
+/// without its `type` tag (the record's `object` says what it is) and with its `id`: the
+/// schema of the event's own variant of `InventoryEvent`, less `type`, plus `id`. The whole
+/// `InventoryEvent` would not do: each of its `oneOf` branches requires the `type` the record
+/// does not have, so no record could ever match it.
+fn inventory_record(generator: &mut SchemaGenerator, variant: &str) -> Value {
+    let reference = reference::<inventory::InventoryEvent>(generator);
+    let name = reference
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.strip_prefix(COMPONENTS))
+        .unwrap_or("InventoryEvent");
+    let branch = generator
+        .definitions()
+        .get(name)
+        .and_then(|schema| schema.get("oneOf"))
+        .and_then(Value::as_array)
+        .and_then(|branches| {
+            branches
+                .iter()
+                .find(|branch| branch["properties"]["type"]["const"] == variant)
+        })
+        .cloned();
+    let Some(mut branch) = branch else {
+        // The variant is named by this module; a rename in the core type shows up here and in
+        // the contract tests, which check records against the document.
+        return json!({ "type": "object" });
+    };
+    if let Some(properties) = branch.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.remove("type");
+        properties.insert(
+            "id".to_string(),
+            json!({ "type": "string", "description": "The count's or adjustment's id." }),
+        );
+    }
+    if let Some(required) = branch.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|field| field != "type");
+        required.push(json!("id"));
+    }
+    // Copied out of the definitions before the generator's transforms run on them.
+    match schemars::Schema::try_from(branch) {
+        Ok(mut schema) => {
+            BoundIntegers.transform(&mut schema);
+            schema.to_value()
+        }
+        Err(_) => json!({ "type": "object" }),
+    }
 }
 
 fn shaped(domain: Value, object: &str, has_state: bool) -> Value {
@@ -77,19 +210,29 @@ fn shaped(domain: Value, object: &str, has_state: bool) -> Value {
     })
 }
 
-fn list_of(item: Value, cursor: &str) -> Value {
-    json!({
+/// A list: one page with its cursor (`next_after`, of this schema) or, with no cursor, the
+/// whole list at once.
+fn list_of(item: Value, cursor: Option<Value>) -> Value {
+    let mut list = json!({
         "type": "object",
         "properties": {
             "object": { "const": "list" },
             "data": { "type": "array", "items": item },
-            "has_more": { "type": "boolean" },
-            "next_after": {
-                "type": [cursor, "null"],
-                "description": "Pass as `after` to get the next page."
-            }
+            "has_more": { "type": "boolean" }
         },
         "required": ["object", "data", "has_more"]
+    });
+    if let Some(cursor) = cursor {
+        list["properties"]["next_after"] = cursor;
+    }
+    list
+}
+
+/// The cursor of a list of records: the last id of a full page, null on the last page.
+fn record_cursor() -> Value {
+    json!({
+        "type": ["string", "null"],
+        "description": "Pass as `after` to get the next page; null on the last page."
     })
 }
 
@@ -98,11 +241,11 @@ fn event() -> Value {
         "type": "object",
         "description": "One recorded fact of the tenant's log.",
         "properties": {
-            "seq": { "type": "integer", "minimum": 1, "description": "The tenant's sequence number: 1, 2, 3, ... without gaps." },
+            "seq": described(sequence_number(), "The tenant's sequence number: 1, 2, 3, ... without gaps."),
             "stream": { "type": "string", "description": "The document the event belongs to, `kind/id`." },
-            "stream_version": { "type": "integer", "minimum": 1 },
+            "stream_version": described(sequence_number(), "The event's position in its stream: 1, 2, 3, ..."),
             "type": { "type": "string", "description": "The event type, e.g. `SalesOrderShipped`." },
-            "schema_version": { "type": "integer" },
+            "schema_version": { "type": "integer", "format": "uint32", "minimum": 1, "maximum": u32::MAX },
             "business_time": { "type": "string", "format": "date-time" },
             "recorded_at": { "type": "string", "format": "date-time" },
             "payload": { "type": "object", "description": "The event, with its ledger effects." }
@@ -111,18 +254,28 @@ fn event() -> Value {
     })
 }
 
-/// `GET /v1/<collection>/{id}/events`.
+/// `schema` with a description.
+fn described(mut schema: Value, description: &str) -> Value {
+    schema["description"] = json!(description);
+    schema
+}
+
+/// `GET /v1/<collection>/{id}/events`: the document's whole history at once.
 pub fn event_list(_: &mut SchemaGenerator) -> Value {
-    list_of(event(), "integer")
+    list_of(event(), None)
 }
 
 /// `GET /v1/events`.
 pub fn event_page(_: &mut SchemaGenerator) -> Value {
-    let mut page = list_of(event(), "integer");
-    page["properties"]["next_after"] = json!({
-        "type": "integer",
-        "description": "The last sequence number returned (or `after` if none): pass it as `after`."
-    });
+    let mut cursor = sequence_number();
+    cursor["minimum"] = json!(0);
+    let mut page = list_of(
+        event(),
+        Some(described(
+            cursor,
+            "The last sequence number returned (or `after` if none): pass it as `after`.",
+        )),
+    );
     page["required"] = json!(["object", "data", "has_more", "next_after"]);
     page
 }
@@ -134,7 +287,7 @@ pub fn settings_schema(generator: &mut SchemaGenerator) -> Value {
 
 /// `GET /v1/inventory`.
 pub fn inventory_schema(generator: &mut SchemaGenerator) -> Value {
-    list_of(reference::<Position>(generator), "null")
+    list_of(reference::<Position>(generator), None)
 }
 
 /// `GET /v1/accounts`.
@@ -146,11 +299,11 @@ pub fn accounts_schema(_: &mut SchemaGenerator) -> Value {
                 "account": { "type": "string", "description": "The account, e.g. `cash`, `inventory`, `supply_chain_cost`." },
                 "process": { "type": ["string", "null"], "description": "The SCOR process of a supply chain cost account." },
                 "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
-                "balance_minor": { "type": "integer", "description": "Debit positive, credit negative, in minor units." }
+                "balance_minor": described(int64(), "Debit positive, credit negative, in minor units.")
             },
             "required": ["account", "process", "currency", "balance_minor"]
         }),
-        "null",
+        None,
     )
 }
 
@@ -175,17 +328,20 @@ fn metric_value() -> Value {
             "id": { "type": "string" },
             "ratio": {
                 "type": "object",
-                "properties": { "numerator": { "type": "integer" }, "denominator": { "type": "integer" } },
+                "properties": {
+                    "numerator": wide_integer("The ratio's exact numerator."),
+                    "denominator": wide_integer("The ratio's exact denominator.")
+                },
                 "required": ["numerator", "denominator"]
             },
             "unit": { "enum": ["percent", "days", "hours", "money", "number", "grams"] },
             "value": { "type": ["number", "null"] },
-            "population": { "type": "integer" },
+            "population": uint64(),
             "coverage": {
                 "type": ["object", "null"],
                 "properties": {
-                    "judged": { "type": "integer" },
-                    "candidates": { "type": "integer" },
+                    "judged": uint64(),
+                    "candidates": uint64(),
                     "note": { "type": "string" }
                 }
             },
@@ -287,7 +443,7 @@ fn command_response(generator: &mut SchemaGenerator, collection: Option<Collecti
                 "items": {
                     "type": "object",
                     "properties": {
-                        "seq": { "type": "integer" },
+                        "seq": sequence_number(),
                         "stream": { "type": "string" },
                         "type": { "type": "string" }
                     },
@@ -297,6 +453,16 @@ fn command_response(generator: &mut SchemaGenerator, collection: Option<Collecti
         },
         "required": ["document", "events"]
     })
+}
+
+/// The schema of a query parameter: integers with the range the handler accepts.
+fn query_schema(json_type: QueryType) -> Value {
+    match json_type {
+        QueryType::String => json!({ "type": "string" }),
+        QueryType::Integer { minimum, maximum } => {
+            json!({ "type": "integer", "minimum": minimum, "maximum": maximum })
+        }
+    }
 }
 
 /// The path parameters of a path, in order: `/v1/sales-orders/{id}/shipments/{shipment}`
@@ -334,19 +500,38 @@ fn success_response(generator: &mut SchemaGenerator, success: &Success) -> Value
     let content = match success {
         Success::Json(schema) => json_body(schema(generator)),
         Success::Document(collection) => json_body(record(generator, *collection)),
-        Success::List(collection) => json_body(list_of(record(generator, *collection), "string")),
+        Success::List(collection) => json_body(list_of(
+            record(generator, *collection),
+            Some(record_cursor()),
+        )),
         Success::Command(collection) => json_body(command_response(generator, *collection)),
-        Success::EventStream => json!({
-            "text/event-stream": {
-                "schema": {
-                    "type": "string",
-                    "description": "One SSE message per event: `id` is its sequence number, `event` its type, `data` the event as in GET /v1/events."
-                }
-            }
-        }),
+        Success::EventStream => json!({ "text/event-stream": { "schema": sse_message() } }),
         Success::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
     };
     json!({ "description": "Success.", "content": content })
+}
+
+/// One message of the event stream. An event stream has no single JSON body: as OpenAPI 3.2's
+/// `itemSchema` makes explicit (and tools read a 3.1 document's `schema` of
+/// `text/event-stream` the same way), the schema describes each message, an object of the SSE
+/// fields as text. `data` is JSON text holding the event exactly as `GET /v1/events` shows it;
+/// keep-alive comments are not messages.
+fn sse_message() -> Value {
+    json!({
+        "type": "object",
+        "description": "One SSE message per event: `id` is its sequence number, `event` its type, `data` the event as in GET /v1/events.",
+        "properties": {
+            "id": { "type": "string", "pattern": "^[1-9][0-9]*$", "description": "The event's sequence number: reconnect with it as `Last-Event-ID`." },
+            "event": { "type": "string", "description": "The event type, e.g. `SalesOrderShipped`." },
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": event()
+            },
+            "retry": { "type": "integer", "minimum": 0, "maximum": u32::MAX }
+        },
+        "required": ["id", "event", "data"]
+    })
 }
 
 fn operation_object(
@@ -371,7 +556,7 @@ fn operation_object(
             "in": "query",
             "required": false,
             "description": parameter.description,
-            "schema": { "type": parameter.json_type }
+            "schema": query_schema(parameter.json_type)
         }));
     }
     let mut object = json!({

@@ -38,9 +38,37 @@ pub struct QueryParameter {
     pub name: &'static str,
     /// What it does.
     pub description: &'static str,
-    /// Its JSON type (`string`, `integer`).
-    pub json_type: &'static str,
+    /// The values it takes.
+    pub json_type: QueryType,
 }
+
+/// The values a query parameter takes, as the OpenAPI document states them.
+#[derive(Debug, Clone, Copy)]
+pub enum QueryType {
+    /// Any string (the handler parses and checks it).
+    String,
+    /// A whole number in `minimum..=maximum`: exactly the range the handler accepts, so a
+    /// client (or a contract fuzzer) reading the document cannot be surprised by a refusal.
+    Integer {
+        /// The smallest value accepted.
+        minimum: u64,
+        /// The largest value accepted.
+        maximum: u64,
+    },
+}
+
+/// `limit`: a page of 1 to [`crate::handlers::PAGE_LIMIT_MAX`] records.
+pub const PAGE_SIZE: QueryType = QueryType::Integer {
+    minimum: 1,
+    maximum: crate::handlers::PAGE_LIMIT_MAX as u64,
+};
+
+/// A sequence number of the tenant's log, 0 for "before the first event". Sequence numbers are
+/// stored as SQLite's signed 64-bit integers, so none is above `i64::MAX`.
+pub const SEQUENCE_NUMBER: QueryType = QueryType::Integer {
+    minimum: 0,
+    maximum: i64::MAX as u64,
+};
 
 /// What an operation answers with when it succeeds.
 #[derive(Debug, Clone)]
@@ -100,12 +128,12 @@ pub const PAGE: &[QueryParameter] = &[
     QueryParameter {
         name: "after",
         description: "Return records after this id (the `next_after` of the previous page).",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "limit",
         description: "Records per page: 1 to 1000, default 100.",
-        json_type: "integer",
+        json_type: PAGE_SIZE,
     },
 ];
 
@@ -312,12 +340,12 @@ pub const INVENTORY_QUERY: &[QueryParameter] = &[
     QueryParameter {
         name: "item",
         description: "Only this SKU.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "location",
         description: "Only this fulfillment center.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
 ];
 
@@ -326,12 +354,12 @@ pub const FEED_QUERY: &[QueryParameter] = &[
     QueryParameter {
         name: "after",
         description: "Return events with a sequence number above this one (default 0).",
-        json_type: "integer",
+        json_type: SEQUENCE_NUMBER,
     },
     QueryParameter {
         name: "limit",
         description: "Events per page: 1 to 1000, default 100.",
-        json_type: "integer",
+        json_type: PAGE_SIZE,
     },
 ];
 
@@ -339,7 +367,7 @@ pub const FEED_QUERY: &[QueryParameter] = &[
 pub const STREAM_QUERY: &[QueryParameter] = &[QueryParameter {
     name: "after",
     description: "Start after this sequence number; `Last-Event-ID` takes precedence.",
-    json_type: "integer",
+    json_type: SEQUENCE_NUMBER,
 }];
 
 /// One row per read: path, operation id, tag, access, query parameters, success response,

@@ -12,7 +12,7 @@ use crate::dashboard::with_drill;
 use crate::error::ApiError;
 use crate::handlers::{json_response, query_params};
 use crate::metrics::{FoldKind, Metrics};
-use crate::routes::QueryParameter;
+use crate::routes::{QueryParameter, QueryType};
 use crate::scorecards::{self, Reached, ScorecardError};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -119,27 +119,27 @@ pub const SCORECARD_QUERY: &[QueryParameter] = &[
     QueryParameter {
         name: "from",
         description: "First day (YYYY-MM-DD), in the tenant's reporting time zone.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "to",
         description: "Day after the last (YYYY-MM-DD). Without both, the period containing `from` or the latest event.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "period",
         description: "day, week, month (default) or quarter.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "by",
         description: "Also one scorecard per value of: channel, center, carrier, supplier, sku, category, region.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "as_of",
         description: "Judge what is provisional as of this instant (RFC 3339); now by default.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
 ];
 
@@ -148,37 +148,37 @@ pub const METRIC_QUERY: &[QueryParameter] = &[
     QueryParameter {
         name: "from",
         description: "First day (YYYY-MM-DD).",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "to",
         description: "Day after the last (YYYY-MM-DD).",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "period",
         description: "day, week, month (default) or quarter.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "slice",
         description: "`dimension:value`, e.g. `channel:web`; the whole tenant by default.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "drill",
         description: "level2 (default), signatures or documents.",
-        json_type: "string",
+        json_type: QueryType::String,
     },
     QueryParameter {
         name: "limit",
         description: "Documents listed when drilling to documents: 1 to 1000, default 100.",
-        json_type: "integer",
+        json_type: crate::routes::PAGE_SIZE,
     },
     QueryParameter {
         name: "as_of",
         description: "Judge what is provisional as of this instant (RFC 3339).",
-        json_type: "string",
+        json_type: QueryType::String,
     },
 ];
 

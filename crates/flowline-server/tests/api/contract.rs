@@ -1009,3 +1009,735 @@ async fn metrics_count_requests_commands_and_events_in_prometheus_text() {
     assert!(!text.contains("acme"));
     app.finish().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The document describes what the server sends (issue 11, item 6). `.ci/contract` runs
+// schemathesis, a real JSON Schema validator, over generated requests; the tests below pin each
+// defect it found, or that the issue names, to the response or document that showed it, with
+// the small validator below standing in for schemathesis's.
+
+/// The JSON Schema 2020-12 keywords the validator checks.
+const ASSERTED: &[&str] = &[
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "type",
+    "const",
+    "enum",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "contentMediaType",
+    "contentSchema",
+];
+
+/// Keywords that describe without asserting, and `pattern`, which the validator does not
+/// evaluate (no regular expression engine here; schemathesis checks it). Any keyword in neither
+/// list is reported as a violation, so the validator never passes a value by not understanding
+/// its schema.
+const NOT_ASSERTED: &[&str] = &["description", "format", "default", "title", "pattern"];
+
+/// Whether `value` is of JSON Schema type `name` (an integer is also a number; 2.0 is an
+/// integer, as 2020-12 says).
+fn has_type(value: &Value, name: &str) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "number" => value.is_number(),
+        "integer" => {
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|x| x.fract() == 0.0)
+        }
+        _ => false,
+    }
+}
+
+/// A JSON number as an exact integer when it is one, else as a float.
+fn compare(value: &Value, bound: &Value) -> Option<std::cmp::Ordering> {
+    let exact = |number: &Value| {
+        number
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| number.as_u64().map(i128::from))
+    };
+    match (exact(value), exact(bound)) {
+        (Some(value), Some(bound)) => Some(value.cmp(&bound)),
+        _ => value.as_f64()?.partial_cmp(&bound.as_f64()?),
+    }
+}
+
+/// Every way `value` breaks `schema` (resolved against `document`), each with its JSON path.
+fn violations(document: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some(keywords) = schema.as_object() else {
+        if schema == &Value::Bool(false) {
+            found.push(format!("{at}: nothing is allowed here"));
+        }
+        return found;
+    };
+    let fail = |found: &mut Vec<String>, what: String| found.push(format!("{at}: {what}"));
+    for (keyword, argument) in keywords {
+        match keyword.as_str() {
+            "$ref" => {
+                let pointer = argument.as_str().unwrap_or("").trim_start_matches('#');
+                match document.pointer(pointer) {
+                    Some(target) => found.extend(violations(document, target, value, at)),
+                    None => fail(&mut found, format!("unresolved $ref {argument}")),
+                }
+            }
+            "allOf" => {
+                for branch in argument.as_array().unwrap() {
+                    found.extend(violations(document, branch, value, at));
+                }
+            }
+            "anyOf" | "oneOf" => {
+                let branches = argument.as_array().unwrap();
+                let results: Vec<Vec<String>> = branches
+                    .iter()
+                    .map(|branch| violations(document, branch, value, at))
+                    .collect();
+                let matching = results.iter().filter(|errors| errors.is_empty()).count();
+                if matching == 0 || (keyword == "oneOf" && matching > 1) {
+                    fail(
+                        &mut found,
+                        format!("{matching} of the {keyword} branches match: {results:?}"),
+                    );
+                }
+            }
+            "type" => {
+                let names: Vec<&str> = match argument {
+                    Value::Array(names) => names.iter().filter_map(Value::as_str).collect(),
+                    other => vec![other.as_str().unwrap_or("")],
+                };
+                if !names.iter().any(|name| has_type(value, name)) {
+                    fail(&mut found, format!("{value} is not of type {argument}"));
+                }
+            }
+            "const" if value != argument => {
+                fail(&mut found, format!("{value} is not {argument}"));
+            }
+            "enum" if !argument.as_array().unwrap().contains(value) => {
+                fail(&mut found, format!("{value} is not one of {argument}"));
+            }
+            "properties" => {
+                if let Some(fields) = value.as_object() {
+                    for (name, subschema) in argument.as_object().unwrap() {
+                        if let Some(field) = fields.get(name) {
+                            let path = format!("{at}.{name}");
+                            found.extend(violations(document, subschema, field, &path));
+                        }
+                    }
+                }
+            }
+            "required" => {
+                if let Some(fields) = value.as_object() {
+                    for name in argument.as_array().unwrap() {
+                        if !fields.contains_key(name.as_str().unwrap()) {
+                            fail(&mut found, format!("required field {name} is missing"));
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Some(fields) = value.as_object() {
+                    let declared = keywords.get("properties").and_then(Value::as_object);
+                    for (name, field) in fields {
+                        if declared.is_some_and(|declared| declared.contains_key(name)) {
+                            continue;
+                        }
+                        let path = format!("{at}.{name}");
+                        found.extend(violations(document, argument, field, &path));
+                    }
+                }
+            }
+            "items" | "prefixItems" => {
+                if let Some(items) = value.as_array() {
+                    let skip = if keyword == "items" {
+                        keywords
+                            .get("prefixItems")
+                            .and_then(Value::as_array)
+                            .map_or(0, Vec::len)
+                    } else {
+                        0
+                    };
+                    for (index, item) in items.iter().enumerate().skip(skip) {
+                        let subschema = match argument {
+                            Value::Array(prefix) => match prefix.get(index) {
+                                Some(subschema) => subschema,
+                                None => continue,
+                            },
+                            other => other,
+                        };
+                        let path = format!("{at}[{index}]");
+                        found.extend(violations(document, subschema, item, &path));
+                    }
+                }
+            }
+            "minItems" | "maxItems" => {
+                if let Some(items) = value.as_array() {
+                    let bound = argument.as_u64().unwrap();
+                    let count = items.len() as u64;
+                    if (keyword == "minItems" && count < bound)
+                        || (keyword == "maxItems" && count > bound)
+                    {
+                        fail(
+                            &mut found,
+                            format!("{count} items breaks {keyword} {bound}"),
+                        );
+                    }
+                }
+            }
+            "minimum" | "maximum" => {
+                if value.is_number() {
+                    let order = compare(value, argument);
+                    let broken = match keyword.as_str() {
+                        "minimum" => order == Some(std::cmp::Ordering::Less),
+                        _ => order == Some(std::cmp::Ordering::Greater),
+                    };
+                    if broken || order.is_none() {
+                        fail(&mut found, format!("{value} breaks {keyword} {argument}"));
+                    }
+                }
+            }
+            "minLength" | "maxLength" => {
+                if let Some(text) = value.as_str() {
+                    let bound = argument.as_u64().unwrap();
+                    let length = text.chars().count() as u64;
+                    if (keyword == "minLength" && length < bound)
+                        || (keyword == "maxLength" && length > bound)
+                    {
+                        fail(
+                            &mut found,
+                            format!("length {length} breaks {keyword} {bound}"),
+                        );
+                    }
+                }
+            }
+            "contentMediaType" => {}
+            "contentSchema" => {
+                if let Some(text) = value.as_str() {
+                    assert_eq!(keywords["contentMediaType"], "application/json");
+                    match serde_json::from_str::<Value>(text) {
+                        Ok(content) => {
+                            let path = format!("{at}(content)");
+                            found.extend(violations(document, argument, &content, &path));
+                        }
+                        Err(error) => fail(&mut found, format!("not JSON: {error}")),
+                    }
+                }
+            }
+            keyword if ASSERTED.contains(&keyword) || NOT_ASSERTED.contains(&keyword) => {}
+            other => fail(&mut found, format!("the validator does not know `{other}`")),
+        }
+    }
+    found
+}
+
+/// Asserts that `value` matches `schema`, listing every violation otherwise.
+#[track_caller]
+fn assert_matches(document: &Value, schema: &Value, value: &Value) {
+    let found = violations(document, schema, value, "$");
+    assert!(
+        found.is_empty(),
+        "{value}\ndoes not match\n{schema}:\n{found:#?}"
+    );
+}
+
+/// The documented schema of an operation's JSON success response.
+fn success_schema(document: &Value, method: &str, path: &str, status: u16) -> Value {
+    let schema = &document["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
+        ["schema"];
+    assert!(schema.is_object(), "{method} {path} {status} has no schema");
+    schema.clone()
+}
+
+#[test]
+fn the_validator_refuses_what_its_schemas_refuse() {
+    // The validator is test code: show it failing on each keyword before trusting it to pass.
+    let document = json!({ "components": { "schemas": {
+        "Small": { "type": "integer", "minimum": 0, "maximum": 9 }
+    } } });
+    let refuses = |schema: Value, value: Value| {
+        assert!(
+            !violations(&document, &schema, &value, "$").is_empty(),
+            "{value} passed {schema}"
+        );
+    };
+    refuses(json!({ "$ref": "#/components/schemas/Small" }), json!(10));
+    refuses(json!({ "type": "integer" }), json!("1"));
+    refuses(json!({ "type": ["string", "null"] }), json!(1));
+    refuses(json!({ "const": "list" }), json!("lists"));
+    refuses(json!({ "enum": ["a", "b"] }), json!("c"));
+    refuses(json!({ "required": ["type"] }), json!({ "id": "A-1" }));
+    refuses(
+        json!({ "properties": { "n": { "type": "integer" } } }),
+        json!({ "n": 1.5 }),
+    );
+    refuses(
+        json!({ "properties": { "a": {} }, "additionalProperties": false }),
+        json!({ "a": 1, "b": 2 }),
+    );
+    refuses(json!({ "items": { "type": "string" } }), json!(["a", 1]));
+    refuses(
+        json!({ "prefixItems": [{ "type": "string" }], "minItems": 2 }),
+        json!(["a"]),
+    );
+    refuses(json!({ "minimum": 1 }), json!(0));
+    // 2^64 - 1 is above i64::MAX: compared exactly, not through a lossy float.
+    refuses(json!({ "maximum": i64::MAX }), json!(u64::MAX));
+    refuses(json!({ "maxLength": 2 }), json!("abc"));
+    refuses(
+        json!({ "allOf": [{ "type": "string" }, { "minLength": 2 }] }),
+        json!("a"),
+    );
+    refuses(
+        json!({ "anyOf": [{ "type": "string" }, { "type": "null" }] }),
+        json!(1),
+    );
+    // Both branches match 1: oneOf wants exactly one.
+    refuses(
+        json!({ "oneOf": [{ "type": "integer" }, { "type": "number" }] }),
+        json!(1),
+    );
+    refuses(
+        json!({ "contentMediaType": "application/json", "contentSchema": { "type": "object" } }),
+        json!("[1]"),
+    );
+    refuses(json!({ "not": {} }), json!(1));
+    // And passes what they allow.
+    assert_matches(
+        &document,
+        &json!({ "type": ["integer", "null"], "minimum": 0, "maximum": u64::MAX }),
+        &json!(u64::MAX),
+    );
+    assert_matches(
+        &document,
+        &json!({ "type": ["integer", "null"] }),
+        &Value::Null,
+    );
+}
+
+/// Every schema object reachable in the document: component schemas, parameter, request and
+/// response schemas, and everything nested in them.
+fn each_schema<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(fields) => {
+            let is_schema = fields.contains_key("type")
+                || fields.contains_key("$ref")
+                || fields.contains_key("allOf");
+            if is_schema {
+                out.push((at.clone(), value));
+            }
+            for (name, field) in fields {
+                each_schema(field, format!("{at}/{name}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                each_schema(item, format!("{at}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 11, item 6: `["null","null"]` type arrays, and integers without bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_array_has_distinct_members_and_every_integer_has_both_bounds() {
+    let app = spawn_app().await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    let mut schemas = Vec::new();
+    each_schema(&document, String::new(), &mut schemas);
+    // A few hundred schemas, or the walk is not looking at the document.
+    assert!(schemas.len() > 500, "{}", schemas.len());
+    let mut defects = Vec::new();
+    let mut integers = 0;
+    for (at, schema) in &schemas {
+        let types: Vec<&Value> = match &schema["type"] {
+            Value::Array(names) => {
+                let distinct: BTreeSet<String> = names.iter().map(Value::to_string).collect();
+                if names.is_empty() || distinct.len() != names.len() {
+                    defects.push(format!("{at}: type {}", schema["type"]));
+                }
+                names.iter().collect()
+            }
+            Value::Null => Vec::new(),
+            name => vec![name],
+        };
+        if types.iter().any(|name| *name == "integer") {
+            integers += 1;
+            // A 64-bit field with no bounds lets a client send 2^70, which no handler can take;
+            // every integer states its range.
+            let (minimum, maximum) = (&schema["minimum"], &schema["maximum"]);
+            if !minimum.is_number() || !maximum.is_number() {
+                defects.push(format!(
+                    "{at}: integer without minimum and maximum: {schema}"
+                ));
+            } else if compare(minimum, maximum) == Some(std::cmp::Ordering::Greater) {
+                defects.push(format!("{at}: minimum above maximum: {schema}"));
+            }
+        }
+    }
+    assert!(integers > 50, "{integers}");
+    assert!(defects.is_empty(), "{defects:#?}");
+
+    // An i64 field has i64's range; a u64 field u64's (quantities, money, counts).
+    let amount = &document["components"]["schemas"]["Money"]["properties"]["amount_minor"];
+    assert_eq!(amount["minimum"], json!(i64::MIN), "{amount}");
+    assert_eq!(amount["maximum"], json!(i64::MAX), "{amount}");
+
+    // `limit` says what the handler accepts: 1 to 1000 (0 and 1001 are refused with 400 by
+    // query_parameters_are_checked_by_name_and_range). Every operation that pages has it.
+    let mut limits = 0;
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().unwrap() {
+                if parameter["name"] == "limit" {
+                    limits += 1;
+                    assert_eq!(
+                        parameter["schema"],
+                        json!({ "type": "integer", "minimum": 1, "maximum": 1000 }),
+                        "{method} {path}"
+                    );
+                }
+            }
+        }
+    }
+    // 16 collection lists, the event feed and the metric drill.
+    assert_eq!(limits, 18);
+    app.finish().await;
+}
+
+/// Issue 11, item 6: a count or an adjustment is shown as its event without the `type` tag,
+/// which each `oneOf` branch of `InventoryEvent` requires, so no such record matched the schema
+/// the document gave it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_and_adjustment_records_match_their_documented_schemas() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    define_master_data(&app, &tenant.admin, &["MUG"]).await;
+    let created = app
+        .post(
+            &tenant.operator,
+            "/v1/adjustments",
+            &json!({
+                "adjustment": "OPEN-1", "location": "FC-1", "reason": "opening_balance",
+                "lines": [{ "sku": "MUG", "quantity": 10, "unit_cost_minor": 400 }]
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    // 10 on hand, 7 counted: 3 written off.
+    let counted = app
+        .post(
+            &tenant.operator,
+            "/v1/counts",
+            &json!({
+                "count": "CNT-1", "location": "FC-1",
+                "lines": [{ "sku": "MUG", "counted": 7 }]
+            }),
+        )
+        .await
+        .expect(201)
+        .json();
+    for (segment, id, command) in [
+        ("adjustments", "OPEN-1", &created),
+        ("counts", "CNT-1", &counted),
+    ] {
+        let record = app
+            .get(&tenant.viewer, &format!("/v1/{segment}/{id}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(record["id"], id);
+        assert_eq!(record["state"], "recorded");
+        assert!(record.get("type").is_none(), "{record}");
+        let schema = success_schema(&document, "get", &format!("/v1/{segment}/{{id}}"), 200);
+        assert_matches(&document, &schema, &record);
+        // The command's response carries the same record.
+        assert_eq!(command["document"], record);
+        let schema = success_schema(&document, "post", &format!("/v1/{segment}"), 201);
+        assert_matches(&document, &schema, command);
+        let list = app
+            .get(&tenant.viewer, &format!("/v1/{segment}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(list["data"], json!([record]));
+        let schema = success_schema(&document, "get", &format!("/v1/{segment}"), 200);
+        assert_matches(&document, &schema, &list);
+    }
+    // A count record is not an adjustment record: the two schemas are told apart by their
+    // fields, not by a tag the records do not carry.
+    let record = app
+        .get(&tenant.viewer, "/v1/counts/CNT-1")
+        .await
+        .expect(200)
+        .json();
+    let schema = success_schema(&document, "get", "/v1/adjustments/{id}", 200);
+    assert!(!violations(&document, &schema, &record, "$").is_empty());
+    app.finish().await;
+}
+
+/// Every kind of list the server sends matches its documented schema: pages of records with a
+/// cursor (null on the last page), the event feed's numeric cursor, and the lists sent whole
+/// (inventory, accounts, a document's events), which were documented with a `next_after` of
+/// type `["null", "null"]` (a defect of the document itself, caught by the walk above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_list_matches_its_documented_schema() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    define_master_data(&app, &tenant.admin, &["MUG", "CUP"]).await;
+    app.post(
+        &tenant.operator,
+        "/v1/adjustments",
+        &json!({
+            "adjustment": "OPEN-1", "location": "FC-1", "reason": "opening_balance",
+            "lines": [{ "sku": "MUG", "quantity": 10, "unit_cost_minor": 400 }]
+        }),
+    )
+    .await
+    .expect(201);
+    for (request, template) in [
+        ("/v1/inventory", "/v1/inventory"),
+        ("/v1/accounts", "/v1/accounts"),
+        ("/v1/items/MUG/events", "/v1/items/{id}/events"),
+        ("/v1/items?limit=1", "/v1/items"),
+        ("/v1/items?limit=1&after=CUP", "/v1/items"),
+        ("/v1/events?limit=2", "/v1/events"),
+        ("/v1/events?after=5", "/v1/events"),
+    ] {
+        let list = app.get(&tenant.admin, request).await.expect(200).json();
+        assert_eq!(list["object"], "list", "{request}");
+        let schema = success_schema(&document, "get", template, 200);
+        assert_matches(&document, &schema, &list);
+    }
+    // The two pages of items: a cursor, then null on the last page.
+    let first = app.get(&tenant.admin, "/v1/items?limit=1").await.json();
+    assert_eq!(first["next_after"], "CUP");
+    let last = app
+        .get(&tenant.admin, "/v1/items?limit=1&after=CUP")
+        .await
+        .json();
+    assert_eq!(last["next_after"], Value::Null);
+    app.finish().await;
+}
+
+/// Found by schemathesis: `GET /v1/events?after=9223372036854775808` was answered 200 with that
+/// number as `next_after`, above the `i64` range of sequence numbers the document states. A
+/// position no sequence number can have is now refused like any other bad `after`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_position_beyond_the_range_of_sequence_numbers_is_refused() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    // i64::MAX = 9223372036854775807 is the last position; one more is out of range, and so is
+    // u64::MAX, which the old parser accepted.
+    for beyond in ["9223372036854775808", "18446744073709551615"] {
+        let reply = app
+            .get(&tenant.integration, &format!("/v1/events?after={beyond}"))
+            .await;
+        let problem = assert_problem(&reply, 400, "invalid_query");
+        assert_eq!(problem["details"]["parameter"], "after");
+        let reply = app
+            .get(
+                &tenant.integration,
+                &format!("/v1/events/stream?after={beyond}"),
+            )
+            .await;
+        assert_problem(&reply, 400, "invalid_query");
+    }
+    // The last position itself is fine: nothing follows it, and the cursor stays put.
+    let page = app
+        .get(&tenant.integration, "/v1/events?after=9223372036854775807")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(page["data"], json!([]));
+    assert_eq!(page["next_after"], json!(i64::MAX));
+    assert_matches(
+        &document,
+        &success_schema(&document, "get", "/v1/events", 200),
+        &page,
+    );
+    // The document states the same range for `after`.
+    let after = document["paths"]["/v1/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "after")
+        .unwrap();
+    assert_eq!(after["schema"]["minimum"], 0);
+    assert_eq!(after["schema"]["maximum"], json!(i64::MAX));
+    app.finish().await;
+}
+
+/// Issue 11, item 6: the event stream's schema said each message was a string, while every
+/// message is a set of SSE fields (`id`, `event`, `data`) whose `data` is an event as JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_event_stream_message_matches_the_documented_message_schema() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    define_master_data(&app, &tenant.admin, &["MUG"]).await;
+    let schema = &document["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+        ["schema"];
+    // Settings (1), FC-1 (2), MUG (3).
+    let mut stream = open_stream(&app, &tenant.integration, "/v1/events/stream", None).await;
+    for seq in 1..=3u64 {
+        let frame = stream.next().await;
+        assert_eq!(frame.id, seq);
+        // The message as a client's SSE parser hands it over: its fields, as text.
+        let message = json!({
+            "id": frame.id.to_string(),
+            "event": frame.event,
+            "data": frame.data.to_string(),
+        });
+        assert_matches(&document, schema, &message);
+        // `data` is the event exactly as the paged feed shows it.
+        let page = app
+            .get(
+                &tenant.integration,
+                &format!("/v1/events?after={}&limit=1", seq - 1),
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(page["data"][0], frame.data);
+    }
+    drop(stream);
+    // The validator reads `data`: an event without its sequence number is refused.
+    let broken = json!({ "id": "1", "event": "TenantConfigured", "data": "{\"type\":\"x\"}" });
+    assert!(!violations(&document, schema, &broken, "$").is_empty());
+    app.finish().await;
+}
+
+/// Issue 11, item 6: a ratio's terms are exact 128-bit integers, sent as JSON numbers while they
+/// fit in an `i64` and as decimal strings beyond (a time-weighted average over a year is money
+/// times seconds); the document said `integer`, so a wide numerator broke it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ratio_term_beyond_64_bits_is_documented_as_the_decimal_string_it_is_sent_as() {
+    use flowline_metrics::value::Ratio;
+    let app = spawn_app().await;
+    let document = app
+        .send(Method::GET, None, "/v1/openapi.json", None, &[])
+        .await
+        .expect(200)
+        .json();
+    let scorecard = success_schema(&document, "get", "/v1/scorecard", 200);
+    let ratio = &scorecard["properties"]["scorecard"]["properties"]["operational"]["items"]["properties"]
+        ["ratio"];
+    assert!(ratio.is_object(), "{scorecard}");
+    // i64::MAX + 1 = 9223372036854775808 is the first term sent as a string; i128::MIN has 39
+    // digits and a sign.
+    let cases = [
+        (i128::from(i64::MAX), json!(i64::MAX)),
+        (i128::from(i64::MIN), json!(i64::MIN)),
+        (i128::from(i64::MAX) + 1, json!("9223372036854775808")),
+        (i128::MIN, json!("-170141183460469231731687303715884105728")),
+        (i128::MAX, json!("170141183460469231731687303715884105727")),
+    ];
+    for (term, wire) in cases {
+        let sent = serde_json::to_value(Ratio {
+            numerator: term,
+            denominator: 1,
+        })
+        .unwrap();
+        assert_eq!(sent["numerator"], wire);
+        assert_matches(&document, ratio, &sent);
+    }
+    // The string branch says what the strings are: digits with an optional sign, 19 to 39 of
+    // them (the pattern is checked by schemathesis; here, that it is the stated one).
+    let string_branch = ratio["properties"]["numerator"]["anyOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|branch| branch["type"] == "string")
+        .unwrap();
+    assert_eq!(string_branch["pattern"], "^-?[0-9]{19,39}$");
+    // And a term the server never sends, a fraction, is refused.
+    let fraction = json!({ "numerator": 1.5, "denominator": 1 });
+    assert!(!violations(&document, ratio, &fraction, "$").is_empty());
+    app.finish().await;
+}
+
+/// Found by schemathesis once the document bounded integers: two costs whose amounts each fit in
+/// an `i64` but whose sum does not overflowed the cost account's balance as the tenant's writer
+/// applied the second, which killed the writer; from then on every command of the tenant was
+/// answered 503. The second cost is now refused, recording nothing, and the tenant carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cost_that_would_overflow_a_ledger_balance_is_refused_and_the_tenant_carries_on() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let cost = |id: &str, amount_minor: i64| {
+        json!({
+            "cost": id, "process": "deliver", "cost_type": "carrier",
+            "amount": { "amount_minor": amount_minor, "currency": "USD" }, "settlement": "paid"
+        })
+    };
+    // Paid: the deliver cost account is debited i64::MAX, cash credited as much.
+    app.post(&tenant.admin, "/v1/costs", &cost("C-1", i64::MAX))
+        .await
+        .expect(201);
+    assert_eq!(app.head(&tenant.id), 2);
+    // One more minor unit would take the cost account to i64::MAX + 1.
+    let reply = app.post(&tenant.admin, "/v1/costs", &cost("C-2", 1)).await;
+    let problem = assert_problem(&reply, 422, "overflow");
+    assert_eq!(problem["details"]["field"], "amount_minor", "{problem}");
+    assert_eq!(app.head(&tenant.id), 2, "the refused cost recorded nothing");
+    // The writer is alive: the next command is applied, and the balances are the first cost's.
+    app.put(&tenant.admin, "/v1/locations/FC-1", &location_body())
+        .await
+        .expect(200);
+    assert_eq!(app.head(&tenant.id), 3);
+    let accounts = app
+        .get(&tenant.admin, "/v1/accounts")
+        .await
+        .expect(200)
+        .json();
+    let balance = |account: &str| {
+        accounts["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["account"] == account)
+            .map(|row| row["balance_minor"].clone())
+    };
+    assert_eq!(balance("cash"), Some(json!(-i64::MAX)));
+    assert_eq!(balance("supply_chain_cost"), Some(json!(i64::MAX)));
+    app.finish().await;
+}
