@@ -95,6 +95,12 @@ impl Server {
                 "127.0.0.1:0",
                 "--db",
                 db.to_str().unwrap(),
+                // The clients send as fast as they are answered, past any rate limit: this
+                // run is about what survives a kill, and the limits have tests of their own.
+                "--rate-per-key",
+                "0",
+                "--rate-per-tenant",
+                "0",
             ])
             .env("FLOWLINE_LOG", "warn")
             .stdout(Stdio::null())

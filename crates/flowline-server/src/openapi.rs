@@ -482,8 +482,13 @@ fn problem_responses(operation: &Operation) -> Map<String, Value> {
         codes.push("404");
     }
     if operation.body.is_some() {
-        codes.extend(["409", "413", "415", "422", "503"]);
+        codes.extend(["408", "409", "413", "415", "422"]);
     }
+    if operation.access != crate::auth::Access::Public {
+        codes.push("429");
+    }
+    // Any handler may run past the request timeout.
+    codes.push("503");
     codes
         .into_iter()
         .map(|code| {
@@ -546,7 +551,7 @@ fn operation_object(
                 "name": name,
                 "in": "path",
                 "required": true,
-                "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._:/-]+$" }
+                "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]*$" }
             })
         })
         .collect();
@@ -649,6 +654,7 @@ fn problem_components(generator: &mut SchemaGenerator) -> Value {
             "409",
             "The document's state or the stock does not allow it (illegal_transition, insufficient_stock, already_exists, ...).",
         ),
+        ("408", "The body did not arrive within 30 s of the headers."),
         ("413", "The body is larger than 1 MiB."),
         ("415", "The body is not JSON."),
         (
@@ -656,8 +662,12 @@ fn problem_components(generator: &mut SchemaGenerator) -> Value {
             "A value the domain refuses, or an idempotency key reused with another body.",
         ),
         (
+            "429",
+            "The key's or the tenant's request budget is spent; Retry-After says when to retry.",
+        ),
+        (
             "503",
-            "The tenant's queue is full or the log is unavailable; retry with the same idempotency key.",
+            "The tenant's queue is full, the log is unavailable or the request took longer than its timeout; retry (a command with the same idempotency key).",
         ),
     ];
     let mut responses = Map::new();
