@@ -228,7 +228,12 @@ async fn a_scorecard_over_centuries_is_refused_naming_the_longest_range() {
         assert_eq!(reply.status, status, "{query}: {}", reply.text());
         if status == 400 {
             assert_eq!(reply.code(), "invalid_query");
-            assert_eq!(reply.json()["details"]["parameter"], "to", "{}", reply.text());
+            assert_eq!(
+                reply.json()["details"]["parameter"],
+                "to",
+                "{}",
+                reply.text()
+            );
         }
     }
     app.finish().await;
