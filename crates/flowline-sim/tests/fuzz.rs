@@ -7,7 +7,7 @@
 //!
 //! Asserted: no panic; every error names the file and a location in it (`line L, column C`
 //! for syntax, the dotted key for the rest) and says why; a scenario that parses has no
-//! problems left; no call takes over [`SLOW`]. Case counts keep this file to seconds in a debug
+//! problems left; no call takes over [`SLOW`]. Case counts keep this file to about 3 s in a debug
 //! build; `FLOWLINE_SOAK=1` multiplies them by 100 and `FLOWLINE_SEED` replays a run. Each target
 //! prints its figures on stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
@@ -435,4 +435,44 @@ fn overrides_of_the_built_in_brand_never_panic() {
     });
     figures.into_inner().finish();
     failed(result);
+}
+
+// Found by fuzzing: parsing costs time in proportion to the file, and nothing bounded the
+// file, so a generated scenario of a million array elements (2 MB) took 3.9 s to refuse, and
+// 400 KB of them about 1 s, before any check of ours ran. Scenario files are now refused over
+// `SCENARIO_BYTES_MAX` before they are parsed.
+
+#[test]
+fn a_scenario_file_of_a_million_array_elements_is_refused_at_once() {
+    let text = format!("x = [{}]\n", vec!["1"; 1_000_000].join(","));
+    let mut figures = Figures::new("scenario_oversized").into_inner();
+    let errors = figures
+        .parse(&text)
+        .expect_err("an oversized file is refused");
+    // 2,000,006 bytes: "x = [" (5), a million "1" and 999,999 commas, "]\n" (2).
+    assert_eq!(text.len(), 2_000_006);
+    assert_eq!(errors.0[0].location, "file");
+    assert!(errors.0[0].why.contains("2000006 bytes"), "{errors}");
+    figures.finish();
+}
+
+#[test]
+fn the_worst_shapes_just_under_the_size_limit_parse_within_the_bound() {
+    // The shapes that cost the parser most per byte: array elements, dotted key segments and
+    // table headers of dotted keys, each filling the file to just under the limit.
+    let limit = flowline_sim::scenario::SCENARIO_BYTES_MAX;
+    // One-byte pieces and a one-byte separator: (limit - the text around them) / 2 pieces.
+    let count = |around: usize| (limit - around) / 2;
+    let shapes = [
+        format!("x = [{}]\n", vec!["1"; count(8)].join(",")),
+        format!("{} = 1\n", vec!["a"; count(8)].join(".")),
+        format!("[{}]\nb = 1\n", vec!["a"; count(12)].join(".")),
+    ];
+    let mut figures = Figures::new("scenario_largest").into_inner();
+    for text in &shapes {
+        assert!(text.len() <= limit, "{}", text.len());
+        // Refused or not, within the bound; `parse` fails the test on a call over it.
+        let _ = figures.parse(text);
+    }
+    figures.finish();
 }
