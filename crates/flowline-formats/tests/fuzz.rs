@@ -15,7 +15,7 @@
 //! is imported whole, as it is with a byte order mark or CRLF line ends; and every import that
 //! succeeds is replayed through the domain's `decide` and `apply` without a panic.
 //!
-//! Case counts keep this file to seconds in a debug build; `FLOWLINE_SOAK=1` multiplies them by
+//! Case counts keep this file to about 10 s in a debug build; `FLOWLINE_SOAK=1` multiplies them by
 //! 100 and `FLOWLINE_SEED` replays a run. Each target prints its figures on stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 

@@ -15,8 +15,8 @@
 //!
 //! Each call is timed, and one over [`SLOW`] fails the test: a bound on pathological inputs, not
 //! a measure of speed. Every error must be a client error with the location its parser promises
-//! (line and column, field path, or parameter name). Case counts keep the whole file to a few
-//! seconds in a debug build; `FLOWLINE_SOAK=1` multiplies them by 100, and `FLOWLINE_SEED`
+//! (line and column, field path, or parameter name). Case counts keep the whole file to about
+//! 25 s in a debug build; `FLOWLINE_SOAK=1` multiplies them by 100, and `FLOWLINE_SEED`
 //! replays a run. Each target prints its figures (cases, errors, slowest call) on stderr.
 
 use crate::helpers::spawn_app;
@@ -881,6 +881,61 @@ fn raw_bytes_as_json_never_panic() {
     if let Err(failure) = result {
         panic!("{failure}\nreplay with FLOWLINE_SEED={}", seed());
     }
+}
+
+#[test]
+fn bodies_of_the_largest_size_in_their_worst_shapes_parse_within_the_bound() {
+    // The shapes that cost the JSON reader most per byte, each filling the 1 MiB body limit:
+    // one long array of numbers, many strings of the longest length accepted, and nesting to
+    // just under the depth limit, repeated. Each is read as the body of one command in eleven.
+    let limit = body::BODY_LIMIT_BYTES;
+    let numbers = format!("{{\"lines\": [{}]}}", vec!["1"; (limit - 16) / 2].join(","));
+    let longest = format!("\"{}\"", "s".repeat(body::STRING_LENGTH_MAX));
+    let strings = format!("{{\"note\": [{}]}}", vec![longest; limit / 4200].join(","));
+    let nest = format!("{}1{}", "[".repeat(120), "]".repeat(120));
+    let nested = format!("{{\"lines\": [{}]}}", vec![nest; limit / 250].join(","));
+    let (targets, _) = command_targets();
+    let mut figures = Figures::new("json_largest").into_inner();
+    for text in [numbers, strings, nested] {
+        assert!(text.len() <= limit, "{}", text.len());
+        // The reading is the same for every command; a few of them cover the typed step.
+        for target in targets.iter().step_by(11) {
+            // Refused or not (none of these is a command), within the bound.
+            let _ = figures.time(text.as_bytes(), || (target.parse)(text.as_bytes(), &[]));
+        }
+    }
+    figures.finish();
+}
+
+#[test]
+fn an_object_of_many_keys_costs_time_in_proportion_to_its_keys() {
+    // Every key is checked against those before it (duplicates are refused), so a quadratic
+    // check would make 65,536 keys (the most a 1 MiB body holds) cost 16 times what 4 times
+    // fewer cost, not 4. A debug build reads the full body in about 0.6 s (plain serde_json
+    // into a `Value`: 0.35 s), close to the 1 s bound under load, so this target bounds the
+    // growth instead: the full body may cost at most 8 times the quarter (twice linear, for
+    // noise), plus 50 ms.
+    let object = |count: usize| {
+        let pairs: Vec<String> = (0..count).map(|i| format!("\"k{i:07}\":1")).collect();
+        format!("{{{}}}", pairs.join(","))
+    };
+    let full = object(body::BODY_LIMIT_BYTES / 16);
+    let quarter = object(body::BODY_LIMIT_BYTES / 64);
+    assert!(full.len() <= body::BODY_LIMIT_BYTES);
+    let time = |text: &str| {
+        let started = Instant::now();
+        let parsed = body::parse_json(text.as_bytes());
+        assert!(parsed.is_ok());
+        started.elapsed()
+    };
+    let (quarter_time, full_time) = (time(&quarter), time(&full));
+    report(&format!(
+        "fuzz json_keys: 16,384 keys {quarter_time:?}, 65,536 keys {full_time:?}"
+    ));
+    assert!(
+        full_time <= quarter_time * 8 + Duration::from_millis(50),
+        "{quarter_time:?} then {full_time:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
