@@ -7,16 +7,17 @@
 //!   duplicate keys, odd unicode, a byte order mark, CRLF line ends; plus raw bytes.
 //! - `api_queries`: [`handlers::query_params`] and [`handlers::page_limit`] on generated query
 //!   strings, for the parameters of every operation.
-//! - `dashboard_queries`: the dashboard's [`dashboard::params`], [`Picks::parse`],
-//!   [`parse_slice`] and [`parse_milli`].
+//! - `json_largest`, `json_keys`: bodies filling the 1 MiB limit in their costliest shapes.
+//! - `dashboard_queries`: the dashboard's [`dashboard::params`] and [`Picks::parse`], and the
+//!   query it writes back; `dashboard_values`: [`parse_slice`] and [`parse_milli`].
 //! - `scorecard_queries`: the scorecard's and metric drill-down's `from`, `to`, `period`, `by`,
 //!   `slice`, `drill`, `limit` and `as_of` over real HTTP (their parsing is private to the
 //!   handlers), against the real server on 127.0.0.1.
 //!
 //! Each call is timed, and one over [`SLOW`] fails the test: a bound on pathological inputs, not
 //! a measure of speed. Every error must be a client error with the location its parser promises
-//! (line and column, field path, or parameter name). Case counts keep the whole file to about
-//! 25 s in a debug build; `FLOWLINE_SOAK=1` multiplies them by 100, and `FLOWLINE_SEED`
+//! (line and column, field path, or parameter name). Case counts keep the whole file to 6–25 s
+//! in a debug build; `FLOWLINE_SOAK=1` multiplies them by 100, and `FLOWLINE_SEED`
 //! replays a run. Each target prints its figures (cases, errors, slowest call) on stderr.
 
 use crate::helpers::spawn_app;
