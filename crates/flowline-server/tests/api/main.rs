@@ -5,6 +5,7 @@
 mod business_time;
 mod contract;
 mod dashboard;
+mod fuzz;
 mod helpers;
 mod idempotency;
 mod improvement;
