@@ -81,9 +81,16 @@ impl FromRequestParts<App> for Principal {
         let span = tracing::Span::current();
         span.record("tenant", principal.tenant.as_str());
         span.record("key", principal.key_id.as_str());
-        let admitted = app.limiter().admit(
+        let path = parts.uri.path();
+        let cost = if path.starts_with("/v1/scorecard") || path.starts_with("/v1/metrics/") {
+            crate::rate::REPORT_COST
+        } else {
+            1.0
+        };
+        let admitted = app.limiter().admit_costing(
             &principal.tenant,
             &principal.key_id,
+            cost,
             std::time::Instant::now(),
         );
         if let Err(refusal) = admitted {

@@ -4,7 +4,8 @@
 //! when either is empty the request is refused with 429 `rate_limited` and a `Retry-After` that
 //! says when a token will be there, and neither bucket is charged. One key's flood therefore
 //! costs its tenant its own budget and no one else's, and a tenant with many keys still has one
-//! ceiling. Buckets live in memory, one per key and tenant that has made a request.
+//! ceiling. A scorecard, whose work grows with its range and slices, costs
+//! [`REPORT_COST`] tokens. Buckets live in memory, one per key and tenant that has made a request.
 //!
 //! A refusal is answered once its `Retry-After` has passed (at most a second later), not at once:
 //! a client that floods over a few connections then spends its time waiting instead of making
@@ -15,6 +16,10 @@ use flowline_core::id::TenantId;
 use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Tokens a scorecard or metric report costs: a key within its default budget may ask for 5 a
+/// second, so a crowd of report loops cannot take the cores from other tenants' orders.
+pub const REPORT_COST: f64 = 20.0;
 
 /// A sustained rate with a burst allowance; a rate of 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -118,8 +123,9 @@ impl Bucket {
         }
     }
 
-    fn wait(self, rate: Rate) -> Duration {
-        Duration::from_secs_f64(((1.0 - self.tokens) / rate.per_second).max(0.0))
+    /// How long until `cost` tokens are there.
+    fn wait(self, rate: Rate, cost: f64) -> Duration {
+        Duration::from_secs_f64(((cost - self.tokens) / rate.per_second).max(0.0))
     }
 }
 
@@ -167,14 +173,26 @@ impl Limiter {
         let bucket = buckets.keys.get(key)?.refilled(rate, now);
         (bucket.tokens < 1.0).then(|| Refusal {
             scope: Scope::Key,
-            retry_after_seconds: whole_seconds(bucket.wait(rate)),
-            wait: bucket.wait(rate),
+            retry_after_seconds: whole_seconds(bucket.wait(rate, 1.0)),
+            wait: bucket.wait(rate, 1.0),
         })
     }
 
     /// Takes a token for a request of `key` (of `tenant`) at `now`, or says which budget is
     /// empty and for how long.
     pub fn admit(&self, tenant: &TenantId, key: &str, now: Instant) -> Result<(), Refusal> {
+        self.admit_costing(tenant, key, 1.0, now)
+    }
+
+    /// [`Limiter::admit`] for a request that costs `cost` tokens (a heavy report costs more than
+    /// an order); never more than a bucket's burst, so every request can pass eventually.
+    pub fn admit_costing(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        cost: f64,
+        now: Instant,
+    ) -> Result<(), Refusal> {
         let RateLimits {
             per_key,
             per_tenant,
@@ -208,20 +226,21 @@ impl Limiter {
             retry_after_seconds: whole_seconds(wait),
             wait,
         };
-        if let Some(bucket) = key_bucket.filter(|bucket| bucket.tokens < 1.0) {
+        let (key_cost, tenant_cost) = (cost.min(per_key.burst), cost.min(per_tenant.burst));
+        if let Some(bucket) = key_bucket.filter(|bucket| bucket.tokens < key_cost) {
             buckets.keys.insert(key.to_string(), bucket);
-            return Err(refuse(Scope::Key, bucket.wait(per_key)));
+            return Err(refuse(Scope::Key, bucket.wait(per_key, key_cost)));
         }
-        if let Some(bucket) = tenant_bucket.filter(|bucket| bucket.tokens < 1.0) {
+        if let Some(bucket) = tenant_bucket.filter(|bucket| bucket.tokens < tenant_cost) {
             buckets.tenants.insert(tenant.clone(), bucket);
-            return Err(refuse(Scope::Tenant, bucket.wait(per_tenant)));
+            return Err(refuse(Scope::Tenant, bucket.wait(per_tenant, tenant_cost)));
         }
         if let Some(mut bucket) = key_bucket {
-            bucket.tokens -= 1.0;
+            bucket.tokens -= key_cost;
             buckets.keys.insert(key.to_string(), bucket);
         }
         if let Some(mut bucket) = tenant_bucket {
-            bucket.tokens -= 1.0;
+            bucket.tokens -= tenant_cost;
             buckets.tenants.insert(tenant.clone(), bucket);
         }
         Ok(())
@@ -304,6 +323,25 @@ mod tests {
         }
         assert!(limiter.admit(&a, "k2", now).is_ok());
         assert!(limiter.admit(&a, "k2", now).is_ok());
+    }
+
+    #[test]
+    fn a_heavy_request_costs_its_weight_and_waits_for_it() {
+        // Key budget 10 a second, burst 20. A request costing 15 passes from full (5 left);
+        // a second is refused until 10 more tokens come back: 1 s. A cost above the burst (50)
+        // is charged as the burst, so it passes from a full bucket rather than never.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::per_second(10.0),
+            per_tenant: Rate::UNLIMITED,
+        });
+        let now = Instant::now();
+        let a = tenant("a");
+        assert!(limiter.admit_costing(&a, "k1", 15.0, now).is_ok());
+        let refused = limiter.admit_costing(&a, "k1", 15.0, now).unwrap_err();
+        assert_eq!(refused.wait, Duration::from_secs(1));
+        assert!(limiter.admit(&a, "k1", now).is_ok(), "4 of 5 tokens left");
+        assert!(limiter.admit_costing(&a, "k2", 50.0, now).is_ok());
+        assert!(limiter.admit(&a, "k2", now).is_err());
     }
 
     #[test]
