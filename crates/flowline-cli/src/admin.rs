@@ -7,7 +7,7 @@ use flowline_core::master::TimeZoneName;
 use flowline_core::money::Currency;
 use flowline_core::state::ConfigureTenant;
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
-use flowline_server::auth::{Role, issue_key};
+use flowline_server::auth::{Role, issue_limited_key};
 use flowline_server::{ServeOptions, start};
 use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
 use jiff::Timestamp;
@@ -68,6 +68,10 @@ pub enum KeyCommand {
         /// What the key is for.
         #[arg(long, default_value = "")]
         label: String,
+        /// The key's own rate limit in requests a second (bursts of twice that), instead of the
+        /// server's --rate-per-key; the tenant's budget still applies.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate_per_second: Option<u32>,
         /// The SQLite event log.
         #[arg(
             long,
@@ -82,6 +86,27 @@ pub enum KeyCommand {
         /// The tenant.
         #[arg(long)]
         tenant: String,
+        /// The SQLite event log.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "./flowline.db",
+            env = "FLOWLINE_DB"
+        )]
+        db: PathBuf,
+    },
+    /// Set or clear a key's own rate limit; a running server applies it from the key's next
+    /// request.
+    Limit {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The key id (the 16 hex digits after `flk_`).
+        key_id: String,
+        /// Requests a second (1 to 1000000, bursts of twice that), or `default` for the
+        /// server's --rate-per-key.
+        #[arg(long, value_name = "N|default", value_parser = parse_key_rate)]
+        rate_per_second: KeyRate,
         /// The SQLite event log.
         #[arg(
             long,
@@ -109,8 +134,42 @@ pub enum KeyCommand {
     },
 }
 
+/// A key's rate limit as `flowline key limit` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRate {
+    /// The server's per-key default.
+    Default,
+    /// Its own, in requests a second.
+    PerSecond(u32),
+}
+
+fn parse_key_rate(text: &str) -> Result<KeyRate, String> {
+    if text == "default" {
+        return Ok(KeyRate::Default);
+    }
+    match text.parse::<u32>() {
+        Ok(rate @ 1..=1_000_000) => Ok(KeyRate::PerSecond(rate)),
+        _ => Err(format!(
+            "`{text}`: expected a whole number of requests a second from 1 to 1000000, or `default`"
+        )),
+    }
+}
+
 fn tenant_id(text: &str) -> anyhow::Result<TenantId> {
     TenantId::parse(text).with_context(|| format!("`{text}` is not a valid tenant id"))
+}
+
+/// Opens a log that must exist already: a command about keys never creates a database, so a
+/// mistyped `--db` is reported instead of leaving an empty file behind.
+fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+    if !db.is_file() {
+        anyhow::bail!(
+            "{} does not exist: create a tenant first (`flowline tenant create`), or give the \
+             database with --db or FLOWLINE_DB",
+            db.display()
+        );
+    }
+    open(db)
 }
 
 fn open(db: &Path) -> anyhow::Result<SqliteStore> {
@@ -183,13 +242,21 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
             tenant,
             role,
             label,
+            rate_per_second,
             db,
         } => {
             let tenant = tenant_id(&tenant)?;
             let role = Role::parse(&role).map_err(|error| anyhow::anyhow!("--role: {error}"))?;
-            let mut store = open(&db)?;
-            let issued = issue_key(&mut store, &tenant, role, &label, Timestamp::now())
-                .with_context(|| format!("cannot create a key for tenant {tenant}"))?;
+            let mut store = open_existing(&db)?;
+            let issued = issue_limited_key(
+                &mut store,
+                &tenant,
+                role,
+                &label,
+                rate_per_second,
+                Timestamp::now(),
+            )
+            .with_context(|| format!("cannot create a key for tenant {tenant}"))?;
             eprintln!(
                 "created {} key {} for tenant {tenant}; it is shown once and cannot be recovered:",
                 role.as_str(),
@@ -207,16 +274,46 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_string(),
                 };
+                let rate = match record.requests_per_second {
+                    Some(rate) => format!("{rate}/s"),
+                    None => "default rate".to_string(),
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{rate}\t{}\t{}",
                     record.key_id, record.role, status, record.created_at, record.label
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
+        KeyCommand::Limit {
+            tenant,
+            key_id,
+            rate_per_second,
+            db,
+        } => {
+            let tenant = tenant_id(&tenant)?;
+            let mut store = open_existing(&db)?;
+            let rate = match rate_per_second {
+                KeyRate::Default => None,
+                KeyRate::PerSecond(rate) => Some(rate),
+            };
+            if !store.set_key_rate(&tenant, &key_id, rate)? {
+                eprintln!("tenant {tenant} has no key {key_id}");
+                return Ok(ExitCode::from(1));
+            }
+            match rate {
+                Some(rate) => println!(
+                    "key {key_id} of tenant {tenant} may make {rate} requests a second \
+                     (bursts of {})",
+                    u64::from(rate) * 2
+                ),
+                None => println!("key {key_id} of tenant {tenant} has the server's default rate"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         KeyCommand::Revoke { tenant, key_id, db } => {
             let tenant = tenant_id(&tenant)?;
-            let mut store = open(&db)?;
+            let mut store = open_existing(&db)?;
             if !store.revoke_key(&tenant, &key_id, Timestamp::now())? {
                 eprintln!("tenant {tenant} has no key {key_id}");
                 return Ok(ExitCode::from(1));

@@ -111,6 +111,8 @@ pub struct Principal {
     pub role: Role,
     /// The key's public id (never the secret), for the log.
     pub key_id: String,
+    /// The key's own rate limit in requests a second, if it has one.
+    pub requests_per_second: Option<u32>,
 }
 
 impl Principal {
@@ -151,6 +153,19 @@ pub fn issue_key(
     label: &str,
     now: Timestamp,
 ) -> Result<IssuedKey, IssueError> {
+    issue_limited_key(store, tenant, role, label, None, now)
+}
+
+/// [`issue_key`] for a key with a rate limit of its own, in requests a second (`None`: the
+/// server's default).
+pub fn issue_limited_key(
+    store: &mut SqliteStore,
+    tenant: &TenantId,
+    role: Role,
+    label: &str,
+    requests_per_second: Option<u32>,
+    now: Timestamp,
+) -> Result<IssuedKey, IssueError> {
     let mut id_bytes = [0u8; 8];
     let mut secret_bytes = [0u8; 32];
     getrandom::fill(&mut id_bytes).map_err(|error| IssueError::Random(error.to_string()))?;
@@ -165,6 +180,7 @@ pub fn issue_key(
         secret_hash: hash_secret(&secret),
         created_at: now,
         revoked_at: None,
+        requests_per_second,
     };
     store.insert_key(&record)?;
     Ok(IssuedKey {
@@ -215,6 +231,7 @@ pub fn authenticate(store: &SqliteStore, presented: &str) -> Result<Principal, A
         tenant: record.tenant,
         role,
         key_id: record.key_id,
+        requests_per_second: record.requests_per_second,
     })
 }
 

@@ -87,9 +87,10 @@ impl FromRequestParts<App> for Principal {
         } else {
             1.0
         };
-        let admitted = app.limiter().admit_costing(
+        let admitted = app.limiter().admit_key(
             &principal.tenant,
             &principal.key_id,
+            principal.requests_per_second,
             cost,
             std::time::Instant::now(),
         );

@@ -4,7 +4,8 @@
 //! when either is empty the request is refused with 429 `rate_limited` and a `Retry-After` that
 //! says when a token will be there, and neither bucket is charged. One key's flood therefore
 //! costs its tenant its own budget and no one else's, and a tenant with many keys still has one
-//! ceiling. A scorecard, whose work grows with its range and slices, costs
+//! ceiling. A key may carry a rate of its own (`flowline key limit`), which replaces the server's
+//! per-key default for that key, up or down; the tenant's ceiling still applies. A scorecard, whose work grows with its range and slices, costs
 //! [`REPORT_COST`] tokens. Buckets live in memory, one per key and tenant that has made a request.
 //!
 //! A refusal is answered once its `Retry-After` has passed (at most a second later), not at once:
@@ -111,15 +112,18 @@ pub struct Refusal {
 struct Bucket {
     tokens: f64,
     at: Instant,
+    /// The rate it was last charged at: a key's own, or the default.
+    rate: Rate,
 }
 
 impl Bucket {
-    /// The bucket refilled up to `now`.
+    /// The bucket refilled up to `now` at `rate`.
     fn refilled(self, rate: Rate, now: Instant) -> Self {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
         Self {
             tokens: (self.tokens + elapsed * rate.per_second).min(rate.burst),
             at: now,
+            rate,
         }
     }
 
@@ -161,16 +165,19 @@ impl Limiter {
     /// costs a map lookup each. Only a key's own bucket is consulted (the tenant is not known
     /// before the key is checked), and nothing is charged, so a caller that merely knows a
     /// key's public id cannot spend its budget.
+    /// The rate is the one the key was last charged at, so a key with a rate of its own is
+    /// judged by it.
     pub fn spent(&self, key: &str, now: Instant) -> Option<Refusal> {
-        let rate = self.limits.per_key;
-        if rate.unlimited() {
-            return None;
-        }
         let buckets = self
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.keys.get(key)?.refilled(rate, now);
+        let last = buckets.keys.get(key)?;
+        let rate = last.rate;
+        if rate.unlimited() {
+            return None;
+        }
+        let bucket = last.refilled(rate, now);
         (bucket.tokens < 1.0).then(|| Refusal {
             scope: Scope::Key,
             retry_after_seconds: whole_seconds(bucket.wait(rate, 1.0)),
@@ -193,10 +200,23 @@ impl Limiter {
         cost: f64,
         now: Instant,
     ) -> Result<(), Refusal> {
-        let RateLimits {
-            per_key,
-            per_tenant,
-        } = self.limits;
+        self.admit_key(tenant, key, None, cost, now)
+    }
+
+    /// [`Limiter::admit_costing`] for a key with a rate of its own (`own_rate`, in requests a
+    /// second, with a burst of twice that), which replaces the server's per-key default.
+    pub fn admit_key(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        own_rate: Option<u32>,
+        cost: f64,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        let per_key = own_rate.map_or(self.limits.per_key, |rate| {
+            Rate::per_second(f64::from(rate))
+        });
+        let per_tenant = self.limits.per_tenant;
         let mut buckets = self
             .buckets
             .lock()
@@ -204,6 +224,7 @@ impl Limiter {
         let full = |rate: Rate| Bucket {
             tokens: rate.burst,
             at: now,
+            rate,
         };
         let key_bucket = (!per_key.unlimited()).then(|| {
             buckets
@@ -369,5 +390,45 @@ mod tests {
         assert_eq!(limiter.spent("k1", later), None);
         assert!(limiter.admit(&a, "k1", later).is_ok());
         assert!(limiter.admit(&a, "k1", later).is_err());
+    }
+
+    #[test]
+    fn a_key_with_a_rate_of_its_own_is_held_to_it_and_others_to_the_default() {
+        // Default 10 a second (burst 20). Key `slow` has its own 2 a second (burst 4): four pass
+        // at one instant, the fifth waits 1/2 s; `spent` judges it by its own rate too. Key
+        // `fast` has 100 a second (burst 200): 200 pass where the default would stop at 20.
+        // Key `plain` gets the default's 20.
+        let limiter = Limiter::new(RateLimits {
+            per_key: Rate::per_second(10.0),
+            per_tenant: Rate::UNLIMITED,
+        });
+        let now = Instant::now();
+        let a = tenant("a");
+        for _ in 0..4 {
+            assert_eq!(limiter.admit_key(&a, "slow", Some(2), 1.0, now), Ok(()));
+        }
+        let refused = limiter
+            .admit_key(&a, "slow", Some(2), 1.0, now)
+            .unwrap_err();
+        assert_eq!(refused.wait, Duration::from_millis(500));
+        assert_eq!(
+            limiter.spent("slow", now).map(|refusal| refusal.wait),
+            Some(Duration::from_millis(500))
+        );
+        let passed = |key: &str, rate: Option<u32>, at: Instant| {
+            (0..1_000)
+                .take_while(|_| limiter.admit_key(&a, key, rate, 1.0, at).is_ok())
+                .count()
+        };
+        assert_eq!(passed("fast", Some(100), now), 200);
+        assert_eq!(passed("plain", None, now), 20);
+        // Half a second on, `slow` has one token back at 2 a second; if its rate is raised to
+        // 10 meanwhile, the half second refilled 5.
+        let later = now + Duration::from_millis(500);
+        assert_eq!(passed("slow", Some(10), later), 5);
+        assert_eq!(
+            limiter.spent("slow", later).map(|refusal| refusal.wait),
+            Some(Duration::from_millis(100))
+        );
     }
 }

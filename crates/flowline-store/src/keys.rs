@@ -38,10 +38,12 @@ pub struct KeyRecord {
     pub created_at: Timestamp,
     /// When it was revoked, if it was.
     pub revoked_at: Option<Timestamp>,
+    /// The key's own rate limit in requests per second; `None` for the server's default.
+    pub requests_per_second: Option<u32>,
 }
 
-const SELECT_KEY: &str = "SELECT tenant, key_id, role, label, secret_hash, created_at, revoked_at \
-     FROM api_keys";
+const SELECT_KEY: &str = "SELECT tenant, key_id, role, label, secret_hash, created_at, revoked_at, \
+     requests_per_second FROM api_keys";
 
 impl SqliteStore {
     /// Registers a tenant. Fails with [`StoreError::AlreadyExists`] if it is registered.
@@ -98,8 +100,9 @@ impl SqliteStore {
         }
         let inserted = self.connection.execute(
             "INSERT OR IGNORE INTO api_keys \
-             (tenant, key_id, role, label, secret_hash, created_at, revoked_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             (tenant, key_id, role, label, secret_hash, created_at, revoked_at, \
+              requests_per_second) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 record.tenant.as_str(),
                 record.key_id,
@@ -108,6 +111,7 @@ impl SqliteStore {
                 record.secret_hash,
                 record.created_at.as_microsecond(),
                 record.revoked_at.map(|at| at.as_microsecond()),
+                record.requests_per_second,
             ],
         )?;
         if inserted == 0 {
@@ -163,6 +167,23 @@ impl SqliteStore {
         )?;
         Ok(exists)
     }
+
+    /// Sets one of the tenant's keys' own rate limit (`None`: the server's default). Returns
+    /// false if the tenant has no such key. A running server applies it from the key's next
+    /// request, since every request's key is read from the store.
+    pub fn set_key_rate(
+        &mut self,
+        tenant: &TenantId,
+        key_id: &str,
+        requests_per_second: Option<u32>,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        let changed = self.connection.execute(
+            "UPDATE api_keys SET requests_per_second = ?3 WHERE tenant = ?1 AND key_id = ?2",
+            params![tenant.as_str(), key_id, requests_per_second],
+        )?;
+        Ok(changed == 1)
+    }
 }
 
 fn timestamp(micros: i64, what: &str) -> Result<Timestamp, StoreError> {
@@ -193,6 +214,7 @@ fn decode_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
     let tenant: String = row.get(0)?;
     let created_at: i64 = row.get(5)?;
     let revoked_at: Option<i64> = row.get(6)?;
+    let requests_per_second: Option<i64> = row.get(7)?;
     Ok(KeyRecord {
         tenant: tenant_id(&tenant, "api_keys")?,
         key_id: row.get(1)?,
@@ -202,6 +224,14 @@ fn decode_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
         created_at: timestamp(created_at, "created_at")?,
         revoked_at: revoked_at
             .map(|micros| timestamp(micros, "revoked_at"))
+            .transpose()?,
+        requests_per_second: requests_per_second
+            .map(|rate| {
+                u32::try_from(rate).map_err(|_| StoreError::Corrupt {
+                    position: 0,
+                    reason: format!("api_keys table: requests_per_second {rate} is out of range"),
+                })
+            })
             .transpose()?,
     })
 }
@@ -262,6 +292,7 @@ mod tests {
             secret_hash: "ab".repeat(32),
             created_at: at(10),
             revoked_at: None,
+            requests_per_second: None,
         }
     }
 
@@ -347,6 +378,114 @@ mod tests {
             .map(|record| record.name)
             .collect();
         assert_eq!(names, ["ACME", "GLOBEX"]);
+    }
+
+    #[test]
+    fn a_keys_own_rate_is_set_and_cleared_only_by_its_tenant() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(&directory.path().join("rates.db"), &OpenOptions::durable()).unwrap();
+        for name in ["acme", "globex"] {
+            store
+                .register_tenant(&TenantRecord {
+                    tenant: tenant(name),
+                    name: name.into(),
+                    created_at: at(0),
+                })
+                .unwrap();
+        }
+        // Issued with a rate of its own, which reads back.
+        let limited = KeyRecord {
+            requests_per_second: Some(5),
+            ..key("acme", "00000000000000a1")
+        };
+        store.insert_key(&limited).unwrap();
+        store
+            .insert_key(&key("globex", "00000000000000b1"))
+            .unwrap();
+        assert_eq!(store.find_key("00000000000000a1").unwrap(), Some(limited));
+        let rate = |store: &SqliteStore, key_id: &str| {
+            store.find_key(key_id).unwrap().unwrap().requests_per_second
+        };
+        // Another tenant cannot change it; its own tenant can, and can clear it.
+        assert!(
+            !store
+                .set_key_rate(&tenant("globex"), "00000000000000a1", Some(1_000))
+                .unwrap()
+        );
+        assert_eq!(rate(&store, "00000000000000a1"), Some(5));
+        assert!(
+            store
+                .set_key_rate(&tenant("acme"), "00000000000000a1", Some(1_000))
+                .unwrap()
+        );
+        assert_eq!(rate(&store, "00000000000000a1"), Some(1_000));
+        assert!(
+            store
+                .set_key_rate(&tenant("acme"), "00000000000000a1", None)
+                .unwrap()
+        );
+        assert_eq!(rate(&store, "00000000000000a1"), None);
+        assert!(
+            !store
+                .set_key_rate(&tenant("acme"), "ffffffffffffffff", Some(1))
+                .unwrap()
+        );
+        assert_eq!(rate(&store, "00000000000000b1"), None);
+    }
+
+    #[test]
+    fn a_version_three_file_gains_key_rates_and_keeps_its_keys() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("v3.db");
+        {
+            let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
+            store
+                .register_tenant(&TenantRecord {
+                    tenant: tenant("acme"),
+                    name: "Acme".into(),
+                    created_at: at(0),
+                })
+                .unwrap();
+            store.insert_key(&key("acme", "00000000000000a1")).unwrap();
+            // Back to version 3's shape: the key table without its rate column.
+            store
+                .connection
+                .execute_batch(
+                    "ALTER TABLE api_keys DROP COLUMN requests_per_second;
+                     UPDATE meta SET value = '3' WHERE key = 'schema_version';
+                     PRAGMA user_version = 3;",
+                )
+                .unwrap();
+        }
+        assert!(matches!(
+            SqliteStore::open_read_only(&path),
+            Err(StoreError::UnsupportedSchema { found: 3, .. })
+        ));
+        let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
+        assert_eq!(
+            store.find_key("00000000000000a1").unwrap(),
+            Some(key("acme", "00000000000000a1"))
+        );
+        assert!(
+            store
+                .set_key_rate(&tenant("acme"), "00000000000000a1", Some(7))
+                .unwrap()
+        );
+        let reader = SqliteStore::open_read_only(&path).unwrap();
+        let version: i64 = reader
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 4);
+        assert_eq!(
+            reader
+                .find_key("00000000000000a1")
+                .unwrap()
+                .unwrap()
+                .requests_per_second,
+            Some(7)
+        );
     }
 
     #[test]

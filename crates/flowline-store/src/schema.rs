@@ -3,11 +3,12 @@
 //! - Version 1: events, tenant heads, idempotency records and balances, keyed by tenant name;
 //!   events carry their stream and type names and their payload as JSON text.
 //! - Version 2: adds the registered tenants and their API keys.
-//! - Version 3 (this build): tenants, streams and event types get integer ids, so an event row
+//! - Version 3: tenants, streams and event types get integer ids, so an event row
 //!   and its two index entries hold small integers instead of names; payloads and stored
 //!   responses are compressed with a dictionary kept in the file ([`crate::codec`]). Event
 //!   checksums are computed as before, over the names and the JSON text, so a migrated event
 //!   keeps its checksum and damage done before the migration is still reported after it.
+//! - Version 4 (this build): an API key may carry its own rate limit.
 //!
 //! A new file is created as version 1 and migrated like any old file, so the migrations run on
 //! every new store.
@@ -20,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 /// The schema version this build creates and understands.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The schema as version 1 created it.
 pub(crate) const SCHEMA_V1: &str = "
@@ -176,6 +177,13 @@ DROP TABLE balances_v2;
 DROP TABLE tenants_v2;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 PRAGMA user_version = 3;
+";
+
+/// Version 4: a key's own rate limit in requests per second (`NULL`: the server's default).
+pub(crate) const MIGRATE_TO_4: &str = "
+ALTER TABLE api_keys ADD COLUMN requests_per_second INTEGER;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
+PRAGMA user_version = 4;
 ";
 
 /// The `INSERT` of one event row of version 3.

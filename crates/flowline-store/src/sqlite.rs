@@ -7,7 +7,7 @@
 
 use crate::codec::{Codec, DecodeError};
 use crate::schema::{
-    self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, SCHEMA_V1, SCHEMA_VERSION,
+    self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, MIGRATE_TO_4, SCHEMA_V1, SCHEMA_VERSION,
 };
 use crate::{
     AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, StoreError,
@@ -301,12 +301,21 @@ impl SqliteStore {
                 transaction.execute_batch(SCHEMA_V1)?;
                 transaction.execute_batch(MIGRATE_TO_2)?;
                 schema::migrate_to_3(&transaction, codec)?;
+                transaction.execute_batch(MIGRATE_TO_4)?;
             }
             1 => {
                 transaction.execute_batch(MIGRATE_TO_2)?;
                 schema::migrate_to_3(&transaction, codec)?;
+                transaction.execute_batch(MIGRATE_TO_4)?;
             }
-            2 => schema::migrate_to_3(&transaction, codec)?,
+            2 => {
+                schema::migrate_to_3(&transaction, codec)?;
+                transaction.execute_batch(MIGRATE_TO_4)?;
+            }
+            3 => {
+                transaction.execute_batch(MIGRATE_TO_4)?;
+                schema::register_built_in_dictionary(&transaction, codec)?;
+            }
             SCHEMA_VERSION => schema::register_built_in_dictionary(&transaction, codec)?,
             _ => {
                 return Err(StoreError::UnsupportedSchema {
@@ -1351,7 +1360,7 @@ mod tests {
         drop(fresh(&dir, "store.db"));
         Connection::open(&path)
             .unwrap()
-            .pragma_update(None, "user_version", 4)
+            .pragma_update(None, "user_version", 5)
             .unwrap();
         for result in [
             SqliteStore::open(&path, &OpenOptions::durable()),
@@ -1360,14 +1369,14 @@ mod tests {
             match result {
                 Err(
                     error @ StoreError::UnsupportedSchema {
-                        found: 4,
-                        supported: 3,
+                        found: 5,
+                        supported: 4,
                         ..
                     },
                 ) => assert_eq!(
                     error.to_string(),
                     format!(
-                        "{} has schema version 4; this build supports 3: it was written by a \
+                        "{} has schema version 5; this build supports 4: it was written by a \
                          newer version of Flowline, which is needed to open it",
                         path.display()
                     )
@@ -1375,12 +1384,12 @@ mod tests {
                 other => panic!("expected UnsupportedSchema, got {other:?}"),
             }
         }
-        // Refusing it changed nothing: still version 4, with its tables as they were.
+        // Refusing it changed nothing: still version 5, with its tables as they were.
         let raw = Connection::open(&path).unwrap();
         let version: i64 = raw
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 4);
+        assert_eq!(version, 5);
         let tables: i64 = raw
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('events', 'event_types')",

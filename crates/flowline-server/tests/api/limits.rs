@@ -3,8 +3,10 @@
 
 use crate::helpers::{spawn_app, spawn_app_with};
 use flowline_server::ServerLimits;
+use flowline_server::auth::Role;
 use flowline_server::connections::Limits;
 use flowline_server::rate::{Rate, RateLimits};
+use flowline_store::{OpenOptions, SqliteStore};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -90,6 +92,62 @@ async fn one_keys_flood_is_throttled_with_429_and_retry_after_and_spares_another
         assert_eq!(reply.json()["details"]["scope"], "key");
     }
     assert!(calmed.iter().all(|reply| reply.status == 200));
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_with_a_rate_of_its_own_is_held_to_it_and_a_change_applies_while_serving() {
+    // Server default 1,000 a second per key. Tenant A's `scanner` key is given 5 a second
+    // (burst 10): of 60 requests at once at most 10 + 5 × (the seconds they take) pass and the
+    // rest are 429s of the key's budget, while A's viewer key, on the default, passes all 60.
+    // Cleared back to the default while the server runs, the scanner key gets all 60 through
+    // once its bucket holds a token again (1/5 s at the old rate; the test waits 0.4 s).
+    let app = spawn_app_with(ServerLimits {
+        rate: RateLimits {
+            per_key: Rate::per_second(1000.0),
+            per_tenant: Rate::per_second(10_000.0),
+        },
+        ..ServerLimits::default()
+    })
+    .await;
+    let a = app.tenant("a", None).await;
+    let (scanner_id, scanner) = app.issue(&a.id, Role::Operator);
+    let set_rate = |rate: Option<u32>| {
+        let mut store = SqliteStore::open(&app.db, &OpenOptions::durable()).unwrap();
+        assert!(store.set_key_rate(&a.id, &scanner_id, rate).unwrap());
+    };
+    set_rate(Some(5));
+    let burst = |key: String| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            let replies =
+                futures_util::future::join_all((0..60).map(|_| app.get(&key, "/v1/me"))).await;
+            (replies, started.elapsed().as_secs_f64())
+        }
+    };
+    let ((limited, seconds), (plain, _)) =
+        tokio::join!(burst(scanner.clone()), burst(a.viewer.clone()));
+    let passed = limited.iter().filter(|reply| reply.status == 200).count();
+    assert!(passed >= 10, "the key's burst of 10 passes: {passed}");
+    assert!(
+        (passed as f64) <= 10.0 + 5.0 * seconds + 1.0,
+        "{passed} passed in {seconds} s at 5 a second"
+    );
+    for reply in limited.iter().filter(|reply| reply.status != 200) {
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.json()["details"]["scope"], "key");
+    }
+    assert!(plain.iter().all(|reply| reply.status == 200));
+
+    set_rate(None);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (cleared, _) = burst(scanner).await;
+    assert!(
+        cleared.iter().all(|reply| reply.status == 200),
+        "{:?}",
+        cleared.iter().map(|reply| reply.status).collect::<Vec<_>>()
+    );
     app.finish().await;
 }
 
