@@ -4,29 +4,90 @@
 //! SQLite reads in WAL mode never block the writer and see only committed transactions, so
 //! what they return is durable. Connections are pooled (a connection caches prepared
 //! statements) and used on tokio's blocking threads, because SQLite calls block.
+//!
+//! Reports (scorecards, metric drill-downs, the dashboard's folds) run instead on the report
+//! lane: a few threads of their own at a lower scheduling priority (nice 10). Their work grows
+//! with the range and the log asked about, a single one can take a core for a second; at the
+//! lower priority the operating system gives the core back at once to a tenant's writer or an
+//! order's request that wakes up, so one tenant's reports cannot lengthen another's orders,
+//! while an otherwise idle machine still runs them at full speed.
 
 use crate::error::ApiError;
 use flowline_store::{SqliteStore, StoreError};
+use serde_json::json;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 /// Connections kept open between requests; more are opened under load and closed after.
 const POOL_SIZE_MAX: usize = 64;
+
+/// Reports waiting for a thread of the report lane; one more is refused with 503 `busy`.
+const REPORTS_QUEUED_MAX: usize = 256;
+
+/// How much lower than the server's the report lane's scheduling priority is (a nice value).
+const REPORT_NICENESS: i32 = 10;
 
 /// A pool of read-only stores on one log file.
 #[derive(Debug, Clone)]
 pub struct Readers {
     path: PathBuf,
     idle: Arc<Mutex<Vec<SqliteStore>>>,
+    reports: mpsc::SyncSender<Job>,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 impl Readers {
-    /// A pool on the log at `path` (which must exist).
+    /// A pool on the log at `path` (which must exist), with its report lane: one thread per
+    /// core, started now.
     pub fn new(path: PathBuf) -> Self {
+        let (reports, jobs) = mpsc::sync_channel::<Job>(REPORTS_QUEUED_MAX);
+        let jobs = Arc::new(Mutex::new(jobs));
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        for index in 0..threads {
+            let jobs = jobs.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("flowline-report-{index}"))
+                .spawn(move || report_lane(&jobs));
+            if let Err(error) = started {
+                tracing::error!(%error, "cannot start a report thread");
+            }
+        }
         Self {
             path,
             idle: Arc::new(Mutex::new(Vec::new())),
+            reports,
         }
+    }
+
+    /// Runs `read` on a connection on the report lane (see the module's documentation). A
+    /// full lane refuses with 503 `busy`.
+    pub async fn report<R, F>(&self, read: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&SqliteStore) -> Result<R, ApiError> + Send + 'static,
+    {
+        let pool = self.clone();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let result = pool.take().map_err(ApiError::internal).and_then(|store| {
+                let result = read(&store);
+                pool.give_back(store);
+                result
+            });
+            let _ = answer.send(result);
+        });
+        self.reports.try_send(job).map_err(|_| {
+            ApiError::new(
+                "busy",
+                "the server is computing as many reports as it queues; retry shortly",
+                json!({ "queued_reports": REPORTS_QUEUED_MAX }),
+            )
+            .retry_after(1)
+        })?;
+        answered
+            .await
+            .map_err(|_| ApiError::internal("a report thread stopped before answering"))?
     }
 
     /// Runs `read` on a connection on a blocking thread. Store errors become 500s whose cause is
@@ -64,7 +125,114 @@ impl Readers {
     }
 }
 
+/// A thread of the report lane: lowers its own priority, then runs reports until the pool is
+/// dropped. A report that panics is answered as an internal error (its answer is dropped) and
+/// the thread goes on.
+fn report_lane(jobs: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    loop {
+        let job = match jobs.lock() {
+            Ok(jobs) => jobs.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok(job) = job else { return };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+            tracing::error!("a report panicked");
+        }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority by [`REPORT_NICENESS`]. On Linux a nice
+/// value set on a thread id applies to that thread alone; elsewhere nothing is done.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let thread = rustix::thread::gettid();
+        let result = rustix::process::getpriority_process(Some(thread)).and_then(|current| {
+            rustix::process::setpriority_process(Some(thread), current + REPORT_NICENESS)
+        });
+        if let Err(error) = result {
+            tracing::warn!(%error, "cannot lower the report thread's priority");
+        }
+    }
+}
+
 /// A store error as an API error: always internal.
 pub fn store_error(error: StoreError) -> ApiError {
     ApiError::internal(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flowline_store::OpenOptions;
+
+    fn readers() -> (tempfile::TempDir, Readers) {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("log.db");
+        drop(SqliteStore::open(&path, &OpenOptions::durable()).unwrap());
+        (directory, Readers::new(path))
+    }
+
+    /// The nice value in a `/proc/.../stat` line: field 19, counted after the parenthesised
+    /// name (state is field 3).
+    #[cfg(target_os = "linux")]
+    fn nice_in(stat: &str) -> i64 {
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        after_name.split(' ').nth(19 - 3).unwrap().parse().unwrap()
+    }
+
+    /// The nice value of each thread of this process whose name starts with `prefix`.
+    #[cfg(target_os = "linux")]
+    fn nice_values(prefix: &str) -> Vec<i64> {
+        let mut values = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let task = task.unwrap().path();
+            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            if name.starts_with(prefix) {
+                values.push(nice_in(
+                    &std::fs::read_to_string(task.join("stat")).unwrap(),
+                ));
+            }
+        }
+        values
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn reports_run_on_threads_ten_nice_steps_below_the_server() {
+        let (_directory, readers) = readers();
+        // A report waits for its answer, so by then the lane's threads have started.
+        let tenants = readers
+            .report(|store| flowline_store::EventStore::tenants(store).map_err(ApiError::internal))
+            .await
+            .unwrap();
+        assert!(tenants.is_empty());
+        // This test's thread runs at the process's priority, as the server's threads do.
+        let base = nice_in(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
+        let lane = nice_values("flowline-report");
+        assert!(!lane.is_empty(), "no report threads found");
+        assert!(
+            lane.iter().all(|nice| *nice == (base + 10).min(19)),
+            "{lane:?} vs {base}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_report_that_panics_is_an_internal_error_and_the_lane_goes_on() {
+        let (_directory, readers) = readers();
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        // More panics than threads: every thread survives its panic to take the next job.
+        for _ in 0..threads + 2 {
+            let failed = readers
+                .report(|_| -> Result<(), ApiError> { panic!("a report bug") })
+                .await
+                .unwrap_err();
+            assert_eq!(
+                failed.status(),
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
+        assert_eq!(readers.report(|_| Ok(7)).await.unwrap(), 7);
+    }
 }

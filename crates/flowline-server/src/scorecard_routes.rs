@@ -51,12 +51,12 @@ struct SharedReport {
     query: String,
     head: u64,
     computed: std::time::Instant,
-    body: Arc<serde_json::Value>,
+    body: axum::body::Bytes,
 }
 
 impl Folds {
     /// The report `query` of `tenant` computed at `head` less than [`SHARED_FOR`] ago.
-    fn shared(&self, tenant: &TenantId, query: &str, head: u64) -> Option<Arc<serde_json::Value>> {
+    fn shared(&self, tenant: &TenantId, query: &str, head: u64) -> Option<axum::body::Bytes> {
         let reports = self.reports.lock().ok()?;
         reports
             .get(tenant)?
@@ -71,7 +71,7 @@ impl Folds {
 
     /// Keeps a report for identical requests that follow, forgetting the oldest past
     /// [`SHARED_REPORTS_MAX`].
-    fn share(&self, tenant: &TenantId, query: String, head: u64, body: Arc<serde_json::Value>) {
+    fn share(&self, tenant: &TenantId, query: String, head: u64, body: axum::body::Bytes) {
         if let Ok(mut reports) = self.reports.lock() {
             let kept = reports.entry(tenant.clone()).or_default();
             kept.retain(|report| report.query != query);
@@ -276,7 +276,7 @@ pub(crate) async fn shared_report(
     tenant: &TenantId,
     query: String,
     work: impl FnOnce(&Fold) -> Result<serde_json::Value, ApiError> + Send + 'static,
-) -> Result<Arc<serde_json::Value>, ApiError> {
+) -> Result<axum::body::Bytes, ApiError> {
     let (shared_app, shared_tenant) = (app.clone(), tenant.clone());
     with_fold_at(app, tenant, move |fold, head| {
         let folds = shared_app.folds();
@@ -284,7 +284,9 @@ pub(crate) async fn shared_report(
             shared_app.metrics().report(true);
             return Ok(body);
         }
-        let body = Arc::new(work(fold)?);
+        // Written out here, on the report lane, not on the thread that answers requests.
+        let body =
+            axum::body::Bytes::from(serde_json::to_vec(&work(fold)?).map_err(ApiError::internal)?);
         shared_app.metrics().report(false);
         folds.share(&shared_tenant, query, head, body.clone());
         Ok(body)
@@ -302,7 +304,7 @@ async fn with_fold_at<R: Send + 'static>(
     let app = app.clone();
     app.clone()
         .readers()
-        .read(move |store| {
+        .report(move |store| {
             let slot = app.folds().slot(store, &tenant, app.metrics())?;
             let mut guard = slot.lock().map_err(ApiError::internal)?;
             let (fold, head) = &mut *guard;
@@ -362,9 +364,19 @@ pub fn scorecard_handler() -> MethodRouter<App> {
                 },
             )
             .await?;
-            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+            Ok::<Response, ApiError>(json_bytes_response(body))
         },
     )
+}
+
+/// A 200 with a JSON body already written.
+fn json_bytes_response(body: axum::body::Bytes) -> Response {
+    let mut response = axum::response::IntoResponse::into_response((StatusCode::OK, body));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn slice_of(params: &BTreeMap<String, String>) -> Result<Slice, ApiError> {

@@ -107,7 +107,7 @@ pub async fn with_drill<R: Send + 'static>(
     let app = app.clone();
     app.clone()
         .readers()
-        .read(move |store| {
+        .report(move |store| {
             let slot = app.dashboard().slot(store, &tenant, app.metrics())?;
             let mut guard = slot.lock().map_err(ApiError::internal)?;
             let drill = &mut *guard;
