@@ -154,6 +154,18 @@ impl Granularity {
         Range::of_dates(start, end)
     }
 
+    /// The period of this kind just before the one containing `date`: a month steps back one
+    /// calendar month whatever the lengths of the months, a quarter one quarter.
+    pub fn before(self, date: Date) -> Range {
+        let start = self.period_of(date).from.date();
+        self.period_of(start.yesterday().unwrap_or(start))
+    }
+
+    /// The period of this kind just after the one containing `date`.
+    pub fn after(self, date: Date) -> Range {
+        self.period_of(self.period_of(date).to.date())
+    }
+
     /// The consecutive periods of this kind covering `range`, each clipped to it.
     pub fn periods(self, range: Range) -> Vec<Range> {
         let mut periods = Vec::new();
@@ -204,6 +216,64 @@ mod tests {
             Day::of(closed, &zone("America/Los_Angeles")).date(),
             jiff::civil::date(2025, 3, 9)
         );
+    }
+
+    #[test]
+    fn previous_and_next_step_exactly_one_calendar_period() {
+        let d = jiff::civil::date;
+        let dates = |range: Range| (range.from.date(), range.to.date());
+        // From any day of December 2025 the month before is November (30 days), not the 31
+        // days before December 1 (October 31, in October).
+        assert_eq!(
+            dates(Granularity::Month.before(d(2025, 12, 15))),
+            (d(2025, 11, 1), d(2025, 12, 1))
+        );
+        // March 31 steps back to February (28 days in 2025, 29 in 2024) and on to March.
+        assert_eq!(
+            dates(Granularity::Month.before(d(2025, 3, 31))),
+            (d(2025, 2, 1), d(2025, 3, 1))
+        );
+        assert_eq!(
+            dates(Granularity::Month.after(d(2024, 1, 31))),
+            (d(2024, 2, 1), d(2024, 3, 1))
+        );
+        // Q2 2025 (April to June, 91 days): the quarter before is Q1 (90 days), not Q4 2024.
+        assert_eq!(
+            dates(Granularity::Quarter.before(d(2025, 5, 10))),
+            (d(2025, 1, 1), d(2025, 4, 1))
+        );
+        assert_eq!(
+            dates(Granularity::Quarter.before(d(2025, 1, 1))),
+            (d(2024, 10, 1), d(2025, 1, 1))
+        );
+        assert_eq!(
+            dates(Granularity::Quarter.after(d(2025, 11, 30))),
+            (d(2026, 1, 1), d(2026, 4, 1))
+        );
+        // Wednesday 2025-03-05 is in the week of Monday 03-03; the week before starts 02-24.
+        assert_eq!(
+            dates(Granularity::Week.before(d(2025, 3, 5))),
+            (d(2025, 2, 24), d(2025, 3, 3))
+        );
+        assert_eq!(
+            dates(Granularity::Day.after(d(2024, 2, 28))),
+            (d(2024, 2, 29), d(2024, 3, 1))
+        );
+        // Twelve steps back from December 2025 visit November 2025 to December 2024, in order.
+        let mut at = d(2025, 12, 15);
+        let mut months = Vec::new();
+        for _ in 0..12 {
+            let before = Granularity::Month.before(at);
+            months.push(before.from.date());
+            at = before.from.date();
+        }
+        let expected: Vec<Date> = (0..12)
+            .map(|back| {
+                let index = 2025 * 12 + 10 - back; // November 2025 is month index 10 of 2025
+                d((index / 12) as i16, (index % 12 + 1) as i8, 1)
+            })
+            .collect();
+        assert_eq!(months, expected);
     }
 
     #[test]

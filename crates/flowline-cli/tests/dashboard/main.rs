@@ -794,3 +794,65 @@ async fn pages_read_without_javascript() {
     );
     browser.quit().await;
 }
+
+/// The `data-from` of the range the page shows.
+async fn shown_from(browser: &Browser) -> String {
+    let range = browser.one("p.range span[data-from]").await;
+    browser
+        .attribute(&range, "data-from")
+        .await
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn previous_and_next_links_step_one_calendar_period_at_a_time() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    // From December 2025, "previous month" twelve times must show November 2025, October, ...
+    // down to December 2024: twelve distinct months, each the calendar month before the last
+    // (a 31-day step back from December 1 would land in October and skip November).
+    browser
+        .goto(&served.url("/?period=month&at=2025-12-15"))
+        .await;
+    assert_eq!(shown_from(&browser).await, "2025-12-01");
+    let mut visited = Vec::new();
+    for _ in 0..12 {
+        let before = browser.url().await;
+        browser
+            .click(&browser.one("p.range a[rel=prev]").await)
+            .await;
+        browser.wait_url(|url| url != before).await;
+        visited.push(shown_from(&browser).await);
+    }
+    let expected: Vec<String> = [
+        "2025-11", "2025-10", "2025-09", "2025-08", "2025-07", "2025-06", "2025-05", "2025-04",
+        "2025-03", "2025-02", "2025-01", "2024-12",
+    ]
+    .iter()
+    .map(|month| format!("{month}-01"))
+    .collect();
+    assert_eq!(visited, expected);
+    // From the second quarter the previous quarter is the first of the same year (Q2 has 91
+    // days; 91 days before April 1 is December 31, in Q4 of the year before); next twice from
+    // there is the third quarter.
+    browser
+        .goto(&served.url("/?period=quarter&at=2025-05-10"))
+        .await;
+    assert_eq!(shown_from(&browser).await, "2025-04-01");
+    let mut steps = Vec::new();
+    for link in ["prev", "next", "next"] {
+        let before = browser.url().await;
+        browser
+            .click(&browser.one(&format!("p.range a[rel={link}]")).await)
+            .await;
+        browser.wait_url(|url| url != before).await;
+        steps.push(shown_from(&browser).await);
+    }
+    assert_eq!(steps, ["2025-01-01", "2025-04-01", "2025-07-01"]);
+    browser.quit().await;
+}

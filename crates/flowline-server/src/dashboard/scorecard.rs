@@ -87,8 +87,8 @@ fn dimension_name(dimension: Dimension) -> &'static str {
 pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup {
     let zone = fold.settings().reporting.iana_name().unwrap_or("UTC");
     let custom = picks.from.is_some();
-    let previous = range.previous();
-    let next = picks.granularity.period_of(range.to.date());
+    let previous = picks.granularity.before(range.from.date());
+    let next = picks.granularity.after(range.from.date());
     let slice = super::slice_text(&picks.slice);
     let keep_slice = if picks.slice == Slice::All {
         String::new()
