@@ -123,6 +123,12 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        if args.from.is_none() && args.to.is_none() {
+            eprintln!(
+                "{}; --from and --to pick another",
+                scorecards::default_range_meaning(&fold, granularity)
+            );
+        }
         print!("{}", text(&report));
     }
     Ok(ExitCode::SUCCESS)

@@ -402,6 +402,95 @@ fn import_of_the_real_olist_folder_twice_appends_once_and_says_already_imported(
 }
 
 #[test]
+fn metrics_without_a_range_after_an_olist_import_shows_the_imported_period() {
+    let Some(folder) = import_olist_folder() else {
+        return;
+    };
+    // The latest operational time in the sample, read from the orders file itself: the
+    // purchase, approval, hand-over and delivery columns (the estimated delivery date is a
+    // promise, not an event). They are São Paulo local times, the tenant's reporting zone.
+    // In the shared sample it is a purchase on 2018-09-20, not the last day of September, so
+    // the latest complete month of the data is August 2018: 2018-08-01 to 2018-09-01.
+    let orders = std::fs::read_to_string(folder.join("olist_orders_dataset.csv")).unwrap();
+    let mut lines = orders.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let columns: Vec<usize> = [
+        "order_purchase_timestamp",
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+    ]
+    .iter()
+    .map(|name| {
+        header
+            .iter()
+            .position(|column| column.trim_matches('"') == *name)
+            .unwrap()
+    })
+    .collect();
+    let latest = lines
+        .flat_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            columns
+                .iter()
+                .map(|column| fields[*column].trim_matches('"').to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|value| !value.is_empty())
+        .max()
+        .unwrap();
+    let last: jiff::civil::Date = latest[..10].parse().unwrap();
+    let month = last.first_of_month();
+    let (from, to) = if last == last.last_of_month() {
+        (
+            month,
+            month.checked_add(jiff::Span::new().months(1)).unwrap(),
+        )
+    } else {
+        (
+            month.checked_sub(jiff::Span::new().months(1)).unwrap(),
+            month,
+        )
+    };
+
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("olist.db");
+    let db = db.to_str().unwrap();
+    let imported = flowline(&["import", "olist", folder.to_str().unwrap(), "--db", db]);
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let metrics = flowline(&["metrics", "--db", db]);
+    assert_eq!(metrics.status.code(), Some(0), "{}", stderr(&metrics));
+    let printed = stdout(&metrics);
+    assert!(
+        printed.starts_with(&format!(
+            "SCOR scorecard of tenant olist from {from} to {to} (exclusive), America/Sao_Paulo time"
+        )),
+        "{printed}"
+    );
+    // It says which period it chose, and the data it chose from.
+    assert!(
+        stderr(&metrics).contains(&format!(
+            "the latest complete month of the data (events from 2016-10-04 to {last})"
+        )),
+        "{}",
+        stderr(&metrics)
+    );
+    // And the month holds the imported orders: Perfect Order Fulfillment judged some.
+    let json = flowline(&["metrics", "--db", db, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["from"], from.to_string());
+    assert_eq!(json["to"], to.to_string());
+    let perfect = json["scorecard"]["level1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|metric| metric["value"]["id"] == "rl.perfect_order")
+        .unwrap();
+    let judged = perfect["value"]["population"].as_u64().unwrap_or(0);
+    assert!(judged > 0, "{perfect}");
+}
+
+#[test]
 fn import_of_a_corrupted_olist_copy_exits_1_naming_file_line_and_column_and_appends_nothing() {
     let Some(folder) = import_olist_folder() else {
         return;

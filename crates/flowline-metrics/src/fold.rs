@@ -459,6 +459,7 @@ pub struct Fold {
     asset_book: FxHashMap<String, (bool, i128)>,
     longest_return_window_days: i64,
     watermark: Option<Timestamp>,
+    activity: Option<(Timestamp, Timestamp)>,
     running: Running,
     events: u64,
     events_since_sweep: u64,
@@ -516,6 +517,7 @@ impl Fold {
             asset_book: FxHashMap::default(),
             longest_return_window_days: 0,
             watermark: None,
+            activity: None,
             running: Running::default(),
             events: 0,
             events_since_sweep: 0,
@@ -539,6 +541,13 @@ impl Fold {
     /// The latest business time seen.
     pub fn watermark(&self) -> Option<Timestamp> {
         self.watermark
+    }
+
+    /// The first and the latest business time of an operational event (a document, stock,
+    /// money): what the data covers. Master data and targets are left out, so a tenant
+    /// configured today over imported orders of 2018 has activity in 2018.
+    pub fn activity(&self) -> Option<(Timestamp, Timestamp)> {
+        self.activity
     }
 
     /// Every bucket with its day and slice.
@@ -636,6 +645,12 @@ impl Fold {
         self.events += 1;
         if self.watermark.is_none_or(|seen| time.at > seen) {
             self.watermark = Some(time.at);
+        }
+        if !matches!(event, Event::Master(_) | Event::Improvement(_)) {
+            self.activity = Some(match self.activity {
+                None => (time.at, time.at),
+                Some((first, last)) => (first.min(time.at), last.max(time.at)),
+            });
         }
         if let Some(effects) = event.effects() {
             self.post_journal(event, &effects.journal, time.at);

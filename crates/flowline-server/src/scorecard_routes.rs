@@ -123,7 +123,7 @@ pub const SCORECARD_QUERY: &[QueryParameter] = &[
     },
     QueryParameter {
         name: "to",
-        description: "Day after the last (YYYY-MM-DD). Without both, the period containing `from` or the latest event.",
+        description: "Day after the last (YYYY-MM-DD). Without both, the period containing `from`, or else the latest complete period of the data.",
         json_type: QueryType::String,
     },
     QueryParameter {

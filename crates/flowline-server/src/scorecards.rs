@@ -142,7 +142,7 @@ pub fn fold_log(
 }
 
 /// The range a request names: `[from, to)` when both are given, else the `period` (month by
-/// default) containing `from`, or the latest business time the fold has seen.
+/// default) containing `from`, or else [`default_range`].
 pub fn range_of(
     fold: &Fold,
     from: Option<jiff::civil::Date>,
@@ -153,12 +153,62 @@ pub fn range_of(
         (Some(from), Some(to)) => Range::of_dates(from, to),
         (Some(from), None) => granularity.period_of(from),
         (None, Some(to)) => granularity.period_of(to.yesterday().unwrap_or(to)),
-        (None, None) => {
-            let latest = fold.watermark().unwrap_or(Timestamp::UNIX_EPOCH);
-            let date = latest.to_zoned(fold.settings().reporting.clone()).date();
-            granularity.period_of(date)
-        }
+        (None, None) => default_range(fold, granularity),
     }
+}
+
+/// The period shown when none is asked for: the latest complete period of `granularity` that
+/// the tenant's data reaches into, so a scorecard opens on a whole month rather than the few
+/// days of the current one. "Complete" is judged against the data, not the clock: the period
+/// holding the latest operational event is complete if that event falls on its last day;
+/// otherwise the period before it is shown, if the data reaches back into it. With no earlier
+/// data (a tenant younger than one period), the period of the latest event; with no data at all,
+/// the period of today.
+pub fn default_range(fold: &Fold, granularity: Granularity) -> Range {
+    let zone = fold.settings().reporting.clone();
+    let day = |at: Timestamp| at.to_zoned(zone.clone()).date();
+    let Some((first, last)) = fold.activity() else {
+        return granularity.period_of(day(Timestamp::now()));
+    };
+    let (first, last) = (day(first), day(last));
+    let latest = granularity.period_of(last);
+    if latest.to.date().yesterday().ok() == Some(last) {
+        return latest;
+    }
+    let before = granularity.before(last);
+    if before.to.date() > first {
+        before
+    } else {
+        latest
+    }
+}
+
+/// What [`default_range`] picked, in words: "the latest complete month of the data
+/// (2016-09-04 to 2018-10-17)".
+pub fn default_range_meaning(fold: &Fold, granularity: Granularity) -> String {
+    let zone = fold.settings().reporting.clone();
+    let period = match granularity {
+        Granularity::Day => "day",
+        Granularity::Week => "week",
+        Granularity::Month => "month",
+        Granularity::Quarter => "quarter",
+    };
+    let Some((first, last)) = fold.activity() else {
+        return format!("no data yet: the {period} of today");
+    };
+    let (first, last) = (
+        first.to_zoned(zone.clone()).date(),
+        last.to_zoned(zone).date(),
+    );
+    let range = default_range(fold, granularity);
+    let which = if range.contains(flowline_metrics::period::Day::of_date(last))
+        && range.to.date().yesterday().ok() != Some(last)
+    {
+        "the latest"
+    } else {
+        "the latest complete"
+    };
+    format!("{which} {period} of the data (events from {first} to {last})")
 }
 
 /// A scorecard with the slices of one dimension beside it.

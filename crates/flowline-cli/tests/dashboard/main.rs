@@ -754,7 +754,7 @@ async fn pages_read_without_javascript() {
     let apply = browser.one("form.pickers button.apply").await;
     assert_eq!(browser.text(&apply).await, "Apply");
     // The pickers work by submitting the form. By default the page shows the month of the
-    // latest event, as `flowline metrics` does; picking "quarter" shows that month's quarter.
+    // latest complete month of the data, as `flowline metrics` does; picking "quarter" shows that month's quarter.
     let default = flowline(&["metrics", "--db", served.db.to_str().unwrap(), "--json"]);
     let default: Value = serde_json::from_slice(&default.stdout).unwrap();
     let month = default["from"].as_str().unwrap().to_string();

@@ -145,6 +145,11 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
                 a href={(action) "?period=" (period) "&at=" (next.from.date()) (keep_slice)} rel="next" { "next " (period) " →" }
             }
         }
+        @if !custom && picks.at.is_none() {
+            p class="muted default-range" {
+                "Showing " (crate::scorecards::default_range_meaning(fold, picks.granularity)) "."
+            }
+        }
         p class="muted" { (provisional_hint) }
     }
 }
