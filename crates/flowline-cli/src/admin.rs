@@ -18,8 +18,9 @@ use std::process::ExitCode;
 /// `flowline tenant ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TenantCommand {
-    /// Register a tenant; with --currency and --time-zone, also configure it (do that before
-    /// the server serves the tenant, or later through PUT /v1/settings).
+    /// Register a tenant, and configure it with --currency and --time-zone.
+    ///
+    /// Configure it before the server serves the tenant, or later through PUT /v1/settings.
     Create {
         /// Tenant id (letters, digits, . _ - :, starting with a letter or digit).
         tenant: String,
@@ -33,23 +34,13 @@ pub enum TenantCommand {
         #[arg(long, requires = "currency")]
         time_zone: Option<String>,
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
     /// List registered tenants.
     List {
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
 }
@@ -73,12 +64,7 @@ pub enum KeyCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         rate_per_second: Option<u32>,
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
     /// List a tenant's keys (ids, roles, labels; never secrets).
@@ -87,16 +73,12 @@ pub enum KeyCommand {
         #[arg(long)]
         tenant: String,
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
-    /// Set or clear a key's own rate limit; a running server applies it from the key's next
-    /// request.
+    /// Set or clear a key's own rate limit.
+    ///
+    /// A running server applies it from the key's next request.
     Limit {
         /// The tenant.
         #[arg(long)]
@@ -108,12 +90,7 @@ pub enum KeyCommand {
         #[arg(long, value_name = "N|default", value_parser = parse_key_rate)]
         rate_per_second: KeyRate,
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
     /// Revoke a key: it is refused from the next request on.
@@ -124,12 +101,7 @@ pub enum KeyCommand {
         /// The key id (the 16 hex digits after `flk_`).
         key_id: String,
         /// The SQLite event log.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
 }
@@ -207,7 +179,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
                 })
                 .with_context(|| format!("cannot register tenant {tenant}"))?;
             drop(store);
-            println!("registered tenant {tenant} in {}", db.display());
+            outln!("registered tenant {tenant} in {}", db.display());
             if let Some(configure) = configure {
                 let engine = Engine::open(&db, EngineOptions::durable())
                     .with_context(|| format!("cannot open {}", db.display()))?;
@@ -220,7 +192,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
                 if let Outcome::Rejected { message, .. } = answer.outcome {
                     anyhow::bail!("cannot configure tenant {tenant}: {message}");
                 }
-                println!("configured tenant {tenant}");
+                outln!("configured tenant {tenant}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -228,7 +200,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             let store = SqliteStore::open_read_only(&db)
                 .with_context(|| format!("cannot open {}", db.display()))?;
             for record in store.registered_tenants()? {
-                println!("{}\t{}\t{}", record.tenant, record.name, record.created_at);
+                outln!("{}\t{}\t{}", record.tenant, record.name, record.created_at);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -262,7 +234,7 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                 role.as_str(),
                 issued.record.key_id
             );
-            println!("{}", issued.plaintext);
+            outln!("{}", issued.plaintext);
             Ok(ExitCode::SUCCESS)
         }
         KeyCommand::List { tenant, db } => {
@@ -278,9 +250,13 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                     Some(rate) => format!("{rate}/s"),
                     None => "default rate".to_string(),
                 };
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{rate}\t{}\t{}",
-                    record.key_id, record.role, status, record.created_at, record.label
+                    record.key_id,
+                    record.role,
+                    status,
+                    record.created_at,
+                    record.label
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -302,12 +278,12 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             match rate {
-                Some(rate) => println!(
+                Some(rate) => outln!(
                     "key {key_id} of tenant {tenant} may make {rate} requests a second \
                      (bursts of {})",
                     u64::from(rate) * 2
                 ),
-                None => println!("key {key_id} of tenant {tenant} has the server's default rate"),
+                None => outln!("key {key_id} of tenant {tenant} has the server's default rate"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -318,7 +294,7 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("tenant {tenant} has no key {key_id}");
                 return Ok(ExitCode::from(1));
             }
-            println!("revoked key {key_id} of tenant {tenant}");
+            outln!("revoked key {key_id} of tenant {tenant}");
             Ok(ExitCode::SUCCESS)
         }
     }

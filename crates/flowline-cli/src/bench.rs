@@ -62,14 +62,14 @@ fn center() -> LocationId {
 
 /// Runs the benchmark and prints its figures.
 pub fn ledger(args: &LedgerArgs) -> anyhow::Result<()> {
-    println!(
+    outln!(
         "flowline bench ledger: {} cores, items {}",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.items
     );
     in_memory(args)?;
     durable(args)?;
-    println!(
+    outln!(
         "peak RSS {:.0} MiB (anonymous and file-backed together); now {:.0} MiB anonymous + {:.0} MiB of the mapped log",
         peak_rss_mib(),
         rss_mib(),
@@ -172,7 +172,7 @@ fn in_memory(args: &LedgerArgs) -> anyhow::Result<()> {
     }
     let chunks = args.events.div_ceil(CHUNK).max(1);
     let mut applied: u64 = 0;
-    println!(
+    outln!(
         "in memory: applying {} events in chunks of {CHUNK}",
         chunks * CHUNK
     );
@@ -200,7 +200,7 @@ fn in_memory(args: &LedgerArgs) -> anyhow::Result<()> {
         evict_settled(&mut generator, horizon);
         evict_settled(&mut measured, horizon);
         if chunk == 0 || chunk + 1 == chunks {
-            println!(
+            outln!(
                 "  events {:>10}..{:<10} apply {:>10.0} events/s   (decide+apply {:>9.0} events/s)   open documents {:>6}   anonymous RSS {:.0} MiB",
                 applied - events.len() as u64,
                 applied,
@@ -221,7 +221,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| directory.path().join("bench.db"));
     let tenant = TenantId::parse("bench")?;
-    println!(
+    outln!(
         "durable: {} (synchronous=FULL, WAL), {} clients",
         path.display(),
         args.clients
@@ -259,7 +259,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
             ticker.0 + SignedDuration::from_secs(ticker.1) - SignedDuration::from_hours(24);
         evict_settled(&mut generator, horizon);
     }
-    println!(
+    outln!(
         "  grew the log to {appended} events in {:.1} s",
         started.elapsed().as_secs_f64()
     );
@@ -268,7 +268,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&path, EngineOptions::durable())?;
     // The first query starts the writer, which replays the log.
     let orders = engine.query(&tenant, |state: &State| state.sales_orders.len())?;
-    println!(
+    outln!(
         "  reopened: replayed {appended} events in {:.1} s; {orders} orders in memory (open work), RSS {:.0} MiB anonymous + {:.0} MiB of the mapped log",
         started.elapsed().as_secs_f64(),
         rss_mib(),
@@ -429,7 +429,7 @@ fn measure(
             .copied()
             .unwrap_or_default()
     };
-    println!(
+    outln!(
         "  {label}: {} events in {:.2} s = {:.0} durable events/s; command latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         events.load(Ordering::Relaxed),
         elapsed.as_secs_f64(),

@@ -58,7 +58,7 @@ pub fn api(args: &ApiArgs) -> anyhow::Result<()> {
         .db
         .clone()
         .unwrap_or_else(|| directory.path().join("bench-api.db"));
-    println!(
+    outln!(
         "flowline bench api: {} cores, {} orders per level, {} items, log {} (synchronous=FULL)",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders,
@@ -104,7 +104,7 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
         .build()?;
     setup(&client, &base, &key, args.items).await?;
 
-    println!("clients  orders/s   p50 ms   p90 ms   p99 ms   max ms");
+    outln!("clients  orders/s   p50 ms   p90 ms   p99 ms   max ms");
     let next_order = Arc::new(AtomicU64::new(0));
     for &clients in &args.clients {
         let started = Instant::now();
@@ -156,7 +156,7 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
                 .as_secs_f64()
                 * 1e3
         };
-        println!(
+        outln!(
             "{clients:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
             latencies.len() as f64 / elapsed.as_secs_f64(),
             percentile(0.50),
@@ -166,7 +166,7 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
         );
     }
     running.shutdown().await?;
-    println!(
+    outln!(
         "peak RSS {:.0} MiB (server and clients, anonymous and file-backed); now {:.0} MiB anonymous + {:.0} MiB of the mapped log",
         crate::bench::peak_rss_mib(),
         crate::bench::rss_mib(),

@@ -59,7 +59,7 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         tenant: tenant.clone(),
         durable: false,
     };
-    println!(
+    outln!(
         "writing {}: {} for {} days at {:.0} orders/day (seed {})",
         path.display(),
         scenario.brand.name,
@@ -85,7 +85,7 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         summary.refused,
         summary.refusal_samples.join("; ")
     );
-    println!(
+    outln!(
         "wrote {} days in {:.1} s: {} orders, {} events",
         summary.days,
         summary.wall.as_secs_f64(),
@@ -174,7 +174,7 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     };
     let (order, purchase) = (first("sales_order")?, first("purchase_order")?);
     drop(store);
-    println!(
+    outln!(
         "flowline bench dashboard: {} cores, {}, tenant {tenant}: {events} events",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.db.display()
@@ -195,7 +195,7 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let running = start(&options, EngineOptions::durable()).await?;
         running.warmed().await;
-        println!(
+        outln!(
             "warm-up at start: {:.1} s (writer replay and folds of the log)",
             started.elapsed().as_secs_f64()
         );
@@ -214,9 +214,12 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
             .send()
             .await?;
         let session = cookie_of(&signed, "flowline_session").context("sign-in failed")?;
-        println!(
+        outln!(
             "{:<44} {:>10} {:>10} {:>10}",
-            "page", "first ms", "median ms", "max ms"
+            "page",
+            "first ms",
+            "median ms",
+            "max ms"
         );
         for page in PAGES {
             let path = page
@@ -242,10 +245,10 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
             times.sort_by(f64::total_cmp);
             let median = times.get(times.len() / 2).copied().unwrap_or(first);
             let max = times.last().copied().unwrap_or(first);
-            println!("{path:<44} {first:>10.1} {median:>10.1} {max:>10.1}");
+            outln!("{path:<44} {first:>10.1} {median:>10.1} {max:>10.1}");
         }
         // Measured before the server stops, while its folds are still held.
-        println!(
+        outln!(
             "peak RSS {:.0} MiB{}; at the end {:.0} MiB anonymous + {:.0} MiB of the mapped log",
             crate::bench::peak_rss_mib(),
             if wrote && !peak_reset {

@@ -43,7 +43,7 @@ pub struct FairnessArgs {
 
 /// Runs the benchmark and prints its figures.
 pub fn fairness(args: &FairnessArgs) -> anyhow::Result<()> {
-    println!(
+    outln!(
         "flowline bench fairness: {} cores, {} calm orders per phase, {} flooding clients, {} reporting clients (synchronous=FULL)",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders,
@@ -53,7 +53,7 @@ pub fn fairness(args: &FairnessArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    println!(
+    outln!(
         "limits            calm alone p50/p99 ms   calm contended p50/p99 ms   p99 ratio   flood 201 / 429 / 503 / other   scorecards"
     );
     for (name, limits) in [
@@ -70,7 +70,7 @@ pub fn fairness(args: &FairnessArgs) -> anyhow::Result<()> {
         let db = directory.path().join("bench-fairness.db");
         runtime.block_on(run(args, &db, name, limits))?;
     }
-    println!(
+    outln!(
         "peak RSS {:.0} MiB (server and clients)",
         crate::bench::peak_rss_mib()
     );
@@ -211,7 +211,7 @@ async fn run(
     running.shutdown().await?;
     let (alone_50, alone_99) = (percentile(&alone, 0.50), percentile(&alone, 0.99));
     let (busy_50, busy_99) = (percentile(&contended, 0.50), percentile(&contended, 0.99));
-    println!(
+    outln!(
         "{name:<16} {alone_50:>10.2} / {alone_99:<10.2} {busy_50:>14.2} / {busy_99:<12.2} {:>9.2}   {:>7} / {} / {} / {}   {:>10}",
         busy_99 / alone_99.max(f64::MIN_POSITIVE),
         answers.created.load(Ordering::Relaxed),

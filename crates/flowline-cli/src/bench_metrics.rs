@@ -564,7 +564,7 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
         .csv
         .clone()
         .unwrap_or_else(|| directory.path().join("orders.csv"));
-    println!(
+    outln!(
         "flowline bench metrics: {} cores, {} orders over one year",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders
@@ -626,20 +626,20 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
         log.flush()?;
     }
     let total_generation = generated.elapsed();
-    println!(
+    outln!(
         "generated {} events ({} orders) in {:.1} s through the domain",
         generator.events,
         args.orders,
         total_generation.as_secs_f64()
     );
-    println!(
+    outln!(
         "cold: folded {cold_events} events in {:.2} s ({:.0} events/s); scorecard of the year in {:.1} ms; {} orders in memory",
         cold_fold_time.as_secs_f64(),
         cold_events as f64 / cold_fold_time.as_secs_f64().max(1e-9),
         cold_query.as_secs_f64() * 1e3,
         sink.fold.orders_in_memory()
     );
-    println!(
+    outln!(
         "incremental: folded the last day's {increment_events} events in {:.1} ms ({:.2} µs/event); scorecard again in {:.1} ms",
         increment_time.as_secs_f64() * 1e3,
         increment_time.as_secs_f64() * 1e6 / increment_events.max(1) as f64,
@@ -648,7 +648,7 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
     let perfect = warm.value("rl.perfect_order").map(|v| v.ratio);
     let on_time = warm.value("rl.on_time").map(|v| v.ratio);
     let cycle = warm.value("rs.order_cycle_time").map(|v| v.ratio);
-    println!("flowline: RL.1.1 {perfect:?}, RL.2.2 {on_time:?}, RS.1.1 seconds {cycle:?}");
+    outln!("flowline: RL.1.1 {perfect:?}, RL.2.2 {on_time:?}, RS.1.1 seconds {cycle:?}");
     let _ = cold;
     if let Some(path) = &args.log {
         let store = flowline_store::SqliteStore::open_read_only(path)?;
@@ -658,7 +658,7 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
         let elapsed = started.elapsed();
         if let Some((from_log, head)) = folded {
             let card = scorecard(&from_log, year, &Slice::All, as_of);
-            println!(
+            outln!(
                 "cold from the log: read, decoded and folded {head} events in {:.2} s ({:.0} events/s); RL.1.1 {:?}",
                 elapsed.as_secs_f64(),
                 head as f64 / elapsed.as_secs_f64().max(1e-9),
@@ -686,32 +686,32 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
                     seconds,
                 ] = fields[..]
                 {
-                    println!(
+                    outln!(
                         "duckdb: RL.1.1 {perfect}/{committed}, RL.2.2 {on_time}/{committed}, RS.1.1 seconds {cycle_seconds}/{delivered}, computed from {} in {seconds} s",
                         csv_path.display()
                     );
                     if let Ok(duckdb_seconds) = seconds.parse::<f64>() {
-                        println!(
+                        outln!(
                             "ratio: duckdb scan / flowline cold fold = {:.2}; duckdb scan / flowline incremental scorecard = {:.0}",
                             duckdb_seconds / cold_fold_time.as_secs_f64().max(1e-9),
                             duckdb_seconds / (increment_time + warm_query).as_secs_f64().max(1e-9)
                         );
                     }
                 } else {
-                    println!("duckdb printed: {text}");
+                    outln!("duckdb printed: {text}");
                 }
             }
-            Ok(output) => println!(
+            Ok(output) => outln!(
                 "duckdb did not run (pip install duckdb): {}",
                 String::from_utf8_lossy(&output.stderr)
                     .lines()
                     .last()
                     .unwrap_or("")
             ),
-            Err(error) => println!("duckdb did not run: {error}"),
+            Err(error) => outln!("duckdb did not run: {error}"),
         }
     }
-    println!(
+    outln!(
         "peak RSS {:.0} MiB; now {:.0} MiB anonymous",
         crate::bench::peak_rss_mib(),
         crate::bench::rss_mib()

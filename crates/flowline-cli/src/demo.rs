@@ -26,7 +26,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// The database to create.
-    #[arg(long, value_name = "FILE", default_value = "./flowline-demo.db")]
+    #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
     db: PathBuf,
     /// Replace the database if it exists.
     #[arg(long)]
@@ -228,7 +228,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = simulate(&scenario, &args.db, &options, "simulating")?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
-    println!(
+    outln!(
         "Simulated {} days in {:.1} s: {orders} orders, {} commands, {} events ({:.0} orders/s); \
          log read back and hashed in {:.1} s.",
         summary.days,
@@ -238,7 +238,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         orders as f64 / summary.wall.as_secs_f64().max(1e-9),
         summary.hash_wall.as_secs_f64()
     );
-    println!(
+    outln!(
         "Log: {} ({}), tenant `demo`, log SHA-256 {}",
         args.db.display(),
         size(&args.db),
@@ -247,8 +247,8 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     refused(&summary)?;
     let (fold, _, range, as_of) = card(&args.db, &summary)?;
     let report = scorecards::report(&demo_tenant(), &fold, range, None, as_of, 20);
-    println!();
-    print!("{}", crate::metrics::text(&report));
+    outln!();
+    out!("{}", crate::metrics::text(&report));
     // Register the tenant and give the user a key for the API and the dashboard.
     let mut store = SqliteStore::open(&args.db, &flowline_store::OpenOptions::durable())
         .with_context(|| format!("cannot open {}", args.db.display()))?;
@@ -272,19 +272,19 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         Timestamp::now(),
     )?;
     drop(store);
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Admin API key for tenant `demo` (shown once): {}",
         issued.plaintext
     );
     if args.serve {
-        println!(
+        outln!(
             "Dashboard and API on http://{}/ — sign in with that key. Ctrl-C to stop.",
             args.bind
         );
         crate::admin::serve(args.bind, &args.db, false, Default::default())?;
     } else {
-        println!(
+        outln!(
             "Next: flowline serve --db {} and open the dashboard at http://127.0.0.1:8080/ with that key.",
             args.db.display()
         );
@@ -409,10 +409,10 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 "metrics": COMPARED.iter().enumerate().map(|(m, id)| (id.to_string(), serde_json::to_value(&table[s][m]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} days, seeds 1–{seeds}; each cell is the mean over seeds ± their standard deviation; \
          the difference is against the first scenario, ± its standard error, * when larger than twice that.",
         args.days
@@ -424,7 +424,7 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     for (label, _) in scenarios.iter().skip(1) {
         header.push_str(&format!(" {:>26}", format!("{label} − {}", scenarios[0].0)));
     }
-    println!("{header}");
+    outln!("{header}");
     for (m, id) in COMPARED.iter().enumerate() {
         let name = metric_info(id).map_or(id.to_string(), |info| {
             if info.scor_code.is_empty() {
@@ -443,7 +443,7 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 difference(&table[0][m], &column[m], seeds)
             ));
         }
-        println!("{row}");
+        outln!("{row}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -506,7 +506,7 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         .db
         .clone()
         .unwrap_or_else(|| directory.path().join("bench-sim.db"));
-    println!(
+    outln!(
         "flowline bench sim: {} cores, the built-in brand at {:.0} orders/day for {} days (seed {}, {})",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders_per_day,
@@ -529,7 +529,7 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
     refused(&summary)?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     let seconds = summary.wall.as_secs_f64().max(1e-9);
-    println!(
+    outln!(
         "simulated {} days in {seconds:.1} s: {orders} orders ({:.0} orders/s), {} commands ({:.0}/s), {} events ({:.0}/s); log {}; read back and hashed in {:.1} s",
         summary.days,
         orders as f64 / seconds,
@@ -540,7 +540,7 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         size(&path),
         summary.hash_wall.as_secs_f64()
     );
-    println!(
+    outln!(
         "target: one year in ≤ 30 s; {}",
         if seconds <= 30.0 && summary.days >= 365 {
             "met"
@@ -552,11 +552,11 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(day, mib)| format!("day {day}: {mib:.0}"))
         .collect();
-    println!(
+    outln!(
         "anonymous memory, MiB (open work, not the log): {}",
         samples.join(", ")
     );
-    println!(
+    outln!(
         "peak RSS {:.0} MiB, of which log pages mapped at the end {:.0} MiB",
         crate::bench::peak_rss_mib(),
         crate::bench::file_mib()

@@ -28,8 +28,10 @@ use std::process::ExitCode;
 /// `flowline import ...`.
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
-    /// Import Olist's Brazilian e-commerce data set: the eight CSV files of DIR
-    /// (olist_orders_dataset.csv, ..., product_category_name_translation.csv). All or nothing:
+    /// Import Olist's Brazilian e-commerce data set (eight CSV files).
+    ///
+    /// The eight CSV files of DIR (olist_orders_dataset.csv, ...,
+    /// product_category_name_translation.csv). All or nothing:
     /// malformed input is listed (file, line, column) and nothing is appended; the same
     /// content imported again appends nothing and says "already imported". Exit codes: 0
     /// imported (or already imported), 1 input rejected, 2 could not run.
@@ -37,7 +39,7 @@ pub enum ImportCommand {
         /// The folder holding the eight files.
         dir: PathBuf,
         /// The SQLite event log.
-        #[arg(long, value_name = "FILE", env = "FLOWLINE_DB")]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
         /// The tenant to import into; registered and configured (BRL, America/Sao_Paulo) if
         /// it is not yet.
@@ -91,7 +93,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
                 created_at: Timestamp::now(),
             })
             .with_context(|| format!("cannot register tenant {tenant}"))?;
-        println!("registered tenant {tenant}");
+        outln!("registered tenant {tenant}");
     }
     drop(store);
 
@@ -120,7 +122,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
             if let Outcome::Rejected { message, .. } = answer.outcome {
                 anyhow::bail!("cannot configure tenant {tenant}: {message}");
             }
-            println!("configured tenant {tenant}: base currency {CURRENCY}, time zone {TIME_ZONE}");
+            outln!("configured tenant {tenant}: base currency {CURRENCY}, time zone {TIME_ZONE}");
         }
         Some(settings) if settings.base_currency != currency => {
             eprintln!(
@@ -145,8 +147,8 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
         .collect();
     let answer = engine.submit_atomically(&tenant, submissions, Some(key.clone()));
     engine.shutdown();
-    println!("{}", import.report);
-    println!("import id: {key}");
+    outln!("{}", import.report);
+    outln!("import id: {key}");
     match answer {
         Ok(AtomicAnswer {
             outcome: AtomicOutcome::Applied {
@@ -155,12 +157,12 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
             replayed,
         }) => {
             if replayed {
-                println!(
+                outln!(
                     "already imported (same content): its {events} events were appended at \
                      sequence {first_seq}; nothing was appended now"
                 );
             } else {
-                println!("imported {events} events (from sequence {first_seq})");
+                outln!("imported {events} events (from sequence {first_seq})");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -3,6 +3,9 @@
 //! Exit codes: 0 success, 1 the input or the log was found wrong (`check` differences), 2 the
 //! command could not run (bad arguments, unreadable file).
 
+#[macro_use]
+mod output;
+
 mod admin;
 mod bench;
 mod bench_api;
@@ -37,16 +40,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Commands {
-    /// Recompute every balance from the event log and compare with the stored balances and the
-    /// ledger invariants. Exits 1 naming tenant, item, location, expected and actual on any
-    /// difference. Never repairs.
+    /// Audit a log: recompute every balance and check the ledger invariants.
+    ///
+    /// Every balance is recomputed from the event log and compared with the stored balances and
+    /// the ledger invariants. Exits 1 naming tenant, item, location, expected and actual on any
+    /// difference. Never repairs; never creates a file.
     Check {
         /// The SQLite event log.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
-    /// Serve the HTTP API (`/v1`, OpenAPI at `/v1/openapi.json`, metrics at `/metrics`) on the
-    /// embedded log. Ctrl-C or SIGTERM stops it after the requests in flight are answered.
+    /// Serve the HTTP API and the dashboard on the log.
+    ///
+    /// The API is under `/v1` (OpenAPI at `/v1/openapi.json`), Prometheus metrics at `/metrics`
+    /// and the dashboard at `/`. Ctrl-C or SIGTERM stops it after the requests in flight are
+    /// answered.
     Serve {
         /// Address and port to listen on.
         #[arg(
@@ -57,12 +65,7 @@ enum Commands {
         )]
         bind: SocketAddr,
         /// The SQLite event log, created on first start.
-        #[arg(
-            long,
-            value_name = "FILE",
-            default_value = "./flowline.db",
-            env = "FLOWLINE_DB"
-        )]
+        #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
         /// Log lines as JSON objects instead of text.
         #[arg(long)]
@@ -70,12 +73,14 @@ enum Commands {
         #[command(flatten)]
         limits: admin::LimitArgs,
     },
-    /// Tenants: the brands or 3PL clients the API serves.
+    /// Register, configure and list tenants (the brands or 3PL clients served).
     Tenant {
         #[command(subcommand)]
         which: admin::TenantCommand,
     },
-    /// API keys: created with a role, shown once, stored only as a hash.
+    /// Create, list, limit and revoke API keys.
+    ///
+    /// A key is created with a role, shown once and stored only as a hash.
     Key {
         #[command(subcommand)]
         which: admin::KeyCommand,
@@ -85,17 +90,22 @@ enum Commands {
         #[command(subcommand)]
         which: import::ImportCommand,
     },
-    /// The SCOR scorecard of a tenant, computed from the log: Level-1 metrics with the Level-2
-    /// metrics beneath, failure signatures, operational KPIs; by dimension; as JSON; with the
-    /// documents behind a metric.
+    /// Print a tenant's SCOR scorecard, computed from the log.
+    ///
+    /// Level-1 metrics with the Level-2 metrics beneath, failure signatures and operational
+    /// KPIs; by dimension; as JSON; with the documents behind a metric. Without --from and --to,
+    /// the latest complete month of the tenant's data.
     Metrics(metrics::MetricsArgs),
-    /// Simulate a year of an e-commerce brand (the built-in Harbor & Pine, or a scenario file)
-    /// through the engine into a new database, and print its SCOR scorecard.
+    /// Simulate a year of a brand into a new database and print its scorecard.
+    ///
+    /// The built-in Harbor & Pine, or a scenario file, runs through the real engine on a
+    /// simulated clock; --serve then serves the API and the dashboard on it.
     Demo(demo::DemoArgs),
-    /// Run scenarios with the same seeds and print their scorecards side by side, with the
-    /// differences and their spread across seeds (a what-if on a digital twin).
+    /// Compare scenarios: scorecards side by side over the same seeds.
+    ///
+    /// Prints the differences and their spread across seeds (a what-if on a digital twin).
     Simulate(demo::SimulateArgs),
-    /// Benchmarks that print figures.
+    /// Run a benchmark that prints figures (see docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
         which: BenchCommand,
@@ -104,24 +114,35 @@ enum Commands {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Events applied per second in memory, and durable events appended per second through the
-    /// engine with group commit, with a log of a few events and with a long log.
+    /// Events applied and appended per second, in memory and through the engine.
+    ///
+    /// Durable appends go through the engine with group commit, with a log of a few events and
+    /// with a long log.
     Ledger(bench::LedgerArgs),
-    /// Orders per second placed and allocated over HTTP by 1, 16 and 64 concurrent clients
-    /// against a server on loopback, with latency percentiles.
+    /// Orders per second over HTTP by 1, 16 and 64 clients, with latencies.
+    ///
+    /// Each order is placed and allocated against a server on loopback.
     Api(bench_api::ApiArgs),
-    /// One tenant's order latency alone, then while another tenant floods the server with
-    /// orders and ten-year scorecards: what rate limits and per-tenant serialisation buy.
+    /// One tenant's order latency alone and while another floods the server.
+    ///
+    /// The flood is orders and ten-year scorecards: what rate limits, per-tenant serialisation
+    /// and the report lane buy.
     Fairness(bench_fairness::FairnessArgs),
-    /// The scorecard over many generated orders, cold and incremental, beside DuckDB computing
-    /// the same Level-1 numbers from a CSV export.
+    /// The scorecard over many generated orders, beside DuckDB.
+    ///
+    /// Cold and incremental, beside DuckDB computing the same Level-1 numbers from a CSV
+    /// export.
     Metrics(bench_metrics::MetricsArgs),
-    /// Server time of every dashboard page on a one-year database (written first if missing).
+    /// Server time of every dashboard page on a one-year database.
+    ///
+    /// The database is written first if it is missing.
     Dashboard(bench_dashboard::DashboardArgs),
-    /// Simulated orders per second and wall time for a year of the built-in brand at a given
-    /// size.
+    /// Simulated orders per second and wall time for a year of the built-in brand.
     Sim(demo::BenchSimArgs),
 }
+
+/// The database every subcommand uses unless `--db` or `FLOWLINE_DB` names another.
+pub const DEFAULT_DB: &str = "./flowline.db";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -194,9 +215,9 @@ fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
     let report = flowline_engine::check::check(&store)
         .with_context(|| format!("cannot read {}", db.display()))?;
     for finding in &report.findings {
-        println!("{finding}");
+        outln!("{finding}");
     }
-    println!(
+    outln!(
         "checked {} tenant(s), {} event(s), {} balance(s): {}",
         report.tenants,
         report.events,

@@ -18,12 +18,7 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct MetricsArgs {
     /// The SQLite event log.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "./flowline.db",
-        env = "FLOWLINE_DB"
-    )]
+    #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
     db: PathBuf,
     /// The tenant (required when the log holds several).
     #[arg(long)]
@@ -104,24 +99,28 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
     if let Some(metric) = &args.drill {
         let rows = drill::orders(&fold, range, &Slice::All, Filter::for_metric(metric), 100);
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            outln!("{}", serde_json::to_string_pretty(&rows)?);
         } else {
-            println!("{metric}: {} order(s), most impact first", rows.len());
+            outln!("{metric}: {} order(s), most impact first", rows.len());
             for row in rows {
                 let hours = row
                     .cycle_hours
                     .map(|h| format!("{h:.1} h"))
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "  {:<24} {:<12} closed {}  {}  {}",
-                    row.order, row.channel, row.closed_at, row.signature, hours
+                    row.order,
+                    row.channel,
+                    row.closed_at,
+                    row.signature,
+                    hours
                 );
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         if args.from.is_none() && args.to.is_none() {
             eprintln!(
@@ -129,7 +128,7 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
                 scorecards::default_range_meaning(&fold, granularity)
             );
         }
-        print!("{}", text(&report));
+        out!("{}", text(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -619,3 +619,180 @@ fn serve_reads_back_wal_and_synchronous_full_even_on_a_file_left_in_rollback_jou
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// `flowline` run in `directory` with `FLOWLINE_DB` set to `database`, or unset.
+fn flowline_in(directory: &Path, database: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowline"));
+    command.current_dir(directory).args(args);
+    match database {
+        Some(database) => command.env("FLOWLINE_DB", database),
+        None => command.env_remove("FLOWLINE_DB"),
+    };
+    command.output().unwrap()
+}
+
+fn files_in(directory: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_subcommand_uses_one_default_database_and_reading_never_creates_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let here = directory.path();
+    // Nothing yet: commands that read, and commands about keys, refuse and leave no file.
+    for args in [
+        &["check"][..],
+        &["metrics"],
+        &["tenant", "list"],
+        &["key", "list", "--tenant", "acme"],
+        &["key", "create", "--tenant", "acme", "--role", "viewer"],
+        &[
+            "key", "create", "--tenant", "acme", "--role", "viewer", "--db", "typo.db",
+        ],
+    ] {
+        let output = flowline_in(here, None, args);
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+        assert!(
+            files_in(here).is_empty(),
+            "{args:?} left {:?}",
+            files_in(here)
+        );
+    }
+    // `tenant create` makes ./flowline.db, and every other subcommand finds it there.
+    let created = flowline_in(
+        here,
+        None,
+        &[
+            "tenant",
+            "create",
+            "acme",
+            "--currency",
+            "EUR",
+            "--time-zone",
+            "Europe/Paris",
+        ],
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let key = flowline_in(
+        here,
+        None,
+        &["key", "create", "--tenant", "acme", "--role", "viewer"],
+    );
+    assert_eq!(key.status.code(), Some(0), "{}", stderr(&key));
+    let listed = flowline_in(here, None, &["key", "list", "--tenant", "acme"]);
+    assert_eq!(stdout(&listed).lines().count(), 1, "{}", stdout(&listed));
+    let check = flowline_in(here, None, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let metrics = flowline_in(here, None, &["metrics"]);
+    assert_eq!(metrics.status.code(), Some(0), "{}", stderr(&metrics));
+    assert!(
+        stdout(&metrics).starts_with("SCOR scorecard of tenant acme"),
+        "{}",
+        stdout(&metrics)
+    );
+    assert!(
+        files_in(here)
+            .iter()
+            .all(|name| name.starts_with("flowline.db")),
+        "{:?}",
+        files_in(here)
+    );
+    // FLOWLINE_DB names another file for all of them; a reader still creates nothing.
+    let elsewhere = flowline_in(here, Some("other.db"), &["check"]);
+    assert_eq!(elsewhere.status.code(), Some(2));
+    assert!(
+        stderr(&elsewhere).contains("other.db"),
+        "{}",
+        stderr(&elsewhere)
+    );
+    assert!(!here.join("other.db").exists());
+}
+
+#[test]
+fn help_names_every_subcommand_with_a_one_line_purpose() {
+    let help = flowline(&["--help"]);
+    let text = stdout(&help);
+    let commands: Vec<&str> = text
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let names: Vec<&str> = commands
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "check", "serve", "tenant", "key", "import", "metrics", "demo", "simulate", "bench",
+            "help"
+        ]
+    );
+    // One line each, short enough for an 100-column terminal.
+    for line in commands {
+        assert!(line.len() <= 100, "{line}");
+    }
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
+    // 3,000 keys listed are about 250 KB, more than a pipe holds (64 KiB), so the command is
+    // still writing when its reader stops after one line.
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("keys.db");
+    let mut store =
+        flowline_store::SqliteStore::open(&db, &flowline_store::OpenOptions::durable()).unwrap();
+    let tenant = TenantId::parse("acme").unwrap();
+    store
+        .register_tenant(&flowline_store::TenantRecord {
+            tenant: tenant.clone(),
+            name: "Acme".into(),
+            created_at: jiff::Timestamp::now(),
+        })
+        .unwrap();
+    for _ in 0..3_000 {
+        flowline_server::auth::issue_key(
+            &mut store,
+            &tenant,
+            flowline_server::auth::Role::Viewer,
+            "a label long enough to make each line about eighty bytes",
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
+    }
+    drop(store);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args([
+            "key",
+            "list",
+            "--tenant",
+            "acme",
+            "--db",
+            db.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    // The reader (and the pipe's only read end) is dropped here.
+    let output = child.wait_with_output().unwrap();
+    assert!(first.contains("viewer"), "{first}");
+    assert_eq!(output.status.code(), Some(141));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
