@@ -163,8 +163,9 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             let configure = match (currency, time_zone) {
                 (Some(currency), Some(time_zone)) => Some(ConfigureTenant {
                     business_time: None,
-                    base_currency: Currency::parse(&currency)
-                        .map_err(|error| anyhow::anyhow!("--currency: {}", error.0))?,
+                    // Upper case is ISO 4217's spelling; the command line forgives `usd`.
+                    base_currency: Currency::parse(&currency.to_ascii_uppercase())
+                        .map_err(|error| anyhow::anyhow!("--currency: {error}"))?,
                     reporting_time_zone: TimeZoneName::parse(&time_zone)
                         .map_err(|error| anyhow::anyhow!("--time-zone: {error}"))?,
                 }),

@@ -3,47 +3,67 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// An ISO 4217 currency code: three upper-case ASCII letters.
+/// An ISO 4217 currency code with a minor unit: USD, EUR, JPY, BHD, ...
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);
 
-/// Why a string is not a currency code.
+/// Why a string is not a currency Flowline can book.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("currency `{0}` is not an ISO 4217 code (three upper-case letters, e.g. USD)")]
+#[error("{}", explain(.0))]
 pub struct CurrencyError(pub String);
 
-/// Currencies whose minor unit is not 1/100 (ISO 4217 exponent 0 or 3).
-/// Every other well-formed code is treated as having two decimals.
-const EXPONENTS: &[(&str, u32)] = &[
-    ("BHD", 3),
-    ("BIF", 0),
-    ("CLP", 0),
-    ("DJF", 0),
-    ("GNF", 0),
-    ("IQD", 3),
-    ("ISK", 0),
-    ("JOD", 3),
-    ("JPY", 0),
-    ("KMF", 0),
-    ("KRW", 0),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("OMR", 3),
-    ("PYG", 0),
-    ("RWF", 0),
-    ("TND", 3),
-    ("UGX", 0),
-    ("UYI", 0),
-    ("VND", 0),
-    ("VUV", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("XPF", 0),
-];
+fn explain(code: &str) -> String {
+    let upper = code.to_ascii_uppercase();
+    if upper != code && iso(&upper).is_some_and(|currency| currency.exponent().is_some()) {
+        return format!("currency `{code}` must be written in upper case: `{upper}`");
+    }
+    if let Some(currency) = iso(&upper) {
+        return format!(
+            "currency `{code}` ({}) has no minor unit in ISO 4217: precious metals, special \
+             drawing rights and test codes are not money Flowline books",
+            currency.name()
+        );
+    }
+    format!("currency `{code}` is not an ISO 4217 currency code (e.g. USD, EUR, JPY)")
+}
+
+/// The ISO 4217 entry of a code, from the `iso_currency` crate's table.
+fn iso(code: &str) -> Option<iso_currency::Currency> {
+    iso_currency::Currency::from_code(code)
+}
+
+thread_local! {
+    /// Set while recorded events are decoded: see [`Currency::decoding_recorded`].
+    static RECORDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 impl Currency {
-    /// Parses a three-letter upper-case code.
+    /// Parses an ISO 4217 code that has a minor unit (every currency in use: USD, JPY, BHD;
+    /// not XAU or XTS), written in upper case.
     pub fn parse(code: &str) -> Result<Self, CurrencyError> {
+        let bytes = code.as_bytes();
+        let well_formed = bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase);
+        if !well_formed || iso(code).and_then(|currency| currency.exponent()).is_none() {
+            return Err(CurrencyError(code.to_string()));
+        }
+        Ok(Self([bytes[0], bytes[1], bytes[2]]))
+    }
+
+    /// Runs `decode` accepting, for the currencies it decodes, any code of three upper-case
+    /// letters: what builds before this one accepted. A recorded event or a stored answer is
+    /// the past, and a log must always replay; only new input is held to ISO 4217.
+    pub fn decoding_recorded<R>(decode: impl FnOnce() -> R) -> R {
+        struct Reset(bool);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                RECORDED.with(|flag| flag.set(self.0));
+            }
+        }
+        let _reset = Reset(RECORDED.with(|flag| flag.replace(true)));
+        decode()
+    }
+
+    fn parse_recorded(code: &str) -> Result<Self, CurrencyError> {
         let bytes = code.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
             return Err(CurrencyError(code.to_string()));
@@ -53,16 +73,24 @@ impl Currency {
 
     /// The code as a string slice.
     pub fn as_str(&self) -> &str {
-        // The constructor admits only ASCII upper-case letters.
+        // The constructors admit only ASCII upper-case letters.
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
 
-    /// The number of decimal places of the minor unit (2 for USD, 0 for JPY, 3 for KWD).
+    /// The number of decimal places of the minor unit (2 for USD, 0 for JPY, 3 for KWD), from
+    /// ISO 4217; 2 for a code recorded before codes were checked that ISO 4217 does not know.
     pub fn exponent(&self) -> u32 {
-        EXPONENTS
-            .iter()
-            .find(|(code, _)| *code == self.as_str())
-            .map_or(2, |(_, exponent)| *exponent)
+        iso(self.as_str())
+            .and_then(|currency| currency.exponent())
+            .map_or(2, u32::from)
+    }
+
+    /// The currency's symbol as ISO 4217 data gives it (`$`, `€`, `¥`), or its code.
+    pub fn symbol(&self) -> String {
+        iso(self.as_str()).map_or_else(
+            || self.as_str().to_string(),
+            |currency| currency.symbol().to_string(),
+        )
     }
 }
 
@@ -87,6 +115,9 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        if RECORDED.with(std::cell::Cell::get) {
+            return Self::parse_recorded(&code).map_err(serde::de::Error::custom);
+        }
         Self::parse(&code).map_err(serde::de::Error::custom)
     }
 }
@@ -102,12 +133,19 @@ impl schemars::JsonSchema for Currency {
     }
 
     fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        // The pattern admits exactly what `Currency::parse` admits: three ASCII upper-case
-        // letters. Whether the code is actually assigned by ISO 4217 is not checked by either.
+        // Exactly the codes `Currency::parse` admits: ISO 4217's with a minor unit. Numeric
+        // codes are three digits, so trying each lists the whole table.
+        let mut codes: Vec<&str> = (0..1000)
+            .filter_map(iso_currency::Currency::from_numeric)
+            .filter(|currency| currency.exponent().is_some())
+            .map(|currency| currency.code())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
         schemars::json_schema!({
             "type": "string",
-            "pattern": "^[A-Z]{3}$",
-            "description": "ISO 4217 currency code",
+            "enum": codes,
+            "description": "ISO 4217 currency code with a minor unit, in upper case",
         })
     }
 }
@@ -218,18 +256,55 @@ mod tests {
     }
 
     #[test]
-    fn currency_codes_must_be_three_upper_case_letters() {
+    fn only_iso_4217_codes_with_a_minor_unit_are_currencies() {
         assert!(Currency::parse("USD").is_ok());
-        assert!(Currency::parse("usd").is_err());
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("USDX").is_err());
+        // Well formed, but assigned to no currency by ISO 4217.
+        assert_eq!(
+            Currency::parse("XYZ").unwrap_err().to_string(),
+            "currency `XYZ` is not an ISO 4217 currency code (e.g. USD, EUR, JPY)"
+        );
+        // A real code in lower case is refused with the spelling that would pass.
+        assert_eq!(
+            Currency::parse("usd").unwrap_err().to_string(),
+            "currency `usd` must be written in upper case: `USD`"
+        );
+        // Gold (XAU) and the testing code (XTS) are in ISO 4217 without a minor unit.
+        assert!(
+            Currency::parse("XAU")
+                .unwrap_err()
+                .to_string()
+                .contains("no minor unit")
+        );
+        assert!(Currency::parse("XTS").is_err());
+        // Serde holds input to the same rule, but a recorded event decodes as before.
+        assert!(serde_json::from_str::<Currency>("\"XYZ\"").is_err());
+        let recorded = Currency::decoding_recorded(|| serde_json::from_str::<Currency>("\"XYZ\""));
+        assert_eq!(recorded.unwrap().as_str(), "XYZ");
+        assert!(
+            serde_json::from_str::<Currency>("\"XYZ\"").is_err(),
+            "the leniency ends"
+        );
     }
 
     #[test]
     fn exponents_follow_iso_4217() {
-        assert_eq!(currency("USD").exponent(), 2);
-        assert_eq!(currency("JPY").exponent(), 0);
-        assert_eq!(currency("KWD").exponent(), 3);
+        // ISO 4217's minor units: 2 for USD and EUR, 0 for JPY, KRW and CLP, 3 for KWD, BHD
+        // and OMR, 4 for the Chilean unit of account CLF.
+        for (code, exponent) in [
+            ("USD", 2),
+            ("EUR", 2),
+            ("JPY", 0),
+            ("KRW", 0),
+            ("CLP", 0),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("OMR", 3),
+            ("CLF", 4),
+        ] {
+            assert_eq!(currency(code).exponent(), exponent, "{code}");
+        }
     }
 
     #[test]

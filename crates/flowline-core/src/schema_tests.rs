@@ -272,18 +272,33 @@ fn the_id_pattern_admits_exactly_the_characters_parsing_accepts() {
 }
 
 #[test]
-fn currency_is_a_three_letter_upper_case_code() {
+fn currency_is_one_of_the_iso_4217_codes_parse_accepts() {
     let schema = accepted::<crate::money::Money>();
     assert_eq!(required(&schema), set(&["amount_minor", "currency"]));
     let currency = resolve(&schema, &schema["properties"]["currency"]);
-    assert_eq!(
-        *currency,
-        json!({
-            "type": "string",
-            "pattern": "^[A-Z]{3}$",
-            "description": "ISO 4217 currency code",
-        })
-    );
+    assert_eq!(currency["type"], "string");
+    let codes: Vec<&str> = currency["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|code| code.as_str().unwrap())
+        .collect();
+    // Every listed code parses, and a sample of real, unreal and minor-unit-less codes is
+    // listed exactly when it parses.
+    for code in &codes {
+        assert!(crate::money::Currency::parse(code).is_ok(), "{code}");
+    }
+    for code in [
+        "USD", "EUR", "JPY", "BHD", "BRL", "XYZ", "XAU", "XTS", "usd", "AAA",
+    ] {
+        assert_eq!(
+            codes.contains(&code),
+            crate::money::Currency::parse(code).is_ok(),
+            "{code}"
+        );
+    }
+    // ISO 4217 lists about 180 codes; those without a minor unit (metals, SDR, tests) are out.
+    assert!((140..=180).contains(&codes.len()), "{}", codes.len());
     assert_eq!(crate::money::Currency::schema_name(), "Currency");
 }
 

@@ -535,6 +535,10 @@ impl Event {
     /// Decodes a payload written by [`Event::to_json`] for the given type and schema version.
     /// The stored type name picks the family, so the payload is parsed once, without buffering.
     pub fn from_json(event_type: &str, schema_version: u32, payload: &str) -> Result<Self, String> {
+        Currency::decoding_recorded(|| Self::decode(event_type, schema_version, payload))
+    }
+
+    fn decode(event_type: &str, schema_version: u32, payload: &str) -> Result<Self, String> {
         if schema_version != Self::SCHEMA_VERSION {
             return Err(format!(
                 "{event_type}: unknown schema version {schema_version}"

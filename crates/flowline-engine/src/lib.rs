@@ -32,6 +32,7 @@ pub mod check;
 pub mod workload;
 
 use flowline_core::id::{LocationId, Sku, TenantId};
+use flowline_core::money::Currency;
 use flowline_core::retention;
 use flowline_core::{Command, Context, DomainError, Event, State, apply, decide};
 use flowline_store::{
@@ -815,16 +816,18 @@ impl TenantWriter {
                 Err(error) => return Err(unavailable(error)),
                 Ok(IdempotencyLookup::Absent) => {}
                 Ok(IdempotencyLookup::Same { response }) => {
-                    return serde_json::from_str::<AtomicOutcome>(&response)
-                        .map(|outcome| AtomicAnswer {
-                            outcome,
-                            replayed: true,
-                        })
-                        .map_err(|error| {
-                            EngineError::Unavailable(format!(
-                                "stored outcome for key `{key}` is unreadable: {error}"
-                            ))
-                        });
+                    return Currency::decoding_recorded(|| {
+                        serde_json::from_str::<AtomicOutcome>(&response)
+                    })
+                    .map(|outcome| AtomicAnswer {
+                        outcome,
+                        replayed: true,
+                    })
+                    .map_err(|error| {
+                        EngineError::Unavailable(format!(
+                            "stored outcome for key `{key}` is unreadable: {error}"
+                        ))
+                    });
                 }
                 Ok(IdempotencyLookup::Different) => {
                     return Err(EngineError::IdempotencyKeyReused {
@@ -1051,16 +1054,17 @@ impl TenantWriter {
                 Err(error) => return Decision::Answer(Err(unavailable(error))),
                 Ok(IdempotencyLookup::Absent) => {}
                 Ok(IdempotencyLookup::Same { response }) => {
-                    let outcome = serde_json::from_str::<Outcome>(&response)
-                        .map(|outcome| Answer {
-                            outcome,
-                            replayed: true,
-                        })
-                        .map_err(|error| {
-                            EngineError::Unavailable(format!(
-                                "stored outcome for key `{key}` is unreadable: {error}"
-                            ))
-                        });
+                    let outcome =
+                        Currency::decoding_recorded(|| serde_json::from_str::<Outcome>(&response))
+                            .map(|outcome| Answer {
+                                outcome,
+                                replayed: true,
+                            })
+                            .map_err(|error| {
+                                EngineError::Unavailable(format!(
+                                    "stored outcome for key `{key}` is unreadable: {error}"
+                                ))
+                            });
                     return Decision::Answer(outcome);
                 }
                 Ok(IdempotencyLookup::Different) => {
