@@ -389,6 +389,7 @@ pub fn serve(
         };
         let engine = EngineOptions::durable();
         let store_options = engine.store.clone();
+        let stop = shutdown_signal();
         let running = start(&options, engine).await?;
         // The store refuses a connection whose pragmas read back other than asked; say what
         // they are, read back on a connection opened as the engine opens its own, so the
@@ -408,7 +409,7 @@ pub fn serve(
             running.address,
             running.address
         );
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down: finishing requests in flight");
         running.shutdown().await?;
         tracing::info!("stopped");
@@ -427,25 +428,32 @@ fn synchronous_name(value: i64) -> &'static str {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Waits for Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal sent as soon as the banner is out is caught.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

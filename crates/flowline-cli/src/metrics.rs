@@ -141,22 +141,22 @@ fn name_of(id: &str) -> String {
     }
 }
 
-fn line(value: &MetricValue, indent: usize) -> String {
+fn line(value: &MetricValue, indent: usize, currency: &str) -> String {
     format!(
         "{:indent$}{:<58} {}\n",
         "",
         name_of(&value.id),
-        value.describe(),
+        value.describe(currency),
         indent = indent
     )
 }
 
-fn card(scorecard: &Scorecard) -> String {
+fn card(scorecard: &Scorecard, currency: &str) -> String {
     let mut text = String::new();
     for level1 in &scorecard.level1 {
-        text.push_str(&line(&level1.value, 2));
+        text.push_str(&line(&level1.value, 2, currency));
         for level2 in &level1.level2 {
-            text.push_str(&line(level2, 6));
+            text.push_str(&line(level2, 6, currency));
         }
         if level1.value.id == "rl.perfect_order" && !scorecard.signatures.is_empty() {
             let signatures: Vec<String> = scorecard
@@ -172,7 +172,7 @@ fn card(scorecard: &Scorecard) -> String {
     }
     text.push_str("  Operational\n");
     for value in &scorecard.operational {
-        text.push_str(&line(value, 6));
+        text.push_str(&line(value, 6, currency));
     }
     let returned: i64 = scorecard.return_reasons.iter().map(|r| r.units).sum();
     if returned > 0 {
@@ -202,7 +202,8 @@ pub fn text(report: &Report) -> String {
         "SCOR scorecard of tenant {} from {} to {} (exclusive), {} time, amounts in {} — {state}\n",
         report.tenant, report.from, report.to, report.reporting_time_zone, report.currency
     );
-    text.push_str(&card(&report.scorecard));
+    let currency = report.currency.as_str();
+    text.push_str(&card(&report.scorecard, currency));
     text.push_str(&format!("  (CO2e: {})\n", report.emission_factors));
     if !report.targets.is_empty() {
         text.push_str("Targets\n");
@@ -211,7 +212,7 @@ pub fn text(report: &Report) -> String {
             let value = report
                 .value
                 .as_ref()
-                .map_or("no data".to_string(), |value| value.describe());
+                .map_or("no data".to_string(), |value| value.describe(currency));
             let direction = match report.target.direction {
                 flowline_metrics::targets::Direction::AtLeast => "≥",
                 flowline_metrics::targets::Direction::AtMost => "≤",
@@ -242,7 +243,7 @@ pub fn text(report: &Report) -> String {
             let shown = |value: &Option<flowline_metrics::value::MetricValue>| {
                 value
                     .as_ref()
-                    .map_or("no data".to_string(), |value| value.describe())
+                    .map_or("no data".to_string(), |value| value.describe(currency))
             };
             text.push_str(&format!(
                 "  {}: before {} → during {} ({})\n",
@@ -268,7 +269,7 @@ pub fn text(report: &Report) -> String {
                 .unwrap_or_default(),
         };
         text.push_str(&format!("\n{name}\n"));
-        text.push_str(&card(slice));
+        text.push_str(&card(slice, currency));
     }
     text
 }

@@ -32,6 +32,39 @@ fn iso(code: &str) -> Option<iso_currency::Currency> {
     iso_currency::Currency::from_code(code)
 }
 
+/// The number of decimal places of a currency's minor unit, by its code: the one place that
+/// decides how money is written. ISO 4217's minor unit (2 for USD, 0 for JPY, 3 for BHD); 2 for a
+/// code ISO 4217 does not know (only a log recorded before codes were checked has one).
+pub fn exponent_of(code: &str) -> u32 {
+    iso(code)
+        .and_then(|currency| currency.exponent())
+        .map_or(2, u32::from)
+}
+
+/// Minor units as a decimal with `places` places and thousands grouped: `-123456` with 2 places
+/// as `-1,234.56`.
+pub fn format_minor(amount_minor: i128, places: u32) -> String {
+    let digits = amount_minor.unsigned_abs().to_string();
+    let places = places as usize;
+    let padded = format!("{digits:0>width$}", width = places + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    let mut text = String::with_capacity(padded.len() + whole.len() / 3 + 2);
+    if amount_minor < 0 {
+        text.push('-');
+    }
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    if places > 0 {
+        text.push('.');
+        text.push_str(fraction);
+    }
+    text
+}
+
 thread_local! {
     /// Set while recorded events are decoded: see [`Currency::decoding_recorded`].
     static RECORDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -80,9 +113,13 @@ impl Currency {
     /// The number of decimal places of the minor unit (2 for USD, 0 for JPY, 3 for KWD), from
     /// ISO 4217; 2 for a code recorded before codes were checked that ISO 4217 does not know.
     pub fn exponent(&self) -> u32 {
-        iso(self.as_str())
-            .and_then(|currency| currency.exponent())
-            .map_or(2, u32::from)
+        exponent_of(self.as_str())
+    }
+
+    /// Minor units as a decimal in this currency's places, thousands grouped: `123456` USD as
+    /// `1,234.56`, JPY as `123,456`, BHD as `123.456`.
+    pub fn format_minor(&self, amount_minor: i128) -> String {
+        format_minor(amount_minor, self.exponent())
     }
 
     /// The currency's symbol as ISO 4217 data gives it (`$`, `€`, `¥`), or its code.
@@ -285,6 +322,23 @@ mod tests {
         assert!(
             serde_json::from_str::<Currency>("\"XYZ\"").is_err(),
             "the leniency ends"
+        );
+    }
+
+    #[test]
+    fn amounts_are_written_in_the_currencys_own_places() {
+        // ¥1,500 is 1,500 minor units (the yen has none smaller); $1,234.56 is 123,456 cents;
+        // BD 1.234 is 1,234 fils (a thousandth of a dinar).
+        assert_eq!(currency("JPY").format_minor(1_500), "1,500");
+        assert_eq!(currency("USD").format_minor(123_456), "1,234.56");
+        assert_eq!(currency("USD").format_minor(-5), "-0.05");
+        assert_eq!(currency("BHD").format_minor(1_234), "1.234");
+        assert_eq!(currency("BHD").format_minor(1_234_567_890), "1,234,567.890");
+        assert_eq!(currency("EUR").format_minor(0), "0.00");
+        assert_eq!(format_minor(-1_000_000, 0), "-1,000,000");
+        assert_eq!(
+            format_minor(i128::MIN, 2),
+            "-1,701,411,834,604,692,317,316,873,037,158,841,057.28"
         );
     }
 

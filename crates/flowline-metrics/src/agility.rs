@@ -455,7 +455,7 @@ mod tests {
         assert_eq!(value.value.ratio, Ratio::new(1_209_600, 1));
         assert_eq!(value.value.value, Some(14.0));
         assert_eq!(value.value.population, 4);
-        assert_eq!(value.value.describe(), "14.00 days (n = 4)");
+        assert_eq!(value.value.describe("USD"), "14.00 days (n = 4)");
         assert_eq!(binding_of(&value), vec![CapacityProcess::Source]);
         assert_eq!(value.binding[0].resource, "main supplier");
     }
@@ -477,7 +477,7 @@ mod tests {
         let value = downside_adaptability(&example_a1_profiles()).unwrap();
         assert_eq!(value.value.ratio, Ratio::new(1_500, 10_000));
         assert_eq!(value.value.value, Some(15.0));
-        assert_eq!(value.value.describe(), "15.00 % (1500 of 10000)");
+        assert_eq!(value.value.describe("USD"), "15.00 % (1500 of 10000)");
         assert_eq!(binding_of(&value), vec![CapacityProcess::Deliver]);
     }
 
@@ -519,7 +519,7 @@ mod tests {
                 .same_value(Ratio::new(2_000_000, 1))
         );
         assert_eq!(value_at_risk.value.value, Some(2_000_000.0));
-        assert_eq!(value_at_risk.value.describe(), "20000.00 (n = 3)");
+        assert_eq!(value_at_risk.value.describe("USD"), "20,000.00 USD (n = 3)");
         // Largest first; the two 5,000.00 contributions keep register order.
         let events: Vec<&str> = value_at_risk
             .contributors
@@ -542,7 +542,7 @@ mod tests {
         let flexibility = upside_flexibility(&[]).unwrap();
         assert_eq!(flexibility.value.value, None);
         assert!(flexibility.binding.is_empty());
-        assert_eq!(flexibility.value.describe(), "no data");
+        assert_eq!(flexibility.value.describe("USD"), "no data");
         let value_at_risk = value_at_risk(&[]).unwrap();
         assert_eq!(value_at_risk.value.value, None);
         assert!(value_at_risk.contributors.is_empty());
@@ -563,7 +563,7 @@ mod tests {
         assert_eq!((coverage.judged, coverage.candidates), (2, 4));
         assert_eq!(coverage.note, "no capacity profile for Make, Return");
         assert_eq!(
-            value.value.describe(),
+            value.value.describe("USD"),
             "10.00 days (n = 2; no capacity profile for Make, Return)"
         );
     }

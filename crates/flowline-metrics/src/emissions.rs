@@ -730,7 +730,7 @@ mod tests {
         );
         assert_eq!(hundredths(shipment.total.ratio), 11_148);
         assert_eq!(shipment.total_milligrams_rounded(), Some(111_482));
-        assert_eq!(shipment.total.describe(), "111.48 g (n = 2)");
+        assert_eq!(shipment.total.describe("USD"), "111.48 g (n = 2)");
         // Σ gram-metres = 2,000 × 300,000 + 2,000 × 40,000 = 680,000,000 (0.68 t·km).
         assert_eq!(
             shipment.intensity.ratio,

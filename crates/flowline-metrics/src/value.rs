@@ -169,8 +169,10 @@ impl MetricValue {
         self
     }
 
-    /// "20.00 % (1 of 5; 1 order had no promise date)", or "no data".
-    pub fn describe(&self) -> String {
+    /// "20.00 % (1 of 5; 1 order had no promise date)", "1,234.56 USD (n = 12)", or "no data".
+    /// Money is written in `currency`'s own places (`1,500 JPY`); a figure taken from the
+    /// ledger's sums rather than over records says so instead of "n = 0".
+    pub fn describe(&self, currency: &str) -> String {
         let Some(value) = self.value else {
             return "no data".to_string();
         };
@@ -178,12 +180,25 @@ impl MetricValue {
             Unit::Percent => format!("{value:.2} %"),
             Unit::Days => format!("{value:.2} days"),
             Unit::Hours => format!("{value:.2} h"),
-            Unit::Money => format!("{:.2}", value / 100.0),
+            Unit::Money => {
+                // Minor units, rounded to a whole one; beyond i128 is no real amount.
+                let minor = if value.is_finite() {
+                    value.round() as i128
+                } else {
+                    0
+                };
+                let places = flowline_core::money::exponent_of(currency);
+                format!(
+                    "{} {currency}",
+                    flowline_core::money::format_minor(minor, places)
+                )
+            }
             Unit::Number => format!("{value:.2}"),
             Unit::Grams => format!("{value:.2} g"),
         };
         let mut detail = match self.unit {
             Unit::Percent => format!("{} of {}", self.ratio.numerator, self.ratio.denominator),
+            _ if self.population == 0 => "from ledger totals".to_string(),
             _ => format!("n = {}", self.population),
         };
         if let Some(coverage) = &self.coverage
@@ -209,7 +224,7 @@ mod tests {
     fn a_zero_denominator_is_no_data_not_zero_or_one_hundred_percent() {
         let value = MetricValue::new("rl.perfect_order", Ratio::new(0, 0), Unit::Percent, 0);
         assert_eq!(value.value, None);
-        assert_eq!(value.describe(), "no data");
+        assert_eq!(value.describe("USD"), "no data");
     }
 
     #[test]
@@ -221,12 +236,21 @@ mod tests {
                 note: "1 order had no promise date".into(),
             });
         assert_eq!(
-            value.describe(),
+            value.describe("USD"),
             "20.00 % (1 of 5; 1 order had no promise date)"
         );
         // 269,100 seconds over 1 order = 3.11 days (74.75 h).
         let days = MetricValue::new("rs.order_cycle_time", Ratio::new(269_100, 1), Unit::Days, 1);
-        assert_eq!(days.describe(), "3.11 days (n = 1)");
+        assert_eq!(days.describe("USD"), "3.11 days (n = 1)");
+        // ¥1,500 over one order is 1,500 JPY: the yen has no minor unit. BD 12.345 (12,345 fils)
+        // over 2 orders is BD 6.1725, written 6.173 (rounded half away from zero to the fils).
+        let yen = MetricValue::new("co.cost_per_order", Ratio::new(1_500, 1), Unit::Money, 1);
+        assert_eq!(yen.describe("JPY"), "1,500 JPY (n = 1)");
+        let dinar = MetricValue::new("co.cost_per_order", Ratio::new(12_345, 2), Unit::Money, 2);
+        assert_eq!(dinar.describe("BHD"), "6.173 BHD (n = 2)");
+        // A total from the ledger has no population to count.
+        let total = MetricValue::new("co.total_cost", Ratio::new(123_456, 1), Unit::Money, 0);
+        assert_eq!(total.describe("USD"), "1,234.56 USD (from ledger totals)");
     }
 
     #[test]

@@ -211,7 +211,7 @@ fn r1_perfect_order_is_the_joint_measure_with_its_components_and_signatures() {
         ]
     );
     assert_eq!(
-        value(&card, "rl.perfect_order").describe(),
+        value(&card, "rl.perfect_order").describe("USD"),
         "20.00 % (1 of 5; 1 order had no commitment to judge timeliness against)"
     );
     // The Pareto of return reasons: O3's one unit, damaged in transit, authorised 03-09.
@@ -432,7 +432,7 @@ fn s1_cycle_time_segments_add_up_to_the_order_cycle_time() {
     // p90 by nearest rank (rank 4 of 4) 119 h.
     assert_eq!(hours("rs.order_cycle_time"), 74.75);
     assert_eq!(
-        value(&card, "rs.order_cycle_time").describe(),
+        value(&card, "rs.order_cycle_time").describe("USD"),
         "3.11 days (n = 4)"
     );
     assert_eq!(hours("rs.order_cycle_time.median"), 65.0);

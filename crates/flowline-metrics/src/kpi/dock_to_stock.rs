@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(result.median.ratio, Ratio::new(43_200, 1));
         assert_eq!(result.median.value, Some(12.0));
         assert_eq!(result.mean.ratio, Ratio::new(126_000, 3));
-        assert_eq!(result.mean.describe(), "11.67 h (n = 3)");
+        assert_eq!(result.mean.describe("USD"), "11.67 h (n = 3)");
         assert_eq!(result.p90.ratio, Ratio::new(72_000, 1));
         assert_eq!(result.p90.value, Some(20.0));
         assert_eq!(result.p90.population, 3);
@@ -187,7 +187,7 @@ mod tests {
         let result = dock_to_stock(&lines, DockToStockWeighting::Lines);
         assert_eq!(result.median.value, Some(12.0));
         assert_eq!(
-            result.median.describe(),
+            result.median.describe("USD"),
             "12.00 h (n = 3; 1 not yet put away, 1 put away before arrival)"
         );
         let empty = dock_to_stock(&[], DockToStockWeighting::Lines);

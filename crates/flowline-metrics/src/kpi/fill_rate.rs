@@ -167,13 +167,16 @@ mod tests {
         ];
         let rates = fill_rates(&orders);
         assert_eq!(rates.unit_fill_rate.ratio, Ratio::new(10, 12));
-        assert_eq!(rates.unit_fill_rate.describe(), "83.33 % (10 of 12)");
+        assert_eq!(rates.unit_fill_rate.describe("USD"), "83.33 % (10 of 12)");
         assert_eq!(rates.line_fill_rate.ratio, Ratio::new(3, 5));
         assert_eq!(rates.line_fill_rate.value, Some(60.0));
         assert_eq!(rates.order_fill_rate.ratio, Ratio::new(1, 3));
-        assert_eq!(rates.order_fill_rate.describe(), "33.33 % (1 of 3)");
+        assert_eq!(rates.order_fill_rate.describe("USD"), "33.33 % (1 of 3)");
         assert_eq!(rates.order_backorder_rate.ratio, Ratio::new(2, 3));
-        assert_eq!(rates.order_backorder_rate.describe(), "66.67 % (2 of 3)");
+        assert_eq!(
+            rates.order_backorder_rate.describe("USD"),
+            "66.67 % (2 of 3)"
+        );
         assert_eq!(rates.order_fill_rate.population, 3);
         // Line and unit backorder rates: 2 of 5 lines, 2 of 12 units.
         assert_eq!(rates.line_backorder_rate.ratio, Ratio::new(2, 5));

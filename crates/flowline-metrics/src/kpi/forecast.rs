@@ -244,9 +244,9 @@ mod tests {
         assert_eq!(accuracy.mape_precision, MapePrecision::Exact);
         assert_eq!(accuracy.zero_actuals_skipped, 0);
         assert_eq!(accuracy.wape.ratio, Ratio::new(17, 33));
-        assert_eq!(accuracy.wape.describe(), "51.52 % (17 of 33)");
+        assert_eq!(accuracy.wape.describe("USD"), "51.52 % (17 of 33)");
         assert_eq!(accuracy.bias.ratio, Ratio::new(7, 33));
-        assert_eq!(accuracy.bias.describe(), "21.21 % (7 of 33)");
+        assert_eq!(accuracy.bias.describe("USD"), "21.21 % (7 of 33)");
         assert_eq!(accuracy.mean_absolute_error.ratio, Ratio::new(17, 4));
         assert_eq!(accuracy.mean_absolute_error.value, Some(4.25));
         assert_eq!(accuracy.accuracy.ratio, Ratio::new(16, 33));
@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(accuracy.zero_actuals_skipped, 1);
         assert_eq!(accuracy.mape.population, 1);
         assert_eq!(
-            accuracy.mape.describe(),
+            accuracy.mape.describe("USD"),
             "50.00 % (1 of 2; 1 period had zero actual demand)"
         );
         assert_eq!(accuracy.wape.ratio, Ratio::new(9, 10));

@@ -163,10 +163,16 @@ mod tests {
         assert_eq!(accuracy.count_accuracy.value, Some(50.0));
         assert_eq!(accuracy.value_accuracy.ratio, Ratio::new(4_200, 4_600));
         assert!(accuracy.value_accuracy.ratio.same_value(Ratio::new(42, 46)));
-        assert_eq!(accuracy.value_accuracy.describe(), "91.30 % (4200 of 4600)");
+        assert_eq!(
+            accuracy.value_accuracy.describe("USD"),
+            "91.30 % (4200 of 4600)"
+        );
         assert_eq!(accuracy.net_difference.ratio, Ratio::new(0, 1));
         assert_eq!(accuracy.absolute_difference.ratio, Ratio::new(400, 1));
-        assert_eq!(accuracy.absolute_difference.describe(), "4.00 (n = 4)");
+        assert_eq!(
+            accuracy.absolute_difference.describe("USD"),
+            "4.00 USD (n = 4)"
+        );
     }
 
     #[test]

@@ -348,7 +348,7 @@ mod tests {
         );
         assert_eq!(result.rate.ratio, Ratio::new(2, 4));
         assert_eq!(result.rate.value, Some(50.0));
-        assert_eq!(result.rate.describe(), "50.00 % (2 of 4)");
+        assert_eq!(result.rate.describe("USD"), "50.00 % (2 of 4)");
         assert!(!result.rate.provisional);
 
         // Deadlines are local midnights: EST (−5) before the DST change, EDT (−4) after it.
@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(result.orders.len(), 3);
         assert!(result.rate.provisional);
         assert_eq!(
-            result.rate.describe(),
+            result.rate.describe("USD"),
             "100.00 % (1 of 1; 2 orders not yet due), provisional"
         );
     }

@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(accuracy.customer_facing.ratio, Ratio::new(197, 200));
         assert_eq!(accuracy.customer_facing.value, Some(98.5));
         assert_eq!(accuracy.customer_facing.population, 200);
-        assert_eq!(accuracy.customer_facing.describe(), "98.50 % (197 of 200)");
+        assert_eq!(
+            accuracy.customer_facing.describe("USD"),
+            "98.50 % (197 of 200)"
+        );
         assert_eq!(accuracy.first_pass.ratio, Ratio::new(192, 200));
         assert_eq!(accuracy.first_pass.value, Some(96.0));
     }

@@ -217,7 +217,10 @@ mod tests {
         .unwrap();
         assert_eq!(cohort.units.ratio, Ratio::new(60, 2_000));
         assert!(cohort.units.provisional);
-        assert_eq!(cohort.units.describe(), "3.00 % (60 of 2000), provisional");
+        assert_eq!(
+            cohort.units.describe("USD"),
+            "3.00 % (60 of 2000), provisional"
+        );
         let empty = return_rate_by_period(&[], &returns, february()).unwrap();
         assert_eq!(empty.units.value, None);
     }

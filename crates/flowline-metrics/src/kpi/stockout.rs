@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(rates.in_stock.ratio, Ratio::new(18, 20));
         assert_eq!(rates.in_stock.value, Some(90.0));
         assert_eq!(rates.lost_demand_share.ratio, Ratio::new(10, 80));
-        assert_eq!(rates.lost_demand_share.describe(), "12.50 % (10 of 80)");
+        assert_eq!(
+            rates.lost_demand_share.describe("USD"),
+            "12.50 % (10 of 80)"
+        );
     }
 
     #[test]

@@ -61,7 +61,10 @@ fn cash_body(drill: &Drill, picks: &Picks) -> Markup {
     let series = |id: &str| -> Vec<Option<f64>> {
         cards
             .iter()
-            .map(|card| card.value(id).and_then(format::shown))
+            .map(|card| {
+                card.value(id)
+                    .and_then(|value| format::shown(value, &currency))
+            })
             .collect()
     };
     // Periods before the first posting are left out (a history shorter than the window).
@@ -82,7 +85,7 @@ fn cash_body(drill: &Drill, picks: &Picks) -> Markup {
                 .iter()
                 .map(|process| {
                     card.value(&format!("co.cost.{process}"))
-                        .and_then(format::shown)
+                        .and_then(|value| format::shown(value, &currency))
                         .unwrap_or(0.0)
                 })
                 .collect(),
@@ -247,7 +250,7 @@ fn sustainability_body(
         .unwrap_or(0);
     html! {
         (pickers("/sustainability", fold, picks, range))
-        p class="muted" { "Outbound shipments' CO2e, gross mass × distance × the mode's factor (" (fold.settings().emissions.factor_set) "). Cost of the range for scale: " (money_minor(total_cost)) " " (currency) "." }
+        p class="muted" { "Outbound shipments' CO2e, gross mass × distance × the mode's factor (" (fold.settings().emissions.factor_set) "). Cost of the range for scale: " (money_minor(total_cost, &currency)) " " (currency) "." }
         div class="grid2" {
             section class="card" data-metric="env.ghg_per_order" { h2 { "CO2e per order shipped" } p class="value" { (cell(card.value("env.ghg_per_order"), &currency)) } }
             section class="card" data-metric="env.ghg_per_shipment" { h2 { "CO2e per shipment" } p class="value" { (cell(card.value("env.ghg_per_shipment"), &currency)) } }

@@ -4,6 +4,7 @@
 //! it the exact terms it was computed from ("412 of 500", "n = 500"): the page and the JSON of
 //! the same range agree to the last digit shown.
 
+use flowline_core::money::{exponent_of, format_minor};
 use flowline_metrics::scorecard::metric_info;
 use flowline_metrics::value::{MetricValue, Unit};
 
@@ -25,23 +26,30 @@ pub fn grouped(number: i128) -> String {
 
 /// A decimal with two places and grouped thousands: `1234567.891` as `1,234,567.89`.
 pub fn decimal(value: f64) -> String {
-    let text = format!("{:.2}", value.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, "00"));
-    let whole: i128 = whole.parse().unwrap_or(0);
-    let sign = if value < 0.0 && text != "0.00" {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}{}.{fraction}", grouped(whole))
+    decimal_places(value, 2)
 }
 
-/// Minor units of a currency as a decimal amount: `123456` as `1,234.56`.
-pub fn money_minor(amount_minor: i128) -> String {
-    let sign = if amount_minor < 0 { "-" } else { "" };
-    let absolute = amount_minor.unsigned_abs();
-    let whole = i128::try_from(absolute / 100).unwrap_or(i128::MAX);
-    format!("{sign}{}.{:02}", grouped(whole), absolute % 100)
+/// A decimal with `places` places and grouped thousands.
+pub fn decimal_places(value: f64, places: u32) -> String {
+    let scaled = (value * 10f64.powi(places as i32)).round();
+    // Beyond i128 a figure is not a real amount; it is shown at the bound.
+    let minor = if scaled.is_finite() {
+        scaled as i128
+    } else {
+        0
+    };
+    format_minor(minor, places)
+}
+
+/// Minor units of `currency` as a decimal amount in its own places: `123456` as `1,234.56` in
+/// USD, `123,456` in JPY, `123.456` in BHD.
+pub fn money_minor(amount_minor: i128, currency: &str) -> String {
+    format_minor(amount_minor, exponent_of(currency))
+}
+
+/// Minor units of `currency` in major units: `123456` as `1234.56` in USD, `123456.0` in JPY.
+pub fn major(amount_minor: f64, currency: &str) -> f64 {
+    amount_minor / 10f64.powi(exponent_of(currency) as i32)
 }
 
 /// The unit's label after a number.
@@ -56,25 +64,30 @@ pub fn unit_label(unit: Unit, currency: &str) -> String {
     }
 }
 
-/// The number a value shows, in its display unit (money in major units), or `None`.
-pub fn shown(value: &MetricValue) -> Option<f64> {
+/// The number a value shows, in its display unit (money in major units of `currency`), or
+/// `None`.
+pub fn shown(value: &MetricValue, currency: &str) -> Option<f64> {
     let number = value.value?;
     Some(match value.unit {
-        Unit::Money => number / 100.0,
+        Unit::Money => major(number, currency),
         _ => number,
     })
 }
 
-/// The value with its unit: `82.40 %`, `3.11 days`, `1,234.56 USD`, or `no data`.
+/// The value with its unit: `82.40 %`, `3.11 days`, `1,234.56 USD`, `1,500 JPY`, or `no data`.
 pub fn value(value: &MetricValue, currency: &str) -> String {
-    match shown(value) {
+    match shown(value, currency) {
         None => "no data".into(),
         Some(number) => {
             let label = unit_label(value.unit, currency);
+            let places = match value.unit {
+                Unit::Money => exponent_of(currency),
+                _ => 2,
+            };
             if label.is_empty() {
-                decimal(number)
+                decimal_places(number, places)
             } else {
-                format!("{} {label}", decimal(number))
+                format!("{} {label}", decimal_places(number, places))
             }
         }
     }
@@ -131,8 +144,11 @@ mod tests {
         assert_eq!(decimal(1_234_567.891), "1,234,567.89");
         assert_eq!(decimal(-0.004), "0.00");
         assert_eq!(decimal(-12.5), "-12.50");
-        assert_eq!(money_minor(123_456), "1,234.56");
-        assert_eq!(money_minor(-5), "-0.05");
+        assert_eq!(money_minor(123_456, "USD"), "1,234.56");
+        assert_eq!(money_minor(-5, "USD"), "-0.05");
+        // The yen has no minor unit and the Bahraini dinar three.
+        assert_eq!(money_minor(1_500, "JPY"), "1,500");
+        assert_eq!(money_minor(1_500, "BHD"), "1.500");
     }
 
     #[test]

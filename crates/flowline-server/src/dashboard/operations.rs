@@ -130,7 +130,7 @@ pub async fn inventory(
     let result = async {
         viewer.principal.require(Access::Feed)?;
         let _ = params(query)?;
-        let (positions, names, lead_days) = app
+        let (positions, names, lead_days, currency) = app
             .query(&viewer.principal.tenant, |state| {
                 let names: HashMap<String, String> = state
                     .items
@@ -143,7 +143,12 @@ pub async fn inventory(
                     .map(|supplier| supplier.lead_time_days)
                     .max()
                     .unwrap_or(14);
-                (views::positions(state, None, None), names, lead)
+                let currency = state
+                    .settings
+                    .as_ref()
+                    .map(|settings| settings.base_currency.to_string())
+                    .unwrap_or_default();
+                (views::positions(state, None, None), names, lead, currency)
             })
             .await?;
         let shipped = with_drill(&app, &viewer.principal.tenant, |drill| {
@@ -166,14 +171,14 @@ pub async fn inventory(
             &viewer,
             "/inventory",
             "Inventory",
-            inventory_body(&rows, lead_days),
+            inventory_body(&rows, lead_days, &currency),
         ))
     }
     .await;
     respond(&viewer, "/inventory", result)
 }
 
-fn inventory_body(rows: &[PositionRow], lead_days: i64) -> Markup {
+fn inventory_body(rows: &[PositionRow], lead_days: i64, currency: &str) -> Markup {
     let mut by_center: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for row in rows {
         let entry = by_center
@@ -187,10 +192,10 @@ fn inventory_body(rows: &[PositionRow], lead_days: i64) -> Markup {
         .iter()
         .map(|(center, (value, units))| Bar {
             label: center.clone(),
-            value: *value as f64 / 100.0,
+            value: format::major(*value as f64, currency),
             note: format!(
                 "{} ({} units)",
-                money_minor(i128::from(*value)),
+                money_minor(i128::from(*value), currency),
                 grouped(i128::from(*units))
             ),
             href: Some(href(Collection::Locations, center)),
@@ -209,7 +214,7 @@ fn inventory_body(rows: &[PositionRow], lead_days: i64) -> Markup {
     listed.sort_by_key(|row| std::cmp::Reverse(row.position.value_minor));
     html! {
         p class="lead" { "Positions per item and fulfillment center, from the stock ledger and the open documents. Demand is the units shipped from the center over the last " (DEMAND_DAYS) " days of recorded activity; days of supply = available ÷ daily demand." }
-        p { "Stock value " strong data-stock-value=(total_value) { (money_minor(i128::from(total_value))) } " in " (by_center.len()) " center(s), " (rows.len()) " position(s)." }
+        p { "Stock value " strong data-stock-value=(total_value) { (money_minor(i128::from(total_value), currency)) } " in " (by_center.len()) " center(s), " (rows.len()) " position(s)." }
         (chart::bars("Stock value by fulfillment center", &bars, "stock value at cost"))
         h2 { "Items at risk of stockout (" (at_risk.len()) ")" }
         p class="muted" { "Available plus in transit plus on order covers fewer days of demand than the longest supplier lead time (" (lead_days) " days)." }
@@ -245,7 +250,7 @@ fn inventory_body(rows: &[PositionRow], lead_days: i64) -> Markup {
                         td class="number" { (row.position.available) }
                         td class="number" { (row.position.in_transit) }
                         td class="number" { (row.position.on_order) }
-                        td class="number" { (money_minor(i128::from(row.position.value_minor))) }
+                        td class="number" { (money_minor(i128::from(row.position.value_minor), currency)) }
                         td class="number" { (row.days_of_supply().map(decimal).unwrap_or_else(|| "—".to_string())) }
                     }
                 }
@@ -313,6 +318,7 @@ pub async fn orders(
 
 fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
     let fold = &drill.fold;
+    let currency = fold.settings().base_currency.to_string();
     let range = picks.range(fold);
     let now = drill.history.latest().unwrap_or(Timestamp::UNIX_EPOCH);
     let today = now.to_zoned(fold.settings().reporting.clone()).date();
@@ -370,7 +376,10 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
         .map(|(state, (count, value))| Bar {
             label: (*state).to_string(),
             value: *count as f64,
-            note: format!("{count} orders, {}", money_minor(i128::from(*value))),
+            note: format!(
+                "{count} orders, {}",
+                money_minor(i128::from(*value), &currency)
+            ),
             href: None,
         })
         .collect();
@@ -426,10 +435,10 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
         p class="muted" { "Orders not yet closed or cancelled, as the engine holds them now (" (format::instant(&now.to_string())) ", the latest event)." }
         (chart::bars("Open orders by state", &bars, "orders"))
         h2 { "Late against their promise (" (late.len()) ")" }
-        (order_table(&late, "No open order is past its promised delivery date."))
+        (order_table(&late, "No open order is past its promised delivery date.", &currency))
         h2 { "At risk (" (risk.len()) ")" }
         p class="muted" { "Not shipped, with the ship-by deadline within a day or the promised delivery date by tomorrow." }
-        (order_table(&risk, "No open order is at risk."))
+        (order_table(&risk, "No open order is at risk.", &currency))
         h2 { "Cycle time by channel: segments" }
         p class="muted" { "Mean hours per delivered order of each segment of RS.1.1 (customer dwell excluded), orders closed in the range." }
         (chart::stacked("Mean cycle-time segments by channel", &segment_names, &stacks, "hours per order"))
@@ -480,7 +489,7 @@ fn histogram_days(hours: &[f64]) -> (Vec<String>, Vec<f64>) {
     (labels, counts)
 }
 
-fn order_table(orders: &[&OpenOrder], empty: &str) -> Markup {
+fn order_table(orders: &[&OpenOrder], empty: &str, currency: &str) -> Markup {
     html! {
         @if orders.is_empty() { p { (empty) } } @else {
             table {
@@ -494,7 +503,7 @@ fn order_table(orders: &[&OpenOrder], empty: &str) -> Markup {
                             td { (format::instant(&order.placed_at.to_string())) }
                             td { (order.ship_by.map(|at| format::instant(&at.to_string())).unwrap_or_default()) }
                             td { (order.deliver_by.map(|date| date.to_string()).unwrap_or_default()) }
-                            td class="number" { (money_minor(i128::from(order.value_minor))) }
+                            td class="number" { (money_minor(i128::from(order.value_minor), currency)) }
                         }
                     }
                 }
@@ -639,7 +648,7 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
                             td { (order.committed_on.map(|date| date.to_string()).unwrap_or_else(|| "not confirmed".to_string())) }
                             td class="number" { (order.ordered) }
                             td class="number" { (order.outstanding) }
-                            td class="number" { (money_minor(i128::from(order.value_minor))) }
+                            td class="number" { (money_minor(i128::from(order.value_minor), &currency)) }
                         }
                     }
                 }
@@ -921,14 +930,9 @@ fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
     }
 }
 
-/// Money of a value in major units.
-pub fn major(minor: i128) -> f64 {
-    minor as f64 / 100.0
-}
-
 /// The label of a money total.
 pub fn money_note(minor: i128, currency: &str) -> String {
-    format!("{} {currency}", money_minor(minor))
+    format!("{} {currency}", money_minor(minor, currency))
 }
 
 #[cfg(test)]

@@ -256,14 +256,15 @@ fn trends(
     ids: &[String],
 ) -> BTreeMap<String, Vec<Option<f64>>> {
     let periods = periods_back(picks.granularity, range, TREND_PERIODS);
+    let currency = fold.settings().base_currency.to_string();
     let mut trends: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
     for period in periods {
         let card = scorecard(fold, period, &picks.slice, picks.as_of);
         for id in ids {
-            trends
-                .entry(id.clone())
-                .or_default()
-                .push(card.value(id).and_then(format::shown));
+            trends.entry(id.clone()).or_default().push(
+                card.value(id)
+                    .and_then(|value| format::shown(value, &currency)),
+            );
         }
     }
     trends
@@ -389,7 +390,7 @@ fn metric_body(fold: &Fold, picks: &Picks, id: &str) -> Result<Markup, ApiError>
         .map(|period| {
             scorecard(fold, *period, &picks.slice, picks.as_of)
                 .value(id)
-                .and_then(format::shown)
+                .and_then(|value| format::shown(value, &currency))
         })
         .collect();
     let unit = shown_unit(value.unit, &currency);
