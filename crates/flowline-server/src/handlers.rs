@@ -334,7 +334,14 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
                 })
                 .collect();
             let body = json!({ "document": document, "events": events });
-            json_response(status, &body)
+            let mut response = json_response(status, &body);
+            if status == StatusCode::CREATED
+                && let Some(location) = answer_location(&events)
+                && let Ok(value) = HeaderValue::from_str(&location)
+            {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
         }
         Outcome::Rejected {
             code,
@@ -353,6 +360,53 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Where the document a command created or acted on is read: the collection path of its first
+/// event's stream (`sales_order/SO-1` is `/v1/sales-orders/SO-1`). Ids are made of
+/// `A-Z a-z 0-9 . _ - :`, which need no escaping in a path.
+fn answer_location(events: &[Value]) -> Option<String> {
+    let stream = events.first()?.get("stream")?.as_str()?;
+    let (kind, id) = stream.split_once('/')?;
+    let collection = Collection::ALL
+        .into_iter()
+        .find(|collection| collection.kind().as_str() == kind)?;
+    Some(format!("/v1/{}/{id}", collection.segment()))
+}
+
+/// A JSON response with a strong `ETag` (a digest of its bytes), or 304 Not Modified with no
+/// body when the request's `If-None-Match` names that tag (or is `*`).
+pub fn conditional_json_response(request: &HeaderMap, body: &Value) -> Response {
+    use sha2::Digest as _;
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let digest = sha2::Sha256::digest(&bytes);
+    let tag: String = digest[..12]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let etag = format!("\"{tag}\"");
+    // Weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
+    let matches = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|candidate| candidate.trim().trim_start_matches("W/"))
+        .any(|candidate| candidate == "*" || candidate == etag);
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = (StatusCode::OK, bytes).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
     }
     response
 }
@@ -454,6 +508,7 @@ pub fn get_handler(collection: Collection) -> MethodRouter<App> {
     get(
         move |State(app): State<App>,
               principal: Principal,
+              headers: HeaderMap,
               path: Result<Path<Vec<(String, String)>>, PathRejection>| async move {
             principal.require(Access::Read)?;
             let params = path_params(path)?;
@@ -468,7 +523,7 @@ pub fn get_handler(collection: Collection) -> MethodRouter<App> {
                         .ok_or_else(|| ApiError::not_found(kind, &id))
                 })
                 .await?;
-            Ok::<Response, ApiError>(json_response(StatusCode::OK, &document))
+            Ok::<Response, ApiError>(conditional_json_response(&headers, &document))
         },
     )
 }
@@ -478,6 +533,7 @@ pub fn document_events_handler(collection: Collection) -> MethodRouter<App> {
     get(
         move |State(app): State<App>,
               principal: Principal,
+              headers: HeaderMap,
               path: Result<Path<Vec<(String, String)>>, PathRejection>| async move {
             principal.require(Access::Read)?;
             let params = path_params(path)?;
@@ -498,7 +554,7 @@ pub fn document_events_handler(collection: Collection) -> MethodRouter<App> {
                 })
                 .await?;
             let body = json!({ "object": "list", "data": events, "has_more": false });
-            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+            Ok::<Response, ApiError>(conditional_json_response(&headers, &body))
         },
     )
 }

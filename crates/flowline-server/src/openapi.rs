@@ -595,12 +595,42 @@ fn operation_object(
     if operation.access == crate::auth::Access::Public {
         object["security"] = json!([]);
     }
+    // Documents and their events answer with an ETag and honour If-None-Match.
+    let conditional = matches!(operation.success, Success::Document(_))
+        || (operation.method == axum::http::Method::GET
+            && operation.path.ends_with("/{id}/events"));
+    if conditional {
+        parameters.push(json!({
+            "name": "If-None-Match",
+            "in": "header",
+            "required": false,
+            "description": "An ETag of an earlier answer: 304 with no body if the document is unchanged.",
+            "schema": { "type": "string", "maxLength": 4096 }
+        }));
+    }
     object["parameters"] = Value::Array(parameters);
     let mut responses = problem_responses(operation);
-    responses.insert(
-        operation.status.as_u16().to_string(),
-        success_response(generator, &operation.success),
-    );
+    let mut success = success_response(generator, &operation.success);
+    if operation.status == axum::http::StatusCode::CREATED {
+        success["headers"] = json!({ "Location": {
+            "description": "The document created or acted on, e.g. /v1/sales-orders/SO-1.",
+            "schema": { "type": "string" }
+        }});
+    }
+    if conditional {
+        success["headers"] = json!({ "ETag": {
+            "description": "A strong tag of this answer's bytes, for If-None-Match.",
+            "schema": { "type": "string" }
+        }});
+        responses.insert(
+            "304".to_string(),
+            json!({
+                "description": "Not modified: the If-None-Match tag is the document's current one.",
+                "headers": { "ETag": { "schema": { "type": "string" } } }
+            }),
+        );
+    }
+    responses.insert(operation.status.as_u16().to_string(), success);
     object["responses"] = Value::Object(responses);
     object
 }

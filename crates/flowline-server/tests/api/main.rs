@@ -4,6 +4,7 @@
 
 mod business_time;
 mod contract;
+mod conventions;
 mod currency;
 mod dashboard;
 mod fuzz;
