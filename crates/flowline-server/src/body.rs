@@ -122,8 +122,11 @@ pub fn command<C: DeserializeOwned>(
 /// Deserializes a value into `T`, naming the field that does not fit.
 pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = field_path(error.path());
-        let reason = error.inner().to_string();
+        let mut field = field_path(error.path());
+        let (reason, missing) = plain_reason(&error.inner().to_string());
+        if let Some(missing) = missing {
+            push_name(&mut field, &missing);
+        }
         let message = if field.is_empty() {
             reason.clone()
         } else {
@@ -135,6 +138,84 @@ pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
             json!({ "field": field, "reason": reason }),
         )
     })
+}
+
+/// The parser's reason in the API's words rather than Rust's, and the name of a missing field
+/// (which the parser gives in its message, not in the path):
+///
+/// - ``missing field `customer` `` is "is required", with `customer` added to the path;
+/// - ``invalid type: string "abc", expected i64`` is
+///   `expected a whole number from -9223372036854775808 to 9223372036854775807, got the string
+///   "abc"`; likewise ``invalid value: integer `-1`, expected u32``.
+///
+/// Any other reason (an unknown field, a domain type's own message) is kept as it is.
+fn plain_reason(reason: &str) -> (String, Option<String>) {
+    if let Some(rest) = reason.strip_prefix("missing field `")
+        && let Some(name) = rest.strip_suffix('`')
+    {
+        return ("is required".to_string(), Some(name.to_string()));
+    }
+    let body = reason
+        .strip_prefix("invalid type: ")
+        .or_else(|| reason.strip_prefix("invalid value: "));
+    if let Some(body) = body
+        && let Some((got, expected)) = body.rsplit_once(", expected ")
+    {
+        return (
+            format!(
+                "expected {}, got {}",
+                plain_expected(expected),
+                plain_got(got)
+            ),
+            None,
+        );
+    }
+    (reason.to_string(), None)
+}
+
+/// What serde says it expected, as a JSON type: `i64` is a whole number and its range.
+fn plain_expected(expected: &str) -> String {
+    let range = |low: &str, high: &str| format!("a whole number from {low} to {high}");
+    match expected {
+        "u8" => range("0", "255"),
+        "u16" => range("0", "65535"),
+        "u32" => range("0", "4294967295"),
+        "u64" | "usize" => range("0", "18446744073709551615"),
+        "i8" => range("-128", "127"),
+        "i16" => range("-32768", "32767"),
+        "i32" => range("-2147483648", "2147483647"),
+        "i64" | "isize" => range("-9223372036854775808", "9223372036854775807"),
+        "u128" | "i128" => "a whole number".to_string(),
+        "f32" | "f64" => "a number".to_string(),
+        "a borrowed string" | "a string" => "a string".to_string(),
+        "a sequence" => "an array".to_string(),
+        "a map" => "an object".to_string(),
+        "a boolean" => "true or false".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What serde says it got, as JSON: ``floating point `1.5` `` is the number 1.5.
+fn plain_got(got: &str) -> String {
+    let quoted = |prefix: &str| {
+        got.strip_prefix(prefix)
+            .map(|rest| rest.trim_matches('`').to_string())
+    };
+    if let Some(number) = quoted("floating point ").or_else(|| quoted("integer ")) {
+        return format!("the number {number}");
+    }
+    if let Some(value) = quoted("boolean ") {
+        return value;
+    }
+    if let Some(text) = got.strip_prefix("string ") {
+        return format!("the string {text}");
+    }
+    match got {
+        "map" => "an object".to_string(),
+        "sequence" => "an array".to_string(),
+        "unit value" | "null" => "null".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// `lines[2].quantity` rather than the library's `lines.2.quantity`; empty for the whole body.
@@ -332,6 +413,45 @@ mod tests {
         let error = error_of::<ShipSalesOrder>(body);
         assert_eq!(error.code(), "invalid_body");
         assert_eq!(error.problem().details["field"], "lines[1].quantity");
+    }
+
+    #[test]
+    fn reasons_speak_json_not_rust_and_a_missing_field_is_named() {
+        // `quantity` is an i64 in the command; "two" is a string, 1.5 a fraction.
+        let line = |quantity: &str| {
+            format!(
+                r#"{{"shipment": "S-1", "location": "FC-1", "carrier": "UPS",
+                "service": "ground", "weight_g": 500, "lines": [{{"line": 0, "quantity": {quantity}}}]}}"#
+            )
+        };
+        let problem = error_of::<ShipSalesOrder>(&line(r#""two""#)).problem();
+        assert_eq!(problem.details["field"], "lines[0].quantity");
+        assert_eq!(
+            problem.details["reason"],
+            "expected a whole number from -9223372036854775808 to 9223372036854775807, \
+             got the string \"two\""
+        );
+        let problem = error_of::<ShipSalesOrder>(&line("1.5")).problem();
+        assert_eq!(
+            problem.details["reason"],
+            "expected a whole number from -9223372036854775808 to 9223372036854775807, \
+             got the number 1.5"
+        );
+        // `weight_g` is left out: the field is named, not the whole body.
+        let body = r#"{"shipment": "S-1", "location": "FC-1", "carrier": "UPS",
+            "service": "ground", "lines": []}"#;
+        let problem = error_of::<ShipSalesOrder>(body).problem();
+        assert_eq!(problem.details["field"], "weight_g");
+        assert_eq!(problem.details["reason"], "is required");
+        assert_eq!(problem.message, "weight_g: is required");
+        // A string where an array belongs.
+        let body = r#"{"shipment": "S-1", "location": "FC-1", "carrier": "UPS",
+            "service": "ground", "weight_g": 500, "lines": "all"}"#;
+        let problem = error_of::<ShipSalesOrder>(body).problem();
+        assert_eq!(
+            problem.details["reason"],
+            "expected an array, got the string \"all\""
+        );
     }
 
     #[test]
