@@ -114,6 +114,34 @@ impl Command {
     }
 }
 
+/// Whether the record a stream is the history of exists in `state`: master data, the
+/// settings, targets and initiatives by their maps, documents as [`holds_stream`] finds them
+/// (a document that left memory is brought back before a command about it is decided). Read
+/// before a command's events are applied, it tells a definition that creates from one that
+/// replaces.
+pub fn has_record(state: &State, name: &str) -> bool {
+    fn has<K: std::str::FromStr + std::hash::Hash + Eq, V>(
+        map: &rustc_hash::FxHashMap<K, V>,
+        id: &str,
+    ) -> bool {
+        id.parse::<K>().is_ok_and(|key| map.contains_key(&key))
+    }
+    let Some((kind, id)) = name.split_once('/') else {
+        return false;
+    };
+    match kind {
+        "tenant" => state.settings.is_some(),
+        "item" => has(&state.items, id),
+        "location" => has(&state.locations, id),
+        "supplier" => has(&state.suppliers, id),
+        "carrier" => has(&state.carriers, id),
+        "return_policy" => has(&state.return_policies, id),
+        "target" => has(&state.targets, id),
+        "initiative" => has(&state.initiatives, id),
+        _ => holds_stream(state, name),
+    }
+}
+
 /// Whether the document of a stream is in memory. Streams of master data, targets and
 /// initiatives always are.
 pub fn holds_stream(state: &State, name: &str) -> bool {

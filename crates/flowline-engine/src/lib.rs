@@ -206,6 +206,10 @@ pub struct RecordedEvent {
     pub stream: String,
     /// Event type.
     pub event_type: String,
+    /// Whether the record of the stream came into being with this command (a definition that
+    /// creates rather than replaces). Outcomes stored before it was recorded read `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
 }
 
 /// What became of a command. Stored for its idempotency key, so a retry gets exactly this back.
@@ -1098,7 +1102,11 @@ impl TenantWriter {
                 }
                 let mut recorded = Vec::with_capacity(events.len());
                 let mut new_events = Vec::with_capacity(events.len());
-                for event in &events {
+                let existed: Vec<bool> = events
+                    .iter()
+                    .map(|event| retention::has_record(&self.state, &event.stream()))
+                    .collect();
+                for (event, existed) in events.iter().zip(existed) {
                     apply(&mut self.state, event);
                     if let Some(effects) = event.effects() {
                         touched.extend(effects.moves.iter().flat_map(|m| {
@@ -1119,6 +1127,7 @@ impl TenantWriter {
                         seq: *next_seq,
                         stream: stream.clone(),
                         event_type: event.type_name().to_string(),
+                        created: !existed,
                     });
                     *next_seq += 1;
                     new_events.push(NewEvent {

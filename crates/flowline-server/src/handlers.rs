@@ -311,6 +311,12 @@ where
             submission = submission.key(key);
         }
         let answer = app.submit(&principal.tenant, submission).await?;
+        // A definition (PUT) that creates its record is a creation: 201, not 200.
+        let status = if method == Method::PUT && answer_created(&answer) {
+            StatusCode::CREATED
+        } else {
+            status
+        };
         Ok::<Response, ApiError>(command_response(&app, answer, status))
     };
     on(filter, handler)
@@ -362,6 +368,12 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
+}
+
+/// Whether a command's first event brought its record into being.
+fn answer_created(answer: &Answer) -> bool {
+    matches!(&answer.outcome, Outcome::Applied { events, .. }
+        if events.first().is_some_and(|event| event.created))
 }
 
 /// Where the document a command created or acted on is read: the collection path of its first

@@ -630,6 +630,19 @@ fn operation_object(
             }),
         );
     }
+    if operation.method == axum::http::Method::PUT {
+        // A definition answers 201 when it creates its record, 200 when it replaces it.
+        let mut created = success.clone();
+        created["description"] = json!("Created: the record did not exist before.");
+        if operation.path.contains("{id}") {
+            created["headers"] = json!({ "Location": {
+                "description": "The record defined, e.g. /v1/items/MUG.",
+                "schema": { "type": "string" }
+            }});
+        }
+        success["description"] = json!("Replaced: the record existed and now reads as given.");
+        responses.insert("201".to_string(), created);
+    }
     responses.insert(operation.status.as_u16().to_string(), success);
     object["responses"] = Value::Object(responses);
     object

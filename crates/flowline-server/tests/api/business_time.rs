@@ -53,14 +53,14 @@ async fn business_times_outside_the_tenant_window_are_refused_naming_the_window(
         &json!({ "name": "One", "region": "us", "address": address }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.put(
         admin,
         "/v1/items/MUG",
         &json!({ "name": "Mug", "unit_cost": usd(400), "price": usd(1200) }),
     )
     .await
-    .expect(200);
+    .expect(201);
     let now = Timestamp::now();
     let head = app.head(&tenant.id);
     for (index, far) in FAR.iter().enumerate() {
@@ -156,14 +156,14 @@ async fn a_log_holding_far_business_times_folds_in_memory_bounded_by_its_events(
         &json!({ "name": "One", "region": "us", "address": address }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.put(
         &admin,
         "/v1/items/MUG",
         &json!({ "name": "Mug", "unit_cost": usd(400), "price": usd(1200) }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.post(
         &admin,
         "/v1/adjustments",

@@ -32,11 +32,11 @@ fn item_body(name: &str) -> Value {
 async fn define_master_data(app: &TestApp, admin: &str, skus: &[&str]) {
     app.put(admin, "/v1/locations/FC-1", &location_body())
         .await
-        .expect(200);
+        .expect(201);
     for sku in skus {
         app.put(admin, &format!("/v1/items/{sku}"), &item_body(sku))
             .await
-            .expect(200);
+            .expect(201);
     }
 }
 
@@ -452,10 +452,10 @@ async fn an_operation_that_takes_no_query_parameters_refuses_any() {
     let tenant = app.tenant("acme", Some("USD")).await;
     app.put(&tenant.admin, "/v1/locations/FC-1", &location_body())
         .await
-        .expect(200);
+        .expect(201);
     app.put(&tenant.admin, "/v1/items/MUG", &item_body("MUG"))
         .await
-        .expect(200);
+        .expect(201);
     // The document lists no query parameters for these; one given anyway is a client's
     // mistake (a misspelt filter, a `dry_run` the API does not have) and must not be ignored.
     // Every path is tried before asserting, so a failure lists all the offenders.
@@ -570,7 +570,7 @@ async fn unknown_routes_wrong_methods_bad_ids_and_media_types_have_their_own_err
         body,
     )
     .await
-    .expect(200);
+    .expect(201);
     app.finish().await;
 }
 
@@ -656,7 +656,7 @@ async fn a_list_pages_through_every_record_once_in_id_order() {
         let sku = format!("SKU-{n}");
         app.put(&tenant.admin, &format!("/v1/items/{sku}"), &item_body(&sku))
             .await
-            .expect(200);
+            .expect(201);
     }
     let mut seen = Vec::new();
     let mut pages = Vec::new();
@@ -893,7 +893,7 @@ async fn the_event_feed_pages_and_streams_every_event_once_in_order() {
     // ... and then what is appended while it is open: BOWL is event 6.
     app.put(&tenant.admin, "/v1/items/BOWL", &item_body("BOWL"))
         .await
-        .expect(200);
+        .expect(201);
     let frame = stream.next().await;
     assert_frame(&frame, 6, "ItemDefined", "item/BOWL");
     drop(stream);
@@ -913,7 +913,7 @@ async fn the_event_feed_pages_and_streams_every_event_once_in_order() {
     // Nothing is repeated: the next event is the next one appended, PLATE (7).
     app.put(&tenant.admin, "/v1/items/PLATE", &item_body("PLATE"))
         .await
-        .expect(200);
+        .expect(201);
     let frame = stream.next().await;
     assert_frame(&frame, 7, "ItemDefined", "item/PLATE");
     drop(stream);
@@ -990,11 +990,11 @@ async fn metrics_count_requests_commands_and_events_in_prometheus_text() {
     let depth = sample(&text, "flowline_engine_queue_depth");
     assert!(depth >= 0.0 && depth.fract() == 0.0, "{depth}");
     assert!(text.contains("# TYPE flowline_http_requests_total counter"));
-    // One PUT of an item, answered 200, under its route template.
+    // One PUT of a new item, answered 201, under its route template.
     assert_eq!(
         sample(
             &text,
-            "flowline_http_requests_total{method=\"PUT\",route=\"/v1/items/{id}\",status=\"200\"}"
+            "flowline_http_requests_total{method=\"PUT\",route=\"/v1/items/{id}\",status=\"201\"}"
         ),
         1.0
     );
@@ -1722,7 +1722,7 @@ async fn a_cost_that_would_overflow_a_ledger_balance_is_refused_and_the_tenant_c
     // The writer is alive: the next command is applied, and the balances are the first cost's.
     app.put(&tenant.admin, "/v1/locations/FC-1", &location_body())
         .await
-        .expect(200);
+        .expect(201);
     assert_eq!(app.head(&tenant.id), 3);
     let accounts = app
         .get(&tenant.admin, "/v1/accounts")

@@ -16,7 +16,7 @@ async fn a_created_document_is_located_and_a_conditional_read_is_304_until_it_ch
         &json!({ "name": "East", "region": "us-east", "address": address }),
     )
     .await
-    .expect(200);
+    .expect(201);
     let money = |amount: i64| json!({ "amount_minor": amount, "currency": "USD" });
     app.put(
         &acme.admin,
@@ -24,7 +24,7 @@ async fn a_created_document_is_located_and_a_conditional_read_is_304_until_it_ch
         &json!({ "name": "Mug", "unit_cost": money(400), "price": money(1200), "weight_g": 350 }),
     )
     .await
-    .expect(200);
+    .expect(201);
     let order = json!({ "order": "SO-1", "channel": "web", "customer": "C-1", "ship_to": address,
         "currency": "USD", "lines": [{ "sku": "MUG", "quantity": 1, "unit_price_minor": 1200 }] });
     let created = app

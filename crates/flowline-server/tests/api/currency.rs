@@ -40,7 +40,7 @@ async fn a_made_up_or_lower_case_currency_is_refused_naming_field_and_value() {
     let body = json!({ "base_currency": "BHD", "reporting_time_zone": "Asia/Bahrain" });
     app.put(&acme.admin, "/v1/settings", &body)
         .await
-        .expect(200);
+        .expect(201);
     let supplier = json!({ "name": "Acme Metals", "currency": "XYZ", "lead_time_days": 5 });
     let refused = app
         .put(&acme.admin, "/v1/suppliers/METALS", &supplier)

@@ -923,11 +923,18 @@ fn an_object_of_many_keys_costs_time_in_proportion_to_its_keys() {
     let full = object(body::BODY_LIMIT_BYTES / 16);
     let quarter = object(body::BODY_LIMIT_BYTES / 64);
     assert!(full.len() <= body::BODY_LIMIT_BYTES);
+    // The fastest of five runs each: a run slowed by another process on a shared machine
+    // says nothing about the parser.
     let time = |text: &str| {
-        let started = Instant::now();
-        let parsed = body::parse_json(text.as_bytes());
-        assert!(parsed.is_ok());
-        started.elapsed()
+        (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                let parsed = body::parse_json(text.as_bytes());
+                assert!(parsed.is_ok());
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
     };
     let (quarter_time, full_time) = (time(&quarter), time(&full));
     report(&format!(

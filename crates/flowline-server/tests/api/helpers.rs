@@ -172,7 +172,7 @@ impl TestApp {
             });
             self.put(&made.admin, "/v1/settings", &body)
                 .await
-                .expect(200);
+                .expect(201);
         }
         made
     }

@@ -22,7 +22,7 @@ async fn stocked_tenant(app: &TestApp, id: &str) -> Tenant {
         }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.put(
         &tenant.admin,
         "/v1/items/MUG",
@@ -33,7 +33,7 @@ async fn stocked_tenant(app: &TestApp, id: &str) -> Tenant {
         }),
     )
     .await
-    .expect(200);
+    .expect(201);
     assert_eq!(app.head(&tenant.id), 3);
     tenant
 }
@@ -317,7 +317,7 @@ async fn a_rejected_command_retried_under_its_key_gets_the_same_rejection() {
         }),
     )
     .await
-    .expect(200);
+    .expect(201);
     assert_eq!(app.head(&tenant.id), 4);
     let retry = app
         .post_keyed(&tenant.operator, "/v1/adjustments", &body, "adj-9")

@@ -15,7 +15,7 @@ async fn a_target_is_set_retired_and_reactivated_and_reads_back_the_same() {
     });
     app.put(admin, "/v1/locations/FC-1", &center)
         .await
-        .expect(200);
+        .expect(201);
     // On-time delivery at FC-1 at least 95 % (95,000 thousandths), against Q1 as the baseline.
     let body = json!({
         "metric": "rl.on_time_delivery", "value_milli": 95_000, "direction": "at_least",
@@ -26,7 +26,7 @@ async fn a_target_is_set_retired_and_reactivated_and_reads_back_the_same() {
     let set = app
         .put(admin, "/v1/targets/OTD-FC1", &body)
         .await
-        .expect(200)
+        .expect(201)
         .json();
     assert_eq!(set["events"][0]["type"], "TargetSet");
     assert_eq!(set["events"][0]["stream"], "target/OTD-FC1");
@@ -71,6 +71,7 @@ async fn a_target_is_set_retired_and_reactivated_and_reads_back_the_same() {
     assert_eq!(again["code"], "illegal_transition");
     assert_eq!(again["details"]["state"], "retired");
 
+    // The target exists (retired): setting it again replaces it, 200.
     let reactivated = app
         .put(admin, "/v1/targets/OTD-FC1", &body)
         .await

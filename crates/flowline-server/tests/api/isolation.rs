@@ -247,7 +247,7 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
         });
         app.put(key, &path("locations", name), &body)
             .await
-            .expect(200);
+            .expect(201);
     }
     let components = |pairs: &[(&str, i64)]| -> Value {
         pairs
@@ -283,7 +283,7 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
             "category": format!("{note} kitchen"),
             "bom": bom
         });
-        app.put(key, &path("items", name), &body).await.expect(200);
+        app.put(key, &path("items", name), &body).await.expect(201);
     }
     let supplier = json!({
         "name": format!("{note} Supplier"), "currency": "USD", "lead_time_days": 14,
@@ -291,18 +291,18 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
     });
     app.put(key, &path("suppliers", "SUP"), &supplier)
         .await
-        .expect(200);
+        .expect(201);
     let carrier = json!({
         "name": format!("{note} Carrier"),
         "services": [{ "code": id("ground"), "mode": "road", "transit_days": 3 }]
     });
     app.put(key, &path("carriers", "UPS"), &carrier)
         .await
-        .expect(200);
+        .expect(201);
     let policy = json!({ "window_days": 30, "refundable_conditions": ["new", "like_new", "used"] });
     app.put(key, &path("return-policies", "POL"), &policy)
         .await
-        .expect(200);
+        .expect(201);
     // 100 MUG and 100 LID at FC-1.
     let opening = json!({
         "adjustment": id("ADJ-1"), "location": id("FC-1"), "reason": "opening_balance",
@@ -440,7 +440,7 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
     });
     app.put(key, &path("targets", "TGT-1"), &target)
         .await
-        .expect(200);
+        .expect(201);
     let initiative = json!({
         "initiative": id("INI-1"), "name": format!("{note} re-slot"),
         "metrics": ["rl.on_time_delivery"], "owner": format!("{note} lead"),
@@ -668,7 +668,7 @@ fn probes_for(
             Probe::own(
                 vec![b("MUG")],
                 json!({ "name": format!("{A_NOTE} mug"), "unit_cost": usd(300), "price": usd(900) }),
-                200,
+                201,
                 format!("/v1/items/{}", b("MUG")),
             ),
         ],
@@ -678,7 +678,7 @@ fn probes_for(
                 "name": format!("{A_NOTE} hub"), "region": "eu",
                 "address": { "country": "DE", "time_zone": "Europe/Berlin" }
             }),
-            200,
+            201,
             format!("/v1/locations/{}", b("FC-1")),
         )],
         "define_supplier" => vec![Probe::own(
@@ -687,7 +687,7 @@ fn probes_for(
                 "name": format!("{A_NOTE} supplier"), "currency": "USD", "lead_time_days": 3,
                 "country": "DE"
             }),
-            200,
+            201,
             format!("/v1/suppliers/{}", b("SUP")),
         )],
         "define_carrier" => vec![Probe::own(
@@ -696,13 +696,13 @@ fn probes_for(
                 "name": format!("{A_NOTE} carrier"),
                 "services": [{ "code": a("air"), "mode": "air", "transit_days": 1 }]
             }),
-            200,
+            201,
             format!("/v1/carriers/{}", b("UPS")),
         )],
         "set_return_policy" => vec![Probe::own(
             vec![b("POL")],
             json!({ "window_days": 7, "refundable_conditions": ["new"] }),
-            200,
+            201,
             format!("/v1/return-policies/{}", b("POL")),
         )],
         // Sales orders.
@@ -1073,7 +1073,7 @@ fn probes_for(
                 Probe::own(
                     vec![b("TGT-1")],
                     target(json!({ "dimension": "center", "value": a("FC-1") })),
-                    200,
+                    201,
                     format!("/v1/targets/{}", b("TGT-1")),
                 ),
             ]

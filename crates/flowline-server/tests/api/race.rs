@@ -114,7 +114,7 @@ async fn sixty_four_clients_allocate_exactly_the_stock_and_refuse_only_what_did_
         "address": { "country": "US", "time_zone": "America/New_York" } });
     app.put(&admin, "/v1/locations/FC-1", &location)
         .await
-        .expect(200);
+        .expect(201);
     let usd = |amount: i64| json!({ "amount_minor": amount, "currency": "USD" });
     let items = [
         ("MUG", Value::Null),
@@ -133,7 +133,7 @@ async fn sixty_four_clients_allocate_exactly_the_stock_and_refuse_only_what_did_
         let body = json!({ "name": sku, "unit_cost": usd(400), "price": usd(1200), "bom": bom });
         app.put(&admin, &format!("/v1/items/{sku}"), &body)
             .await
-            .expect(200);
+            .expect(201);
     }
     // LID is plentiful, so only MUG can run short.
     let opening = json!({ "adjustment": "OPEN", "location": "FC-1", "reason": "opening_balance",

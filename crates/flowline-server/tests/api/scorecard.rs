@@ -20,14 +20,14 @@ async fn the_scorecard_counts_orders_judges_targets_and_drills_to_the_late_order
         &json!({ "name": "One", "region": "us", "address": address }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.put(
         admin,
         "/v1/items/MUG",
         &json!({ "name": "Mug", "unit_cost": usd(400), "price": usd(1200) }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.put(
         admin,
         "/v1/carriers/UPS",
@@ -35,7 +35,7 @@ async fn the_scorecard_counts_orders_judges_targets_and_drills_to_the_late_order
         "services": [{ "code": "ground", "mode": "road", "transit_days": 2 }] }),
     )
     .await
-    .expect(200);
+    .expect(201);
     let stock = json!({ "adjustment": "OPEN", "location": "FC-1", "reason": "opening_balance",
         "lines": [{ "sku": "MUG", "quantity": 10, "unit_cost_minor": 400 }],
         "occurred_at": "2025-03-01T00:00:00Z" });
@@ -86,7 +86,7 @@ async fn the_scorecard_counts_orders_judges_targets_and_drills_to_the_late_order
         "value_milli": 90_000, "direction": "at_least" }),
     )
     .await
-    .expect(200);
+    .expect(201);
     app.post(
         operator,
         "/v1/initiatives",

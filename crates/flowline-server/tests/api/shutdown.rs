@@ -23,12 +23,12 @@ async fn a_graceful_shutdown_answers_every_command_it_applied() {
         "address": { "country": "DE", "time_zone": "Europe/Berlin" } });
     app.put(&tenant.admin, "/v1/locations/FC-1", &location)
         .await
-        .expect(200);
+        .expect(201);
     let usd = |amount: i64| json!({ "amount_minor": amount, "currency": "USD" });
     let item = json!({ "name": "Mug", "unit_cost": usd(400), "price": usd(1200) });
     app.put(&tenant.admin, "/v1/items/MUG", &item)
         .await
-        .expect(200);
+        .expect(201);
     let stock = json!({ "adjustment": "OPEN", "location": "FC-1", "reason": "opening_balance",
         "lines": [{ "sku": "MUG", "quantity": 100_000, "unit_cost_minor": 400 }] });
     app.post(&tenant.admin, "/v1/adjustments", &stock)

@@ -28,7 +28,7 @@ async fn master_data(app: &TestApp, admin: &str) {
         let body = json!({ "name": id, "region": region, "address": address(zone) });
         app.put(admin, &format!("/v1/locations/{id}"), &body)
             .await
-            .expect(200);
+            .expect(201);
     }
     let items = [
         ("MUG", 400, 1200, Value::Null),
@@ -46,23 +46,23 @@ async fn master_data(app: &TestApp, admin: &str) {
                            "weight_g": 350, "bom": bom });
         app.put(admin, &format!("/v1/items/{sku}"), &body)
             .await
-            .expect(200);
+            .expect(201);
     }
     let supplier = json!({ "name": "Acme Ceramics", "currency": "USD", "lead_time_days": 14,
                            "payment_terms_days": 30, "country": "US" });
     app.put(admin, "/v1/suppliers/ACME", &supplier)
         .await
-        .expect(200);
+        .expect(201);
     let carrier = json!({ "name": "UPS", "services": [
         { "code": "ground", "mode": "road", "transit_days": 3 } ] });
     app.put(admin, "/v1/carriers/UPS", &carrier)
         .await
-        .expect(200);
+        .expect(201);
     let policy = json!({ "window_days": 30,
         "refundable_conditions": ["new", "like_new", "used", "defective"] });
     app.put(admin, "/v1/return-policies/STANDARD", &policy)
         .await
-        .expect(200);
+        .expect(201);
 }
 
 /// Source. PO-1 (FC-EAST): 20 MUG at 4.00, 10 LID at 1.50; one LID arrives broken and is
