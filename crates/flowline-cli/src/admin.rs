@@ -375,6 +375,7 @@ pub fn serve(
     db: &Path,
     log_json: bool,
     limits: flowline_server::ServerLimits,
+    cors: &flowline_server::cors::Origins,
 ) -> anyhow::Result<()> {
     init_logging(log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -383,6 +384,7 @@ pub fn serve(
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let options = ServeOptions {
+            cors: cors.clone(),
             bind,
             db: db.to_path_buf(),
             limits,

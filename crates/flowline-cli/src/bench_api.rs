@@ -73,6 +73,7 @@ pub fn api(args: &ApiArgs) -> anyhow::Result<()> {
 
 async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
     let options = ServeOptions {
+        cors: Default::default(),
         limits: flowline_server::ServerLimits {
             rate: flowline_server::rate::RateLimits::UNLIMITED,
             ..Default::default()

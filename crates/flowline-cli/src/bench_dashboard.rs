@@ -185,6 +185,7 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let options = ServeOptions {
+            cors: Default::default(),
             limits: flowline_server::ServerLimits {
                 rate: flowline_server::rate::RateLimits::UNLIMITED,
                 ..Default::default()

@@ -125,6 +125,7 @@ async fn run(
     limits: ServerLimits,
 ) -> anyhow::Result<()> {
     let options = ServeOptions {
+        cors: Default::default(),
         bind: "127.0.0.1:0".parse()?,
         db: db.to_path_buf(),
         limits,

@@ -282,7 +282,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             "Dashboard and API on http://{}/ — sign in with that key. Ctrl-C to stop.",
             args.bind
         );
-        crate::admin::serve(args.bind, &args.db, false, Default::default())?;
+        crate::admin::serve(
+            args.bind,
+            &args.db,
+            false,
+            Default::default(),
+            &Default::default(),
+        )?;
     } else {
         outln!(
             "Next: flowline serve --db {} and open the dashboard at http://127.0.0.1:8080/ with that key.",

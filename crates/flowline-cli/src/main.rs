@@ -72,6 +72,10 @@ enum Commands {
         log_json: bool,
         #[command(flatten)]
         limits: admin::LimitArgs,
+        /// An origin whose browser pages may call the API (`https://app.example.com`, or `*`
+        /// for any); repeat for several. None by default.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// Register, configure and list tenants (the brands or 3PL clients served).
     Tenant {
@@ -198,8 +202,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             log_json,
             limits,
+            cors_origins,
         } => {
-            admin::serve(bind, &db, log_json, limits.limits())?;
+            let cors =
+                flowline_server::cors::Origins::parse(cors_origins.iter().map(String::as_str))
+                    .map_err(|error| anyhow::anyhow!("--cors-origin: {error}"))?;
+            admin::serve(bind, &db, log_json, limits.limits(), &cors)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Tenant { which } => admin::tenant(which),

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod body;
 pub mod connections;
+pub mod cors;
 pub mod dashboard;
 pub mod error;
 pub mod feed;
@@ -338,6 +339,8 @@ pub struct ServeOptions {
     pub db: PathBuf,
     /// Bounds on connections, requests and callers.
     pub limits: ServerLimits,
+    /// The origins whose browser pages may call the API (none by default).
+    pub cors: cors::Origins,
 }
 
 /// A running server.
@@ -391,6 +394,14 @@ pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Runn
         .local_addr()
         .map_err(|error| StartError::Bind(options.bind, error))?;
     let (router, _) = router(app.clone());
+    let router = if options.cors.is_empty() {
+        router
+    } else {
+        let origins = options.cors.clone();
+        router.layer(middleware::from_fn(move |request, next| {
+            cors::apply(origins.clone(), request, next)
+        }))
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let options_limits = options.limits.connections;
     let streams = app.clone();

@@ -111,10 +111,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server on 127.0.0.1, port 0, with a fresh log and the given limits.
 pub async fn spawn_app_with(limits: flowline_server::ServerLimits) -> TestApp {
+    spawn_app_serving(limits, flowline_server::cors::Origins::default()).await
+}
+
+/// [`spawn_app_with`] with origins allowed to call the API from a browser.
+pub async fn spawn_app_serving(
+    limits: flowline_server::ServerLimits,
+    cors: flowline_server::cors::Origins,
+) -> TestApp {
     log_path();
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("flowline.db");
     let options = ServeOptions {
+        cors,
         limits,
         bind: "127.0.0.1:0".parse().unwrap(),
         db: db.clone(),

@@ -5,6 +5,7 @@
 mod business_time;
 mod contract;
 mod conventions;
+mod cors;
 mod currency;
 mod dashboard;
 mod fuzz;

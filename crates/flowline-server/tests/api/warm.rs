@@ -307,6 +307,7 @@ fn check(log: &Log, answers: &[(u16, String)], later: &Value, metrics: &str) {
 async fn the_warm_up_folds_the_log_once_and_first_requests_share_it() {
     let log = log();
     let options = ServeOptions {
+        cors: Default::default(),
         limits: flowline_server::ServerLimits {
             rate: flowline_server::rate::RateLimits::UNLIMITED,
             ..Default::default()
