@@ -134,6 +134,7 @@ fn setup(generator: &mut Generator, sink: &mut Sink) -> anyhow::Result<()> {
             name: "Central".into(),
             region: "us".into(),
             address: Address {
+                recipient: None,
                 lines: vec![],
                 city: String::new(),
                 region: String::new(),
@@ -207,6 +208,7 @@ fn order(
         .timestamp();
     generator.run(
         Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
             order: order.clone(),
             channel: id(if number.is_multiple_of(3) {
                 "marketplace"
@@ -215,6 +217,7 @@ fn order(
             })?,
             customer: id("C-1")?,
             ship_to: Address {
+                recipient: None,
                 lines: vec![],
                 city: String::new(),
                 region: String::new(),

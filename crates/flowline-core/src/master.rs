@@ -161,6 +161,9 @@ impl BusinessTimeWindow {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    /// Who receives the parcel there (any script: `Zoë Müller`, `山田太郎`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
     /// Street lines.
     #[serde(default)]
     pub lines: Vec<String>,
@@ -181,6 +184,9 @@ pub struct Address {
 
 impl Address {
     pub(crate) fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if let Some(recipient) = &self.recipient {
+            check_name(&format!("{field}.recipient"), recipient)?;
+        }
         let country_ok =
             self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase());
         if !country_ok {
@@ -191,6 +197,97 @@ impl Address {
                     self.country
                 ),
             ));
+        }
+        Ok(())
+    }
+}
+
+/// Longest name, company, e-mail address or telephone number kept for a person, in characters.
+const CONTACT_TEXT_MAX: usize = 200;
+
+/// A name as people write it: any script, at most [`CONTACT_TEXT_MAX`] characters, not blank,
+/// no control characters (a line break in a name breaks every label printed from it).
+fn check_name(field: &str, text: &str) -> Result<(), DomainError> {
+    if text.trim().is_empty() {
+        return Err(DomainError::invalid(field, "must not be blank"));
+    }
+    if text.chars().count() > CONTACT_TEXT_MAX {
+        return Err(DomainError::invalid(
+            field,
+            format!("is longer than {CONTACT_TEXT_MAX} characters"),
+        ));
+    }
+    if let Some(control) = text.chars().find(|c| c.is_control()) {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "contains the control character U+{:04X}",
+                u32::from(control)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// How a customer is named and reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// The name to address them by (any script).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Their company, for a business customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// E-mail address (`name@example.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Telephone number, as written (`+1 (555) 010-2000`): digits, spaces and `+ - ( ) .`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    pub(crate) fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if let Some(name) = &self.name {
+            check_name(&format!("{field}.name"), name)?;
+        }
+        if let Some(company) = &self.company {
+            check_name(&format!("{field}.company"), company)?;
+        }
+        if let Some(email) = &self.email {
+            // One `@` with something before it and a dotted domain after, no spaces: enough to
+            // catch a phone number or a name typed in the wrong field, without pretending to
+            // know which addresses deliver.
+            let shaped = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+            if !shaped || email.chars().any(char::is_whitespace) || email.len() > 254 {
+                return Err(DomainError::invalid(
+                    format!("{field}.email"),
+                    format!("`{email}` is not an e-mail address (name@example.com)"),
+                ));
+            }
+        }
+        if let Some(phone) = &self.phone {
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let allowed = phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'));
+            if !allowed || !(3..=20).contains(&digits) || phone.len() > 32 {
+                return Err(DomainError::invalid(
+                    format!("{field}.phone"),
+                    format!(
+                        "`{phone}` is not a telephone number: 3 to 20 digits, with spaces and \
+                         + - ( ) . allowed"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -72,6 +72,7 @@ where
 
 fn address() -> Address {
     Address {
+        recipient: None,
         lines: vec![],
         city: "Berlin".into(),
         region: "BE".into(),
@@ -487,6 +488,7 @@ impl Interpreter {
                 lines,
                 reject_shortage,
             } => Command::PlaceSalesOrder(PlaceSalesOrder {
+                contact: None,
                 order: id(&self.fresh("SO")),
                 channel: id("web"),
                 customer: id("C-1"),

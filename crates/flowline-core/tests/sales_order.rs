@@ -155,6 +155,7 @@ fn place_allocated(
 ) {
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             ..place(order, lines)
         },
@@ -172,6 +173,7 @@ fn placing_an_order_records_its_lines_and_reserves_nothing() {
     let at = t.now;
     let events = t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             shipping_charge_minor: 750,
             ..place(
                 "SO-1",
@@ -292,6 +294,7 @@ fn placing_with_the_reject_policy_when_stock_is_short_names_the_shortage_and_pla
     let before = t.snapshot();
     let error = t.reject(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             ..place("SO-1", vec![line("MUG", 15, 1200, 0)])
         },
@@ -352,6 +355,7 @@ fn automatic_allocation_splits_across_centers_when_none_can_fill_the_order() {
     t.receive_stock("FC-WEST", "MUG", 4, 500);
     let events = t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             ..place("SO-1", vec![line("MUG", 7, 1200, 0)])
         },
@@ -377,6 +381,7 @@ fn allocating_with_backorder_reserves_what_fits_and_records_the_rest_as_backorde
     t.receive_stock("FC-EAST", "MUG", 5, 500);
     let events = t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Backorder),
             ..place("SO-1", vec![line("MUG", 8, 1200, 0)])
         },
@@ -481,6 +486,7 @@ fn two_lines_and_a_bundle_drawing_on_the_same_item_beyond_stock_are_rejected_as_
     };
     let error = t.reject(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             ..place("SO-1", lines())
         },
@@ -716,6 +722,7 @@ fn five_allocated() -> Tenant {
     t.receive_stock("FC-EAST", "MUG", 5, 500);
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Backorder),
             ..place("SO-1", vec![line("MUG", 8, 1200, 0)])
         },
@@ -1040,6 +1047,7 @@ fn invoicing_posts_receivable_revenue_and_tax_with_the_shipping_charge_once() {
     t.receive_stock("FC-EAST", "TEE", 10, 400);
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             shipping_charge_minor: 750,
             ..place(
@@ -1197,6 +1205,7 @@ fn paying_more_than_is_due_is_rejected_as_exceeding_the_outstanding_amount() {
     let mut t = Tenant::new();
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             shipping_charge_minor: 500,
             ..place("SO-1", vec![line("MUG", 2, 1200, 96)])
         },
@@ -1255,6 +1264,7 @@ fn an_order_delivered_invoiced_and_paid_is_closed_and_refuses_every_further_chan
     t.receive_stock("FC-EAST", "MUG", 10, 500);
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             shipping_charge_minor: 500,
             ..place("SO-1", vec![line("MUG", 2, 1200, 96)])
@@ -1569,6 +1579,7 @@ fn a_prepayment_for_a_cancelled_order_is_refunded_in_full_and_no_more() {
     t.receive_stock("FC-EAST", "MUG", 10, 500);
     t.ok(so_place(
         flowline_core::documents::sales_order::PlaceSalesOrder {
+            contact: None,
             allocate: Some(ShortagePolicy::Reject),
             shipping_charge_minor: 500,
             ..place("SO-1", vec![line("MUG", 2, 1200, 96)])

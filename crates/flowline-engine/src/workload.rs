@@ -45,6 +45,7 @@ fn usd() -> Currency {
 
 fn address(zone: &str, region: &str) -> Address {
     Address {
+        recipient: None,
         lines: vec!["1 Main St".into()],
         city: "Springfield".into(),
         region: region.into(),
@@ -211,6 +212,7 @@ impl OrderScript {
     /// Place and allocate (backordering what does not fit).
     pub fn place(&self) -> Command {
         Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
             order: self.order.clone(),
             channel: id("web"),
             customer: id::<CustomerId>(&format!("C-{}", self.order)),

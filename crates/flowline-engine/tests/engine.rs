@@ -121,10 +121,12 @@ fn race_setup(engine: &Engine) {
 
 fn order(id: &str, sku: &str, quantity: i64, policy: ShortagePolicy) -> Command {
     Command::PlaceSalesOrder(PlaceSalesOrder {
+        contact: None,
         order: id.parse().unwrap(),
         channel: "web".parse().unwrap(),
         customer: "C-1".parse().unwrap(),
         ship_to: Address {
+            recipient: None,
             lines: vec![],
             city: "Chicago".into(),
             region: "IL".into(),

@@ -129,6 +129,7 @@ fn play(ops: &[Op]) -> Story {
                     ship_by: None,
                 });
                 let command = Command::PlaceSalesOrder(PlaceSalesOrder {
+                    contact: None,
                     order: id(&order),
                     channel: id(if placed % 2 == 0 {
                         "web"

@@ -847,6 +847,7 @@ impl<'s> Model<'s> {
                     name: center.name.clone(),
                     region: center.region.clone(),
                     address: Address {
+                        recipient: None,
                         lines: vec![format!("{} fulfillment center", center.name)],
                         city: center.city.clone(),
                         region: center.region.clone(),
@@ -1210,6 +1211,7 @@ impl<'s> Model<'s> {
         let promise = self.promise(channel, level, region, preferred);
         let ship_to = self.address(region, customer)?;
         let command = Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
             order: order_id.clone(),
             channel: id(&channel_spec.id)?,
             customer: id(&format!("C-{customer:06}"))?,
@@ -1278,6 +1280,7 @@ impl<'s> Model<'s> {
     fn address(&self, region: usize, customer: u32) -> Result<Address, SimError> {
         let spec = &self.s.regions[region];
         Ok(Address {
+            recipient: None,
             lines: vec![format!("{} Customer Street", customer % 997 + 1)],
             city: format!("{} city {}", spec.id, customer % 40 + 1),
             region: spec.id.clone(),

@@ -108,6 +108,7 @@ pub(crate) mod testkit {
 
     pub(crate) fn address() -> Address {
         Address {
+            recipient: None,
             lines: vec!["1 Dock Road".into()],
             city: "Newark".into(),
             region: "NJ".into(),

@@ -1200,6 +1200,7 @@ mod tests {
         ok(
             &mut state,
             Command::PlaceSalesOrder(PlaceSalesOrder {
+                contact: None,
                 order: id("SO-1"),
                 channel: id("web"),
                 customer: id("C-1"),

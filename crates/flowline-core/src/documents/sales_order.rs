@@ -13,7 +13,7 @@ use crate::id::{
     SalesOrderId, ServiceCode, ShipmentId, Sku,
 };
 use crate::ledger::{Account, VirtualLocation};
-use crate::master::{Address, BomKind, Item};
+use crate::master::{Address, BomKind, Contact, Item};
 use crate::money::{Currency, Money};
 use crate::state::{Context, State};
 use jiff::Timestamp;
@@ -147,6 +147,9 @@ pub struct PlaceSalesOrder {
     pub channel: ChannelId,
     /// Customer.
     pub customer: CustomerId,
+    /// How the customer is named and reached, for the people handling the order.
+    #[serde(default)]
+    pub contact: Option<Contact>,
     /// Ship-to address and time zone.
     pub ship_to: Address,
     /// Order currency.
@@ -440,6 +443,10 @@ pub enum SalesOrderEvent {
         channel: ChannelId,
         /// Customer.
         customer: CustomerId,
+        /// The customer's name and contact details, if given (boxed: most orders have none, and
+        /// every event of the log is as large as its largest kind).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contact: Option<Box<Contact>>,
         /// Ship-to.
         ship_to: Address,
         /// Currency.
@@ -874,6 +881,9 @@ pub struct SalesOrder {
     pub channel: ChannelId,
     /// Customer.
     pub customer: CustomerId,
+    /// The customer's name and contact details, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
     /// Ship-to.
     pub ship_to: Address,
     /// Currency.
@@ -1091,6 +1101,9 @@ pub(crate) fn place(
         ));
     }
     command.ship_to.validate("ship_to")?;
+    if let Some(contact) = &command.contact {
+        contact.validate("contact")?;
+    }
     if command.shipping_charge_minor < 0 {
         return Err(DomainError::invalid(
             "shipping_charge_minor",
@@ -1102,6 +1115,7 @@ pub(crate) fn place(
         order: command.order.clone(),
         channel: command.channel.clone(),
         customer: command.customer.clone(),
+        contact: command.contact.clone().map(Box::new),
         ship_to: command.ship_to.clone(),
         currency: command.currency,
         lines,
@@ -2102,6 +2116,7 @@ fn order_from_placed(event: &SalesOrderEvent) -> Option<SalesOrder> {
         order,
         channel,
         customer,
+        contact,
         ship_to,
         currency,
         lines,
@@ -2117,6 +2132,7 @@ fn order_from_placed(event: &SalesOrderEvent) -> Option<SalesOrder> {
         id: order.clone(),
         channel: channel.clone(),
         customer: customer.clone(),
+        contact: contact.as_deref().cloned(),
         ship_to: ship_to.clone(),
         currency: *currency,
         promise: promise.clone(),

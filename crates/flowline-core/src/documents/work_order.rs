@@ -948,6 +948,7 @@ mod tests {
         ok(
             &mut state,
             Command::PlaceSalesOrder(crate::documents::sales_order::PlaceSalesOrder {
+                contact: None,
                 order: id("SO-1"),
                 channel: id("web"),
                 customer: id("C-1"),

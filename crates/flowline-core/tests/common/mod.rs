@@ -59,6 +59,7 @@ pub fn eur(amount_minor: i64) -> Money {
 
 pub fn address(time_zone: &str) -> Address {
     Address {
+        recipient: None,
         lines: vec!["1 Dock Road".into()],
         city: "Newark".into(),
         region: "NJ".into(),
@@ -108,6 +109,7 @@ impl Tenant {
                 name: "West".into(),
                 region: "us-west".into(),
                 address: Address {
+                    recipient: None,
                     city: "Reno".into(),
                     region: "NV".into(),
                     postal_code: "89501".into(),
@@ -333,6 +335,7 @@ pub fn line(
 /// A USD web order shipping to New York, no shipping charge, not allocated at placement.
 pub fn place(order: &str, lines: Vec<OrderLineInput>) -> PlaceSalesOrder {
     PlaceSalesOrder {
+        contact: None,
         order: id(order),
         channel: id("web"),
         customer: id("C-1"),

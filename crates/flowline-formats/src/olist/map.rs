@@ -63,6 +63,7 @@ impl Fixed {
 
     fn brazil(&self, place: Option<&Place>) -> Address {
         Address {
+            recipient: None,
             lines: Vec::new(),
             city: place.map(|p| p.city.clone()).unwrap_or_default(),
             region: place.map(|p| p.state.clone()).unwrap_or_default(),
@@ -596,6 +597,7 @@ fn order_commands(
     };
     output.push(
         Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
             order: id.clone(),
             channel: fixed.channel.clone(),
             customer: order.customer.clone(),

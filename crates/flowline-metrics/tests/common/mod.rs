@@ -40,6 +40,7 @@ pub fn usd(amount_minor: i64) -> Money {
 
 pub fn address(zone: &str) -> Address {
     Address {
+        recipient: None,
         lines: vec![],
         city: String::new(),
         region: String::new(),
@@ -189,6 +190,7 @@ impl Story {
     ) {
         self.run(
             Command::PlaceSalesOrder(PlaceSalesOrder {
+                contact: None,
                 order: id(order),
                 channel: id("web"),
                 customer: id("C-1"),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 mod business_time;
+mod contact;
 mod contract;
 mod conventions;
 mod cors;
