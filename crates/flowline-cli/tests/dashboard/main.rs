@@ -856,3 +856,48 @@ async fn previous_and_next_links_step_one_calendar_period_at_a_time() {
     assert_eq!(steps, ["2025-01-01", "2025-04-01", "2025-07-01"]);
     browser.quit().await;
 }
+
+/// The `cx` of each point of the first tile's sparkline, in order.
+async fn sparkline_points(browser: &Browser) -> Vec<f64> {
+    let mut points = Vec::new();
+    for circle in browser
+        .all("article.tile:first-of-type svg.sparkline circle")
+        .await
+    {
+        let cx = browser.attribute(&circle, "cx").await.unwrap_or_default();
+        points.push(cx.parse::<f64>().unwrap());
+    }
+    points
+}
+
+#[tokio::test]
+async fn a_custom_ranges_trend_shows_its_own_months_with_gaps_where_there_is_no_data() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    // The simulated year is 2025. A custom range of that year shows its twelve months, every
+    // one with orders: twelve points.
+    browser
+        .goto(&served.url("/?from=2025-01-01&to=2026-01-01"))
+        .await;
+    let year = sparkline_points(&browser).await;
+    assert_eq!(year.len(), 12, "{year:?}");
+    // July 2024 to June 2025: twelve months again, the first six before the data began. The
+    // sparkline is 180 wide with its plot from x = 40 to 174, so month k (0-based) sits at
+    // 40 + k × 134 / 11: the points are the months 6 to 11 (x ≥ 113.1), and the six empty
+    // months are a gap, not zeros.
+    browser
+        .goto(&served.url("/?from=2024-07-01&to=2025-07-01"))
+        .await;
+    let half = sparkline_points(&browser).await;
+    let month_x = |k: f64| 40.0 + k * 134.0 / 11.0;
+    assert_eq!(half.len(), 6, "{half:?}");
+    for (point, k) in half.iter().zip(6..12) {
+        assert!((point - month_x(f64::from(k))).abs() < 0.1, "{half:?}");
+    }
+    browser.quit().await;
+}

@@ -7,7 +7,7 @@ use super::operations::{cell, slice_value, slices_in};
 use super::page::page;
 use super::scorecard::pickers;
 use super::session::Viewer;
-use super::{Drill, Picks, params, period_label, periods_back, respond, with_drill};
+use super::{Drill, Picks, params, period_label, respond, with_drill};
 use crate::App;
 use crate::auth::Access;
 use axum::extract::rejection::QueryRejection;
@@ -48,10 +48,10 @@ fn cash_body(drill: &Drill, picks: &Picks) -> Markup {
     let fold = &drill.fold;
     let range = picks.range(fold);
     let currency = fold.settings().base_currency.to_string();
-    let periods = periods_back(picks.granularity, range, PERIODS);
+    let (granularity, periods) = picks.trend(range, PERIODS);
     let labels: Vec<String> = periods
         .iter()
-        .map(|period| period_label(picks.granularity, *period))
+        .map(|period| period_label(granularity, *period))
         .collect();
     // Money figures exist for the whole tenant only.
     let cards: Vec<_> = periods
@@ -186,10 +186,10 @@ fn sustainability_body(
     let range = picks.range(fold);
     let currency = fold.settings().base_currency.to_string();
     let card = scorecard(fold, range, &Slice::All, picks.as_of);
-    let periods = periods_back(picks.granularity, range, PERIODS);
+    let (granularity, periods) = picks.trend(range, PERIODS);
     let labels: Vec<String> = periods
         .iter()
-        .map(|period| period_label(picks.granularity, *period))
+        .map(|period| period_label(granularity, *period))
         .collect();
     let cards: Vec<_> = periods
         .iter()

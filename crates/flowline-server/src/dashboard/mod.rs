@@ -348,6 +348,26 @@ impl Picks {
         }
     }
 
+    /// The periods a trend over `range` shows, and their kind. A custom range is shown as its
+    /// own sub-periods: days up to a month, weeks up to half a year, months up to three years,
+    /// quarters beyond (a year's range: its twelve months). A single period is shown with the
+    /// `count` periods of its kind up to it, so the one picked is the last point.
+    pub fn trend(&self, range: Range, count: usize) -> (Granularity, Vec<Range>) {
+        if self.from.is_some() && self.to.is_some() {
+            let granularity = match range.days() {
+                0..=31 => Granularity::Day,
+                32..=183 => Granularity::Week,
+                184..=1096 => Granularity::Month,
+                _ => Granularity::Quarter,
+            };
+            return (granularity, granularity.periods(range));
+        }
+        (
+            self.granularity,
+            periods_back(self.granularity, range, count),
+        )
+    }
+
     /// The query string that picks the same period and slice (`?period=month&at=...`).
     pub fn query(&self, range: Range) -> String {
         let mut query = match (self.from, self.to) {

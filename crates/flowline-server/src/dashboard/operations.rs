@@ -12,7 +12,7 @@ use super::format::{self, decimal, grouped, money_minor};
 use super::page::{Html, page};
 use super::scorecard::pickers;
 use super::session::Viewer;
-use super::{Drill, Picks, params, period_label, periods_back, respond, with_drill};
+use super::{Drill, Picks, params, period_label, respond, with_drill};
 use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
@@ -863,10 +863,10 @@ fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
     let card = scorecard(fold, range, &Slice::All, picks.as_of);
     let by_category = rate_bars(fold, range, picks, Dimension::Category, &currency);
     let by_channel = rate_bars(fold, range, picks, Dimension::Channel, &currency);
-    let periods = periods_back(picks.granularity, range, 12);
+    let (granularity, periods) = picks.trend(range, 12);
     let labels: Vec<String> = periods
         .iter()
-        .map(|period| period_label(picks.granularity, *period))
+        .map(|period| period_label(granularity, *period))
         .collect();
     let cards: Vec<_> = periods
         .iter()

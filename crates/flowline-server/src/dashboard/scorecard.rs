@@ -10,7 +10,7 @@ use super::chart::{self, Bar, Intersection, Line};
 use super::format;
 use super::page::page;
 use super::session::{Viewer, percent_encode};
-use super::{Picks, granularity_name, params, period_label, periods_back, respond, with_drill};
+use super::{Picks, granularity_name, params, period_label, respond, with_drill};
 use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
@@ -248,14 +248,15 @@ fn tile(
     }
 }
 
-/// Each Level-1 metric's value over the `TREND_PERIODS` periods up to the one shown.
+/// Each Level-1 metric's value over the periods of [`Picks::trend`]: the `TREND_PERIODS` up to
+/// the one shown, or a custom range's own sub-periods.
 fn trends(
     fold: &Fold,
     picks: &Picks,
     range: Range,
     ids: &[String],
 ) -> BTreeMap<String, Vec<Option<f64>>> {
-    let periods = periods_back(picks.granularity, range, TREND_PERIODS);
+    let (_, periods) = picks.trend(range, TREND_PERIODS);
     let currency = fold.settings().base_currency.to_string();
     let mut trends: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
     for period in periods {
@@ -380,10 +381,10 @@ fn metric_body(fold: &Fold, picks: &Picks, id: &str) -> Result<Markup, ApiError>
             href: Some(format!("/scorecard/{}?{query}", value.id)),
         })
         .collect();
-    let periods = periods_back(picks.granularity, range, TREND_PERIODS);
+    let (granularity, periods) = picks.trend(range, TREND_PERIODS);
     let labels: Vec<String> = periods
         .iter()
-        .map(|period| period_label(picks.granularity, *period))
+        .map(|period| period_label(granularity, *period))
         .collect();
     let history: Vec<Option<f64>> = periods
         .iter()
