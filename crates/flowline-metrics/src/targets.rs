@@ -181,15 +181,25 @@ pub fn review(
 ) -> Review {
     let zone = &fold.settings().reporting;
     let today = Day::of(as_of, zone).next();
+    // Both windows stop where the data does: "during" at the day after the latest operational
+    // event (an initiative still running over a log imported from years ago is not judged
+    // over the years since), "before" at the first one.
+    let data = fold
+        .activity()
+        .map(|(first, last)| (Day::of(first, zone), Day::of(last, zone).next()));
     let start = Day::of_date(starts_on);
     let end = ends_on
         .map_or(today, |date| Day::of_date(date).min(today))
+        .min(data.map_or(today, |(_, after_last)| after_last))
         .max(start);
     let after_range = Range {
         from: start,
         to: end,
     };
-    let before_range = after_range.previous();
+    let mut before_range = after_range.previous();
+    if let Some((first, _)) = data {
+        before_range.from = before_range.from.max(first).min(before_range.to);
+    }
     let before = value_of(fold, metric, before_range, slice, as_of);
     let after = value_of(fold, metric, after_range, slice, as_of);
     let change = match (

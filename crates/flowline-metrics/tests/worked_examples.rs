@@ -734,4 +734,31 @@ fn a_target_is_met_or_missed_with_its_trend_baseline_and_an_initiative_review() 
     // O1 perfect of O1, O2, O3, O4: 1 of 4.
     assert!(reviewed.after.unwrap().ratio.same_value(Ratio::new(1, 4)));
     assert_eq!(reviewed.trend, Trend::Unknown);
+    // The windows stop where the data does. The story's operational events run from the
+    // opening stock on 2025-01-01 to O7's delivery on 2025-03-12. An initiative started 03-05
+    // and still running when reviewed on 06-01 is judged over 03-05 to 03-13 (8 days, not the
+    // 89 to 06-02), against the 8 days before it, 02-25 to 03-05.
+    let days = |range: flowline_metrics::period::Range| (range.from.date(), range.to.date());
+    let d = jiff::civil::date;
+    let running = review(
+        &story.fold,
+        "rl.perfect_order",
+        &Slice::All,
+        d(2025, 3, 5),
+        None,
+        as_of,
+    );
+    assert_eq!(days(running.after_range), (d(2025, 3, 5), d(2025, 3, 13)));
+    assert_eq!(days(running.before_range), (d(2025, 2, 25), d(2025, 3, 5)));
+    // One from 01-10 to 03-01 (50 days) has only the 9 days of data before it, from 01-01.
+    let early = review(
+        &story.fold,
+        "rl.perfect_order",
+        &Slice::All,
+        d(2025, 1, 10),
+        Some(d(2025, 3, 1)),
+        as_of,
+    );
+    assert_eq!(days(early.after_range), (d(2025, 1, 10), d(2025, 3, 1)));
+    assert_eq!(days(early.before_range), (d(2025, 1, 1), d(2025, 1, 10)));
 }
