@@ -88,6 +88,24 @@ impl Range {
             .as_secs()
     }
 
+    /// The period before this one: when it is a calendar quarter, month, ISO week or day, the
+    /// one of that kind before it (February before March, not the 31 days before March 1);
+    /// any other range, the same number of days just before it.
+    pub fn before(self) -> Self {
+        let from = self.from.date();
+        for granularity in [
+            Granularity::Quarter,
+            Granularity::Month,
+            Granularity::Week,
+            Granularity::Day,
+        ] {
+            if granularity.period_of(from) == self {
+                return granularity.before(from);
+            }
+        }
+        self.previous()
+    }
+
     /// The range of the same length just before this one.
     pub fn previous(self) -> Self {
         let length = self.to.0 - self.from.0;
@@ -274,6 +292,24 @@ mod tests {
             })
             .collect();
         assert_eq!(months, expected);
+    }
+
+    #[test]
+    fn the_period_before_a_calendar_period_is_the_calendar_period_before() {
+        let d = jiff::civil::date;
+        let dates = |range: Range| (range.from.date(), range.to.date());
+        // March 2025 (31 days) follows February (28 days), not January 29 to March 1.
+        let march = Range::of_dates(d(2025, 3, 1), d(2025, 4, 1));
+        assert_eq!(dates(march.before()), (d(2025, 2, 1), d(2025, 3, 1)));
+        // Q2 2025 (91 days) follows Q1 (90 days).
+        let q2 = Range::of_dates(d(2025, 4, 1), d(2025, 7, 1));
+        assert_eq!(dates(q2.before()), (d(2025, 1, 1), d(2025, 4, 1)));
+        // A week, Monday 2025-03-03 to 03-10, follows the week of 02-24.
+        let week = Range::of_dates(d(2025, 3, 3), d(2025, 3, 10));
+        assert_eq!(dates(week.before()), (d(2025, 2, 24), d(2025, 3, 3)));
+        // Ten days that are no calendar period: the ten days before.
+        let ten = Range::of_dates(d(2025, 3, 5), d(2025, 3, 15));
+        assert_eq!(dates(ten.before()), (d(2025, 2, 23), d(2025, 3, 5)));
     }
 
     #[test]

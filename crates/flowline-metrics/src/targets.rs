@@ -2,10 +2,11 @@
 //!
 //! A target names a metric, a slice, a value in the metric's display unit (in thousandths, so
 //! 95 % is 95,000 and 2.5 days 2,500) and whether the metric must be at least or at most that.
-//! Against a range it is met, missed, or "no data"; its trend compares the range with the one of
-//! equal length before it, and its baseline is the value over the baseline period. An
-//! initiative's review compares a metric over the period before the initiative started with the
-//! period it ran (or has run so far), of equal lengths.
+//! Against a range it is met, missed, or "no data"; its trend compares the range with the one
+//! before it (the calendar month before a month: [`Range::before`]), and its baseline is the
+//! value over the baseline period. An initiative's review compares a metric over the period
+//! before the initiative started with the period it ran (or has run so far), of equal lengths,
+//! both within the data.
 
 use crate::fold::{Dimension, Fold, Slice};
 use crate::period::{Day, Range};
@@ -120,7 +121,7 @@ fn trend(before: Option<f64>, after: Option<f64>, higher_is_better: bool) -> Tre
 /// Evaluates a target over `range`.
 pub fn evaluate(fold: &Fold, target: &TargetSpec, range: Range, as_of: Timestamp) -> TargetReport {
     let value = value_of(fold, &target.metric, range, &target.slice, as_of);
-    let previous = value_of(fold, &target.metric, range.previous(), &target.slice, as_of);
+    let previous = value_of(fold, &target.metric, range.before(), &target.slice, as_of);
     let baseline = target
         .baseline
         .and_then(|baseline| value_of(fold, &target.metric, baseline, &target.slice, as_of));

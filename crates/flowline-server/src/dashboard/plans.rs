@@ -312,7 +312,7 @@ fn plans_body(
     html! {
         @if let Some(error) = error { p class="error" role="alert" data-code=(error.code()) { (error.message()) } }
         @if let Some(notice) = notice { p class="notice" role="status" { (notice) } }
-        p class="muted" { "Targets are evaluated over " (range.from.date()) " to " (range.to.date()) " (" (scorecards::default_range_meaning(fold, Granularity::Month)) "); trends compare it with the days just before." }
+        p class="muted" { "Targets are evaluated over " (range.from.date()) " to " (range.to.date()) " (" (scorecards::default_range_meaning(fold, Granularity::Month)) "); trends compare it with the month before." }
         h2 { "Targets (" (targets.len()) ")" }
         @if targets.is_empty() { p { "No target yet." } } @else {
             table class="targets" {
