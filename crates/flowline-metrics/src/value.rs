@@ -196,9 +196,11 @@ impl MetricValue {
             Unit::Number => format!("{value:.2}"),
             Unit::Grams => format!("{value:.2} g"),
         };
+        // A figure over records says how many; one taken from the ledger's sums (a share of
+        // revenue, a return on assets: terms of 15 digits and more, kept in the JSON) says so.
         let mut detail = match self.unit {
-            Unit::Percent => format!("{} of {}", self.ratio.numerator, self.ratio.denominator),
             _ if self.population == 0 => "from ledger totals".to_string(),
+            Unit::Percent => format!("{} of {}", self.ratio.numerator, self.ratio.denominator),
             _ => format!("n = {}", self.population),
         };
         if let Some(coverage) = &self.coverage
@@ -251,6 +253,14 @@ mod tests {
         // A total from the ledger has no population to count.
         let total = MetricValue::new("co.total_cost", Ratio::new(123_456, 1), Unit::Money, 0);
         assert_eq!(total.describe("USD"), "1,234.56 USD (from ledger totals)");
+        // So does a share computed from ledger sums: -2,662.69 of 837.50 is -317.93 %.
+        let share = MetricValue::new(
+            "am.return_on_fixed_assets",
+            Ratio::new(-266_269, 83_750),
+            Unit::Percent,
+            0,
+        );
+        assert_eq!(share.describe("USD"), "-317.93 % (from ledger totals)");
     }
 
     #[test]

@@ -358,14 +358,15 @@ fn expected_text(value: &Value, currency: &str) -> (String, String) {
             _ => two(number),
         },
     };
-    let terms = if unit == "percent" {
+    // A figure from the ledger's sums says so, a percentage over records gives its counts.
+    let terms = if value["population"] == 0 && !value["value"].is_null() {
+        "from ledger totals".to_string()
+    } else if unit == "percent" {
         format!(
             "{} of {}",
             grouped(&value["ratio"]["numerator"]),
             grouped(&value["ratio"]["denominator"])
         )
-    } else if value["population"] == 0 && !value["value"].is_null() {
-        "from ledger totals".to_string()
     } else {
         format!("n = {}", grouped(&value["population"]))
     };

@@ -98,12 +98,12 @@ pub fn value(value: &MetricValue, currency: &str) -> String {
 /// rather than over a population of records.
 pub fn terms(value: &MetricValue) -> String {
     match value.unit {
+        _ if value.population == 0 && value.value.is_some() => "from ledger totals".to_string(),
         Unit::Percent => format!(
             "{} of {}",
             grouped(value.ratio.numerator),
             grouped(value.ratio.denominator)
         ),
-        _ if value.population == 0 && value.value.is_some() => "from ledger totals".to_string(),
         _ => format!("n = {}", grouped(i128::from(value.population))),
     }
 }
