@@ -121,14 +121,6 @@ impl Currency {
     pub fn format_minor(&self, amount_minor: i128) -> String {
         format_minor(amount_minor, self.exponent())
     }
-
-    /// The currency's symbol as ISO 4217 data gives it (`$`, `€`, `¥`), or its code.
-    pub fn symbol(&self) -> String {
-        iso(self.as_str()).map_or_else(
-            || self.as_str().to_string(),
-            |currency| currency.symbol().to_string(),
-        )
-    }
 }
 
 impl fmt::Display for Currency {

@@ -114,18 +114,26 @@ impl Command {
     }
 }
 
+/// Whether `map` holds the record of `id`. Ids were validated when the stream was named; an
+/// unparseable one is simply not held.
+fn has<K: std::str::FromStr + std::hash::Hash + Eq, V>(
+    map: &rustc_hash::FxHashMap<K, V>,
+    id: &str,
+) -> bool {
+    id.parse::<K>().is_ok_and(|key| map.contains_key(&key))
+}
+
+/// [`has`] for the records kept as a set of ids.
+fn in_set<K: std::str::FromStr + std::hash::Hash + Eq>(set: &FxHashSet<K>, id: &str) -> bool {
+    id.parse::<K>().is_ok_and(|key| set.contains(&key))
+}
+
 /// Whether the record a stream is the history of exists in `state`: master data, the
 /// settings, targets and initiatives by their maps, documents as [`holds_stream`] finds them
 /// (a document that left memory is brought back before a command about it is decided). Read
 /// before a command's events are applied, it tells a definition that creates from one that
 /// replaces.
 pub fn has_record(state: &State, name: &str) -> bool {
-    fn has<K: std::str::FromStr + std::hash::Hash + Eq, V>(
-        map: &rustc_hash::FxHashMap<K, V>,
-        id: &str,
-    ) -> bool {
-        id.parse::<K>().is_ok_and(|key| map.contains_key(&key))
-    }
     let Some((kind, id)) = name.split_once('/') else {
         return false;
     };
@@ -148,16 +156,6 @@ pub fn holds_stream(state: &State, name: &str) -> bool {
     let Some((kind, id)) = name.split_once('/') else {
         return false;
     };
-    // Ids were validated when the stream was named; an unparseable one is simply not held.
-    fn has<K: std::str::FromStr + std::hash::Hash + Eq, V>(
-        map: &rustc_hash::FxHashMap<K, V>,
-        id: &str,
-    ) -> bool {
-        id.parse::<K>().is_ok_and(|key| map.contains_key(&key))
-    }
-    fn in_set<K: std::str::FromStr + std::hash::Hash + Eq>(set: &FxHashSet<K>, id: &str) -> bool {
-        id.parse::<K>().is_ok_and(|key| set.contains(&key))
-    }
     match kind {
         "sales_order" => has(&state.sales_orders, id),
         "purchase_order" => has(&state.purchase_orders, id),

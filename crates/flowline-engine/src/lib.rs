@@ -1102,11 +1102,17 @@ impl TenantWriter {
                 }
                 let mut recorded = Vec::with_capacity(events.len());
                 let mut new_events = Vec::with_capacity(events.len());
-                let existed: Vec<bool> = events
+                // Each event's stream, named once, and whether its record existed before the
+                // command (read before any of its events is applied).
+                let streams: Vec<(String, bool)> = events
                     .iter()
-                    .map(|event| retention::has_record(&self.state, &event.stream()))
+                    .map(|event| {
+                        let stream = event.stream();
+                        let existed = retention::has_record(&self.state, &stream);
+                        (stream, existed)
+                    })
                     .collect();
-                for (event, existed) in events.iter().zip(existed) {
+                for (event, (stream, existed)) in events.iter().zip(streams) {
                     apply(&mut self.state, event);
                     if let Some(effects) = event.effects() {
                         touched.extend(effects.moves.iter().flat_map(|m| {
@@ -1122,7 +1128,6 @@ impl TenantWriter {
                                 .map(|r| (r.sku.clone(), r.location.clone())),
                         );
                     }
-                    let stream = event.stream();
                     recorded.push(RecordedEvent {
                         seq: *next_seq,
                         stream: stream.clone(),

@@ -805,6 +805,16 @@ async fn shown_from(browser: &Browser) -> String {
         .unwrap_or_default()
 }
 
+/// Clicks the range's `prev` or `next` link, waits for the new page, and returns its `data-from`.
+async fn follow_range_link(browser: &Browser, rel: &str) -> String {
+    let before = browser.url().await;
+    browser
+        .click(&browser.one(&format!("p.range a[rel={rel}]")).await)
+        .await;
+    browser.wait_url(|url| url != before).await;
+    shown_from(browser).await
+}
+
 #[tokio::test]
 async fn previous_and_next_links_step_one_calendar_period_at_a_time() {
     if skip() {
@@ -823,12 +833,7 @@ async fn previous_and_next_links_step_one_calendar_period_at_a_time() {
     assert_eq!(shown_from(&browser).await, "2025-12-01");
     let mut visited = Vec::new();
     for _ in 0..12 {
-        let before = browser.url().await;
-        browser
-            .click(&browser.one("p.range a[rel=prev]").await)
-            .await;
-        browser.wait_url(|url| url != before).await;
-        visited.push(shown_from(&browser).await);
+        visited.push(follow_range_link(&browser, "prev").await);
     }
     let expected: Vec<String> = [
         "2025-11", "2025-10", "2025-09", "2025-08", "2025-07", "2025-06", "2025-05", "2025-04",
@@ -847,12 +852,7 @@ async fn previous_and_next_links_step_one_calendar_period_at_a_time() {
     assert_eq!(shown_from(&browser).await, "2025-04-01");
     let mut steps = Vec::new();
     for link in ["prev", "next", "next"] {
-        let before = browser.url().await;
-        browser
-            .click(&browser.one(&format!("p.range a[rel={link}]")).await)
-            .await;
-        browser.wait_url(|url| url != before).await;
-        steps.push(shown_from(&browser).await);
+        steps.push(follow_range_link(&browser, link).await);
     }
     assert_eq!(steps, ["2025-01-01", "2025-04-01", "2025-07-01"]);
     browser.quit().await;
