@@ -306,6 +306,64 @@ string_id!(
     "initiative id"
 );
 
+/// Orders ids as people read them: runs of digits compare by their number, the rest by its
+/// characters, so `SO-9` comes before `SO-10` and `A2B` before `A10A`. Ids that
+/// differ only in leading zeros (`SO-09`, `SO-9`) fall back to byte order, so the order is total
+/// and agrees with equality.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut left, mut right) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (left.first(), right.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (left_run, left_rest) = split_run(left, true);
+                let (right_run, right_rest) = split_run(right, true);
+                let left_number = trim_zeros(left_run);
+                let right_number = trim_zeros(right_run);
+                // Without leading zeros, a longer run of digits is the larger number; runs of
+                // one length compare digit by digit. No run is parsed, so none can overflow.
+                let order = left_number
+                    .len()
+                    .cmp(&right_number.len())
+                    .then_with(|| left_number.cmp(right_number));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (left, right) = (left_rest, right_rest);
+            }
+            (Some(_), Some(_)) => {
+                let (left_run, left_rest) = split_run(left, false);
+                let (right_run, right_rest) = split_run(right, false);
+                let order = left_run.cmp(right_run);
+                if order != Ordering::Equal {
+                    return order;
+                }
+                (left, right) = (left_rest, right_rest);
+            }
+        }
+    }
+}
+
+/// The leading run of digits (or of non-digits) of `bytes`, and the rest.
+fn split_run(bytes: &[u8], digits: bool) -> (&[u8], &[u8]) {
+    let end = bytes
+        .iter()
+        .position(|byte| byte.is_ascii_digit() != digits)
+        .unwrap_or(bytes.len());
+    bytes.split_at(end)
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let first = digits
+        .iter()
+        .position(|digit| *digit != b'0')
+        .unwrap_or(digits.len());
+    &digits[first..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +431,30 @@ mod tests {
     fn deserialising_an_invalid_id_fails() {
         let result: Result<Sku, _> = serde_json::from_str("\"a b\"");
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn ids_sort_as_people_read_them() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        // Digits by number: 9 < 10 < 100; byte order would put "SO-10" and "SO-100" first.
+        let mut ids = vec!["SO-100", "SO-10", "SO-9", "PO-2", "SO-1"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["PO-2", "SO-1", "SO-9", "SO-10", "SO-100"]);
+        // A number longer than any integer type still compares: 10^30 > 9 × 10^29.
+        assert_eq!(
+            natural_cmp(
+                "A-1000000000000000000000000000000",
+                "A-900000000000000000000000000000"
+            ),
+            Greater
+        );
+        // Text compares by bytes, numbers inside it by value: "A2B" < "A10A" (2 < 10).
+        assert_eq!(natural_cmp("A2B", "A10A"), Less);
+        // A prefix comes first; equal strings are equal; leading zeros fall back to bytes
+        // ("SO-09" < "SO-9" because '0' < '9'), so the order stays total.
+        assert_eq!(natural_cmp("SO", "SO-1"), Less);
+        assert_eq!(natural_cmp("SO-7", "SO-7"), Equal);
+        assert_eq!(natural_cmp("SO-09", "SO-9"), Less);
+        assert_eq!(natural_cmp("SO-9", "SO-09"), Greater);
     }
 }

@@ -1646,3 +1646,99 @@ fn an_event_naming_a_line_the_order_lacks_changes_nothing_and_does_not_panic() {
     flowline_core::apply(&mut t.state, &forged);
     assert_eq!(t.snapshot(), before);
 }
+
+/// The exceptions queue's rules at hand-picked instants. The tenant reports in New York
+/// (UTC−5 in early March), so `today` is the New York date of `now`.
+#[test]
+fn an_open_order_needs_attention_for_its_most_urgent_reason_and_a_delivered_one_never() {
+    use flowline_core::documents::sales_order::{Attention, Promise, PromiseSource};
+    use jiff::Timestamp;
+    use jiff::civil::Date;
+
+    let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+    let date = |text: &str| -> Date { text.parse().unwrap() };
+    let mut t = Tenant::new();
+    t.receive_stock("FC-EAST", "MUG", 10, 500);
+
+    // SO-P: promised for 2025-03-10, no ship-by. Placed 2025-03-05 12:00 UTC.
+    t.run_at(
+        so_place(flowline_core::documents::sales_order::PlaceSalesOrder {
+            promise: Some(Promise {
+                source: PromiseSource::ShownAtCheckout,
+                deliver_by: Some(date("2025-03-10")),
+                window: None,
+                ship_by: None,
+            }),
+            ..place("SO-P", vec![line("MUG", 1, 1200, 0)])
+        }),
+        at("2025-03-05T12:00:00Z"),
+    )
+    .unwrap();
+    let promised = t.so("SO-P").clone();
+    // 2025-03-07: the promise is three days off and the order has one, so it is not stuck.
+    assert_eq!(
+        promised.attention(at("2025-03-07T12:00:00Z"), date("2025-03-07")),
+        None
+    );
+    // 2025-03-09: tomorrow is the promised date and nothing has shipped: at risk.
+    assert_eq!(
+        promised.attention(at("2025-03-09T12:00:00Z"), date("2025-03-09")),
+        Some(Attention::AtRisk)
+    );
+    // 2025-03-10 is still within the promise (deliver by the end of that day): at risk.
+    assert_eq!(
+        promised.attention(at("2025-03-10T12:00:00Z"), date("2025-03-10")),
+        Some(Attention::AtRisk)
+    );
+    // 2025-03-11: the promised date has passed: late.
+    assert_eq!(
+        promised.attention(at("2025-03-11T12:00:00Z"), date("2025-03-11")),
+        Some(Attention::Late)
+    );
+
+    // SO-N: no promise, placed 2025-03-05 12:00 UTC. Stuck once more than 3 × 86,400 s have
+    // passed without a shipment: at 2025-03-08 12:00:00 exactly it has waited 3 days, not more.
+    t.run_at(
+        so_place(place("SO-N", vec![line("MUG", 1, 1200, 0)])),
+        at("2025-03-05T12:00:00Z"),
+    )
+    .unwrap();
+    let unpromised = t.so("SO-N").clone();
+    assert_eq!(
+        unpromised.attention(at("2025-03-08T12:00:00Z"), date("2025-03-08")),
+        None
+    );
+    assert_eq!(
+        unpromised.attention(at("2025-03-08T12:00:01Z"), date("2025-03-08")),
+        Some(Attention::Stuck)
+    );
+
+    // SO-S: shipped at 2025-03-05 13:00 UTC and never delivered. Lost once more than
+    // 14 × 86,400 s have passed: 2025-03-19 13:00:00 is exactly 14 days, 13:00:01 is past it.
+    place_allocated(&mut t, "SO-S", vec![line("MUG", 1, 1200, 0)]);
+    t.ok(pick("SO-S", "FC-EAST", &[(0, 1)]));
+    t.ok(pack("SO-S", "FC-EAST", &[(0, 1)]));
+    t.run_at(
+        ship("SO-S", "S-1", "FC-EAST", &[(0, 1)]),
+        at("2025-03-05T13:00:00Z"),
+    )
+    .unwrap();
+    let shipped = t.so("SO-S").clone();
+    assert_eq!(
+        shipped.attention(at("2025-03-19T13:00:00Z"), date("2025-03-19")),
+        None
+    );
+    assert_eq!(
+        shipped.attention(at("2025-03-19T13:00:01Z"), date("2025-03-19")),
+        Some(Attention::LostInTransit)
+    );
+    // Once delivered it needs nothing, however long it took.
+    t.run_at(deliver("SO-S", "S-1"), at("2025-04-29T10:00:00Z"))
+        .unwrap();
+    let delivered = t.so("SO-S").clone();
+    assert_eq!(delivered.state_name(), "delivered");
+    assert_eq!(
+        delivered.attention(at("2025-04-30T00:00:00Z"), date("2025-04-30")),
+        None
+    );
+}

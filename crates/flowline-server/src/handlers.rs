@@ -11,7 +11,7 @@ use crate::body;
 use crate::error::ApiError;
 use crate::metrics::CommandResult;
 use crate::render::{self, Collection};
-use crate::routes::{INVENTORY_QUERY, PAGE, QueryParameter};
+use crate::routes::{INVENTORY_QUERY, QueryParameter};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -473,46 +473,68 @@ fn read_document(
     Ok(render::from_stream(kind, id, &events))
 }
 
-/// `GET /v1/<collection>`: records in id order, a page at a time, read from the log.
+/// `GET /v1/<collection>`: records filtered, sorted and paged (see [`crate::lists`]).
 pub fn list_handler(collection: Collection) -> MethodRouter<App> {
     get(
         move |State(app): State<App>,
               principal: Principal,
+              uri: axum::http::Uri,
               query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
             principal.require(Access::Read)?;
-            let params = query_params(query, PAGE)?;
+            let params = query_params(query, crate::lists::parameters(collection))?;
             let limit = page_limit(&params)?;
-            let after = params.get("after").cloned();
+            let list = crate::lists::ListQuery::parse(collection, &params, limit)?;
             let tenant = principal.tenant.clone();
+            let reporting = app
+                .query(&tenant, |state| {
+                    state
+                        .settings
+                        .as_ref()
+                        .map(|settings| settings.reporting_time_zone.clone())
+                })
+                .await?;
             let page = app
                 .readers()
                 .read(move |store| {
-                    let kind = collection.kind().as_str();
-                    let after_stream = after.map(|id| format!("{kind}/{id}"));
-                    let streams = store
-                        .streams_of_kind(&tenant, kind, after_stream.as_deref(), limit + 1)
-                        .map_err(ApiError::internal)?;
-                    let has_more = streams.len() > limit;
-                    let mut data = Vec::with_capacity(limit);
-                    let mut last = None;
-                    for stream in streams.iter().take(limit) {
-                        let id = stream.split_once('/').map(|(_, id)| id).unwrap_or("");
-                        if let Some(document) = read_document(store, &tenant, collection, id)? {
-                            data.push(document);
-                        }
-                        last = Some(id.to_string());
-                    }
-                    Ok(json!({
-                        "object": "list",
-                        "data": data,
-                        "has_more": has_more,
-                        "next_after": if has_more { last } else { None },
-                    }))
+                    let zone = reporting
+                        .and_then(|name| jiff::tz::TimeZone::get(name.as_str()).ok())
+                        .unwrap_or(jiff::tz::TimeZone::UTC);
+                    crate::lists::page(
+                        store,
+                        &tenant,
+                        &list,
+                        |store, id| read_with_state(store, &tenant, collection, id),
+                        |now| now.to_zoned(zone.clone()).date(),
+                    )
                 })
                 .await?;
-            Ok::<Response, ApiError>(json_response(StatusCode::OK, &page))
+            let mut response = json_response(StatusCode::OK, &page.to_json());
+            if let Some(next) = &page.next_query {
+                let link = format!("<{}?{next}>; rel=\"next\"", uri.path());
+                if let Ok(value) = HeaderValue::from_str(&link) {
+                    response.headers_mut().insert(header::LINK, value);
+                }
+            }
+            Ok::<Response, ApiError>(response)
         },
     )
+}
+
+fn read_with_state(
+    store: &SqliteStore,
+    tenant: &flowline_core::id::TenantId,
+    collection: Collection,
+    id: &str,
+) -> Result<Option<(Value, flowline_core::state::State)>, ApiError> {
+    let kind = collection.kind();
+    let stored = store
+        .read_stream(tenant, &format!("{kind}/{id}"))
+        .map_err(ApiError::internal)?;
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    let events = stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    Ok(render::with_state(kind, id, &events))
 }
 
 /// `GET /v1/<collection>/{id}`.

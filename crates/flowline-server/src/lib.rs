@@ -27,6 +27,7 @@ pub mod dashboard;
 pub mod error;
 pub mod feed;
 pub mod handlers;
+pub mod lists;
 pub mod metrics;
 pub mod openapi;
 pub mod rate;

@@ -228,11 +228,23 @@ fn list_of(item: Value, cursor: Option<Value>) -> Value {
     list
 }
 
+/// A list of records: [`list_of`] with both cursors.
+fn record_list(item: Value) -> Value {
+    let mut list = list_of(item, Some(record_cursor()));
+    list["properties"]["next_cursor"] = json!({
+        "type": ["string", "null"],
+        "description": "Pass as `cursor` (with the same sort and filters) for the next page; \
+                        null on the last page."
+    });
+    list
+}
+
 /// The cursor of a list of records: the last id of a full page, null on the last page.
 fn record_cursor() -> Value {
     json!({
         "type": ["string", "null"],
-        "description": "Pass as `after` to get the next page; null on the last page."
+        "description": "In id order, pass as `after` to get the next page; null on the last \
+                        page and in other sorts."
     })
 }
 
@@ -459,6 +471,7 @@ fn command_response(generator: &mut SchemaGenerator, collection: Option<Collecti
 fn query_schema(json_type: QueryType) -> Value {
     match json_type {
         QueryType::String => json!({ "type": "string" }),
+        QueryType::OneOf(values) => json!({ "type": "string", "enum": values }),
         QueryType::Integer { minimum, maximum } => {
             json!({ "type": "integer", "minimum": minimum, "maximum": maximum })
         }
@@ -505,10 +518,7 @@ fn success_response(generator: &mut SchemaGenerator, success: &Success) -> Value
     let content = match success {
         Success::Json(schema) => json_body(schema(generator)),
         Success::Document(collection) => json_body(record(generator, *collection)),
-        Success::List(collection) => json_body(list_of(
-            record(generator, *collection),
-            Some(record_cursor()),
-        )),
+        Success::List(collection) => json_body(record_list(record(generator, *collection))),
         Success::Command(collection) => json_body(command_response(generator, *collection)),
         Success::EventStream => json!({ "text/event-stream": { "schema": sse_message() } }),
         Success::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
@@ -614,6 +624,12 @@ fn operation_object(
     if operation.status == axum::http::StatusCode::CREATED {
         success["headers"] = json!({ "Location": {
             "description": "The document created or acted on, e.g. /v1/sales-orders/SO-1.",
+            "schema": { "type": "string" }
+        }});
+    }
+    if matches!(operation.success, Success::List(_)) {
+        success["headers"] = json!({ "Link": {
+            "description": "The next page, when there is one: `</v1/sales-orders?sort=-created&cursor=…>; rel=\"next\"`.",
             "schema": { "type": "string" }
         }});
     }

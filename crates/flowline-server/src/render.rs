@@ -262,9 +262,16 @@ pub fn command_document(state: &State, command: &Command, events: &[Event]) -> O
 /// Folds a stream's events into a fresh state and renders its document: how a document is read
 /// back from the log, whether or not its writer still holds it in memory.
 pub fn from_stream(kind: DocumentKind, id: &str, events: &[Event]) -> Option<Value> {
+    with_state(kind, id, events).map(|(document, _)| document)
+}
+
+/// [`from_stream`], with the state the document was rendered from (for tests on the typed
+/// document, such as a sales order's attention).
+pub fn with_state(kind: DocumentKind, id: &str, events: &[Event]) -> Option<(Value, State)> {
     let mut state = State::default();
     for event in events {
         retention::apply_document(&mut state, event);
     }
-    document(&state, kind, id, events)
+    let document = document(&state, kind, id, events)?;
+    Some((document, state))
 }

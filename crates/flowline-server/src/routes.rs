@@ -55,6 +55,8 @@ pub enum QueryType {
         /// The largest value accepted.
         maximum: u64,
     },
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
 }
 
 /// `limit`: a page of 1 to [`crate::handlers::PAGE_LIMIT_MAX`] records.
@@ -122,20 +124,6 @@ pub struct Operation {
     /// The handler.
     pub handler: MethodRouter<App>,
 }
-
-/// `after` and `limit`, the pagination of every list.
-pub const PAGE: &[QueryParameter] = &[
-    QueryParameter {
-        name: "after",
-        description: "Return records after this id (the `next_after` of the previous page).",
-        json_type: QueryType::String,
-    },
-    QueryParameter {
-        name: "limit",
-        description: "Records per page: 1 to 1000, default 100.",
-        json_type: PAGE_SIZE,
-    },
-];
 
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
@@ -296,11 +284,11 @@ fn collection_reads() -> Vec<Operation> {
             method: Method::GET,
             path: format!("/v1/{segment}"),
             id: format!("list_{}", segment.replace('-', "_")),
-            summary: format!("List {singular} records, by id"),
+            summary: format!("List {singular} records: filtered, sorted, a page at a time"),
             tag: collection.process(),
             access: Access::Read,
             body: None,
-            query: PAGE,
+            query: crate::lists::parameters(collection),
             status: StatusCode::OK,
             success: Success::List(collection),
             handler: handlers::list_handler(collection),

@@ -270,6 +270,84 @@ impl SqliteStore {
     }
 }
 
+/// One document's stream: its id and the business times of its first and latest events, the
+/// keys a list sorts and filters by without reading the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSummary {
+    /// The document id (the stream name after `kind/`).
+    pub id: String,
+    /// When the document came into being: its first event's business time.
+    pub created: Timestamp,
+    /// When it last changed: its latest event's business time.
+    pub updated: Timestamp,
+}
+
+impl SqliteStore {
+    /// Every stream of `kind` of `tenant`, in name order, with its first and latest business
+    /// times. Each time is one lookup in the events' (tenant, stream, version) index, so this
+    /// costs one step per document of the kind, however long each document's history is.
+    pub fn stream_summaries(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+    ) -> Result<Vec<StreamSummary>, StoreError> {
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
+        let mut statement = self.connection.prepare_cached(
+            "SELECT s.name, \
+               (SELECT e.business_time FROM events e WHERE e.tenant_id = s.tenant_id \
+                  AND e.stream_id = s.stream_id ORDER BY e.stream_version LIMIT 1), \
+               (SELECT e.business_time FROM events e WHERE e.tenant_id = s.tenant_id \
+                  AND e.stream_id = s.stream_id ORDER BY e.stream_version DESC LIMIT 1) \
+             FROM streams s WHERE s.tenant_id = ?1 AND s.name > ?2 AND s.name < ?3 \
+             ORDER BY s.name",
+        )?;
+        let prefix = format!("{kind}/");
+        let rows = statement.query_map(params![tenant_id, prefix, format!("{kind}0")], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        let mut summaries = Vec::new();
+        for row in rows {
+            let (name, created, updated) = row?;
+            let time = |micros: Option<i64>| {
+                micros
+                    .and_then(|micros| Timestamp::from_microsecond(micros).ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        position: 0,
+                        reason: format!("stream {name} has no readable business time"),
+                    })
+            };
+            summaries.push(StreamSummary {
+                created: time(created)?,
+                updated: time(updated)?,
+                id: name.strip_prefix(&prefix).unwrap_or(&name).to_string(),
+            });
+        }
+        Ok(summaries)
+    }
+
+    /// The business time of the tenant's latest event: the log's own "now", which a
+    /// simulated or imported log keeps whatever the wall clock says. `None` before any event.
+    pub fn latest_business_time(&self, tenant: &TenantId) -> Result<Option<Timestamp>, StoreError> {
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(None);
+        };
+        let micros: Option<i64> = self
+            .connection
+            .prepare_cached(
+                "SELECT business_time FROM events WHERE tenant_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![tenant_id], |row| row.get(0))
+            .optional()?;
+        Ok(micros.and_then(|micros| Timestamp::from_microsecond(micros).ok()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +666,69 @@ mod tests {
         assert!(
             store
                 .streams_of_kind(&tenant("globex"), "sales_order", None, 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_kinds_streams_are_summarised_with_their_first_and_latest_business_times() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::open(&directory.path().join("sum.db"), &OpenOptions::durable()).unwrap();
+        let acme = tenant("acme");
+        // (stream, business second after the base): SO-2 is written at 50 and again at 70,
+        // SO-1 once at 10 (recorded after SO-2's first event: business time, not log order,
+        // is what the summary reports), and an item that is not a sales order.
+        let events = [
+            ("sales_order/SO-2", 50),
+            ("sales_order/SO-1", 10),
+            ("item/MUG", 5),
+            ("sales_order/SO-2", 70),
+        ];
+        for (seq, (stream, second)) in events.iter().enumerate() {
+            store
+                .append(&crate::AppendRequest {
+                    tenant: acme.clone(),
+                    expected_seq: seq as u64,
+                    recorded_at: at(0),
+                    commands: vec![crate::CommandRecord {
+                        events: vec![crate::NewEvent {
+                            stream: (*stream).into(),
+                            event_type: "Anything".into(),
+                            schema_version: 1,
+                            business_time: at(*second),
+                            payload: "{}".into(),
+                        }],
+                        expected: Vec::new(),
+                        idempotency: None,
+                    }],
+                    balances: Vec::new(),
+                })
+                .unwrap();
+        }
+        let summaries = store.stream_summaries(&acme, "sales_order").unwrap();
+        assert_eq!(
+            summaries,
+            [
+                StreamSummary {
+                    id: "SO-1".into(),
+                    created: at(10),
+                    updated: at(10)
+                },
+                StreamSummary {
+                    id: "SO-2".into(),
+                    created: at(50),
+                    updated: at(70)
+                },
+            ]
+        );
+        // The last event appended is SO-2's second, at 70.
+        assert_eq!(store.latest_business_time(&acme).unwrap(), Some(at(70)));
+        assert_eq!(store.latest_business_time(&tenant("globex")).unwrap(), None);
+        assert!(
+            store
+                .stream_summaries(&tenant("globex"), "sales_order")
                 .unwrap()
                 .is_empty()
         );

@@ -30,7 +30,7 @@ mod keys;
 mod schema;
 mod sqlite;
 
-pub use keys::{KeyRecord, TenantRecord};
+pub use keys::{KeyRecord, StreamSummary, TenantRecord};
 pub use sqlite::{Durability, OpenOptions, SqliteStore};
 
 use flowline_core::id::TenantId;

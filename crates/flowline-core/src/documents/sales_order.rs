@@ -988,6 +988,101 @@ impl SalesOrder {
     }
 }
 
+/// Why an open order needs a person to look at it: the exceptions queue's kinds, most urgent
+/// first. An order is in at most one, the first that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attention {
+    /// A shipment handed to the carrier more than [`LOST_AFTER_DAYS`] days ago and not
+    /// delivered: probably lost in transit.
+    LostInTransit,
+    /// Not delivered, and the promised delivery date is before today.
+    Late,
+    /// Nothing shipped [`STUCK_AFTER_DAYS`] days after it was placed, with no promise that
+    /// says when it is due.
+    Stuck,
+    /// Nothing shipped, and the ship-by deadline is less than a day away or the promised
+    /// delivery date is today or tomorrow.
+    AtRisk,
+}
+
+/// Days in transit after which an undelivered shipment counts as lost.
+pub const LOST_AFTER_DAYS: i64 = 14;
+
+/// Days after placing after which an unshipped order without a promise counts as stuck.
+pub const STUCK_AFTER_DAYS: i64 = 3;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+impl Attention {
+    /// Every kind, most urgent first.
+    pub const ALL: [Self; 4] = [Self::LostInTransit, Self::Late, Self::Stuck, Self::AtRisk];
+
+    /// The name used in the API and the dashboard's addresses (`at_risk`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LostInTransit => "lost_in_transit",
+            Self::Late => "late",
+            Self::Stuck => "stuck",
+            Self::AtRisk => "at_risk",
+        }
+    }
+
+    /// Parses [`Attention::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// A heading for people ("Lost in transit").
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::LostInTransit => "Lost in transit",
+            Self::Late => "Late",
+            Self::Stuck => "Stuck",
+            Self::AtRisk => "At risk",
+        }
+    }
+}
+
+impl SalesOrder {
+    /// Whether the order needs attention at `now` (`today` is `now`'s date in the tenant's
+    /// reporting time zone), and why. Delivered, closed and cancelled orders never do.
+    pub fn attention(&self, now: Timestamp, today: Date) -> Option<Attention> {
+        if matches!(self.state_name(), "delivered" | "closed" | "cancelled") {
+            return None;
+        }
+        let lost = self.shipments.iter().any(|shipment| {
+            shipment.delivered_at.is_none()
+                && shipment.shipped_at.is_some_and(|shipped| {
+                    now.as_second() - shipped.as_second() > LOST_AFTER_DAYS * SECONDS_PER_DAY
+                })
+        });
+        if lost {
+            return Some(Attention::LostInTransit);
+        }
+        let deliver_by = self.promise.as_ref().and_then(|promise| promise.deliver_by);
+        let ship_by = self.promise.as_ref().and_then(|promise| promise.ship_by);
+        if deliver_by.is_some_and(|date| date < today) {
+            return Some(Attention::Late);
+        }
+        if !self.shipments.is_empty() {
+            return None;
+        }
+        let ship_deadline_near = ship_by
+            .is_some_and(|deadline| deadline.as_second() - now.as_second() < SECONDS_PER_DAY);
+        let delivery_near = deliver_by.is_some_and(|date| date <= today.tomorrow().unwrap_or(date));
+        if ship_deadline_near || delivery_near {
+            return Some(Attention::AtRisk);
+        }
+        let waited = now.as_second() - self.placed_at.as_second();
+        if deliver_by.is_none() && ship_by.is_none() && waited > STUCK_AFTER_DAYS * SECONDS_PER_DAY
+        {
+            return Some(Attention::Stuck);
+        }
+        None
+    }
+}
+
 fn order<'s>(state: &'s State, id: &SalesOrderId) -> Result<&'s SalesOrder, DomainError> {
     state
         .sales_orders

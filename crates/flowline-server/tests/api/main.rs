@@ -15,6 +15,7 @@ mod idempotency;
 mod improvement;
 mod isolation;
 mod limits;
+mod lists;
 mod race;
 mod scorecard;
 mod shutdown;
