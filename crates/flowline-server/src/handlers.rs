@@ -482,32 +482,7 @@ pub fn list_handler(collection: Collection) -> MethodRouter<App> {
               query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
             principal.require(Access::Read)?;
             let params = query_params(query, crate::lists::parameters(collection))?;
-            let limit = page_limit(&params)?;
-            let list = crate::lists::ListQuery::parse(collection, &params, limit)?;
-            let tenant = principal.tenant.clone();
-            let reporting = app
-                .query(&tenant, |state| {
-                    state
-                        .settings
-                        .as_ref()
-                        .map(|settings| settings.reporting_time_zone.clone())
-                })
-                .await?;
-            let page = app
-                .readers()
-                .read(move |store| {
-                    let zone = reporting
-                        .and_then(|name| jiff::tz::TimeZone::get(name.as_str()).ok())
-                        .unwrap_or(jiff::tz::TimeZone::UTC);
-                    crate::lists::page(
-                        store,
-                        &tenant,
-                        &list,
-                        |store, id| read_with_state(store, &tenant, collection, id),
-                        |now| now.to_zoned(zone.clone()).date(),
-                    )
-                })
-                .await?;
+            let page = list_page(&app, principal.tenant.clone(), collection, &params).await?;
             let mut response = json_response(StatusCode::OK, &page.to_json());
             if let Some(next) = &page.next_query {
                 let link = format!("<{}?{next}>; rel=\"next\"", uri.path());
@@ -518,6 +493,40 @@ pub fn list_handler(collection: Collection) -> MethodRouter<App> {
             Ok::<Response, ApiError>(response)
         },
     )
+}
+
+/// One page of a collection's list for `params` (names already checked): the API's list and
+/// the dashboard's tables both read through here, so they agree.
+pub async fn list_page(
+    app: &App,
+    tenant: flowline_core::id::TenantId,
+    collection: Collection,
+    params: &BTreeMap<String, String>,
+) -> Result<crate::lists::Page, ApiError> {
+    let limit = page_limit(params)?;
+    let list = crate::lists::ListQuery::parse(collection, params, limit)?;
+    let reporting = app
+        .query(&tenant, |state| {
+            state
+                .settings
+                .as_ref()
+                .map(|settings| settings.reporting_time_zone.clone())
+        })
+        .await?;
+    app.readers()
+        .read(move |store| {
+            let zone = reporting
+                .and_then(|name| jiff::tz::TimeZone::get(name.as_str()).ok())
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            crate::lists::page(
+                store,
+                &tenant,
+                &list,
+                |store, id| read_with_state(store, &tenant, collection, id),
+                |now| now.to_zoned(zone.clone()).date(),
+            )
+        })
+        .await
 }
 
 fn read_with_state(

@@ -737,6 +737,8 @@ impl ListQuery {
 pub struct Page {
     /// The records.
     pub data: Vec<Value>,
+    /// Each record's first and latest business times, the `created` and `updated` it sorts by.
+    pub times: Vec<(Timestamp, Timestamp)>,
     /// The cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
     /// The last id of this page when the list is in id order (the older `next_after`).
@@ -795,6 +797,7 @@ pub fn page(
     };
     let document_tests = query.conditions.iter().any(Condition::needs_document);
     let mut data = Vec::new();
+    let mut times = Vec::new();
     let mut last: Option<&StreamSummary> = None;
     let mut more = false;
     for (scanned, summary) in summaries[start.min(summaries.len())..].iter().enumerate() {
@@ -812,6 +815,7 @@ pub fn page(
             .all(|condition| condition.passes_document(&document, &state, &summary.id, now));
         if passes {
             data.push(document);
+            times.push((summary.created, summary.updated));
         }
     }
     let next = last.filter(|_| more).map(|summary| Cursor {
@@ -831,6 +835,7 @@ pub fn page(
     });
     Ok(Page {
         data,
+        times,
         next_after: next
             .as_ref()
             .filter(|_| sort.key == SortKey::Id && !sort.descending)

@@ -271,6 +271,7 @@ async fn every_page_loads_with_no_console_errors_and_no_failed_requests() {
         ),
         ("inventory", "/inventory".to_string()),
         ("orders", format!("/orders?{period}")),
+        ("orders-list", "/orders/list?sort=-created".to_string()),
         ("source", format!("/source?{period}")),
         ("make", format!("/make?{period}")),
         ("return", format!("/return?{period}")),
@@ -900,5 +901,121 @@ async fn a_custom_ranges_trend_shows_its_own_months_with_gaps_where_there_is_no_
     for (point, k) in half.iter().zip(6..12) {
         assert!((point - month_x(f64::from(k))).abs() < 0.1, "{half:?}");
     }
+    browser.quit().await;
+}
+
+/// The order ids of the dashboard's order table, in the order shown.
+async fn listed_orders(browser: &Browser) -> Vec<String> {
+    let mut ids = Vec::new();
+    for link in browser.all("#order-list tbody tr td:first-child a").await {
+        ids.push(browser.text(&link).await);
+    }
+    ids
+}
+
+/// `GET /v1/sales-orders?<query>` with the admin key.
+async fn api_list(served: &Served, query: &str) -> Value {
+    reqwest::Client::new()
+        .get(served.url(&format!("/v1/sales-orders?{query}")))
+        .bearer_auth(&served.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn api_ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|order| order["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_filtered_sorted_paged_order_list_equals_the_apis_list_with_the_same_filters() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    // A channel that exists: the first order's.
+    let first = api_list(&served, "limit=1").await;
+    let channel = first["data"][0]["channel"].as_str().unwrap().to_string();
+
+    // As a person would: type the channel into the form, search, then click the "Placed"
+    // heading twice (ascending, then descending) and go to the next page.
+    browser.goto(&served.url("/orders/list")).await;
+    let field = browser.one("form.filters input[name=channel]").await;
+    browser.fill(&field, &channel).await;
+    let before = browser.url().await;
+    browser
+        .click(&browser.one("form.filters button[type=submit]").await)
+        .await;
+    browser.wait_url(|url| url != before).await;
+    for _ in 0..2 {
+        let before = browser.url().await;
+        let heading = browser.one("#order-list thead th:nth-child(2) a").await;
+        browser.click(&heading).await;
+        browser.wait_url(|url| url != before).await;
+    }
+    assert!(
+        browser.url().await.contains("sort=-created"),
+        "{}",
+        browser.url().await
+    );
+    let shown_first = listed_orders(&browser).await;
+    let before = browser.url().await;
+    browser
+        .click(&browser.one("p.pager a[rel=next]").await)
+        .await;
+    browser.wait_url(|url| url != before).await;
+    let shown_second = listed_orders(&browser).await;
+    browser
+        .screenshot(&screenshot_path("orders-list-filtered"))
+        .await;
+
+    // The API with the same filters, sort and page size, following its own cursor.
+    let query = format!("channel={channel}&sort=-created&limit=50");
+    let page_one = api_list(&served, &query).await;
+    let cursor = page_one["next_cursor"].as_str().unwrap();
+    let page_two = api_list(&served, &format!("{query}&cursor={cursor}")).await;
+    assert_eq!(shown_first.len(), 50);
+    assert_eq!(shown_first, api_ids(&page_one));
+    assert_eq!(shown_second, api_ids(&page_two));
+    // Newest first: the API's own created times never increase down the two pages.
+    let placed: Vec<String> = page_one["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(page_two["data"].as_array().unwrap())
+        .map(|order| order["placed_at"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        placed.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{placed:?}"
+    );
+
+    // "Open order" goes straight to the document page.
+    browser.goto(&served.url("/orders/list")).await;
+    let field = browser.one("input[name=open]").await;
+    browser.fill(&field, &shown_first[0]).await;
+    let before = browser.url().await;
+    let open = browser.all("form.filters button[type=submit]").await;
+    browser.click(open.last().unwrap()).await;
+    browser.wait_url(|url| url != before).await;
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/documents/sales-orders/{}", shown_first[0])),
+        "{}",
+        browser.url().await
+    );
     browser.quit().await;
 }

@@ -26,6 +26,7 @@ pub mod documents;
 pub mod finance;
 pub mod format;
 pub mod history;
+pub mod lists;
 pub mod operations;
 pub mod page;
 pub mod plans;
@@ -174,6 +175,7 @@ pub fn routes() -> Router<App> {
         .route("/documents/{collection}/{id}", get(documents::show))
         .route("/inventory", get(operations::inventory))
         .route("/orders", get(operations::orders))
+        .route("/orders/list", get(lists::orders))
         .route("/source", get(operations::source))
         .route("/make", get(operations::make))
         .route("/return", get(operations::returns))

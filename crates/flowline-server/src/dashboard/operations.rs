@@ -20,6 +20,7 @@ use crate::render::Collection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use flowline_core::documents::sales_order::Attention;
 use flowline_core::views;
 use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{Dimension, Fold, Slice};
@@ -260,7 +261,7 @@ fn inventory_body(rows: &[PositionRow], lead_days: i64, currency: &str) -> Marku
     }
 }
 
-/// An open sales order as the orders page lists it.
+/// A sales order as the orders page counts it, with the reason it needs attention, if any.
 struct OpenOrder {
     id: String,
     channel: String,
@@ -268,9 +269,14 @@ struct OpenOrder {
     placed_at: Timestamp,
     deliver_by: Option<jiff::civil::Date>,
     ship_by: Option<Timestamp>,
-    shipped: bool,
+    first_shipped_at: Option<Timestamp>,
+    attention: Option<Attention>,
     value_minor: i64,
+    currency: String,
 }
+
+/// Rows of each kind of the exceptions queue shown on the orders page; the list page has all.
+const QUEUE_ROWS: usize = 10;
 
 /// `GET /orders`: the pipeline by state, late and at-risk orders, cycle times by channel.
 pub async fn orders(
@@ -280,8 +286,27 @@ pub async fn orders(
 ) -> Response {
     let result = async {
         viewer.principal.require(Access::Read)?;
+        // "Now" is the tenant's latest event, as for the API's `attention` filter.
+        let tenant = viewer.principal.tenant.clone();
+        let latest = app
+            .readers()
+            .read(move |store| {
+                store
+                    .latest_business_time(&tenant)
+                    .map_err(ApiError::internal)
+            })
+            .await?
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let open = app
-            .query(&viewer.principal.tenant, |state| {
+            .query(&viewer.principal.tenant, move |state| {
+                let zone = state
+                    .settings
+                    .as_ref()
+                    .and_then(|settings| {
+                        jiff::tz::TimeZone::get(settings.reporting_time_zone.as_str()).ok()
+                    })
+                    .unwrap_or(jiff::tz::TimeZone::UTC);
+                let today = latest.to_zoned(zone).date();
                 state
                     .sales_orders
                     .values()
@@ -295,8 +320,14 @@ pub async fn orders(
                             .as_ref()
                             .and_then(|promise| promise.deliver_by),
                         ship_by: order.promise.as_ref().and_then(|promise| promise.ship_by),
-                        shipped: !order.shipments.is_empty(),
+                        first_shipped_at: order
+                            .shipments
+                            .iter()
+                            .filter_map(|shipment| shipment.shipped_at)
+                            .min(),
+                        attention: order.attention(latest, today),
                         value_minor: order.value_minor(),
+                        currency: order.currency.to_string(),
                     })
                     .collect::<Vec<_>>()
             })
@@ -321,50 +352,38 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
     let currency = fold.settings().base_currency.to_string();
     let range = picks.range(fold);
     let now = drill.history.latest().unwrap_or(Timestamp::UNIX_EPOCH);
-    let today = now.to_zoned(fold.settings().reporting.clone()).date();
-    let mut pipeline: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    // Per state: orders, and the value of those in the base currency; an order in another
+    // currency is counted but its value is never added to the base currency's.
+    let mut pipeline: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
     let order_of_states = [
         "placed",
         "backordered",
+        "partially_allocated",
         "allocated",
         "held",
-        "picked",
-        "packed",
         "partially_shipped",
         "shipped",
         "delivered",
     ];
-    let mut late = Vec::new();
-    let mut risk = Vec::new();
+    let mut queue: Vec<&OpenOrder> = Vec::new();
     for order in open {
         if matches!(order.state, "closed" | "cancelled") {
             continue;
         }
         let entry = pipeline.entry(order.state).or_default();
         entry.0 += 1;
-        entry.1 += order.value_minor;
-        if order.state == "delivered" {
-            continue;
+        if order.currency == currency {
+            entry.1 += order.value_minor;
+        } else {
+            entry.2 += 1;
         }
-        let past_promise = order.deliver_by.is_some_and(|date| date < today);
-        let ship_deadline_near = !order.shipped
-            && order
-                .ship_by
-                .is_some_and(|deadline| deadline.as_second() - now.as_second() < 86_400);
-        if past_promise {
-            late.push(order);
-        } else if ship_deadline_near
-            || order
-                .deliver_by
-                .is_some_and(|date| date <= today.tomorrow().unwrap_or(date))
-                && !order.shipped
-        {
-            risk.push(order);
+        if order.attention.is_some() {
+            queue.push(order);
         }
     }
-    late.sort_by_key(|order| (order.deliver_by, order.placed_at));
-    risk.sort_by_key(|order| (order.ship_by, order.deliver_by));
-    let mut states: Vec<(&str, (i64, i64))> = pipeline.into_iter().collect();
+    // Most urgent kind first, then the longest waiting.
+    queue.sort_by_key(|order| (order.attention, order.placed_at, order.id.clone()));
+    let mut states: Vec<(&str, (i64, i64, i64))> = pipeline.into_iter().collect();
     states.sort_by_key(|(state, _)| {
         order_of_states
             .iter()
@@ -373,14 +392,45 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
     });
     let bars: Vec<Bar> = states
         .iter()
-        .map(|(state, (count, value))| Bar {
+        .map(|(state, (count, value, foreign))| Bar {
             label: (*state).to_string(),
             value: *count as f64,
-            note: format!(
-                "{count} orders, {}",
-                money_minor(i128::from(*value), &currency)
-            ),
-            href: None,
+            note: if *foreign == 0 {
+                format!(
+                    "{count} orders, {}",
+                    money_minor(i128::from(*value), &currency)
+                )
+            } else {
+                format!(
+                    "{count} orders; {} for those in {currency}, {foreign} in other currencies",
+                    money_minor(i128::from(*value), &currency)
+                )
+            },
+            href: Some(format!("/orders/list?status={state}&sort=created")),
+        })
+        .collect();
+    let kinds: Vec<(Attention, usize)> = Attention::ALL
+        .into_iter()
+        .map(|kind| {
+            (
+                kind,
+                queue
+                    .iter()
+                    .filter(|order| order.attention == Some(kind))
+                    .count(),
+            )
+        })
+        .collect();
+    let queue_bars: Vec<Bar> = kinds
+        .iter()
+        .map(|(kind, count)| Bar {
+            label: kind.title().to_string(),
+            value: *count as f64,
+            note: format!("{count} orders"),
+            href: Some(format!(
+                "/orders/list?attention={}&sort=created",
+                kind.name()
+            )),
         })
         .collect();
     let channels = slices_in(fold, range, Dimension::Channel, 12);
@@ -432,13 +482,24 @@ fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
     let (labels, counts) = histogram_days(&all_hours);
     html! {
         h2 { "Pipeline of open orders by state" }
-        p class="muted" { "Orders not yet closed or cancelled, as the engine holds them now (" (format::instant(&now.to_string())) ", the latest event)." }
+        p class="muted" { "Orders not yet closed or cancelled, as the engine holds them now (" (format::instant(&now.to_string())) ", the latest event). Each bar opens the orders in that state." }
         (chart::bars("Open orders by state", &bars, "orders"))
-        h2 { "Late against their promise (" (late.len()) ")" }
-        (order_table(&late, "No open order is past its promised delivery date.", &currency))
-        h2 { "At risk (" (risk.len()) ")" }
-        p class="muted" { "Not shipped, with the ship-by deadline within a day or the promised delivery date by tomorrow." }
-        (order_table(&risk, "No open order is at risk.", &currency))
+        h2 { "Needs attention (" (queue.len()) ")" }
+        p class="muted" { "Lost in transit: a shipment undelivered 14 days after it left. Late: past its promised date. Stuck: nothing shipped 3 days after placing, with no promise. At risk: nothing shipped, ship-by within a day or promised by tomorrow. Ages are as of the latest event." }
+        @if !queue.is_empty() {
+            (chart::bars("Orders needing attention by reason", &queue_bars, "orders"))
+        }
+        @for (kind, count) in &kinds {
+            @if *count > 0 {
+                h3 { (kind.title()) " (" (count) ")" }
+                (queue_table(queue.iter().filter(|order| order.attention == Some(*kind)).take(QUEUE_ROWS), *kind, now))
+                @if *count > QUEUE_ROWS {
+                    p { a href=(format!("/orders/list?attention={}&sort=created", kind.name())) { "All " (count) " " (kind.title().to_lowercase()) " orders →" } }
+                }
+            }
+        }
+        @if queue.is_empty() { p { "No open order needs attention." } }
+        p { a href="/orders/list" { "Search, sort and page through every sales order →" } }
         h2 { "Cycle time by channel: segments" }
         p class="muted" { "Mean hours per delivered order of each segment of RS.1.1 (customer dwell excluded), orders closed in the range." }
         (chart::stacked("Mean cycle-time segments by channel", &segment_names, &stacks, "hours per order"))
@@ -489,26 +550,46 @@ fn histogram_days(hours: &[f64]) -> (Vec<String>, Vec<f64>) {
     (labels, counts)
 }
 
-fn order_table(orders: &[&OpenOrder], empty: &str, currency: &str) -> Markup {
+/// Whole days between two instants, for ages.
+fn days_between(from: Timestamp, to: Timestamp) -> i64 {
+    (to.as_second() - from.as_second()).max(0) / 86_400
+}
+
+fn queue_table<'o>(
+    orders: impl Iterator<Item = &'o &'o OpenOrder>,
+    kind: Attention,
+    now: Timestamp,
+) -> Markup {
+    let waited = match kind {
+        Attention::LostInTransit => "In transit (days)",
+        Attention::Late => "Days past promise",
+        Attention::Stuck | Attention::AtRisk => "Age (days)",
+    };
     html! {
-        @if orders.is_empty() { p { (empty) } } @else {
-            table {
-                thead { tr { th { "Order" } th { "Channel" } th { "State" } th { "Placed" } th { "Ship by" } th { "Promised by" } th class="number" { "Value" } } }
-                tbody {
-                    @for order in orders.iter().take(ROWS_MAX) {
-                        tr {
-                            td { a href=(href(Collection::SalesOrders, &order.id)) { (order.id) } }
-                            td { (order.channel) }
-                            td { (order.state) }
-                            td { (format::instant(&order.placed_at.to_string())) }
-                            td { (order.ship_by.map(|at| format::instant(&at.to_string())).unwrap_or_default()) }
-                            td { (order.deliver_by.map(|date| date.to_string()).unwrap_or_default()) }
-                            td class="number" { (money_minor(i128::from(order.value_minor), currency)) }
-                        }
+        table {
+            thead { tr { th { "Order" } th { "Channel" } th { "State" } th { "Placed" } th { "Ship by" } th { "Promised by" } th class="number" { (waited) } th class="number" { "Value" } } }
+            tbody {
+                @for order in orders {
+                    @let age = match kind {
+                        Attention::LostInTransit => order.first_shipped_at.map_or(0, |at| days_between(at, now)),
+                        // The promise runs to the end of its date: days since the day after it began.
+                        Attention::Late => order.deliver_by.and_then(|date| date.tomorrow().ok()).map_or(0, |date| {
+                            date.to_zoned(jiff::tz::TimeZone::UTC).map_or(0, |end| days_between(end.timestamp(), now))
+                        }),
+                        Attention::Stuck | Attention::AtRisk => days_between(order.placed_at, now),
+                    };
+                    tr {
+                        td { a href=(href(Collection::SalesOrders, &order.id)) { (order.id) } }
+                        td { (order.channel) }
+                        td { (order.state) }
+                        td { (format::instant(&order.placed_at.to_string())) }
+                        td { (order.ship_by.map(|at| format::instant(&at.to_string())).unwrap_or_default()) }
+                        td { (order.deliver_by.map(|date| date.to_string()).unwrap_or_default()) }
+                        td class="number" { (age) }
+                        td class="number" { (money_minor(i128::from(order.value_minor), &order.currency)) }
                     }
                 }
             }
-            @if orders.len() > ROWS_MAX { p class="muted" { "The first " (ROWS_MAX) " of " (orders.len()) "." } }
         }
     }
 }
