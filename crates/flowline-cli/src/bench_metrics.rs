@@ -226,6 +226,7 @@ fn order(
                 time_zone: zone,
             },
             currency: usd()?,
+            exchange_rate: None,
             lines: vec![OrderLineInput {
                 sku: id("SKU")?,
                 quantity: 1,

@@ -494,6 +494,7 @@ impl Interpreter {
                 customer: id("C-1"),
                 ship_to: address(),
                 currency: usd(),
+                exchange_rate: None,
                 lines: lines
                     .iter()
                     .map(|(item, quantity)| OrderLineInput {

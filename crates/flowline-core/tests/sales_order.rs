@@ -1742,3 +1742,60 @@ fn an_open_order_needs_attention_for_its_most_urgent_reason_and_a_delivered_one_
         None
     );
 }
+
+/// The tenant accounts in USD: an order in euros needs the rate it was sold at, named with
+/// both currencies when it is missing; an order in dollars takes none.
+#[test]
+fn an_order_in_another_currency_needs_its_exchange_rate_and_one_in_the_base_currency_none() {
+    use flowline_core::money::ExchangeRate;
+    let mut t = Tenant::new();
+    let euro_order = |rate: Option<i64>| {
+        so_place(flowline_core::documents::sales_order::PlaceSalesOrder {
+            currency: common::eur_currency(),
+            exchange_rate: rate.map(|rate_micro| ExchangeRate { rate_micro }),
+            ..place("SO-EU", vec![line("MUG", 1, 1000, 0)])
+        })
+    };
+    let missing = t.reject(euro_order(None));
+    assert_invalid(&missing, "exchange_rate");
+    let message = missing.to_string();
+    assert!(
+        message.contains("EUR") && message.contains("USD"),
+        "{message}"
+    );
+    for rate in [0, -1_100_000] {
+        let refused = t.reject(euro_order(Some(rate)));
+        assert!(
+            matches!(&refused, DomainError::NonPositiveQuantity { field, .. } if field == "exchange_rate.rate_micro"),
+            "{refused:?}"
+        );
+    }
+    // 10^6 units at 10^6 cents is 10^12 EUR cents; at i64::MAX / 10^6 ≈ 9.2 × 10^12 USD per EUR
+    // that is about 9.2 × 10^24 USD cents, far past i64: the whole order must convert.
+    let huge = so_place(flowline_core::documents::sales_order::PlaceSalesOrder {
+        currency: common::eur_currency(),
+        exchange_rate: Some(ExchangeRate {
+            rate_micro: i64::MAX,
+        }),
+        ..place("SO-EU", vec![line("MUG", 1_000_000, 1_000_000, 0)])
+    });
+    let overflowed = t.reject(huge);
+    assert!(
+        overflowed.to_string().contains("exchange_rate.rate_micro"),
+        "{overflowed}"
+    );
+    t.ok(euro_order(Some(1_100_000)));
+    assert_eq!(
+        t.so("SO-EU").exchange_rate,
+        Some(ExchangeRate {
+            rate_micro: 1_100_000
+        })
+    );
+    let dollars_with_rate = so_place(flowline_core::documents::sales_order::PlaceSalesOrder {
+        exchange_rate: Some(ExchangeRate::ONE),
+        ..place("SO-US", vec![line("MUG", 1, 1000, 0)])
+    });
+    assert_invalid(&t.reject(dollars_with_rate), "exchange_rate");
+    t.ok(so_place(place("SO-US", vec![line("MUG", 1, 1000, 0)])));
+    assert_eq!(t.so("SO-US").exchange_rate, None);
+}

@@ -218,6 +218,7 @@ impl OrderScript {
             customer: id::<CustomerId>(&format!("C-{}", self.order)),
             ship_to: address("America/Chicago", "IL"),
             currency: usd(),
+            exchange_rate: None,
             lines: self
                 .lines
                 .iter()

@@ -135,6 +135,7 @@ fn order(id: &str, sku: &str, quantity: i64, policy: ShortagePolicy) -> Command 
             time_zone: TimeZoneName::parse("America/Chicago").unwrap(),
         },
         currency: usd(),
+        exchange_rate: None,
         lines: vec![OrderLineInput {
             sku: sku.parse().unwrap(),
             quantity,

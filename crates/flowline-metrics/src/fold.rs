@@ -451,6 +451,10 @@ pub struct Fold {
     purchases: FxHashMap<String, PurchaseTrack>,
     returns: FxHashMap<String, ReturnTrack>,
     return_orders: FxHashMap<String, String>,
+    /// The recorded rate of each sales order not in the base currency, by order id: its
+    /// postings (revenue, receivables, refunds) are converted at it. Kept for the fold's life,
+    /// since a refund may come long after the order settled; one entry per foreign order.
+    order_rates: FxHashMap<String, (ExchangeRate, Currency)>,
     work_orders: FxHashMap<String, String>,
     categories: FxHashMap<String, String>,
     unit_costs: FxHashMap<String, i64>,
@@ -509,6 +513,7 @@ impl Fold {
             purchases: FxHashMap::default(),
             returns: FxHashMap::default(),
             return_orders: FxHashMap::default(),
+            order_rates: FxHashMap::default(),
             work_orders: FxHashMap::default(),
             categories: FxHashMap::default(),
             unit_costs: FxHashMap::default(),
@@ -833,8 +838,13 @@ impl Fold {
                 lines,
                 promise,
                 placed_at,
+                currency,
+                exchange_rate,
                 ..
             } => {
+                if let Some(rate) = exchange_rate {
+                    self.order_rates.insert(id.clone(), (*rate, *currency));
+                }
                 let zone = TimeZone::get(ship_to.time_zone.as_str()).unwrap_or(TimeZone::UTC);
                 let region = if ship_to.region.is_empty() {
                     ship_to.country.clone()
@@ -1555,9 +1565,10 @@ impl Fold {
         bucket.balance_weighted[index] += change * seconds;
     }
 
-    /// Money figures from an event's journal entry, in the base currency. A purchase order in
-    /// another currency posts its payables in that currency; they are converted at the order's
-    /// own rate.
+    /// Money figures from an event's journal entry, in the base currency. A purchase or sales
+    /// order in another currency posts in that currency; its postings (and its returns') are
+    /// converted at the rate recorded on the order. A posting in a foreign currency with no
+    /// recorded rate (a sales order recorded before rates were required) is left out.
     fn post_journal(
         &mut self,
         event: &Event,
@@ -1565,11 +1576,17 @@ impl Fold {
         at: Timestamp,
     ) {
         let base = self.settings.base_currency;
-        let purchase_rate = match event {
+        let document_rate = match event {
             Event::PurchaseOrder(purchase) => self
                 .purchases
                 .get(purchase.purchase_order().as_str())
                 .map(|track| (track.rate, track.currency)),
+            Event::SalesOrder(sale) => self.order_rates.get(sale.order().as_str()).copied(),
+            Event::Return(returned) => self
+                .return_orders
+                .get(returned.return_id().as_str())
+                .and_then(|order| self.order_rates.get(order))
+                .copied(),
             _ => None,
         };
         let receipt = matches!(
@@ -1583,7 +1600,7 @@ impl Fold {
             let amount = if posting.amount.currency == base {
                 i128::from(posting.amount.amount_minor)
             } else {
-                match purchase_rate {
+                match document_rate {
                     Some((rate, currency)) if currency == posting.amount.currency => rate
                         .convert(posting.amount.amount_minor, currency, base)
                         .map_or(0, i128::from),

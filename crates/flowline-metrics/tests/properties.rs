@@ -139,6 +139,7 @@ fn play(ops: &[Op]) -> Story {
                     customer: id("C-1"),
                     ship_to: address(ZONES[usize::from(*zone)]),
                     currency: flowline_core::money::Currency::parse("USD").unwrap(),
+                    exchange_rate: None,
                     lines: lines
                         .iter()
                         .map(|(sku, quantity)| OrderLineInput {

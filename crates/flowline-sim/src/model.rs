@@ -1217,6 +1217,7 @@ impl<'s> Model<'s> {
             customer: id(&format!("C-{customer:06}"))?,
             ship_to,
             currency: self.w.currency,
+            exchange_rate: None,
             lines: lines
                 .iter()
                 .map(|l| OrderLineInput {

@@ -1206,6 +1206,7 @@ mod tests {
                 customer: id("C-1"),
                 ship_to: address(),
                 currency: crate::documents::testkit::usd_currency(),
+                exchange_rate: None,
                 lines: vec![
                     OrderLineInput {
                         sku: id("MUG"),

@@ -14,7 +14,7 @@ use crate::id::{
 };
 use crate::ledger::{Account, VirtualLocation};
 use crate::master::{Address, BomKind, Contact, Item};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, ExchangeRate, Money};
 use crate::state::{Context, State};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -154,6 +154,11 @@ pub struct PlaceSalesOrder {
     pub ship_to: Address,
     /// Order currency.
     pub currency: Currency,
+    /// Base-currency units per unit of the order's currency, when it is not the tenant's base
+    /// currency: required then (and refused otherwise), so every amount of the order can be
+    /// reported in the base currency at the rate of the day it was placed.
+    #[serde(default)]
+    pub exchange_rate: Option<ExchangeRate>,
     /// Lines.
     pub lines: Vec<OrderLineInput>,
     /// Delivery promise, if one was made.
@@ -451,6 +456,9 @@ pub enum SalesOrderEvent {
         ship_to: Address,
         /// Currency.
         currency: Currency,
+        /// Base-currency units per unit of `currency`, for an order not in the base currency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exchange_rate: Option<ExchangeRate>,
         /// Lines.
         lines: Vec<OrderLine>,
         /// Promise.
@@ -888,6 +896,9 @@ pub struct SalesOrder {
     pub ship_to: Address,
     /// Currency.
     pub currency: Currency,
+    /// Base-currency units per unit of `currency`, for an order not in the base currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_rate: Option<ExchangeRate>,
     /// Promise.
     pub promise: Option<Promise>,
     /// Shipping charge.
@@ -1177,6 +1188,46 @@ fn check_lines(
 }
 
 /// Place.
+/// The rate an order records: none in the base currency, a positive one in any other.
+fn order_rate(
+    command: &PlaceSalesOrder,
+    base: Currency,
+) -> Result<Option<ExchangeRate>, DomainError> {
+    match (command.currency == base, command.exchange_rate) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(DomainError::invalid(
+            "exchange_rate",
+            format!("the order is in {base}, the base currency; leave the rate out"),
+        )),
+        (false, None) => Err(DomainError::invalid(
+            "exchange_rate",
+            format!(
+                "required: the order is in {} and the tenant accounts in {base}; give \
+                 rate_micro, the {base} per 1 {} times 1,000,000",
+                command.currency, command.currency
+            ),
+        )),
+        (false, Some(rate)) => {
+            positive(|| "exchange_rate.rate_micro".into(), rate.rate_micro)?;
+            let total = command.lines.iter().try_fold(
+                i128::from(command.shipping_charge_minor),
+                |sum, line| {
+                    let unit = i128::from(line.unit_price_minor) + i128::from(line.unit_tax_minor);
+                    sum.checked_add(i128::from(line.quantity).checked_mul(unit)?)
+                },
+            );
+            // The whole order must convert without overflow, as each line did when checked.
+            let converts = total
+                .and_then(|total| i64::try_from(total).ok())
+                .and_then(|total| rate.convert(total, command.currency, base));
+            if converts.is_none() {
+                return Err(DomainError::overflow("exchange_rate.rate_micro"));
+            }
+            Ok(Some(rate))
+        }
+    }
+}
+
 pub(crate) fn place(
     state: &State,
     command: &PlaceSalesOrder,
@@ -1206,6 +1257,7 @@ pub(crate) fn place(
         ));
     }
     let lines = check_lines(state, &command.lines, "lines")?;
+    let exchange_rate = order_rate(command, state.settings()?.base_currency)?;
     let placed = SalesOrderEvent::Placed {
         order: command.order.clone(),
         channel: command.channel.clone(),
@@ -1213,6 +1265,7 @@ pub(crate) fn place(
         contact: command.contact.clone().map(Box::new),
         ship_to: command.ship_to.clone(),
         currency: command.currency,
+        exchange_rate,
         lines,
         promise: command.promise.clone(),
         service_level: command.service_level.clone(),
@@ -2214,6 +2267,7 @@ fn order_from_placed(event: &SalesOrderEvent) -> Option<SalesOrder> {
         contact,
         ship_to,
         currency,
+        exchange_rate,
         lines,
         promise,
         shipping_charge_minor,
@@ -2230,6 +2284,7 @@ fn order_from_placed(event: &SalesOrderEvent) -> Option<SalesOrder> {
         contact: contact.as_deref().cloned(),
         ship_to: ship_to.clone(),
         currency: *currency,
+        exchange_rate: *exchange_rate,
         promise: promise.clone(),
         shipping_charge_minor: *shipping_charge_minor,
         placed_at: *placed_at,

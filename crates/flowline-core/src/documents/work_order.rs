@@ -954,6 +954,7 @@ mod tests {
                 customer: id("C-1"),
                 ship_to: crate::documents::testkit::address(),
                 currency: crate::documents::testkit::usd_currency(),
+                exchange_rate: None,
                 lines: vec![crate::documents::sales_order::OrderLineInput {
                     sku: id("GIFT"),
                     quantity: 1,

@@ -341,6 +341,7 @@ pub fn place(order: &str, lines: Vec<OrderLineInput>) -> PlaceSalesOrder {
         customer: id("C-1"),
         ship_to: address("America/New_York"),
         currency: usd_currency(),
+        exchange_rate: None,
         lines,
         promise: None,
         service_level: Some("standard".into()),

@@ -603,6 +603,7 @@ fn order_commands(
             customer: order.customer.clone(),
             ship_to: fixed.brazil(customer),
             currency: fixed.brl,
+            exchange_rate: None,
             lines: plan
                 .lines
                 .iter()

@@ -196,6 +196,7 @@ impl Story {
                 customer: id("C-1"),
                 ship_to: address(zone),
                 currency: Currency::parse("USD").unwrap(),
+                exchange_rate: None,
                 lines: lines
                     .iter()
                     .map(|(sku, quantity)| OrderLineInput {
