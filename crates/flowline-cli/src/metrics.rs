@@ -29,7 +29,8 @@ pub struct MetricsArgs {
     /// Last day, exclusive (YYYY-MM-DD). With only --from, the period containing it.
     #[arg(long)]
     to: Option<Date>,
-    /// The period shown when --from and --to are not both given: day, week, month, quarter.
+    /// The period shown when --from and --to are not both given: day, week, month, quarter,
+    /// year or trailing_12_months (the twelve months to the end of a month).
     #[arg(long, default_value = "month")]
     period: String,
     /// Also show the scorecard of each value of a dimension: channel, center, carrier,
@@ -71,8 +72,9 @@ fn tenant_of(store: &SqliteStore, named: Option<&str>) -> anyhow::Result<TenantI
 pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
     let granularity = Granularity::parse(&args.period).with_context(|| {
         format!(
-            "--period `{}`: expected day, week, month or quarter",
-            args.period
+            "--period `{}`: expected {}",
+            args.period,
+            Granularity::names()
         )
     })?;
     let by = args

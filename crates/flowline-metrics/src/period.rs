@@ -128,18 +128,56 @@ pub enum Granularity {
     Month,
     /// A calendar quarter.
     Quarter,
+    /// A calendar year.
+    Year,
+    /// The twelve calendar months ending with the month of the day: a rolling year that
+    /// steps one month at a time.
+    TrailingYear,
 }
 
 impl Granularity {
-    /// Parses `day`, `week`, `month` or `quarter`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "day" => Some(Self::Day),
-            "week" => Some(Self::Week),
-            "month" => Some(Self::Month),
-            "quarter" => Some(Self::Quarter),
-            _ => None,
+    /// Every kind, shortest first.
+    pub const ALL: [Self; 6] = [
+        Self::Day,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Year,
+        Self::TrailingYear,
+    ];
+
+    /// The name used in addresses and options: `day`, `week`, `month`, `quarter`, `year` or
+    /// `trailing_12_months`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+            Self::Year => "year",
+            Self::TrailingYear => "trailing_12_months",
         }
+    }
+
+    /// The period in words, for sentences: "month", "12 months".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::TrailingYear => "12 months",
+            other => other.name(),
+        }
+    }
+
+    /// Parses [`Granularity::name`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == text)
+    }
+
+    /// The names of every kind, for messages: "day, week, month, quarter, year or
+    /// trailing_12_months".
+    pub fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|kind| kind.name()).collect();
+        let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+        format!("{} or {last}", rest.join(", "))
     }
 
     /// The period of this kind that contains `date`.
@@ -168,20 +206,60 @@ impl Granularity {
                     .unwrap_or(start);
                 (start, end)
             }
+            Self::Year => {
+                let start = jiff::civil::date(date.year(), 1, 1);
+                let end = start
+                    .checked_add(jiff::Span::new().years(1))
+                    .unwrap_or(start);
+                (start, end)
+            }
+            Self::TrailingYear => {
+                let end = date
+                    .first_of_month()
+                    .checked_add(jiff::Span::new().months(1))
+                    .unwrap_or(date);
+                let start = end.checked_sub(jiff::Span::new().months(12)).unwrap_or(end);
+                (start, end)
+            }
         };
         Range::of_dates(start, end)
     }
 
+    /// The day that names `range`, a period of this kind, in addresses (`at=`): its first
+    /// day, but for a trailing year its last, since it is the twelve months to that month.
+    pub fn anchor(self, range: Range) -> Date {
+        match self {
+            Self::TrailingYear => {
+                let last = range.to.date();
+                last.yesterday().unwrap_or(last)
+            }
+            _ => range.from.date(),
+        }
+    }
+
+    /// The length of one step back or forth: a rolling year moves by a month; every calendar
+    /// period by itself.
+    fn step(self) -> Self {
+        match self {
+            Self::TrailingYear => Self::Month,
+            other => other,
+        }
+    }
+
     /// The period of this kind just before the one containing `date`: a month steps back one
     /// calendar month whatever the lengths of the months, a quarter one quarter.
+    ///
+    /// A trailing year steps back one month: the twelve months ending a month earlier.
     pub fn before(self, date: Date) -> Range {
-        let start = self.period_of(date).from.date();
+        let step = self.step();
+        let start = step.period_of(date).from.date();
         self.period_of(start.yesterday().unwrap_or(start))
     }
 
-    /// The period of this kind just after the one containing `date`.
+    /// The period of this kind just after the one containing `date` (for a trailing year,
+    /// the twelve months ending a month later).
     pub fn after(self, date: Date) -> Range {
-        self.period_of(self.period_of(date).to.date())
+        self.period_of(self.step().period_of(date).to.date())
     }
 
     /// The consecutive periods of this kind covering `range`, each clipped to it.
@@ -343,5 +421,45 @@ mod tests {
         assert_eq!(quarter.to.date(), jiff::civil::date(2025, 7, 1));
         assert_eq!(quarter.days(), 91);
         assert!(is_monday(jiff::civil::date(2025, 3, 31)));
+    }
+
+    #[test]
+    fn a_year_and_a_trailing_year_are_periods_that_step_back_and_forth() {
+        let d = jiff::civil::date;
+        let dates = |range: Range| (range.from.date(), range.to.date());
+        // The calendar year of 2025-05-10: 2025-01-01 to 2026-01-01; before it 2024 (366
+        // days, a leap year), after it 2026.
+        assert_eq!(
+            dates(Granularity::Year.period_of(d(2025, 5, 10))),
+            (d(2025, 1, 1), d(2026, 1, 1))
+        );
+        assert_eq!(Granularity::Year.before(d(2025, 5, 10)).days(), 366);
+        assert_eq!(
+            dates(Granularity::Year.after(d(2025, 12, 31))),
+            (d(2026, 1, 1), d(2027, 1, 1))
+        );
+        // The twelve months ending with May 2025: June 2024 to the end of May 2025.
+        let trailing = Granularity::TrailingYear.period_of(d(2025, 5, 10));
+        assert_eq!(dates(trailing), (d(2024, 6, 1), d(2025, 6, 1)));
+        assert_eq!(Granularity::Month.periods(trailing).len(), 12);
+        // It rolls by one month: before it, the twelve months ending with April 2025; after it,
+        // those ending with June 2025.
+        assert_eq!(
+            dates(Granularity::TrailingYear.before(d(2025, 5, 10))),
+            (d(2024, 5, 1), d(2025, 5, 1))
+        );
+        assert_eq!(
+            dates(Granularity::TrailingYear.after(d(2025, 5, 10))),
+            (d(2024, 7, 1), d(2025, 7, 1))
+        );
+        // Names round-trip, and an unknown one is refused.
+        for kind in Granularity::ALL {
+            assert_eq!(Granularity::parse(kind.name()), Some(kind));
+        }
+        assert_eq!(Granularity::parse("fortnight"), None);
+        assert_eq!(
+            Granularity::names(),
+            "day, week, month, quarter, year or trailing_12_months"
+        );
     }
 }

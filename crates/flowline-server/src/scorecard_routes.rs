@@ -128,8 +128,8 @@ pub const SCORECARD_QUERY: &[QueryParameter] = &[
     },
     QueryParameter {
         name: "period",
-        description: "day, week, month (default) or quarter.",
-        json_type: QueryType::String,
+        description: "day, week, month (default), quarter, year or trailing_12_months (the twelve months to the end of the month of `from`, or of the latest complete month).",
+        json_type: QueryType::OneOf(&PERIODS),
     },
     QueryParameter {
         name: "by",
@@ -141,6 +141,16 @@ pub const SCORECARD_QUERY: &[QueryParameter] = &[
         description: "Judge what is provisional as of this instant (RFC 3339); now by default.",
         json_type: QueryType::String,
     },
+];
+
+/// The names `period` takes.
+const PERIODS: [&str; 6] = [
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "trailing_12_months",
 ];
 
 /// The query of `GET /v1/metrics/{id}`.
@@ -157,8 +167,8 @@ pub const METRIC_QUERY: &[QueryParameter] = &[
     },
     QueryParameter {
         name: "period",
-        description: "day, week, month (default) or quarter.",
-        json_type: QueryType::String,
+        description: "day, week, month (default), quarter, year or trailing_12_months (the twelve months to the end of the month of `from`, or of the latest complete month).",
+        json_type: QueryType::OneOf(&PERIODS),
     },
     QueryParameter {
         name: "slice",
@@ -241,7 +251,7 @@ fn granularity(params: &BTreeMap<String, String>) -> Result<Granularity, ApiErro
     Granularity::parse(text).ok_or_else(|| {
         ApiError::query(
             "period",
-            format!("`{text}`: expected day, week, month or quarter"),
+            format!("`{text}`: expected {}", Granularity::names()),
         )
     })
 }
@@ -499,4 +509,15 @@ pub fn metric_handler() -> MethodRouter<App> {
             Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_periods_are_exactly_the_ones_parsed() {
+        let parsed: Vec<&str> = Granularity::ALL.iter().map(|kind| kind.name()).collect();
+        assert_eq!(PERIODS.to_vec(), parsed);
+    }
 }

@@ -187,12 +187,7 @@ pub fn default_range(fold: &Fold, granularity: Granularity) -> Range {
 /// (2016-09-04 to 2018-10-17)".
 pub fn default_range_meaning(fold: &Fold, granularity: Granularity) -> String {
     let zone = fold.settings().reporting.clone();
-    let period = match granularity {
-        Granularity::Day => "day",
-        Granularity::Week => "week",
-        Granularity::Month => "month",
-        Granularity::Quarter => "quarter",
-    };
+    let period = granularity.noun();
     let Some((first, last)) = fold.activity() else {
         return format!("no data yet: the {period} of today");
     };

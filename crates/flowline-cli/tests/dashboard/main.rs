@@ -901,6 +901,21 @@ async fn a_custom_ranges_trend_shows_its_own_months_with_gaps_where_there_is_no_
     for (point, k) in half.iter().zip(6..12) {
         assert!((point - month_x(f64::from(k))).abs() < 0.1, "{half:?}");
     }
+    // The year period of 2025 and the trailing twelve months to June 2025 show their months
+    // the same way: twelve points, and six (January to June 2025) with the gap before them.
+    browser
+        .goto(&served.url("/?period=year&at=2025-05-10"))
+        .await;
+    assert_eq!(shown_from(&browser).await, "2025-01-01");
+    assert_eq!(sparkline_points(&browser).await.len(), 12);
+    browser
+        .goto(&served.url("/?period=trailing_12_months&at=2025-06-10"))
+        .await;
+    assert_eq!(shown_from(&browser).await, "2024-07-01");
+    let trailing = sparkline_points(&browser).await;
+    assert_eq!(trailing.len(), 6, "{trailing:?}");
+    // Stepping back rolls the window one month: the twelve months to May 2025.
+    assert_eq!(follow_range_link(&browser, "prev").await, "2024-06-01");
     browser.quit().await;
 }
 

@@ -221,7 +221,7 @@ pub fn params(
     Ok(params)
 }
 
-/// The period and slice a page shows, from its query: `period` (day, week, month, quarter),
+/// The period and slice a page shows, from its query: `period` (day, week, month, quarter, year, trailing_12_months),
 /// `at` (a day in the period; the latest event's by default) or `from` and `to`, and `slice`
 /// (`all` or `dimension:value`).
 #[derive(Debug, Clone)]
@@ -306,7 +306,7 @@ impl Picks {
         let granularity = Granularity::parse(text).ok_or_else(|| {
             ApiError::query(
                 "period",
-                format!("`{text}`: expected day, week, month or quarter"),
+                format!("`{text}`: expected {}", Granularity::names()),
             )
         })?;
         let from = date_param(params, "from")?;
@@ -355,6 +355,14 @@ impl Picks {
     /// quarters beyond (a year's range: its twelve months). A single period is shown with the
     /// `count` periods of its kind up to it, so the one picked is the last point.
     pub fn trend(&self, range: Range, count: usize) -> (Granularity, Vec<Range>) {
+        // A year, calendar or trailing, is shown as its own twelve months.
+        if matches!(
+            self.granularity,
+            Granularity::Year | Granularity::TrailingYear
+        ) && self.from.is_none()
+        {
+            return (Granularity::Month, Granularity::Month.periods(range));
+        }
         if self.from.is_some() && self.to.is_some() {
             let granularity = match range.days() {
                 0..=31 => Granularity::Day,
@@ -377,7 +385,7 @@ impl Picks {
             _ => format!(
                 "period={}&at={}",
                 granularity_name(self.granularity),
-                range.from.date()
+                self.granularity.anchor(range)
             ),
         };
         if self.slice != Slice::All {
@@ -388,14 +396,9 @@ impl Picks {
     }
 }
 
-/// `day`, `week`, `month` or `quarter`.
+/// The period's name in addresses (`month`, `trailing_12_months`).
 pub fn granularity_name(granularity: Granularity) -> &'static str {
-    match granularity {
-        Granularity::Day => "day",
-        Granularity::Week => "week",
-        Granularity::Month => "month",
-        Granularity::Quarter => "quarter",
-    }
+    granularity.name()
 }
 
 /// The `count` periods of a granularity ending with the one containing `range`'s first day,
@@ -420,6 +423,11 @@ pub fn period_label(granularity: Granularity, range: Range) -> String {
     match granularity {
         Granularity::Month => format!("{}-{:02}", date.year(), date.month()),
         Granularity::Quarter => format!("{} Q{}", date.year(), (date.month() - 1) / 3 + 1),
+        Granularity::Year => date.year().to_string(),
+        Granularity::TrailingYear => {
+            let last = range.to.date().yesterday().unwrap_or(date);
+            format!("12 months to {}-{:02}", last.year(), last.month())
+        }
         _ => date.to_string(),
     }
 }

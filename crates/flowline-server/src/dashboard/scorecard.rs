@@ -21,7 +21,7 @@ use axum::response::Response;
 use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{Dimension, Fold, Slice};
 use flowline_metrics::order::Component;
-use flowline_metrics::period::Range;
+use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{metric_info, scorecard};
 use flowline_metrics::targets::{Direction, Status, TargetStatus, statuses};
 use flowline_metrics::value::{MetricValue, Unit};
@@ -87,8 +87,19 @@ fn dimension_name(dimension: Dimension) -> &'static str {
 pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup {
     let zone = fold.settings().reporting.iana_name().unwrap_or("UTC");
     let custom = picks.from.is_some();
-    let previous = picks.granularity.before(range.from.date());
-    let next = picks.granularity.after(range.from.date());
+    let anchor = picks.granularity.anchor(range);
+    let (previous_label, next_label) = match picks.granularity {
+        Granularity::TrailingYear => (
+            "← a month earlier".to_string(),
+            "a month later →".to_string(),
+        ),
+        other => (
+            format!("← previous {}", other.noun()),
+            format!("next {} →", other.noun()),
+        ),
+    };
+    let previous = picks.granularity.anchor(picks.granularity.before(anchor));
+    let next = picks.granularity.anchor(picks.granularity.after(anchor));
     let slice = super::slice_text(&picks.slice);
     let keep_slice = if picks.slice == Slice::All {
         String::new()
@@ -102,13 +113,15 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
         form class="pickers" method="get" action=(action) data-autosubmit {
             label { "Period"
                 select name="period" {
-                    @for name in ["day", "week", "month", "quarter"] {
-                        option value=(name) selected[name == period] { (name) }
+                    @for kind in Granularity::ALL {
+                        option value=(kind.name()) selected[kind.name() == period] {
+                            @if kind == Granularity::TrailingYear { "trailing 12 months" } @else { (kind.name()) }
+                        }
                     }
                 }
             }
             label { "Containing the day"
-                input type="date" name="at" value=(if custom { String::new() } else { range.from.date().to_string() });
+                input type="date" name="at" value=(if custom { String::new() } else { anchor.to_string() });
             }
             label { "Slice"
                 select name="slice" {
@@ -132,7 +145,7 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
         }
         p class="range" {
             @if !custom {
-                a href={(action) "?period=" (period) "&at=" (previous.from.date()) (keep_slice)} rel="prev" { "← previous " (period) }
+                a href={(action) "?period=" (period) "&at=" (previous) (keep_slice)} rel="prev" { (previous_label) }
                 " · "
             }
             span data-from=(range.from.date()) data-to=(range.to.date()) {
@@ -142,7 +155,7 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
             }
             @if !custom {
                 " · "
-                a href={(action) "?period=" (period) "&at=" (next.from.date()) (keep_slice)} rel="next" { "next " (period) " →" }
+                a href={(action) "?period=" (period) "&at=" (next) (keep_slice)} rel="next" { (next_label) }
             }
         }
         @if !custom && picks.at.is_none() {

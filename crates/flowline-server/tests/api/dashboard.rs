@@ -202,7 +202,7 @@ async fn bad_page_input_is_answered_with_a_message_on_the_page() {
         (
             "/?period=fortnight",
             400,
-            "`fortnight`: expected day, week, month or quarter",
+            "`fortnight`: expected day, week, month, quarter, year or trailing_12_months",
         ),
         (
             "/?from=2025-01-01",
