@@ -1034,3 +1034,98 @@ async fn a_filtered_sorted_paged_order_list_equals_the_apis_list_with_the_same_f
     );
     browser.quit().await;
 }
+
+/// `1234567` minor units of a two-decimal currency as `12,345.67`, worked out here.
+fn two_decimals(minor: i64) -> String {
+    let whole = (minor / 100).to_string();
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{grouped}.{:02}", minor % 100)
+}
+
+#[tokio::test]
+async fn every_document_page_shows_its_timeline_and_formatted_money() {
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::start().await;
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.viewer).await;
+    let store = SqliteStore::open_read_only(base_database()).unwrap();
+    let tenant = TenantId::parse(database::TENANT).unwrap();
+    let kinds = [
+        ("sales_order", "sales-orders"),
+        ("purchase_order", "purchase-orders"),
+        ("work_order", "work-orders"),
+        ("return", "returns"),
+        ("transfer", "transfers"),
+        ("item", "items"),
+    ];
+    let mut shown = 0;
+    for (kind, segment) in kinds {
+        let Some(stream) = store
+            .streams_of_kind(&tenant, kind, None, 1)
+            .unwrap()
+            .into_iter()
+            .next()
+        else {
+            eprintln!("no {kind} in the simulated year; its page is not checked");
+            continue;
+        };
+        let id = stream.split_once('/').unwrap().1.to_string();
+        browser
+            .goto(&served.url(&format!("/documents/{segment}/{id}")))
+            .await;
+        assert_clean(&browser, segment).await;
+        // One timeline entry per event of the history below it.
+        let steps = browser.all("ol.timeline li").await.len();
+        let events = browser.all("table.events tbody tr").await.len();
+        assert!(events > 0, "{segment}/{id}: no events");
+        assert_eq!(steps, events, "{segment}/{id}");
+        browser
+            .screenshot(&screenshot_path(&format!("document-{kind}")))
+            .await;
+        shown += 1;
+        if kind != "sales_order" {
+            continue;
+        }
+        // The overview's money is the API's minor units in dollars and cents: invoiced and
+        // paid, e.g. 9312 as "93.12 USD".
+        let document: Value = reqwest::Client::new()
+            .get(served.url(&format!("/v1/sales-orders/{id}")))
+            .bearer_auth(&served.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let pairs = browser
+            .script(
+                "return [...document.querySelectorAll('dl.overview dt')]\
+                 .map(dt => [dt.textContent.trim(), dt.nextElementSibling.textContent.trim()]);",
+            )
+            .await;
+        let shown_as = |label: &str| {
+            pairs
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|pair| pair[0] == label)
+                .map(|pair| pair[1].as_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("no {label} in {pairs}"))
+        };
+        for (label, field) in [("Invoiced", "invoiced_minor"), ("Paid", "paid_minor")] {
+            let minor = document[field].as_i64().unwrap();
+            assert_eq!(shown_as(label), format!("{} USD", two_decimals(minor)));
+        }
+    }
+    assert!(shown >= 4, "only {shown} kinds of document were shown");
+    browser.quit().await;
+}

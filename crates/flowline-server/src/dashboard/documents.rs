@@ -7,7 +7,7 @@
 //! the supplier and center of a purchase order, ...) link to their own pages, so the flow can
 //! be followed both ways.
 
-use super::format;
+use super::document_view;
 use super::page::page;
 use super::respond;
 use super::session::{Viewer, percent_encode};
@@ -184,12 +184,39 @@ pub async fn show(
             .as_ref()
             .and_then(|document| document["state"].as_str())
             .map(String::from);
+        let (zone, base) = app
+            .query(&viewer.principal.tenant, |state| {
+                state.settings.as_ref().map(|settings| {
+                    (
+                        settings.reporting_time_zone.clone(),
+                        settings.base_currency.to_string(),
+                    )
+                })
+            })
+            .await?
+            .unzip();
+        let context = document_view::Context {
+            zone: zone
+                .and_then(|name| jiff::tz::TimeZone::get(name.as_str()).ok())
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+            currency: loaded
+                .document
+                .as_ref()
+                .and_then(|document| document["currency"].as_str())
+                .map(String::from)
+                .or_else(|| base.clone())
+                .unwrap_or_default(),
+            base: base.unwrap_or_default(),
+        };
         let body = html! {
             p {
                 span class="muted" { (collection.singular()) } " "
                 strong data-document=(id) { (id) }
                 @if let Some(state) = &state { " " span class="badge final" data-state=(state) { (state) } }
                 " · " a href={"/v1/" (segment) "/" (percent_encode(&id))} { "as JSON (API)" }
+            }
+            @if let Some(document) = &loaded.document {
+                (document_view::view(document, &loaded.events, collection, &context))
             }
             @if !loaded.related.is_empty() {
                 h2 { "Related documents" }
@@ -199,9 +226,8 @@ pub async fn show(
                     }
                 }
             }
-            h2 { "Document" }
             @match &loaded.document {
-                Some(document) => (json(document, 0)),
+                Some(document) => details class="raw" { summary { "All fields, as the API has them" } (json(document, 0)) },
                 None => p class="muted" { "This record has no document view; its events are below." },
             }
             h2 { "Event history (" (loaded.events.len()) ")" }
@@ -212,8 +238,8 @@ pub async fn show(
                     @for event in &loaded.events {
                         tr data-event=(event["type"].as_str().unwrap_or("")) {
                             td class="number" { (event["seq"].to_string()) }
-                            td { (format::instant(event["business_time"].as_str().unwrap_or(""))) }
-                            td { (format::instant(event["recorded_at"].as_str().unwrap_or(""))) }
+                            td { (context.time(event["business_time"].as_str().unwrap_or(""))) }
+                            td { (context.time(event["recorded_at"].as_str().unwrap_or(""))) }
                             td { (event["type"].as_str().unwrap_or("")) }
                             td { details { summary { "payload" } pre { (serde_json::to_string_pretty(&event["payload"]).unwrap_or_default()) } } }
                         }

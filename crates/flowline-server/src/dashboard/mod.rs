@@ -22,6 +22,7 @@
 
 pub mod assets;
 pub mod chart;
+pub mod document_view;
 pub mod documents;
 pub mod finance;
 pub mod format;
