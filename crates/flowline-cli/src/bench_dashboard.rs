@@ -18,7 +18,6 @@ use flowline_server::{ServeOptions, start};
 use flowline_sim::Options;
 use flowline_sim::scenario::Scenario;
 use flowline_store::{EventStore, OpenOptions, SqliteStore, TenantRecord};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `flowline bench dashboard`.
@@ -67,18 +66,15 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         scenario.demand.orders_per_day,
         args.seed
     );
-    let bar = ProgressBar::new(u64::from(args.days));
-    bar.set_style(
-        ProgressStyle::with_template("simulating [{bar:30}] {pos}/{len} days  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let mut bar = crate::progress::Progress::new("simulating", u64::from(args.days), "days");
     let summary = flowline_sim::run(&scenario, path, &options, &mut |progress| {
-        bar.set_position(u64::from(progress.done));
-        bar.set_message(format!("{} orders", progress.orders));
+        bar.update(
+            u64::from(progress.done),
+            format!("{} orders", progress.orders),
+        );
     })
     .with_context(|| format!("the simulation into {} failed", path.display()))?;
-    bar.finish_and_clear();
+    bar.finish();
     anyhow::ensure!(
         summary.refused.is_empty(),
         "the engine refused commands the model expected to succeed: {:?}; first: {}",

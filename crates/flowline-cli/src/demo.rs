@@ -9,7 +9,6 @@ use flowline_server::scorecards;
 use flowline_sim::scenario::Scenario;
 use flowline_sim::{Options, Progress, Summary};
 use flowline_store::SqliteStore;
-use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -98,17 +97,6 @@ fn demo_tenant() -> TenantId {
     TenantId::parse("demo").unwrap_or_else(|_| unreachable!("`demo` is a valid tenant id"))
 }
 
-fn progress_bar(days: u32, label: &str) -> ProgressBar {
-    let bar = ProgressBar::new(u64::from(days));
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} days  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(label.to_string());
-    bar
-}
-
 fn simulate(
     scenario: &Scenario,
     path: &Path,
@@ -127,22 +115,21 @@ fn simulate_sampling(
     label: &str,
     memory: &mut Vec<(u32, f64)>,
 ) -> anyhow::Result<Summary> {
-    let bar = progress_bar(options.days, label);
+    let mut bar = crate::progress::Progress::new(label, u64::from(options.days), "days");
     let started = Instant::now();
     let every = (options.days / 10).max(1);
     let summary = flowline_sim::run(scenario, path, options, &mut |p: &Progress| {
         let rate = p.orders as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_position(u64::from(p.done));
-        bar.set_message(format!(
-            "{}  {} orders  {rate:.0} orders/s",
-            p.day, p.orders
-        ));
+        bar.update(
+            u64::from(p.done),
+            format!("{}  {} orders  {rate:.0} orders/s", p.day, p.orders),
+        );
         if p.done.is_multiple_of(every) || p.done == p.days {
             memory.push((p.done, crate::bench::rss_mib()));
         }
     })
     .with_context(|| format!("the simulation into {} failed", path.display()))?;
-    bar.finish_and_clear();
+    bar.finish();
     Ok(summary)
 }
 

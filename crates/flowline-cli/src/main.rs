@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod output;
+mod progress;
 
 mod admin;
 mod bench;

@@ -796,3 +796,41 @@ fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_long_command_writing_to_a_pipe_prints_progress_lines_instead_of_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let db = directory.path().join("demo.db");
+    // Standard error is a pipe here, not a terminal: no bar can be drawn, so lines are
+    // printed; FLOWLINE_PROGRESS_EVERY=0 asks for one per simulated day.
+    let output = Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args(["demo", "--days", "3", "--db", db.to_str().unwrap()])
+        .env("FLOWLINE_PROGRESS_EVERY", "0")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("simulating: "))
+        .collect();
+    // Days 1, 2 and 3 as they finish, then the final line (3 of 3 again).
+    for day in 1..=3 {
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.starts_with(&format!("simulating: {day}/3 days, "))),
+            "{stderr}"
+        );
+    }
+    assert!(
+        lines.last().unwrap().starts_with("simulating: 3/3 days, "),
+        "{stderr}"
+    );
+    // No terminal control sequences in a log.
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}

@@ -644,7 +644,9 @@ pub fn cash_metrics(inputs: &CashInputs) -> Vec<MetricValue> {
         return_on_working_capital.coverage = Some(Coverage {
             judged: 0,
             candidates: 1,
-            note: "non_positive_working_capital".into(),
+            note:
+                "working capital was zero or negative over the range, so no return on it is shown"
+                    .into(),
         });
     }
     let inventory = inputs.averages[balance::INVENTORY];

@@ -641,7 +641,7 @@ fn f1_cash_to_cash_and_returns_on_assets_from_a_quarter_of_flows() {
     assert_eq!(rowc.value, None);
     assert_eq!(
         rowc.coverage.as_ref().unwrap().note,
-        "non_positive_working_capital"
+        "working capital was zero or negative over the range, so no return on it is shown"
     );
 }
 
