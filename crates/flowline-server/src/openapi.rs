@@ -140,7 +140,15 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
         Collection::Targets => (reference::<improvement::Target>(generator), true),
         Collection::Initiatives => (reference::<improvement::Initiative>(generator), true),
     };
-    shaped(domain, collection.kind().as_str(), has_state)
+    let mut shaped = shaped(domain, collection.kind().as_str(), has_state);
+    shaped["allOf"][1]["properties"]["id"] = json!({
+        "type": "string",
+        "description": "The record's id: every document names itself `id` (an item's is also its `sku`)."
+    });
+    if let Some(required) = shaped["allOf"][1]["required"].as_array_mut() {
+        required.push(json!("id"));
+    }
+    shaped
 }
 
 /// A count or an adjustment keeps no state beyond its one event, and is shown as that event

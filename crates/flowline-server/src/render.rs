@@ -166,9 +166,23 @@ fn shaped(record: &impl Serialize, object: &str, state: Option<&str>) -> Option<
     Some(Value::Object(shaped))
 }
 
-/// The document `kind/id` as it stands in `state`. Counts and adjustments keep no state beyond
-/// their one event, so they are rendered from it (found among `events`).
+/// The document `kind/id` as it stands in `state`, with its `object` and `id`: every
+/// document names itself `id`, whatever its record calls the field (an item's `sku`, an
+/// adjustment's `adjustment`, which stay beside it).
 pub fn document(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Option<Value> {
+    let mut document = fields(state, kind, id, events)?;
+    if let Value::Object(fields) = &mut document
+        && kind != DocumentKind::Tenant
+        && !fields.contains_key("id")
+    {
+        fields.insert("id".into(), Value::String(id.to_string()));
+    }
+    Some(document)
+}
+
+/// [`document`]'s fields as its record has them. Counts and adjustments keep no state beyond
+/// their one event, so they are rendered from it (found among `events`).
+fn fields(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Option<Value> {
     let object = kind.as_str();
     match kind {
         DocumentKind::Tenant => shaped(state.settings.as_ref()?, "settings", None),

@@ -52,7 +52,9 @@ pub struct ReturnLineInput {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthoriseReturn {
-    /// New return id.
+    /// New return id, named `return` like every other create names its record after its
+    /// resource; `return_id`, its former name, is still accepted.
+    #[serde(rename = "return", alias = "return_id")]
     pub return_id: ReturnId,
     /// The sales order.
     pub order: SalesOrderId,

@@ -272,6 +272,15 @@ async fn every_documented_list_filter_is_accepted_and_an_undocumented_one_refuse
             let reply = app.get(&key, &query).await;
             assert_eq!(reply.status.as_u16(), 200, "{query}: {}", reply.text());
         }
+        // Every record names itself `id`, whatever its own field for it (an item's `sku`).
+        let all = app
+            .get(&key, &format!("{path}?limit=1000"))
+            .await
+            .expect(200)
+            .json();
+        for record in all["data"].as_array().unwrap() {
+            assert!(record["id"].is_string(), "{path}: {record}");
+        }
         let reply = app
             .get(&key, &format!("{path}?colour=red"))
             .await

@@ -316,7 +316,9 @@ async fn returns(app: &TestApp, operator: &str) {
         .json();
     assert_eq!(refunded["document"]["state"], "refunded");
 
-    let rma2 = json!({ "return_id": "RMA-2", "order": "SO-1", "policy": "STANDARD",
+    // The documented name of a new return's id is `return`; `return_id` (RMA-1 above) is its
+    // former name, still accepted.
+    let rma2 = json!({ "return": "RMA-2", "order": "SO-1", "policy": "STANDARD",
         "lines": [{ "line": 0, "quantity": 1, "reason": "defective" }] });
     app.post(operator, "/v1/returns", &rma2).await.expect(201);
     app.post(
