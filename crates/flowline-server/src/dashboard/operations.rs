@@ -603,7 +603,9 @@ struct OpenPurchase {
     committed_on: Option<jiff::civil::Date>,
     ordered: i64,
     outstanding: i64,
+    /// Ordered value in the order's own currency.
     value_minor: i64,
+    currency: String,
 }
 
 /// `GET /source`: open purchase orders and supplier scorecards.
@@ -642,6 +644,7 @@ pub async fn source(
                                     .saturating_mul(line.line.unit_price_minor)
                             })
                             .sum(),
+                        currency: order.currency.to_string(),
                     })
                     .collect::<Vec<_>>()
             })
@@ -729,7 +732,9 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
                             td { (order.committed_on.map(|date| date.to_string()).unwrap_or_else(|| "not confirmed".to_string())) }
                             td class="number" { (order.ordered) }
                             td class="number" { (order.outstanding) }
-                            td class="number" { (money_minor(i128::from(order.value_minor), &currency)) }
+                            // Each order in its own currency: a supplier billing in euros is never
+                            // shown, or added, as dollars.
+                            td class="number" { (money_note(i128::from(order.value_minor), &order.currency)) }
                         }
                     }
                 }

@@ -412,3 +412,108 @@ async fn roles_apply_to_pages_and_forms_and_a_revoked_key_ends_its_session() {
     assert_eq!(get(&app, &viewer, "/").await.status, StatusCode::SEE_OTHER);
     app.finish().await;
 }
+
+/// A USD tenant with a euro supplier's purchase order and a euro sales order beside dollar
+/// ones: each is shown in its own currency, and no total adds euros to dollars.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_over_orders_in_two_currencies_show_each_in_its_own_and_add_neither_to_the_other() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let tenant = app.tenant("mixed", Some("USD")).await;
+    let admin = &tenant.admin;
+    let usd = |minor: i64| json!({ "amount_minor": minor, "currency": "USD" });
+    let address = json!({ "country": "US", "time_zone": "UTC" });
+    app.put(
+        admin,
+        "/v1/locations/FC-1",
+        &json!({ "name": "One", "region": "us", "address": address }),
+    )
+    .await
+    .expect(201);
+    app.put(
+        admin,
+        "/v1/items/MUG",
+        &json!({ "name": "Mug", "unit_cost": usd(400), "price": usd(1200) }),
+    )
+    .await
+    .expect(201);
+    app.put(
+        admin,
+        "/v1/suppliers/S-EU",
+        &json!({ "name": "Euro", "currency": "EUR", "lead_time_days": 10, "country": "PT" }),
+    )
+    .await
+    .expect(201);
+    app.put(
+        admin,
+        "/v1/suppliers/S-US",
+        &json!({ "name": "Dollar", "currency": "USD", "lead_time_days": 10, "country": "US" }),
+    )
+    .await
+    .expect(201);
+    // PO-EU: 10 × 5.00 EUR = 50.00 EUR; PO-US: 10 × 7.00 USD = 70.00 USD.
+    app.post(
+        admin,
+        "/v1/purchase-orders",
+        &json!({ "purchase_order": "PO-EU", "supplier": "S-EU",
+        "location": "FC-1", "currency": "EUR", "exchange_rate": { "rate_micro": 1_100_000 },
+        "lines": [{ "sku": "MUG", "quantity": 10, "unit_price_minor": 500 }] }),
+    )
+    .await
+    .expect(201);
+    app.post(
+        admin,
+        "/v1/purchase-orders",
+        &json!({ "purchase_order": "PO-US", "supplier": "S-US",
+        "location": "FC-1", "currency": "USD",
+        "lines": [{ "sku": "MUG", "quantity": 10, "unit_price_minor": 700 }] }),
+    )
+    .await
+    .expect(201);
+    // SO-EU: 1 × 20.00 EUR at 1.10; SO-US: 1 × 12.00 USD. Both stay placed (not allocated).
+    app.post(
+        admin,
+        "/v1/sales-orders",
+        &json!({ "order": "SO-EU", "channel": "web", "customer": "C-1",
+        "ship_to": address, "currency": "EUR", "exchange_rate": { "rate_micro": 1_100_000 },
+        "lines": [{ "sku": "MUG", "quantity": 1, "unit_price_minor": 2000 }] }),
+    )
+    .await
+    .expect(201);
+    app.post(
+        admin,
+        "/v1/sales-orders",
+        &json!({ "order": "SO-US", "channel": "web", "customer": "C-1",
+        "ship_to": address, "currency": "USD",
+        "lines": [{ "sku": "MUG", "quantity": 1, "unit_price_minor": 1200 }] }),
+    )
+    .await
+    .expect(201);
+    let session = session(&app, &tenant.viewer).await;
+
+    let source = get(&app, &session, "/source").await;
+    assert_eq!(source.status, StatusCode::OK, "{}", source.body);
+    assert!(source.body.contains("50.00 EUR"), "the euro PO in euros");
+    assert!(
+        source.body.contains("70.00 USD"),
+        "the dollar PO in dollars"
+    );
+    // 50 + 70 = 120 would be a sum of euros and dollars.
+    assert!(!source.body.contains("120.00"), "no mixed total");
+
+    let orders = get(&app, &session, "/orders").await;
+    assert_eq!(orders.status, StatusCode::OK, "{}", orders.body);
+    // The "placed" bar: 2 orders, the value of the dollar one only (12.00), and the euro one
+    // counted apart. 20.00 + 12.00 = 32.00 would mix them.
+    assert!(
+        orders
+            .body
+            .contains("2 orders; 12.00 for those in USD, 1 in other currencies"),
+        "{}",
+        orders.body
+    );
+    assert!(!orders.body.contains("32.00"), "no mixed total");
+
+    let list = get(&app, &session, "/orders/list").await;
+    assert!(list.body.contains("20.00") && list.body.contains("12.00"));
+}
