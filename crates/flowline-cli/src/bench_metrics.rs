@@ -141,6 +141,7 @@ fn setup(generator: &mut Generator, sink: &mut Sink) -> anyhow::Result<()> {
                 postal_code: String::new(),
                 country: "US".into(),
                 time_zone: zone.clone(),
+                coordinates: None,
             },
         }),
         Command::DefineCarrier(DefineCarrier {
@@ -224,6 +225,7 @@ fn order(
                 postal_code: String::new(),
                 country: "US".into(),
                 time_zone: zone,
+                coordinates: None,
             },
             currency: usd()?,
             lines: vec![OrderLineInput {

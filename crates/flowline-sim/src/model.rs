@@ -854,6 +854,7 @@ impl<'s> Model<'s> {
                         postal_code: String::new(),
                         country: region.map_or("US".to_string(), |r| r.country.clone()),
                         time_zone: zone_name(&center.time_zone)?,
+                        coordinates: None,
                     },
                 }),
                 Then::Nothing,
@@ -1287,6 +1288,7 @@ impl<'s> Model<'s> {
             postal_code: format!("{:05}", customer % 100_000),
             country: spec.country.clone(),
             time_zone: zone_name(&spec.time_zone)?,
+            coordinates: None,
         })
     }
 

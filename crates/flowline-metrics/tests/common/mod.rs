@@ -47,6 +47,7 @@ pub fn address(zone: &str) -> Address {
         postal_code: String::new(),
         country: "US".into(),
         time_zone: TimeZoneName::parse(zone).unwrap(),
+        coordinates: None,
     }
 }
 
