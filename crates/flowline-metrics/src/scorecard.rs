@@ -795,16 +795,20 @@ fn emissions(bucket: &Bucket, settings: &EmissionSettings) -> Level1 {
                 bucket.orders_shipped,
             )
             .covering(shipments),
+            // A total over no counted leg is no data, not 0 g.
             MetricValue::new(
                 "env.ghg_total",
-                Ratio::new(total_mg, 1000),
+                Ratio::new(total_mg, if legs > 0 { 1000 } else { 0 }),
                 Unit::Grams,
                 legs.max(0) as u64,
             )
             .covering(all.clone()),
             MetricValue::new(
                 "env.ghg_returns",
-                Ratio::new(bucket.return_emissions_mg, 1000),
+                Ratio::new(
+                    bucket.return_emissions_mg,
+                    if bucket.return_legs > 0 { 1000 } else { 0 },
+                ),
                 Unit::Grams,
                 bucket.return_legs.max(0) as u64,
             )

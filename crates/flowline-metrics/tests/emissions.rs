@@ -151,6 +151,17 @@ fn a_shipment_whose_distance_is_not_known_is_left_out_and_counted_not_given_500_
     // be.
     let mut story = tenant(place("US", "NJ", Some(EDISON)), TransportMode::Road);
     ship_one(&mut story, "O1", place("US", "", None));
+    // With nothing counted, the total is no data, not 0 g.
+    let alone = card(&story);
+    assert_eq!(value(&alone, "env.ghg_total").ratio.denominator, 0);
+    assert_eq!(value(&alone, "env.ghg_per_shipment").value, None);
+    assert_eq!(
+        value(&alone, "env.ghg_per_shipment")
+            .coverage
+            .clone()
+            .map(|c| (c.judged, c.candidates)),
+        Some((0, 1))
+    );
     // And one with a distance, 2,735,765 mg as above, so the mean is over that one alone.
     ship_one(&mut story, "O2", place("US", "TX", Some(DALLAS)));
     let card = card(&story);
