@@ -195,8 +195,16 @@ pub struct Address {
 #[serde(deny_unknown_fields)]
 pub struct Coordinates {
     /// Latitude, millionths of a degree, −90,000,000 (south pole) to 90,000,000 (north pole).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(range(min = -90_000_000, max = 90_000_000))
+    )]
     pub latitude_microdegrees: i32,
     /// Longitude, millionths of a degree, −180,000,000 to 180,000,000 (east positive).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(range(min = -180_000_000, max = 180_000_000))
+    )]
     pub longitude_microdegrees: i32,
 }
 
