@@ -1357,6 +1357,12 @@ impl Fold {
             .and_then(|service| self.modes.get(service).copied())
             .unwrap_or(TransportMode::Road);
         let Some(order) = self.orders.get(&track.order) else {
+            // The order's record is gone (settled long ago): its ship-to and center are not
+            // known any more, so the leg is left out, and counted as such.
+            let day = self.day(at);
+            self.add(day, &[Slice::All], |bucket| {
+                bucket.return_legs_left_out += 1
+            });
             return;
         };
         let center = order.shipments.last().map(|s| s.location.to_string());
