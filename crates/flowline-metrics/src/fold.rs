@@ -394,7 +394,8 @@ impl EmissionSettings {
     }
 
     /// One leg of `grams` by `mode` between two places: its emissions in milligrams (rounded
-    /// half to even) and its gram-metres; `None` when its distance or its factor is not known.
+    /// half to even) and its gram-metres; `None` when its distance or its factor is not known
+    /// (or, for an absurd mass, the product would not fit).
     ///
     /// `mg = g × m × (mg / t·km) / 10⁹`: grams over 10⁶ are tonnes, metres over 10³ kilometres.
     pub fn leg(
@@ -407,8 +408,9 @@ impl EmissionSettings {
         let great_circle = crate::geo::distance_metres(from, to).ok()?;
         let metres = match mode {
             TransportMode::Air => {
+                // Both factors fit in 64 bits, so their product fits in 128.
                 let uplifted = i128::from(great_circle)
-                    * i128::from(1_000 + self.air_distance_uplift_per_mille.max(0));
+                    * (1_000 + i128::from(self.air_distance_uplift_per_mille.max(0)));
                 crate::emissions::round_half_even(uplifted, 1_000)?
             }
             TransportMode::Road | TransportMode::Rail | TransportMode::Sea => {
@@ -418,7 +420,7 @@ impl EmissionSettings {
         let factor = self
             .set
             .factor(crate::emissions::factor_key(mode, great_circle))?;
-        let gram_metres = i128::from(grams.max(0)) * metres;
+        let gram_metres = i128::from(grams.max(0)).checked_mul(metres)?;
         let milligrams = crate::emissions::round_half_even(
             gram_metres.checked_mul(i128::from(factor.milligrams_per_tonne_kilometre))?,
             1_000_000_000,
@@ -472,12 +474,25 @@ struct PurchaseTrack {
 struct ReturnTrack {
     received_at: Option<Timestamp>,
     refunded: bool,
-    /// The sales order.
-    order: String,
-    /// Per return line, the item and its unit mass in grams (for the return leg's mass).
-    items: Vec<(String, i64)>,
+    /// Where the return leg runs and what it counts in, taken from the order when the return
+    /// is authorised (the order's record may be gone by the time the goods arrive); `None`
+    /// when the order was not known then.
+    route: Option<ReturnRoute>,
+    /// Per return line, the item's unit mass in grams (for the return leg's mass).
+    unit_grams: Vec<i64>,
     /// The return label's carrier service, once issued.
     service: Option<(String, String)>,
+}
+
+/// The two ends of a return leg and the slices it counts in.
+#[derive(Debug, Clone, PartialEq)]
+struct ReturnRoute {
+    /// The order's ship-to, as far as it is located.
+    ship_to: Option<Place>,
+    /// The center that shipped the order last.
+    center: Option<String>,
+    /// The order's slices, with that center's.
+    slices: Vec<Slice>,
 }
 
 /// The ledger balances that leave the fold's bucket as time-weighted averages.
@@ -1240,21 +1255,27 @@ impl Fold {
             } => {
                 let order_id = order.to_string();
                 self.return_orders.insert(id.clone(), order_id.clone());
-                let items = lines
+                let unit_grams = lines
                     .iter()
-                    .map(|line| {
-                        let sku = line.sku.to_string();
-                        let grams = self.weights.get(&sku).copied().unwrap_or(0);
-                        (sku, grams)
-                    })
+                    .map(|line| self.weights.get(line.sku.as_str()).copied().unwrap_or(0))
                     .collect();
+                let route = self.orders.get(&order_id).map(|order| {
+                    let center = order.shipments.last().map(|s| s.location.to_string());
+                    let mut slices = self.order_slices(order, None);
+                    slices.extend(center.clone().map(Slice::Center));
+                    ReturnRoute {
+                        ship_to: order.ship_to.clone(),
+                        center,
+                        slices,
+                    }
+                });
                 self.returns.insert(
                     id,
                     ReturnTrack {
                         received_at: None,
                         refunded: false,
-                        order: order_id.clone(),
-                        items,
+                        route,
+                        unit_grams,
                         service: None,
                     },
                 );
@@ -1334,7 +1355,8 @@ impl Fold {
     /// ship-to back to the center that shipped the order last (SCOR-METRICS §8.5: reverse legs
     /// computed like forward legs), by the return label's service (road without a label), its
     /// mass the returned units' item weights. Counted on the day it arrived, in the order's
-    /// slices and its center's.
+    /// slices and its center's; left out (and counted as such) when the order was not known
+    /// when the return was authorised.
     fn return_leg(
         &mut self,
         id: &str,
@@ -1344,39 +1366,32 @@ impl Fold {
         let Some(track) = self.returns.get(id) else {
             return;
         };
+        let day = self.day(at);
+        let Some(route) = &track.route else {
+            self.add(day, &[Slice::All], |bucket| {
+                bucket.return_legs_left_out += 1
+            });
+            return;
+        };
         let grams: i64 = lines
             .iter()
-            .filter_map(|line| {
-                let (_, unit) = track.items.get(line.line)?;
-                unit.checked_mul(line.quantity)
-            })
+            .filter_map(|line| track.unit_grams.get(line.line)?.checked_mul(line.quantity))
             .fold(0i64, i64::saturating_add);
         let mode = track
             .service
             .as_ref()
             .and_then(|service| self.modes.get(service).copied())
             .unwrap_or(TransportMode::Road);
-        let Some(order) = self.orders.get(&track.order) else {
-            // The order's record is gone (settled long ago): its ship-to and center are not
-            // known any more, so the leg is left out, and counted as such.
-            let day = self.day(at);
-            self.add(day, &[Slice::All], |bucket| {
-                bucket.return_legs_left_out += 1
-            });
-            return;
-        };
-        let center = order.shipments.last().map(|s| s.location.to_string());
         let leg = self.settings.emissions.leg(
-            order.ship_to.as_ref(),
-            center.as_ref().and_then(|center| self.places.get(center)),
+            route.ship_to.as_ref(),
+            route
+                .center
+                .as_ref()
+                .and_then(|center| self.places.get(center)),
             mode,
             grams,
         );
-        let mut slices = self.order_slices(order, None);
-        if let Some(center) = center {
-            slices.push(Slice::Center(center));
-        }
-        let day = self.day(at);
+        let slices = route.slices.clone();
         self.add(day, &slices, |bucket| match leg {
             Some((milligrams, gram_metres)) => {
                 bucket.return_legs += 1;
