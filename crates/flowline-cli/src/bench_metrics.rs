@@ -23,7 +23,9 @@ use flowline_core::documents::sales_order::{
     IssueCreditNote, LineQuantity, OrderLineInput, PackSalesOrder, PickSalesOrder, PlaceSalesOrder,
     Promise, PromiseSource, ShipSalesOrder, ShortagePolicy,
 };
-use flowline_core::master::{Address, CarrierService, Condition, TimeZoneName, TransportMode};
+use flowline_core::master::{
+    Address, CarrierService, Condition, Coordinates, TimeZoneName, TransportMode,
+};
 use flowline_core::money::{Currency, Money};
 use flowline_core::state::{
     ConfigureTenant, DefineCarrier, DefineItem, DefineLocation, SetReturnPolicy,
@@ -141,6 +143,11 @@ fn setup(generator: &mut Generator, sink: &mut Sink) -> anyhow::Result<()> {
                 postal_code: String::new(),
                 country: "US".into(),
                 time_zone: zone.clone(),
+                // Dallas, TX: every shipment's emissions take a great-circle distance.
+                coordinates: Some(Coordinates {
+                    latitude_microdegrees: 32_776_700,
+                    longitude_microdegrees: -96_797_000,
+                }),
             },
         }),
         Command::DefineCarrier(DefineCarrier {
@@ -224,6 +231,11 @@ fn order(
                 postal_code: String::new(),
                 country: "US".into(),
                 time_zone: zone,
+                // Ten ship-to points a degree of latitude apart, 30° to 39° N at 80° W.
+                coordinates: Some(Coordinates {
+                    latitude_microdegrees: 30_000_000 + (number % 10) as i32 * 1_000_000,
+                    longitude_microdegrees: -80_000_000,
+                }),
             },
             currency: usd()?,
             exchange_rate: None,

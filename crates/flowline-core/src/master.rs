@@ -180,12 +180,73 @@ pub struct Address {
     pub country: String,
     /// IANA time zone of the address.
     pub time_zone: TimeZoneName,
+    /// Where the address is on the globe, when known (a geocoded ship-to, a center's site):
+    /// shipment distances for emissions start and end here. Absent, the region's or the
+    /// country's centroid stands in for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
+}
+
+/// A point on the globe (WGS 84), in whole microdegrees: exact integers, so an address keeps
+/// its equality and its event hashes stay stable, and a microdegree (about 11 cm) is finer than
+/// any address needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Coordinates {
+    /// Latitude, millionths of a degree, −90,000,000 (south pole) to 90,000,000 (north pole).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(range(min = -90_000_000, max = 90_000_000))
+    )]
+    pub latitude_microdegrees: i32,
+    /// Longitude, millionths of a degree, −180,000,000 to 180,000,000 (east positive).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(range(min = -180_000_000, max = 180_000_000))
+    )]
+    pub longitude_microdegrees: i32,
+}
+
+impl Coordinates {
+    /// The largest latitude, microdegrees.
+    pub const LATITUDE_MAX: i32 = 90_000_000;
+    /// The largest longitude, microdegrees.
+    pub const LONGITUDE_MAX: i32 = 180_000_000;
+
+    /// Refuses a latitude past ±90° or a longitude past ±180°, naming the field.
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.latitude_microdegrees.unsigned_abs() > Self::LATITUDE_MAX.unsigned_abs() {
+            return Err(DomainError::invalid(
+                format!("{field}.latitude_microdegrees"),
+                format!(
+                    "{} is past ±90° (±{} microdegrees)",
+                    self.latitude_microdegrees,
+                    Self::LATITUDE_MAX
+                ),
+            ));
+        }
+        if self.longitude_microdegrees.unsigned_abs() > Self::LONGITUDE_MAX.unsigned_abs() {
+            return Err(DomainError::invalid(
+                format!("{field}.longitude_microdegrees"),
+                format!(
+                    "{} is past ±180° (±{} microdegrees)",
+                    self.longitude_microdegrees,
+                    Self::LONGITUDE_MAX
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Address {
     pub(crate) fn validate(&self, field: &str) -> Result<(), DomainError> {
         if let Some(recipient) = &self.recipient {
             check_name(&format!("{field}.recipient"), recipient)?;
+        }
+        if let Some(coordinates) = &self.coordinates {
+            coordinates.validate(&format!("{field}.coordinates"))?;
         }
         let country_ok =
             self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase());
@@ -799,5 +860,73 @@ mod tests {
     fn time_zone_names_are_checked_against_the_bundled_database() {
         assert!(TimeZoneName::parse("America/New_York").is_ok());
         assert!(TimeZoneName::parse("Mars/Olympus").is_err());
+    }
+
+    fn address_at(latitude_microdegrees: i32, longitude_microdegrees: i32) -> Address {
+        Address {
+            recipient: None,
+            lines: Vec::new(),
+            city: String::new(),
+            region: String::new(),
+            postal_code: String::new(),
+            country: "US".into(),
+            time_zone: TimeZoneName::parse("UTC").unwrap(),
+            coordinates: Some(Coordinates {
+                latitude_microdegrees,
+                longitude_microdegrees,
+            }),
+        }
+    }
+
+    #[test]
+    fn coordinates_past_the_poles_or_the_date_line_are_refused_naming_the_field() {
+        // The poles and the date line themselves are places.
+        assert!(
+            address_at(90_000_000, 180_000_000)
+                .validate("ship_to")
+                .is_ok()
+        );
+        assert!(
+            address_at(-90_000_000, -180_000_000)
+                .validate("ship_to")
+                .is_ok()
+        );
+        let refused = |address: Address| match address.validate("ship_to") {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(
+            refused(address_at(90_000_001, 0)),
+            "ship_to.coordinates.latitude_microdegrees"
+        );
+        // i32::MIN has no positive counterpart: the check must not overflow on it.
+        assert_eq!(
+            refused(address_at(i32::MIN, 0)),
+            "ship_to.coordinates.latitude_microdegrees"
+        );
+        assert_eq!(
+            refused(address_at(0, -180_000_001)),
+            "ship_to.coordinates.longitude_microdegrees"
+        );
+    }
+
+    #[test]
+    fn an_address_without_coordinates_reads_and_writes_as_before() {
+        // An event stored before coordinates existed has no such key; it must read, and write
+        // back byte for byte, so its hash does not move.
+        let stored = r#"{"lines":[],"city":"Reno","region":"NV","postal_code":"89501","country":"US","time_zone":"America/Los_Angeles"}"#;
+        let address: Address = serde_json::from_str(stored).unwrap();
+        assert_eq!(address.coordinates, None);
+        assert_eq!(serde_json::to_string(&address).unwrap(), stored);
+        let placed = r#"{"lines":[],"city":"","region":"","postal_code":"","country":"US","time_zone":"UTC","coordinates":{"latitude_microdegrees":39529600,"longitude_microdegrees":-119813800}}"#;
+        let address: Address = serde_json::from_str(placed).unwrap();
+        assert_eq!(
+            address.coordinates,
+            Some(Coordinates {
+                latitude_microdegrees: 39_529_600,
+                longitude_microdegrees: -119_813_800
+            })
+        );
+        assert_eq!(serde_json::to_string(&address).unwrap(), placed);
     }
 }

@@ -318,6 +318,25 @@ fn time_zone_name_is_a_non_empty_described_string() {
 }
 
 #[test]
+fn coordinates_are_optional_and_their_schema_states_the_ranges_validation_enforces() {
+    let address = accepted::<crate::master::Address>();
+    assert!(!required(&address).contains("coordinates"));
+    let coordinates = accepted::<crate::master::Coordinates>();
+    assert_eq!(
+        required(&coordinates),
+        set(&["latitude_microdegrees", "longitude_microdegrees"])
+    );
+    assert_eq!(coordinates["additionalProperties"], false);
+    // ±90° and ±180°, as `Coordinates::validate` refuses past them.
+    let latitude = &coordinates["properties"]["latitude_microdegrees"];
+    assert_eq!(latitude["minimum"], -90_000_000);
+    assert_eq!(latitude["maximum"], 90_000_000);
+    let longitude = &coordinates["properties"]["longitude_microdegrees"];
+    assert_eq!(longitude["minimum"], -180_000_000);
+    assert_eq!(longitude["maximum"], 180_000_000);
+}
+
+#[test]
 fn fields_with_serde_defaults_are_optional_and_show_their_default() {
     let item = accepted::<crate::state::DefineItem>();
     assert_eq!(required(&item), set(&["sku", "name", "unit_cost", "price"]));

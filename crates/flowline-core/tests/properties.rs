@@ -79,6 +79,7 @@ fn address() -> Address {
         postal_code: "10115".into(),
         country: "DE".into(),
         time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
+        coordinates: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn address(zone: &str, region: &str) -> Address {
             Ok(zone) => zone,
             Err(_) => unreachable!(),
         },
+        coordinates: None,
     }
 }
 

@@ -133,6 +133,7 @@ fn order(id: &str, sku: &str, quantity: i64, policy: ShortagePolicy) -> Command 
             postal_code: "60601".into(),
             country: "US".into(),
             time_zone: TimeZoneName::parse("America/Chicago").unwrap(),
+            coordinates: None,
         },
         currency: usd(),
         exchange_rate: None,

@@ -6,8 +6,8 @@
 //!   [`DEFRA_2025`] is the UK Government 2025 "Freighting goods" set, built in;
 //! - [`TransportLeg`] → [`leg_emissions`]: `E = m [t] × d [km] × EF [g/t·km]`, exactly;
 //! - [`shipment_emissions`]: the sum of a shipment's legs and its intensity per tonne-km;
-//!   [`shipment_emissions_by_mode`] does the same for a single leg chosen from a carrier
-//!   service's [`TransportMode`] with [`default_factor_key`];
+//!   [`shipment_emissions_by_mode`] does the same for a single leg whose factor is chosen from a
+//!   carrier service's [`TransportMode`] and the leg's distance band with [`factor_key`];
 //! - [`total_emissions`]: a period's total, mean per shipment and intensity over shipments.
 //!
 //! Every computed figure carries its [`FactorSetLabel`] (name, version, scope) and whether air
@@ -303,18 +303,41 @@ pub const DEFRA_2025: EmissionFactorSet = EmissionFactorSet {
     factors: Cow::Borrowed(&DEFRA_2025_FACTORS),
 };
 
-/// The factor a shipment of a carrier service of `mode` is computed with when nothing better
-/// is known (SCOR-METRICS §8.2: better data first).
+/// Air legs shorter than this, great-circle, take Defra's domestic factor [Flowline rule].
 ///
-/// - Road → diesel van: Flowline ships parcels, and a parcel's road leg is a van route (§8.3
-///   calls it the "last-mile / parcel van default"); a line-haul HGV leg is only known when the
-///   carrier reports the chain, and then it is given as its own leg.
-/// - Air → long-haul without radiative forcing: the conservative headline; the figure with it
-///   is computed separately with the `_with_radiative_forcing` key and shown beside it.
-/// - Rail → freight train; Sea → container ship, average.
-pub fn default_factor_key(mode: TransportMode) -> &'static str {
+/// Defra bands air freight by route: domestic (within the UK, routes under about 1,000 km),
+/// short-haul (to and from the UK, up to 3,700 km) and long-haul (beyond). Flowline applies the
+/// bands by distance wherever the flight is, because what the bands measure is the weight of
+/// take-off and climb in a flight's fuel, which depends on its length, not its country.
+pub const AIR_DOMESTIC_BAND_MAX_METRES: i64 = 1_000_000;
+
+/// Air legs shorter than this, and at least [`AIR_DOMESTIC_BAND_MAX_METRES`], take Defra's
+/// short-haul factor; longer ones its long-haul factor (Defra's own 3,700 km boundary).
+pub const AIR_SHORT_HAUL_BAND_MAX_METRES: i64 = 3_700_000;
+
+/// The factor a shipment of a carrier service of `mode` over `distance_metres` is computed with
+/// when nothing better is known (SCOR-METRICS §8.2: better data first).
+///
+/// - Road → diesel van, at any distance: Flowline ships parcels, and a parcel's road leg is a
+///   van route (§8.3 calls it the "last-mile / parcel van default"); a line-haul HGV leg is only
+///   known when the carrier reports the chain, and then it is given as its own leg.
+/// - Air → by distance band, without radiative forcing (the conservative headline; the figure
+///   with it uses the `_with_radiative_forcing` keys and is shown beside it): domestic under
+///   [`AIR_DOMESTIC_BAND_MAX_METRES`], short-haul under [`AIR_SHORT_HAUL_BAND_MAX_METRES`],
+///   long-haul beyond. Both shorter bands are dearer per tonne-km than the van (2,719.3 and
+///   755.4 g against 631.3 g), so an air parcel within 3,700 km never comes out cheaper than
+///   the same parcel by road; only long-haul air (531.3 g) is, over distances no parcel van
+///   drives.
+/// - Rail → freight train; Sea → container ship, average, at any distance.
+pub fn factor_key(mode: TransportMode, distance_metres: i64) -> &'static str {
     match mode {
         TransportMode::Road => factor_keys::VAN_AVERAGE_DIESEL,
+        TransportMode::Air if distance_metres < AIR_DOMESTIC_BAND_MAX_METRES => {
+            factor_keys::AIR_DOMESTIC_WITHOUT_RADIATIVE_FORCING
+        }
+        TransportMode::Air if distance_metres < AIR_SHORT_HAUL_BAND_MAX_METRES => {
+            factor_keys::AIR_SHORT_HAUL_WITHOUT_RADIATIVE_FORCING
+        }
         TransportMode::Air => factor_keys::AIR_LONG_HAUL_WITHOUT_RADIATIVE_FORCING,
         TransportMode::Rail => factor_keys::RAIL_FREIGHT,
         TransportMode::Sea => factor_keys::CONTAINER_SHIP_AVERAGE,
@@ -544,8 +567,8 @@ pub fn shipment_emissions(
     })
 }
 
-/// A shipment sent by one carrier service: one leg of `distance_metres` with the default
-/// factor of the service's mode ([`default_factor_key`]).
+/// A shipment sent by one carrier service: one leg of `distance_metres` with the factor of the
+/// service's mode and the distance's band ([`factor_key`]).
 pub fn shipment_emissions_by_mode(
     set: &EmissionFactorSet,
     mode: TransportMode,
@@ -555,7 +578,7 @@ pub fn shipment_emissions_by_mode(
     shipment_emissions(
         set,
         &[TransportLeg {
-            factor_key: default_factor_key(mode).to_string(),
+            factor_key: factor_key(mode, distance_metres).to_string(),
             mass_grams: gross_mass_grams,
             distance_metres,
         }],
@@ -654,7 +677,7 @@ fn combined_radiative_forcing(
 
 /// `numerator / denominator` rounded to the nearest integer, half to even; `None` when the
 /// denominator is zero. The denominator is never negative ([`Ratio::new`]).
-fn round_half_even(numerator: i128, denominator: i128) -> Option<i128> {
+pub(crate) fn round_half_even(numerator: i128, denominator: i128) -> Option<i128> {
     if denominator <= 0 {
         return None;
     }
@@ -785,19 +808,76 @@ mod tests {
     }
 
     #[test]
-    fn every_transport_mode_has_a_default_factor_in_the_defra_set() {
+    fn every_transport_mode_and_distance_band_has_a_factor_in_the_defra_set() {
         for mode in [
             TransportMode::Road,
             TransportMode::Air,
             TransportMode::Rail,
             TransportMode::Sea,
         ] {
-            assert!(DEFRA_2025.factor(default_factor_key(mode)).is_some());
+            for distance in [0, 999_999, 1_000_000, 3_699_999, 3_700_000, 20_015_087] {
+                assert!(DEFRA_2025.factor(factor_key(mode, distance)).is_some());
+            }
         }
         // Road parcels go by van: 1 kg over 10 km × 631.30 = 6.313 g.
         let road =
             shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Road, 1_000, 10_000).unwrap();
         assert_eq!(road.total_milligrams_rounded(), Some(6_313));
+    }
+
+    #[test]
+    fn air_takes_the_factor_of_its_distance_band() {
+        // 2 kg by air over 800 km: domestic band, 0.002 t × 800 km × 2,719.30 g = 4,350.88 g
+        //   = 2,000 g × 800,000 m × 2,719,300 mg / 10¹² = 4,350,880 mg.
+        let domestic =
+            shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Air, 2_000, 800_000).unwrap();
+        assert_eq!(domestic.total_milligrams_rounded(), Some(4_350_880));
+        // Over 2,000 km: short-haul, 0.002 × 2,000 × 755.40 = 3,021.6 g.
+        let short_haul =
+            shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Air, 2_000, 2_000_000).unwrap();
+        assert_eq!(short_haul.total_milligrams_rounded(), Some(3_021_600));
+        // The band edges: 1,000 km is short-haul, 3,700 km long-haul.
+        assert_eq!(
+            factor_key(TransportMode::Air, 999_999),
+            factor_keys::AIR_DOMESTIC_WITHOUT_RADIATIVE_FORCING
+        );
+        assert_eq!(
+            factor_key(TransportMode::Air, 1_000_000),
+            factor_keys::AIR_SHORT_HAUL_WITHOUT_RADIATIVE_FORCING
+        );
+        assert_eq!(
+            factor_key(TransportMode::Air, 3_700_000),
+            factor_keys::AIR_LONG_HAUL_WITHOUT_RADIATIVE_FORCING
+        );
+    }
+
+    #[test]
+    fn short_haul_air_is_never_cheaper_per_shipment_than_road_for_the_same_mass_and_distance() {
+        // Before distance bands every air parcel took the long-haul factor (531.30 g/t·km),
+        // below the van's 631.30: a 2 kg parcel flown 500 km came out at 0.002 × 500 × 531.30
+        // = 531.3 g against 631.3 g by road. Now it is 0.002 × 500 × 2,719.30 = 2,719.3 g.
+        let flown =
+            shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Air, 2_000, 500_000).unwrap();
+        let driven =
+            shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Road, 2_000, 500_000).unwrap();
+        assert_eq!(flown.total_milligrams_rounded(), Some(2_719_300));
+        assert_eq!(driven.total_milligrams_rounded(), Some(631_300));
+        // Every kilometre from 1 to 3,699, for a 1 g and a 30 kg parcel.
+        for kilometres in 1..3_700_i64 {
+            for grams in [1, 30_000] {
+                let metres = kilometres * 1_000;
+                let air =
+                    shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Air, grams, metres)
+                        .unwrap();
+                let road =
+                    shipment_emissions_by_mode(&DEFRA_2025, TransportMode::Road, grams, metres)
+                        .unwrap();
+                assert!(
+                    air.total.ratio.numerator > road.total.ratio.numerator,
+                    "{grams} g over {kilometres} km"
+                );
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! one in. Records leave memory once no late fact can change them any more, so memory follows
 //! open work and the number of days, not the length of history.
 
+use crate::emissions::{EmissionFactorSet, EmissionScope};
+use crate::geo::Place;
 use crate::histogram::Histogram;
 use crate::order::{
     self, Component, Judgement, LateFact, LineTrack, OrderTrack, Rules, Segments, ShipmentTrack,
@@ -198,10 +200,25 @@ pub struct Bucket {
     pub dock_seconds: i128,
     /// Shipments handed to carriers.
     pub shipments: i64,
-    /// Their emissions, milligrams CO2e.
+    /// Of those, with a known distance and factor: the shipments [`Bucket::emissions_mg`]
+    /// counts.
+    pub emission_shipments: i64,
+    /// Of those, left out of the emission figures: no distance (neither end located, or both on
+    /// the same centroid) or no factor for the service's mode in the set.
+    pub emission_shipments_left_out: i64,
+    /// Emissions of the counted shipments, milligrams CO2e (each rounded half to even).
     pub emissions_mg: i128,
-    /// Their gross mass × distance, gram-kilometres.
-    pub gram_kilometres: i128,
+    /// Their gross mass × distance, gram-metres (10⁹ per tonne-kilometre).
+    pub gram_metres: i128,
+    /// Return legs (customer → the center that shipped the order) whose goods arrived, with a
+    /// known distance and factor.
+    pub return_legs: i64,
+    /// Return legs left out of the emission figures, for the same reasons as shipments.
+    pub return_legs_left_out: i64,
+    /// Emissions of the counted return legs, milligrams CO2e.
+    pub return_emissions_mg: i128,
+    /// Their mass × distance, gram-metres.
+    pub return_gram_metres: i128,
     /// Seconds items were stocked at centers (from an item's first arrival at a center on).
     pub stock_seconds: i128,
     /// Of those, seconds with nothing available (on hand less reserved at or below zero).
@@ -294,8 +311,14 @@ impl Bucket {
         self.dock_lines += other.dock_lines;
         self.dock_seconds += other.dock_seconds;
         self.shipments += other.shipments;
+        self.emission_shipments += other.emission_shipments;
+        self.emission_shipments_left_out += other.emission_shipments_left_out;
         self.emissions_mg += other.emissions_mg;
-        self.gram_kilometres += other.gram_kilometres;
+        self.gram_metres += other.gram_metres;
+        self.return_legs += other.return_legs;
+        self.return_legs_left_out += other.return_legs_left_out;
+        self.return_emissions_mg += other.return_emissions_mg;
+        self.return_gram_metres += other.return_gram_metres;
         self.stock_seconds += other.stock_seconds;
         self.stockout_seconds += other.stockout_seconds;
         self.counted_lines += other.counted_lines;
@@ -331,59 +354,78 @@ pub enum Series {
     ReturnProcessing,
 }
 
-/// How CO2e of outbound shipments is estimated: a factor per transport mode and the distance of
-/// each lane (SCOR-METRICS §8.2, default-data method).
+/// How CO2e of shipments and return legs is estimated (SCOR-METRICS §8.2, default-data
+/// method): each leg is `gross mass × distance × factor`, the distance the great-circle distance
+/// between the center and the ship-to ([`crate::geo`]: coordinates, else the state's or the
+/// country's centroid), the factor that of the carrier service's transport mode and the
+/// distance's band ([`crate::emissions::factor_key`]). A leg whose distance or factor is not
+/// known is left out and counted as such, never given a made-up length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmissionSettings {
-    /// The factor set's name, version and scope, reported with every figure.
-    pub factor_set: String,
-    /// Milligrams CO2e per tonne-kilometre, by transport mode.
-    pub factors_mg_per_tonne_km: Vec<(TransportMode, i64)>,
-    /// Kilometres from a fulfillment center to a ship-to region.
-    pub lanes_km: Vec<(String, String, i64)>,
-    /// Kilometres for a lane not listed.
-    pub default_distance_km: i64,
+    /// The factor set every figure is computed with; its name, version and scope are reported
+    /// with every figure ([`EmissionSettings::label`]).
+    pub set: EmissionFactorSet,
+    /// Added to the great-circle distance of air legs, per thousand: cargo flights fly on
+    /// average 6.3 % further than the great circle (§8.2, Dobruszkes & Peeters 2019), 63 ‰.
+    /// Road, rail and sea legs take the great-circle distance as it is (no routing: this
+    /// understates road distance).
+    pub air_distance_uplift_per_mille: i64,
 }
 
 impl EmissionSettings {
-    /// The DESNZ/Defra 2025 "Freighting goods" tank-to-wheel set of [`crate::emissions`], with
-    /// its default factor for each transport mode (road parcels by average diesel van, air
-    /// long-haul without radiative forcing, rail, average container ship); 500 km for any lane
-    /// not listed.
+    /// The DESNZ/Defra 2025 "Freighting goods" tank-to-wheel set of [`crate::emissions`]
+    /// (road parcels by average diesel van; air by distance band without radiative forcing;
+    /// rail; average container ship), air distances 6.3 % over the great circle.
     pub fn standard() -> Self {
-        let set = &crate::emissions::DEFRA_2025;
-        let modes = [
-            TransportMode::Road,
-            TransportMode::Air,
-            TransportMode::Rail,
-            TransportMode::Sea,
-        ];
         Self {
-            factor_set: format!("{}, {}, tank-to-wheel", set.name, set.version),
-            factors_mg_per_tonne_km: modes
-                .into_iter()
-                .filter_map(|mode| {
-                    set.factor(crate::emissions::default_factor_key(mode))
-                        .map(|factor| (mode, factor.milligrams_per_tonne_kilometre))
-                })
-                .collect(),
-            lanes_km: Vec::new(),
-            default_distance_km: 500,
+            set: crate::emissions::DEFRA_2025,
+            air_distance_uplift_per_mille: 63,
         }
     }
 
-    fn distance_km(&self, center: &str, region: &str) -> i64 {
-        self.lanes_km
-            .iter()
-            .find(|(from, to, _)| from == center && to == region)
-            .map_or(self.default_distance_km, |(_, _, km)| *km)
+    /// The factor set's name, version and scope, as reports show it
+    /// (`DESNZ/Defra GHG conversion factors, 2025, tank-to-wheel`).
+    pub fn label(&self) -> String {
+        let scope = match self.set.scope {
+            EmissionScope::TankToWheel => "tank-to-wheel",
+            EmissionScope::WellToWheel => "well-to-wheel",
+        };
+        format!("{}, {}, {scope}", self.set.name, self.set.version)
     }
 
-    fn factor(&self, mode: TransportMode) -> i64 {
-        self.factors_mg_per_tonne_km
-            .iter()
-            .find(|(known, _)| *known == mode)
-            .map_or(0, |(_, factor)| *factor)
+    /// One leg of `grams` by `mode` between two places: its emissions in milligrams (rounded
+    /// half to even) and its gram-metres; `None` when its distance or its factor is not known
+    /// (or, for an absurd mass, the product would not fit).
+    ///
+    /// `mg = g × m × (mg / t·km) / 10⁹`: grams over 10⁶ are tonnes, metres over 10³ kilometres.
+    pub fn leg(
+        &self,
+        from: Option<&Place>,
+        to: Option<&Place>,
+        mode: TransportMode,
+        grams: i64,
+    ) -> Option<(i128, i128)> {
+        let great_circle = crate::geo::distance_metres(from, to).ok()?;
+        let metres = match mode {
+            TransportMode::Air => {
+                // Both factors fit in 64 bits, so their product fits in 128.
+                let uplifted = i128::from(great_circle)
+                    * (1_000 + i128::from(self.air_distance_uplift_per_mille.max(0)));
+                crate::emissions::round_half_even(uplifted, 1_000)?
+            }
+            TransportMode::Road | TransportMode::Rail | TransportMode::Sea => {
+                i128::from(great_circle)
+            }
+        };
+        let factor = self
+            .set
+            .factor(crate::emissions::factor_key(mode, great_circle))?;
+        let gram_metres = i128::from(grams.max(0)).checked_mul(metres)?;
+        let milligrams = crate::emissions::round_half_even(
+            gram_metres.checked_mul(i128::from(factor.milligrams_per_tonne_kilometre))?,
+            1_000_000_000,
+        )?;
+        Some((milligrams, gram_metres))
     }
 }
 
@@ -432,6 +474,25 @@ struct PurchaseTrack {
 struct ReturnTrack {
     received_at: Option<Timestamp>,
     refunded: bool,
+    /// Where the return leg runs and what it counts in, taken from the order when the return
+    /// is authorised (the order's record may be gone by the time the goods arrive); `None`
+    /// when the order was not known then.
+    route: Option<ReturnRoute>,
+    /// Per return line, the item's unit mass in grams (for the return leg's mass).
+    unit_grams: Vec<i64>,
+    /// The return label's carrier service, once issued.
+    service: Option<(String, String)>,
+}
+
+/// The two ends of a return leg and the slices it counts in.
+#[derive(Debug, Clone, PartialEq)]
+struct ReturnRoute {
+    /// The order's ship-to, as far as it is located.
+    ship_to: Option<Place>,
+    /// The center that shipped the order last.
+    center: Option<String>,
+    /// The order's slices, with that center's.
+    slices: Vec<Slice>,
 }
 
 /// The ledger balances that leave the fold's bucket as time-weighted averages.
@@ -460,6 +521,8 @@ pub struct Fold {
     unit_costs: FxHashMap<String, i64>,
     modes: FxHashMap<(String, String), TransportMode>,
     zones: FxHashMap<String, TimeZone>,
+    places: FxHashMap<String, Place>,
+    weights: FxHashMap<String, i64>,
     asset_book: FxHashMap<String, (bool, i128)>,
     longest_return_window_days: i64,
     watermark: Option<Timestamp>,
@@ -519,6 +582,8 @@ impl Fold {
             unit_costs: FxHashMap::default(),
             modes: FxHashMap::default(),
             zones: FxHashMap::default(),
+            places: FxHashMap::default(),
+            weights: FxHashMap::default(),
             asset_book: FxHashMap::default(),
             longest_return_window_days: 0,
             watermark: None,
@@ -693,6 +758,7 @@ impl Fold {
                 self.categories.insert(item.sku.to_string(), category);
                 self.unit_costs
                     .insert(item.sku.to_string(), item.unit_cost.amount_minor);
+                self.weights.insert(item.sku.to_string(), item.weight_g);
             }
             MasterEvent::CarrierDefined { carrier } => {
                 for service in &carrier.services {
@@ -706,6 +772,10 @@ impl Fold {
                 if let Ok(zone) = TimeZone::get(location.address.time_zone.as_str()) {
                     self.zones.insert(location.id.to_string(), zone);
                 }
+                match crate::geo::locate(&location.address) {
+                    Some(place) => self.places.insert(location.id.to_string(), place),
+                    None => self.places.remove(location.id.as_str()),
+                };
             }
             MasterEvent::ReturnPolicySet { policy } => {
                 self.longest_return_window_days =
@@ -855,6 +925,7 @@ impl Fold {
                     id: id.clone(),
                     channel: channel.clone(),
                     region,
+                    ship_to: crate::geo::locate(ship_to),
                     zone,
                     placed_at: *placed_at,
                     promise: promise.clone(),
@@ -1144,16 +1215,23 @@ impl Fold {
             .get(&(carrier.to_string(), service.to_string()))
             .copied()
             .unwrap_or(TransportMode::Road);
-        let settings = &self.settings.emissions;
-        let kilometres = settings.distance_km(location.as_str(), &track.region);
-        let gram_kilometres = i128::from(weight_g.max(0)) * i128::from(kilometres);
-        // mg = t × km × mg/(t·km) = g × km × factor / 1,000,000.
-        let emissions = gram_kilometres * i128::from(settings.factor(mode)) / 1_000_000;
+        let leg = self.settings.emissions.leg(
+            self.places.get(location.as_str()),
+            track.ship_to.as_ref(),
+            mode,
+            weight_g,
+        );
         self.add(day, &slices, |bucket| {
             bucket.shipments += 1;
             bucket.units_shipped += units;
-            bucket.emissions_mg += emissions;
-            bucket.gram_kilometres += gram_kilometres;
+            match leg {
+                Some((milligrams, gram_metres)) => {
+                    bucket.emission_shipments += 1;
+                    bucket.emissions_mg += milligrams;
+                    bucket.gram_metres += gram_metres;
+                }
+                None => bucket.emission_shipments_left_out += 1,
+            }
             if first_shipment {
                 bucket.orders_shipped += 1;
             }
@@ -1187,11 +1265,28 @@ impl Fold {
             } => {
                 let order_id = order.to_string();
                 self.return_orders.insert(id.clone(), order_id.clone());
+                let unit_grams = lines
+                    .iter()
+                    .map(|line| self.weights.get(line.sku.as_str()).copied().unwrap_or(0))
+                    .collect();
+                let route = self.orders.get(&order_id).map(|order| {
+                    let center = order.shipments.last().map(|s| s.location.to_string());
+                    let mut slices = self.order_slices(order, None);
+                    slices.extend(center.clone().map(Slice::Center));
+                    ReturnRoute {
+                        ship_to: order.ship_to.clone(),
+                        center,
+                        slices,
+                    }
+                });
                 self.returns.insert(
                     id,
                     ReturnTrack {
                         received_at: None,
                         refunded: false,
+                        route,
+                        unit_grams,
+                        service: None,
                     },
                 );
                 let units: i64 = lines.iter().map(|line| line.quantity).sum();
@@ -1219,11 +1314,19 @@ impl Fold {
                     self.late_fact(&order_id, component, *at);
                 }
             }
-            ReturnEvent::Received { at, .. } => {
+            ReturnEvent::Received { lines, at, .. } => {
                 if let Some(track) = self.returns.get_mut(&id)
                     && track.received_at.is_none()
                 {
                     track.received_at = Some(*at);
+                }
+                self.return_leg(&id, lines, *at);
+            }
+            ReturnEvent::LabelIssued {
+                carrier, service, ..
+            } => {
+                if let Some(track) = self.returns.get_mut(&id) {
+                    track.service = Some((carrier.to_string(), service.to_string()));
                 }
             }
             ReturnEvent::RefundIssued { at, .. } => {
@@ -1253,11 +1356,60 @@ impl Fold {
             ReturnEvent::Closed { .. } => {
                 self.returns.remove(&id);
             }
-            ReturnEvent::LabelIssued { .. }
-            | ReturnEvent::Inspected { .. }
-            | ReturnEvent::Disposed { .. } => {}
+            ReturnEvent::Inspected { .. } | ReturnEvent::Disposed { .. } => {}
         }
         let _ = at;
+    }
+
+    /// Counts the return leg of a parcel of returned goods that arrived: from the order's
+    /// ship-to back to the center that shipped the order last (SCOR-METRICS §8.5: reverse legs
+    /// computed like forward legs), by the return label's service (road without a label), its
+    /// mass the returned units' item weights. Counted on the day it arrived, in the order's
+    /// slices and its center's; left out (and counted as such) when the order was not known
+    /// when the return was authorised.
+    fn return_leg(
+        &mut self,
+        id: &str,
+        lines: &[flowline_core::documents::sales_order::LineQuantity],
+        at: Timestamp,
+    ) {
+        let Some(track) = self.returns.get(id) else {
+            return;
+        };
+        let day = self.day(at);
+        let Some(route) = &track.route else {
+            self.add(day, &[Slice::All], |bucket| {
+                bucket.return_legs_left_out += 1
+            });
+            return;
+        };
+        let grams: i64 = lines
+            .iter()
+            .filter_map(|line| track.unit_grams.get(line.line)?.checked_mul(line.quantity))
+            .fold(0i64, i64::saturating_add);
+        let mode = track
+            .service
+            .as_ref()
+            .and_then(|service| self.modes.get(service).copied())
+            .unwrap_or(TransportMode::Road);
+        let leg = self.settings.emissions.leg(
+            route.ship_to.as_ref(),
+            route
+                .center
+                .as_ref()
+                .and_then(|center| self.places.get(center)),
+            mode,
+            grams,
+        );
+        let slices = route.slices.clone();
+        self.add(day, &slices, |bucket| match leg {
+            Some((milligrams, gram_metres)) => {
+                bucket.return_legs += 1;
+                bucket.return_emissions_mg += milligrams;
+                bucket.return_gram_metres += gram_metres;
+            }
+            None => bucket.return_legs_left_out += 1,
+        });
     }
 
     fn work(&mut self, event: &WorkOrderEvent) {

@@ -15,6 +15,8 @@
 //! - [`drill`]: from a figure to the orders behind it, sorted by impact;
 //! - [`targets`]: targets against a range (met, missed, trend, baseline) and reviews of an
 //!   improvement initiative before and during it;
+//! - [`geo`]: where shipments start and end (coordinates, region and country centroids) and
+//!   the great-circle distance between them;
 //! - [`histogram`]: distributions for medians and percentiles in bounded memory;
 //! - [`agility`], [`emissions`] and [`kpi`]: metrics computed from inputs rather than folded
 //!   from events (capacity profiles and risk registers, transport legs, operational samples).
@@ -25,6 +27,7 @@ pub mod agility;
 pub mod drill;
 pub mod emissions;
 pub mod fold;
+pub mod geo;
 pub mod histogram;
 pub mod kpi;
 pub mod order;

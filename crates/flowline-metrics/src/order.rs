@@ -268,6 +268,8 @@ pub struct OrderTrack {
     pub channel: ChannelId,
     /// Ship-to region (state or province; the country when empty).
     pub region: String,
+    /// Where the ship-to is, as far as it is known (coordinates, else a centroid).
+    pub ship_to: Option<crate::geo::Place>,
     /// Ship-to time zone, in which a promise date is judged.
     pub zone: TimeZone,
     /// When the order was received.

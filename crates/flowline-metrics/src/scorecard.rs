@@ -7,7 +7,7 @@
 //! until the observation window after its last day has passed (late returns, claims and credit
 //! notes can still change them).
 
-use crate::fold::{Bucket, Fold, Series, Slice, balance};
+use crate::fold::{Bucket, EmissionSettings, Fold, Series, Slice, balance};
 use crate::order::{Component, Segment, signature_name};
 use crate::period::Range;
 use crate::value::{Coverage, MetricValue, Ratio, Unit};
@@ -69,7 +69,8 @@ pub const METRICS: &[MetricInfo] = &[
     MetricInfo { id: "am.inventory_turns", name: "Inventory turns (annualised)", scor_code: "", higher_is_better: true },
     MetricInfo { id: "env.ghg_per_shipment", name: "CO2e per shipment", scor_code: "", higher_is_better: false },
     MetricInfo { id: "env.ghg_per_order", name: "CO2e per order shipped", scor_code: "", higher_is_better: false },
-    MetricInfo { id: "env.ghg_total", name: "CO2e of outbound shipments", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "env.ghg_total", name: "CO2e of shipments and return legs", scor_code: "", higher_is_better: false },
+    MetricInfo { id: "env.ghg_returns", name: "CO2e of return legs", scor_code: "", higher_is_better: false },
     MetricInfo { id: "ops.unit_fill_rate", name: "Unit fill rate (first allocation)", scor_code: "", higher_is_better: true },
     MetricInfo { id: "ops.line_fill_rate", name: "Line fill rate (first allocation)", scor_code: "", higher_is_better: true },
     MetricInfo { id: "ops.order_fill_rate", name: "Order fill rate (first allocation)", scor_code: "", higher_is_better: true },
@@ -293,7 +294,7 @@ pub fn scorecard(fold: &Fold, range: Range, slice: &Slice, as_of: Timestamp) -> 
         level1.extend(assets(fold, range, &bucket));
     }
     level1.push(supplier(&bucket));
-    level1.push(emissions(&bucket));
+    level1.push(emissions(&bucket, &fold.settings().emissions));
     let signatures = (1u8..16)
         .filter(|bits| bucket.signatures[usize::from(*bits)] != 0)
         .map(|bits| SignatureCount {
@@ -741,33 +742,87 @@ fn supplier(bucket: &Bucket) -> Level1 {
     }
 }
 
-fn emissions(bucket: &Bucket) -> Level1 {
+/// CO2e (SCOR-METRICS §8): per shipment, per order shipped, in all (shipments and return
+/// legs), of return legs alone, and per tonne-kilometre. Each figure's coverage counts the legs
+/// left out for want of a distance or a factor and names the factor set.
+fn emissions(bucket: &Bucket, settings: &EmissionSettings) -> Level1 {
+    let label = settings.label();
+    let coverage = |counted: i64, left_out: i64, what: &str| Coverage {
+        judged: counted.max(0) as u64,
+        candidates: (counted + left_out).max(0) as u64,
+        note: format!(
+            "{label}; great-circle distance from the center to the ship-to (its coordinates, \
+             else its state's or country's centroid); {left_out} {what} left out: distance \
+             unknown"
+        ),
+    };
+    let shipments = coverage(
+        bucket.emission_shipments,
+        bucket.emission_shipments_left_out,
+        "shipment(s)",
+    );
+    let returns = coverage(
+        bucket.return_legs,
+        bucket.return_legs_left_out,
+        "return leg(s)",
+    );
+    let legs = bucket.emission_shipments + bucket.return_legs;
+    let all = coverage(
+        legs,
+        bucket.emission_shipments_left_out + bucket.return_legs_left_out,
+        "shipment(s) and return leg(s)",
+    );
     // Milligrams to grams: ÷ 1000 in the denominator.
-    let per = |id: &str, population: i64| {
+    let grams = |id: &str, milligrams: i128, count: i64| {
         MetricValue::new(
             id,
-            Ratio::new(bucket.emissions_mg, 1000 * i128::from(population)),
+            Ratio::new(milligrams, 1000 * i128::from(count.max(0))),
             Unit::Grams,
-            population.max(0) as u64,
+            count.max(0) as u64,
         )
     };
+    let total_mg = bucket.emissions_mg + bucket.return_emissions_mg;
+    let total_gram_metres = bucket.gram_metres + bucket.return_gram_metres;
     Level1 {
-        value: per("env.ghg_per_shipment", bucket.shipments),
+        value: grams(
+            "env.ghg_per_shipment",
+            bucket.emissions_mg,
+            bucket.emission_shipments,
+        )
+        .covering(shipments.clone()),
         level2: vec![
-            per("env.ghg_per_order", bucket.orders_shipped),
+            grams(
+                "env.ghg_per_order",
+                bucket.emissions_mg,
+                bucket.orders_shipped,
+            )
+            .covering(shipments),
+            // A total over no counted leg is no data, not 0 g.
             MetricValue::new(
                 "env.ghg_total",
-                Ratio::new(bucket.emissions_mg, 1000),
+                Ratio::new(total_mg, if legs > 0 { 1000 } else { 0 }),
                 Unit::Grams,
-                bucket.shipments.max(0) as u64,
-            ),
-            // g / (t · km) = mg / (g · km) × 1,000 / 1,000 — milligrams over gram-kilometres.
+                legs.max(0) as u64,
+            )
+            .covering(all.clone()),
+            MetricValue::new(
+                "env.ghg_returns",
+                Ratio::new(
+                    bucket.return_emissions_mg,
+                    if bucket.return_legs > 0 { 1000 } else { 0 },
+                ),
+                Unit::Grams,
+                bucket.return_legs.max(0) as u64,
+            )
+            .covering(returns),
+            // g / (t · km) = (mg / 10³) / (g·m / 10⁹) = mg × 10⁶ / g·m.
             MetricValue::new(
                 "env.ghg_per_tonne_km",
-                Ratio::new(bucket.emissions_mg * 1000, bucket.gram_kilometres),
+                Ratio::new(total_mg * 1_000_000, total_gram_metres),
                 Unit::Grams,
-                bucket.shipments.max(0) as u64,
-            ),
+                legs.max(0) as u64,
+            )
+            .covering(all),
         ],
     }
 }

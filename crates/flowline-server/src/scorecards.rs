@@ -284,7 +284,7 @@ pub fn report(
         currency: settings.base_currency.to_string(),
         from: range.from.date().to_string(),
         to: range.to.date().to_string(),
-        emission_factors: settings.emissions.factor_set.clone(),
+        emission_factors: settings.emissions.label(),
         scorecard: whole,
         slices,
         targets: flowline_metrics::targets::statuses(fold, range, as_of),

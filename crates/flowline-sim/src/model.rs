@@ -854,6 +854,7 @@ impl<'s> Model<'s> {
                         postal_code: String::new(),
                         country: region.map_or("US".to_string(), |r| r.country.clone()),
                         time_zone: zone_name(&center.time_zone)?,
+                        coordinates: coordinates(center.coordinates),
                     },
                 }),
                 Then::Nothing,
@@ -1288,6 +1289,7 @@ impl<'s> Model<'s> {
             postal_code: format!("{:05}", customer % 100_000),
             country: spec.country.clone(),
             time_zone: zone_name(&spec.time_zone)?,
+            coordinates: coordinates(spec.coordinates),
         })
     }
 
@@ -2404,4 +2406,13 @@ impl<'s> Model<'s> {
             hash_wall: Duration::ZERO,
         }
     }
+}
+
+/// Scenario degrees as microdegrees, rounded to the nearest. The scenario check keeps them on
+/// the globe; a value past it would saturate here and be refused by the domain.
+fn coordinates(degrees: Option<[f64; 2]>) -> Option<flowline_core::master::Coordinates> {
+    degrees.map(|[latitude, longitude]| flowline_core::master::Coordinates {
+        latitude_microdegrees: (latitude * 1_000_000.0).round() as i32,
+        longitude_microdegrees: (longitude * 1_000_000.0).round() as i32,
+    })
 }

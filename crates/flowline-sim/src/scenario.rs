@@ -207,6 +207,10 @@ pub struct Center {
     /// Day it opens, if later than the start.
     #[serde(default)]
     pub opens: Option<Date>,
+    /// Where it is, `[latitude, longitude]` in degrees: shipments' emissions start here. Absent,
+    /// the metrics fall back to the centroid of its address's region or country.
+    #[serde(default)]
+    pub coordinates: Option<[f64; 2]>,
 }
 
 /// A supplier.
@@ -334,8 +338,12 @@ pub struct Region {
     pub time_zone: String,
     /// Share of customers.
     pub share: f64,
-    /// Road distance from each center, km.
+    /// Road distance from each center, km (for transit times and rate zones).
     pub distance_km: BTreeMap<String, f64>,
+    /// Where its customers are, `[latitude, longitude]` in degrees (a point standing for the
+    /// region): ship-to addresses carry it, and shipments' emissions end there.
+    #[serde(default)]
+    pub coordinates: Option<[f64; 2]>,
 }
 
 /// A carrier.
@@ -828,6 +836,7 @@ impl Scenario {
         }
         for (i, center) in self.centers.iter().enumerate() {
             let key = format!("center[{i}]");
+            check.coordinates(&format!("{key}.coordinates"), center.coordinates);
             if flowline_core::id::LocationId::parse(&center.id).is_err() {
                 check.fail(
                     &format!("{key}.id"),
@@ -1071,6 +1080,7 @@ impl Scenario {
         for (i, region) in self.regions.iter().enumerate() {
             let key = format!("region[{i}]");
             check.positive(&format!("{key}.share"), region.share);
+            check.coordinates(&format!("{key}.coordinates"), region.coordinates);
             if !zone_ok(&region.time_zone) {
                 check.fail(
                     &format!("{key}.time_zone"),
@@ -1397,6 +1407,13 @@ impl Checker {
     fn range(&mut self, key: &str, value: f64, low: f64, high: f64) {
         if self.finite(key, value) && !(low..=high).contains(&value) {
             self.fail(key, format!("must be between {low} and {high}, is {value}"));
+        }
+    }
+
+    fn coordinates(&mut self, key: &str, coordinates: Option<[f64; 2]>) {
+        if let Some([latitude, longitude]) = coordinates {
+            self.range(&format!("{key}[0]"), latitude, -90.0, 90.0);
+            self.range(&format!("{key}[1]"), longitude, -180.0, 180.0);
         }
     }
 

@@ -105,5 +105,12 @@ fn a_simulated_year_has_a_plausible_scorecard() {
     within("co.total_cost.share_of_revenue", 5.0, 40.0);
     within("co.cost_of_goods_sold.share_of_revenue", 25.0, 60.0);
     assert!(value("env.ghg_per_order") > 0.0);
+    // Every center and region of the brand has coordinates, so every shipment and return leg
+    // has a distance: nothing is left out of the emission figures.
+    for id in ["env.ghg_per_shipment", "env.ghg_returns"] {
+        let coverage = card.value(id).and_then(|v| v.coverage.clone()).unwrap();
+        assert!(coverage.judged > 0, "{id}: {coverage:?}");
+        assert_eq!(coverage.judged, coverage.candidates, "{id}: {coverage:?}");
+    }
     assert!(value("am.return_on_fixed_assets") > 0.0);
 }

@@ -115,6 +115,7 @@ pub(crate) mod testkit {
             postal_code: "07102".into(),
             country: "US".into(),
             time_zone: TimeZoneName::parse("America/New_York").unwrap(),
+            coordinates: None,
         }
     }
 

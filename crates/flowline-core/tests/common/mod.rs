@@ -66,6 +66,7 @@ pub fn address(time_zone: &str) -> Address {
         postal_code: "07102".into(),
         country: "US".into(),
         time_zone: TimeZoneName::parse(time_zone).unwrap(),
+        coordinates: None,
     }
 }
 

@@ -70,6 +70,7 @@ impl Fixed {
             postal_code: place.map(|p| p.zip_prefix.clone()).unwrap_or_default(),
             country: "BR".into(),
             time_zone: self.zone.clone(),
+            coordinates: None,
         }
     }
 }

@@ -47,6 +47,7 @@ pub fn address(zone: &str) -> Address {
         postal_code: String::new(),
         country: "US".into(),
         time_zone: TimeZoneName::parse(zone).unwrap(),
+        coordinates: None,
     }
 }
 
@@ -65,6 +66,16 @@ impl Story {
     /// `stock` units at 1.00. The policy's window (60 days) is longer than the metrics'
     /// observation window (30 days), so a return the metrics must ignore can still be opened.
     pub fn new(reporting_zone: &str, items: &[(&str, i64)]) -> Self {
+        Self::located(reporting_zone, items, address("UTC"), TransportMode::Road)
+    }
+
+    /// As [`Story::new`], with center `FC-1` at `center` and the `ground` service of `mode`.
+    pub fn located(
+        reporting_zone: &str,
+        items: &[(&str, i64)],
+        center: Address,
+        mode: TransportMode,
+    ) -> Self {
         let reporting = TimeZone::get(reporting_zone).unwrap();
         let fold = Fold::new(FoldSettings {
             reporting,
@@ -93,7 +104,7 @@ impl Story {
                 location: id("FC-1"),
                 name: "One".into(),
                 region: "us".into(),
-                address: address("UTC"),
+                address: center,
             }),
             start,
         );
@@ -103,7 +114,7 @@ impl Story {
                 name: "UPS".into(),
                 services: vec![CarrierService {
                     code: id("ground"),
-                    mode: TransportMode::Road,
+                    mode,
                     transit_days: 2,
                 }],
             }),

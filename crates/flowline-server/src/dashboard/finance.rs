@@ -211,17 +211,19 @@ fn sustainability_body(
             .get(&name)
             .map_or("unknown".to_string(), |mode| mode_name(*mode));
         let entry = by_mode.entry(mode.clone()).or_default();
+        // Shipments whose distance is not known are left out of the figures (and counted on
+        // the page), so the means are over the shipments with a distance.
         entry.0 += bucket.emissions_mg;
-        entry.1 += bucket.shipments;
-        if bucket.shipments > 0 {
-            let grams = bucket.emissions_mg as f64 / 1000.0 / bucket.shipments as f64;
+        entry.1 += bucket.emission_shipments;
+        if bucket.emission_shipments > 0 {
+            let grams = bucket.emissions_mg as f64 / 1000.0 / bucket.emission_shipments as f64;
             service_bars.push(Bar {
                 label: format!("{name} ({mode})"),
                 value: grams,
                 note: format!(
                     "{} g per shipment, {} shipments",
                     decimal(grams),
-                    bucket.shipments
+                    bucket.emission_shipments
                 ),
                 href: None,
             });
@@ -248,13 +250,23 @@ fn sustainability_body(
         .value("co.total_cost")
         .map(|value| value.ratio.numerator)
         .unwrap_or(0);
+    let whole = total(fold, range, &Slice::All);
+    let left_out = format!(
+        "Left out for want of a distance (no coordinates, region or country centroid, or both \
+         ends on the same centroid): {} of {} shipment(s), {} of {} return leg(s).",
+        whole.emission_shipments_left_out,
+        whole.emission_shipments + whole.emission_shipments_left_out,
+        whole.return_legs_left_out,
+        whole.return_legs + whole.return_legs_left_out,
+    );
     html! {
         (pickers("/sustainability", fold, picks, range))
-        p class="muted" { "Outbound shipments' CO2e, gross mass × distance × the mode's factor (" (fold.settings().emissions.factor_set) "). Cost of the range for scale: " (money_minor(total_cost, &currency)) " " (currency) "." }
+        p class="muted" { "CO2e of shipments and return legs, gross mass × great-circle distance from the center to the ship-to × the factor of the mode and distance band (" (fold.settings().emissions.label()) "). " (left_out) " Cost of the range for scale: " (money_minor(total_cost, &currency)) " " (currency) "." }
         div class="grid2" {
             section class="card" data-metric="env.ghg_per_order" { h2 { "CO2e per order shipped" } p class="value" { (cell(card.value("env.ghg_per_order"), &currency)) } }
             section class="card" data-metric="env.ghg_per_shipment" { h2 { "CO2e per shipment" } p class="value" { (cell(card.value("env.ghg_per_shipment"), &currency)) } }
-            section class="card" data-metric="env.ghg_total" { h2 { "CO2e of all outbound shipments" } p class="value" { (cell(card.value("env.ghg_total"), &currency)) } }
+            section class="card" data-metric="env.ghg_total" { h2 { "CO2e of shipments and return legs" } p class="value" { (cell(card.value("env.ghg_total"), &currency)) } }
+            section class="card" data-metric="env.ghg_returns" { h2 { "CO2e of return legs" } p class="value" { (cell(card.value("env.ghg_returns"), &currency)) } }
         }
         h2 { "By period" }
         (chart::lines("CO2e per order and per shipment by period", &labels, &[
