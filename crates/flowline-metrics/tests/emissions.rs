@@ -82,6 +82,7 @@ fn ship_one(story: &mut Story, order: &str, ship_to: Address) {
             customer: id("C-1"),
             ship_to,
             currency: Currency::parse("USD").unwrap(),
+            exchange_rate: None,
             lines: vec![OrderLineInput {
                 sku: id("MUG"),
                 quantity: 1,
