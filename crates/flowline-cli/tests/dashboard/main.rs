@@ -272,6 +272,12 @@ async fn every_page_loads_with_no_console_errors_and_no_failed_requests() {
         ("inventory", "/inventory".to_string()),
         ("orders", format!("/orders?{period}")),
         ("orders-list", "/orders/list?sort=-created".to_string()),
+        (
+            "list-purchase-orders",
+            "/list/purchase-orders?sort=-created".to_string(),
+        ),
+        ("list-returns", "/list/returns?sort=-updated".to_string()),
+        ("list-work-orders", "/list/work-orders".to_string()),
         ("source", format!("/source?{period}")),
         ("make", format!("/make?{period}")),
         ("return", format!("/return?{period}")),

@@ -177,6 +177,7 @@ pub fn routes() -> Router<App> {
         .route("/inventory", get(operations::inventory))
         .route("/orders", get(operations::orders))
         .route("/orders/list", get(lists::orders))
+        .route("/list/{collection}", get(lists::collection))
         .route("/source", get(operations::source))
         .route("/make", get(operations::make))
         .route("/return", get(operations::returns))

@@ -9,6 +9,7 @@
 use super::chart::{self, Bar, Line, Stack};
 use super::documents::href;
 use super::format::{self, decimal, grouped, money_minor};
+use super::lists::list_path;
 use super::page::{Html, page};
 use super::scorecard::pickers;
 use super::session::Viewer;
@@ -718,6 +719,7 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
         .collect();
     html! {
         h2 { "Open purchase orders (" (open.len()) ")" }
+        p { a href=(format!("{}?sort=-created", list_path(Collection::PurchaseOrders))) { "Search, sort and page through every purchase order →" } }
         @if open.is_empty() { p { "None." } } @else {
             table {
                 thead { tr { th { "Purchase order" } th { "Supplier" } th { "Center" } th { "State" } th { "Committed for" } th class="number" { "Ordered" } th class="number" { "Outstanding" } th class="number" { "Value" } } }
@@ -859,6 +861,7 @@ fn make_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenWork>) -> Markup {
     let failed: i64 = done.iter().map(|record| record.failed).sum();
     html! {
         h2 { "Open work orders (" (open.len()) ")" }
+        p { a href=(format!("{}?sort=-created", list_path(Collection::WorkOrders))) { "Search, sort and page through every work order →" } }
         @if open.is_empty() { p { "None." } } @else {
             table {
                 thead { tr { th { "Work order" } th { "Kind" } th { "Item" } th { "Center" } th class="number" { "Quantity" } th { "State" } th { "For order" } } }
@@ -1006,6 +1009,7 @@ fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
             Line { name: "returned ÷ sold, by month of sale (cohort)".into(), values: series("ops.return_rate.cohort") },
         ], "%"))
         h2 { "Reasons (Pareto)" }
+        p { a href=(format!("{}?sort=-created", list_path(Collection::Returns))) { "Search, sort and page through every return →" } }
         @if reasons.is_empty() { p { "No returns authorised in the range." } } @else {
             (chart::pareto("Units authorised for return by reason", &reasons, "units"))
         }

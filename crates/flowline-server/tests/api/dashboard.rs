@@ -516,4 +516,16 @@ async fn pages_over_orders_in_two_currencies_show_each_in_its_own_and_add_neithe
 
     let list = get(&app, &session, "/orders/list").await;
     assert!(list.body.contains("20.00") && list.body.contains("12.00"));
+
+    // Every collection has a list page with the API's filters: the euro supplier's orders are
+    // PO-EU alone, shown in euros.
+    let purchases = get(&app, &session, "/list/purchase-orders?supplier=S-EU").await;
+    assert_eq!(purchases.status, StatusCode::OK, "{}", purchases.body);
+    assert!(purchases.body.contains("PO-EU") && purchases.body.contains("50.00 EUR"));
+    assert!(!purchases.body.contains("PO-US"));
+    // A blank field of the form is no filter; an unknown collection is a page saying so.
+    let blank = get(&app, &session, "/list/purchase-orders?supplier=&status=").await;
+    assert!(blank.body.contains("PO-EU") && blank.body.contains("PO-US"));
+    let unknown = get(&app, &session, "/list/spaceships").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
 }
