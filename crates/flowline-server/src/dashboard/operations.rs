@@ -36,8 +36,9 @@ use std::collections::{BTreeMap, HashMap};
 /// Days of shipments the rate of demand is taken over.
 const DEMAND_DAYS: i64 = 28;
 
-/// Rows listed in the longer tables.
-const ROWS_MAX: usize = 300;
+/// Rows listed in a page's longer tables, so a page stays short enough to scan; the lists
+/// (`/list/{collection}`) page through the rest.
+const ROWS_MAX: usize = 50;
 
 /// The slices of a dimension present in a range, largest first.
 pub fn slices_in(fold: &Fold, range: Range, dimension: Dimension, limit: usize) -> Vec<Slice> {
@@ -718,6 +719,28 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
         })
         .collect();
     html! {
+        h2 { "Supplier scorecards" }
+        p class="muted" { "Purchase orders closed in the range (RL.1.2 and its components), and the receipts that arrived in it: units rejected at quality control and the lead time from placement to first arrival." }
+        (chart::bars("Supplier on-time delivery to commit date", &bars, "% of purchase orders on time"))
+        table class="suppliers" {
+            thead { tr { th { "Supplier" } th { "Perfect (RL.1.2)" } th { "On time" } th { "In full" } th { "Quality rejects (units)" } th class="number" { "Lead time min" } th class="number" { "median" } th class="number" { "90th pct." } th class="number" { "max (days)" } } }
+            tbody {
+                @for (name, card, accepted, rejected, leads) in &rows {
+                    tr {
+                        td { a href=(href(Collection::Suppliers, name)) { (name) } }
+                        td { (cell(card.value("rl.perfect_supplier_order"), &currency)) }
+                        td { (cell(card.value("rl.supplier_on_time"), &currency)) }
+                        td { (cell(card.value("rl.supplier_in_full"), &currency)) }
+                        td { (rejected) " of " (accepted + rejected)
+                            @if accepted + rejected > 0 { span class="muted" { " (" (decimal(*rejected as f64 * 100.0 / (*accepted + *rejected) as f64)) " %)" } } }
+                        td class="number" { (leads.first().copied().map(decimal).unwrap_or_default()) }
+                        td class="number" { (quantile(leads, 0.5).map(decimal).unwrap_or_default()) }
+                        td class="number" { (quantile(leads, 0.9).map(decimal).unwrap_or_default()) }
+                        td class="number" { (leads.last().copied().map(decimal).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
         h2 { "Open purchase orders (" (open.len()) ")" }
         p { a href=(format!("{}?sort=-created", list_path(Collection::PurchaseOrders))) { "Search, sort and page through every purchase order →" } }
         @if open.is_empty() { p { "None." } } @else {
@@ -742,28 +765,7 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
                 }
             }
         }
-        h2 { "Supplier scorecards" }
-        p class="muted" { "Purchase orders closed in the range (RL.1.2 and its components), and the receipts that arrived in it: units rejected at quality control and the lead time from placement to first arrival." }
-        (chart::bars("Supplier on-time delivery to commit date", &bars, "% of purchase orders on time"))
-        table class="suppliers" {
-            thead { tr { th { "Supplier" } th { "Perfect (RL.1.2)" } th { "On time" } th { "In full" } th { "Quality rejects (units)" } th class="number" { "Lead time min" } th class="number" { "median" } th class="number" { "90th pct." } th class="number" { "max (days)" } } }
-            tbody {
-                @for (name, card, accepted, rejected, leads) in &rows {
-                    tr {
-                        td { a href=(href(Collection::Suppliers, name)) { (name) } }
-                        td { (cell(card.value("rl.perfect_supplier_order"), &currency)) }
-                        td { (cell(card.value("rl.supplier_on_time"), &currency)) }
-                        td { (cell(card.value("rl.supplier_in_full"), &currency)) }
-                        td { (rejected) " of " (accepted + rejected)
-                            @if accepted + rejected > 0 { span class="muted" { " (" (decimal(*rejected as f64 * 100.0 / (*accepted + *rejected) as f64)) " %)" } } }
-                        td class="number" { (leads.first().copied().map(decimal).unwrap_or_default()) }
-                        td class="number" { (quantile(leads, 0.5).map(decimal).unwrap_or_default()) }
-                        td class="number" { (quantile(leads, 0.9).map(decimal).unwrap_or_default()) }
-                        td class="number" { (leads.last().copied().map(decimal).unwrap_or_default()) }
-                    }
-                }
-            }
-        }
+        @if open.len() > ROWS_MAX { p class="muted" { "The first " (ROWS_MAX) " of " (open.len()) "; the list has them all." } }
     }
 }
 
@@ -877,6 +879,7 @@ fn make_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenWork>) -> Markup {
                 }
             }
         }
+        @if open.len() > ROWS_MAX { p class="muted" { "The first " (ROWS_MAX) " of " (open.len()) "; the list has them all." } }
         h2 { "Quality checks of work orders completed in the range" }
         p { (done.len()) " work order(s) completed: " strong data-passed=(passed) { (passed) } " units passed, " strong data-failed=(failed) { (failed) } " failed"
             @if passed + failed > 0 { " (first-pass yield " (decimal(passed as f64 * 100.0 / (passed + failed) as f64)) " %)" } "." }
