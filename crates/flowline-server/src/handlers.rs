@@ -534,16 +534,24 @@ fn read_with_state(
     tenant: &flowline_core::id::TenantId,
     collection: Collection,
     id: &str,
-) -> Result<Option<(Value, flowline_core::state::State)>, ApiError> {
+) -> Result<Option<crate::lists::Rendered>, ApiError> {
     let kind = collection.kind();
     let stored = store
         .read_stream(tenant, &format!("{kind}/{id}"))
         .map_err(ApiError::internal)?;
-    if stored.is_empty() {
+    let (Some(first), Some(latest)) = (stored.first(), stored.last()) else {
         return Ok(None);
-    }
+    };
+    let (created, updated) = (first.business_time, latest.business_time);
     let events = stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    Ok(render::with_state(kind, id, &events))
+    Ok(
+        render::with_state(kind, id, &events).map(|(document, state)| crate::lists::Rendered {
+            document,
+            state,
+            created,
+            updated,
+        }),
+    )
 }
 
 /// `GET /v1/<collection>/{id}`.

@@ -5,9 +5,10 @@
 //! page size; each page after the first is asked for with the opaque `cursor` of the one
 //! before, also given in a `Link: <…>; rel="next"` header.
 //!
-//! Work per page is bounded, whatever the filters: the keys a list sorts by (id, first and
-//! latest business time) come from the store's stream summaries, one index step per document of
-//! the collection; at most [`SCAN_BUDGET`] documents are read per page to test the filters that
+//! Work per page is bounded, whatever the filters: the keys a list sorts by come from the
+//! store, the ids from one index range and, only when the list sorts or filters by time, the
+//! first and latest business times from its stream summaries (an index step per document of
+//! the collection); at most [`SCAN_BUDGET`] documents are read per page to test the filters that
 //! need the document. A page that reaches the budget before it is full ends early with
 //! `has_more` and a cursor, so a filter that matches rarely costs several short pages, never one
 //! unbounded request. Ids sort naturally (`SO-9` before `SO-10`).
@@ -760,19 +761,53 @@ impl Page {
     }
 }
 
+/// A document read for a list: its JSON, the state it was folded into, and the business times
+/// of its first and latest events.
+pub struct Rendered {
+    /// The document as the API shows it.
+    pub document: Value,
+    /// The state it was rendered from.
+    pub state: State,
+    /// Its first event's business time.
+    pub created: Timestamp,
+    /// Its latest event's business time.
+    pub updated: Timestamp,
+}
+
 /// Reads one page of `query` for `tenant`.
 pub fn page(
     store: &SqliteStore,
     tenant: &TenantId,
     query: &ListQuery,
-    render: impl Fn(&SqliteStore, &str) -> Result<Option<(Value, State)>, ApiError>,
+    render: impl Fn(&SqliteStore, &str) -> Result<Option<Rendered>, ApiError>,
     reporting: impl Fn(Timestamp) -> Date,
 ) -> Result<Page, ApiError> {
     let kind = query.collection.kind().as_str();
-    let mut summaries = store
-        .stream_summaries(tenant, kind)
-        .map_err(ApiError::internal)?;
     let sort = query.sort;
+    // The id sort without time filters needs the ids alone (one index range); the times of
+    // every document are read only when the list sorts or filters by them.
+    let needs_times = sort.key != SortKey::Id
+        || query
+            .conditions
+            .iter()
+            .any(|condition| !condition.needs_document());
+    let mut summaries = if needs_times {
+        store
+            .stream_summaries(tenant, kind)
+            .map_err(ApiError::internal)?
+    } else {
+        let prefix = format!("{kind}/");
+        store
+            .streams_of_kind(tenant, kind, None, usize::MAX)
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .map(|name| StreamSummary {
+                id: name.strip_prefix(&prefix).unwrap_or(&name).to_string(),
+                created: Timestamp::UNIX_EPOCH,
+                updated: Timestamp::UNIX_EPOCH,
+            })
+            .collect()
+    };
     summaries.retain(|summary| {
         query
             .conditions
@@ -806,16 +841,15 @@ pub fn page(
             break;
         }
         last = Some(summary);
-        let Some((document, state)) = render(store, &summary.id)? else {
+        let Some(rendered) = render(store, &summary.id)? else {
             continue;
         };
-        let passes = query
-            .conditions
-            .iter()
-            .all(|condition| condition.passes_document(&document, &state, &summary.id, now));
+        let passes = query.conditions.iter().all(|condition| {
+            condition.passes_document(&rendered.document, &rendered.state, &summary.id, now)
+        });
         if passes {
-            data.push(document);
-            times.push((summary.created, summary.updated));
+            data.push(rendered.document);
+            times.push((rendered.created, rendered.updated));
         }
     }
     let next = last.filter(|_| more).map(|summary| Cursor {
