@@ -36,6 +36,7 @@ pub mod render;
 pub mod routes;
 pub mod scorecard_routes;
 pub mod scorecards;
+pub mod urls;
 pub mod warm;
 
 use crate::error::{ApiError, ErrorCode};

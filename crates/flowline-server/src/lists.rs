@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::render::Collection;
 use crate::routes::{QueryParameter, QueryType};
+use crate::urls;
 
 /// The most documents read to test filters for one page.
 pub const SCAN_BUDGET: usize = 2_000;
@@ -863,7 +864,7 @@ pub fn page(
         pairs.push(("cursor".to_string(), cursor.clone()));
         pairs
             .iter()
-            .map(|(name, value)| format!("{}={}", encode_component(name), encode_component(value)))
+            .map(|(name, value)| format!("{}={}", urls::component(name), urls::component(value)))
             .collect::<Vec<_>>()
             .join("&")
     });
@@ -877,19 +878,6 @@ pub fn page(
         next_cursor,
         next_query,
     })
-}
-
-/// Percent-encodes a query component (RFC 3986 unreserved characters stay as they are).
-fn encode_component(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 #[cfg(test)]

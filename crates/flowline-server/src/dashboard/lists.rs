@@ -21,6 +21,7 @@ use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::render::Collection;
+use crate::urls;
 
 /// Rows per page of a dashboard table.
 pub const ROWS: usize = 50;
@@ -189,25 +190,13 @@ fn address(
     }
     let query: Vec<String> = next
         .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .map(|(name, value)| format!("{}={}", urls::component(name), urls::component(value)))
         .collect();
     if query.is_empty() {
         path.to_string()
     } else {
         format!("{path}?{}", query.join("&"))
     }
-}
-
-fn encode(text: &str) -> String {
-    let mut encoded = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 fn text<'v>(record: &'v Value, field: &str) -> &'v str {

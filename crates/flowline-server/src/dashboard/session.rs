@@ -201,16 +201,7 @@ impl IntoResponse for NotSignedIn {
 
 /// Percent-encodes everything but unreserved characters and `/`.
 pub fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                encoded.push(char::from(byte));
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
+    crate::urls::path(text)
 }
 
 /// Where to go after signing in: only a path of this site (`/...`, never `//host`).
