@@ -165,7 +165,8 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         Ok(store
             .streams_of_kind(&tenant, kind, None, 1)?
             .first()
-            .and_then(|stream| stream.split_once('/').map(|(_, id)| id.to_string()))
+            .and_then(|stream| flowline_core::stream::StreamName::id_in(kind, stream))
+            .map(str::to_string)
             .unwrap_or_default())
     };
     let (order, purchase) = (first("sales_order")?, first("purchase_order")?);

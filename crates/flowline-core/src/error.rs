@@ -56,6 +56,37 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// Every kind.
+    pub const ALL: [Self; 22] = [
+        Self::Tenant,
+        Self::Item,
+        Self::Location,
+        Self::Supplier,
+        Self::Carrier,
+        Self::ReturnPolicy,
+        Self::SalesOrder,
+        Self::PurchaseOrder,
+        Self::WorkOrder,
+        Self::Return,
+        Self::Transfer,
+        Self::Count,
+        Self::Adjustment,
+        Self::Cost,
+        Self::FixedAsset,
+        Self::Shipment,
+        Self::Receipt,
+        Self::Bill,
+        Self::Payment,
+        Self::Invoice,
+        Self::Target,
+        Self::Initiative,
+    ];
+
+    /// Parses [`DocumentKind::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
     /// The snake_case name used in stream names, error codes and messages.
     pub fn as_str(&self) -> &'static str {
         match self {

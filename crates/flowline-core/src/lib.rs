@@ -23,6 +23,7 @@ pub mod money;
 pub mod retention;
 pub mod snapshot;
 pub mod state;
+pub mod stream;
 pub mod views;
 
 pub use error::DomainError;

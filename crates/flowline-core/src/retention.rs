@@ -18,6 +18,7 @@ use crate::documents::transfer::TransferStatus;
 use crate::documents::work_order::WorkOrderStatus;
 use crate::error::DocumentKind;
 use crate::state::{Command, Event, State, apply_document_only};
+use crate::stream::StreamName;
 use jiff::Timestamp;
 use rustc_hash::FxHashSet;
 
@@ -28,7 +29,7 @@ pub fn apply_document(state: &mut State, event: &Event) {
 }
 
 fn stream(kind: DocumentKind, id: &impl std::fmt::Display) -> String {
-    format!("{kind}/{id}")
+    StreamName::new(kind, id).to_string()
 }
 
 impl Command {
@@ -134,18 +135,20 @@ fn in_set<K: std::str::FromStr + std::hash::Hash + Eq>(set: &FxHashSet<K>, id: &
 /// before a command's events are applied, it tells a definition that creates from one that
 /// replaces.
 pub fn has_record(state: &State, name: &str) -> bool {
-    let Some((kind, id)) = name.split_once('/') else {
-        return false;
+    use DocumentKind as K;
+    let Some(stream) = StreamName::parse(name) else {
+        return holds_stream(state, name);
     };
-    match kind {
-        "tenant" => state.settings.is_some(),
-        "item" => has(&state.items, id),
-        "location" => has(&state.locations, id),
-        "supplier" => has(&state.suppliers, id),
-        "carrier" => has(&state.carriers, id),
-        "return_policy" => has(&state.return_policies, id),
-        "target" => has(&state.targets, id),
-        "initiative" => has(&state.initiatives, id),
+    let id = stream.id();
+    match stream.kind() {
+        K::Tenant => state.settings.is_some(),
+        K::Item => has(&state.items, id),
+        K::Location => has(&state.locations, id),
+        K::Supplier => has(&state.suppliers, id),
+        K::Carrier => has(&state.carriers, id),
+        K::ReturnPolicy => has(&state.return_policies, id),
+        K::Target => has(&state.targets, id),
+        K::Initiative => has(&state.initiatives, id),
         _ => holds_stream(state, name),
     }
 }
@@ -153,32 +156,40 @@ pub fn has_record(state: &State, name: &str) -> bool {
 /// Whether the document of a stream is in memory. Streams of master data, targets and
 /// initiatives always are.
 pub fn holds_stream(state: &State, name: &str) -> bool {
-    let Some((kind, id)) = name.split_once('/') else {
-        return false;
+    use DocumentKind as K;
+    let Some(stream) = StreamName::parse(name) else {
+        // Not `kind/id` at all: nothing holds it. A kind this build does not know has no
+        // document to load, so it counts as held, as every record never evicted does.
+        return name.contains('/');
     };
-    match kind {
-        "sales_order" => has(&state.sales_orders, id),
-        "purchase_order" => has(&state.purchase_orders, id),
-        "work_order" => has(&state.work_orders, id),
-        "return" => has(&state.returns, id),
-        "transfer" => has(&state.transfers, id),
-        "count" => in_set(&state.counts, id),
-        "adjustment" => in_set(&state.adjustments, id),
-        "cost" => has(&state.costs, id),
-        "fixed_asset" => has(&state.fixed_assets, id),
+    let id = stream.id();
+    match stream.kind() {
+        K::SalesOrder => has(&state.sales_orders, id),
+        K::PurchaseOrder => has(&state.purchase_orders, id),
+        K::WorkOrder => has(&state.work_orders, id),
+        K::Return => has(&state.returns, id),
+        K::Transfer => has(&state.transfers, id),
+        K::Count => in_set(&state.counts, id),
+        K::Adjustment => in_set(&state.adjustments, id),
+        K::Cost => has(&state.costs, id),
+        K::FixedAsset => has(&state.fixed_assets, id),
         // Never evicted, so held whether or not the id names one yet: a command that names a
-        // missing one is refused by `decide`, not sent to the log to look for it.
-        "target" | "initiative" => true,
+        // missing one is refused by `decide`, not sent to the log to look for it. Master data
+        // and settings are never evicted either.
         _ => true,
     }
 }
 
 /// Streams a document in memory needs besides its own: a return needs its sales order.
 pub fn related_streams(state: &State, name: &str) -> Vec<String> {
-    let Some(("return", id)) = name.split_once('/') else {
+    let Some(returned) =
+        StreamName::parse(name).filter(|parsed| parsed.kind() == DocumentKind::Return)
+    else {
         return Vec::new();
     };
-    id.parse()
+    returned
+        .id()
+        .parse()
         .ok()
         .and_then(|id| state.returns.get(&id))
         .map(|found| vec![stream(DocumentKind::SalesOrder, &found.order)])

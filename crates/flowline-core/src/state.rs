@@ -509,7 +509,7 @@ impl Event {
             Self::Finance(event) => event.stream(),
             Self::Improvement(event) => event.stream(),
         };
-        format!("{kind}/{id}")
+        crate::stream::StreamName::new(kind, id).to_string()
     }
 
     /// The event's effects on the ledgers, if any.

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on};
 use flowline_core::Command;
 use flowline_core::id::{LocationId, Sku};
+use flowline_core::stream::StreamName;
 use flowline_core::{Event, views};
 use flowline_engine::{Answer, Outcome, Submission};
 use flowline_store::{EventStore, SqliteStore, StoredEvent};
@@ -380,12 +381,9 @@ fn answer_created(answer: &Answer) -> bool {
 /// event's stream (`sales_order/SO-1` is `/v1/sales-orders/SO-1`). Ids are made of
 /// `A-Z a-z 0-9 . _ - :`, which need no escaping in a path.
 fn answer_location(events: &[Value]) -> Option<String> {
-    let stream = events.first()?.get("stream")?.as_str()?;
-    let (kind, id) = stream.split_once('/')?;
-    let collection = Collection::ALL
-        .into_iter()
-        .find(|collection| collection.kind().as_str() == kind)?;
-    Some(format!("/v1/{}/{id}", collection.segment()))
+    let stream = StreamName::parse(events.first()?.get("stream")?.as_str()?)?;
+    let collection = Collection::of_kind(stream.kind())?;
+    Some(format!("/v1/{}/{}", collection.segment(), stream.id()))
 }
 
 /// A JSON response with a strong `ETag` (a digest of its bytes), or 304 Not Modified with no
@@ -464,7 +462,7 @@ fn read_document(
 ) -> Result<Option<Value>, ApiError> {
     let kind = collection.kind();
     let stored = store
-        .read_stream(tenant, &format!("{kind}/{id}"))
+        .read_stream(tenant, &StreamName::new(kind, id).to_string())
         .map_err(ApiError::internal)?;
     if stored.is_empty() {
         return Ok(None);
@@ -537,7 +535,7 @@ fn read_with_state(
 ) -> Result<Option<crate::lists::Rendered>, ApiError> {
     let kind = collection.kind();
     let stored = store
-        .read_stream(tenant, &format!("{kind}/{id}"))
+        .read_stream(tenant, &StreamName::new(kind, id).to_string())
         .map_err(ApiError::internal)?;
     let (Some(first), Some(latest)) = (stored.first(), stored.last()) else {
         return Ok(None);
@@ -596,7 +594,10 @@ pub fn document_events_handler(collection: Collection) -> MethodRouter<App> {
                 .readers()
                 .read(move |store| {
                     let stored = store
-                        .read_stream(&tenant, &format!("{kind}/{id}"))
+                        .read_stream(
+                            &tenant,
+                            &StreamName::new(collection.kind(), &id).to_string(),
+                        )
                         .map_err(ApiError::internal)?;
                     if stored.is_empty() {
                         return Err(ApiError::not_found(kind, &id));

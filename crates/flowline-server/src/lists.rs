@@ -25,6 +25,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use flowline_core::documents::sales_order::Attention;
 use flowline_core::id::{TenantId, natural_cmp};
 use flowline_core::state::State;
+use flowline_core::stream::StreamName;
 use flowline_store::{SqliteStore, StreamSummary};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -797,13 +798,12 @@ pub fn page(
             .stream_summaries(tenant, kind)
             .map_err(ApiError::internal)?
     } else {
-        let prefix = format!("{kind}/");
         store
             .streams_of_kind(tenant, kind, None, usize::MAX)
             .map_err(ApiError::internal)?
             .into_iter()
             .map(|name| StreamSummary {
-                id: name.strip_prefix(&prefix).unwrap_or(&name).to_string(),
+                id: StreamName::id_in(kind, &name).unwrap_or(&name).to_string(),
                 created: Timestamp::UNIX_EPOCH,
                 updated: Timestamp::UNIX_EPOCH,
             })

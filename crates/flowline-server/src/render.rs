@@ -4,6 +4,7 @@
 
 use flowline_core::error::DocumentKind;
 use flowline_core::retention;
+use flowline_core::stream::StreamName;
 use flowline_core::{Command, Event, State};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -260,11 +261,9 @@ pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
         return master;
     }
     let stream = command.streams().into_iter().next()?;
-    let (kind, id) = stream.split_once('/')?;
-    let collection = Collection::ALL
-        .into_iter()
-        .find(|c| c.kind().as_str() == kind)?;
-    Some((collection.kind(), id.to_string()))
+    let stream = StreamName::parse(&stream)?;
+    let collection = Collection::of_kind(stream.kind())?;
+    Some((collection.kind(), stream.id().to_string()))
 }
 
 /// The engine's render hook: the changed document, right after the command.

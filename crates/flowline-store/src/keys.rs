@@ -7,6 +7,7 @@
 
 use crate::{SqliteStore, StoreError};
 use flowline_core::id::TenantId;
+use flowline_core::stream::StreamName;
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -255,9 +256,9 @@ impl SqliteStore {
         };
         let lower = match after {
             Some(after) => after.to_string(),
-            None => format!("{kind}/"),
+            None => StreamName::prefix(kind),
         };
-        let upper = format!("{kind}0");
+        let upper = StreamName::end(kind);
         let mut statement = self.connection.prepare_cached(
             "SELECT name FROM streams WHERE tenant_id = ?1 AND name > ?2 AND name < ?3 \
              ORDER BY name LIMIT ?4",
@@ -303,14 +304,16 @@ impl SqliteStore {
              FROM streams s WHERE s.tenant_id = ?1 AND s.name > ?2 AND s.name < ?3 \
              ORDER BY s.name",
         )?;
-        let prefix = format!("{kind}/");
-        let rows = statement.query_map(params![tenant_id, prefix, format!("{kind}0")], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<i64>>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-            ))
-        })?;
+        let rows = statement.query_map(
+            params![tenant_id, StreamName::prefix(kind), StreamName::end(kind)],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<i64>>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                ))
+            },
+        )?;
         let mut summaries = Vec::new();
         for row in rows {
             let (name, created, updated) = row?;
@@ -325,7 +328,7 @@ impl SqliteStore {
             summaries.push(StreamSummary {
                 created: time(created)?,
                 updated: time(updated)?,
-                id: name.strip_prefix(&prefix).unwrap_or(&name).to_string(),
+                id: StreamName::id_in(kind, &name).unwrap_or(&name).to_string(),
             });
         }
         Ok(summaries)

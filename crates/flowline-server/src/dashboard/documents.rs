@@ -20,6 +20,7 @@ use crate::scorecards;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use flowline_core::stream::StreamName;
 use flowline_store::EventStore;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -156,7 +157,7 @@ pub async fn show(
             .readers()
             .read(move |store| {
                 let stored = store
-                    .read_stream(&tenant, &format!("{kind}/{wanted}"))
+                    .read_stream(&tenant, &StreamName::new(kind, &wanted).to_string())
                     .map_err(ApiError::internal)?;
                 if stored.is_empty() {
                     return Err(ApiError::not_found(collection.singular(), &wanted));
