@@ -460,15 +460,7 @@ fn read_document(
     collection: Collection,
     id: &str,
 ) -> Result<Option<Value>, ApiError> {
-    let kind = collection.kind();
-    let stored = store
-        .read_stream(tenant, &StreamName::new(kind, id).to_string())
-        .map_err(ApiError::internal)?;
-    if stored.is_empty() {
-        return Ok(None);
-    }
-    let events = stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    Ok(render::from_stream(kind, id, &events))
+    Ok(read_with_state(store, tenant, collection, id)?.map(|rendered| rendered.document))
 }
 
 /// `GET /v1/<collection>`: records filtered, sorted and paged (see [`crate::lists`]).

@@ -862,11 +862,7 @@ pub fn page(
     let next_query = next_cursor.as_ref().map(|cursor| {
         let mut pairs = query.echo.clone();
         pairs.push(("cursor".to_string(), cursor.clone()));
-        pairs
-            .iter()
-            .map(|(name, value)| format!("{}={}", urls::component(name), urls::component(value)))
-            .collect::<Vec<_>>()
-            .join("&")
+        urls::query(pairs.iter().map(|(name, value)| (name, value)))
     });
     Ok(Page {
         data,

@@ -24,6 +24,15 @@ pub fn path(text: &str) -> String {
     utf8_percent_encode(text, PATH).to_string()
 }
 
+/// A query string of `name=value` pairs, each encoded as a [`component`], joined by `&`.
+pub fn query<'p>(pairs: impl IntoIterator<Item = (&'p String, &'p String)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(name, value)| format!("{}={}", component(name), component(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -620,6 +620,35 @@ mod tests {
         assert_eq!(version, crate::schema::SCHEMA_VERSION);
     }
 
+    /// Appends one event to `stream` as the tenant's event number `seq + 1`.
+    fn append_one(
+        store: &mut SqliteStore,
+        tenant: &TenantId,
+        seq: usize,
+        stream: &str,
+        business_time: Timestamp,
+    ) {
+        store
+            .append(&crate::AppendRequest {
+                tenant: tenant.clone(),
+                expected_seq: seq as u64,
+                recorded_at: at(0),
+                commands: vec![crate::CommandRecord {
+                    events: vec![crate::NewEvent {
+                        stream: stream.into(),
+                        event_type: "Anything".into(),
+                        schema_version: 1,
+                        business_time,
+                        payload: "{}".into(),
+                    }],
+                    expected: Vec::new(),
+                    idempotency: None,
+                }],
+                balances: Vec::new(),
+            })
+            .unwrap();
+    }
+
     #[test]
     fn documents_of_a_kind_list_in_id_order_a_page_at_a_time() {
         let directory = tempfile::tempdir().unwrap();
@@ -636,25 +665,7 @@ mod tests {
             "sales_order/SO-3",
         ];
         for (seq, stream) in streams.iter().enumerate() {
-            store
-                .append(&crate::AppendRequest {
-                    tenant: acme.clone(),
-                    expected_seq: seq as u64,
-                    recorded_at: at(0),
-                    commands: vec![crate::CommandRecord {
-                        events: vec![crate::NewEvent {
-                            stream: (*stream).into(),
-                            event_type: "Anything".into(),
-                            schema_version: 1,
-                            business_time: at(0),
-                            payload: "{}".into(),
-                        }],
-                        expected: Vec::new(),
-                        idempotency: None,
-                    }],
-                    balances: Vec::new(),
-                })
-                .unwrap();
+            append_one(&mut store, &acme, seq, stream, at(0));
         }
         // `sales_order_line/X` is another kind: `sales_order_line` sorts after `sales_order0`
         // and must not be listed.
@@ -690,25 +701,7 @@ mod tests {
             ("sales_order/SO-2", 70),
         ];
         for (seq, (stream, second)) in events.iter().enumerate() {
-            store
-                .append(&crate::AppendRequest {
-                    tenant: acme.clone(),
-                    expected_seq: seq as u64,
-                    recorded_at: at(0),
-                    commands: vec![crate::CommandRecord {
-                        events: vec![crate::NewEvent {
-                            stream: (*stream).into(),
-                            event_type: "Anything".into(),
-                            schema_version: 1,
-                            business_time: at(*second),
-                            payload: "{}".into(),
-                        }],
-                        expected: Vec::new(),
-                        idempotency: None,
-                    }],
-                    balances: Vec::new(),
-                })
-                .unwrap();
+            append_one(&mut store, &acme, seq, stream, at(*second));
         }
         let summaries = store.stream_summaries(&acme, "sales_order").unwrap();
         assert_eq!(

@@ -79,12 +79,7 @@ fn words(name: &str) -> String {
         _ => {}
     }
     let name = name.strip_suffix("_minor").unwrap_or(name);
-    let mut text = name.replace('_', " ");
-    if let Some(first) = text.get(0..1) {
-        let upper = first.to_uppercase();
-        text.replace_range(0..1, &upper);
-    }
-    text
+    super::format::capitalised(&name.replace('_', " "))
 }
 
 /// One value for people: money, times, dates, addresses, links.

@@ -251,20 +251,12 @@ pub async fn show(
         Ok(page(
             &viewer,
             "",
-            &format!("{} {id}", capitalised(collection.singular())),
+            &format!("{} {id}", super::format::capitalised(collection.singular())),
             body,
         ))
     }
     .await;
     respond(&viewer, "", result)
-}
-
-fn capitalised(text: &str) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,15 @@ use flowline_core::money::{exponent_of, format_minor};
 use flowline_metrics::scorecard::metric_info;
 use flowline_metrics::value::{MetricValue, Unit};
 
+/// `text` with its first letter in upper case: `sales order` as `Sales order`.
+pub fn capitalised(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
+
 /// `1234567` as `1,234,567`.
 pub fn grouped(number: i128) -> String {
     let digits = number.unsigned_abs().to_string();

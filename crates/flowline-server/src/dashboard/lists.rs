@@ -148,7 +148,7 @@ async fn show(
             crate::handlers::list_page(&app, viewer.principal.tenant.clone(), collection, &params)
                 .await?;
         let body = body(list, &params, &page_data);
-        let title = capitalised(collection.segment().replace('-', " "));
+        let title = format::capitalised(&collection.segment().replace('-', " "));
         Ok(Ok(page(&viewer, list.active, &title, body)))
     }
     .await;
@@ -156,14 +156,6 @@ async fn show(
         Ok(Err(redirect)) => redirect.into_response(),
         Ok(Ok(html)) => respond(&viewer, list.active, Ok(html)),
         Err(error) => respond(&viewer, list.active, Err::<Html, _>(error)),
-    }
-}
-
-fn capitalised(text: String) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
     }
 }
 
@@ -188,14 +180,11 @@ fn address(
             None => next.remove(*name),
         };
     }
-    let query: Vec<String> = next
-        .iter()
-        .map(|(name, value)| format!("{}={}", urls::component(name), urls::component(value)))
-        .collect();
+    let query = urls::query(&next);
     if query.is_empty() {
         path.to_string()
     } else {
-        format!("{path}?{}", query.join("&"))
+        format!("{path}?{query}")
     }
 }
 
@@ -210,7 +199,7 @@ fn label(name: &str) -> String {
         "sku" => "Item".into(),
         "created_from" => "Created from".into(),
         "created_before" => "Created before".into(),
-        other => capitalised(other.replace('_', " ")),
+        other => format::capitalised(&other.replace('_', " ")),
     }
 }
 

@@ -386,7 +386,7 @@ impl Picks {
             (Some(from), Some(to)) => format!("from={from}&to={to}"),
             _ => format!(
                 "period={}&at={}",
-                granularity_name(self.granularity),
+                self.granularity.name(),
                 self.granularity.anchor(range)
             ),
         };
@@ -396,11 +396,6 @@ impl Picks {
         }
         query
     }
-}
-
-/// The period's name in addresses (`month`, `trailing_12_months`).
-pub fn granularity_name(granularity: Granularity) -> &'static str {
-    granularity.name()
 }
 
 /// The `count` periods of a granularity ending with the one containing `range`'s first day,

@@ -10,7 +10,7 @@ use super::chart::{self, Bar, Intersection, Line};
 use super::format;
 use super::page::page;
 use super::session::{Viewer, percent_encode};
-use super::{Picks, granularity_name, params, period_label, respond, with_drill};
+use super::{Picks, params, period_label, respond, with_drill};
 use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
@@ -106,7 +106,7 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
     } else {
         format!("&slice={}", percent_encode(&slice))
     };
-    let period = granularity_name(picks.granularity);
+    let period = picks.granularity.name();
     let offered = slices_offered(fold);
     let provisional_hint = "Ranges that late returns and claims can still change are marked provisional for 30 days after their last day.";
     html! {
@@ -440,7 +440,7 @@ fn metric_body(fold: &Fold, picks: &Picks, id: &str) -> Result<Markup, ApiError>
             p { a class="documents" href={"/scorecard/" (id) "/documents?" (query)} { "The documents behind this figure →" } }
         }
         h2 { "Trend" }
-        (chart::lines(&format!("{} by {}", format::metric_name(id), granularity_name(picks.granularity)), &labels, &[Line { name: format::metric_name(id), values: history }], &unit))
+        (chart::lines(&format!("{} by {}", format::metric_name(id), picks.granularity.name()), &labels, &[Line { name: format::metric_name(id), values: history }], &unit))
         @if !level2.is_empty() {
             h2 { "Level 2, on the same population" }
             @if !percent_bars.is_empty() {
