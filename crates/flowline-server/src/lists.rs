@@ -39,6 +39,9 @@ use crate::urls;
 /// The most documents read to test filters for one page.
 pub const SCAN_BUDGET: usize = 2_000;
 
+/// The most comma-separated values one filter takes.
+pub const VALUES_MAX: usize = 100;
+
 /// What a list is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SortKey {
@@ -512,7 +515,19 @@ impl Condition {
         };
         Ok(match filter.test {
             Test::Equals(paths) => {
-                Self::Equals(paths, value.split(',').map(str::to_string).collect())
+                let values: Vec<String> = value.split(',').map(str::to_string).collect();
+                // Each value is compared with every document a page reads: a bounded list
+                // keeps a page's work bounded whatever the query's length.
+                if values.len() > VALUES_MAX {
+                    return Err(ApiError::query(
+                        name,
+                        format!(
+                            "{} values; a filter takes at most {VALUES_MAX}",
+                            values.len()
+                        ),
+                    ));
+                }
+                Self::Equals(paths, values)
             }
             Test::CreatedFrom => Self::CreatedFrom(instant()?),
             Test::CreatedBefore => Self::CreatedBefore(instant()?),
@@ -523,6 +538,12 @@ impl Condition {
             Test::Attention => {
                 let mut kinds = Vec::new();
                 for part in value.split(',') {
+                    if kinds.len() == VALUES_MAX {
+                        return Err(ApiError::query(
+                            name,
+                            format!("a filter takes at most {VALUES_MAX} values"),
+                        ));
+                    }
                     let kind = Attention::parse(part).ok_or_else(|| {
                         let known: Vec<&str> = Attention::ALL.iter().map(|k| k.name()).collect();
                         ApiError::query(

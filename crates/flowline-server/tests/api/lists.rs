@@ -216,6 +216,11 @@ async fn a_bad_cursor_sort_or_filter_is_a_400_that_names_it() {
         ("?status=", "status"),
         ("?after=SO-1&sort=-created", "after"),
         ("?limit=0", "limit"),
+        // 101 values: one more than a filter takes (each is compared with every document read).
+        (
+            &*format!("?customer={}", vec!["C"; 101].join(",")),
+            "customer",
+        ),
     ];
     for (query, parameter) in cases {
         let reply = app
