@@ -1,5 +1,6 @@
 //! `flowline serve`, `flowline tenant ...` and `flowline key ...`.
 
+use crate::backend;
 use anyhow::Context as _;
 use flowline_core::Command;
 use flowline_core::id::TenantId;
@@ -9,7 +10,7 @@ use flowline_core::state::ConfigureTenant;
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
 use flowline_server::auth::{Role, issue_limited_key};
 use flowline_server::{ServeOptions, start};
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::{Store, TenantRecord};
 use jiff::Timestamp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -133,7 +134,7 @@ fn tenant_id(text: &str) -> anyhow::Result<TenantId> {
 
 /// Opens a log that must exist already: a command about keys never creates a database, so a
 /// mistyped `--db` is reported instead of leaving an empty file behind.
-fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
+fn open_existing(db: &Path) -> anyhow::Result<Box<dyn Store>> {
     if !db.is_file() {
         anyhow::bail!(
             "{} does not exist: create a tenant first (`flowline tenant create`), or give the \
@@ -144,9 +145,8 @@ fn open_existing(db: &Path) -> anyhow::Result<SqliteStore> {
     open(db)
 }
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db, &OpenOptions::durable())
-        .with_context(|| format!("cannot open {}", db.display()))
+fn open(db: &Path) -> anyhow::Result<Box<dyn Store>> {
+    backend::open(db).with_context(|| format!("cannot open {}", db.display()))
 }
 
 /// Runs `flowline tenant ...`.
@@ -182,7 +182,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             drop(store);
             outln!("registered tenant {tenant} in {}", db.display());
             if let Some(configure) = configure {
-                let engine = Engine::open(&db, EngineOptions::durable())
+                let engine = Engine::open(backend::durable(&db)?, EngineOptions::default())
                     .with_context(|| format!("cannot open {}", db.display()))?;
                 let answer = engine
                     .submit(
@@ -198,8 +198,8 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TenantCommand::List { db } => {
-            let store = SqliteStore::open_read_only(&db)
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let store =
+                backend::read(&db).with_context(|| format!("cannot open {}", db.display()))?;
             for record in store.registered_tenants()? {
                 outln!("{}\t{}\t{}", record.tenant, record.name, record.created_at);
             }
@@ -222,7 +222,7 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
             let role = Role::parse(&role).map_err(|error| anyhow::anyhow!("--role: {error}"))?;
             let mut store = open_existing(&db)?;
             let issued = issue_limited_key(
-                &mut store,
+                store.as_mut(),
                 &tenant,
                 role,
                 &label,
@@ -240,8 +240,8 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
         }
         KeyCommand::List { tenant, db } => {
             let tenant = tenant_id(&tenant)?;
-            let store = SqliteStore::open_read_only(&db)
-                .with_context(|| format!("cannot open {}", db.display()))?;
+            let store =
+                backend::read(&db).with_context(|| format!("cannot open {}", db.display()))?;
             for record in store.keys(&tenant)? {
                 let status = match record.revoked_at {
                     Some(at) => format!("revoked {at}"),
@@ -386,18 +386,17 @@ pub fn serve(
         let options = ServeOptions {
             cors: cors.clone(),
             bind,
-            db: db.to_path_buf(),
+            log: backend::durable(db)
+                .with_context(|| format!("cannot open {}", db.display()))?,
             limits,
         };
-        let engine = EngineOptions::durable();
-        let store_options = engine.store.clone();
+        let engine = EngineOptions::default();
         let stop = shutdown_signal();
         let running = start(&options, engine).await?;
         // The store refuses a connection whose pragmas read back other than asked; say what
         // they are, read back on a connection opened as the engine opens its own, so the
         // operator (and a test) sees the durability the log is written with.
-        let (journal_mode, synchronous) = SqliteStore::open(db, &store_options)
-            .and_then(|store| store.durability_settings())
+        let (journal_mode, synchronous) = backend::durability(db)
             .with_context(|| format!("cannot read back the durability of {}", db.display()))?;
         eprintln!(
             "flowline durability of {}: journal_mode={journal_mode} synchronous={} ({synchronous})",

@@ -10,13 +10,13 @@
 //! with the same workload appended straight to the store, the engine is reopened (replaying the
 //! log, which is timed too) and the same load is measured again.
 
+use crate::backend;
 use flowline_core::id::{LocationId, Sku, TenantId};
 use flowline_core::retention::{document_count, evict_settled};
 use flowline_core::{Command, Context, Event, State, apply, decide};
 use flowline_engine::workload::{self, Lcg, OrderScript};
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission, Ticket};
-use flowline_store::{AppendRequest, BalanceRow, CommandRecord, EventStore, NewEvent};
-use flowline_store::{OpenOptions, SqliteStore};
+use flowline_store::{AppendRequest, BalanceRow, CommandRecord, NewEvent, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
@@ -230,7 +230,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
     let mut rng = Lcg::new(7);
     let mut next_order = 0;
     {
-        let engine = Engine::open(&path, EngineOptions::durable())?;
+        let engine = Engine::open(backend::durable(&path)?, EngineOptions::default())?;
         for command in workload::setup(args.items, UNITS_PER_ITEM) {
             let answer = engine.submit(&tenant, Submission::new(command))?;
             if let Outcome::Rejected { message, .. } = answer.outcome {
@@ -240,8 +240,8 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
         measure(&engine, &tenant, args, "log of a few events")?;
     }
     // Grow the log with the same workload, straight into the store.
-    let mut store = SqliteStore::open(&path, &OpenOptions::durable())?;
-    let (mut generator, mut head) = flowline_engine::replay(&store, &tenant)?;
+    let mut store = backend::open(&path)?;
+    let (mut generator, mut head) = flowline_engine::replay(store.as_ref(), &tenant)?;
     let started = Instant::now();
     let mut appended = head;
     while appended < args.log_events {
@@ -253,7 +253,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
             args.items,
             20_000,
         )?;
-        head = append_events(&mut store, &tenant, &generator, &batch, head)?;
+        head = append_events(store.as_mut(), &tenant, &generator, &batch, head)?;
         appended = head;
         let horizon =
             ticker.0 + SignedDuration::from_secs(ticker.1) - SignedDuration::from_hours(24);
@@ -265,7 +265,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
     );
     drop(generator);
     let started = Instant::now();
-    let engine = Engine::open(&path, EngineOptions::durable())?;
+    let engine = Engine::open(backend::durable(&path)?, EngineOptions::default())?;
     // The first query starts the writer, which replays the log.
     let orders = engine.query(&tenant, |state: &State| state.sales_orders.len())?;
     outln!(
@@ -279,7 +279,7 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
 }
 
 fn append_events(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     tenant: &TenantId,
     state: &State,
     events: &[Event],

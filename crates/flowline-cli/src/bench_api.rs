@@ -10,11 +10,12 @@
 //! The clients run in the same process as the server, on the same cores, so the figures include
 //! the cost of making the requests: a conservative measure of the server.
 
+use crate::backend;
 use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{ServeOptions, start};
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::TenantRecord;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,20 +80,20 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
             ..Default::default()
         },
         bind: "127.0.0.1:0".parse()?,
-        db: db.clone(),
+        log: backend::durable(&db)?,
     };
-    let running = start(&options, EngineOptions::durable()).await?;
+    let running = start(&options, EngineOptions::default()).await?;
     let base = format!("http://{}", running.address);
     let tenant = TenantId::parse("bench")?;
     let key = {
-        let mut store = SqliteStore::open(&db, &OpenOptions::durable())?;
+        let mut store = backend::open(&db)?;
         store.register_tenant(&TenantRecord {
             tenant: tenant.clone(),
             name: "bench".into(),
             created_at: jiff::Timestamp::now(),
         })?;
         issue_key(
-            &mut store,
+            store.as_mut(),
             &tenant,
             Role::Admin,
             "bench",

@@ -10,6 +10,7 @@
 //! header. Prints the median and the maximum per page, and the peak RSS of the process while it
 //! warmed up and served them.
 
+use crate::backend;
 use anyhow::Context as _;
 use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
@@ -17,7 +18,7 @@ use flowline_server::auth::{Role, issue_key};
 use flowline_server::{ServeOptions, start};
 use flowline_sim::Options;
 use flowline_sim::scenario::Scenario;
-use flowline_store::{EventStore, OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::TenantRecord;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `flowline bench dashboard`.
@@ -56,7 +57,6 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         seed: args.seed,
         days: args.days,
         tenant: tenant.clone(),
-        durable: false,
     };
     outln!(
         "writing {}: {} for {} days at {:.0} orders/day (seed {})",
@@ -67,12 +67,17 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         args.seed
     );
     let mut bar = crate::progress::Progress::new("simulating", u64::from(args.days), "days");
-    let summary = flowline_sim::run(&scenario, path, &options, &mut |progress| {
-        bar.update(
-            u64::from(progress.done),
-            format!("{} orders", progress.orders),
-        );
-    })
+    let summary = flowline_sim::run(
+        &scenario,
+        &backend::relaxed(path)?,
+        &options,
+        &mut |progress| {
+            bar.update(
+                u64::from(progress.done),
+                format!("{} orders", progress.orders),
+            );
+        },
+    )
     .with_context(|| format!("the simulation into {} failed", path.display()))?;
     bar.finish();
     anyhow::ensure!(
@@ -88,7 +93,7 @@ fn simulate(args: &DashboardArgs, path: &Path) -> anyhow::Result<()> {
         summary.counts.get("orders_placed").copied().unwrap_or(0),
         summary.events
     );
-    let mut store = SqliteStore::open(path, &OpenOptions::durable())?;
+    let mut store = backend::open(path)?;
     store.register_tenant(&TenantRecord {
         tenant,
         name: scenario.brand.name.clone(),
@@ -147,15 +152,15 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     if wrote {
         simulate(args, &args.db)?;
     }
-    let mut store = SqliteStore::open(&args.db, &OpenOptions::durable())
-        .with_context(|| format!("cannot open {}", args.db.display()))?;
+    let mut store =
+        backend::open(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
     let tenant: TenantId = match store.tenants()?.as_slice() {
         [first, ..] => first.clone(),
         [] => anyhow::bail!("{} holds no tenant", args.db.display()),
     };
     let events = store.tenant_head(&tenant)?;
     let key = issue_key(
-        &mut store,
+        store.as_mut(),
         &tenant,
         Role::Viewer,
         "bench dashboard",
@@ -188,10 +193,10 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
                 ..Default::default()
             },
             bind: "127.0.0.1:0".parse()?,
-            db: args.db.clone(),
+            log: backend::durable(&args.db)?,
         };
         let started = std::time::Instant::now();
-        let running = start(&options, EngineOptions::durable()).await?;
+        let running = start(&options, EngineOptions::default()).await?;
         running.warmed().await;
         outln!(
             "warm-up at start: {:.1} s (writer replay and folds of the log)",

@@ -13,12 +13,13 @@
 //! (201s, 429s, 503s). The clients share the server's process and cores, so the figures
 //! include the cost of making the flood: a conservative measure.
 
+use crate::backend;
 use crate::bench_api::{Lcg, order, setup};
 use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{ServeOptions, ServerLimits, start};
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::TenantRecord;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,14 +81,14 @@ pub fn fairness(args: &FairnessArgs) -> anyhow::Result<()> {
 /// Registers a tenant and issues an admin key for it.
 fn tenant_key(db: &Path, name: &str) -> anyhow::Result<String> {
     let tenant = TenantId::parse(name)?;
-    let mut store = SqliteStore::open(db, &OpenOptions::durable())?;
+    let mut store = backend::open(db)?;
     store.register_tenant(&TenantRecord {
         tenant: tenant.clone(),
         name: name.into(),
         created_at: jiff::Timestamp::now(),
     })?;
     Ok(issue_key(
-        &mut store,
+        store.as_mut(),
         &tenant,
         Role::Admin,
         "bench",
@@ -127,10 +128,10 @@ async fn run(
     let options = ServeOptions {
         cors: Default::default(),
         bind: "127.0.0.1:0".parse()?,
-        db: db.to_path_buf(),
+        log: backend::durable(db)?,
         limits,
     };
-    let running = start(&options, EngineOptions::durable()).await?;
+    let running = start(&options, EngineOptions::default()).await?;
     let base = format!("http://{}", running.address);
     let (calm, flood) = (tenant_key(db, "calm")?, tenant_key(db, "flood")?);
     let client = reqwest::Client::builder()

@@ -16,6 +16,7 @@
 //! reasons and times), and DuckDB (the Python package, if installed) computes RL.1.1, RL.2.2 and
 //! RS.1.1 from it with SQL; the bench prints both results and both times.
 
+use crate::backend;
 use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
 use flowline_core::documents::return_auth::{AuthoriseReturn, ReturnLineInput};
 use flowline_core::documents::sales_order::{
@@ -463,10 +464,10 @@ impl Sink {
     }
 }
 
-/// Appends generated events to a SQLite log in batches, as the engine would have recorded them
+/// Appends generated events to a log file in batches, as the engine would have recorded them
 /// (relaxed durability: the figure measured from it is reading, not writing).
 struct LogWriter {
-    store: flowline_store::SqliteStore,
+    store: Box<dyn flowline_store::Store>,
     tenant: flowline_core::id::TenantId,
     head: u64,
     pending: Vec<flowline_store::NewEvent>,
@@ -479,10 +480,7 @@ impl LogWriter {
             anyhow::bail!("{} exists; the benchmark writes a new log", path.display());
         }
         Ok(Self {
-            store: flowline_store::SqliteStore::open(
-                path,
-                &flowline_store::OpenOptions::relaxed(),
-            )?,
+            store: backend::open_relaxed(path)?,
             tenant: flowline_core::id::TenantId::parse("bench")?,
             head: 0,
             pending: Vec::with_capacity(20_000),
@@ -506,7 +504,6 @@ impl LogWriter {
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
-        use flowline_store::EventStore as _;
         if let Some(reason) = self.failed.take() {
             anyhow::bail!("appending to the log failed: {reason}");
         }
@@ -536,7 +533,6 @@ impl LogWriter {
 /// them. The same arguments give the same texts.
 #[cfg(test)]
 pub(crate) fn sample_payloads(seed: u64, orders: u64) -> anyhow::Result<Vec<String>> {
-    use flowline_store::EventStore as _;
     let directory = tempfile::tempdir()?;
     let mut generator = Generator {
         state: State::default(),
@@ -667,10 +663,10 @@ pub fn metrics(args: &MetricsArgs) -> anyhow::Result<()> {
     outln!("flowline: RL.1.1 {perfect:?}, RL.2.2 {on_time:?}, RS.1.1 seconds {cycle:?}");
     let _ = cold;
     if let Some(path) = &args.log {
-        let store = flowline_store::SqliteStore::open_read_only(path)?;
+        let store = backend::read(path)?;
         let tenant = flowline_core::id::TenantId::parse("bench")?;
         let started = Instant::now();
-        let folded = flowline_server::scorecards::fold_log(&store, &tenant, false)?;
+        let folded = flowline_server::scorecards::fold_log(store.as_ref(), &tenant, false)?;
         let elapsed = started.elapsed();
         if let Some((from_log, head)) = folded {
             let card = scorecard(&from_log, year, &Slice::All, as_of);

@@ -1,5 +1,6 @@
 //! `flowline demo`, `flowline simulate` and `flowline bench sim`: the simulated brand.
 
+use crate::backend;
 use anyhow::Context as _;
 use flowline_core::id::TenantId;
 use flowline_metrics::fold::{Fold, Slice};
@@ -8,11 +9,12 @@ use flowline_metrics::scorecard::{Scorecard, metric_info, scorecard};
 use flowline_server::scorecards;
 use flowline_sim::scenario::Scenario;
 use flowline_sim::{Options, Progress, Summary};
-use flowline_store::SqliteStore;
+use flowline_store::SharedBackend;
 use jiff::Timestamp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `flowline demo`.
@@ -77,10 +79,10 @@ pub struct BenchSimArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Flush every commit to disk.
-    #[arg(long)]
+    /// With --db: flush every commit to disk.
+    #[arg(long, requires = "db")]
     durable: bool,
-    /// Keep the log here instead of a temporary directory.
+    /// Write the log to this SQLite file instead of keeping it in memory.
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
 }
@@ -99,18 +101,18 @@ fn demo_tenant() -> TenantId {
 
 fn simulate(
     scenario: &Scenario,
-    path: &Path,
+    log: &SharedBackend,
     options: &Options,
     label: &str,
 ) -> anyhow::Result<Summary> {
-    simulate_sampling(scenario, path, options, label, &mut Vec::new())
+    simulate_sampling(scenario, log, options, label, &mut Vec::new())
 }
 
 /// [`simulate`], sampling the process's anonymous memory after each tenth of the days into
 /// `memory` as (days done, MiB).
 fn simulate_sampling(
     scenario: &Scenario,
-    path: &Path,
+    log: &SharedBackend,
     options: &Options,
     label: &str,
     memory: &mut Vec<(u32, f64)>,
@@ -118,7 +120,7 @@ fn simulate_sampling(
     let mut bar = crate::progress::Progress::new(label, u64::from(options.days), "days");
     let started = Instant::now();
     let every = (options.days / 10).max(1);
-    let summary = flowline_sim::run(scenario, path, options, &mut |p: &Progress| {
+    let summary = flowline_sim::run(scenario, log, options, &mut |p: &Progress| {
         let rate = p.orders as f64 / started.elapsed().as_secs_f64().max(1e-9);
         bar.update(
             u64::from(p.done),
@@ -128,16 +130,20 @@ fn simulate_sampling(
             memory.push((p.done, crate::bench::rss_mib()));
         }
     })
-    .with_context(|| format!("the simulation into {} failed", path.display()))?;
+    .with_context(|| format!("the simulation into {} failed", log.describe()))?;
     bar.finish();
     Ok(summary)
 }
 
 /// The scorecard of the simulated days, judged as of the end of the last one.
-fn card(path: &Path, summary: &Summary) -> anyhow::Result<(Fold, Scorecard, Range, Timestamp)> {
-    let store = SqliteStore::open_read_only(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    let Some((fold, _)) = scorecards::fold_log(&store, &demo_tenant(), false)? else {
+fn card(
+    log: &SharedBackend,
+    summary: &Summary,
+) -> anyhow::Result<(Fold, Scorecard, Range, Timestamp)> {
+    let store = log
+        .open_reader()
+        .with_context(|| format!("cannot open {}", log.describe()))?;
+    let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &demo_tenant(), false)? else {
         anyhow::bail!("the simulated tenant is not configured");
     };
     let (Some(from), Some(to)) = (summary.from, summary.to) else {
@@ -211,9 +217,14 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         days: args.days,
         tenant: demo_tenant(),
-        durable: args.durable,
     };
-    let summary = simulate(&scenario, &args.db, &options, "simulating")?;
+    let open = if args.durable {
+        backend::durable
+    } else {
+        backend::relaxed
+    };
+    let log = open(&args.db).with_context(|| format!("cannot create {}", args.db.display()))?;
+    let summary = simulate(&scenario, &log, &options, "simulating")?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     outln!(
         "Simulated {} days in {:.1} s: {orders} orders, {} commands, {} events ({:.0} orders/s); \
@@ -232,12 +243,13 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         summary.log_hash
     );
     refused(&summary)?;
-    let (fold, _, range, as_of) = card(&args.db, &summary)?;
+    let (fold, _, range, as_of) = card(&log, &summary)?;
     let report = scorecards::report(&demo_tenant(), &fold, range, None, as_of, 20);
     outln!();
     out!("{}", crate::metrics::text(&report));
     // Register the tenant and give the user a key for the API and the dashboard.
-    let mut store = SqliteStore::open(&args.db, &flowline_store::OpenOptions::durable())
+    let mut store = log
+        .open()
         .with_context(|| format!("cannot open {}", args.db.display()))?;
     let tenant = demo_tenant();
     if !store
@@ -252,13 +264,14 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     let issued = flowline_server::auth::issue_key(
-        &mut store,
+        store.as_mut(),
         &tenant,
         flowline_server::auth::Role::Admin,
         "demo",
         Timestamp::now(),
     )?;
     drop(store);
+    drop(log);
     outln!();
     outln!(
         "Admin API key for tenant `demo` (shown once): {}",
@@ -346,47 +359,50 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--orders-per-day must be a positive number, is {n}");
     }
     let seeds = args.seeds.max(1);
-    let directory = tempfile::tempdir()?;
+    // Every (scenario, seed) is independent: run them on the available cores, each on a log in
+    // memory, and collect the scorecards in order.
+    let runs: Vec<(usize, u64)> = (0..scenarios.len())
+        .flat_map(|s| (1..=seeds).map(move |seed| (s, seed)))
+        .collect();
+    let cards = run_in_parallel(&runs, |&(s, seed)| {
+        let (label, scenario) = &scenarios[s];
+        let options = Options {
+            seed,
+            days: args.days,
+            tenant: demo_tenant(),
+        };
+        let log = backend::memory();
+        let summary = flowline_sim::run(scenario, &log, &options, &mut |_| {})
+            .with_context(|| format!("the simulation of {label}, seed {seed}, failed"))?;
+        refused(&summary)?;
+        let (_, card, _, _) = card(&log, &summary)?;
+        eprintln!(
+            "{label} seed {seed}: {} orders in {:.1} s",
+            summary.counts.get("orders_placed").copied().unwrap_or(0),
+            summary.wall.as_secs_f64()
+        );
+        Ok(card)
+    })?;
     // results[scenario][metric] = values by seed
     let mut results: Vec<Vec<Vec<Option<f64>>>> =
         vec![vec![Vec::new(); COMPARED.len()]; scenarios.len()];
     let mut units: Vec<String> = vec![String::new(); COMPARED.len()];
-    for (s, (label, scenario)) in scenarios.iter().enumerate() {
-        for seed in 1..=seeds {
-            let path = directory.path().join(format!("{s}-{seed}.db"));
-            let options = Options {
-                seed,
-                days: args.days,
-                tenant: demo_tenant(),
-                durable: false,
-            };
-            let summary = simulate(scenario, &path, &options, &format!("{label} seed {seed}"))?;
-            refused(&summary)?;
-            let (_, card, _, _) = card(&path, &summary)?;
-            // Money is kept in minor units: show it in the brand's currency.
-            let currency = flowline_core::money::Currency::parse(&scenario.brand.currency)?;
-            let minor_per_major = 10f64.powi(currency.exponent() as i32);
-            for (m, id) in COMPARED.iter().enumerate() {
-                let value = card.value(id);
-                let mut scale = 1.0;
-                if let Some(v) = value {
-                    units[m] = if v.unit == flowline_metrics::value::Unit::Money {
-                        scale = minor_per_major;
-                        currency.as_str().to_string()
-                    } else {
-                        format!("{:?}", v.unit).to_lowercase()
-                    };
-                }
-                results[s][m].push(value.and_then(|v| v.value).map(|v| v / scale));
+    for (&(s, _), card) in runs.iter().zip(&cards) {
+        // Money is kept in minor units: show it in the brand's currency.
+        let currency = flowline_core::money::Currency::parse(&scenarios[s].1.brand.currency)?;
+        let minor_per_major = 10f64.powi(currency.exponent() as i32);
+        for (m, id) in COMPARED.iter().enumerate() {
+            let value = card.value(id);
+            let mut scale = 1.0;
+            if let Some(v) = value {
+                units[m] = if v.unit == flowline_metrics::value::Unit::Money {
+                    scale = minor_per_major;
+                    currency.as_str().to_string()
+                } else {
+                    format!("{:?}", v.unit).to_lowercase()
+                };
             }
-            eprintln!(
-                "{label} seed {seed}: {} orders in {:.1} s",
-                summary.counts.get("orders_placed").copied().unwrap_or(0),
-                summary.wall.as_secs_f64()
-            );
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
+            results[s][m].push(value.and_then(|v| v.value).map(|v| v / scale));
         }
     }
     let table: Vec<Vec<Spread>> = results
@@ -494,31 +510,40 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let scenario = Scenario::default_brand().scaled(args.orders_per_day);
-    let directory = tempfile::tempdir()?;
-    let path = args
-        .db
-        .clone()
-        .unwrap_or_else(|| directory.path().join("bench-sim.db"));
+    let (log, held) = match &args.db {
+        None => {
+            let log = flowline_store_memory::MemoryBackend::new();
+            (Arc::new(log.clone()) as SharedBackend, Some(log))
+        }
+        Some(path) => {
+            let open = if args.durable {
+                backend::durable
+            } else {
+                backend::relaxed
+            };
+            let log = open(path).with_context(|| format!("cannot create {}", path.display()))?;
+            (log, None)
+        }
+    };
     outln!(
-        "flowline bench sim: {} cores, the built-in brand at {:.0} orders/day for {} days (seed {}, {})",
+        "flowline bench sim: {} cores, the built-in brand at {:.0} orders/day for {} days (seed {}, log {})",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders_per_day,
         args.days,
         args.seed,
-        if args.durable {
-            "durable commits"
-        } else {
-            "commits not flushed one by one"
+        match (&args.db, args.durable) {
+            (None, _) => "in memory".to_string(),
+            (Some(path), true) => format!("in {}, durable commits", path.display()),
+            (Some(path), false) => format!("in {}, commits not flushed one by one", path.display()),
         }
     );
     let options = Options {
         seed: args.seed,
         days: args.days,
         tenant: demo_tenant(),
-        durable: args.durable,
     };
     let mut memory = Vec::new();
-    let summary = simulate_sampling(&scenario, &path, &options, "simulating", &mut memory)?;
+    let summary = simulate_sampling(&scenario, &log, &options, "simulating", &mut memory)?;
     refused(&summary)?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     let seconds = summary.wall.as_secs_f64().max(1e-9);
@@ -530,9 +555,17 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         summary.commands as f64 / seconds,
         summary.events,
         summary.events as f64 / seconds,
-        size(&path),
+        match (&args.db, &held) {
+            (Some(path), _) => size(path),
+            (None, Some(held)) => format!(
+                "{:.0} MiB in memory",
+                held.bytes() as f64 / f64::from(1u32 << 20)
+            ),
+            (None, None) => String::new(),
+        },
         summary.hash_wall.as_secs_f64()
     );
+    outln!("log SHA-256 {}", summary.log_hash);
     outln!(
         "target: one year in ≤ 30 s; {}",
         if seconds <= 30.0 && summary.days >= 365 {
@@ -546,7 +579,12 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         .map(|(day, mib)| format!("day {day}: {mib:.0}"))
         .collect();
     outln!(
-        "anonymous memory, MiB (open work, not the log): {}",
+        "anonymous memory, MiB ({}): {}",
+        if held.is_some() {
+            "open work and the log held in memory"
+        } else {
+            "open work, not the log"
+        },
         samples.join(", ")
     );
     outln!(
@@ -555,4 +593,55 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         crate::bench::file_mib()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `job` on every input, on as many threads as there are cores, and returns the outputs
+/// in the inputs' order; the first error stops the others from taking more work.
+fn run_in_parallel<I: Sync, O: Send>(
+    inputs: &[I],
+    job: impl Fn(&I) -> anyhow::Result<O> + Sync,
+) -> anyhow::Result<Vec<O>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(inputs.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let outputs: std::sync::Mutex<Vec<Option<anyhow::Result<O>>>> =
+        std::sync::Mutex::new((0..inputs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if index >= inputs.len() || failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let output = job(&inputs[index]);
+                    if output.is_err() {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if let Ok(mut outputs) = outputs.lock() {
+                        outputs[index] = Some(output);
+                    }
+                }
+            });
+        }
+    });
+    let outputs = outputs
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))?;
+    // The error that stopped the others, rather than one of the runs it stopped.
+    let outputs: Vec<O> = outputs
+        .into_iter()
+        .flatten()
+        .collect::<anyhow::Result<_>>()?;
+    if outputs.len() < inputs.len() {
+        anyhow::bail!(
+            "{} of {} runs did not finish",
+            inputs.len() - outputs.len(),
+            inputs.len()
+        );
+    }
+    Ok(outputs)
 }

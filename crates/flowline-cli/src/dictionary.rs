@@ -12,7 +12,6 @@
 use flowline_core::id::{LocationId, TenantId};
 use flowline_engine::workload::{self, Lcg, OrderScript};
 use flowline_engine::{Engine, EngineOptions, Submission};
-use flowline_store::OpenOptions;
 use jiff::{SignedDuration, Timestamp};
 use std::path::PathBuf;
 use zstd_safe::{CCtx, CDict, CParameter};
@@ -47,10 +46,7 @@ fn samples(seed: u64) -> Vec<(&'static str, Vec<String>)> {
 /// The outcomes the engine stores for idempotency keys, as the API asks for them (with the
 /// changed document rendered): the ledger workload's setup and orders until `count` commands.
 fn responses(seed: u64, count: usize) -> Vec<String> {
-    let directory = tempfile::tempdir().unwrap();
-    let mut options = EngineOptions::durable();
-    options.store = OpenOptions::relaxed();
-    let engine = Engine::open(&directory.path().join("responses.db"), options).unwrap();
+    let engine = Engine::open(crate::backend::memory(), EngineOptions::default()).unwrap();
     let tenant = TenantId::parse("bench").unwrap();
     let center = LocationId::parse("FC-CENTRAL").unwrap();
     let start = Timestamp::from_second(1_735_689_600).unwrap();

@@ -8,6 +8,7 @@
 //! appended or none, and importing the same content again replays the first outcome and
 //! appends nothing.
 
+use crate::backend;
 use anyhow::Context as _;
 use flowline_core::Command;
 use flowline_core::id::TenantId;
@@ -18,7 +19,7 @@ use flowline_engine::{
     AtomicAnswer, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome, Submission,
 };
 use flowline_formats::olist::{self, FILE_NAMES, OlistFiles};
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::TenantRecord;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -79,8 +80,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     };
     let key = format!("import:olist:{}", content_hash(&files));
 
-    let mut store = SqliteStore::open(db, &OpenOptions::durable())
-        .with_context(|| format!("cannot open {}", db.display()))?;
+    let mut store = backend::open(db).with_context(|| format!("cannot open {}", db.display()))?;
     if store
         .registered_tenant(&tenant)
         .with_context(|| format!("cannot read {}", db.display()))?
@@ -97,7 +97,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     }
     drop(store);
 
-    let engine = Engine::open(db, EngineOptions::durable())
+    let engine = Engine::open(backend::durable(db)?, EngineOptions::default())
         .with_context(|| format!("cannot open {}", db.display()))?;
     let settings = engine
         .query(&tenant, |state| state.settings.clone())

@@ -8,6 +8,7 @@ mod output;
 mod progress;
 
 mod admin;
+mod backend;
 mod bench;
 mod bench_api;
 mod bench_dashboard;
@@ -26,7 +27,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use flowline_store::SqliteStore;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -219,9 +219,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let store =
-        SqliteStore::open_read_only(db).with_context(|| format!("cannot open {}", db.display()))?;
-    let report = flowline_engine::check::check(&store)
+    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let report = flowline_engine::check::check(store.as_ref())
         .with_context(|| format!("cannot read {}", db.display()))?;
     for finding in &report.findings {
         outln!("{finding}");

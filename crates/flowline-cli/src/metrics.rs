@@ -1,5 +1,6 @@
 //! `flowline metrics`: the scorecard of a tenant, folded from its log.
 
+use crate::backend;
 use anyhow::Context as _;
 use flowline_core::id::TenantId;
 use flowline_metrics::drill::{self, Filter};
@@ -8,7 +9,7 @@ use flowline_metrics::period::Granularity;
 use flowline_metrics::scorecard::{Scorecard, metric_info};
 use flowline_metrics::value::MetricValue;
 use flowline_server::scorecards::{self, Report};
-use flowline_store::{EventStore, SqliteStore};
+use flowline_store::Store;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::path::PathBuf;
@@ -49,7 +50,7 @@ pub struct MetricsArgs {
     as_of: Option<Timestamp>,
 }
 
-fn tenant_of(store: &SqliteStore, named: Option<&str>) -> anyhow::Result<TenantId> {
+fn tenant_of(store: &dyn Store, named: Option<&str>) -> anyhow::Result<TenantId> {
     if let Some(name) = named {
         return TenantId::parse(name).with_context(|| format!("`{name}` is not a tenant id"));
     }
@@ -86,11 +87,11 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
-    let store = SqliteStore::open_read_only(&args.db)
-        .with_context(|| format!("cannot open {}", args.db.display()))?;
-    let tenant = tenant_of(&store, args.tenant.as_deref())?;
+    let store =
+        backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let tenant = tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let keep_settled = args.drill.is_some();
-    let Some((fold, _)) = scorecards::fold_log(&store, &tenant, keep_settled)
+    let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &tenant, keep_settled)
         .with_context(|| format!("cannot read {}", args.db.display()))?
     else {
         anyhow::bail!("tenant {tenant} is not configured (no base currency and time zone yet)");

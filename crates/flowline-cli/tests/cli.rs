@@ -4,6 +4,8 @@
 use flowline_core::id::TenantId;
 use flowline_engine::workload;
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
+use flowline_store::Directory;
+use flowline_store_sqlite::{OpenOptions, SqliteBackend};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -21,7 +23,11 @@ fn stdout(output: &Output) -> String {
 /// A log with one tenant: 3 centers, 2 items, 10 units of each received at each center
 /// (2 items × 3 centers × 10 units = 60 units), so balances exist at 3 centers and `supplier`.
 fn small_log(path: &Path) {
-    let engine = Engine::open(path, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(
+        SqliteBackend::shared(path, OpenOptions::durable()).unwrap(),
+        EngineOptions::default(),
+    )
+    .unwrap();
     let tenant = TenantId::parse("acme").unwrap();
     for command in workload::setup(2, 10) {
         let answer = engine.submit(&tenant, Submission::new(command)).unwrap();
@@ -746,8 +752,11 @@ fn a_reader_that_goes_away_ends_the_command_quietly_as_sigpipe_would() {
     // still writing when its reader stops after one line.
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("keys.db");
-    let mut store =
-        flowline_store::SqliteStore::open(&db, &flowline_store::OpenOptions::durable()).unwrap();
+    let mut store = flowline_store_sqlite::SqliteStore::open(
+        &db,
+        &flowline_store_sqlite::OpenOptions::durable(),
+    )
+    .unwrap();
     let tenant = TenantId::parse("acme").unwrap();
     store
         .register_tenant(&flowline_store::TenantRecord {

@@ -4,8 +4,8 @@
 //! bounded channel; the writer takes everything waiting (up to a batch limit), decides and
 //! applies each command in order — so a command sees the effects of the ones before it, and
 //! nothing else can change the tenant between a check and its effect — and hands the batch's
-//! events to the tenant's committer thread, which appends them in one SQLite transaction (group
-//! commit) and only then answers. While one batch is being made durable the writer decides the
+//! events to the tenant's committer thread, which appends them in one transaction of the store
+//! (group commit) and only then answers. While one batch is being made durable the writer decides the
 //! next, so deciding and writing use both cores. Reads run on the writer after everything it has
 //! applied is durable, so they only ever see durable state. If an append fails, the in-memory
 //! state holds effects that are not in the log: that batch and every batch decided after it are
@@ -37,15 +37,13 @@ use flowline_core::retention;
 use flowline_core::{Command, Context, DomainError, Event, State, apply, decide};
 use flowline_store::{
     AppendRequest, BalanceRow, CommandRecord, EventStore, IdempotencyLookup, IdempotencyRecord,
-    NewEvent, StoreError,
+    NewEvent, SharedBackend, Store, StoreError,
 };
-use flowline_store::{OpenOptions, SqliteStore};
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -106,11 +104,9 @@ pub trait AppendFaults: Send + Sync {
     }
 }
 
-/// Engine settings.
+/// Engine settings. Durability is the backend's: see the store crates.
 #[derive(Clone)]
 pub struct EngineOptions {
-    /// Store settings (durability).
-    pub store: OpenOptions,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// Commands that may wait per tenant before submitters are told the engine is busy.
@@ -126,11 +122,10 @@ pub struct EngineOptions {
     pub faults: Option<Arc<dyn AppendFaults>>,
 }
 
-impl EngineOptions {
-    /// Full durability, the system clock, a queue of 4,096 and batches of up to 1,024.
-    pub fn durable() -> Self {
+impl Default for EngineOptions {
+    /// The system clock, a queue of 4,096 and batches of up to 1,024.
+    fn default() -> Self {
         Self {
-            store: OpenOptions::durable(),
             clock: Arc::new(SystemClock),
             queue_capacity: 4096,
             batch_max: 1024,
@@ -347,20 +342,20 @@ impl Ticket {
     }
 }
 
-/// The engine: the writers of every tenant in one log file.
+/// The engine: the writers of every tenant of one log.
 pub struct Engine {
-    path: PathBuf,
+    backend: SharedBackend,
     options: EngineOptions,
     writers: Mutex<FxHashMap<TenantId, Writer>>,
 }
 
 impl Engine {
-    /// Opens (or creates) the log at `path`. Writers start lazily, per tenant, on first use.
-    pub fn open(path: &Path, options: EngineOptions) -> Result<Self, EngineError> {
-        // Open once up front so a bad path or durability setting fails here, not later.
-        SqliteStore::open(path, &options.store).map_err(unavailable)?;
+    /// The engine of the log `backend` opens. Writers start lazily, per tenant, on first use.
+    pub fn open(backend: SharedBackend, options: EngineOptions) -> Result<Self, EngineError> {
+        // Open once up front so a log that cannot be opened fails here, not at the first command.
+        backend.open().map_err(unavailable)?;
         Ok(Self {
-            path: path.to_path_buf(),
+            backend,
             options,
             writers: Mutex::new(FxHashMap::default()),
         })
@@ -444,7 +439,7 @@ impl Engine {
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
-        let worker = TenantWriter::new(tenant.clone(), &self.path, self.options.clone())?;
+        let worker = TenantWriter::new(tenant.clone(), &self.backend, self.options.clone())?;
         let taken = depth.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{tenant}"))
@@ -470,9 +465,9 @@ impl Engine {
         }
     }
 
-    /// The path of the log file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The log's backend, for opening handles that read it.
+    pub fn backend(&self) -> &SharedBackend {
+        &self.backend
     }
 
     /// Stops every writer after it has finished the commands already queued.
@@ -541,7 +536,7 @@ struct Acknowledgement {
 /// append it fails every later batch until the writer has rebuilt its state from the log (those
 /// batches were decided on effects that never became durable).
 fn run_committer(
-    mut store: SqliteStore,
+    mut store: Box<dyn Store>,
     jobs: Receiver<CommitterJob>,
     acknowledgements: mpsc::Sender<Acknowledgement>,
     observer: Option<Arc<dyn Observer>>,
@@ -563,7 +558,7 @@ fn run_committer(
                     (Some(reason), _) => Err(reason.clone()),
                     (None, None) => Ok(()),
                     (None, Some(request)) => {
-                        match append(&mut store, &request, faults.as_deref()) {
+                        match append(store.as_mut(), &request, faults.as_deref()) {
                             Ok(appended) => {
                                 if let Some(observer) = &observer {
                                     let events = usize::try_from(appended.event_count())
@@ -610,7 +605,7 @@ fn run_committer(
 
 /// Appends `request`, with the fault `faults` decides for it, if any.
 fn append(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     request: &AppendRequest,
     faults: Option<&dyn AppendFaults>,
 ) -> Result<flowline_store::AppendOutcome, String> {
@@ -633,7 +628,7 @@ type InFlightKeys = VecDeque<(u64, Vec<(String, String, Answer)>)>;
 
 struct TenantWriter {
     tenant: TenantId,
-    store: SqliteStore,
+    store: Box<dyn Store>,
     options: EngineOptions,
     state: State,
     /// The last sequence number decided, durable or in flight.
@@ -648,9 +643,13 @@ struct TenantWriter {
 }
 
 impl TenantWriter {
-    fn new(tenant: TenantId, path: &Path, options: EngineOptions) -> Result<Self, EngineError> {
-        let store = SqliteStore::open(path, &options.store).map_err(unavailable)?;
-        let committer_store = SqliteStore::open(path, &options.store).map_err(unavailable)?;
+    fn new(
+        tenant: TenantId,
+        backend: &SharedBackend,
+        options: EngineOptions,
+    ) -> Result<Self, EngineError> {
+        let store = backend.open().map_err(unavailable)?;
+        let committer_store = backend.open().map_err(unavailable)?;
         // Two batches may wait for the committer: enough to overlap deciding with committing,
         // few enough that a failure throws away little work.
         let (committer, jobs) = mpsc::sync_channel(2);
@@ -682,7 +681,11 @@ impl TenantWriter {
 
     /// Rebuilds the state from the log.
     fn recover(&mut self) -> Result<(), EngineError> {
-        let replayed = replay_retaining(&self.store, &self.tenant, Some(self.options.clock.now()))?;
+        let replayed = replay_retaining(
+            self.store.as_ref(),
+            &self.tenant,
+            Some(self.options.clock.now()),
+        )?;
         self.state = replayed.state;
         self.head = replayed.head;
         self.started = replayed.started;

@@ -17,9 +17,15 @@ use flowline_engine::{
     Answer, AppendFault, AppendFaults, AtomicOutcome, Engine, EngineError, EngineOptions, Outcome,
     Submission,
 };
-use flowline_store::{EventStore, SqliteStore};
+use flowline_store::{EventStore, SharedBackend};
+use flowline_store_sqlite::{OpenOptions, SqliteBackend, SqliteStore};
 use std::path::Path;
 use std::sync::Arc;
+
+/// The durable SQLite log at `path`, as the engine opens it.
+fn sqlite(path: &Path) -> SharedBackend {
+    SqliteBackend::shared(path, OpenOptions::durable()).unwrap()
+}
 
 fn tenant() -> TenantId {
     TenantId::parse("acme").unwrap()
@@ -172,7 +178,7 @@ fn reserved_of_a(state: &State) -> (i64, i64) {
 fn sixteen_threads_racing_for_100_units_allocate_exactly_100() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("race.db");
-    let engine = Arc::new(Engine::open(&path, EngineOptions::durable()).unwrap());
+    let engine = Arc::new(Engine::open(sqlite(&path), EngineOptions::default()).unwrap());
     race_setup(&engine);
     let outcomes: Vec<(i64, Answer)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..16)
@@ -252,7 +258,7 @@ fn sixteen_threads_racing_for_100_units_allocate_exactly_100() {
 fn retries_with_one_idempotency_key_record_one_effect() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("idempotency.db");
-    let engine = Arc::new(Engine::open(&path, EngineOptions::durable()).unwrap());
+    let engine = Arc::new(Engine::open(sqlite(&path), EngineOptions::default()).unwrap());
     race_setup(&engine);
     let submission =
         Submission::new(order("SO-1", "SKU-00000", 3, ShortagePolicy::Reject)).key("key-1");
@@ -345,9 +351,9 @@ fn an_unknown_outcome_is_settled_once_by_a_retry_under_its_key() {
     let faults = Arc::new(Scripted::default());
     let options = EngineOptions {
         faults: Some(faults.clone()),
-        ..EngineOptions::durable()
+        ..EngineOptions::default()
     };
-    let engine = Engine::open(&path, options).unwrap();
+    let engine = Engine::open(sqlite(&path), options).unwrap();
     race_setup(&engine);
     let reserved = |engine: &Engine| {
         engine
@@ -407,8 +413,8 @@ fn an_unknown_outcome_is_settled_once_by_a_retry_under_its_key() {
 fn a_rejection_is_remembered_for_its_key() {
     let directory = tempfile::tempdir().unwrap();
     let engine = Engine::open(
-        &directory.path().join("rejected.db"),
-        EngineOptions::durable(),
+        sqlite(&directory.path().join("rejected.db")),
+        EngineOptions::default(),
     )
     .unwrap();
     race_setup(&engine);
@@ -429,7 +435,7 @@ fn a_reopened_engine_rebuilds_exactly_the_acknowledged_state() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("restart.db");
     let before = {
-        let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+        let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
         submit_all(&engine, workload::setup(20, 1_000));
         let mut rng = Lcg::new(3);
         for number in 0..50 {
@@ -446,7 +452,7 @@ fn a_reopened_engine_rebuilds_exactly_the_acknowledged_state() {
         // Dropped without any further call: the writer's queue is empty and nothing is pending.
         snapshot
     };
-    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
     let after = engine
         .query(&tenant(), |state: &State| canonical(state))
         .unwrap();
@@ -463,7 +469,7 @@ fn check_reports_a_tampered_balance_with_expected_and_actual() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("tampered.db");
     {
-        let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+        let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
         race_setup(&engine);
     }
     lower_stored_balance(&path);
@@ -494,7 +500,7 @@ fn lower_stored_balance(path: &Path) {
 fn nothing_acknowledged_is_lost_when_the_engine_is_abandoned() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("crash.db");
-    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
     race_setup(&engine);
     let mut acknowledged = Vec::new();
     for number in 0..40 {
@@ -514,7 +520,7 @@ fn nothing_acknowledged_is_lost_when_the_engine_is_abandoned() {
         .unwrap();
     std::mem::forget(engine);
 
-    let reopened = Engine::open(&path, EngineOptions::durable()).unwrap();
+    let reopened = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
     for (submission, answer) in &acknowledged {
         let retry = reopened.submit(&tenant(), submission.clone()).unwrap();
         assert_eq!(retry.outcome, answer.outcome);
@@ -541,10 +547,10 @@ fn nothing_acknowledged_is_lost_when_the_engine_is_abandoned() {
 fn a_fenced_append_fails_the_batch_and_the_writer_rebuilds_from_the_log() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("fenced.db");
-    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
     race_setup(&engine);
 
-    let mut intruder = SqliteStore::open(&path, &flowline_store::OpenOptions::durable()).unwrap();
+    let mut intruder = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
     let head = intruder.tenant_head(&tenant()).unwrap();
     let foreign = flowline_core::Event::Master(flowline_core::state::MasterEvent::ItemDefined {
         item: flowline_core::master::Item {
@@ -634,10 +640,10 @@ fn settled_documents_leave_memory_and_come_back_when_named() {
     let options = || EngineOptions {
         clock: Arc::new(FixedClock("2025-03-15T00:00:00Z".parse().unwrap())),
         eviction_interval_batches: 1,
-        ..EngineOptions::durable()
+        ..EngineOptions::default()
     };
     let at: jiff::Timestamp = "2025-01-10T12:00:00Z".parse().unwrap();
-    let engine = Engine::open(&path, options()).unwrap();
+    let engine = Engine::open(sqlite(&path), options()).unwrap();
     for command in workload::setup(5, 100) {
         assert!(applied(
             &engine
@@ -697,7 +703,7 @@ fn settled_documents_leave_memory_and_come_back_when_named() {
 
     // After a restart only open work is in memory: the open order, and the credited order,
     // which is paid 1.00 more than its invoices now say and so waits for a refund.
-    let reopened = Engine::open(&path, options()).unwrap();
+    let reopened = Engine::open(sqlite(&path), options()).unwrap();
     let held = reopened.query(&tenant(), |state: &State| {
         let mut ids: Vec<String> = state.sales_orders.keys().map(|id| id.to_string()).collect();
         ids.sort();
@@ -715,7 +721,7 @@ fn settled_documents_leave_memory_and_come_back_when_named() {
 fn an_atomic_submission_is_recorded_whole_or_not_at_all_and_once_under_its_key() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("atomic.db");
-    let engine = Engine::open(&path, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
     race_setup(&engine);
     let head = || {
         SqliteStore::open_read_only(&path)

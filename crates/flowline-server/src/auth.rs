@@ -10,7 +10,7 @@
 
 use crate::error::ApiError;
 use flowline_core::id::TenantId;
-use flowline_store::{KeyRecord, SqliteStore, StoreError};
+use flowline_store::{KeyRecord, Store, StoreError};
 use jiff::Timestamp;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -147,7 +147,7 @@ const PREFIX: &str = "flk_";
 
 /// Issues a key for a registered tenant and stores its hash.
 pub fn issue_key(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     tenant: &TenantId,
     role: Role,
     label: &str,
@@ -159,7 +159,7 @@ pub fn issue_key(
 /// [`issue_key`] for a key with a rate limit of its own, in requests a second (`None`: the
 /// server's default).
 pub fn issue_limited_key(
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     tenant: &TenantId,
     role: Role,
     label: &str,
@@ -211,7 +211,7 @@ pub fn parse_key(presented: &str) -> Option<(&str, &str)> {
 }
 
 /// Checks a presented key against the store: the principal, or 401 saying why not.
-pub fn authenticate(store: &SqliteStore, presented: &str) -> Result<Principal, ApiError> {
+pub fn authenticate(store: &dyn Store, presented: &str) -> Result<Principal, ApiError> {
     let refuse = |why: &str| ApiError::plain("unauthenticated", why.to_string());
     let Some((key_id, secret)) = parse_key(presented) else {
         return Err(refuse("the API key is not a Flowline key (flk_...)"));

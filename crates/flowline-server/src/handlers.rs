@@ -24,7 +24,7 @@ use flowline_core::id::{LocationId, Sku};
 use flowline_core::stream::StreamName;
 use flowline_core::{Event, views};
 use flowline_engine::{Answer, Outcome, Submission};
-use flowline_store::{EventStore, SqliteStore, StoredEvent};
+use flowline_store::{Store, StoredEvent};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -455,7 +455,7 @@ fn decode(stored: &StoredEvent) -> Result<Event, ApiError> {
 
 /// Reads a document from its stream: `None` if the tenant has no such stream.
 fn read_document(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &flowline_core::id::TenantId,
     collection: Collection,
     id: &str,
@@ -520,7 +520,7 @@ pub async fn list_page(
 }
 
 fn read_with_state(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &flowline_core::id::TenantId,
     collection: Collection,
     id: &str,

@@ -51,9 +51,9 @@ use axum::response::Response;
 use flowline_core::State as TenantState;
 use flowline_core::id::TenantId;
 use flowline_engine::{Answer, Engine, EngineError, EngineOptions, Submission};
+use flowline_store::SharedBackend;
 use serde_json::json;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -88,15 +88,15 @@ pub struct ServerLimits {
 }
 
 impl App {
-    /// Opens (or creates) the log at `path` with `options` and builds the state around it. The
-    /// engine's observer is replaced by one that wakes event streams and counts commits.
-    pub fn open(path: &Path, options: EngineOptions) -> Result<Self, EngineError> {
-        Self::open_with(path, options, ServerLimits::default())
+    /// Opens the engine of the log `backend` opens with `options` and builds the state around
+    /// it. The engine's observer is replaced by one that wakes event streams and counts commits.
+    pub fn open(backend: SharedBackend, options: EngineOptions) -> Result<Self, EngineError> {
+        Self::open_with(backend, options, ServerLimits::default())
     }
 
     /// [`App::open`] with the given limits.
     pub fn open_with(
-        path: &Path,
+        backend: SharedBackend,
         mut options: EngineOptions,
         limits: ServerLimits,
     ) -> Result<Self, EngineError> {
@@ -106,11 +106,12 @@ impl App {
             feeds: feeds.clone(),
             metrics: metrics.clone(),
         }));
-        let engine = Arc::new(Engine::open(path, options)?);
+        let readers = Readers::new(backend.clone());
+        let engine = Arc::new(Engine::open(backend, options)?);
         let document = openapi::document(&routes::operations());
         let openapi = serde_json::to_vec_pretty(&document).unwrap_or_default();
         Ok(Self(Arc::new(Inner {
-            readers: Readers::new(path.to_path_buf()),
+            readers,
             engine,
             metrics,
             feeds,
@@ -337,8 +338,8 @@ async fn observe(State(app): State<App>, request: Request, next: Next) -> Respon
 pub struct ServeOptions {
     /// Address and port to listen on (port 0: any free port).
     pub bind: SocketAddr,
-    /// The log file.
-    pub db: PathBuf,
+    /// The log.
+    pub log: SharedBackend,
     /// Bounds on connections, requests and callers.
     pub limits: ServerLimits,
     /// The origins whose browser pages may call the API (none by default).
@@ -388,7 +389,8 @@ impl Running {
 /// Binds and starts serving in the background, then warms every registered tenant in the
 /// background ([`warm`]): requests are answered from the start.
 pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Running, StartError> {
-    let app = App::open_with(&options.db, engine, options.limits).map_err(StartError::Engine)?;
+    let app =
+        App::open_with(options.log.clone(), engine, options.limits).map_err(StartError::Engine)?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|error| StartError::Bind(options.bind, error))?;
@@ -414,7 +416,7 @@ pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Runn
         };
         connections::serve(listener, router, options_limits, shutdown).await
     });
-    tracing::info!(%address, db = %options.db.display(), "serving");
+    tracing::info!(%address, log = %options.log.describe(), "serving");
     let (warmed, warm) = watch::channel(false);
     let warming = app.clone();
     let warm_up = tokio::spawn(async move {

@@ -26,7 +26,7 @@ use flowline_core::documents::sales_order::Attention;
 use flowline_core::id::{TenantId, natural_cmp};
 use flowline_core::state::State;
 use flowline_core::stream::StreamName;
-use flowline_store::{SqliteStore, StreamSummary};
+use flowline_store::{Store, StreamSummary};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -799,10 +799,10 @@ pub struct Rendered {
 
 /// Reads one page of `query` for `tenant`.
 pub fn page(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &TenantId,
     query: &ListQuery,
-    render: impl Fn(&SqliteStore, &str) -> Result<Option<Rendered>, ApiError>,
+    render: impl Fn(&dyn Store, &str) -> Result<Option<Rendered>, ApiError>,
     reporting: impl Fn(Timestamp) -> Date,
 ) -> Result<Page, ApiError> {
     let kind = query.collection.kind().as_str();

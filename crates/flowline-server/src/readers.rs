@@ -1,9 +1,10 @@
 //! Read-only connections to the log, for the reads that do not go through a tenant's writer:
 //! API keys, the event feed and documents folded from their streams.
 //!
-//! SQLite reads in WAL mode never block the writer and see only committed transactions, so
-//! what they return is durable. Connections are pooled (a connection caches prepared
-//! statements) and used on tokio's blocking threads, because SQLite calls block.
+//! A store's reads see only committed writes, so what they return is durable, and on the
+//! embedded backend they never block the writer. Handles are pooled (a database connection
+//! caches prepared statements) and used on tokio's blocking threads, because store calls
+//! block.
 //!
 //! Reports (scorecards, metric drill-downs, the dashboard's folds) run instead on the report
 //! lane: a few threads of their own at a lower scheduling priority (nice 10). Their work grows
@@ -13,9 +14,8 @@
 //! while an otherwise idle machine still runs them at full speed.
 
 use crate::error::ApiError;
-use flowline_store::{SqliteStore, StoreError};
+use flowline_store::{SharedBackend, Store, StoreError};
 use serde_json::json;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 
 /// Connections kept open between requests; more are opened under load and closed after.
@@ -27,20 +27,20 @@ const REPORTS_QUEUED_MAX: usize = 256;
 /// How much lower than the server's the report lane's scheduling priority is (a nice value).
 const REPORT_NICENESS: i32 = 10;
 
-/// A pool of read-only stores on one log file.
-#[derive(Debug, Clone)]
+/// A pool of read-only handles on one log.
+#[derive(Clone)]
 pub struct Readers {
-    path: PathBuf,
-    idle: Arc<Mutex<Vec<SqliteStore>>>,
+    backend: SharedBackend,
+    idle: Arc<Mutex<Vec<Box<dyn Store>>>>,
     reports: mpsc::SyncSender<Job>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
 
 impl Readers {
-    /// A pool on the log at `path` (which must exist), with its report lane: one thread per
-    /// core, started now.
-    pub fn new(path: PathBuf) -> Self {
+    /// A pool on the log `backend` opens, with its report lane: one thread per core, started
+    /// now.
+    pub fn new(backend: SharedBackend) -> Self {
         let (reports, jobs) = mpsc::sync_channel::<Job>(REPORTS_QUEUED_MAX);
         let jobs = Arc::new(Mutex::new(jobs));
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
@@ -54,7 +54,7 @@ impl Readers {
             }
         }
         Self {
-            path,
+            backend,
             idle: Arc::new(Mutex::new(Vec::new())),
             reports,
         }
@@ -65,13 +65,13 @@ impl Readers {
     pub async fn report<R, F>(&self, read: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
-        F: FnOnce(&SqliteStore) -> Result<R, ApiError> + Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<R, ApiError> + Send + 'static,
     {
         let pool = self.clone();
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let result = pool.take().map_err(ApiError::internal).and_then(|store| {
-                let result = read(&store);
+                let result = read(store.as_ref());
                 pool.give_back(store);
                 result
             });
@@ -95,12 +95,12 @@ impl Readers {
     pub async fn read<R, F>(&self, read: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
-        F: FnOnce(&SqliteStore) -> Result<R, ApiError> + Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<R, ApiError> + Send + 'static,
     {
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let store = pool.take().map_err(ApiError::internal)?;
-            let result = read(&store);
+            let result = read(store.as_ref());
             pool.give_back(store);
             result
         })
@@ -108,15 +108,15 @@ impl Readers {
         .map_err(ApiError::internal)?
     }
 
-    fn take(&self) -> Result<SqliteStore, StoreError> {
+    fn take(&self) -> Result<Box<dyn Store>, StoreError> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match idle {
             Some(store) => Ok(store),
-            None => SqliteStore::open_read_only(&self.path),
+            None => self.backend.open_reader(),
         }
     }
 
-    fn give_back(&self, store: SqliteStore) {
+    fn give_back(&self, store: Box<dyn Store>) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < POOL_SIZE_MAX
         {
@@ -165,13 +165,11 @@ pub fn store_error(error: StoreError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flowline_store::OpenOptions;
+    use flowline_store_memory::MemoryBackend;
 
     fn readers() -> (tempfile::TempDir, Readers) {
         let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("log.db");
-        drop(SqliteStore::open(&path, &OpenOptions::durable()).unwrap());
-        (directory, Readers::new(path))
+        (directory, Readers::new(MemoryBackend::shared()))
     }
 
     /// The nice value in a `/proc/.../stat` line: field 19, counted after the parenthesised

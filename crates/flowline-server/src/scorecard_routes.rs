@@ -24,7 +24,7 @@ use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{Dimension, EventTime, Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{metric_info, scorecard};
-use flowline_store::SqliteStore;
+use flowline_store::Store;
 use jiff::Timestamp;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -95,7 +95,7 @@ impl Folds {
     /// log again.
     pub(crate) fn slot(
         &self,
-        store: &SqliteStore,
+        store: &dyn Store,
         tenant: &TenantId,
         metrics: &Metrics,
     ) -> Result<TenantFold, ApiError> {

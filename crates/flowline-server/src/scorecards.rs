@@ -9,7 +9,7 @@ use flowline_metrics::fold::{EmissionSettings, EventTime, Fold, FoldSettings, Sl
 use flowline_metrics::order::Rules;
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
-use flowline_store::{EventStore, SqliteStore, StoreError};
+use flowline_store::{Store, StoreError};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
@@ -36,7 +36,7 @@ pub enum ScorecardError {
 
 /// The fold's settings for a tenant, from its configuration: `None` if it is not configured.
 pub fn settings(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &TenantId,
     keep_settled_orders: bool,
 ) -> Result<Option<FoldSettings>, ScorecardError> {
@@ -82,7 +82,7 @@ pub enum Reached {
 /// page, so a long read (a cold fold of a large log) ends soon after shutdown begins; what was
 /// visited by then is a consistent prefix of the log.
 pub fn read_events(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &TenantId,
     after_seq: u64,
     stop: &dyn Fn() -> bool,
@@ -107,7 +107,7 @@ pub fn read_events(
 /// Folds the tenant's events after `after_seq` into `fold`; returns the last sequence number
 /// folded.
 pub fn advance(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &TenantId,
     fold: &mut Fold,
     after_seq: u64,
@@ -129,7 +129,7 @@ pub fn advance(
 /// A cold fold of the tenant's whole log, with the last sequence number folded; `None` if the
 /// tenant is not configured.
 pub fn fold_log(
-    store: &SqliteStore,
+    store: &dyn Store,
     tenant: &TenantId,
     keep_settled_orders: bool,
 ) -> Result<Option<(Fold, u64)>, ScorecardError> {

@@ -18,7 +18,7 @@ use crate::metrics::FoldKind;
 use crate::scorecards::{self, Reached};
 use flowline_core::id::TenantId;
 use flowline_metrics::fold::EventTime;
-use flowline_store::SqliteStore;
+use flowline_store::Store;
 use std::time::Instant;
 
 /// Warms every registered tenant, then returns.
@@ -123,11 +123,7 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
 /// Brings the tenant's scorecard fold and drill-down fold up to date in one pass over its log,
 /// decoding each event once. Returns the last sequence number folded, or `None` if shutdown
 /// stopped the pass.
-fn fold_together(
-    app: &App,
-    store: &SqliteStore,
-    tenant: &TenantId,
-) -> Result<Option<u64>, ApiError> {
+fn fold_together(app: &App, store: &dyn Store, tenant: &TenantId) -> Result<Option<u64>, ApiError> {
     let scorecard = app.folds().slot(store, tenant, app.metrics())?;
     let dashboard = app.dashboard().slot(store, tenant, app.metrics())?;
     // Always the scorecard's lock first: requests take only one of the two, so this order

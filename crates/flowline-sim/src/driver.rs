@@ -19,9 +19,9 @@ use flowline_core::id::TenantId;
 use flowline_engine::{
     Answer, Clock, Engine, EngineError, EngineOptions, Outcome, Submission, Ticket,
 };
+use flowline_store::SharedBackend;
 use jiff::Timestamp;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -68,7 +68,7 @@ const ATTEMPTS_MAX: u32 = 64;
 /// The engine, the clock and the answers still to come.
 pub struct Driver {
     engine: Engine,
-    path: PathBuf,
+    log: SharedBackend,
     options: EngineOptions,
     faults: Option<Arc<Faults>>,
     tenant: TenantId,
@@ -98,32 +98,25 @@ pub enum SimError {
 }
 
 impl Driver {
-    /// Opens the log at `path` with the simulated clock set to `start`.
-    pub fn open(
-        path: &Path,
-        tenant: TenantId,
-        durable: bool,
-        start: i64,
-    ) -> Result<Self, SimError> {
-        Self::open_with(path, tenant, durable, start, None)
+    /// Opens the engine on `log` with the simulated clock set to `start`.
+    pub fn open(log: SharedBackend, tenant: TenantId, start: i64) -> Result<Self, SimError> {
+        Self::open_with(log, tenant, start, None)
     }
 
-    /// Opens the log at `path` with `faults` injected into the engine's appends; commands are
-    /// then sent one at a time with idempotency keys and retried until answered.
+    /// Opens the engine on `log` with `faults` injected into its appends; commands are then
+    /// sent one at a time with idempotency keys and retried until answered.
     pub fn open_with_faults(
-        path: &Path,
+        log: SharedBackend,
         tenant: TenantId,
-        durable: bool,
         start: i64,
         faults: Arc<Faults>,
     ) -> Result<Self, SimError> {
-        Self::open_with(path, tenant, durable, start, Some(faults))
+        Self::open_with(log, tenant, start, Some(faults))
     }
 
     fn open_with(
-        path: &Path,
+        log: SharedBackend,
         tenant: TenantId,
-        durable: bool,
         start: i64,
         faults: Option<Arc<Faults>>,
     ) -> Result<Self, SimError> {
@@ -131,11 +124,6 @@ impl Driver {
         clock.set(start);
         let in_flight_max = 16_384;
         let options = EngineOptions {
-            store: if durable {
-                flowline_store::OpenOptions::durable()
-            } else {
-                flowline_store::OpenOptions::relaxed()
-            },
             clock: clock.clone(),
             queue_capacity: in_flight_max * 2,
             batch_max: 4_096,
@@ -145,10 +133,10 @@ impl Driver {
                 .clone()
                 .map(|faults| faults as Arc<dyn flowline_engine::AppendFaults>),
         };
-        let engine = Engine::open(path, options.clone())?;
+        let engine = Engine::open(log.clone(), options.clone())?;
         Ok(Self {
             engine,
-            path: path.to_path_buf(),
+            log,
             options,
             faults,
             tenant,
@@ -257,7 +245,7 @@ impl Driver {
     /// restarted process would. Nothing is queued: commands are waited for one by one.
     fn reopen(&mut self, faults: &Faults) -> Result<(), SimError> {
         self.engine.shutdown();
-        self.engine = Engine::open(&self.path, self.options.clone())?;
+        self.engine = Engine::open(self.log.clone(), self.options.clone())?;
         faults.reopened();
         Ok(())
     }

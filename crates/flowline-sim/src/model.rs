@@ -31,6 +31,7 @@ use flowline_core::money::Money;
 use flowline_core::state::{
     ConfigureTenant, DefineCarrier, DefineItem, DefineLocation, DefineSupplier, SetReturnPolicy,
 };
+use flowline_store::{EventStore, SharedBackend};
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -38,7 +39,6 @@ use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,9 +51,6 @@ pub struct Options {
     pub days: u32,
     /// The tenant the brand is recorded under.
     pub tenant: TenantId,
-    /// Make every commit durable (`synchronous=FULL`); a simulated log can be made again from
-    /// its seed, so by default commits are not flushed one by one.
-    pub durable: bool,
 }
 
 /// Where a run is, for a progress display.
@@ -366,14 +363,14 @@ pub(crate) fn minor(amount: f64, world: &World) -> i64 {
     (amount * 10f64.powi(world.currency.exponent() as i32)).round() as i64
 }
 
-/// Runs `scenario` into the log at `path`, calling `progress` after each simulated day.
+/// Runs `scenario` into `log`, calling `progress` after each simulated day.
 pub fn run(
     scenario: &Scenario,
-    path: &Path,
+    log: &SharedBackend,
     options: &Options,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, SimError> {
-    run_with(scenario, path, options, None, progress)
+    run_with(scenario, log, options, None, progress)
 }
 
 /// Runs `scenario` like [`run`] with `faults` injected into the engine's appends: every
@@ -382,17 +379,17 @@ pub fn run(
 /// the one [`run`] writes for the same seed; `faults` ends up holding what the client saw.
 pub fn run_with_faults(
     scenario: &Scenario,
-    path: &Path,
+    log: &SharedBackend,
     options: &Options,
     faults: Arc<Faults>,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Summary, SimError> {
-    run_with(scenario, path, options, Some(faults), progress)
+    run_with(scenario, log, options, Some(faults), progress)
 }
 
 fn run_with(
     scenario: &Scenario,
-    path: &Path,
+    log: &SharedBackend,
     options: &Options,
     faults: Option<Arc<Faults>>,
     progress: &mut dyn FnMut(&Progress),
@@ -404,10 +401,8 @@ fn run_with(
     let first_hour = at_local(start_date, 0, 0, &world.zone);
     let tenant = options.tenant.clone();
     let driver = match faults {
-        None => Driver::open(path, tenant, options.durable, first_hour)?,
-        Some(faults) => {
-            Driver::open_with_faults(path, tenant, options.durable, first_hour, faults)?
-        }
+        None => Driver::open(log.clone(), tenant, first_hour)?,
+        Some(faults) => Driver::open_with_faults(log.clone(), tenant, first_hour, faults)?,
     };
     let mut model = Model::new(scenario, world, dice, driver)?;
     model.setup(first_hour - 3600)?;
@@ -447,7 +442,7 @@ fn run_with(
     model.d.finish()?;
     summary.wall = started.elapsed();
     let hashing = Instant::now();
-    let (hash, events) = log_hash(path, &tenant)?;
+    let (hash, events) = log_hash(log.open_reader()?.as_ref(), &tenant)?;
     summary.log_hash = hash;
     summary.events = events;
     summary.hash_wall = hashing.elapsed();
@@ -456,9 +451,7 @@ fn run_with(
 
 /// SHA-256 over every event of `tenant` in log order — sequence, stream, stream version, type,
 /// schema version, business and recorded times and payload — and the number of events.
-pub fn log_hash(path: &Path, tenant: &TenantId) -> Result<(String, u64), SimError> {
-    use flowline_store::EventStore as _;
-    let store = flowline_store::SqliteStore::open_read_only(path)?;
+pub fn log_hash(store: &dyn EventStore, tenant: &TenantId) -> Result<(String, u64), SimError> {
     let mut hasher = Sha256::new();
     let mut after = 0;
     let mut count = 0u64;

@@ -28,13 +28,21 @@ use flowline_metrics::scorecard::scorecard;
 use flowline_sim::faults::{FaultKind, FaultRates, FaultReport, Faults};
 use flowline_sim::scenario::Scenario;
 use flowline_sim::{Options, Summary, run, run_with_faults};
-use flowline_store::{EventStore, SqliteStore, StoredEvent};
+use flowline_store::SharedBackend;
+use flowline_store::{EventStore, StoredEvent};
+use flowline_store_sqlite::{OpenOptions, SqliteBackend, SqliteStore};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// A log file at `path` whose commits are not flushed one by one: a simulated log can be made
+/// again from its seed.
+fn sqlite(path: &std::path::Path) -> SharedBackend {
+    SqliteBackend::shared(path, OpenOptions::relaxed()).unwrap()
+}
 
 fn tenant() -> TenantId {
     TenantId::parse("demo").unwrap()
@@ -121,21 +129,26 @@ fn run_and_check(scenario: &Scenario, path: &Path, seed: u64, days: u32) -> Chec
         seed,
         days,
         tenant: tenant(),
-        durable: false,
     };
     let zone = TimeZone::get(&scenario.brand.reporting_time_zone).unwrap();
     let faults = Arc::new(Faults::new(fault_seed(seed), FaultRates::standard()));
     // The fold built along the way: after every simulated day it reads what the log gained.
     let mut incremental = new_fold(&zone);
     let mut fed = 0;
-    let summary = run_with_faults(scenario, path, &options, faults.clone(), &mut |_| {
-        let store = SqliteStore::open_read_only(path).unwrap();
-        let new = events_after(&store, fed);
-        if let Some(last) = new.last() {
-            fed = last.seq;
-        }
-        feed(&mut incremental, &new);
-    })
+    let summary = run_with_faults(
+        scenario,
+        &sqlite(path),
+        &options,
+        faults.clone(),
+        &mut |_| {
+            let store = SqliteStore::open_read_only(path).unwrap();
+            let new = events_after(&store, fed);
+            if let Some(last) = new.last() {
+                fed = last.seq;
+            }
+            feed(&mut incremental, &new);
+        },
+    )
     .unwrap_or_else(|error| panic!("seed {seed}: {error}"));
     let report = faults.report();
     assert!(
@@ -293,11 +306,10 @@ fn faults_in_the_log_lose_nothing_duplicate_nothing_and_leave_no_trace() {
             seed,
             days,
             tenant: tenant(),
-            durable: false,
         };
         let clean = run(
             &scenario,
-            &directory.path().join("b.db"),
+            &flowline_store_memory::MemoryBackend::shared(),
             &options,
             &mut |_| {},
         )

@@ -10,22 +10,20 @@ use flowline_metrics::period::Range;
 use flowline_metrics::scorecard::scorecard;
 use flowline_sim::scenario::Scenario;
 use flowline_sim::{Options, run};
-use flowline_store::{EventStore, SqliteStore};
+use flowline_store_memory::MemoryBackend;
 use jiff::civil::Date;
 
 #[test]
 fn a_simulated_year_has_a_plausible_scorecard() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("year.db");
+    let log = MemoryBackend::shared();
     let scenario = Scenario::default_brand().scaled(100.0);
     let tenant = TenantId::parse("demo").unwrap();
     let options = Options {
         seed: 1,
         days: 365,
         tenant: tenant.clone(),
-        durable: false,
     };
-    let summary = run(&scenario, &path, &options, &mut |_| {}).unwrap();
+    let summary = run(&scenario, &log, &options, &mut |_| {}).unwrap();
     assert!(summary.refused.is_empty(), "{:?}", summary.refusal_samples);
     // Fold the log as the scorecard does.
     let reporting = jiff::tz::TimeZone::get(&scenario.brand.reporting_time_zone).unwrap();
@@ -36,7 +34,7 @@ fn a_simulated_year_has_a_plausible_scorecard() {
         emissions: EmissionSettings::standard(),
         keep_settled_orders: false,
     });
-    let store = SqliteStore::open_read_only(&path).unwrap();
+    let store = log.open_reader().unwrap();
     let mut after = 0;
     loop {
         let page = store.read_tenant(&tenant, after, 10_000).unwrap();

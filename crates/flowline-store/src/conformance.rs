@@ -1,4 +1,6 @@
-//! The behaviour every [`EventStore`] backend must have, as executable checks.
+//! The behaviour every backend's [`Store`] must have, as executable checks: the event log
+//! ([`EventStore`]), the tenant and key directory ([`Directory`]) and the stream index
+//! ([`LogIndex`]).
 //!
 //! Each check takes a fresh, empty store and returns `Ok(())` or a [`Failure`] describing the
 //! first property that did not hold; none of them panics. A backend's tests call [`run_all`]
@@ -7,28 +9,24 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use flowline_store::{OpenOptions, SqliteStore, conformance};
-//! let dir = std::env::temp_dir().join("flowline-conformance-example");
-//! std::fs::create_dir_all(&dir)?;
-//! let mut n = 0;
-//! conformance::run_all(|| {
-//!     n += 1;
-//!     SqliteStore::open(&dir.join(format!("{n}.db")), &OpenOptions::relaxed())
-//! })?;
+//! use flowline_store::{Backend, conformance};
+//! # fn fresh_backend() -> Box<dyn Backend> { unimplemented!() }
+//! conformance::run_all(|| fresh_backend().open())?;
 //! # Ok(())
 //! # }
 //! ```
 
 use crate::{
     AppendOutcome, AppendRequest, BalanceRow, CommandRecord, EventStore, ExpectedVersion,
-    IdempotencyLookup, IdempotencyRecord, NewEvent, StoreError, StoredEvent,
+    IdempotencyLookup, IdempotencyRecord, KeyRecord, NewEvent, Store, StoreError, StoredEvent,
+    StreamSummary, TenantRecord,
 };
 use flowline_core::id::{IdError, TenantId};
 use jiff::Timestamp;
 use std::fmt;
 
 /// A conformance check: runs against a fresh, empty store.
-pub type Check = fn(&mut dyn EventStore) -> Result<(), Failure>;
+pub type Check = fn(&mut dyn Store) -> Result<(), Failure>;
 
 /// A property that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,17 +75,16 @@ impl From<StoreError> for Failure {
 
 /// Runs every check in [`ALL`], each on a store made by `make`, and returns every failure.
 ///
-/// `make` returns `Result` so that a factory such as `SqliteStore::open` can be passed
-/// directly; an error from it is reported as a failure.
-pub fn run_all<S, E>(mut make: impl FnMut() -> Result<S, E>) -> Result<(), Failures>
+/// `make` returns `Result` so that a backend's `open` can be passed directly; an error from it
+/// is reported as a failure.
+pub fn run_all<E>(mut make: impl FnMut() -> Result<Box<dyn Store>, E>) -> Result<(), Failures>
 where
-    S: EventStore,
     E: fmt::Display,
 {
     let mut failures = Vec::new();
     for (name, check) in ALL {
         let outcome = match make() {
-            Ok(mut store) => check(&mut store),
+            Ok(mut store) => check(store.as_mut()),
             Err(error) => Err(Failure {
                 check: name,
                 message: format!("cannot make a store: {error}"),
@@ -149,7 +146,7 @@ macro_rules! checks {
     ($($(#[$meta:meta])* $name:ident,)*) => {
         $(
             $(#[$meta])*
-            pub fn $name(store: &mut dyn EventStore) -> Result<(), Failure> {
+            pub fn $name(store: &mut dyn Store) -> Result<(), Failure> {
                 body::$name(store)
                     .map_err(|Fail(message)| Failure { check: stringify!($name), message })
             }
@@ -316,6 +313,17 @@ checks! {
     balance_upserts_replace_rows,
     /// A request with no commands (and no balances) is a no-op with an empty outcome.
     a_request_without_commands_is_a_no_op,
+    /// A tenant registers once; a key needs a registered tenant and a new id; keys list
+    /// oldest first, each under its own tenant only.
+    tenants_and_keys_register_once_and_stay_with_their_tenant,
+    /// Revoking keeps the first revocation time and only touches the tenant's own key; a
+    /// key's own rate is set and cleared only by its tenant.
+    keys_are_revoked_and_rated_only_by_their_tenant,
+    /// Streams of one kind list in name order a page at a time, never another kind's or
+    /// another tenant's, with their first and latest business times.
+    streams_of_a_kind_page_in_name_order_with_their_times,
+    /// The log's latest business time is its last event's, not its greatest.
+    the_latest_business_time_is_the_last_events,
 }
 
 /// The checks' bodies, which fail with a message the public wrappers name.
@@ -1053,6 +1061,236 @@ mod body {
             store.tenants()?,
             vec![acme],
             "a no-op does not create a tenant"
+        );
+        Ok(())
+    }
+
+    fn key(tenant: &TenantId, key_id: &str, created_at: Timestamp) -> KeyRecord {
+        KeyRecord {
+            tenant: tenant.clone(),
+            key_id: key_id.to_string(),
+            role: "operator".to_string(),
+            label: format!("{key_id} label"),
+            secret_hash: format!("hash-of-{key_id}"),
+            created_at,
+            revoked_at: None,
+            requests_per_second: None,
+        }
+    }
+
+    fn registered(tenant: &TenantId, at: Timestamp) -> TenantRecord {
+        TenantRecord {
+            tenant: tenant.clone(),
+            name: format!("{tenant} Inc."),
+            created_at: at,
+        }
+    }
+
+    pub(super) fn tenants_and_keys_register_once_and_stay_with_their_tenant(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        let globex = tenant("globex")?;
+        ensure_eq!(store.registered_tenant(&acme)?, None, "before registering");
+        ensure!(
+            matches!(
+                store.insert_key(&key(&acme, "k1", T0)),
+                Err(StoreError::NotFound { .. })
+            ),
+            "a key of an unregistered tenant must be refused as not found"
+        );
+        // Registered out of order; listed by id.
+        store.register_tenant(&registered(&globex, T0))?;
+        store.register_tenant(&registered(&acme, T1))?;
+        ensure!(
+            matches!(
+                store.register_tenant(&registered(&acme, T1)),
+                Err(StoreError::AlreadyExists { .. })
+            ),
+            "registering twice must be refused as already existing"
+        );
+        ensure_eq!(
+            store.registered_tenants()?,
+            vec![registered(&acme, T1), registered(&globex, T0)],
+            "registered tenants, by id"
+        );
+        ensure_eq!(
+            store.registered_tenant(&acme)?,
+            Some(registered(&acme, T1)),
+            "one registered tenant"
+        );
+        // Created later but inserted first: listed after.
+        store.insert_key(&key(&acme, "k2", T1))?;
+        store.insert_key(&key(&acme, "k1", T0))?;
+        store.insert_key(&key(&globex, "g1", T0))?;
+        ensure!(
+            matches!(
+                store.insert_key(&key(&globex, "k1", T1)),
+                Err(StoreError::AlreadyExists { .. })
+            ),
+            "a key id is unique across tenants"
+        );
+        let ids = |keys: Vec<KeyRecord>| keys.into_iter().map(|k| k.key_id).collect::<Vec<_>>();
+        ensure_eq!(ids(store.keys(&acme)?), vec!["k1", "k2"], "acme's keys");
+        ensure_eq!(ids(store.keys(&globex)?), vec!["g1"], "globex's keys");
+        ensure_eq!(
+            store.find_key("k2")?,
+            Some(key(&acme, "k2", T1)),
+            "a key found by id, whole"
+        );
+        ensure_eq!(store.find_key("nope")?, None, "an unknown key id");
+        Ok(())
+    }
+
+    pub(super) fn keys_are_revoked_and_rated_only_by_their_tenant(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        let globex = tenant("globex")?;
+        store.register_tenant(&registered(&acme, T0))?;
+        store.register_tenant(&registered(&globex, T0))?;
+        store.insert_key(&key(&acme, "k1", T0))?;
+        ensure!(
+            !store.revoke_key(&globex, "k1", T1)?,
+            "another tenant cannot revoke acme's key"
+        );
+        ensure_eq!(
+            store.find_key("k1")?.and_then(|k| k.revoked_at),
+            None,
+            "not revoked"
+        );
+        ensure!(store.revoke_key(&acme, "k1", T1)?, "acme revokes its key");
+        let later = Timestamp::constant(1_700_000_200, 0);
+        ensure!(
+            store.revoke_key(&acme, "k1", later)?,
+            "revoking again still finds it"
+        );
+        ensure_eq!(
+            store.find_key("k1")?.and_then(|k| k.revoked_at),
+            Some(T1),
+            "the first revocation time stays"
+        );
+        ensure!(
+            !store.set_key_rate(&globex, "k1", Some(5))?,
+            "another tenant cannot rate acme's key"
+        );
+        ensure!(
+            store.set_key_rate(&acme, "k1", Some(5))?,
+            "acme rates its key"
+        );
+        ensure_eq!(
+            store.find_key("k1")?.and_then(|k| k.requests_per_second),
+            Some(5),
+            "the key's own rate"
+        );
+        ensure!(
+            store.set_key_rate(&acme, "k1", None)?,
+            "acme clears the rate"
+        );
+        ensure_eq!(
+            store.find_key("k1")?.and_then(|k| k.requests_per_second),
+            None,
+            "the rate cleared"
+        );
+        ensure!(
+            !store.set_key_rate(&acme, "nope", Some(1))?,
+            "an unknown key is not rated"
+        );
+        Ok(())
+    }
+
+    fn at(name: &str, stream: &str, time: Timestamp) -> NewEvent {
+        NewEvent {
+            stream: stream.to_string(),
+            event_type: name.to_string(),
+            schema_version: 1,
+            business_time: time,
+            payload: "{}".to_string(),
+        }
+    }
+
+    pub(super) fn streams_of_a_kind_page_in_name_order_with_their_times(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        let globex = tenant("globex")?;
+        let t = |seconds: i64| Timestamp::constant(1_700_000_000 + seconds, 0);
+        // so/B first at t(5) then again at t(9) and t(7): its latest event (by version) is
+        // at t(7). `sox/…` and `s/…` share a prefix with `so` but are other kinds.
+        store.append(&request(
+            &acme,
+            0,
+            vec![
+                command(vec![
+                    at("Placed", "so/B", t(5)),
+                    at("Placed", "sox/A", t(1)),
+                ]),
+                command(vec![at("Placed", "so/A", t(3)), at("Placed", "s/A", t(1))]),
+                command(vec![
+                    at("Shipped", "so/B", t(9)),
+                    at("Placed", "so/C", t(4)),
+                ]),
+                command(vec![at("Paid", "so/B", t(7))]),
+            ],
+        ))?;
+        store.append(&request(
+            &globex,
+            0,
+            vec![command(vec![at("Placed", "so/Z", t(2))])],
+        ))?;
+        ensure_eq!(
+            store.streams_of_kind(&acme, "so", None, 2)?,
+            vec!["so/A", "so/B"],
+            "first page"
+        );
+        ensure_eq!(
+            store.streams_of_kind(&acme, "so", Some("so/B"), 2)?,
+            vec!["so/C"],
+            "second page"
+        );
+        ensure_eq!(
+            store.streams_of_kind(&acme, "po", None, 10)?,
+            Vec::<String>::new(),
+            "a kind without streams"
+        );
+        ensure_eq!(
+            store.streams_of_kind(&tenant("nobody")?, "so", None, 10)?,
+            Vec::<String>::new(),
+            "a tenant without events"
+        );
+        let summary = |id: &str, created: i64, updated: i64| StreamSummary {
+            id: id.to_string(),
+            created: t(created),
+            updated: t(updated),
+        };
+        ensure_eq!(
+            store.stream_summaries(&acme, "so")?,
+            vec![summary("A", 3, 3), summary("B", 5, 7), summary("C", 4, 4)],
+            "summaries"
+        );
+        ensure_eq!(
+            store.stream_summaries(&globex, "so")?,
+            vec![summary("Z", 2, 2)],
+            "globex's summaries"
+        );
+        Ok(())
+    }
+
+    pub(super) fn the_latest_business_time_is_the_last_events(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        ensure_eq!(store.latest_business_time(&acme)?, None, "no events");
+        let later = Timestamp::constant(1_700_000_900, 0);
+        store.append(&request(
+            &acme,
+            0,
+            vec![command(vec![at("A", "s/1", later), at("B", "s/1", T1)])],
+        ))?;
+        ensure_eq!(
+            store.latest_business_time(&acme)?,
+            Some(T1),
+            "the last event's business time"
         );
         Ok(())
     }

@@ -1,42 +1,48 @@
-//! Flowline's append-only event log.
+//! Flowline's append-only event log: the interfaces every backend implements.
 //!
 //! The log is the system of record: every change to a tenant's state is an event, appended once
-//! and never altered. This crate defines the small interface the engine writes against and its
-//! SQLite implementation:
+//! and never altered. This crate defines the small interface the engine and the server use, and
+//! the conformance suite every backend passes; the backends live in crates of their own
+//! (`flowline-store-sqlite`, the embedded default, and `flowline-store-memory`, for simulations
+//! and tests), and only the binary chooses one:
 //!
 //! - [`EventStore`]: the object-safe trait: [`EventStore::append`] one atomic
 //!   [`AppendRequest`] (a group of [`CommandRecord`]s, each with its [`NewEvent`]s, stream
 //!   version expectations ([`ExpectedVersion`]) and optional [`IdempotencyRecord`], plus
 //!   [`BalanceRow`] upserts), and read [`StoredEvent`]s back by tenant, globally, or by stream.
-//! - [`SqliteStore`]: the SQLite (WAL) backend, opened with [`OpenOptions`] and a
-//!   [`Durability`] level whose settings are read back and verified.
+//! - [`Directory`]: the tenants the API serves and their API keys ([`TenantRecord`],
+//!   [`KeyRecord`]; key hashes only).
+//! - [`LogIndex`]: the log's streams by document kind ([`StreamSummary`]) and its latest
+//!   business time, for lists.
+//! - [`Store`]: all three together, one handle of a [`Backend`], which opens handles that read
+//!   and write or only read.
 //! - [`StoreError`]: what can go wrong, with the variants a caller must handle differently
 //!   ([`StoreError::SeqConflict`], [`StoreError::StreamVersionConflict`],
 //!   [`StoreError::DuplicateIdempotencyKey`], [`StoreError::IdempotencyKeyReused`],
 //!   [`StoreError::Busy`], [`StoreError::Corrupt`]).
 //! - [`conformance`]: the behavioural test suite every backend must pass.
-//! - [`TenantRecord`] and [`KeyRecord`]: the tenants the API serves and their API keys (hashes
-//!   only), kept beside the log by [`SqliteStore`].
 //!
-//! Numbering: every event gets a global `position` (strictly increasing across tenants, in
-//! commit order, so a reader that follows `after_position` never skips an event), a per-tenant
-//! `seq` (1, 2, 3, … without gaps) and a per-stream `stream_version` (1, 2, 3, … without gaps
-//! within one `(tenant, stream)`).
+//! Numbering: every event gets a global `position`, a per-tenant `seq` (1, 2, 3, … without
+//! gaps) and a per-stream `stream_version` (1, 2, 3, … without gaps within one
+//! `(tenant, stream)`). Positions strictly increase across tenants in the order
+//! [`EventStore::read_all`] returns events, and the promise a follower relies on is this: once
+//! `read_all` has returned an event at position `p`, it will never later return an event below
+//! `p`. A single-file backend meets it by numbering in commit order. A shared database, where
+//! concurrent transactions take numbers before they commit, meets it by returning only events
+//! below the lowest position still being written; positions may then have gaps (a rolled-back
+//! transaction's), so a follower must never count on `p + 1` following `p`.
 #![warn(missing_docs)]
 
-mod codec;
 pub mod conformance;
-mod keys;
-mod schema;
-mod sqlite;
+mod directory;
 
-pub use keys::{KeyRecord, StreamSummary, TenantRecord};
-pub use sqlite::{Durability, OpenOptions, SqliteStore};
+pub use directory::{Directory, KeyRecord, LogIndex, StreamSummary, TenantRecord};
 
 use flowline_core::id::TenantId;
 use jiff::Timestamp;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// An event to append: everything except the numbers the store assigns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,7 +336,7 @@ pub enum StoreError {
     Io(String),
     /// Any other database error.
     #[error("database error: {0}")]
-    Sqlite(#[source] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn schema_advice(found: i64, supported: i64) -> &'static str {
@@ -345,17 +351,6 @@ fn describe_version(version: &Option<u64>) -> String {
     match version {
         None => "no stream".to_string(),
         Some(version) => format!("version {version}"),
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> Self {
-        match error.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                Self::Busy
-            }
-            _ => Self::Sqlite(error),
-        }
     }
 }
 
@@ -416,3 +411,26 @@ pub trait EventStore: Send {
     /// The tenant's balance rows, sorted by item then location.
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError>;
 }
+
+/// One handle on a backend's log, tenants and keys.
+pub trait Store: EventStore + Directory + LogIndex {}
+
+impl<T: EventStore + Directory + LogIndex> Store for T {}
+
+/// Where the log lives: opens handles on it. The engine takes one for each tenant's writer and
+/// committer, the server a few for reading. Implemented by each backend crate; only the binary
+/// chooses which.
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// A handle that reads and writes, creating the log if there is none.
+    fn open(&self) -> Result<Box<dyn Store>, StoreError>;
+
+    /// A handle that only reads: appends and directory changes fail with
+    /// [`StoreError::ReadOnly`].
+    fn open_reader(&self) -> Result<Box<dyn Store>, StoreError>;
+
+    /// Where the log is, for messages: a file's path, or `memory`.
+    fn describe(&self) -> String;
+}
+
+/// A shared backend, as the engine and the server hold it.
+pub type SharedBackend = Arc<dyn Backend>;

@@ -3,7 +3,8 @@
 use flowline_core::id::TenantId;
 use flowline_sim::Options;
 use flowline_sim::scenario::Scenario;
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::{Directory, TenantRecord};
+use flowline_store_sqlite::{OpenOptions, SqliteBackend, SqliteStore};
 use std::path::Path;
 
 /// The tenant of the database, as `flowline demo` names it.
@@ -22,10 +23,10 @@ pub fn demo_database(path: &Path) {
         seed: 1,
         days: 365,
         tenant: TenantId::parse(TENANT).unwrap(),
-        durable: false,
     };
     let started = std::time::Instant::now();
-    let summary = flowline_sim::run(&scenario, path, &options, &mut |_| {}).unwrap();
+    let log = SqliteBackend::shared(path, OpenOptions::relaxed()).unwrap();
+    let summary = flowline_sim::run(&scenario, &log, &options, &mut |_| {}).unwrap();
     assert!(summary.refused.is_empty(), "{:?}", summary.refusal_samples);
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     eprintln!(

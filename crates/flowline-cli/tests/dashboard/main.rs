@@ -15,7 +15,8 @@ mod webdriver;
 
 use flowline_core::id::TenantId;
 use flowline_server::auth::{Role, issue_key};
-use flowline_store::{EventStore, OpenOptions, SqliteStore};
+use flowline_store::{EventStore, LogIndex};
+use flowline_store_sqlite::{OpenOptions, SqliteStore};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -50,7 +50,7 @@ use axum::routing::{get, post};
 use flowline_core::id::TenantId;
 use flowline_metrics::fold::{Dimension, Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
-use flowline_store::SqliteStore;
+use flowline_store::Store;
 use history::History;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -144,7 +144,7 @@ impl Dashboard {
     /// log again.
     pub(crate) fn slot(
         &self,
-        store: &SqliteStore,
+        store: &dyn Store,
         tenant: &TenantId,
         metrics: &Metrics,
     ) -> Result<TenantDrill, ApiError> {

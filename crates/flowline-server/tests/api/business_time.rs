@@ -6,9 +6,8 @@ use flowline_core::id::TenantId;
 use flowline_core::{Command, Context, Event, decide};
 use flowline_engine::replay;
 use flowline_metrics::period::Range;
-use flowline_store::{
-    AppendRequest, CommandRecord, EventStore, NewEvent, OpenOptions, SqliteStore,
-};
+use flowline_store::{AppendRequest, CommandRecord, EventStore, NewEvent};
+use flowline_store_sqlite::{OpenOptions, SqliteStore};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -249,9 +248,13 @@ async fn a_log_holding_far_business_times_folds_in_memory_bounded_by_its_events(
                 ..Default::default()
             },
             bind: "127.0.0.1:0".parse().unwrap(),
-            db: app.db.clone(),
+            log: flowline_store_sqlite::SqliteBackend::shared(
+                &app.db.clone(),
+                flowline_store_sqlite::OpenOptions::durable(),
+            )
+            .unwrap(),
         },
-        flowline_engine::EngineOptions::durable(),
+        flowline_engine::EngineOptions::default(),
     )
     .await
     .unwrap();

@@ -148,8 +148,12 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_registers() {
     // What the router registers, from a second App on its own log.
     let directory = tempfile::tempdir().unwrap();
     let other = flowline_server::App::open(
-        &directory.path().join("router.db"),
-        flowline_engine::EngineOptions::durable(),
+        flowline_store_sqlite::SqliteBackend::shared(
+            &directory.path().join("router.db"),
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
+        flowline_engine::EngineOptions::default(),
     )
     .unwrap();
     let (_, registered) = flowline_server::router(other.clone());

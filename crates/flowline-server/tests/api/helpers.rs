@@ -9,7 +9,9 @@ use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{Running, ServeOptions, start};
-use flowline_store::{OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::Directory as _;
+use flowline_store::TenantRecord;
+use flowline_store_sqlite::{OpenOptions, SqliteStore};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -126,9 +128,13 @@ pub async fn spawn_app_serving(
         cors,
         limits,
         bind: "127.0.0.1:0".parse().unwrap(),
-        db: db.clone(),
+        log: flowline_store_sqlite::SqliteBackend::shared(
+            &db.clone(),
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
     };
-    let running = start(&options, EngineOptions::durable()).await.unwrap();
+    let running = start(&options, EngineOptions::default()).await.unwrap();
     TestApp {
         address: running.address,
         db,

@@ -8,6 +8,7 @@
 //! server no longer took fails at the connection and leaves no trace.
 
 use crate::helpers::spawn_app;
+use flowline_store::LogIndex as _;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -85,7 +86,7 @@ async fn a_graceful_shutdown_answers_every_command_it_applied() {
         }
     }
     assert!(acknowledged.len() >= 63, "{} answered", acknowledged.len());
-    let store = flowline_store::SqliteStore::open_read_only(&app.db).unwrap();
+    let store = flowline_store_sqlite::SqliteStore::open_read_only(&app.db).unwrap();
     let mut recorded = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {

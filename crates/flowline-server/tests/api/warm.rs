@@ -21,7 +21,9 @@ use flowline_metrics::period::Granularity;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::scorecards;
 use flowline_server::{ServeOptions, start};
-use flowline_store::{EventStore, OpenOptions, SqliteStore, TenantRecord};
+use flowline_store::Directory as _;
+use flowline_store::{EventStore, TenantRecord};
+use flowline_store_sqlite::{OpenOptions, SqliteStore};
 use serde_json::Value;
 use std::path::Path;
 
@@ -30,7 +32,15 @@ const AS_OF: &str = "2026-01-01T00:00:00Z";
 
 /// Writes the setup and `ORDERS` fulfilled orders for `tenant`; returns its head.
 fn write_log(db: &Path, tenant: &TenantId) -> u64 {
-    let engine = Engine::open(db, EngineOptions::durable()).unwrap();
+    let engine = Engine::open(
+        flowline_store_sqlite::SqliteBackend::shared(
+            db,
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
+        EngineOptions::default(),
+    )
+    .unwrap();
     let mut at: jiff::Timestamp = "2025-03-01T12:00:00Z".parse().unwrap();
     let mut submit = |command| {
         at += jiff::SignedDuration::from_mins(5);
@@ -313,9 +323,13 @@ async fn the_warm_up_folds_the_log_once_and_first_requests_share_it() {
             ..Default::default()
         },
         bind: "127.0.0.1:0".parse().unwrap(),
-        db: log.db.clone(),
+        log: flowline_store_sqlite::SqliteBackend::shared(
+            &log.db.clone(),
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
     };
-    let running = start(&options, EngineOptions::durable()).await.unwrap();
+    let running = start(&options, EngineOptions::default()).await.unwrap();
     let base = format!("http://{}", running.address);
     let answers = first_requests(&base, &log.key).await;
     running.warmed().await;
@@ -329,7 +343,15 @@ async fn the_warm_up_folds_the_log_once_and_first_requests_share_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_requests_share_one_fold() {
     let log = log();
-    let app = flowline_server::App::open(&log.db, EngineOptions::durable()).unwrap();
+    let app = flowline_server::App::open(
+        flowline_store_sqlite::SqliteBackend::shared(
+            &log.db,
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
+        EngineOptions::default(),
+    )
+    .unwrap();
     let (router, _) = flowline_server::router(app.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

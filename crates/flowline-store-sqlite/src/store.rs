@@ -5,15 +5,16 @@
 //! event types it has met, which never change once assigned. Payloads and stored responses are
 //! encoded by [`crate::codec`].
 
+use crate::Db;
 use crate::codec::{Codec, DecodeError};
 use crate::schema::{
     self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, MIGRATE_TO_4, SCHEMA_V1, SCHEMA_VERSION,
 };
-use crate::{
+use flowline_core::id::TenantId;
+use flowline_store::{
     AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, StoreError,
     StoredEvent,
 };
-use flowline_core::id::TenantId;
 use jiff::Timestamp;
 use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
@@ -181,8 +182,9 @@ impl SqliteStore {
         })?;
         configure(&connection)?;
 
-        let journal_mode: String =
-            connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        let journal_mode: String = connection
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .db()?;
         if !journal_mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::DurabilityNotHonoured {
                 setting: "journal_mode",
@@ -191,9 +193,12 @@ impl SqliteStore {
             });
         }
         let requested = options.durability.synchronous();
-        connection.pragma_update(None, "synchronous", requested)?;
-        let synchronous: i64 =
-            connection.pragma_query_value(None, "synchronous", |row| row.get(0))?;
+        connection
+            .pragma_update(None, "synchronous", requested)
+            .db()?;
+        let synchronous: i64 = connection
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .db()?;
         if synchronous != requested {
             return Err(StoreError::DurabilityNotHonoured {
                 setting: "synchronous",
@@ -201,8 +206,12 @@ impl SqliteStore {
                 actual: synchronous.to_string(),
             });
         }
-        connection.pragma_update(None, "cache_size", CACHE_SIZE)?;
-        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+        connection
+            .pragma_update(None, "cache_size", CACHE_SIZE)
+            .db()?;
+        connection
+            .pragma_update(None, "mmap_size", MMAP_SIZE)
+            .db()?;
 
         let mut store = Self::new(connection, path, false);
         store.migrate()?;
@@ -235,7 +244,9 @@ impl SqliteStore {
         let connection = Connection::open_with_flags(path, flags)
             .map_err(|error| StoreError::Io(format!("cannot open {}: {error}", path.display())))?;
         configure(&connection)?;
-        let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let found: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .db()?;
         if found != SCHEMA_VERSION {
             return Err(StoreError::UnsupportedSchema {
                 path: path.to_path_buf(),
@@ -261,12 +272,14 @@ impl SqliteStore {
     /// The `(journal_mode, synchronous)` pragmas as the database reports them now, for example
     /// `("wal", 2)` for a [`Durability::Full`] store.
     pub fn durability_settings(&self) -> Result<(String, i64), StoreError> {
-        let journal_mode: String =
-            self.connection
-                .pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+        let journal_mode: String = self
+            .connection
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .db()?;
         let synchronous: i64 = self
             .connection
-            .pragma_query_value(None, "synchronous", |row| row.get(0))?;
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .db()?;
         Ok((journal_mode.to_ascii_lowercase(), synchronous))
     }
 
@@ -293,27 +306,30 @@ impl SqliteStore {
     fn migrate(&mut self) -> Result<(), StoreError> {
         let transaction = self
             .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
+        let found: i64 = transaction
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .db()?;
         let codec = self.codec.get_mut();
         match found {
             0 => {
-                transaction.execute_batch(SCHEMA_V1)?;
-                transaction.execute_batch(MIGRATE_TO_2)?;
+                transaction.execute_batch(SCHEMA_V1).db()?;
+                transaction.execute_batch(MIGRATE_TO_2).db()?;
                 schema::migrate_to_3(&transaction, codec)?;
-                transaction.execute_batch(MIGRATE_TO_4)?;
+                transaction.execute_batch(MIGRATE_TO_4).db()?;
             }
             1 => {
-                transaction.execute_batch(MIGRATE_TO_2)?;
+                transaction.execute_batch(MIGRATE_TO_2).db()?;
                 schema::migrate_to_3(&transaction, codec)?;
-                transaction.execute_batch(MIGRATE_TO_4)?;
+                transaction.execute_batch(MIGRATE_TO_4).db()?;
             }
             2 => {
                 schema::migrate_to_3(&transaction, codec)?;
-                transaction.execute_batch(MIGRATE_TO_4)?;
+                transaction.execute_batch(MIGRATE_TO_4).db()?;
             }
             3 => {
-                transaction.execute_batch(MIGRATE_TO_4)?;
+                transaction.execute_batch(MIGRATE_TO_4).db()?;
                 schema::register_built_in_dictionary(&transaction, codec)?;
             }
             SCHEMA_VERSION => schema::register_built_in_dictionary(&transaction, codec)?,
@@ -325,14 +341,16 @@ impl SqliteStore {
                 });
             }
         }
-        transaction.commit()?;
+        transaction.commit().db()?;
         Ok(())
     }
 
     fn last_position(connection: &Connection) -> Result<u64, StoreError> {
         let last: i64 = connection
-            .prepare_cached(SELECT_LAST_POSITION)?
-            .query_row([], |row| row.get(0))?;
+            .prepare_cached(SELECT_LAST_POSITION)
+            .db()?
+            .query_row([], |row| row.get(0))
+            .db()?;
         stored_u64(last, "last position")
     }
 
@@ -342,9 +360,11 @@ impl SqliteStore {
         tenant: &TenantId,
     ) -> Result<Option<(i64, u64)>, StoreError> {
         let row: Option<(i64, i64)> = connection
-            .prepare_cached(SELECT_TENANT_ROW)?
+            .prepare_cached(SELECT_TENANT_ROW)
+            .db()?
             .query_row([tenant.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
+            .optional()
+            .db()?;
         row.map(|(id, head)| Ok((id, stored_u64(head, "tenant head")?)))
             .transpose()
     }
@@ -368,8 +388,8 @@ impl SqliteStore {
         capacity: usize,
         tenant: Option<&TenantId>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut statement = self.connection.prepare_cached(sql)?;
-        let mut rows = statement.query(params)?;
+        let mut statement = self.connection.prepare_cached(sql).db()?;
+        let mut rows = statement.query(params).db()?;
         let mut events = Vec::with_capacity(capacity.min(4096));
         let mut codec = self.codec.borrow_mut();
         let mut names = self.names.borrow_mut();
@@ -379,7 +399,7 @@ impl SqliteStore {
             names: &mut names,
             tenant,
         };
-        while let Some(row) = rows.next()? {
+        while let Some(row) = rows.next().db()? {
             events.push(reader.decode_event(row)?);
         }
         Ok(events)
@@ -399,7 +419,8 @@ impl EventStore for SqliteStore {
         }
         let transaction = self
             .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db()?;
         let mut appender = Appender {
             connection: &transaction,
             codec: self.codec.get_mut(),
@@ -408,7 +429,7 @@ impl EventStore for SqliteStore {
         };
         let (outcome, tenant_id) = appender.append(request)?;
         let new_types = std::mem::take(&mut appender.new_types);
-        transaction.commit()?;
+        transaction.commit().db()?;
         let names = self.names.get_mut();
         names.add_tenant(&request.tenant, tenant_id);
         for (name, id) in new_types {
@@ -478,11 +499,12 @@ impl EventStore for SqliteStore {
     fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
         let mut statement = self
             .connection
-            .prepare_cached("SELECT tenant FROM tenants ORDER BY tenant")?;
-        let mut rows = statement.query([])?;
+            .prepare_cached("SELECT tenant FROM tenants ORDER BY tenant")
+            .db()?;
+        let mut rows = statement.query([]).db()?;
         let mut tenants = Vec::new();
-        while let Some(row) = rows.next()? {
-            let name: String = row.get(0)?;
+        while let Some(row) = rows.next().db()? {
+            let name: String = row.get(0).db()?;
             let tenant = TenantId::parse(&name).map_err(|error| StoreError::Corrupt {
                 position: 0,
                 reason: format!("tenants table: {error}"),
@@ -514,17 +536,19 @@ impl EventStore for SqliteStore {
         let Some(tenant_id) = self.tenant_id(tenant)? else {
             return Ok(Vec::new());
         };
-        let mut statement = self.connection.prepare_cached(SELECT_BALANCES)?;
-        let rows = statement.query_map([tenant_id], |row| {
-            Ok(BalanceRow {
-                item: row.get(0)?,
-                location: row.get(1)?,
-                on_hand: row.get(2)?,
-                reserved: row.get(3)?,
-                value_minor: row.get(4)?,
+        let mut statement = self.connection.prepare_cached(SELECT_BALANCES).db()?;
+        let rows = statement
+            .query_map([tenant_id], |row| {
+                Ok(BalanceRow {
+                    item: row.get(0)?,
+                    location: row.get(1)?,
+                    on_hand: row.get(2)?,
+                    reserved: row.get(3)?,
+                    value_minor: row.get(4)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            .db()?;
+        rows.collect::<Result<Vec<_>, _>>().db()
     }
 }
 
@@ -548,11 +572,13 @@ fn stream_state(
     stream: &str,
 ) -> Result<Option<StoredStream>, StoreError> {
     let row: Option<(i64, Option<i64>)> = connection
-        .prepare_cached(SELECT_STREAM_STATE)?
+        .prepare_cached(SELECT_STREAM_STATE)
+        .db()?
         .query_row(params![tenant_id, stream], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
-        .optional()?;
+        .optional()
+        .db()?;
     row.map(|(id, version)| {
         Ok(StoredStream {
             id,
@@ -592,8 +618,10 @@ impl Appender<'_> {
             Some((id, _)) => id,
             None => {
                 connection
-                    .prepare_cached(INSERT_TENANT)?
-                    .execute([tenant.as_str()])?;
+                    .prepare_cached(INSERT_TENANT)
+                    .db()?
+                    .execute([tenant.as_str()])
+                    .db()?;
                 connection.last_insert_rowid()
             }
         };
@@ -605,7 +633,7 @@ impl Appender<'_> {
         let mut last_stream_id: Option<i64> = None;
         let mut seq = head;
         let mut position = last_position;
-        let mut insert_event = connection.prepare_cached(INSERT_EVENT)?;
+        let mut insert_event = connection.prepare_cached(INSERT_EVENT).db()?;
 
         for command in &request.commands {
             if let Some(record) = &command.idempotency {
@@ -651,19 +679,21 @@ impl Appender<'_> {
                         let last = match last_stream_id {
                             Some(last) => last,
                             None => connection
-                                .prepare_cached(SELECT_LAST_STREAM_ID)?
-                                .query_row([tenant_id], |row| row.get(0))?,
+                                .prepare_cached(SELECT_LAST_STREAM_ID)
+                                .db()?
+                                .query_row([tenant_id], |row| row.get(0))
+                                .db()?,
                         };
                         let id = last
                             .checked_add(1)
                             .ok_or_else(|| StoreError::InvalidRequest {
                                 reason: "stream id space exhausted".into(),
                             })?;
-                        connection.prepare_cached(INSERT_STREAM)?.execute(params![
-                            tenant_id,
-                            id,
-                            event.stream
-                        ])?;
+                        connection
+                            .prepare_cached(INSERT_STREAM)
+                            .db()?
+                            .execute(params![tenant_id, id, event.stream])
+                            .db()?;
                         last_stream_id = Some(id);
                         id
                     }
@@ -685,19 +715,21 @@ impl Appender<'_> {
                     business_time,
                     &event.payload,
                 );
-                insert_event.execute(params![
-                    to_i64(position, "position")?,
-                    tenant_id,
-                    seq_i64,
-                    stream_id,
-                    version_i64,
-                    type_id,
-                    i64::from(event.schema_version),
-                    business_time,
-                    recorded_at,
-                    self.codec.encode(&event.payload),
-                    checksum_column(checksum),
-                ])?;
+                insert_event
+                    .execute(params![
+                        to_i64(position, "position")?,
+                        tenant_id,
+                        seq_i64,
+                        stream_id,
+                        version_i64,
+                        type_id,
+                        i64::from(event.schema_version),
+                        business_time,
+                        recorded_at,
+                        self.codec.encode(&event.payload),
+                        checksum_column(checksum),
+                    ])
+                    .db()?;
                 streams.insert(
                     event.stream.as_str(),
                     StreamState {
@@ -708,33 +740,39 @@ impl Appender<'_> {
             }
             if let Some(record) = &command.idempotency {
                 connection
-                    .prepare_cached(INSERT_IDEMPOTENCY)?
+                    .prepare_cached(INSERT_IDEMPOTENCY)
+                    .db()?
                     .execute(params![
                         tenant_id,
                         record.key,
                         record.request_hash,
                         self.codec.encode(&record.response),
                         recorded_at,
-                    ])?;
+                    ])
+                    .db()?;
             }
         }
 
         if !request.balances.is_empty() {
-            let mut upsert = connection.prepare_cached(UPSERT_BALANCE)?;
+            let mut upsert = connection.prepare_cached(UPSERT_BALANCE).db()?;
             for row in &request.balances {
-                upsert.execute(params![
-                    tenant_id,
-                    row.item,
-                    row.location,
-                    row.on_hand,
-                    row.reserved,
-                    row.value_minor,
-                ])?;
+                upsert
+                    .execute(params![
+                        tenant_id,
+                        row.item,
+                        row.location,
+                        row.on_hand,
+                        row.reserved,
+                        row.value_minor,
+                    ])
+                    .db()?;
             }
         }
         connection
-            .prepare_cached(UPDATE_HEAD)?
-            .execute(params![tenant_id, to_i64(seq, "seq")?])?;
+            .prepare_cached(UPDATE_HEAD)
+            .db()?
+            .execute(params![tenant_id, to_i64(seq, "seq")?])
+            .db()?;
 
         if seq == head {
             return Ok((empty_outcome(head, last_position), tenant_id));
@@ -760,15 +798,19 @@ impl Appender<'_> {
         }
         let found: Option<i64> = self
             .connection
-            .prepare_cached(SELECT_TYPE_ID)?
+            .prepare_cached(SELECT_TYPE_ID)
+            .db()?
             .query_row([name], |row| row.get(0))
-            .optional()?;
+            .optional()
+            .db()?;
         let id = match found {
             Some(id) => id,
             None => {
                 self.connection
-                    .prepare_cached(INSERT_TYPE)?
-                    .execute([name])?;
+                    .prepare_cached(INSERT_TYPE)
+                    .db()?
+                    .execute([name])
+                    .db()?;
                 self.connection.last_insert_rowid()
             }
         };
@@ -788,14 +830,14 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn decode_event(&mut self, row: &Row<'_>) -> Result<StoredEvent, StoreError> {
-        let raw_position: i64 = row.get(0)?;
+        let raw_position: i64 = row.get(0).db()?;
         let position = u64::try_from(raw_position).map_err(|_| StoreError::Corrupt {
             position: 0,
             reason: format!("negative position {raw_position}"),
         })?;
         let corrupt = |reason: String| StoreError::Corrupt { position, reason };
         let integer = |index: usize, name: &str| -> Result<i64, StoreError> {
-            match row.get_ref(index)? {
+            match row.get_ref(index).db()? {
                 ValueRef::Integer(value) => Ok(value),
                 other => Err(corrupt(format!(
                     "{name} is {:?}, not an integer",
@@ -805,7 +847,7 @@ impl Reader<'_> {
         };
         let tenant_id = integer(1, "tenant_id")?;
         let seq = integer(2, "seq")?;
-        let stream = match row.get_ref(3)? {
+        let stream = match row.get_ref(3).db()? {
             ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
                 .map_err(|_| corrupt("stream is not valid UTF-8".into()))?,
             ValueRef::Null => return Err(corrupt("its stream id names no stream".into())),
@@ -821,7 +863,7 @@ impl Reader<'_> {
         let schema_version = integer(6, "schema_version")?;
         let business_time = integer(7, "business_time")?;
         let recorded_at = integer(8, "recorded_at")?;
-        let payload = match row.get_ref(9)? {
+        let payload = match row.get_ref(9).db()? {
             ValueRef::Blob(bytes) => self.decode_value(bytes),
             other => {
                 return Err(corrupt(format!(
@@ -892,9 +934,11 @@ impl Reader<'_> {
         }
         let name: Option<String> = self
             .connection
-            .prepare_cached("SELECT tenant FROM tenants WHERE id = ?1")?
+            .prepare_cached("SELECT tenant FROM tenants WHERE id = ?1")
+            .db()?
             .query_row([id], |row| row.get(0))
-            .optional()?;
+            .optional()
+            .db()?;
         let Some(name) = name else {
             return Ok(None);
         };
@@ -912,9 +956,11 @@ impl Reader<'_> {
         }
         let name: Option<String> = self
             .connection
-            .prepare_cached("SELECT name FROM event_types WHERE id = ?1")?
+            .prepare_cached("SELECT name FROM event_types WHERE id = ?1")
+            .db()?
             .query_row([id], |row| row.get(0))
-            .optional()?;
+            .optional()
+            .db()?;
         if let Some(name) = &name {
             self.names.add_type(name, id);
         }
@@ -940,13 +986,15 @@ fn decode_value(
 
 /// Settings every connection gets, read-only or not.
 fn configure(connection: &Connection) -> Result<(), StoreError> {
-    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.busy_timeout(BUSY_TIMEOUT).db()?;
     connection.set_prepared_statement_cache_capacity(32);
     // The bundled SQLite is built with STAT4, under which a cached statement whose plan could
     // depend on a bound value is re-prepared on every rebinding: that was half of an append's
     // time. The query planner stability guarantee keeps the first plan; our queries have one
     // obviously right index each.
-    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    connection
+        .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .db()?;
     Ok(())
 }
 
@@ -989,12 +1037,12 @@ fn idempotency_in(
     key: &str,
     request_hash: &str,
 ) -> Result<IdempotencyLookup, StoreError> {
-    let mut statement = connection.prepare_cached(SELECT_IDEMPOTENCY)?;
-    let mut rows = statement.query(params![tenant_id, key])?;
-    let Some(row) = rows.next()? else {
+    let mut statement = connection.prepare_cached(SELECT_IDEMPOTENCY).db()?;
+    let mut rows = statement.query(params![tenant_id, key]).db()?;
+    let Some(row) = rows.next().db()? else {
         return Ok(IdempotencyLookup::Absent);
     };
-    let stored_hash: String = row.get(0)?;
+    let stored_hash: String = row.get(0).db()?;
     if stored_hash != request_hash {
         return Ok(IdempotencyLookup::Different);
     }
@@ -1002,7 +1050,7 @@ fn idempotency_in(
         position: 0,
         reason: format!("the response stored for idempotency key `{key}` {reason}"),
     };
-    let response = match row.get_ref(1)? {
+    let response = match row.get_ref(1).db()? {
         ValueRef::Blob(bytes) => decode_value(connection, codec, bytes).map_err(corrupt)?,
         other => return Err(corrupt(format!("is {:?}, not a blob", other.data_type()))),
     };
@@ -1088,7 +1136,7 @@ fn clamp_usize(value: usize) -> i64 {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail by panicking.
 mod tests {
     use super::*;
-    use crate::{CommandRecord, NewEvent, conformance};
+    use flowline_store::{CommandRecord, NewEvent, conformance};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
@@ -1166,6 +1214,10 @@ mod tests {
         read_stream_returns_the_stream_in_version_order,
         balance_upserts_replace_rows,
         a_request_without_commands_is_a_no_op,
+        tenants_and_keys_register_once_and_stay_with_their_tenant,
+        keys_are_revoked_and_rated_only_by_their_tenant,
+        streams_of_a_kind_page_in_name_order_with_their_times,
+        the_latest_business_time_is_the_last_events,
     );
 
     #[test]
@@ -1175,6 +1227,7 @@ mod tests {
         let result = conformance::run_all(|| {
             n += 1;
             SqliteStore::open(&dir.path().join(format!("{n}.db")), &OpenOptions::relaxed())
+                .map(|store| Box::new(store) as Box<dyn flowline_store::Store>)
         });
         if let Err(failures) = result {
             panic!("{failures}");

@@ -13,9 +13,10 @@
 //! A new file is created as version 1 and migrated like any old file, so the migrations run on
 //! every new store.
 
-use crate::StoreError;
+use crate::Db;
 use crate::codec::{BUILT_IN, Codec};
-use crate::sqlite::{checksum_column, corrupt_at};
+use crate::store::{checksum_column, corrupt_at};
+use flowline_store::StoreError;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -203,12 +204,14 @@ const STREAM_MEMORY: usize = 100_000;
 /// old, every row carried over (events and idempotency responses compressed on the way), the
 /// old tables dropped. Their pages go to the file's free list and are reused as the log grows.
 pub(crate) fn migrate_to_3(connection: &Connection, codec: &mut Codec) -> Result<(), StoreError> {
-    connection.execute_batch(CREATE_V3)?;
+    connection.execute_batch(CREATE_V3).db()?;
     register_built_in_dictionary(connection, codec)?;
-    let balances_before: i64 =
-        connection.query_row("SELECT COUNT(*) FROM balances_v2", [], |row| row.get(0))?;
-    let balances_after: i64 =
-        connection.query_row("SELECT COUNT(*) FROM balances", [], |row| row.get(0))?;
+    let balances_before: i64 = connection
+        .query_row("SELECT COUNT(*) FROM balances_v2", [], |row| row.get(0))
+        .db()?;
+    let balances_after: i64 = connection
+        .query_row("SELECT COUNT(*) FROM balances", [], |row| row.get(0))
+        .db()?;
     if balances_before != balances_after {
         return Err(StoreError::Corrupt {
             position: 0,
@@ -221,7 +224,7 @@ pub(crate) fn migrate_to_3(connection: &Connection, codec: &mut Codec) -> Result
     let tenants = tenant_ids(connection)?;
     copy_events(connection, codec, &tenants)?;
     copy_idempotency(connection, codec, &tenants)?;
-    connection.execute_batch(DROP_V2)?;
+    connection.execute_batch(DROP_V2).db()?;
     Ok(())
 }
 
@@ -237,20 +240,25 @@ pub(crate) fn register_built_in_dictionary(
             [BUILT_IN],
             |row| row.get(0),
         )
-        .optional()?;
+        .optional()
+        .db()?;
     if known.is_none() {
         // Ids fit the one byte that names a value's dictionary; with 255 taken, this build
         // writes text.
-        let next: i64 = connection.query_row(
-            "SELECT COALESCE(MAX(id), 0) + 1 FROM dictionaries",
-            [],
-            |row| row.get(0),
-        )?;
+        let next: i64 = connection
+            .query_row(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM dictionaries",
+                [],
+                |row| row.get(0),
+            )
+            .db()?;
         if next <= i64::from(u8::MAX) {
-            connection.execute(
-                "INSERT INTO dictionaries (id, bytes) VALUES (?1, ?2)",
-                params![next, BUILT_IN],
-            )?;
+            connection
+                .execute(
+                    "INSERT INTO dictionaries (id, bytes) VALUES (?1, ?2)",
+                    params![next, BUILT_IN],
+                )
+                .db()?;
         }
     }
     load_dictionaries(connection, codec)
@@ -261,17 +269,19 @@ pub(crate) fn load_dictionaries(
     connection: &Connection,
     codec: &mut Codec,
 ) -> Result<(), StoreError> {
-    let mut statement = connection.prepare("SELECT id, bytes FROM dictionaries ORDER BY id")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
+    let mut statement = connection
+        .prepare("SELECT id, bytes FROM dictionaries ORDER BY id")
+        .db()?;
+    let mut rows = statement.query([]).db()?;
+    while let Some(row) = rows.next().db()? {
+        let id: i64 = row.get(0).db()?;
         let Ok(id) = u8::try_from(id) else {
             continue;
         };
         if codec.knows(id) {
             continue;
         }
-        let bytes: Vec<u8> = row.get(1)?;
+        let bytes: Vec<u8> = row.get(1).db()?;
         if !codec.load(id, &bytes) {
             return Err(StoreError::Corrupt {
                 position: 0,
@@ -283,9 +293,11 @@ pub(crate) fn load_dictionaries(
 }
 
 fn tenant_ids(connection: &Connection) -> Result<HashMap<String, i64>, StoreError> {
-    let mut statement = connection.prepare("SELECT tenant, id FROM tenants")?;
-    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    let mut statement = connection.prepare("SELECT tenant, id FROM tenants").db()?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .db()?;
+    rows.collect::<Result<HashMap<_, _>, _>>().db()
 }
 
 /// Copies every event of version 2 in position order. Names become ids and payloads are
@@ -296,19 +308,24 @@ fn copy_events(
     codec: &mut Codec,
     tenants: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
-    let mut select = connection.prepare(
-        "SELECT position, tenant, seq, stream, stream_version, event_type, schema_version, \
+    let mut select = connection
+        .prepare(
+            "SELECT position, tenant, seq, stream, stream_version, event_type, schema_version, \
          business_time, recorded_at, payload, checksum FROM events_v2 ORDER BY position",
-    )?;
-    let mut insert = connection.prepare(INSERT_EVENT)?;
-    let mut find_stream =
-        connection.prepare("SELECT stream_id FROM streams WHERE tenant_id = ?1 AND name = ?2")?;
-    let mut insert_type = connection.prepare("INSERT INTO event_types (name) VALUES (?1)")?;
+        )
+        .db()?;
+    let mut insert = connection.prepare(INSERT_EVENT).db()?;
+    let mut find_stream = connection
+        .prepare("SELECT stream_id FROM streams WHERE tenant_id = ?1 AND name = ?2")
+        .db()?;
+    let mut insert_type = connection
+        .prepare("INSERT INTO event_types (name) VALUES (?1)")
+        .db()?;
     let mut types: HashMap<String, i64> = HashMap::new();
     let mut streams: HashMap<(i64, String), i64> = HashMap::new();
-    let mut rows = select.query([])?;
-    while let Some(row) = rows.next()? {
-        let position: i64 = row.get(0)?;
+    let mut rows = select.query([]).db()?;
+    while let Some(row) = rows.next().db()? {
+        let position: i64 = row.get(0).db()?;
         let corrupt = |what: &str| corrupt_at(position, format!("{what} (found while migrating)"));
         let text = |index: usize, name: &str| match row.get_ref(index) {
             Ok(ValueRef::Text(bytes)) => std::str::from_utf8(bytes)
@@ -329,7 +346,9 @@ fn copy_events(
         let stream_id = match streams.get(&key) {
             Some(id) => *id,
             None => {
-                let id: i64 = find_stream.query_row(params![tenant_id, key.1], |row| row.get(0))?;
+                let id: i64 = find_stream
+                    .query_row(params![tenant_id, key.1], |row| row.get(0))
+                    .db()?;
                 streams.insert(key, id);
                 id
             }
@@ -337,7 +356,7 @@ fn copy_events(
         let type_id = match types.get(&event_type) {
             Some(id) => *id,
             None => {
-                insert_type.execute([&event_type])?;
+                insert_type.execute([&event_type]).db()?;
                 let id = connection.last_insert_rowid();
                 types.insert(event_type, id);
                 id
@@ -345,27 +364,29 @@ fn copy_events(
         };
         // A payload that is not valid UTF-8 was damaged before; it is kept as it is, so reading
         // it reports the damage as before.
-        let payload: Vec<u8> = match row.get_ref(9)? {
+        let payload: Vec<u8> = match row.get_ref(9).db()? {
             ValueRef::Text(bytes) | ValueRef::Blob(bytes) => match std::str::from_utf8(bytes) {
                 Ok(text) => codec.encode(text).to_vec(),
                 Err(_) => [&[0u8][..], bytes].concat(),
             },
             _ => return Err(corrupt("payload is not text")),
         };
-        let stored_checksum: i64 = row.get(10)?;
-        insert.execute(params![
-            position,
-            tenant_id,
-            row.get::<_, i64>(2)?,
-            stream_id,
-            row.get::<_, i64>(4)?,
-            type_id,
-            row.get::<_, i64>(6)?,
-            row.get::<_, i64>(7)?,
-            row.get::<_, i64>(8)?,
-            payload,
-            u32::try_from(stored_checksum).map_or(stored_checksum, checksum_column),
-        ])?;
+        let stored_checksum: i64 = row.get(10).db()?;
+        insert
+            .execute(params![
+                position,
+                tenant_id,
+                row.get::<_, i64>(2).db()?,
+                stream_id,
+                row.get::<_, i64>(4).db()?,
+                type_id,
+                row.get::<_, i64>(6).db()?,
+                row.get::<_, i64>(7).db()?,
+                row.get::<_, i64>(8).db()?,
+                payload,
+                u32::try_from(stored_checksum).map_or(stored_checksum, checksum_column),
+            ])
+            .db()?;
     }
     Ok(())
 }
@@ -377,28 +398,31 @@ fn copy_idempotency(
     tenants: &HashMap<String, i64>,
 ) -> Result<(), StoreError> {
     let mut select = connection
-        .prepare("SELECT tenant, key, request_hash, response, recorded_at FROM idempotency_v2")?;
-    let mut insert = connection.prepare(INSERT_IDEMPOTENCY)?;
-    let mut rows = select.query([])?;
-    while let Some(row) = rows.next()? {
-        let tenant: String = row.get(0)?;
+        .prepare("SELECT tenant, key, request_hash, response, recorded_at FROM idempotency_v2")
+        .db()?;
+    let mut insert = connection.prepare(INSERT_IDEMPOTENCY).db()?;
+    let mut rows = select.query([]).db()?;
+    while let Some(row) = rows.next().db()? {
+        let tenant: String = row.get(0).db()?;
         let tenant_id = *tenants.get(&tenant).ok_or_else(|| {
             corrupt_at(
                 0,
                 format!("idempotency records of tenant `{tenant}`, which has no head"),
             )
         })?;
-        let key: String = row.get(1)?;
-        let request_hash: String = row.get(2)?;
-        let response: String = row.get(3)?;
-        let recorded_at: i64 = row.get(4)?;
-        insert.execute(params![
-            tenant_id,
-            key,
-            request_hash,
-            codec.encode(&response),
-            recorded_at
-        ])?;
+        let key: String = row.get(1).db()?;
+        let request_hash: String = row.get(2).db()?;
+        let response: String = row.get(3).db()?;
+        let recorded_at: i64 = row.get(4).db()?;
+        insert
+            .execute(params![
+                tenant_id,
+                key,
+                request_hash,
+                codec.encode(&response),
+                recorded_at
+            ])
+            .db()?;
     }
     Ok(())
 }
@@ -407,12 +431,13 @@ fn copy_idempotency(
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail by panicking.
 mod tests {
     use super::*;
-    use crate::sqlite::checksum;
-    use crate::{
-        AppendRequest, BalanceRow, CommandRecord, EventStore, IdempotencyLookup, NewEvent,
-        OpenOptions, SqliteStore, StoredEvent,
-    };
+    use crate::store::checksum;
+    use crate::{OpenOptions, SqliteStore};
     use flowline_core::id::TenantId;
+    use flowline_store::{
+        AppendRequest, BalanceRow, CommandRecord, Directory, EventStore, IdempotencyLookup,
+        LogIndex, NewEvent, StoredEvent,
+    };
     use jiff::Timestamp;
     use std::path::Path;
 

@@ -1,64 +1,35 @@
-//! The tenants the API serves and their API keys.
+//! The tenants the API serves and their API keys ([`Directory`]), and the streams index
+//! ([`LogIndex`]), in the SQLite file beside the log.
 //!
-//! A key's secret is never stored: only its SHA-256 hash, computed by the caller. A key is
-//! found by its public id (the part of the key before the secret), then its hash compared.
 //! Every row is keyed by tenant first, so no lookup other than the one by key id can cross
 //! tenants.
 
-use crate::{SqliteStore, StoreError};
+use crate::{Db, SqliteStore};
 use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
+use flowline_store::{Directory, KeyRecord, LogIndex, StoreError, StreamSummary, TenantRecord};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
-
-/// A tenant registered to be served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantRecord {
-    /// The tenant.
-    pub tenant: TenantId,
-    /// Display name.
-    pub name: String,
-    /// When it was registered.
-    pub created_at: Timestamp,
-}
-
-/// An API key as stored: everything but the secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRecord {
-    /// The tenant the key acts for.
-    pub tenant: TenantId,
-    /// Public identifier, unique across tenants.
-    pub key_id: String,
-    /// Role name (`admin`, `operator`, `viewer`, `integration`).
-    pub role: String,
-    /// What the key is for, as its creator described it.
-    pub label: String,
-    /// Hex SHA-256 of the secret.
-    pub secret_hash: String,
-    /// When it was created.
-    pub created_at: Timestamp,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<Timestamp>,
-    /// The key's own rate limit in requests per second; `None` for the server's default.
-    pub requests_per_second: Option<u32>,
-}
 
 const SELECT_KEY: &str = "SELECT tenant, key_id, role, label, secret_hash, created_at, revoked_at, \
      requests_per_second FROM api_keys";
 
-impl SqliteStore {
+impl Directory for SqliteStore {
     /// Registers a tenant. Fails with [`StoreError::AlreadyExists`] if it is registered.
-    pub fn register_tenant(&mut self, record: &TenantRecord) -> Result<(), StoreError> {
+    fn register_tenant(&mut self, record: &TenantRecord) -> Result<(), StoreError> {
         self.writable()?;
-        let inserted = self.connection.execute(
-            "INSERT OR IGNORE INTO registered_tenants (tenant, name, created_at) \
+        let inserted = self
+            .connection
+            .execute(
+                "INSERT OR IGNORE INTO registered_tenants (tenant, name, created_at) \
              VALUES (?1, ?2, ?3)",
-            params![
-                record.tenant.as_str(),
-                record.name,
-                record.created_at.as_microsecond()
-            ],
-        )?;
+                params![
+                    record.tenant.as_str(),
+                    record.name,
+                    record.created_at.as_microsecond()
+                ],
+            )
+            .db()?;
         if inserted == 0 {
             return Err(StoreError::AlreadyExists {
                 what: format!("tenant `{}`", record.tenant),
@@ -68,53 +39,61 @@ impl SqliteStore {
     }
 
     /// The registered tenant, if it is registered.
-    pub fn registered_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
+    fn registered_tenant(&self, tenant: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
         self.connection
             .prepare_cached(
                 "SELECT tenant, name, created_at FROM registered_tenants WHERE tenant = ?1",
-            )?
+            )
+            .db()?
             .query_row([tenant.as_str()], |row| Ok(decode_tenant(row)))
-            .optional()?
+            .optional()
+            .db()?
             .transpose()
     }
 
     /// Every registered tenant, sorted by id.
-    pub fn registered_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT tenant, name, created_at FROM registered_tenants ORDER BY tenant",
-        )?;
-        let rows = statement.query_map([], |row| Ok(decode_tenant(row)))?;
+    fn registered_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT tenant, name, created_at FROM registered_tenants ORDER BY tenant",
+            )
+            .db()?;
+        let rows = statement.query_map([], |row| Ok(decode_tenant(row))).db()?;
         let mut tenants = Vec::new();
         for row in rows {
-            tenants.push(row??);
+            tenants.push(row.db()??);
         }
         Ok(tenants)
     }
 
     /// Stores a new key. Its tenant must be registered; its id must be new.
-    pub fn insert_key(&mut self, record: &KeyRecord) -> Result<(), StoreError> {
+    fn insert_key(&mut self, record: &KeyRecord) -> Result<(), StoreError> {
         self.writable()?;
         if self.registered_tenant(&record.tenant)?.is_none() {
             return Err(StoreError::NotFound {
                 what: format!("tenant `{}`", record.tenant),
             });
         }
-        let inserted = self.connection.execute(
-            "INSERT OR IGNORE INTO api_keys \
+        let inserted = self
+            .connection
+            .execute(
+                "INSERT OR IGNORE INTO api_keys \
              (tenant, key_id, role, label, secret_hash, created_at, revoked_at, \
               requests_per_second) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                record.tenant.as_str(),
-                record.key_id,
-                record.role,
-                record.label,
-                record.secret_hash,
-                record.created_at.as_microsecond(),
-                record.revoked_at.map(|at| at.as_microsecond()),
-                record.requests_per_second,
-            ],
-        )?;
+                params![
+                    record.tenant.as_str(),
+                    record.key_id,
+                    record.role,
+                    record.label,
+                    record.secret_hash,
+                    record.created_at.as_microsecond(),
+                    record.revoked_at.map(|at| at.as_microsecond()),
+                    record.requests_per_second,
+                ],
+            )
+            .db()?;
         if inserted == 0 {
             return Err(StoreError::AlreadyExists {
                 what: format!("API key `{}`", record.key_id),
@@ -125,30 +104,37 @@ impl SqliteStore {
 
     /// The key with this public id, whichever its tenant: the one lookup that is not scoped to
     /// a tenant, because the key is what tells the tenant.
-    pub fn find_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    fn find_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
         self.connection
-            .prepare_cached(&format!("{SELECT_KEY} WHERE key_id = ?1"))?
+            .prepare_cached(&format!("{SELECT_KEY} WHERE key_id = ?1"))
+            .db()?
             .query_row([key_id], |row| Ok(decode_key(row)))
-            .optional()?
+            .optional()
+            .db()?
             .transpose()
     }
 
     /// The tenant's keys, revoked ones included, oldest first.
-    pub fn keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
-        let mut statement = self.connection.prepare_cached(&format!(
-            "{SELECT_KEY} WHERE tenant = ?1 ORDER BY created_at, key_id"
-        ))?;
-        let rows = statement.query_map([tenant.as_str()], |row| Ok(decode_key(row)))?;
+    fn keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!(
+                "{SELECT_KEY} WHERE tenant = ?1 ORDER BY created_at, key_id"
+            ))
+            .db()?;
+        let rows = statement
+            .query_map([tenant.as_str()], |row| Ok(decode_key(row)))
+            .db()?;
         let mut keys = Vec::new();
         for row in rows {
-            keys.push(row??);
+            keys.push(row.db()??);
         }
         Ok(keys)
     }
 
     /// Revokes one of the tenant's keys. Returns false if the tenant has no such key; revoking
     /// a revoked key keeps the first revocation time.
-    pub fn revoke_key(
+    fn revoke_key(
         &mut self,
         tenant: &TenantId,
         key_id: &str,
@@ -157,32 +143,39 @@ impl SqliteStore {
         self.writable()?;
         let exists = self
             .connection
-            .prepare_cached("SELECT 1 FROM api_keys WHERE tenant = ?1 AND key_id = ?2")?
+            .prepare_cached("SELECT 1 FROM api_keys WHERE tenant = ?1 AND key_id = ?2")
+            .db()?
             .query_row(params![tenant.as_str(), key_id], |_| Ok(()))
-            .optional()?
+            .optional()
+            .db()?
             .is_some();
-        self.connection.execute(
-            "UPDATE api_keys SET revoked_at = ?3 \
+        self.connection
+            .execute(
+                "UPDATE api_keys SET revoked_at = ?3 \
              WHERE tenant = ?1 AND key_id = ?2 AND revoked_at IS NULL",
-            params![tenant.as_str(), key_id, at.as_microsecond()],
-        )?;
+                params![tenant.as_str(), key_id, at.as_microsecond()],
+            )
+            .db()?;
         Ok(exists)
     }
 
     /// Sets one of the tenant's keys' own rate limit (`None`: the server's default). Returns
     /// false if the tenant has no such key. A running server applies it from the key's next
     /// request, since every request's key is read from the store.
-    pub fn set_key_rate(
+    fn set_key_rate(
         &mut self,
         tenant: &TenantId,
         key_id: &str,
         requests_per_second: Option<u32>,
     ) -> Result<bool, StoreError> {
         self.writable()?;
-        let changed = self.connection.execute(
-            "UPDATE api_keys SET requests_per_second = ?3 WHERE tenant = ?1 AND key_id = ?2",
-            params![tenant.as_str(), key_id, requests_per_second],
-        )?;
+        let changed = self
+            .connection
+            .execute(
+                "UPDATE api_keys SET requests_per_second = ?3 WHERE tenant = ?1 AND key_id = ?2",
+                params![tenant.as_str(), key_id, requests_per_second],
+            )
+            .db()?;
         Ok(changed == 1)
     }
 }
@@ -202,26 +195,26 @@ fn tenant_id(text: &str, table: &str) -> Result<TenantId, StoreError> {
 }
 
 fn decode_tenant(row: &Row<'_>) -> Result<TenantRecord, StoreError> {
-    let tenant: String = row.get(0)?;
-    let created_at: i64 = row.get(2)?;
+    let tenant: String = row.get(0).db()?;
+    let created_at: i64 = row.get(2).db()?;
     Ok(TenantRecord {
         tenant: tenant_id(&tenant, "registered_tenants")?,
-        name: row.get(1)?,
+        name: row.get(1).db()?,
         created_at: timestamp(created_at, "created_at")?,
     })
 }
 
 fn decode_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
-    let tenant: String = row.get(0)?;
-    let created_at: i64 = row.get(5)?;
-    let revoked_at: Option<i64> = row.get(6)?;
-    let requests_per_second: Option<i64> = row.get(7)?;
+    let tenant: String = row.get(0).db()?;
+    let created_at: i64 = row.get(5).db()?;
+    let revoked_at: Option<i64> = row.get(6).db()?;
+    let requests_per_second: Option<i64> = row.get(7).db()?;
     Ok(KeyRecord {
         tenant: tenant_id(&tenant, "api_keys")?,
-        key_id: row.get(1)?,
-        role: row.get(2)?,
-        label: row.get(3)?,
-        secret_hash: row.get(4)?,
+        key_id: row.get(1).db()?,
+        role: row.get(2).db()?,
+        label: row.get(3).db()?,
+        secret_hash: row.get(4).db()?,
         created_at: timestamp(created_at, "created_at")?,
         revoked_at: revoked_at
             .map(|micros| timestamp(micros, "revoked_at"))
@@ -237,11 +230,10 @@ fn decode_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
     })
 }
 
-/// Streams of one kind, for listing documents.
-impl SqliteStore {
+impl LogIndex for SqliteStore {
     /// Up to `limit` stream names of `tenant` that start with `kind/`, after `after` (a full
     /// stream name) in name order.
-    pub fn streams_of_kind(
+    fn streams_of_kind(
         &self,
         tenant: &TenantId,
         kind: &str,
@@ -259,35 +251,26 @@ impl SqliteStore {
             None => StreamName::prefix(kind),
         };
         let upper = StreamName::end(kind);
-        let mut statement = self.connection.prepare_cached(
-            "SELECT name FROM streams WHERE tenant_id = ?1 AND name > ?2 AND name < ?3 \
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT name FROM streams WHERE tenant_id = ?1 AND name > ?2 AND name < ?3 \
              ORDER BY name LIMIT ?4",
-        )?;
+            )
+            .db()?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map(params![tenant_id, lower, upper, limit], |row| {
-            row.get::<_, String>(0)
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let rows = statement
+            .query_map(params![tenant_id, lower, upper, limit], |row| {
+                row.get::<_, String>(0)
+            })
+            .db()?;
+        rows.collect::<Result<Vec<_>, _>>().db()
     }
-}
 
-/// One document's stream: its id and the business times of its first and latest events, the
-/// keys a list sorts and filters by without reading the document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamSummary {
-    /// The document id (the stream name after `kind/`).
-    pub id: String,
-    /// When the document came into being: its first event's business time.
-    pub created: Timestamp,
-    /// When it last changed: its latest event's business time.
-    pub updated: Timestamp,
-}
-
-impl SqliteStore {
     /// Every stream of `kind` of `tenant`, in name order, with its first and latest business
     /// times. Each time is one lookup in the events' (tenant, stream, version) index, so this
     /// costs one step per document of the kind, however long each document's history is.
-    pub fn stream_summaries(
+    fn stream_summaries(
         &self,
         tenant: &TenantId,
         kind: &str,
@@ -295,28 +278,33 @@ impl SqliteStore {
         let Some(tenant_id) = self.tenant_id(tenant)? else {
             return Ok(Vec::new());
         };
-        let mut statement = self.connection.prepare_cached(
-            "SELECT s.name, \
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT s.name, \
                (SELECT e.business_time FROM events e WHERE e.tenant_id = s.tenant_id \
                   AND e.stream_id = s.stream_id ORDER BY e.stream_version LIMIT 1), \
                (SELECT e.business_time FROM events e WHERE e.tenant_id = s.tenant_id \
                   AND e.stream_id = s.stream_id ORDER BY e.stream_version DESC LIMIT 1) \
              FROM streams s WHERE s.tenant_id = ?1 AND s.name > ?2 AND s.name < ?3 \
              ORDER BY s.name",
-        )?;
-        let rows = statement.query_map(
-            params![tenant_id, StreamName::prefix(kind), StreamName::end(kind)],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<i64>>(1)?,
-                    row.get::<_, Option<i64>>(2)?,
-                ))
-            },
-        )?;
+            )
+            .db()?;
+        let rows = statement
+            .query_map(
+                params![tenant_id, StreamName::prefix(kind), StreamName::end(kind)],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, Option<i64>>(2)?,
+                    ))
+                },
+            )
+            .db()?;
         let mut summaries = Vec::new();
         for row in rows {
-            let (name, created, updated) = row?;
+            let (name, created, updated) = row.db()?;
             let time = |micros: Option<i64>| {
                 micros
                     .and_then(|micros| Timestamp::from_microsecond(micros).ok())
@@ -336,7 +324,7 @@ impl SqliteStore {
 
     /// The business time of the tenant's latest event: the log's own "now", which a
     /// simulated or imported log keeps whatever the wall clock says. `None` before any event.
-    pub fn latest_business_time(&self, tenant: &TenantId) -> Result<Option<Timestamp>, StoreError> {
+    fn latest_business_time(&self, tenant: &TenantId) -> Result<Option<Timestamp>, StoreError> {
         let Some(tenant_id) = self.tenant_id(tenant)? else {
             return Ok(None);
         };
@@ -344,9 +332,11 @@ impl SqliteStore {
             .connection
             .prepare_cached(
                 "SELECT business_time FROM events WHERE tenant_id = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
+            )
+            .db()?
             .query_row(params![tenant_id], |row| row.get(0))
-            .optional()?;
+            .optional()
+            .db()?;
         Ok(micros.and_then(|micros| Timestamp::from_microsecond(micros).ok()))
     }
 }
@@ -354,7 +344,8 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EventStore, OpenOptions};
+    use crate::OpenOptions;
+    use flowline_store::EventStore;
 
     fn tenant(name: &str) -> TenantId {
         TenantId::parse(name).unwrap()
@@ -584,12 +575,12 @@ mod tests {
         {
             let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
             store
-                .append(&crate::AppendRequest {
+                .append(&flowline_store::AppendRequest {
                     tenant: tenant("acme"),
                     expected_seq: 0,
                     recorded_at: at(0),
-                    commands: vec![crate::CommandRecord {
-                        events: vec![crate::NewEvent {
+                    commands: vec![flowline_store::CommandRecord {
+                        events: vec![flowline_store::NewEvent {
                             stream: "item/MUG".into(),
                             event_type: "ItemDefined".into(),
                             schema_version: 1,
@@ -629,12 +620,12 @@ mod tests {
         business_time: Timestamp,
     ) {
         store
-            .append(&crate::AppendRequest {
+            .append(&flowline_store::AppendRequest {
                 tenant: tenant.clone(),
                 expected_seq: seq as u64,
                 recorded_at: at(0),
-                commands: vec![crate::CommandRecord {
-                    events: vec![crate::NewEvent {
+                commands: vec![flowline_store::CommandRecord {
+                    events: vec![flowline_store::NewEvent {
                         stream: stream.into(),
                         event_type: "Anything".into(),
                         schema_version: 1,
