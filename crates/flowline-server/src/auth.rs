@@ -8,7 +8,7 @@
 //! Every operation names the [`Access`] it needs; each [`Role`] allows a fixed set of them.
 //! The tenant a request acts for comes from its key and nowhere else.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use flowline_core::id::TenantId;
 use flowline_store::{KeyRecord, SqliteStore, StoreError};
 use jiff::Timestamp;
@@ -123,7 +123,7 @@ impl Principal {
         }
         let allowed: Vec<&str> = access.roles().iter().map(|role| role.as_str()).collect();
         Err(ApiError::new(
-            "forbidden",
+            Code::Forbidden,
             format!(
                 "a key with role `{}` may not do this; it needs one of: {}",
                 self.role.as_str(),
@@ -212,7 +212,7 @@ pub fn parse_key(presented: &str) -> Option<(&str, &str)> {
 
 /// Checks a presented key against the store: the principal, or 401 saying why not.
 pub fn authenticate(store: &SqliteStore, presented: &str) -> Result<Principal, ApiError> {
-    let refuse = |why: &str| ApiError::plain("unauthenticated", why.to_string());
+    let refuse = |why: &str| ApiError::plain(Code::Unauthenticated, why.to_string());
     let Some((key_id, secret)) = parse_key(presented) else {
         return Err(refuse("the API key is not a Flowline key (flk_...)"));
     };
