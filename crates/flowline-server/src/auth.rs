@@ -170,8 +170,8 @@ pub fn issue_limited_key(
     let mut secret_bytes = [0u8; 32];
     getrandom::fill(&mut id_bytes).map_err(|error| IssueError::Random(error.to_string()))?;
     getrandom::fill(&mut secret_bytes).map_err(|error| IssueError::Random(error.to_string()))?;
-    let key_id = hex(&id_bytes);
-    let secret = hex(&secret_bytes);
+    let key_id = hex::encode(id_bytes);
+    let secret = hex::encode(secret_bytes);
     let record = KeyRecord {
         tenant: tenant.clone(),
         key_id: key_id.clone(),
@@ -236,7 +236,7 @@ pub fn authenticate(store: &SqliteStore, presented: &str) -> Result<Principal, A
 }
 
 fn hash_secret(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares two hashes without stopping at the first difference, so the time taken says
@@ -248,16 +248,6 @@ fn same_hash(stored: &str, computed: &str) -> bool {
             .zip(computed.bytes())
             .fold(0u8, |difference, (a, b)| difference | (a ^ b))
             == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
 }
 
 #[cfg(test)]
@@ -304,5 +294,18 @@ mod tests {
         assert!(same_hash("ab", "ab"));
         assert!(!same_hash("ab", "ac"));
         assert!(!same_hash("ab", "abc"));
+    }
+
+    #[test]
+    fn issued_ids_and_secrets_are_hex_that_parse_key_accepts() {
+        // parse_key accepts lowercase digits only, so the encoding of issued keys must be
+        // lowercase: 0xAB is `ab`, never `AB`.
+        let key_id = hex::encode([0xab_u8; 8]);
+        let secret = hex::encode([0x0f_u8; 32]);
+        assert_eq!(key_id, "abababababababab");
+        assert_eq!(
+            parse_key(&format!("flk_{key_id}_{secret}")),
+            Some((key_id.as_str(), secret.as_str()))
+        );
     }
 }

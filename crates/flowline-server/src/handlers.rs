@@ -393,10 +393,7 @@ pub fn conditional_json_response(request: &HeaderMap, body: &Value) -> Response 
     use sha2::Digest as _;
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let digest = sha2::Sha256::digest(&bytes);
-    let tag: String = digest[..12]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let tag = hex::encode(&digest[..12]);
     let etag = format!("\"{tag}\"");
     // Weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
     let matches = request

@@ -50,7 +50,7 @@ pub struct Sessions {
 pub fn token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|error| ApiError::internal(error.to_string()))?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    Ok(hex::encode(bytes))
 }
 
 /// Whether two tokens are equal, without stopping at the first difference.
@@ -308,5 +308,16 @@ mod tests {
         assert!(!same_token("abc", "abd"));
         assert!(!same_token("abc", "ab"));
         assert!(!same_token("", ""));
+    }
+
+    #[test]
+    fn tokens_are_256_bits_as_lowercase_hex() {
+        let token = token().unwrap();
+        assert_eq!(token.len(), 64);
+        assert!(
+            token
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        );
     }
 }
