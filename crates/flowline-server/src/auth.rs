@@ -14,6 +14,7 @@ use flowline_store::{KeyRecord, SqliteStore, StoreError};
 use jiff::Timestamp;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -242,12 +243,7 @@ fn hash_secret(secret: &str) -> String {
 /// Compares two hashes without stopping at the first difference, so the time taken says
 /// nothing about how much of a guess was right.
 fn same_hash(stored: &str, computed: &str) -> bool {
-    stored.len() == computed.len()
-        && stored
-            .bytes()
-            .zip(computed.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
+    stored.as_bytes().ct_eq(computed.as_bytes()).into()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq as _;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "flowline_session";
@@ -55,13 +56,7 @@ pub fn token() -> Result<String, ApiError> {
 
 /// Whether two tokens are equal, without stopping at the first difference.
 pub fn same_token(expected: &str, presented: &str) -> bool {
-    expected.len() == presented.len()
-        && !expected.is_empty()
-        && expected
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }
 
 impl Sessions {
@@ -308,6 +303,8 @@ mod tests {
         assert!(!same_token("abc", "abd"));
         assert!(!same_token("abc", "ab"));
         assert!(!same_token("", ""));
+        assert!(!same_token("", "abc"));
+        assert!(!same_token("abc", ""));
     }
 
     #[test]
