@@ -133,6 +133,8 @@ fn server_ms(response: &reqwest::Response) -> Option<f64> {
     value.split("dur=").nth(1)?.parse().ok()
 }
 
+/// The value a response's `Set-Cookie` headers give a cookie (parsed here for the reason
+/// `flowline_server::dashboard::session::cookie` gives).
 fn cookie_of(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()

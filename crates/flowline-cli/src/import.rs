@@ -211,11 +211,7 @@ fn content_hash(files: &OlistFiles<'_>) -> String {
         hasher.update((file.bytes.len() as u64).to_le_bytes());
         hasher.update(file.bytes);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(hasher.finalize())
 }
 
 /// A command's name and the order it concerns, for the message naming a refused command.

@@ -122,6 +122,96 @@ impl fmt::Display for DocumentKind {
     }
 }
 
+/// The stable code of a [`DomainError`], one per variant. It travels as its snake_case name
+/// ([`ErrorCode::as_str`]; serde uses the same string), is documented in `docs/errors.md`, and
+/// is never renamed once published.
+///
+/// Exhaustive on purpose: whoever adds a code must also decide its HTTP status, and the
+/// server's table of codes does not compile until they have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// [`DomainError::TenantNotConfigured`].
+    TenantNotConfigured,
+    /// [`DomainError::Invalid`].
+    InvalidField,
+    /// [`DomainError::NonPositiveQuantity`].
+    NonPositiveQuantity,
+    /// [`DomainError::NotFound`].
+    NotFound,
+    /// [`DomainError::AlreadyExists`].
+    AlreadyExists,
+    /// [`DomainError::IllegalTransition`].
+    IllegalTransition,
+    /// [`DomainError::InsufficientStock`].
+    InsufficientStock,
+    /// [`DomainError::ExceedsOutstanding`].
+    ExceedsOutstanding,
+    /// [`DomainError::CurrencyMismatch`].
+    CurrencyMismatch,
+    /// [`DomainError::BomCycle`].
+    BomCycle,
+    /// [`DomainError::BusinessTimeOutOfWindow`].
+    BusinessTimeOutOfWindow,
+    /// [`DomainError::NotAFulfillmentCenter`].
+    NotAFulfillmentCenter,
+    /// [`DomainError::BelowReserved`].
+    BelowReserved,
+    /// [`DomainError::Overflow`].
+    Overflow,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: [Self; 14] = [
+        Self::TenantNotConfigured,
+        Self::InvalidField,
+        Self::NonPositiveQuantity,
+        Self::NotFound,
+        Self::AlreadyExists,
+        Self::IllegalTransition,
+        Self::InsufficientStock,
+        Self::ExceedsOutstanding,
+        Self::CurrencyMismatch,
+        Self::BomCycle,
+        Self::BusinessTimeOutOfWindow,
+        Self::NotAFulfillmentCenter,
+        Self::BelowReserved,
+        Self::Overflow,
+    ];
+
+    /// The code as it travels: snake_case, stable.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TenantNotConfigured => "tenant_not_configured",
+            Self::InvalidField => "invalid_field",
+            Self::NonPositiveQuantity => "non_positive_quantity",
+            Self::NotFound => "not_found",
+            Self::AlreadyExists => "already_exists",
+            Self::IllegalTransition => "illegal_transition",
+            Self::InsufficientStock => "insufficient_stock",
+            Self::ExceedsOutstanding => "exceeds_outstanding",
+            Self::CurrencyMismatch => "currency_mismatch",
+            Self::BomCycle => "bom_cycle",
+            Self::BusinessTimeOutOfWindow => "business_time_out_of_window",
+            Self::NotAFulfillmentCenter => "not_a_fulfillment_center",
+            Self::BelowReserved => "below_reserved",
+            Self::Overflow => "overflow",
+        }
+    }
+
+    /// Parses [`ErrorCode::as_str`] (a code read back from a stored outcome).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|known| known.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a command was rejected. Each variant names the record and field involved.
 ///
 /// Serialises as the variant's fields alone (`{"sku": "A", "location": "FC1", ...}`); the
@@ -266,23 +356,23 @@ pub enum DomainError {
 }
 
 impl DomainError {
-    /// A stable, snake_case machine code for the error (used by the API and the CLI).
-    pub fn code(&self) -> &'static str {
+    /// The error's stable machine code (used by the API and the CLI).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::TenantNotConfigured => "tenant_not_configured",
-            Self::Invalid { .. } => "invalid_field",
-            Self::NonPositiveQuantity { .. } => "non_positive_quantity",
-            Self::NotFound { .. } => "not_found",
-            Self::AlreadyExists { .. } => "already_exists",
-            Self::IllegalTransition { .. } => "illegal_transition",
-            Self::InsufficientStock { .. } => "insufficient_stock",
-            Self::ExceedsOutstanding { .. } => "exceeds_outstanding",
-            Self::CurrencyMismatch { .. } => "currency_mismatch",
-            Self::BomCycle { .. } => "bom_cycle",
-            Self::BusinessTimeOutOfWindow { .. } => "business_time_out_of_window",
-            Self::NotAFulfillmentCenter { .. } => "not_a_fulfillment_center",
-            Self::BelowReserved { .. } => "below_reserved",
-            Self::Overflow { .. } => "overflow",
+            Self::TenantNotConfigured => ErrorCode::TenantNotConfigured,
+            Self::Invalid { .. } => ErrorCode::InvalidField,
+            Self::NonPositiveQuantity { .. } => ErrorCode::NonPositiveQuantity,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            Self::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            Self::InsufficientStock { .. } => ErrorCode::InsufficientStock,
+            Self::ExceedsOutstanding { .. } => ErrorCode::ExceedsOutstanding,
+            Self::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
+            Self::BomCycle { .. } => ErrorCode::BomCycle,
+            Self::BusinessTimeOutOfWindow { .. } => ErrorCode::BusinessTimeOutOfWindow,
+            Self::NotAFulfillmentCenter { .. } => ErrorCode::NotAFulfillmentCenter,
+            Self::BelowReserved { .. } => ErrorCode::BelowReserved,
+            Self::Overflow { .. } => ErrorCode::Overflow,
         }
     }
 
@@ -348,4 +438,137 @@ pub(crate) fn mul(a: i64, b: i64, field: impl FnOnce() -> String) -> Result<i64,
 pub(crate) fn add(a: i64, b: i64, field: impl FnOnce() -> String) -> Result<i64, DomainError> {
     a.checked_add(b)
         .ok_or_else(|| DomainError::overflow(field()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_travels_as_its_name_through_serde_display_and_parse() {
+        for code in ErrorCode::ALL {
+            let name = code.as_str();
+            assert_eq!(code.to_string(), name);
+            assert_eq!(serde_json::to_value(code).ok(), Some(name.into()));
+            assert_eq!(
+                serde_json::from_value::<ErrorCode>(name.into()).ok(),
+                Some(code)
+            );
+            assert_eq!(ErrorCode::parse(name), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("NotFound"), None);
+        assert_eq!(ErrorCode::parse("route_not_found"), None);
+    }
+
+    #[test]
+    fn the_codes_are_the_ones_published_before_they_were_typed() {
+        // The strings `DomainError::code` returned when it returned strings; a client may match
+        // on any of them, so none may change.
+        let published = [
+            "tenant_not_configured",
+            "invalid_field",
+            "non_positive_quantity",
+            "not_found",
+            "already_exists",
+            "illegal_transition",
+            "insufficient_stock",
+            "exceeds_outstanding",
+            "currency_mismatch",
+            "bom_cycle",
+            "business_time_out_of_window",
+            "not_a_fulfillment_center",
+            "below_reserved",
+            "overflow",
+        ];
+        assert_eq!(ErrorCode::ALL.map(ErrorCode::as_str), published);
+    }
+
+    #[test]
+    fn each_error_names_its_own_code() {
+        let sku = || Sku::parse("A").unwrap();
+        let location = || LocationId::parse("FC1").unwrap();
+        let cases = [
+            (DomainError::TenantNotConfigured, "tenant_not_configured"),
+            (DomainError::invalid("f", "r"), "invalid_field"),
+            (
+                DomainError::NonPositiveQuantity {
+                    field: "f".into(),
+                    value: 0,
+                },
+                "non_positive_quantity",
+            ),
+            (
+                DomainError::not_found(DocumentKind::Item, "A", "sku"),
+                "not_found",
+            ),
+            (
+                DomainError::AlreadyExists {
+                    kind: DocumentKind::Item,
+                    id: "A".into(),
+                },
+                "already_exists",
+            ),
+            (
+                DomainError::illegal(DocumentKind::SalesOrder, "SO-1", "shipped", "cancel"),
+                "illegal_transition",
+            ),
+            (
+                DomainError::InsufficientStock {
+                    sku: sku(),
+                    location: location(),
+                    requested: 2,
+                    available: 1,
+                },
+                "insufficient_stock",
+            ),
+            (
+                DomainError::ExceedsOutstanding {
+                    field: "f".into(),
+                    requested: 2,
+                    outstanding: 1,
+                },
+                "exceeds_outstanding",
+            ),
+            (
+                DomainError::CurrencyMismatch {
+                    field: "f".into(),
+                    expected: Currency::parse("USD").unwrap(),
+                    actual: Currency::parse("EUR").unwrap(),
+                },
+                "currency_mismatch",
+            ),
+            (DomainError::BomCycle { path: vec![sku()] }, "bom_cycle"),
+            (
+                DomainError::BusinessTimeOutOfWindow {
+                    field: "occurred_at".into(),
+                    value: jiff::Timestamp::UNIX_EPOCH,
+                    earliest: jiff::Timestamp::UNIX_EPOCH,
+                    latest: jiff::Timestamp::UNIX_EPOCH,
+                },
+                "business_time_out_of_window",
+            ),
+            (
+                DomainError::NotAFulfillmentCenter {
+                    field: "f".into(),
+                    location: location(),
+                },
+                "not_a_fulfillment_center",
+            ),
+            (
+                DomainError::BelowReserved {
+                    sku: sku(),
+                    location: location(),
+                    on_hand: 0,
+                    reserved: 1,
+                },
+                "below_reserved",
+            ),
+            (DomainError::overflow("f"), "overflow"),
+        ];
+        // One case per code, so a new variant without a case here fails.
+        assert_eq!(cases.len(), ErrorCode::ALL.len());
+        for (error, code) in cases {
+            assert_eq!(error.code().as_str(), code, "{error:?}");
+        }
+    }
 }

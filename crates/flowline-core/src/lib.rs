@@ -26,7 +26,7 @@ pub mod state;
 pub mod stream;
 pub mod views;
 
-pub use error::DomainError;
+pub use error::{DomainError, ErrorCode};
 pub use state::{Command, Context, Event, State, apply, decide};
 
 // Two separate `cfg` attributes rather than `cfg(all(..))`, so that clippy sees a test module.

@@ -188,7 +188,7 @@ impl Submission {
     fn request_hash(&self) -> String {
         let encoded = serde_json::to_vec(&(&self.command, &self.business_time)).unwrap_or_default();
         let digest = Sha256::digest(&encoded);
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(digest)
     }
 }
 
@@ -812,10 +812,7 @@ impl TenantWriter {
                     .map(|s| (&s.command, &s.business_time))
                     .collect();
                 let bytes = serde_json::to_vec(&encoded).unwrap_or_default();
-                Sha256::digest(&bytes)
-                    .iter()
-                    .map(|byte| format!("{byte:02x}"))
-                    .collect::<String>()
+                hex::encode(Sha256::digest(&bytes))
             })
             .unwrap_or_default();
         if let Some(key) = key {

@@ -8,12 +8,13 @@
 //! Every operation names the [`Access`] it needs; each [`Role`] allows a fixed set of them.
 //! The tenant a request acts for comes from its key and nowhere else.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use flowline_core::id::TenantId;
 use flowline_store::{KeyRecord, Store, StoreError};
 use jiff::Timestamp;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,7 +124,7 @@ impl Principal {
         }
         let allowed: Vec<&str> = access.roles().iter().map(|role| role.as_str()).collect();
         Err(ApiError::new(
-            "forbidden",
+            Code::Forbidden,
             format!(
                 "a key with role `{}` may not do this; it needs one of: {}",
                 self.role.as_str(),
@@ -170,8 +171,8 @@ pub fn issue_limited_key(
     let mut secret_bytes = [0u8; 32];
     getrandom::fill(&mut id_bytes).map_err(|error| IssueError::Random(error.to_string()))?;
     getrandom::fill(&mut secret_bytes).map_err(|error| IssueError::Random(error.to_string()))?;
-    let key_id = hex(&id_bytes);
-    let secret = hex(&secret_bytes);
+    let key_id = hex::encode(id_bytes);
+    let secret = hex::encode(secret_bytes);
     let record = KeyRecord {
         tenant: tenant.clone(),
         key_id: key_id.clone(),
@@ -212,7 +213,7 @@ pub fn parse_key(presented: &str) -> Option<(&str, &str)> {
 
 /// Checks a presented key against the store: the principal, or 401 saying why not.
 pub fn authenticate(store: &dyn Store, presented: &str) -> Result<Principal, ApiError> {
-    let refuse = |why: &str| ApiError::plain("unauthenticated", why.to_string());
+    let refuse = |why: &str| ApiError::plain(Code::Unauthenticated, why.to_string());
     let Some((key_id, secret)) = parse_key(presented) else {
         return Err(refuse("the API key is not a Flowline key (flk_...)"));
     };
@@ -236,28 +237,13 @@ pub fn authenticate(store: &dyn Store, presented: &str) -> Result<Principal, Api
 }
 
 fn hash_secret(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares two hashes without stopping at the first difference, so the time taken says
 /// nothing about how much of a guess was right.
 fn same_hash(stored: &str, computed: &str) -> bool {
-    stored.len() == computed.len()
-        && stored
-            .bytes()
-            .zip(computed.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
+    stored.as_bytes().ct_eq(computed.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -304,5 +290,18 @@ mod tests {
         assert!(same_hash("ab", "ab"));
         assert!(!same_hash("ab", "ac"));
         assert!(!same_hash("ab", "abc"));
+    }
+
+    #[test]
+    fn issued_ids_and_secrets_are_hex_that_parse_key_accepts() {
+        // parse_key accepts lowercase digits only, so the encoding of issued keys must be
+        // lowercase: 0xAB is `ab`, never `AB`.
+        let key_id = hex::encode([0xab_u8; 8]);
+        let secret = hex::encode([0x0f_u8; 32]);
+        assert_eq!(key_id, "abababababababab");
+        assert_eq!(
+            parse_key(&format!("flk_{key_id}_{secret}")),
+            Some((key_id.as_str(), secret.as_str()))
+        );
     }
 }

@@ -8,7 +8,7 @@
 //!    `lines[2].quantity`, and the parser's reason). Unknown fields are refused by the commands'
 //!    own `deny_unknown_fields`, so a client cannot set a field the server owns.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -38,7 +38,7 @@ pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
     };
     if values.next().is_some() {
         return Err(ApiError::new(
-            "invalid_header",
+            Code::InvalidHeader,
             "Content-Type is given more than once; send exactly one",
             json!({ "header": "Content-Type", "reason": "given more than once" }),
         ));
@@ -54,7 +54,7 @@ pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
         return Ok(());
     }
     Err(ApiError::new(
-        "unsupported_media_type",
+        Code::UnsupportedMediaType,
         format!("bodies are application/json, not `{text}`"),
         json!({ "content_type": text }),
     ))
@@ -70,7 +70,7 @@ pub const STRING_LENGTH_MAX: usize = 4096;
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(
-            "malformed_json",
+            Code::MalformedJson,
             "the body is empty; expected a JSON object",
             json!({ "line": 1, "column": 1 }),
         ));
@@ -80,7 +80,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
         .and_then(|value| deserializer.end().map(|()| value))
         .map_err(|error| {
             ApiError::new(
-                "malformed_json",
+                Code::MalformedJson,
                 format!("the body is not valid JSON: {error}"),
                 json!({ "line": error.line(), "column": error.column() }),
             )
@@ -96,7 +96,7 @@ pub fn command<C: DeserializeOwned>(
     let value = parse_json(bytes)?;
     let Value::Object(mut object) = value else {
         return Err(ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             format!("the body must be a JSON object, not {}", kind_of(&value)),
             json!({ "field": "", "reason": "expected an object" }),
         ));
@@ -105,7 +105,7 @@ pub fn command<C: DeserializeOwned>(
     for (field, value) in path_fields {
         if object.contains_key(*field) {
             return Err(ApiError::new(
-                "field_in_path",
+                Code::FieldInPath,
                 format!("`{field}` is given by the path; leave it out of the body"),
                 json!({ "field": field }),
             ));
@@ -133,7 +133,7 @@ pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
             format!("{field}: {reason}")
         };
         ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             message,
             json!({ "field": field, "reason": reason }),
         )
@@ -245,7 +245,7 @@ fn take_occurred_at(object: &mut Map<String, Value>) -> Result<Option<Timestamp>
     };
     let invalid = |reason: String| {
         ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             format!("{OCCURRED_AT}: {reason}"),
             json!({ "field": OCCURRED_AT, "reason": reason, "value": value }),
         )

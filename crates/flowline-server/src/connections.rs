@@ -15,7 +15,7 @@
 //!   events answer at once and then run on their own.
 
 use crate::body::BODY_LIMIT_BYTES;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, header};
@@ -248,7 +248,7 @@ pub async fn bound(limits: Limits, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
-            "request_timeout",
+            Code::RequestTimeout,
             format!(
                 "no answer within {} s; retry (a command with the same idempotency key)",
                 limits.request_timeout.as_secs()
@@ -279,7 +279,7 @@ async fn read_body(limits: Limits, request: Request) -> Result<Request, ApiError
     let read = axum::body::to_bytes(body, BODY_LIMIT_BYTES);
     match tokio::time::timeout(limits.body_timeout, read).await {
         Err(_) => Err(ApiError::new(
-            "body_timeout",
+            Code::BodyTimeout,
             format!(
                 "the body did not arrive within {} s",
                 limits.body_timeout.as_secs()
@@ -288,7 +288,7 @@ async fn read_body(limits: Limits, request: Request) -> Result<Request, ApiError
         )),
         Ok(Err(error)) if is_length_limit(&error) => Err(too_large()),
         Ok(Err(error)) => Err(ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             format!("the body could not be read: {error}"),
             json!({ "field": "", "reason": error.to_string() }),
         )),
@@ -310,7 +310,7 @@ fn is_length_limit(error: &axum::Error) -> bool {
 
 fn too_large() -> ApiError {
     ApiError::new(
-        "payload_too_large",
+        Code::PayloadTooLarge,
         format!("the body is larger than {BODY_LIMIT_BYTES} bytes"),
         json!({ "limit_bytes": BODY_LIMIT_BYTES }),
     )

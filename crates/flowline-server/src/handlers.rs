@@ -8,7 +8,7 @@
 use crate::App;
 use crate::auth::{self, Access, Principal};
 use crate::body;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::CommandResult;
 use crate::render::{self, Collection};
 use crate::routes::{INVENTORY_QUERY, QueryParameter};
@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, get, on};
 use flowline_core::Command;
+use flowline_core::ErrorCode;
 use flowline_core::id::{LocationId, Sku};
 use flowline_core::stream::StreamName;
 use flowline_core::{Event, views};
@@ -50,13 +51,13 @@ impl FromRequestParts<App> for Principal {
         let (Some(value), None) = (values.next(), values.next()) else {
             if parts.headers.contains_key(header::AUTHORIZATION) {
                 return Err(ApiError::new(
-                    "invalid_header",
+                    Code::InvalidHeader,
                     "Authorization is given more than once; send exactly one",
                     json!({ "header": "Authorization", "reason": "given more than once" }),
                 ));
             }
             return Err(ApiError::plain(
-                "unauthenticated",
+                Code::Unauthenticated,
                 "missing `Authorization: Bearer <API key>` header",
             ));
         };
@@ -65,7 +66,7 @@ impl FromRequestParts<App> for Principal {
             Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim().to_string(),
             _ => {
                 return Err(ApiError::plain(
-                    "unauthenticated",
+                    Code::Unauthenticated,
                     "the Authorization header must read `Bearer <API key>`",
                 ));
             }
@@ -108,7 +109,7 @@ async fn rate_limited(refusal: crate::rate::Refusal) -> ApiError {
     let retry_after = std::time::Duration::from_secs(u64::from(refusal.retry_after_seconds));
     tokio::time::sleep(retry_after.min(std::time::Duration::from_secs(1))).await;
     ApiError::new(
-        "rate_limited",
+        Code::RateLimited,
         format!(
             "too many requests for this {}; retry in {} s",
             refusal.scope.as_str(),
@@ -140,7 +141,7 @@ pub async fn check_query(
         }
         if credential {
             return ApiError::plain(
-                "credentials_in_query",
+                Code::CredentialsInQuery,
                 "send the API key in the Authorization header, never in the query string",
             )
             .into_response();
@@ -158,7 +159,7 @@ fn path_params(
 ) -> Result<BTreeMap<String, String>, ApiError> {
     let Path(pairs) = path.map_err(|rejection| {
         ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             format!("the path could not be read: {rejection}"),
             json!({ "field": "path", "reason": rejection.body_text() }),
         )
@@ -217,7 +218,7 @@ pub fn page_limit(params: &BTreeMap<String, String>) -> Result<usize, ApiError> 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let invalid = |reason: &str| {
         ApiError::new(
-            "invalid_header",
+            Code::InvalidHeader,
             format!("Idempotency-Key: {reason}"),
             json!({ "header": "Idempotency-Key", "reason": reason }),
         )
@@ -244,13 +245,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
-            "payload_too_large",
+            Code::PayloadTooLarge,
             format!("the body is larger than {} bytes", body::BODY_LIMIT_BYTES),
             json!({ "limit_bytes": body::BODY_LIMIT_BYTES }),
         );
     }
     ApiError::new(
-        "invalid_body",
+        Code::InvalidBody,
         format!("the body could not be read: {}", rejection.body_text()),
         json!({ "field": "", "reason": rejection.body_text() }),
     )
@@ -360,7 +361,7 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
             } else {
                 CommandResult::Rejected
             });
-            ApiError::new(code, message, details).into_response()
+            ApiError::rejected(&code, message, details).into_response()
         }
     };
     if answer.replayed {
@@ -392,10 +393,7 @@ pub fn conditional_json_response(request: &HeaderMap, body: &Value) -> Response 
     use sha2::Digest as _;
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let digest = sha2::Sha256::digest(&bytes);
-    let tag: String = digest[..12]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let tag = hex::encode(&digest[..12]);
     let etag = format!("\"{tag}\"");
     // Weak comparison (RFC 9110 §13.1.2): `W/"x"` matches `"x"`.
     let matches = request
@@ -622,7 +620,7 @@ pub fn settings_handler() -> MethodRouter<App> {
                 )
                 .ok_or_else(|| {
                     ApiError::new(
-                        "not_found",
+                        ErrorCode::NotFound,
                         "the tenant is not configured yet: PUT /v1/settings",
                         json!({ "kind": "settings", "id": "settings" }),
                     )

@@ -39,7 +39,7 @@ pub mod scorecards;
 pub mod urls;
 pub mod warm;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, Code};
 use crate::feed::{CommitObserver, Feeds};
 use crate::metrics::Metrics;
 use crate::readers::Readers;
@@ -224,24 +224,25 @@ pub(crate) fn shutting_down() -> ApiError {
 fn engine_error(error: EngineError) -> ApiError {
     match error {
         EngineError::IdempotencyKeyReused { key } => ApiError::new(
-            "idempotency_key_reused",
+            Code::IdempotencyKeyReused,
             format!("idempotency key `{key}` was already used with a different request"),
             json!({ "key": key }),
         ),
-        EngineError::Busy => {
-            ApiError::plain("busy", "the tenant's command queue is full; retry shortly")
-                .retry_after(1)
-        }
+        EngineError::Busy => ApiError::plain(
+            Code::Busy,
+            "the tenant's command queue is full; retry shortly",
+        )
+        .retry_after(1),
         EngineError::Unavailable(reason) => {
             tracing::error!(%reason, "event log unavailable");
             ApiError::plain(
-                "unavailable",
+                Code::Unavailable,
                 "the event log is unavailable; retry with the same idempotency key",
             )
             .retry_after(1)
         }
         EngineError::Stopped => {
-            ApiError::plain("shutting_down", "the server is shutting down").retry_after(1)
+            ApiError::plain(Code::ShuttingDown, "the server is shutting down").retry_after(1)
         }
         other => ApiError::internal(other),
     }
@@ -267,11 +268,11 @@ pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
     let router = router
         .merge(dashboard::routes())
         .fallback(|| async {
-            ApiError::plain("route_not_found", "no such route; see /v1/openapi.json")
+            ApiError::plain(Code::RouteNotFound, "no such route; see /v1/openapi.json")
         })
         .method_not_allowed_fallback(|| async {
             ApiError::plain(
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 "the route does not take this method; see /v1/openapi.json",
             )
         })
@@ -309,10 +310,7 @@ async fn observe(State(app): State<App>, request: Request, next: Next) -> Respon
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
     let elapsed = started.elapsed();
-    let code = response
-        .extensions()
-        .get::<ErrorCode>()
-        .map(|code| code.0.clone());
+    let code = response.extensions().get::<Code>().copied();
     span.in_scope(|| {
         let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         match &code {

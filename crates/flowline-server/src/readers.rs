@@ -13,7 +13,7 @@
 //! order's request that wakes up, so one tenant's reports cannot lengthen another's orders,
 //! while an otherwise idle machine still runs them at full speed.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use flowline_store::{SharedBackend, Store, StoreError};
 use serde_json::json;
 use std::sync::{Arc, Mutex, mpsc};
@@ -79,7 +79,7 @@ impl Readers {
         });
         self.reports.try_send(job).map_err(|_| {
             ApiError::new(
-                "busy",
+                Code::Busy,
                 "the server is computing as many reports as it queues; retry shortly",
                 json!({ "queued_reports": REPORTS_QUEUED_MAX }),
             )

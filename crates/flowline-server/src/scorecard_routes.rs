@@ -19,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
+use flowline_core::ErrorCode;
 use flowline_core::id::TenantId;
 use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{Dimension, EventTime, Fold, Slice};
@@ -262,7 +263,7 @@ fn store_error(error: ScorecardError) -> ApiError {
 
 pub(crate) fn not_configured() -> ApiError {
     ApiError::new(
-        "not_found",
+        ErrorCode::NotFound,
         "the tenant is not configured yet: PUT /v1/settings",
         json!({ "kind": "settings", "id": "settings" }),
     )

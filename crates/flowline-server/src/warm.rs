@@ -13,9 +13,10 @@
 //! keeps what it folded (a consistent prefix of the log, which a later request would continue).
 
 use crate::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::FoldKind;
 use crate::scorecards::{self, Reached};
+use flowline_core::ErrorCode;
 use flowline_core::id::TenantId;
 use flowline_metrics::fold::EventTime;
 use flowline_store::Store;
@@ -108,7 +109,7 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
             tracing::info!(%tenant, seconds = %seconds, "warm-up: stopped by shutdown");
             false
         }
-        Err(error) if error.code() == "not_found" => {
+        Err(error) if error.code() == Code::Domain(ErrorCode::NotFound) => {
             // Not configured yet: there is no scorecard to fold, and its writer is started.
             tracing::info!(%tenant, seconds = %seconds, "tenant warm (not configured: no folds)");
             true

@@ -35,7 +35,7 @@ pub mod scorecard;
 pub mod session;
 
 use crate::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::metrics::{FoldKind, Metrics};
 use crate::scorecard_routes::not_configured;
 use crate::scorecards::{self, Reached};
@@ -504,7 +504,7 @@ async fn login(
     let key = field("key").unwrap_or_default();
     let principal = match session::authenticate(&app, key).await {
         Ok(principal) => principal,
-        Err(error) if error.code() == "unauthenticated" => {
+        Err(error) if error.code() == Code::Unauthenticated => {
             return login_page(
                 &headers,
                 next.as_deref(),
@@ -547,7 +547,7 @@ async fn logout(
             &viewer,
             "",
             &ApiError::plain(
-                "forbidden",
+                Code::Forbidden,
                 "the form did not come from this site (its CSRF token is missing or wrong)",
             ),
         )

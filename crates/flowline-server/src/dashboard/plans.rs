@@ -15,7 +15,7 @@ use super::session::Viewer;
 use super::{params, respond};
 use crate::App;
 use crate::auth::Access;
-use crate::error::{ApiError, status_of};
+use crate::error::{ApiError, Code};
 use crate::render;
 use crate::scorecard_routes::with_fold;
 use crate::scorecards;
@@ -78,7 +78,7 @@ fn form_fields(
 ) -> Result<Fields, ApiError> {
     let Form(pairs) = form.map_err(|rejection| {
         ApiError::new(
-            "invalid_body",
+            Code::InvalidBody,
             format!("the form could not be read: {}", rejection.body_text()),
             json!({}),
         )
@@ -90,7 +90,7 @@ fn form_fields(
 fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
     let reason = reason.into();
     ApiError::new(
-        "invalid_body",
+        Code::InvalidBody,
         format!("{field}: {reason}"),
         json!({ "field": field, "reason": reason }),
     )
@@ -223,7 +223,7 @@ async fn submit(
             code,
             message,
             details,
-        } => Err(ApiError::new(code, message, details)),
+        } => Err(ApiError::rejected(&code, message, details)),
     }
 }
 
@@ -452,7 +452,7 @@ async fn run_form(
     };
     if !viewer.check_csrf(fields.get("csrf").map(String::as_str)) {
         let error = ApiError::plain(
-            "forbidden",
+            Code::Forbidden,
             "the form did not come from this site (its CSRF token is missing or wrong); reload the page and try again",
         );
         return answer(&app, &viewer, fields, error).await;
@@ -477,7 +477,7 @@ async fn run_form(
 async fn answer(app: &App, viewer: &Viewer, mut fields: Fields, error: ApiError) -> Response {
     fields.remove("csrf");
     fields.remove("idempotency");
-    let status = status_of(error.code());
+    let status = error.status();
     match render(app, viewer, fields, Some(error), None).await {
         Ok(mut html) => {
             html.0 = status;

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq as _;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "flowline_session";
@@ -50,18 +51,12 @@ pub struct Sessions {
 pub fn token() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|error| ApiError::internal(error.to_string()))?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    Ok(hex::encode(bytes))
 }
 
 /// Whether two tokens are equal, without stopping at the first difference.
 pub fn same_token(expected: &str, presented: &str) -> bool {
-    expected.len() == presented.len()
-        && !expected.is_empty()
-        && expected
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }
 
 impl Sessions {
@@ -109,7 +104,13 @@ impl Sessions {
     }
 }
 
-/// A cookie's value from the request's `Cookie` headers.
+/// A cookie's value from the request's `Cookie` headers (`name=value` pairs split by `;`, as
+/// RFC 6265 §5.4 has browsers send them; several headers, as HTTP/2 sends them, are read in
+/// turn). The first pair with the name wins, and the value is everything after its first `=`.
+///
+/// Written here rather than taken from the `cookie` crate: even with its features off, that
+/// crate builds `time` and its proc macros for its `Expires` and `Max-Age` types, a second date
+/// library beside jiff, for two cookies whose values are hex tokens.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -303,10 +304,56 @@ mod tests {
     }
 
     #[test]
+    fn cookies_with_tricky_values_and_neighbours_parse_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static(
+                "flowline_session_old=stale;flowline_sessionx=no; theme=a=b==; empty=;bare",
+            ),
+        );
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("quoted=\"v\"; flowline_session=abc; flowline_session=later"),
+        );
+        // A longer name that starts with the one asked for is another cookie.
+        assert_eq!(cookie(&headers, COOKIE).as_deref(), Some("abc"));
+        // The value runs past further `=`; an empty value is a value; quotes are kept.
+        assert_eq!(cookie(&headers, "theme").as_deref(), Some("a=b=="));
+        assert_eq!(cookie(&headers, "empty").as_deref(), Some(""));
+        assert_eq!(cookie(&headers, "quoted").as_deref(), Some("\"v\""));
+        // A pair without `=` names no cookie.
+        assert_eq!(cookie(&headers, "bare"), None);
+        assert_eq!(cookie(&headers, ""), None);
+    }
+
+    #[test]
+    fn a_cookie_is_cleared_with_the_attributes_it_was_set_with() {
+        let headers = HeaderMap::new();
+        assert_eq!(
+            set_cookie(&headers, LOGIN_COOKIE, "", Some(0)),
+            "flowline_login=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        );
+    }
+
+    #[test]
     fn tokens_compare_equal_only_when_identical_and_not_empty() {
         assert!(same_token("abc", "abc"));
         assert!(!same_token("abc", "abd"));
         assert!(!same_token("abc", "ab"));
         assert!(!same_token("", ""));
+        assert!(!same_token("", "abc"));
+        assert!(!same_token("abc", ""));
+    }
+
+    #[test]
+    fn tokens_are_256_bits_as_lowercase_hex() {
+        let token = token().unwrap();
+        assert_eq!(token.len(), 64);
+        assert!(
+            token
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        );
     }
 }
