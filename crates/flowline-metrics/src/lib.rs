@@ -18,8 +18,9 @@
 //! - [`geo`]: where shipments start and end (coordinates, region and country centroids) and
 //!   the great-circle distance between them;
 //! - [`histogram`]: distributions for medians and percentiles in bounded memory;
-//! - [`emissions`] and [`kpi`]: metrics computed from inputs rather than folded from events
-//!   (transport legs, operational samples).
+//! - [`emissions`]: emission factor sets and the CO₂e of transport legs;
+//! - [`forecast`]: forecast accuracy (MAPE, WAPE, bias), computed from forecasts and actuals
+//!   rather than folded from events, for planning.
 //!
 //! Agility (SCOR-METRICS §5) is not computed: it is measured from capacity profiles and a risk
 //! register, which the event log does not hold.
@@ -29,9 +30,9 @@
 pub mod drill;
 pub mod emissions;
 pub mod fold;
+pub mod forecast;
 pub mod geo;
 pub mod histogram;
-pub mod kpi;
 pub mod order;
 pub mod period;
 pub mod scorecard;
