@@ -281,6 +281,13 @@ impl Fold {
                         }
                     }
                 }
+                if first {
+                    // A first allocation that found nothing for a line is still the line's
+                    // first allocation: the order's fill is taken once, here.
+                    for line in &mut track.lines {
+                        line.first_allocated.get_or_insert(0);
+                    }
+                }
                 for shortfall in backordered {
                     if let Some(line) = track.lines.get_mut(shortfall.line) {
                         line.backordered = true;
