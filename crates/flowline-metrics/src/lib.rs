@@ -18,18 +18,21 @@
 //! - [`geo`]: where shipments start and end (coordinates, region and country centroids) and
 //!   the great-circle distance between them;
 //! - [`histogram`]: distributions for medians and percentiles in bounded memory;
-//! - [`agility`], [`emissions`] and [`kpi`]: metrics computed from inputs rather than folded
-//!   from events (capacity profiles and risk registers, transport legs, operational samples).
+//! - [`emissions`]: emission factor sets and the CO₂e of transport legs;
+//! - [`forecast`]: forecast accuracy (MAPE, WAPE, bias), computed from forecasts and actuals
+//!   rather than folded from events, for planning.
+//!
+//! Agility (SCOR-METRICS §5) is not computed: it is measured from capacity profiles and a risk
+//! register, which the event log does not hold.
 
 #![warn(missing_docs)]
 
-pub mod agility;
 pub mod drill;
 pub mod emissions;
 pub mod fold;
+pub mod forecast;
 pub mod geo;
 pub mod histogram;
-pub mod kpi;
 pub mod order;
 pub mod period;
 pub mod scorecard;

@@ -582,6 +582,32 @@ fn k7_stockout_rate_is_stockout_time_over_stocked_time() {
     ratio(&midway, "ops.stockout_rate", 3, 14);
 }
 
+/// K-1 (§9.3): fill is taken once per order, at its first allocation, even when that first
+/// allocation found nothing. O1 wants 2 C and O2 1 D on 3 March; C is out of stock, so O1's
+/// first allocation backorders both units, while O2 is filled at once. C comes in on 4 March
+/// and O1 is allocated then, but its fill was already taken: 0 of 2 units.
+/// Units: (0 + 1) / (2 + 1) = 1/3; lines 1/2; orders 1/2; backordered orders 1/2.
+#[test]
+fn k1_fill_is_taken_once_at_the_first_allocation_even_when_it_found_nothing() {
+    let mut story = Story::new("UTC", &[("C", 0), ("D", 5)]);
+    let placed = "2025-03-03T10:00:00Z";
+    let backorder = Some(ShortagePolicy::Backorder);
+    story.place("O1", &[("C", 2)], "UTC", None, backorder, placed);
+    story.place("O2", &[("D", 1)], "UTC", None, backorder, placed);
+    story.stock("C", 5, "2025-03-04T09:00:00Z");
+    story.allocate("O1", "2025-03-04T10:00:00Z");
+    let card = scorecard(
+        &story.fold,
+        march_2025(),
+        &Slice::All,
+        ts("2025-05-01T00:00:00Z"),
+    );
+    ratio(&card, "ops.unit_fill_rate", 1, 3);
+    ratio(&card, "ops.line_fill_rate", 1, 2);
+    ratio(&card, "ops.order_fill_rate", 1, 2);
+    ratio(&card, "ops.backorder_rate", 1, 2);
+}
+
 /// C-1's ratios and F-1 (§7.5) from their stated flows and averages.
 #[test]
 fn f1_cash_to_cash_and_returns_on_assets_from_a_quarter_of_flows() {

@@ -1,4 +1,5 @@
-//! K-2 forecast accuracy: MAPE, WAPE, bias, MAE and accuracy (SCOR-METRICS §9.9).
+//! Forecast accuracy: MAPE, WAPE, bias, MAE and accuracy (SCOR-METRICS §9.9, worked example
+//! K-2).
 //!
 //! For forecasts `F_t` made at one lag for actual demand `A_t`:
 //! - `MAPE = (1/n) Σ |F_t − A_t| / A_t` over periods with `A_t > 0`; periods with zero actual
@@ -9,11 +10,39 @@
 //!
 //! Accuracy at a higher aggregation is always better and not comparable, so every result
 //! carries the [`ForecastScope`] it was measured at.
+//!
+//! Unlike the scorecard's figures this is not folded from events: no forecast is recorded in
+//! the log yet. Planning will choose and watch its forecasting models by these measures, so they
+//! are kept here as a pure calculator over `(forecast, actual)` points.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{KpiError, count};
 use crate::value::{Coverage, MetricValue, Ratio, Unit};
+
+/// Why forecast accuracy could not be computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForecastError {
+    /// A figure does not fit in 128 bits.
+    Overflow,
+}
+
+impl fmt::Display for ForecastError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Overflow => write!(formatter, "a figure does not fit in 128 bits"),
+        }
+    }
+}
+
+impl std::error::Error for ForecastError {}
+
+/// A count as a population; counts of points in memory always fit in u64.
+fn count(length: usize) -> u64 {
+    u64::try_from(length).unwrap_or(u64::MAX)
+}
 
 /// Scale of MAPE terms when their exact common denominator would not fit in 128 bits.
 const ROUNDED_TERM_SCALE: i128 = 1_000_000_000_000_000_000;
@@ -77,7 +106,7 @@ pub struct ForecastAccuracy {
 pub fn forecast_accuracy(
     scope: ForecastScope,
     points: &[ForecastPoint],
-) -> Result<ForecastAccuracy, KpiError> {
+) -> Result<ForecastAccuracy, ForecastError> {
     let population = count(points.len());
     let mut absolute_error: i128 = 0;
     let mut forecast: i128 = 0;
@@ -171,12 +200,12 @@ fn exact_mean(terms: &[(i128, i128)]) -> Option<Ratio> {
 }
 
 /// `(1/n) Σ a/b` with each term rounded half to even to 10⁻¹⁸.
-fn rounded_mean(terms: &[(i128, i128)]) -> Result<Ratio, KpiError> {
+fn rounded_mean(terms: &[(i128, i128)]) -> Result<Ratio, ForecastError> {
     let mut sum: i128 = 0;
     for (numerator, denominator) in terms {
         let scaled = numerator
             .checked_mul(ROUNDED_TERM_SCALE)
-            .ok_or(KpiError::Overflow)?;
+            .ok_or(ForecastError::Overflow)?;
         let quotient = scaled / denominator;
         let twice_remainder = (scaled % denominator) * 2;
         let rounded = if twice_remainder > *denominator
@@ -186,12 +215,12 @@ fn rounded_mean(terms: &[(i128, i128)]) -> Result<Ratio, KpiError> {
         } else {
             quotient
         };
-        sum = sum.checked_add(rounded).ok_or(KpiError::Overflow)?;
+        sum = sum.checked_add(rounded).ok_or(ForecastError::Overflow)?;
     }
-    let terms_count = i128::try_from(terms.len()).map_err(|_| KpiError::Overflow)?;
+    let terms_count = i128::try_from(terms.len()).map_err(|_| ForecastError::Overflow)?;
     let denominator = ROUNDED_TERM_SCALE
         .checked_mul(terms_count)
-        .ok_or(KpiError::Overflow)?;
+        .ok_or(ForecastError::Overflow)?;
     Ok(Ratio::new(sum, denominator))
 }
 

@@ -1,0 +1,334 @@
+//! The incremental fold: events in, aggregates per local day and slice out.
+//!
+//! [`Fold::apply`] takes one event (with its business time) and does a bounded amount of work:
+//! it updates the record of the one document the event concerns ([`OrderTrack`] for sales
+//! orders, a purchase-order or return record) and adds the event's contribution to the
+//! [`Bucket`] of its local day, for the whole tenant and for each slice it belongs to
+//! (channel, center, carrier service, supplier, SKU, category, ship-to region). An order's
+//! verdict is counted when it closes; a late fact (a return, a claim, a credit note) that
+//! changes the verdict within the observation window takes the old verdict out and puts the new
+//! one in. Records leave memory once no late fact can change them any more, so memory follows
+//! open work and the number of days, not the length of history.
+//!
+//! The fold is split by sub-fold, each adding its own `impl Fold` block: [`Slice`] and
+//! [`Dimension`] name what figures are cut by, [`Bucket`] and [`Series`] hold them, and
+//! [`FoldSettings`] and [`EmissionSettings`] say how they are computed. `sales` follows sales
+//! orders (and the work orders that make for them) to their verdicts, `purchase` purchase
+//! orders to theirs, `returns` returns and their legs, `stock` counts and availability, and
+//! `money` the journal and the ledger balances. This file holds the fold itself: its state,
+//! the dispatch of an event to its sub-fold, master data, and letting settled records go.
+
+mod bucket;
+mod money;
+mod purchase;
+mod returns;
+mod sales;
+mod settings;
+mod slice;
+mod stock;
+
+pub use bucket::{Bucket, Series, balance};
+pub use settings::{EmissionSettings, FoldSettings};
+pub use slice::{Dimension, Slice};
+
+use crate::geo::Place;
+use crate::histogram::Histogram;
+use crate::order::{Judgement, OrderTrack};
+use crate::period::Day;
+use flowline_core::Event;
+use flowline_core::master::TransportMode;
+use flowline_core::money::{Currency, ExchangeRate};
+use flowline_core::state::MasterEvent;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use money::Running;
+use purchase::PurchaseTrack;
+use returns::ReturnTrack;
+use rustc_hash::FxHashMap;
+use stock::{Availability, Spell};
+
+/// The fold over a tenant's events.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    settings: FoldSettings,
+    buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
+    series: FxHashMap<(Day, Series), Histogram>,
+    orders: FxHashMap<String, OrderTrack>,
+    counted: FxHashMap<String, Judgement>,
+    purchases: FxHashMap<String, PurchaseTrack>,
+    returns: FxHashMap<String, ReturnTrack>,
+    return_orders: FxHashMap<String, String>,
+    /// The recorded rate of each sales order not in the base currency, by order id: its
+    /// postings (revenue, receivables, refunds) are converted at it. Kept for the fold's life,
+    /// since a refund may come long after the order settled; one entry per foreign order.
+    order_rates: FxHashMap<String, (ExchangeRate, Currency)>,
+    work_orders: FxHashMap<String, String>,
+    categories: FxHashMap<String, String>,
+    unit_costs: FxHashMap<String, i64>,
+    modes: FxHashMap<(String, String), TransportMode>,
+    zones: FxHashMap<String, TimeZone>,
+    places: FxHashMap<String, Place>,
+    weights: FxHashMap<String, i64>,
+    asset_book: FxHashMap<String, (bool, i128)>,
+    longest_return_window_days: i64,
+    watermark: Option<Timestamp>,
+    activity: Option<(Timestamp, Timestamp)>,
+    running: Running,
+    events: u64,
+    events_since_sweep: u64,
+    improvement: flowline_core::State,
+    availability: FxHashMap<(String, String), Availability>,
+    spells: Vec<Spell>,
+    return_reasons: FxHashMap<(Day, String), i64>,
+}
+
+/// What an event carries besides its payload: when it happened in the business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTime {
+    /// Business time.
+    pub at: Timestamp,
+}
+
+impl Fold {
+    /// An empty fold.
+    pub fn new(settings: FoldSettings) -> Self {
+        Self {
+            settings,
+            buckets: FxHashMap::default(),
+            series: FxHashMap::default(),
+            orders: FxHashMap::default(),
+            counted: FxHashMap::default(),
+            purchases: FxHashMap::default(),
+            returns: FxHashMap::default(),
+            return_orders: FxHashMap::default(),
+            order_rates: FxHashMap::default(),
+            work_orders: FxHashMap::default(),
+            categories: FxHashMap::default(),
+            unit_costs: FxHashMap::default(),
+            modes: FxHashMap::default(),
+            zones: FxHashMap::default(),
+            places: FxHashMap::default(),
+            weights: FxHashMap::default(),
+            asset_book: FxHashMap::default(),
+            longest_return_window_days: 0,
+            watermark: None,
+            activity: None,
+            running: Running::default(),
+            events: 0,
+            events_since_sweep: 0,
+            improvement: flowline_core::State::default(),
+            availability: FxHashMap::default(),
+            spells: Vec::new(),
+            return_reasons: FxHashMap::default(),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &FoldSettings {
+        &self.settings
+    }
+
+    /// Events folded so far.
+    pub fn event_count(&self) -> u64 {
+        self.events
+    }
+
+    /// The latest business time seen.
+    pub fn watermark(&self) -> Option<Timestamp> {
+        self.watermark
+    }
+
+    /// The first and the latest business time of an operational event (a document, stock,
+    /// money): what the data covers. Master data and targets are left out, so a tenant
+    /// configured today over imported orders of 2018 has activity in 2018.
+    pub fn activity(&self) -> Option<(Timestamp, Timestamp)> {
+        self.activity
+    }
+
+    /// Every bucket with its day and slice.
+    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, &Bucket)> {
+        self.buckets
+            .iter()
+            .flat_map(|(slice, days)| days.iter().map(move |(day, bucket)| (*day, slice, bucket)))
+    }
+
+    /// The buckets of one slice, by day.
+    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, &Bucket)> {
+        self.buckets
+            .get(slice)
+            .into_iter()
+            .flat_map(|days| days.iter().map(|(day, bucket)| (*day, bucket)))
+    }
+
+    /// The bucket of a day and slice.
+    pub fn bucket(&self, day: Day, slice: &Slice) -> Option<&Bucket> {
+        self.buckets.get(slice)?.get(&day)
+    }
+
+    /// The distribution of a series on a day.
+    pub fn series(&self, day: Day, series: Series) -> Option<&Histogram> {
+        self.series.get(&(day, series))
+    }
+
+    /// Buckets held, over every day and slice.
+    pub fn bucket_count(&self) -> usize {
+        self.buckets.values().map(FxHashMap::len).sum()
+    }
+
+    fn day(&self, at: Timestamp) -> Day {
+        Day::of(at, &self.settings.reporting)
+    }
+
+    fn bucket_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
+        // Looking the slice up before inserting spares a clone of its name on every event.
+        if !self.buckets.contains_key(slice) {
+            self.buckets.insert(slice.clone(), FxHashMap::default());
+        }
+        self.buckets
+            .get_mut(slice)
+            .map(|days| days.entry(day).or_default())
+            .unwrap_or_else(|| unreachable!("the slice was inserted above"))
+    }
+
+    /// Applies `change` to the bucket of `day` for each slice.
+    fn add(&mut self, day: Day, slices: &[Slice], change: impl Fn(&mut Bucket)) {
+        for slice in slices {
+            change(self.bucket_mut(day, slice));
+        }
+    }
+
+    fn record(&mut self, day: Day, series: Series, seconds: i64, sign: i64) {
+        let histogram = self.series.entry((day, series)).or_default();
+        histogram.record(seconds, sign);
+        if histogram.count() == 0 {
+            self.series.remove(&(day, series));
+        }
+    }
+
+    /// Folds one event.
+    pub fn apply(&mut self, event: &Event, time: EventTime) {
+        self.events += 1;
+        if self.watermark.is_none_or(|seen| time.at > seen) {
+            self.watermark = Some(time.at);
+        }
+        if !matches!(event, Event::Master(_) | Event::Improvement(_)) {
+            self.activity = Some(match self.activity {
+                None => (time.at, time.at),
+                Some((first, last)) => (first.min(time.at), last.max(time.at)),
+            });
+        }
+        if let Some(effects) = event.effects() {
+            self.post_journal(event, &effects.journal, time.at);
+            self.track_availability(effects, time.at);
+        }
+        match event {
+            Event::Master(master) => self.master(master),
+            Event::SalesOrder(sales) => self.sales(sales, time.at),
+            Event::PurchaseOrder(purchase) => self.purchase(purchase, time.at),
+            Event::WorkOrder(work) => self.work(work),
+            Event::Return(returned) => self.returned(returned, time.at),
+            Event::Inventory(inventory) => self.inventory(inventory, time.at),
+            Event::Finance(finance) => self.finance(finance, time.at),
+            // Targets and initiatives are kept as the domain folds them.
+            Event::Improvement(_) => {
+                flowline_core::retention::apply_document(&mut self.improvement, event);
+            }
+            Event::Transfer(_) => {}
+        }
+        // A sweep costs one look at every record in memory, so it runs once per that many events
+        // (and at least every 4,096): a constant amount of work per event on average.
+        self.events_since_sweep += 1;
+        if !self.settings.keep_settled_orders
+            && self.events_since_sweep >= (self.orders.len() as u64).max(4096)
+        {
+            self.forget_settled();
+            self.events_since_sweep = 0;
+        }
+    }
+
+    fn master(&mut self, event: &MasterEvent) {
+        match event {
+            MasterEvent::ItemDefined { item } => {
+                let category = item.category.clone().unwrap_or_default();
+                self.categories.insert(item.sku.to_string(), category);
+                self.unit_costs
+                    .insert(item.sku.to_string(), item.unit_cost.amount_minor);
+                self.weights.insert(item.sku.to_string(), item.weight_g);
+            }
+            MasterEvent::CarrierDefined { carrier } => {
+                for service in &carrier.services {
+                    self.modes.insert(
+                        (carrier.id.to_string(), service.code.to_string()),
+                        service.mode,
+                    );
+                }
+            }
+            MasterEvent::LocationDefined { location } => {
+                if let Ok(zone) = TimeZone::get(location.address.time_zone.as_str()) {
+                    self.zones.insert(location.id.to_string(), zone);
+                }
+                match crate::geo::locate(&location.address) {
+                    Some(place) => self.places.insert(location.id.to_string(), place),
+                    None => self.places.remove(location.id.as_str()),
+                };
+            }
+            MasterEvent::ReturnPolicySet { policy } => {
+                self.longest_return_window_days =
+                    self.longest_return_window_days.max(policy.window_days);
+            }
+            MasterEvent::TenantConfigured { .. } | MasterEvent::SupplierDefined { .. } => {}
+        }
+    }
+
+    /// Lets records go that no late fact can change any more: orders closed before the
+    /// observation window and the longest return window (sale cohorts) have passed, settled
+    /// purchase orders, refunded returns.
+    fn forget_settled(&mut self) {
+        let Some(watermark) = self.watermark else {
+            return;
+        };
+        let days = self
+            .settings
+            .rules
+            .observation_window_days
+            .max(self.longest_return_window_days)
+            .saturating_add(1);
+        let Some(horizon) = jiff::SignedDuration::try_from_hours(days.saturating_mul(24))
+            .and_then(|span| watermark.checked_sub(span).ok())
+        else {
+            return;
+        };
+        let counted = &mut self.counted;
+        self.orders.retain(|id, track| {
+            let keep = track.closed_at().is_none_or(|closed| closed >= horizon);
+            if !keep {
+                counted.remove(id);
+            }
+            keep
+        });
+        // A purchase order stays while it can still change: units to come, a bill to match,
+        // money owed (whose payment must be converted at its rate), or recent activity.
+        self.purchases.retain(|_, track| {
+            track.counted.is_none()
+                || track.billing_mismatch
+                || track.paid_minor < track.billed_minor
+                || track.last_activity >= horizon
+        });
+        self.returns.retain(|_, track| !track.refunded);
+        let live: rustc_hash::FxHashSet<&String> = self.orders.keys().collect();
+        self.return_orders.retain(|_, order| live.contains(order));
+        self.work_orders.retain(|_, order| live.contains(order));
+    }
+
+    /// The tenant's targets, active and retired, by id.
+    pub fn targets(&self) -> impl Iterator<Item = &flowline_core::documents::improvement::Target> {
+        self.improvement.targets.values()
+    }
+
+    /// The tenant's improvement initiatives, by id.
+    pub fn initiatives(
+        &self,
+    ) -> impl Iterator<Item = &flowline_core::documents::improvement::Initiative> {
+        self.improvement.initiatives.values()
+    }
+}
