@@ -25,6 +25,13 @@ pub fn memory() -> SharedBackend {
     MemoryBackend::shared()
 }
 
+/// A log held in memory, with a way to ask how many bytes it holds (a walk of the whole log).
+pub fn memory_sized() -> (SharedBackend, impl Fn() -> u64) {
+    let log = MemoryBackend::new();
+    let sized = log.clone();
+    (std::sync::Arc::new(log), move || sized.bytes())
+}
+
 /// A handle that writes the log file at `path` (created if absent), durably.
 pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(SqliteStore::open(path, &OpenOptions::durable())?))

@@ -14,7 +14,6 @@ use jiff::Timestamp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `flowline demo`.
@@ -512,8 +511,8 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::default_brand().scaled(args.orders_per_day);
     let (log, held) = match &args.db {
         None => {
-            let log = flowline_store_memory::MemoryBackend::new();
-            (Arc::new(log.clone()) as SharedBackend, Some(log))
+            let (log, bytes) = backend::memory_sized();
+            (log, Some(bytes))
         }
         Some(path) => {
             let open = if args.durable {
@@ -557,9 +556,9 @@ pub fn bench(args: &BenchSimArgs) -> anyhow::Result<ExitCode> {
         summary.events as f64 / seconds,
         match (&args.db, &held) {
             (Some(path), _) => size(path),
-            (None, Some(held)) => format!(
+            (None, Some(bytes)) => format!(
                 "{:.0} MiB in memory",
-                held.bytes() as f64 / f64::from(1u32 << 20)
+                bytes() as f64 / f64::from(1u32 << 20)
             ),
             (None, None) => String::new(),
         },
