@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use flowline_core::id::TenantId;
 use flowline_engine::Observer;
-
 use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 use std::collections::HashMap;

@@ -202,28 +202,25 @@ impl Log {
         let mut assigned = Vec::new();
         for command in &request.commands {
             if let Some(record) = &command.idempotency {
-                let earlier = keys
-                    .get(record.key.as_str())
-                    .map(|&(hash, response)| (hash, response))
-                    .or_else(|| {
-                        log.and_then(|log| log.idempotency.get(&record.key))
-                            .map(|(hash, response)| (hash.as_str(), response.as_str()))
-                    });
-                match earlier {
-                    Some((hash, response)) if hash == record.request_hash => {
+                let earlier = keys.get(record.key.as_str()).copied().or_else(|| {
+                    log.and_then(|log| log.idempotency.get(&record.key))
+                        .map(|(hash, response)| (hash.as_str(), response.as_str()))
+                });
+                match lookup(earlier, &record.request_hash) {
+                    IdempotencyLookup::Absent => {}
+                    IdempotencyLookup::Same { response } => {
                         return Err(StoreError::DuplicateIdempotencyKey {
                             tenant: tenant.clone(),
                             key: record.key.clone(),
-                            response: response.to_string(),
+                            response,
                         });
                     }
-                    Some(_) => {
+                    IdempotencyLookup::Different => {
                         return Err(StoreError::IdempotencyKeyReused {
                             tenant: tenant.clone(),
                             key: record.key.clone(),
                         });
                     }
-                    None => {}
                 }
             }
             for (stream, expected) in &command.expected {
@@ -326,6 +323,18 @@ impl Log {
     }
 }
 
+/// What a key's earlier use, (request hash, response) if any, means for a request with
+/// `request_hash`.
+fn lookup(earlier: Option<(&str, &str)>, request_hash: &str) -> IdempotencyLookup {
+    match earlier {
+        None => IdempotencyLookup::Absent,
+        Some((hash, response)) if hash == request_hash => IdempotencyLookup::Same {
+            response: response.to_string(),
+        },
+        Some(_) => IdempotencyLookup::Different,
+    }
+}
+
 fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
     AppendOutcome {
         first_seq: head + 1,
@@ -415,18 +424,11 @@ impl EventStore for MemoryStore {
         request_hash: &str,
     ) -> Result<IdempotencyLookup, StoreError> {
         let log = self.read();
-        Ok(
-            match log
-                .tenant(tenant)
-                .and_then(|events| events.idempotency.get(key))
-            {
-                None => IdempotencyLookup::Absent,
-                Some((hash, response)) if hash == request_hash => IdempotencyLookup::Same {
-                    response: response.clone(),
-                },
-                Some(_) => IdempotencyLookup::Different,
-            },
-        )
+        let stored = log
+            .tenant(tenant)
+            .and_then(|events| events.idempotency.get(key))
+            .map(|(hash, response)| (hash.as_str(), response.as_str()));
+        Ok(lookup(stored, request_hash))
     }
 
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError> {

@@ -21,7 +21,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use flowline_core::stream::StreamName;
-
 use maud::{Markup, html};
 use serde_json::Value;
 use std::collections::BTreeSet;
