@@ -10,8 +10,11 @@
 //! - [`ledger`]: the stock ledger (every change a [`ledger::Move`] between two locations, valued
 //!   at moving-average cost) and the money ledger (balanced [`ledger::JournalEntry`]s).
 //! - [`invariants`]: the ledger invariants, checked by tests and by `flowline check`.
+//! - [`codec`]: the canonical binary encoding of a state (and of anything else held in memory)
+//!   for snapshots.
 #![warn(missing_docs)]
 
+pub mod codec;
 pub mod documents;
 pub mod effects;
 pub mod error;
