@@ -365,10 +365,31 @@ mod tests {
         ];
         for bytes in garbage {
             assert!(decode::<Holder>(bytes).is_err(), "{bytes:?}");
+            assert!(decode::<crate::State>(bytes).is_err(), "{bytes:?}");
         }
         for start in (0..noise.len()).step_by(97) {
             assert!(decode::<Holder>(&noise[start..]).is_err());
         }
+    }
+
+    #[test]
+    fn a_state_round_trips_with_its_ledgers_byte_for_byte() {
+        use crate::documents::testkit::{stock, tenant};
+        let mut state = tenant();
+        stock(&mut state, "MUG", "FC-EAST", 12, 400);
+        stock(&mut state, "LID", "FC-WEST", 30, 150);
+        let bytes = encode(&state).unwrap();
+        let decoded: crate::State = decode(&bytes).unwrap();
+        assert_eq!(decoded, state);
+        assert_eq!(
+            crate::snapshot::canonical(&decoded),
+            crate::snapshot::canonical(&state)
+        );
+        assert_eq!(encode(&decoded).unwrap(), bytes);
+        // The ledgers came back, not only the documents.
+        assert!(decoded.stock.iter().count() >= 4);
+        assert!(decoded.money.iter().count() >= 2);
+        assert_eq!(decoded.adjustments.len(), 2);
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

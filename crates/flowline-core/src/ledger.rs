@@ -137,8 +137,9 @@ impl Balance {
 }
 
 /// The stock ledger: balances per (item, location).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockLedger {
+    #[serde(with = "crate::codec::sorted")]
     balances: FxHashMap<(Sku, LocationId), Balance>,
 }
 
@@ -355,8 +356,9 @@ impl JournalEntry {
 }
 
 /// The money ledger: balances per (account, currency).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoneyLedger {
+    #[serde(with = "crate::codec::sorted")]
     balances: FxHashMap<(Account, Currency), i64>,
 }
 

@@ -30,41 +30,61 @@ pub struct Context {
 }
 
 /// Everything a tenant's writer holds in memory.
-#[derive(Debug, Clone, Default)]
+///
+/// Its serde form is for snapshots ([`crate::codec`]): hash maps and sets are written in sorted
+/// key order so equal states encode alike, and the ledgers' tuple keys need a format with
+/// non-string map keys (JSON has none; [`crate::snapshot::canonical`] is the JSON view).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     /// Tenant settings, once configured.
     pub settings: Option<TenantSettings>,
     /// Items by SKU.
+    #[serde(with = "crate::codec::sorted")]
     pub items: FxHashMap<Sku, Item>,
     /// Physical locations by id.
+    #[serde(with = "crate::codec::sorted")]
     pub locations: FxHashMap<LocationId, Location>,
     /// Suppliers.
+    #[serde(with = "crate::codec::sorted")]
     pub suppliers: FxHashMap<SupplierId, Supplier>,
     /// Carriers.
+    #[serde(with = "crate::codec::sorted")]
     pub carriers: FxHashMap<CarrierId, Carrier>,
     /// Return policies.
+    #[serde(with = "crate::codec::sorted")]
     pub return_policies: FxHashMap<ReturnPolicyId, ReturnPolicy>,
     /// Sales orders.
+    #[serde(with = "crate::codec::sorted")]
     pub sales_orders: FxHashMap<SalesOrderId, sales_order::SalesOrder>,
     /// Purchase orders.
+    #[serde(with = "crate::codec::sorted")]
     pub purchase_orders: FxHashMap<PurchaseOrderId, purchase_order::PurchaseOrder>,
     /// Work orders.
+    #[serde(with = "crate::codec::sorted")]
     pub work_orders: FxHashMap<WorkOrderId, work_order::WorkOrder>,
     /// Return authorisations.
+    #[serde(with = "crate::codec::sorted")]
     pub returns: FxHashMap<ReturnId, return_auth::Return>,
     /// Transfers between fulfillment centers.
+    #[serde(with = "crate::codec::sorted")]
     pub transfers: FxHashMap<TransferId, transfer::Transfer>,
     /// Ids of recorded stock counts.
+    #[serde(with = "crate::codec::sorted")]
     pub counts: FxHashSet<CountId>,
     /// Ids of recorded stock adjustments.
+    #[serde(with = "crate::codec::sorted")]
     pub adjustments: FxHashSet<AdjustmentId>,
     /// Posted supply chain costs.
+    #[serde(with = "crate::codec::sorted")]
     pub costs: FxHashMap<CostId, finance::CostRecord>,
     /// Fixed assets.
+    #[serde(with = "crate::codec::sorted")]
     pub fixed_assets: FxHashMap<FixedAssetId, finance::FixedAsset>,
     /// Performance targets, retired ones included.
+    #[serde(with = "crate::codec::sorted")]
     pub targets: FxHashMap<TargetId, improvement::Target>,
     /// Improvement initiatives, closed ones included.
+    #[serde(with = "crate::codec::sorted")]
     pub initiatives: FxHashMap<InitiativeId, improvement::Initiative>,
     /// The stock ledger.
     pub stock: StockLedger,
