@@ -15,6 +15,7 @@ const SUB_BUCKET_BITS: u32 = 12;
 /// A distribution of non-negative durations in seconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Histogram {
+    #[serde(with = "flowline_core::codec::sorted")]
     buckets: FxHashMap<u32, (i64, i128)>,
     count: i64,
     sum: i128,

@@ -139,7 +139,7 @@ impl Segment {
 }
 
 /// Rules the judgement depends on, chosen by the tenant (SCOR-METRICS §3.1, §3.5).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
     /// Days after a delivery during which a return, claim or credit note can still change the
     /// judgement of its order.
@@ -199,7 +199,7 @@ impl Rules {
 }
 
 /// One line of a tracked order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineTrack {
     /// The item.
     pub sku: Sku,
@@ -228,7 +228,7 @@ pub struct LineTrack {
 }
 
 /// One shipment of a tracked order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShipmentTrack {
     /// Shipment id.
     pub id: String,
@@ -251,7 +251,7 @@ pub struct ShipmentTrack {
 }
 
 /// A late fact that may fail a component: when it happened, what it fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LateFact {
     /// When.
     pub at: Timestamp,
@@ -260,7 +260,7 @@ pub struct LateFact {
 }
 
 /// Everything the metrics know about one sales order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderTrack {
     /// Order id.
     pub id: String,
@@ -271,6 +271,7 @@ pub struct OrderTrack {
     /// Where the ship-to is, as far as it is known (coordinates, else a centroid).
     pub ship_to: Option<crate::geo::Place>,
     /// Ship-to time zone, in which a promise date is judged.
+    #[serde(with = "flowline_core::codec::time_zone")]
     pub zone: TimeZone,
     /// When the order was received.
     pub placed_at: Timestamp,
@@ -300,7 +301,7 @@ pub struct OrderTrack {
 pub type Segments = [i64; 7];
 
 /// The verdict on one order, as it is counted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Judgement {
     /// The local day the order closed on (reporting time zone).
     pub day: Day,

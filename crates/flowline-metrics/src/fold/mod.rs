@@ -36,6 +36,7 @@ use crate::histogram::Histogram;
 use crate::order::{Judgement, OrderTrack};
 use crate::period::Day;
 use flowline_core::Event;
+use flowline_core::codec::CodecError;
 use flowline_core::master::TransportMode;
 use flowline_core::money::{Currency, ExchangeRate};
 use flowline_core::state::MasterEvent;
@@ -45,30 +46,51 @@ use money::Running;
 use purchase::PurchaseTrack;
 use returns::ReturnTrack;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use stock::{Availability, Spell};
 
 /// The fold over a tenant's events.
-#[derive(Debug, Clone)]
+///
+/// Its serde form is for snapshots ([`Fold::encode`]): every field, hash maps in sorted key
+/// order, so a fold restored from a snapshot and fed the rest of the log encodes exactly as one
+/// that folded the whole log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fold {
     settings: FoldSettings,
+    #[serde(with = "flowline_core::codec::sorted_nested")]
     buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
+    #[serde(with = "flowline_core::codec::sorted")]
     series: FxHashMap<(Day, Series), Histogram>,
+    #[serde(with = "flowline_core::codec::sorted")]
     orders: FxHashMap<String, OrderTrack>,
+    #[serde(with = "flowline_core::codec::sorted")]
     counted: FxHashMap<String, Judgement>,
+    #[serde(with = "flowline_core::codec::sorted")]
     purchases: FxHashMap<String, PurchaseTrack>,
+    #[serde(with = "flowline_core::codec::sorted")]
     returns: FxHashMap<String, ReturnTrack>,
+    #[serde(with = "flowline_core::codec::sorted")]
     return_orders: FxHashMap<String, String>,
     /// The recorded rate of each sales order not in the base currency, by order id: its
     /// postings (revenue, receivables, refunds) are converted at it. Kept for the fold's life,
     /// since a refund may come long after the order settled; one entry per foreign order.
+    #[serde(with = "flowline_core::codec::sorted")]
     order_rates: FxHashMap<String, (ExchangeRate, Currency)>,
+    #[serde(with = "flowline_core::codec::sorted")]
     work_orders: FxHashMap<String, String>,
+    #[serde(with = "flowline_core::codec::sorted")]
     categories: FxHashMap<String, String>,
+    #[serde(with = "flowline_core::codec::sorted")]
     unit_costs: FxHashMap<String, i64>,
+    #[serde(with = "flowline_core::codec::sorted")]
     modes: FxHashMap<(String, String), TransportMode>,
+    #[serde(with = "flowline_core::codec::time_zone_map")]
     zones: FxHashMap<String, TimeZone>,
+    #[serde(with = "flowline_core::codec::sorted")]
     places: FxHashMap<String, Place>,
+    #[serde(with = "flowline_core::codec::sorted")]
     weights: FxHashMap<String, i64>,
+    #[serde(with = "flowline_core::codec::sorted")]
     asset_book: FxHashMap<String, (bool, i128)>,
     longest_return_window_days: i64,
     watermark: Option<Timestamp>,
@@ -77,8 +99,10 @@ pub struct Fold {
     events: u64,
     events_since_sweep: u64,
     improvement: flowline_core::State,
+    #[serde(with = "flowline_core::codec::sorted")]
     availability: FxHashMap<(String, String), Availability>,
     spells: Vec<Spell>,
+    #[serde(with = "flowline_core::codec::sorted")]
     return_reasons: FxHashMap<(Day, String), i64>,
 }
 
@@ -121,6 +145,18 @@ impl Fold {
             spells: Vec::new(),
             return_reasons: FxHashMap::default(),
         }
+    }
+
+    /// The fold's snapshot: every field in the canonical binary encoding of
+    /// [`flowline_core::codec`], so two folds in the same state encode to the same bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, CodecError> {
+        flowline_core::codec::encode(self)
+    }
+
+    /// A fold restored from [`Fold::encode`]'s bytes; folding the events after the snapshot
+    /// into it gives the fold of the whole log.
+    pub fn decode(bytes: &[u8]) -> Result<Fold, CodecError> {
+        flowline_core::codec::decode(bytes)
     }
 
     /// The settings.

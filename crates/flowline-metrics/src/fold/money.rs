@@ -9,9 +9,10 @@ use flowline_core::documents::finance::FinanceEvent;
 use flowline_core::documents::purchase_order::PurchaseOrderEvent;
 use flowline_core::ledger::{Account, ScorProcess};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// The ledger balances that leave the fold's bucket as time-weighted averages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Running {
     pub(super) balances: [i128; 4],
 }

@@ -8,9 +8,10 @@ use flowline_core::documents::purchase_order::PurchaseOrderEvent;
 use flowline_core::money::{Currency, ExchangeRate};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 /// A purchase order as the supplier metrics see it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct PurchaseTrack {
     pub(super) supplier: String,
     pub(super) location: String,

@@ -9,9 +9,10 @@ use flowline_core::documents::return_auth::ReturnEvent;
 use flowline_core::master::TransportMode;
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 /// A return as the return metrics see it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct ReturnTrack {
     pub(super) received_at: Option<Timestamp>,
     pub(super) refunded: bool,
@@ -26,7 +27,7 @@ pub(super) struct ReturnTrack {
 }
 
 /// The two ends of a return leg and the slices it counts in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct ReturnRoute {
     /// The order's ship-to, as far as it is located.
     pub(super) ship_to: Option<Place>,

@@ -86,9 +86,10 @@ impl EmissionSettings {
 }
 
 /// The fold's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FoldSettings {
     /// The tenant's reporting time zone: days are local days of this zone.
+    #[serde(with = "flowline_core::codec::time_zone")]
     pub reporting: TimeZone,
     /// The tenant's base currency: money figures are in it.
     pub base_currency: Currency,

@@ -6,13 +6,14 @@ use super::{Fold, Slice};
 use crate::period::Day;
 use flowline_core::documents::inventory::InventoryEvent;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// Availability spells over more local days than this are kept whole (see
 /// [`Fold::accrue_availability`]).
 const SPELL_DAYS_IN_BUCKETS: i64 = 3;
 
 /// A spell of one item's availability at one center that lasted several days unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Spell {
     pub(super) sku: String,
     pub(super) center: String,
@@ -22,7 +23,7 @@ pub(super) struct Spell {
 }
 
 /// The availability of one item at one center since a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Availability {
     pub(super) available: i64,
     pub(super) since: Timestamp,
