@@ -15,18 +15,22 @@ use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
 use flowline_store::{
     AppendOutcome, AppendRequest, Backend, BalanceRow, Directory, EventStore, IdempotencyLookup,
-    KeyRecord, LogIndex, SharedBackend, Store, StoreError, StoredEvent, StreamSummary,
+    KeyRecord, LogIndex, SharedBackend, Snapshots, Store, StoreError, StoredEvent, StreamSummary,
     TenantRecord,
 };
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A log kept in memory, shared by every handle opened on it.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryBackend {
     log: Arc<RwLock<Log>>,
+    snapshots: Arc<Mutex<SnapshotMap>>,
 }
+
+/// The latest snapshot of each (tenant, projection).
+type SnapshotMap = HashMap<(TenantId, String), Arc<[u8]>>;
 
 impl MemoryBackend {
     /// An empty log.
@@ -60,6 +64,7 @@ impl MemoryBackend {
     pub fn store(&self) -> MemoryStore {
         MemoryStore {
             log: self.log.clone(),
+            snapshots: self.snapshots.clone(),
             read_only: false,
         }
     }
@@ -73,6 +78,7 @@ impl Backend for MemoryBackend {
     fn open_reader(&self) -> Result<Box<dyn Store>, StoreError> {
         Ok(Box::new(MemoryStore {
             log: self.log.clone(),
+            snapshots: self.snapshots.clone(),
             read_only: true,
         }))
     }
@@ -86,6 +92,9 @@ impl Backend for MemoryBackend {
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     log: Arc<RwLock<Log>>,
+    /// Apart from the log: saving a snapshot never waits for an append. Snapshots are a cache,
+    /// so a handle that only reads the log may still save them.
+    snapshots: Arc<Mutex<SnapshotMap>>,
     read_only: bool,
 }
 
@@ -274,6 +283,9 @@ impl Log {
             }
         };
         let events = request.commands.iter().flat_map(|command| &command.events);
+        // Kept to the microsecond, as a file keeps it, so both backends read back the same.
+        let recorded_at = Timestamp::from_microsecond(request.recorded_at.as_microsecond())
+            .unwrap_or(request.recorded_at);
         let mut position = last_position;
         for (event, stream_version) in events.zip(versions) {
             let event_type = self.event_type(&event.event_type);
@@ -292,7 +304,7 @@ impl Log {
                 event_type,
                 schema_version: event.schema_version,
                 business_time: event.business_time,
-                recorded_at: request.recorded_at,
+                recorded_at,
                 payload: Box::from(event.payload.as_str()),
             });
             self.global.push((index, at));
@@ -586,6 +598,36 @@ impl LogIndex for MemoryStore {
             .tenant(tenant)
             .and_then(|events| events.events.last())
             .map(|record| record.business_time))
+    }
+}
+
+impl Snapshots for MemoryStore {
+    fn save_snapshot(
+        &self,
+        tenant: &TenantId,
+        projection: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        snapshots.insert((tenant.clone(), projection.to_owned()), Arc::from(bytes));
+        Ok(())
+    }
+
+    fn load_snapshot(
+        &self,
+        tenant: &TenantId,
+        projection: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(snapshots
+            .get(&(tenant.clone(), projection.to_owned()))
+            .map(|bytes| bytes.to_vec()))
     }
 }
 

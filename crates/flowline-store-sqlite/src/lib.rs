@@ -3,7 +3,8 @@
 //! - [`SqliteStore`]: one connection to the file, opened with [`OpenOptions`] and a
 //!   [`Durability`] level whose settings are read back and verified; it implements
 //!   [`flowline_store::EventStore`], [`flowline_store::Directory`] and
-//!   [`flowline_store::LogIndex`].
+//!   [`flowline_store::LogIndex`]; its [`flowline_store::Snapshots`] are files in a directory
+//!   beside the database (see [`snapshot_directory`]).
 //! - [`SqliteBackend`]: the file as a [`flowline_store::Backend`], which opens a connection for
 //!   each handle asked of it. Any number of connections, in any number of processes, may open
 //!   the same file: writes serialize through `BEGIN IMMEDIATE`, and reads never block writes.
@@ -15,8 +16,10 @@
 mod codec;
 mod keys;
 mod schema;
+mod snapshots;
 mod store;
 
+pub use snapshots::directory_of as snapshot_directory;
 pub use store::{Durability, OpenOptions, SqliteStore};
 
 use flowline_store::{Backend, SharedBackend, Store, StoreError};

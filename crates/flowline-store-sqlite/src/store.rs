@@ -1218,6 +1218,7 @@ mod tests {
         keys_are_revoked_and_rated_only_by_their_tenant,
         streams_of_a_kind_page_in_name_order_with_their_times,
         the_latest_business_time_is_the_last_events,
+        snapshots_read_back_as_saved_and_the_latest_replaces_the_one_before,
     );
 
     #[test]

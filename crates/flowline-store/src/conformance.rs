@@ -324,6 +324,9 @@ checks! {
     streams_of_a_kind_page_in_name_order_with_their_times,
     /// The log's latest business time is its last event's, not its greatest.
     the_latest_business_time_is_the_last_events,
+    /// A snapshot reads back byte for byte as saved, the next save replaces it, and each
+    /// (tenant, projection) keeps its own; none is there before the first save.
+    snapshots_read_back_as_saved_and_the_latest_replaces_the_one_before,
 }
 
 /// The checks' bodies, which fail with a message the public wrappers name.
@@ -1291,6 +1294,49 @@ mod body {
             store.latest_business_time(&acme)?,
             Some(T1),
             "the last event's business time"
+        );
+        Ok(())
+    }
+
+    pub(super) fn snapshots_read_back_as_saved_and_the_latest_replaces_the_one_before(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let (acme, other) = (tenant("acme")?, tenant("other")?);
+        ensure_eq!(
+            store.load_snapshot(&acme, "writer")?,
+            None,
+            "before any save"
+        );
+        // Every byte value, so a backend that treats snapshots as text fails.
+        let first: Vec<u8> = (0..=255_u8).cycle().take(1_000).collect();
+        let second = vec![7_u8; 3];
+        store.save_snapshot(&acme, "writer", &first)?;
+        ensure_eq!(
+            store.load_snapshot(&acme, "writer")?,
+            Some(first.clone()),
+            "the saved bytes"
+        );
+        ensure_eq!(
+            store.load_snapshot(&acme, "scorecard")?,
+            None,
+            "another projection of the same tenant"
+        );
+        ensure_eq!(
+            store.load_snapshot(&other, "writer")?,
+            None,
+            "the same projection of another tenant"
+        );
+        store.save_snapshot(&other, "writer", &second)?;
+        store.save_snapshot(&acme, "writer", &second)?;
+        ensure_eq!(
+            store.load_snapshot(&acme, "writer")?,
+            Some(second.clone()),
+            "the latest save, shorter than the one it replaced"
+        );
+        ensure_eq!(
+            store.load_snapshot(&other, "writer")?,
+            Some(second),
+            "the other tenant's own"
         );
         Ok(())
     }

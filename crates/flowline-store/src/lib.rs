@@ -14,7 +14,9 @@
 //!   [`KeyRecord`]; key hashes only).
 //! - [`LogIndex`]: the log's streams by document kind ([`StreamSummary`]) and its latest
 //!   business time, for lists.
-//! - [`Store`]: all three together, one handle of a [`Backend`], which opens handles that read
+//! - [`Snapshots`]: the latest [`Snapshot`] of each projection of each tenant, a cache that
+//!   start-up restores instead of folding the whole log (see [`snapshot`]).
+//! - [`Store`]: all four together, one handle of a [`Backend`], which opens handles that read
 //!   and write or only read.
 //! - [`StoreError`]: what can go wrong, with the variants a caller must handle differently
 //!   ([`StoreError::SeqConflict`], [`StoreError::StreamVersionConflict`],
@@ -35,8 +37,10 @@
 
 pub mod conformance;
 mod directory;
+pub mod snapshot;
 
 pub use directory::{Directory, KeyRecord, LogIndex, StreamSummary, TenantRecord};
+pub use snapshot::{Snapshot, SnapshotError, Snapshots};
 
 use flowline_core::id::TenantId;
 use jiff::Timestamp;
@@ -412,10 +416,10 @@ pub trait EventStore: Send {
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError>;
 }
 
-/// One handle on a backend's log, tenants and keys.
-pub trait Store: EventStore + Directory + LogIndex {}
+/// One handle on a backend's log, tenants and keys, and the snapshots of its projections.
+pub trait Store: EventStore + Directory + LogIndex + Snapshots {}
 
-impl<T: EventStore + Directory + LogIndex> Store for T {}
+impl<T: EventStore + Directory + LogIndex + Snapshots> Store for T {}
 
 /// Where the log lives: opens handles on it. The engine takes one for each tenant's writer and
 /// committer, the server a few for reading. Implemented by each backend crate; only the binary
