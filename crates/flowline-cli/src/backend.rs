@@ -53,3 +53,8 @@ pub fn read(path: &Path) -> Result<Box<dyn Store>, StoreError> {
 pub fn durability(path: &Path) -> Result<(String, i64), StoreError> {
     SqliteStore::open(path, &OpenOptions::durable())?.durability_settings()
 }
+
+/// Where the snapshots of the log at `path` are kept.
+pub fn snapshot_directory(path: &Path) -> std::path::PathBuf {
+    flowline_store_sqlite::snapshot_directory(path)
+}

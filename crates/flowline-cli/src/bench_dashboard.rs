@@ -135,7 +135,7 @@ fn server_ms(response: &reqwest::Response) -> Option<f64> {
 
 /// The value a response's `Set-Cookie` headers give a cookie (parsed here for the reason
 /// `flowline_server::dashboard::session::cookie` gives).
-fn cookie_of(response: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_of(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all(reqwest::header::SET_COOKIE)

@@ -14,6 +14,7 @@ mod bench_api;
 mod bench_dashboard;
 mod bench_fairness;
 mod bench_metrics;
+mod bench_startup;
 mod demo;
 #[cfg(test)]
 mod dictionary;
@@ -144,6 +145,11 @@ enum BenchCommand {
     Dashboard(bench_dashboard::DashboardArgs),
     /// Simulated orders per second and wall time for a year of the built-in brand.
     Sim(demo::BenchSimArgs),
+    /// Time from starting the server to its first page and first command, and its memory.
+    ///
+    /// Cold (no snapshot) and warm (with the snapshots the cold run left), on a copy of the
+    /// log; then `flowline metrics` cold and warm.
+    Startup(bench_startup::StartupArgs),
 }
 
 /// The database every subcommand uses unless `--db` or `FLOWLINE_DB` names another.
@@ -193,6 +199,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench_dashboard::dashboard(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Commands::Bench {
+            which: BenchCommand::Startup(args),
+        } => {
+            bench_startup::startup(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Commands::Demo(args) => demo::demo(&args),
         Commands::Simulate(args) => demo::compare(&args),
         Commands::Bench {
@@ -219,11 +231,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use flowline_engine::check::Finding;
+    use flowline_engine::projections::Verdict;
     let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
-    let report = flowline_engine::check::check(store.as_ref())
+    let mut report = flowline_engine::check::check(store.as_ref())
         .with_context(|| format!("cannot read {}", db.display()))?;
+    for tenant in store.tenants()? {
+        if !report.is_readable(&tenant) {
+            continue;
+        }
+        let verdict = flowline_server::scorecards::verify_snapshot(store.as_ref(), &tenant)
+            .with_context(|| format!("cannot read {}", db.display()))?;
+        if let Some(verdict) = verdict {
+            if let Verdict::Differs { head } = verdict {
+                report.findings.push(Finding::SnapshotDiffers {
+                    tenant: tenant.to_string(),
+                    projection: "scorecard".to_owned(),
+                    head,
+                });
+            }
+            report
+                .snapshots
+                .push((tenant.to_string(), "scorecard".to_owned(), verdict));
+        }
+    }
     for finding in &report.findings {
         outln!("{finding}");
+    }
+    for (tenant, projection, verdict) in &report.snapshots {
+        match verdict {
+            Verdict::NoSnapshot => {}
+            Verdict::Equal { head, bytes } => outln!(
+                "tenant {tenant}: the {projection} snapshot taken after event {head} ({bytes} bytes) equals a replay of the log"
+            ),
+            Verdict::Unusable(reason) => outln!(
+                "tenant {tenant}: the {projection} snapshot cannot be used and will be rebuilt from the log: {reason}"
+            ),
+            Verdict::Differs { .. } => {}
+        }
     }
     outln!(
         "checked {} tenant(s), {} event(s), {} balance(s): {}",

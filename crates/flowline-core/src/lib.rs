@@ -23,6 +23,7 @@ pub mod invariants;
 pub mod ledger;
 pub mod master;
 pub mod money;
+pub mod projection;
 pub mod retention;
 pub mod snapshot;
 pub mod state;

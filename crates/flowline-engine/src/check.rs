@@ -4,14 +4,17 @@
 //! store on read); every event's own invariants are checked (balanced entry, sane moves); the
 //! balances are folded from the moves alone, without the documents, and compared with the
 //! balance projection stored beside the log; and the final state is checked for conservation,
-//! non-negative stock, reservations and the inventory-account reconciliation. Nothing is
+//! non-negative stock, reservations and the inventory-account reconciliation. The writer's
+//! latest snapshot is compared with the state folded from nothing to the same event. Nothing is
 //! repaired: differences are reported with tenant, item, location, expected and actual.
 
+use crate::WriterState;
+use crate::projections::{self, Verdict};
 use flowline_core::id::TenantId;
 use flowline_core::invariants::{self, Violation};
 use flowline_core::ledger::Balance;
 use flowline_core::{Event, State, apply};
-use flowline_store::{EventStore, StoreError};
+use flowline_store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -39,6 +42,15 @@ pub enum Finding {
         expected: Balance,
         /// Stored.
         actual: Balance,
+    },
+    /// A projection's snapshot differs from the projection folded from nothing to its event.
+    SnapshotDiffers {
+        /// Tenant.
+        tenant: String,
+        /// The projection.
+        projection: String,
+        /// The event it was taken after.
+        head: u64,
     },
     /// An invariant does not hold.
     Invariant {
@@ -75,6 +87,14 @@ impl fmt::Display for Finding {
                 actual.reserved,
                 actual.value_minor
             ),
+            Self::SnapshotDiffers {
+                tenant,
+                projection,
+                head,
+            } => write!(
+                f,
+                "tenant {tenant}: the {projection} snapshot taken after event {head} differs from a replay of the log to that event"
+            ),
             Self::Invariant {
                 tenant,
                 at_seq: Some(seq),
@@ -98,6 +118,8 @@ pub struct CheckReport {
     pub events: u64,
     /// Balances compared.
     pub balances: usize,
+    /// Each snapshot looked at: tenant, projection and what was found.
+    pub snapshots: Vec<(String, String, Verdict)>,
     /// Everything that differed.
     pub findings: Vec<Finding>,
 }
@@ -107,20 +129,60 @@ impl CheckReport {
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty()
     }
+
+    /// Whether every event of the tenant could be read and decoded: only then can its
+    /// snapshots be compared with a replay.
+    pub fn is_readable(&self, tenant: &TenantId) -> bool {
+        !self.findings.iter().any(|finding| {
+            matches!(finding, Finding::Unreadable { tenant: name, .. } if name == tenant.as_str())
+        })
+    }
 }
 
 /// Checks every tenant in the store.
-pub fn check(store: &dyn EventStore) -> Result<CheckReport, StoreError> {
+pub fn check(store: &dyn Store) -> Result<CheckReport, StoreError> {
     let mut report = CheckReport::default();
     for tenant in store.tenants()? {
         report.tenants += 1;
         check_tenant(store, &tenant, &mut report)?;
+        if report.is_readable(&tenant) {
+            check_writer_snapshot(store, &tenant, &mut report)?;
+        }
     }
     Ok(report)
 }
 
+/// Compares the writer's snapshot with a replay to its event. Both leave every settled
+/// document out first: the writer lets them go at moments of its own choosing, and they come
+/// back from the log when named, so only open work and the ledgers must be equal.
+fn check_writer_snapshot(
+    store: &dyn Store,
+    tenant: &TenantId,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
+    let verdict = match projections::verify(store, tenant, WriterState::default, &|writer| {
+        flowline_core::retention::evict_settled(&mut writer.state, jiff::Timestamp::MAX);
+    }) {
+        Ok(verdict) => verdict,
+        Err(projections::ProjectionError::Store(error)) => return Err(error),
+        // An undecodable event is reported by the log check itself.
+        Err(error) => Verdict::Unusable(flowline_store::SnapshotError::Payload(error.to_string())),
+    };
+    if let Verdict::Differs { head } = verdict {
+        report.findings.push(Finding::SnapshotDiffers {
+            tenant: tenant.to_string(),
+            projection: "writer".to_owned(),
+            head,
+        });
+    }
+    report
+        .snapshots
+        .push((tenant.to_string(), "writer".to_owned(), verdict));
+    Ok(())
+}
+
 fn check_tenant(
-    store: &dyn EventStore,
+    store: &dyn Store,
     tenant: &TenantId,
     report: &mut CheckReport,
 ) -> Result<(), StoreError> {

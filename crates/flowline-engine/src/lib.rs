@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod projections;
 pub mod workload;
 
 use flowline_core::id::{LocationId, Sku, TenantId};
@@ -72,6 +73,24 @@ pub trait Observer: Send + Sync {
     /// A batch of `tenant`'s commands is durable: `commands` commands with a recorded outcome,
     /// `events` events, and `head` is the tenant's last sequence number now.
     fn committed(&self, tenant: &TenantId, head: u64, commands: usize, events: usize);
+
+    /// `tenant`'s writer has started: its state came from `origin` and the log's tail was
+    /// folded onto it, up to `head`, in `elapsed`.
+    fn restored(
+        &self,
+        tenant: &TenantId,
+        origin: &projections::Origin,
+        head: u64,
+        elapsed: std::time::Duration,
+    ) {
+        let _ = (tenant, origin, head, elapsed);
+    }
+
+    /// A snapshot of `tenant`'s writer state at `head` was saved (`Ok` with its size in bytes)
+    /// or could not be (`Err`, with why; the writer carries on, the log is the truth).
+    fn snapshot_saved(&self, tenant: &TenantId, head: u64, saved: Result<usize, String>) {
+        let _ = (tenant, head, saved);
+    }
 }
 
 /// What to do to one append, as decided by [`AppendFaults`].
@@ -116,6 +135,9 @@ pub struct EngineOptions {
     /// Batches between two evictions of settled documents under sustained load (sooner when
     /// the queue runs dry).
     pub eviction_interval_batches: u64,
+    /// Events after which an idle writer saves a snapshot of its state (it also saves one when
+    /// it stops); `None` never saves one, as a simulation that keeps no log need not.
+    pub snapshot_every_events: Option<u64>,
     /// Told of every durable batch, if set.
     pub observer: Option<Arc<dyn Observer>>,
     /// Faults to inject into appends; tests only (see [`AppendFaults`]).
@@ -123,13 +145,15 @@ pub struct EngineOptions {
 }
 
 impl Default for EngineOptions {
-    /// The system clock, a queue of 4,096 and batches of up to 1,024.
+    /// The system clock, a queue of 4,096, batches of up to 1,024 and a snapshot every
+    /// 250,000 events.
     fn default() -> Self {
         Self {
             clock: Arc::new(SystemClock),
             queue_capacity: 4096,
             batch_max: 1024,
             eviction_interval_batches: 64,
+            snapshot_every_events: Some(250_000),
             observer: None,
             faults: None,
         }
@@ -633,6 +657,8 @@ struct TenantWriter {
     state: State,
     /// The last sequence number decided, durable or in flight.
     head: u64,
+    /// The head of the latest snapshot saved or restored.
+    snapshot_head: u64,
     /// When the tenant's first event was recorded: the start of its business-time window.
     started: Option<Timestamp>,
     next_batch: u64,
@@ -668,6 +694,7 @@ impl TenantWriter {
             options,
             state: State::default(),
             head: 0,
+            snapshot_head: 0,
             started: None,
             next_batch: 0,
             in_flight: VecDeque::new(),
@@ -679,17 +706,80 @@ impl TenantWriter {
         Ok(writer)
     }
 
-    /// Rebuilds the state from the log.
+    /// Rebuilds the state: from the latest good snapshot and the log's tail after it, or from
+    /// the whole log.
     fn recover(&mut self) -> Result<(), EngineError> {
-        let replayed = replay_retaining(
-            self.store.as_ref(),
+        let started = std::time::Instant::now();
+        let now = self.options.clock.now();
+        let store = self.store.as_ref();
+        let (mut tracked, origin) =
+            projections::restore(store, &self.tenant, WriterState::default, |_| Ok(()))
+                .map_err(projection_error)?;
+        projections::catch_up(
+            store,
             &self.tenant,
-            Some(self.options.clock.now()),
-        )?;
-        self.state = replayed.state;
-        self.head = replayed.head;
-        self.started = replayed.started;
+            &mut tracked,
+            &|| false,
+            &mut |writer| {
+                // Settled documents leave memory after every page, so rebuilding needs no more
+                // memory than running does.
+                let horizon = return_horizon(&writer.state, now);
+                retention::evict_settled(&mut writer.state, horizon);
+            },
+        )
+        .map_err(projection_error)?;
+        self.snapshot_head = match origin {
+            projections::Origin::Snapshot { head } => head,
+            _ => 0,
+        };
+        if let Some(observer) = &self.options.observer {
+            observer.restored(&self.tenant, &origin, tracked.head, started.elapsed());
+        }
+        self.state = tracked.projection.state;
+        self.started = tracked.projection.started;
+        self.head = tracked.head;
         Ok(())
+    }
+
+    /// Takes the first batch with events as the start of the tenant's business-time window, at
+    /// the time it is recorded with: the same instant a rebuild from the log reads back from
+    /// its first event.
+    fn note_start(&mut self, request: &AppendRequest) {
+        if self.started.is_none()
+            && request
+                .commands
+                .iter()
+                .any(|command| !command.events.is_empty())
+        {
+            // The log keeps recorded times to the microsecond.
+            let recorded = request.recorded_at;
+            self.started =
+                Some(Timestamp::from_microsecond(recorded.as_microsecond()).unwrap_or(recorded));
+        }
+    }
+
+    /// Saves a snapshot of the state if `events` or more were decided since the last one.
+    /// Only called when nothing is in flight, so the state is exactly the log up to `head`.
+    fn snapshot_if_due(&mut self, events: u64) {
+        if self.head == u64::MAX || self.head.saturating_sub(self.snapshot_head) < events.max(1) {
+            return;
+        }
+        let writer = WriterState {
+            state: std::mem::take(&mut self.state),
+            started: self.started,
+        };
+        let saved = projections::save(self.store.as_ref(), &self.tenant, &writer, self.head);
+        self.state = writer.state;
+        if saved.is_ok() {
+            self.snapshot_head = self.head;
+        }
+        if let Some(observer) = &self.options.observer {
+            observer.snapshot_saved(
+                &self.tenant,
+                self.head,
+                saved.map_err(|error| error.to_string()),
+            );
+        }
     }
 
     /// Takes jobs until the engine drops the queue's sender; `queued` counts the jobs waiting.
@@ -710,6 +800,9 @@ impl TenantWriter {
                         self.settle();
                         self.evict();
                         batches_since_eviction = 0;
+                        if let Some(events) = self.options.snapshot_every_events {
+                            self.snapshot_if_due(events);
+                        }
                     }
                     match receiver.recv() {
                         Ok(job) => take(job),
@@ -751,6 +844,10 @@ impl TenantWriter {
             }
         }
         self.settle();
+        if self.options.snapshot_every_events.is_some() {
+            // A clean stop leaves a snapshot of everything, so the next start folds nothing.
+            self.snapshot_if_due(1);
+        }
         let (committer, _) = mpsc::sync_channel(1);
         drop(std::mem::replace(&mut self.committer, committer));
         if let Some(thread) = self.committer_thread.take() {
@@ -913,6 +1010,7 @@ impl TenantWriter {
             commands: records,
             balances: self.balance_rows(&touched),
         };
+        self.note_start(&request);
         self.head = next_seq - 1;
         let (reply, answer) = mpsc::sync_channel(1);
         let batch = self.next_batch;
@@ -991,6 +1089,9 @@ impl TenantWriter {
             commands: records,
             balances: self.balance_rows(&touched),
         });
+        if let Some(request) = &request {
+            self.note_start(request);
+        }
         self.head = next_seq - 1;
         let batch = self.next_batch;
         self.next_batch += 1;
@@ -1097,9 +1198,6 @@ impl TenantWriter {
             .and_then(|()| decide(&self.state, &submission.command, &ctx));
         let (outcome, events) = match decided {
             Ok(events) => {
-                if !events.is_empty() {
-                    self.started.get_or_insert(now);
-                }
                 let mut recorded = Vec::with_capacity(events.len());
                 let mut new_events = Vec::with_capacity(events.len());
                 // Each event's stream, named once, and whether its record existed before the
@@ -1253,53 +1351,48 @@ fn decode(tenant: &TenantId, stored: &flowline_store::StoredEvent) -> Result<Eve
 /// How long the queue must stay empty before the writer counts as idle.
 const IDLE: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Page size for reading the log.
-const REPLAY_PAGE: usize = 10_000;
-
 /// Rebuilds a tenant's whole state from its log, returning it with the last sequence number.
 pub fn replay(store: &dyn EventStore, tenant: &TenantId) -> Result<(State, u64), EngineError> {
-    replay_retaining(store, tenant, None).map(|replayed| (replayed.state, replayed.head))
+    let mut tracked = projections::Tracked {
+        projection: WriterState::default(),
+        head: 0,
+    };
+    projections::catch_up(store, tenant, &mut tracked, &|| false, &mut |_| {})
+        .map_err(projection_error)?;
+    Ok((tracked.projection.state, tracked.head))
 }
 
-/// A tenant rebuilt from its log.
-struct Replayed {
-    state: State,
-    /// The last sequence number.
-    head: u64,
-    /// When its first event was recorded.
-    started: Option<Timestamp>,
+fn projection_error(error: projections::ProjectionError) -> EngineError {
+    EngineError::Unavailable(error.to_string())
 }
 
-/// Rebuilds a tenant's state from its log; with a clock reading, settled documents leave memory
-/// after every page, so rebuilding needs no more memory than running does.
-fn replay_retaining(
-    store: &dyn EventStore,
-    tenant: &TenantId,
-    now: Option<Timestamp>,
-) -> Result<Replayed, EngineError> {
-    let mut state = State::default();
-    let mut head = 0;
-    let mut started = None;
-    loop {
-        let page = store
-            .read_tenant(tenant, head, REPLAY_PAGE)
-            .map_err(unavailable)?;
-        if page.is_empty() {
-            break;
-        }
-        started = started.or(page.first().map(|stored| stored.recorded_at));
-        for stored in &page {
-            apply(&mut state, &decode(tenant, stored)?);
-            head = stored.seq;
-        }
-        if let Some(now) = now {
-            let horizon = return_horizon(&state, now);
-            retention::evict_settled(&mut state, horizon);
-        }
+/// The writer's state as a projection of the log: what it holds in memory, and when the
+/// tenant's first event was recorded (the start of its business-time window).
+#[derive(Debug, Default)]
+pub struct WriterState {
+    /// The state.
+    pub state: State,
+    /// When the first event was recorded.
+    pub started: Option<Timestamp>,
+}
+
+impl flowline_core::projection::Projection for WriterState {
+    const NAME: &'static str = "writer";
+    const VERSION: u32 = 1;
+
+    fn apply(&mut self, position: flowline_core::projection::Position, event: &Event) {
+        apply(&mut self.state, event);
+        self.started = self.started.or(Some(position.recorded_at));
     }
-    Ok(Replayed {
-        state,
-        head,
-        started,
-    })
+
+    fn encode(&self) -> Result<Vec<u8>, String> {
+        flowline_core::codec::encode(&(&self.state, &self.started))
+            .map_err(|error| error.to_string())
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let (state, started) =
+            flowline_core::codec::decode(bytes).map_err(|error| error.to_string())?;
+        Ok(Self { state, started })
+    }
 }

@@ -74,6 +74,37 @@ impl Observer for CommitObserver {
             self.feeds.notify(tenant, head);
         }
     }
+
+    fn restored(
+        &self,
+        tenant: &TenantId,
+        origin: &flowline_engine::projections::Origin,
+        head: u64,
+        elapsed: std::time::Duration,
+    ) {
+        use flowline_engine::projections::Origin;
+        let seconds = format!("{:.2}", elapsed.as_secs_f64());
+        match origin {
+            Origin::Snapshot { head: from } => {
+                tracing::info!(%tenant, snapshot = from, head, seconds = %seconds, "writer restored from its snapshot");
+            }
+            Origin::Nothing => {
+                tracing::info!(%tenant, head, seconds = %seconds, "writer rebuilt from the log");
+            }
+            Origin::Ignored(reason) => {
+                tracing::warn!(%tenant, %reason, head, seconds = %seconds, "the writer's snapshot was ignored: rebuilt from the log");
+            }
+        }
+    }
+
+    fn snapshot_saved(&self, tenant: &TenantId, head: u64, saved: Result<usize, String>) {
+        match saved {
+            Ok(bytes) => tracing::info!(%tenant, head, bytes, "writer snapshot saved"),
+            Err(error) => {
+                tracing::warn!(%tenant, head, %error, "cannot save the writer's snapshot")
+            }
+        }
+    }
 }
 
 /// A position in the tenant's log: 0 to `i64::MAX`, the range of the stored sequence numbers

@@ -369,7 +369,7 @@ impl Running {
     }
 
     /// Stops accepting, lets in-flight requests finish, ends event streams and the warm-up,
-    /// then stops the engine after the commands already queued.
+    /// then stops the engine after the commands already queued and saves snapshots.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(());
         let served = self
@@ -380,6 +380,13 @@ impl Running {
         let _ = self.warm_up.await;
         let engine = self.app.engine().clone();
         let _ = tokio::task::spawn_blocking(move || engine.shutdown()).await;
+        // The writers saved their snapshots as they stopped; the scorecard folds save theirs.
+        let app = self.app.clone();
+        let _ = tokio::task::spawn_blocking(move || match app.engine().backend().open_reader() {
+            Ok(store) => app.folds().save_snapshots(store.as_ref()),
+            Err(error) => tracing::warn!(%error, "cannot save the scorecard snapshots"),
+        })
+        .await;
         served
     }
 }

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::handlers::{json_response, query_params};
 use crate::metrics::{FoldKind, Metrics};
 use crate::routes::{QueryParameter, QueryType};
-use crate::scorecards::{self, Reached, ScorecardError};
+use crate::scorecards::{self, Reached, ScorecardError, ScorecardFold};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,8 +21,9 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use flowline_core::ErrorCode;
 use flowline_core::id::TenantId;
+use flowline_engine::projections::Origin;
 use flowline_metrics::drill::{self, Filter};
-use flowline_metrics::fold::{Dimension, EventTime, Fold, Slice};
+use flowline_metrics::fold::{Dimension, Fold, FoldSettings, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{metric_info, scorecard};
 use flowline_store::Store;
@@ -31,8 +32,81 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// A tenant's fold and the last sequence number folded into it, locked while it advances.
-pub(crate) type TenantFold = Arc<Mutex<(Fold, u64)>>;
+/// A tenant's scorecard fold, locked while it advances.
+pub(crate) type TenantFold = Arc<Mutex<ScorecardSlot>>;
+
+/// A tenant's scorecard fold: restored from its latest snapshot on first use, then kept up to
+/// date with the log and snapshotted every [`scorecards::SNAPSHOT_EVERY_EVENTS`] events.
+pub(crate) struct ScorecardSlot {
+    settings: FoldSettings,
+    fold: Option<ScorecardFold>,
+}
+
+impl ScorecardSlot {
+    /// The fold as it stands, restored from the latest good snapshot on first use.
+    pub(crate) fn restored(
+        &mut self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        metrics: &Metrics,
+    ) -> Result<&mut ScorecardFold, ApiError> {
+        let fold = match self.fold.take() {
+            Some(fold) => fold,
+            None => {
+                let started = std::time::Instant::now();
+                let (fold, origin) = ScorecardFold::restore(store, tenant, self.settings.clone())
+                    .map_err(store_error)?;
+                let seconds = format!("{:.2}", started.elapsed().as_secs_f64());
+                match &origin {
+                    Origin::Snapshot { head } => {
+                        tracing::info!(%tenant, head, seconds = %seconds, "scorecard restored from its snapshot");
+                    }
+                    Origin::Nothing => {}
+                    Origin::Ignored(reason) => {
+                        tracing::warn!(%tenant, %reason, "the scorecard snapshot was ignored: folding the whole log");
+                    }
+                }
+                metrics.fold_built(FoldKind::Scorecard);
+                fold
+            }
+        };
+        Ok(self.fold.insert(fold))
+    }
+
+    /// The fold brought up to the head of the log, with that head; a snapshot is saved when
+    /// enough was folded since the last. Fails with "shutting down" if shutdown stopped it.
+    pub(crate) fn advance(
+        &mut self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        app: &App,
+    ) -> Result<(&Fold, u64), ApiError> {
+        let fold = self.restored(store, tenant, app.metrics())?;
+        let (folded, reached) = fold
+            .catch_up(store, tenant, &|| app.stopping())
+            .map_err(store_error)?;
+        app.metrics().folded(FoldKind::Scorecard, folded);
+        if reached == Reached::Stopped {
+            return Err(crate::shutting_down());
+        }
+        save_snapshot(fold, store, tenant, scorecards::SNAPSHOT_EVERY_EVENTS);
+        Ok((&fold.tracked.projection, fold.tracked.head))
+    }
+}
+
+/// Saves a snapshot of the fold if `events` were folded since the last; a failure is logged
+/// (the snapshot is a cache: the next start folds more).
+fn save_snapshot(fold: &mut ScorecardFold, store: &dyn Store, tenant: &TenantId, events: u64) {
+    let started = std::time::Instant::now();
+    match fold.snapshot_if_due(store, tenant, events) {
+        Ok(Some(bytes)) => {
+            let seconds = format!("{:.2}", started.elapsed().as_secs_f64());
+            tracing::info!(%tenant, head = fold.tracked.head, bytes, seconds = %seconds, "scorecard snapshot saved");
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%tenant, %error, "cannot save a scorecard snapshot"),
+    }
+}
 
 /// Each tenant's fold, and the reports recently computed from it.
 #[derive(Default)]
@@ -106,12 +180,34 @@ impl Folds {
         let settings = scorecards::settings(store, tenant, false)
             .map_err(store_error)?
             .ok_or_else(not_configured)?;
+        let _ = metrics;
         let mut tenants = self.tenants.lock().map_err(ApiError::internal)?;
         let slot = tenants.entry(tenant.clone()).or_insert_with(|| {
-            metrics.fold_built(FoldKind::Scorecard);
-            Arc::new(Mutex::new((Fold::new(settings), 0)))
+            Arc::new(Mutex::new(ScorecardSlot {
+                settings,
+                fold: None,
+            }))
         });
         Ok(slot.clone())
+    }
+
+    /// Saves a snapshot of every tenant's fold that has folded anything since its last, so the
+    /// next start restores instead of folding. Called when the server stops.
+    pub(crate) fn save_snapshots(&self, store: &dyn Store) {
+        let slots: Vec<(TenantId, TenantFold)> = match self.tenants.lock() {
+            Ok(tenants) => tenants
+                .iter()
+                .map(|(tenant, slot)| (tenant.clone(), slot.clone()))
+                .collect(),
+            Err(_) => return,
+        };
+        for (tenant, slot) in slots {
+            if let Ok(mut slot) = slot.lock()
+                && let Some(fold) = slot.fold.as_mut()
+            {
+                save_snapshot(fold, store, &tenant, 1);
+            }
+        }
     }
 }
 
@@ -317,25 +413,9 @@ async fn with_fold_at<R: Send + 'static>(
         .readers()
         .report(move |store| {
             let slot = app.folds().slot(store, &tenant, app.metrics())?;
-            let mut guard = slot.lock().map_err(ApiError::internal)?;
-            let (fold, head) = &mut *guard;
-            let before = *head;
-            let reached = scorecards::read_events(
-                store,
-                &tenant,
-                before,
-                &|| app.stopping(),
-                &mut |seq, event, at| {
-                    fold.apply(event, EventTime { at });
-                    *head = seq;
-                },
-            )
-            .map_err(store_error)?;
-            app.metrics().folded(FoldKind::Scorecard, *head - before);
-            if reached == Reached::Stopped {
-                return Err(crate::shutting_down());
-            }
-            work(fold, *head)
+            let mut slot = slot.lock().map_err(ApiError::internal)?;
+            let (fold, head) = slot.advance(store, &tenant, &app)?;
+            work(fold, head)
         })
         .await
 }

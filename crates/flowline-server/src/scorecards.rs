@@ -1,11 +1,14 @@
-//! The scorecard of a tenant, folded from its log: once cold, then kept up to date by folding
-//! only the events recorded since (what `flowline metrics` and `GET /v1/scorecard` use).
+//! The scorecard of a tenant, folded from its log: restored from its latest snapshot (or folded
+//! cold when there is none), then kept up to date by folding only the events recorded since
+//! (what `flowline metrics` and `GET /v1/scorecard` use). The fold is a projection run by the
+//! engine's runner ([`flowline_engine::projections`]).
 
 use flowline_core::Event;
 use flowline_core::error::DocumentKind;
 use flowline_core::id::TenantId;
 use flowline_core::state::MasterEvent;
-use flowline_metrics::fold::{EmissionSettings, EventTime, Fold, FoldSettings, Slice};
+use flowline_engine::projections::{self, Origin, ProjectionError, Tracked};
+use flowline_metrics::fold::{EmissionSettings, Fold, FoldSettings, Slice};
 use flowline_metrics::order::Rules;
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
@@ -15,15 +18,15 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Events read per page while folding.
-const PAGE: usize = 10_000;
-
 /// Why a scorecard could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScorecardError {
     /// The log could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The log could not be folded or the snapshot not saved.
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
     /// An event in the log could not be decoded.
     #[error("event {seq} cannot be decoded: {reason}")]
     Decode {
@@ -68,14 +71,11 @@ pub fn decode(stored: &flowline_store::StoredEvent) -> Result<Event, ScorecardEr
     })
 }
 
-/// How far [`read_events`] went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reached {
-    /// The head of the log, as it was when the last page was read.
-    End,
-    /// A page boundary where `stop` asked to stop (the server is shutting down).
-    Stopped,
-}
+pub use flowline_engine::projections::Reached;
+
+/// Folded events after which the scorecard fold is snapshotted again, so a restart folds at
+/// most about this many.
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 100_000;
 
 /// Reads the tenant's events after `after_seq` page by page, in order, decodes each once and
 /// hands it to `visit` with its sequence number and business time. Asks `stop` before each
@@ -88,46 +88,92 @@ pub fn read_events(
     stop: &dyn Fn() -> bool,
     visit: &mut dyn FnMut(u64, &Event, Timestamp),
 ) -> Result<Reached, ScorecardError> {
-    let mut head = after_seq;
-    loop {
-        if stop() {
-            return Ok(Reached::Stopped);
-        }
-        let page = store.read_tenant(tenant, head, PAGE)?;
-        if page.is_empty() {
-            return Ok(Reached::End);
-        }
-        for stored in &page {
-            visit(stored.seq, &decode(stored)?, stored.business_time);
-            head = stored.seq;
-        }
-    }
-}
-
-/// Folds the tenant's events after `after_seq` into `fold`; returns the last sequence number
-/// folded.
-pub fn advance(
-    store: &dyn Store,
-    tenant: &TenantId,
-    fold: &mut Fold,
-    after_seq: u64,
-) -> Result<u64, ScorecardError> {
-    let mut head = after_seq;
-    read_events(
+    projections::read_events(
         store,
         tenant,
         after_seq,
-        &|| false,
-        &mut |seq, event, at| {
-            fold.apply(event, EventTime { at });
-            head = seq;
-        },
-    )?;
-    Ok(head)
+        stop,
+        &mut |position, event| visit(position.seq, event, position.business_time),
+        &mut || {},
+    )
+    .map_err(ScorecardError::from)
 }
 
-/// A cold fold of the tenant's whole log, with the last sequence number folded; `None` if the
-/// tenant is not configured.
+/// A tenant's scorecard fold, the last event folded into it, and the head of the latest
+/// snapshot saved or restored.
+#[derive(Debug)]
+pub struct ScorecardFold {
+    /// The fold and its head.
+    pub tracked: Tracked<Fold>,
+    /// The head of the latest snapshot, 0 if none.
+    pub snapshot_head: u64,
+}
+
+impl ScorecardFold {
+    /// The fold restored from the tenant's latest good snapshot taken with `settings`, or a new
+    /// one; with where it came from. Nothing is folded yet.
+    pub fn restore(
+        store: &dyn Store,
+        tenant: &TenantId,
+        settings: FoldSettings,
+    ) -> Result<(Self, Origin), ScorecardError> {
+        let wanted = settings.clone();
+        let (tracked, origin) = projections::restore(
+            store,
+            tenant,
+            || Fold::new(settings),
+            |fold| {
+                if fold.settings() == &wanted {
+                    Ok(())
+                } else {
+                    Err("taken with other settings".to_owned())
+                }
+            },
+        )?;
+        let snapshot_head = tracked.head;
+        Ok((
+            Self {
+                tracked,
+                snapshot_head,
+            },
+            origin,
+        ))
+    }
+
+    /// Folds the events recorded since; returns how many and how far it got.
+    pub fn catch_up(
+        &mut self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(u64, Reached), ScorecardError> {
+        let before = self.tracked.head;
+        let reached = projections::catch_up(store, tenant, &mut self.tracked, stop, &mut |_| {})?;
+        Ok((self.tracked.head - before, reached))
+    }
+
+    /// Saves a snapshot if at least `events` were folded since the last one; returns its size
+    /// when one was saved.
+    pub fn snapshot_if_due(
+        &mut self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        events: u64,
+    ) -> Result<Option<usize>, ScorecardError> {
+        if self.tracked.head.saturating_sub(self.snapshot_head) < events.max(1) {
+            return Ok(None);
+        }
+        let bytes = projections::save(store, tenant, &self.tracked.projection, self.tracked.head)?;
+        self.snapshot_head = self.tracked.head;
+        Ok(Some(bytes))
+    }
+}
+
+/// The tenant's scorecard fold up to the head of its log, with its head: restored from the
+/// latest good snapshot when there is one and the tail folded onto it, or folded from the whole
+/// log (and then snapshotted, when that was many events). `None` if the tenant is not
+/// configured. `keep_settled_orders` folds keep every order for drilling to documents; they are
+/// never snapshotted.
 pub fn fold_log(
     store: &dyn Store,
     tenant: &TenantId,
@@ -136,9 +182,63 @@ pub fn fold_log(
     let Some(settings) = settings(store, tenant, keep_settled_orders)? else {
         return Ok(None);
     };
-    let mut fold = Fold::new(settings);
-    let head = advance(store, tenant, &mut fold, 0)?;
-    Ok(Some((fold, head)))
+    if keep_settled_orders {
+        return fold_from_nothing(store, tenant, settings).map(Some);
+    }
+    let (mut fold, origin) = ScorecardFold::restore(store, tenant, settings)?;
+    if let Origin::Ignored(reason) = &origin {
+        tracing::warn!(%tenant, %reason, "the scorecard snapshot was ignored: folding the whole log");
+    }
+    fold.catch_up(store, tenant, &|| false)?;
+    if let Err(error) = fold.snapshot_if_due(store, tenant, SNAPSHOT_EVERY_EVENTS) {
+        // A cache that could not be written: the next run folds the log again.
+        tracing::warn!(%tenant, %error, "cannot save a scorecard snapshot");
+    }
+    Ok(Some((fold.tracked.projection, fold.tracked.head)))
+}
+
+/// The tenant's scorecard fold built from its whole log, ignoring any snapshot (what a cold
+/// benchmark measures). `None` if the tenant is not configured.
+pub fn fold_log_cold(
+    store: &dyn Store,
+    tenant: &TenantId,
+    keep_settled_orders: bool,
+) -> Result<Option<(Fold, u64)>, ScorecardError> {
+    let Some(settings) = settings(store, tenant, keep_settled_orders)? else {
+        return Ok(None);
+    };
+    fold_from_nothing(store, tenant, settings).map(Some)
+}
+
+/// Checks the tenant's scorecard snapshot against its log: the fold restored from it must equal,
+/// byte for byte, the fold of the log from nothing to the event it was taken after. `None` if
+/// the tenant is not configured.
+pub fn verify_snapshot(
+    store: &dyn Store,
+    tenant: &TenantId,
+) -> Result<Option<projections::Verdict>, ScorecardError> {
+    let Some(settings) = settings(store, tenant, false)? else {
+        return Ok(None);
+    };
+    Ok(Some(projections::verify(
+        store,
+        tenant,
+        || Fold::new(settings),
+        &|_| {},
+    )?))
+}
+
+fn fold_from_nothing(
+    store: &dyn Store,
+    tenant: &TenantId,
+    settings: FoldSettings,
+) -> Result<(Fold, u64), ScorecardError> {
+    let mut tracked = Tracked {
+        projection: Fold::new(settings),
+        head: 0,
+    };
+    projections::catch_up(store, tenant, &mut tracked, &|| false, &mut |_| {})?;
+    Ok((tracked.projection, tracked.head))
 }
 
 /// The range a request names: `[from, to)` when both are given, else the `period` (month by

@@ -121,19 +121,54 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
     }
 }
 
-/// Brings the tenant's scorecard fold and drill-down fold up to date in one pass over its log,
-/// decoding each event once. Returns the last sequence number folded, or `None` if shutdown
-/// stopped the pass.
+/// Brings the tenant's scorecard fold and drill-down fold up to date. When the scorecard was
+/// restored from a snapshot it catches up alone first, so the scorecard pages are ready in the
+/// time it takes to fold the tail; the drill-down fold follows. Without a snapshot both are
+/// folded in one pass over the log, decoding each event once. Returns the last sequence number
+/// folded, or `None` if shutdown stopped the pass.
 fn fold_together(app: &App, store: &dyn Store, tenant: &TenantId) -> Result<Option<u64>, ApiError> {
     let scorecard = app.folds().slot(store, tenant, app.metrics())?;
     let dashboard = app.dashboard().slot(store, tenant, app.metrics())?;
     // Always the scorecard's lock first: requests take only one of the two, so this order
     // cannot deadlock with them.
     let mut scorecard = scorecard.lock().map_err(ApiError::internal)?;
+    if scorecard
+        .restored(store, tenant, app.metrics())?
+        .tracked
+        .head
+        > 0
+    {
+        let head = match scorecard.advance(store, tenant, app) {
+            Ok((_, head)) => head,
+            Err(error) if app.stopping() => {
+                tracing::debug!(error = %error.message(), "warm-up stopped");
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
+        drop(scorecard);
+        let mut drill = dashboard.lock().map_err(ApiError::internal)?;
+        let drill_before = drill.head();
+        let reached = scorecards::read_events(
+            store,
+            tenant,
+            drill_before,
+            &|| app.stopping(),
+            &mut |seq, event, at| drill.apply(seq, event, at),
+        )
+        .map_err(ApiError::internal)?;
+        app.metrics()
+            .folded(FoldKind::Dashboard, drill.head() - drill_before);
+        return Ok(match reached {
+            Reached::End => Some(head.max(drill.head())),
+            Reached::Stopped => None,
+        });
+    }
     let mut drill = dashboard.lock().map_err(ApiError::internal)?;
-    let (fold, scorecard_head) = &mut *scorecard;
-    let scorecard_before = *scorecard_head;
+    let fold = scorecard.restored(store, tenant, app.metrics())?;
+    let scorecard_before = fold.tracked.head;
     let drill_before = drill.head();
+    let tracked = &mut fold.tracked;
     let reached = scorecards::read_events(
         store,
         tenant,
@@ -141,9 +176,9 @@ fn fold_together(app: &App, store: &dyn Store, tenant: &TenantId) -> Result<Opti
         &|| app.stopping(),
         &mut |seq, event, at| {
             // A request may have advanced one of them before the warm-up took its lock.
-            if seq > *scorecard_head {
-                fold.apply(event, EventTime { at });
-                *scorecard_head = seq;
+            if seq > tracked.head {
+                tracked.projection.apply(event, EventTime { at });
+                tracked.head = seq;
             }
             if seq > drill.head() {
                 drill.apply(seq, event, at);
@@ -151,12 +186,17 @@ fn fold_together(app: &App, store: &dyn Store, tenant: &TenantId) -> Result<Opti
         },
     )
     .map_err(ApiError::internal)?;
+    let head = fold.tracked.head;
     app.metrics()
-        .folded(FoldKind::Scorecard, *scorecard_head - scorecard_before);
+        .folded(FoldKind::Scorecard, head - scorecard_before);
     app.metrics()
         .folded(FoldKind::Dashboard, drill.head() - drill_before);
     Ok(match reached {
-        Reached::End => Some(*scorecard_head),
+        Reached::End => {
+            // The cold fold is the expensive one to repeat: keep it.
+            scorecard.advance(store, tenant, app)?;
+            Some(head)
+        }
         Reached::Stopped => None,
     })
 }

@@ -128,6 +128,8 @@ impl Driver {
             queue_capacity: in_flight_max * 2,
             batch_max: 4_096,
             eviction_interval_batches: 64,
+            // A run is read once, folded as it goes; a snapshot of its writer would not be used.
+            snapshot_every_events: None,
             observer: None,
             faults: faults
                 .clone()

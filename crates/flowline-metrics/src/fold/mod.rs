@@ -20,6 +20,7 @@
 
 mod bucket;
 mod money;
+mod projection;
 mod purchase;
 mod returns;
 mod sales;
