@@ -91,7 +91,7 @@ pub fn startup(args: &StartupArgs) -> anyhow::Result<()> {
         );
     }
     for line in warm.log.iter().filter(|line| line.contains("restored")) {
-        outln!("warm start said: {line}");
+        outln!("warm start said: {}", plain(line));
     }
     remove_snapshots(&copy)?;
     let metrics_cold = metrics_once(&copy, timeout)?;
@@ -102,6 +102,25 @@ pub fn startup(args: &StartupArgs) -> anyhow::Result<()> {
         metrics_warm.as_secs_f64()
     );
     Ok(())
+}
+
+/// A log line without its terminal colours.
+fn plain(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(character) = chars.next() {
+        if character == '\u{1b}' {
+            // An escape sequence: `ESC [` then parameters up to a letter.
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(character);
+        }
+    }
+    out
 }
 
 /// Copies the log and its write-ahead file, if any.

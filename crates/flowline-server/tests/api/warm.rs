@@ -362,3 +362,90 @@ async fn concurrent_first_requests_share_one_fold() {
     server.abort();
     app.engine().shutdown();
 }
+
+/// The server's options on the log, with no rate limits.
+fn serve_options(log: &Log) -> ServeOptions {
+    ServeOptions {
+        cors: Default::default(),
+        limits: flowline_server::ServerLimits {
+            rate: flowline_server::rate::RateLimits::UNLIMITED,
+            ..Default::default()
+        },
+        bind: "127.0.0.1:0".parse().unwrap(),
+        log: flowline_store_sqlite::SqliteBackend::shared(
+            &log.db.clone(),
+            flowline_store_sqlite::OpenOptions::durable(),
+        )
+        .unwrap(),
+    }
+}
+
+/// Starts the server, waits for its warm-up, and returns a scorecard with how many events the
+/// scorecard fold and the drill-down fold folded; then stops it (which saves snapshots).
+async fn start_measure_stop(log: &Log) -> (Value, u64, u64) {
+    let running = start(&serve_options(log), EngineOptions::default())
+        .await
+        .unwrap();
+    running.warmed().await;
+    let base = format!("http://{}", running.address);
+    let (scorecard, metrics) = after(&base, &log.key).await;
+    let folded = |fold: &str| {
+        series(
+            &metrics,
+            &format!("flowline_events_folded_total{{fold=\"{fold}\"}}"),
+        )
+    };
+    let counts = (folded("scorecard"), folded("dashboard"));
+    running.shutdown().await.unwrap();
+    (scorecard, counts.0, counts.1)
+}
+
+/// A server that stopped cleanly left snapshots of its writer and its scorecard fold; the next
+/// start restores the fold and folds nothing for it, answers exactly as the first did, and
+/// `check` finds both snapshots equal to a replay. A damaged snapshot is ignored: the fold is
+/// built from the log again, with the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_server_restores_its_scorecard_from_the_snapshot_it_left() {
+    let log = log();
+    let (first, scorecard_folded, drill_folded) = start_measure_stop(&log).await;
+    assert_eq!((scorecard_folded, drill_folded), (log.head, log.head));
+    let snapshots = flowline_store_sqlite::snapshot_directory(&log.db).join(log.tenant.as_str());
+    for name in ["writer", "scorecard"] {
+        assert!(
+            snapshots.join(format!("{name}.snapshot")).exists(),
+            "no {name} snapshot"
+        );
+    }
+
+    let (again, scorecard_folded, drill_folded) = start_measure_stop(&log).await;
+    // Restored at the head: nothing left to fold into the scorecard. The drill-down fold keeps
+    // no snapshot yet and is built from the log.
+    assert_eq!((scorecard_folded, drill_folded), (0, log.head));
+    assert_same(&again, &first);
+
+    let store = SqliteStore::open_read_only(&log.db).unwrap();
+    let report = flowline_engine::check::check(&store).unwrap();
+    assert!(report.is_clean(), "{:?}", report.findings);
+    assert!(
+        matches!(
+            report.snapshots.as_slice(),
+            [(_, _, flowline_engine::projections::Verdict::Equal { head, .. })] if *head == log.head
+        ),
+        "{:?}",
+        report.snapshots
+    );
+    assert!(matches!(
+        scorecards::verify_snapshot(&store, &log.tenant).unwrap(),
+        Some(flowline_engine::projections::Verdict::Equal { head, .. }) if head == log.head
+    ));
+    drop(store);
+
+    let file = snapshots.join("scorecard.snapshot");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xFF;
+    std::fs::write(&file, bytes).unwrap();
+    let (rebuilt, scorecard_folded, _) = start_measure_stop(&log).await;
+    assert_eq!(scorecard_folded, log.head);
+    assert_same(&rebuilt, &first);
+}
