@@ -254,6 +254,53 @@ pub mod time_zone_map {
     }
 }
 
+/// A value written by position rather than by name: MessagePack with structs as arrays,
+/// carried in a byte string. For a plain struct of numbers kept many times over (the fold's
+/// buckets, one per day and slice), whose field names would otherwise be most of a snapshot's
+/// bytes and of the time to read it. The struct must hold no internally tagged enum (those need
+/// names), and adding, removing or reordering its fields changes the encoding, so the
+/// projection's version must change with it.
+pub mod positional {
+    use serde::de::{self, DeserializeOwned, Visitor};
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    /// Writes the value it borrows by position.
+    pub struct Write<'a, T>(pub &'a T);
+
+    impl<T: Serialize> Serialize for Write<'_, T> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let bytes = rmp_serde::to_vec(self.0).map_err(S::Error::custom)?;
+            serializer.serialize_bytes(&bytes)
+        }
+    }
+
+    /// Reads a value written by [`Write`].
+    pub struct Read<T>(pub T);
+
+    impl<'de, T: DeserializeOwned> Deserialize<'de> for Read<T> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_bytes(BytesVisitor(PhantomData))
+        }
+    }
+
+    struct BytesVisitor<T>(PhantomData<T>);
+
+    impl<T: DeserializeOwned> Visitor<'_> for BytesVisitor<T> {
+        type Value = Read<T>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a value written by position in a byte string")
+        }
+
+        fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+            rmp_serde::from_slice(bytes).map(Read).map_err(E::custom)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

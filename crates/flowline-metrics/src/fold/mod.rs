@@ -58,7 +58,7 @@ use stock::{Availability, Spell};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fold {
     settings: FoldSettings,
-    #[serde(with = "flowline_core::codec::sorted_nested")]
+    #[serde(with = "positional_buckets")]
     buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
     #[serde(with = "flowline_core::codec::sorted")]
     series: FxHashMap<(Day, Series), Histogram>,
@@ -367,5 +367,51 @@ impl Fold {
         &self,
     ) -> impl Iterator<Item = &flowline_core::documents::improvement::Initiative> {
         self.improvement.initiatives.values()
+    }
+}
+
+/// The buckets in a snapshot: slices and days in sorted order, each bucket by position (a
+/// year of a brand holds hundreds of thousands of them, and by name their field names would be
+/// most of the snapshot).
+mod positional_buckets {
+    use super::{Bucket, Day, FxHashMap, Slice};
+    use flowline_core::codec::positional::{Read, Write};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    type Buckets = FxHashMap<Slice, FxHashMap<Day, Bucket>>;
+
+    pub(super) fn serialize<S: Serializer>(
+        buckets: &Buckets,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut slices: Vec<(&Slice, Vec<(&Day, Write<'_, Bucket>)>)> = buckets
+            .iter()
+            .map(|(slice, days)| {
+                let mut days: Vec<(&Day, Write<'_, Bucket>)> = days
+                    .iter()
+                    .map(|(day, bucket)| (day, Write(bucket)))
+                    .collect();
+                days.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                (slice, days)
+            })
+            .collect();
+        slices.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        serializer.collect_seq(slices)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Buckets, D::Error> {
+        let slices: Vec<(Slice, Vec<(Day, Read<Bucket>)>)> = Vec::deserialize(deserializer)?;
+        Ok(slices
+            .into_iter()
+            .map(|(slice, days)| {
+                let days = days
+                    .into_iter()
+                    .map(|(day, Read(bucket))| (day, bucket))
+                    .collect();
+                (slice, days)
+            })
+            .collect())
     }
 }
