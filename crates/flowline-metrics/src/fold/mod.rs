@@ -379,12 +379,16 @@ mod positional_buckets {
     use serde::{Deserialize, Deserializer, Serializer};
 
     type Buckets = FxHashMap<Slice, FxHashMap<Day, Bucket>>;
+    /// One slice's days, as written.
+    type Written<'a> = (&'a Slice, Vec<(&'a Day, Write<'a, Bucket>)>);
+    /// Every slice's days, as read.
+    type Slices = Vec<(Slice, Vec<(Day, Read<Bucket>)>)>;
 
     pub(super) fn serialize<S: Serializer>(
         buckets: &Buckets,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let mut slices: Vec<(&Slice, Vec<(&Day, Write<'_, Bucket>)>)> = buckets
+        let mut slices: Vec<Written<'_>> = buckets
             .iter()
             .map(|(slice, days)| {
                 let mut days: Vec<(&Day, Write<'_, Bucket>)> = days
@@ -402,7 +406,7 @@ mod positional_buckets {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Buckets, D::Error> {
-        let slices: Vec<(Slice, Vec<(Day, Read<Bucket>)>)> = Vec::deserialize(deserializer)?;
+        let slices: Slices = Vec::deserialize(deserializer)?;
         Ok(slices
             .into_iter()
             .map(|(slice, days)| {
