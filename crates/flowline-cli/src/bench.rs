@@ -275,6 +275,17 @@ fn durable(args: &LedgerArgs) -> anyhow::Result<()> {
         file_mib()
     );
     measure(&engine, &tenant, args, &format!("log of {appended} events"))?;
+    // Stopping saves a snapshot of the writer's state; the next start restores it and folds
+    // only what follows it (nothing, here).
+    drop(engine);
+    let started = Instant::now();
+    let engine = Engine::open(backend::durable(&path)?, EngineOptions::default())?;
+    let orders = engine.query(&tenant, |state: &State| state.sales_orders.len())?;
+    outln!(
+        "  restarted: restored the writer from the snapshot it saved when it stopped, ready in {:.2} s; {orders} orders in memory, RSS {:.0} MiB anonymous",
+        started.elapsed().as_secs_f64(),
+        rss_mib()
+    );
     Ok(())
 }
 
