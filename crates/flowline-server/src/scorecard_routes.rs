@@ -1,8 +1,9 @@
 //! `GET /v1/scorecard` and `GET /v1/metrics/{id}`: the SCOR scorecard of the caller's tenant.
 //!
-//! Each tenant's fold is built from its log once (at start, by [`crate::warm`], or by the first
-//! request) and kept in memory; every request folds only the events recorded since the last
-//! one, so a scorecard costs the events since, not the length of the log. Drilling to documents
+//! Each tenant's fold is restored from its snapshot, or built from its log, once (at start, by
+//! [`crate::warm`], or by the first request) and kept in memory; every request folds only the
+//! events recorded since the last one, so a scorecard costs the events since, not the length
+//! of the log. Drilling to documents
 //! uses the dashboard's fold, which keeps every order ([`crate::dashboard::Drill`]), because a
 //! settled order leaves this fold's memory.
 

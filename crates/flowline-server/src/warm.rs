@@ -2,11 +2,14 @@
 //! wait for a replay or a cold fold of a large log.
 //!
 //! For each registered tenant, one after the other: its engine writer is started (which
-//! replays its log into memory) on one blocking thread while, on another, one pass over its log
-//! builds both the scorecard's fold ([`crate::scorecard_routes`]) and the dashboard's
-//! drill-down fold and history ([`crate::dashboard::Drill`]). These are the same folds that
-//! requests use, held under the same locks, so a request that arrives during the warm-up waits
-//! for it and then folds only what was recorded since; nothing is folded twice.
+//! restores its snapshot and folds the log after it, or replays the whole log) on one blocking
+//! thread while, on another, the scorecard's fold ([`crate::scorecard_routes`]) and the
+//! dashboard's drill-down fold and history ([`crate::dashboard::Drill`]) are brought up to
+//! date. A scorecard restored from its snapshot catches up alone first, so the scorecard pages
+//! are ready within a second; without one, one pass over the log builds both folds, decoding
+//! each event once. These are the same folds that requests use, held under the same locks, so
+//! a request that arrives during the warm-up waits for it and then folds only what was
+//! recorded since; nothing is folded twice.
 //!
 //! The server answers from the start: routes that need no fold (health, the sign-in page, the
 //! OpenAPI document) never wait. When shutdown begins, the pass stops at its next page and
