@@ -301,6 +301,43 @@ pub mod positional {
     }
 }
 
+/// A hash map written in sorted key order with each value by position ([`positional`]): for
+/// maps of many records of one plain type (the fold's open orders, its histograms). Use as
+/// `#[serde(with = "flowline_core::codec::positional_values")]`.
+pub mod positional_values {
+    use super::positional::{Read, Write};
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+    use std::hash::{BuildHasher, Hash};
+
+    /// Writes the entries sorted by key, each value by position.
+    pub fn serialize<K: Ord + Serialize, V: Serialize, H, S: Serializer>(
+        map: &HashMap<K, V, H>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&K, Write<'_, V>)> =
+            map.iter().map(|(key, value)| (key, Write(value))).collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        serializer.collect_seq(entries)
+    }
+
+    /// Reads entries written by [`serialize`].
+    pub fn deserialize<'de, K, V, H, D>(deserializer: D) -> Result<HashMap<K, V, H>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: DeserializeOwned,
+        H: BuildHasher + Default,
+        D: Deserializer<'de>,
+    {
+        let entries: Vec<(K, Read<V>)> = Vec::deserialize(deserializer)?;
+        Ok(entries
+            .into_iter()
+            .map(|(key, Read(value))| (key, value))
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -294,6 +294,7 @@ pub struct OrderTrack {
     pub late_facts: Vec<LateFact>,
     /// The slices the order counts in besides those of its deliveries (channel, region, SKUs,
     /// categories), worked out once when it is placed or amended.
+    #[serde(with = "crate::fold::slice::pairs")]
     pub slices: Vec<crate::fold::Slice>,
 }
 

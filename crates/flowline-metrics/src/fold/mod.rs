@@ -25,7 +25,7 @@ mod purchase;
 mod returns;
 mod sales;
 mod settings;
-mod slice;
+pub(crate) mod slice;
 mod stock;
 
 pub use bucket::{Bucket, Series, balance};
@@ -60,11 +60,11 @@ pub struct Fold {
     settings: FoldSettings,
     #[serde(with = "positional_buckets")]
     buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
-    #[serde(with = "flowline_core::codec::sorted")]
+    #[serde(with = "flowline_core::codec::positional_values")]
     series: FxHashMap<(Day, Series), Histogram>,
-    #[serde(with = "flowline_core::codec::sorted")]
+    #[serde(with = "flowline_core::codec::positional_values")]
     orders: FxHashMap<String, OrderTrack>,
-    #[serde(with = "flowline_core::codec::sorted")]
+    #[serde(with = "flowline_core::codec::positional_values")]
     counted: FxHashMap<String, Judgement>,
     #[serde(with = "flowline_core::codec::sorted")]
     purchases: FxHashMap<String, PurchaseTrack>,

@@ -25,6 +25,61 @@ pub enum Slice {
     Region(String),
 }
 
+impl Slice {
+    /// The slice's dimension (none for the whole tenant) and value.
+    fn parts(&self) -> (Option<Dimension>, &str) {
+        match self {
+            Self::All => (None, ""),
+            Self::Channel(value) => (Some(Dimension::Channel), value),
+            Self::Center(value) => (Some(Dimension::Center), value),
+            Self::CarrierService(value) => (Some(Dimension::CarrierService), value),
+            Self::Supplier(value) => (Some(Dimension::Supplier), value),
+            Self::Sku(value) => (Some(Dimension::Sku), value),
+            Self::Category(value) => (Some(Dimension::Category), value),
+            Self::Region(value) => (Some(Dimension::Region), value),
+        }
+    }
+
+    /// The slice of `dimension` (the whole tenant when none) and `value`.
+    fn from_parts(dimension: Option<Dimension>, value: String) -> Self {
+        match dimension {
+            None => Self::All,
+            Some(Dimension::Channel) => Self::Channel(value),
+            Some(Dimension::Center) => Self::Center(value),
+            Some(Dimension::CarrierService) => Self::CarrierService(value),
+            Some(Dimension::Supplier) => Self::Supplier(value),
+            Some(Dimension::Sku) => Self::Sku(value),
+            Some(Dimension::Category) => Self::Category(value),
+            Some(Dimension::Region) => Self::Region(value),
+        }
+    }
+}
+
+/// A list of slices in a snapshot, each as a `(dimension, value)` pair: the adjacently tagged
+/// form the API shows cannot be read back by position (the whole tenant has no value), and a
+/// pair is shorter. Use as `#[serde(with = "crate::fold::slice::pairs")]`.
+pub(crate) mod pairs {
+    use super::{Dimension, Slice};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        slices: &[Slice],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(slices.iter().map(Slice::parts))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<Slice>, D::Error> {
+        let pairs: Vec<(Option<Dimension>, String)> = Vec::deserialize(deserializer)?;
+        Ok(pairs
+            .into_iter()
+            .map(|(dimension, value)| Slice::from_parts(dimension, value))
+            .collect())
+    }
+}
+
 /// A dimension to slice by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
