@@ -103,11 +103,10 @@ fn load<P: Projection>(
     let Some(bytes) = store.load_snapshot(tenant, P::NAME)? else {
         return Ok(Ok(None));
     };
-    let snapshot = match Snapshot::open(&bytes) {
+    let snapshot = match Snapshot::open_owned(bytes) {
         Ok(snapshot) => snapshot,
         Err(error) => return Ok(Err(error)),
     };
-    drop(bytes);
     if let Err(error) = snapshot.check_identity(BUILD, P::NAME, P::VERSION, tenant) {
         return Ok(Err(error));
     }

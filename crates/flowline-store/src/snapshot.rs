@@ -170,8 +170,14 @@ impl Snapshot {
 
     /// Reads an envelope, checking its magic, its length and its checksum.
     pub fn open(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        Self::open_owned(bytes.to_vec())
+    }
+
+    /// [`Snapshot::open`] on bytes it may keep: the payload stays in the buffer that was read
+    /// (a scorecard's is tens of megabytes), rather than being copied out of it.
+    pub fn open_owned(mut bytes: Vec<u8>) -> Result<Self, SnapshotError> {
         if bytes.len() < MAGIC.len() || !bytes.starts_with(&MAGIC[..6]) {
-            return Err(if MAGIC.starts_with(bytes) {
+            return Err(if MAGIC.starts_with(&bytes) {
                 SnapshotError::Truncated {
                     found: bytes.len(),
                     needed: MAGIC.len(),
@@ -186,7 +192,7 @@ impl Snapshot {
             });
         }
         let mut reader = Reader {
-            bytes,
+            bytes: &bytes,
             at: MAGIC.len(),
         };
         let build = reader.text("build")?;
@@ -197,16 +203,20 @@ impl Snapshot {
         let anchor = u32::from_le_bytes(reader.array()?);
         let length = u64::from_le_bytes(reader.array()?);
         let length = usize::try_from(length).unwrap_or(usize::MAX);
-        let payload = reader.take(length)?.to_vec();
+        let payload_start = reader.at;
+        reader.take(length)?;
         let checked = reader.at;
         let stored = u32::from_le_bytes(reader.array()?);
         let computed = crc32fast::hash(&bytes[..checked]);
         if stored != computed {
             return Err(SnapshotError::Checksum { stored, computed });
         }
-        if reader.at != bytes.len() {
-            return Err(SnapshotError::Trailing(bytes.len() - reader.at));
+        let end = reader.at;
+        if end != bytes.len() {
+            return Err(SnapshotError::Trailing(bytes.len() - end));
         }
+        bytes.truncate(checked);
+        bytes.drain(..payload_start);
         Ok(Self {
             build,
             projection,
@@ -214,7 +224,7 @@ impl Snapshot {
             tenant,
             head,
             anchor,
-            payload,
+            payload: bytes,
         })
     }
 
