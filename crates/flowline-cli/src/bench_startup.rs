@@ -243,22 +243,29 @@ fn serve_once(
             .await?;
         let session = crate::bench_dashboard::cookie_of(&signed, "flowline_session")
             .context("sign-in failed")?;
+        // A page or command that waits longer than the server's request timeout is answered
+        // 503; a user would ask again, and so does the bench, until the deadline.
         let page = {
             let client = client.clone();
             let base = base.clone();
             async move {
-                let response = client
-                    .get(format!("{base}/"))
-                    .header("cookie", format!("flowline_session={session}"))
-                    .send()
-                    .await?;
-                anyhow::ensure!(
-                    response.status().is_success(),
-                    "/ answered {}",
-                    response.status()
-                );
-                let _ = response.bytes().await?;
-                anyhow::Ok(started.elapsed())
+                loop {
+                    let response = client
+                        .get(format!("{base}/"))
+                        .header("cookie", format!("flowline_session={session}"))
+                        .send()
+                        .await?;
+                    let status = response.status();
+                    let _ = response.bytes().await?;
+                    if status.is_success() {
+                        return anyhow::Ok(started.elapsed());
+                    }
+                    anyhow::ensure!(
+                        status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                            && Instant::now() < deadline,
+                        "/ answered {status}"
+                    );
+                }
             }
         };
         let command = async {
@@ -267,19 +274,25 @@ fn serve_once(
                 "unit_cost": { "amount_minor": 100, "currency": currency },
                 "price": { "amount_minor": 300, "currency": currency },
             });
-            let response = client
-                .put(format!("{base}/v1/items/BENCH-STARTUP-{name}"))
-                .bearer_auth(admin)
-                .json(&body)
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "PUT /v1/items answered {}: {}",
-                response.status(),
-                response.text().await.unwrap_or_default()
-            );
-            anyhow::Ok(started.elapsed())
+            loop {
+                // Under one idempotency key, so a retry after a timeout records it once.
+                let response = client
+                    .put(format!("{base}/v1/items/BENCH-STARTUP-{name}"))
+                    .bearer_auth(admin)
+                    .header("idempotency-key", format!("bench-startup-{name}"))
+                    .json(&body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let text = response.text().await.unwrap_or_default();
+                if status.is_success() {
+                    return anyhow::Ok(started.elapsed());
+                }
+                anyhow::ensure!(
+                    status == reqwest::StatusCode::SERVICE_UNAVAILABLE && Instant::now() < deadline,
+                    "PUT /v1/items answered {status}: {text}"
+                );
+            }
         };
         let (page, command) = tokio::join!(page, command);
         anyhow::Ok((page?, command?))

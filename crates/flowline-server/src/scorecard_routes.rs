@@ -165,15 +165,14 @@ impl Folds {
 }
 
 impl Folds {
-    /// The tenant's fold, made empty (nothing folded yet) on first use. There is one per
-    /// tenant, and whoever advances it holds its lock, so requests that come while it is being
-    /// built (by the warm-up or another request) wait for that build instead of folding the
-    /// log again.
+    /// The tenant's fold slot, made on first use and restored from its snapshot by whoever
+    /// first advances it. There is one per tenant, and whoever advances it holds its lock, so
+    /// requests that come while it is being built (by the warm-up or another request) wait for
+    /// that build instead of folding the log again.
     pub(crate) fn slot(
         &self,
         store: &dyn Store,
         tenant: &TenantId,
-        metrics: &Metrics,
     ) -> Result<TenantFold, ApiError> {
         if let Some(slot) = self.tenants.lock().map_err(ApiError::internal)?.get(tenant) {
             return Ok(slot.clone());
@@ -181,7 +180,6 @@ impl Folds {
         let settings = scorecards::settings(store, tenant, false)
             .map_err(store_error)?
             .ok_or_else(not_configured)?;
-        let _ = metrics;
         let mut tenants = self.tenants.lock().map_err(ApiError::internal)?;
         let slot = tenants.entry(tenant.clone()).or_insert_with(|| {
             Arc::new(Mutex::new(ScorecardSlot {
@@ -413,7 +411,7 @@ async fn with_fold_at<R: Send + 'static>(
     app.clone()
         .readers()
         .report(move |store| {
-            let slot = app.folds().slot(store, &tenant, app.metrics())?;
+            let slot = app.folds().slot(store, &tenant)?;
             let mut slot = slot.lock().map_err(ApiError::internal)?;
             let (fold, head) = slot.advance(store, &tenant, &app)?;
             work(fold, head)

@@ -130,7 +130,7 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
 /// folded in one pass over the log, decoding each event once. Returns the last sequence number
 /// folded, or `None` if shutdown stopped the pass.
 fn fold_together(app: &App, store: &dyn Store, tenant: &TenantId) -> Result<Option<u64>, ApiError> {
-    let scorecard = app.folds().slot(store, tenant, app.metrics())?;
+    let scorecard = app.folds().slot(store, tenant)?;
     let dashboard = app.dashboard().slot(store, tenant, app.metrics())?;
     // Always the scorecard's lock first: requests take only one of the two, so this order
     // cannot deadlock with them.
