@@ -231,7 +231,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
-    use flowline_engine::check::Finding;
     use flowline_engine::projections::Verdict;
     let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
     let mut report = flowline_engine::check::check(store.as_ref())
@@ -243,16 +242,7 @@ fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
         let verdict = flowline_server::scorecards::verify_snapshot(store.as_ref(), &tenant)
             .with_context(|| format!("cannot read {}", db.display()))?;
         if let Some(verdict) = verdict {
-            if let Verdict::Differs { head } = verdict {
-                report.findings.push(Finding::SnapshotDiffers {
-                    tenant: tenant.to_string(),
-                    projection: "scorecard".to_owned(),
-                    head,
-                });
-            }
-            report
-                .snapshots
-                .push((tenant.to_string(), "scorecard".to_owned(), verdict));
+            report.record_snapshot(&tenant, "scorecard", verdict);
         }
     }
     for finding in &report.findings {

@@ -130,6 +130,20 @@ impl CheckReport {
         self.findings.is_empty()
     }
 
+    /// Records what was found of a tenant's snapshot of `projection`; a snapshot that differs
+    /// from the replay is also a finding.
+    pub fn record_snapshot(&mut self, tenant: &TenantId, projection: &str, verdict: Verdict) {
+        if let Verdict::Differs { head } = verdict {
+            self.findings.push(Finding::SnapshotDiffers {
+                tenant: tenant.to_string(),
+                projection: projection.to_owned(),
+                head,
+            });
+        }
+        self.snapshots
+            .push((tenant.to_string(), projection.to_owned(), verdict));
+    }
+
     /// Whether every event of the tenant could be read and decoded: only then can its
     /// snapshots be compared with a replay.
     pub fn is_readable(&self, tenant: &TenantId) -> bool {
@@ -168,16 +182,7 @@ fn check_writer_snapshot(
         // An undecodable event is reported by the log check itself.
         Err(error) => Verdict::Unusable(flowline_store::SnapshotError::Payload(error.to_string())),
     };
-    if let Verdict::Differs { head } = verdict {
-        report.findings.push(Finding::SnapshotDiffers {
-            tenant: tenant.to_string(),
-            projection: "writer".to_owned(),
-            head,
-        });
-    }
-    report
-        .snapshots
-        .push((tenant.to_string(), "writer".to_owned(), verdict));
+    report.record_snapshot(tenant, "writer", verdict);
     Ok(())
 }
 

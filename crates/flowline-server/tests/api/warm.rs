@@ -316,20 +316,9 @@ fn check(log: &Log, answers: &[(u16, String)], later: &Value, metrics: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_warm_up_folds_the_log_once_and_first_requests_share_it() {
     let log = log();
-    let options = ServeOptions {
-        cors: Default::default(),
-        limits: flowline_server::ServerLimits {
-            rate: flowline_server::rate::RateLimits::UNLIMITED,
-            ..Default::default()
-        },
-        bind: "127.0.0.1:0".parse().unwrap(),
-        log: flowline_store_sqlite::SqliteBackend::shared(
-            &log.db.clone(),
-            flowline_store_sqlite::OpenOptions::durable(),
-        )
-        .unwrap(),
-    };
-    let running = start(&options, EngineOptions::default()).await.unwrap();
+    let running = start(&serve_options(&log), EngineOptions::default())
+        .await
+        .unwrap();
     let base = format!("http://{}", running.address);
     let answers = first_requests(&base, &log.key).await;
     running.warmed().await;
