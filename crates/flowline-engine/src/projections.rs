@@ -100,8 +100,11 @@ fn load<P: Projection>(
     store: &dyn Store,
     tenant: &TenantId,
 ) -> Result<Result<Option<(P, u64)>, SnapshotError>, StoreError> {
-    let Some(bytes) = store.load_snapshot(tenant, P::NAME)? else {
-        return Ok(Ok(None));
+    // A snapshot that cannot even be read is a cache miss, not a failure: the log is there.
+    let bytes = match store.load_snapshot(tenant, P::NAME) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(Ok(None)),
+        Err(error) => return Ok(Err(SnapshotError::Unreadable(error.to_string()))),
     };
     let snapshot = match Snapshot::open_owned(bytes) {
         Ok(snapshot) => snapshot,

@@ -339,6 +339,19 @@ fn a_snapshot_left_beside_another_log_is_ignored_and_rebuilt() {
 }
 
 #[test]
+fn a_snapshot_that_cannot_be_read_is_ignored_and_rebuilt() {
+    ignored_and_rebuilt(
+        |log, _| {
+            // Something that is not a file where the snapshot should be.
+            let file = log.snapshot_file();
+            std::fs::remove_file(&file).unwrap();
+            std::fs::create_dir(&file).unwrap();
+        },
+        |error| matches!(error, SnapshotError::Unreadable(_)),
+    );
+}
+
+#[test]
 fn a_snapshot_refused_by_the_caller_is_ignored_and_rebuilt() {
     let log = Log::new();
     log.record(0, 3);

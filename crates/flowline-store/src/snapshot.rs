@@ -145,6 +145,9 @@ pub enum SnapshotError {
         /// The snapshot's head.
         head: u64,
     },
+    /// The snapshot could not be read at all (its file or row): the log is read instead.
+    #[error("the snapshot cannot be read: {0}")]
+    Unreadable(String),
     /// The payload could not be decoded by the projection.
     #[error("the payload cannot be decoded: {0}")]
     Payload(String),
