@@ -90,8 +90,7 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
     let store =
         backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
     let tenant = tenant_of(store.as_ref(), args.tenant.as_deref())?;
-    let keep_settled = args.drill.is_some();
-    let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &tenant, keep_settled)
+    let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &tenant, false)
         .with_context(|| format!("cannot read {}", args.db.display()))?
     else {
         anyhow::bail!("tenant {tenant} is not configured (no base currency and time zone yet)");

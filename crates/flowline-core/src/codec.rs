@@ -254,6 +254,42 @@ pub mod time_zone_map {
     }
 }
 
+/// A byte buffer written as one MessagePack byte string (serde's default for a `Vec<u8>` is a
+/// sequence of numbers, one per byte). Use as `#[serde(with = "flowline_core::codec::bytes")]`.
+pub mod bytes {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    /// Writes the bytes as a byte string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    /// Reads a byte string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        deserializer.deserialize_byte_buf(BytesVisitor)
+    }
+
+    struct BytesVisitor;
+
+    impl Visitor<'_> for BytesVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a byte string")
+        }
+
+        fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+            Ok(bytes.to_vec())
+        }
+
+        fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
+            Ok(bytes)
+        }
+    }
+}
+
 /// A value written by position rather than by name: MessagePack with structs as arrays,
 /// carried in a byte string. For a plain struct of numbers kept many times over (the fold's
 /// buckets, one per day and slice), whose field names would otherwise be most of a snapshot's

@@ -1,12 +1,12 @@
 //! Drill-down to the documents behind a number (SCOR-METRICS §1.3): from a reliability or
 //! cycle-time figure of a range and slice to the orders it counted, sorted by impact.
 //!
-//! The orders come from the fold's records, so a fold built with
-//! [`crate::fold::FoldSettings::keep_settled_orders`] can drill into any range; a fold that lets
-//! settled orders go can drill only into orders still within their observation window.
+//! The orders come from the fold's verdicts ([`Fold::verdicts`]): those of orders still in
+//! memory and those of settled orders, kept packed after their records go, so any range can be
+//! drilled into.
 
 use crate::fold::{Fold, Slice};
-use crate::order::{Component, Judgement, Segment, signature_name};
+use crate::order::{Component, Segment, signature_name};
 use crate::period::Range;
 use serde::{Deserialize, Serialize};
 
@@ -73,21 +73,22 @@ pub fn orders(
     limit: usize,
 ) -> Vec<OrderRow> {
     let mut rows: Vec<(i64, OrderRow)> = Vec::new();
-    let in_range = |judgement: &Judgement| !judgement.excluded && range.contains(judgement.day);
-    for (track, judgement) in fold.judged_orders(in_range) {
+    for verdict in fold.verdicts(range) {
         let in_slice = match slice {
             Slice::All => true,
-            Slice::Channel(channel) => track.channel.as_str() == channel,
-            Slice::Region(region) => &track.region == region,
-            Slice::Center(center) => judgement
+            Slice::Channel(channel) => verdict.channel == channel.as_str(),
+            Slice::Region(region) => verdict.region == region.as_str(),
+            Slice::Center(center) => verdict
                 .last_shipment
-                .as_ref()
-                .is_some_and(|(location, _)| location.as_str() == center),
-            Slice::CarrierService(name) => judgement
-                .last_shipment
-                .as_ref()
-                .is_some_and(|(_, (carrier, service))| format!("{carrier}/{service}") == *name),
-            Slice::Sku(sku) => track.lines.iter().any(|line| line.sku.as_str() == sku),
+                .is_some_and(|(location, _, _)| location == center.as_str()),
+            Slice::CarrierService(name) => {
+                verdict.last_shipment.is_some_and(|(_, carrier, service)| {
+                    name.strip_prefix(carrier)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        == Some(service)
+                })
+            }
+            Slice::Sku(sku) => verdict.skus.contains(&sku.as_str()),
             Slice::Category(_) | Slice::Supplier(_) => false,
         };
         if !in_slice {
@@ -95,38 +96,38 @@ pub fn orders(
         }
         let failed: Vec<Component> = Component::ALL
             .into_iter()
-            .filter(|component| judgement.signature & component.bit() != 0)
+            .filter(|component| verdict.signature & component.bit() != 0)
             .collect();
         let selected = match filter {
-            Filter::Imperfect => judgement.has_commit && judgement.signature != 0,
+            Filter::Imperfect => verdict.has_commit && verdict.signature != 0,
             Filter::Failing(component) => {
-                judgement.signature & component.bit() != 0
-                    && (judgement.has_commit || component != Component::OnTime)
+                verdict.signature & component.bit() != 0
+                    && (verdict.has_commit || component != Component::OnTime)
             }
-            Filter::Signature(bits) => judgement.has_commit && judgement.signature == bits,
-            Filter::CycleTime => judgement.cycle.is_some(),
+            Filter::Signature(bits) => verdict.has_commit && verdict.signature == bits,
+            Filter::CycleTime => verdict.cycle.is_some(),
             Filter::All => true,
         };
         if !selected {
             continue;
         }
-        let gross = judgement.cycle.map(|segments| segments.iter().sum::<i64>());
-        let net = judgement
+        let gross = verdict.cycle.map(|segments| segments.iter().sum::<i64>());
+        let net = verdict
             .cycle
             .map(|segments| segments.iter().sum::<i64>() - segments[Segment::Dwell.index()]);
         let impact = match filter {
             Filter::CycleTime => net.unwrap_or(0),
-            _ => failed.len() as i64 * 1_000_000_000_000 + judgement.closed_at.as_second(),
+            _ => failed.len() as i64 * 1_000_000_000_000 + verdict.closed_at.as_second(),
         };
         rows.push((
             impact,
             OrderRow {
-                order: track.id.clone(),
-                channel: track.channel.to_string(),
-                closed_at: judgement.closed_at.to_string(),
-                signature: signature_name(judgement.signature),
+                order: verdict.order.to_string(),
+                channel: verdict.channel.to_string(),
+                closed_at: verdict.closed_at.to_string(),
+                signature: signature_name(verdict.signature),
                 failed,
-                has_commit: judgement.has_commit,
+                has_commit: verdict.has_commit,
                 cycle_hours: net.map(|seconds| seconds as f64 / 3600.0),
                 click_to_door_hours: gross.map(|seconds| seconds as f64 / 3600.0),
             },

@@ -33,6 +33,7 @@ pub mod fold;
 pub mod forecast;
 pub mod geo;
 pub mod histogram;
+pub mod history;
 pub mod order;
 pub mod period;
 pub mod scorecard;

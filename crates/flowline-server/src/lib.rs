@@ -160,7 +160,7 @@ impl App {
         &self.0.folds
     }
 
-    /// The dashboard's sessions and drill-down folds.
+    /// The dashboard's sessions.
     pub fn dashboard(&self) -> &dashboard::Dashboard {
         &self.0.dashboard
     }

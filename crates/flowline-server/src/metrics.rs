@@ -39,26 +39,22 @@ pub enum CommandResult {
 /// One of the folds the server keeps per tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FoldKind {
-    /// The scorecard's fold ([`crate::scorecard_routes`]).
+    /// The scorecard's fold ([`crate::scorecard_routes`]), which the dashboard reads too.
     Scorecard,
-    /// The dashboard's drill-down fold and operational history ([`crate::dashboard::Drill`]).
-    Dashboard,
 }
 
 impl FoldKind {
-    const ALL: [FoldKind; 2] = [FoldKind::Scorecard, FoldKind::Dashboard];
+    const ALL: [FoldKind; 1] = [FoldKind::Scorecard];
 
     fn index(self) -> usize {
         match self {
             FoldKind::Scorecard => 0,
-            FoldKind::Dashboard => 1,
         }
     }
 
     fn label(self) -> &'static str {
         match self {
             FoldKind::Scorecard => "scorecard",
-            FoldKind::Dashboard => "dashboard",
         }
     }
 }
@@ -71,8 +67,8 @@ pub struct Metrics {
     commands: [AtomicU64; 3],
     events_appended: AtomicU64,
     batches_committed: AtomicU64,
-    folds_built: [AtomicU64; 2],
-    events_folded: [AtomicU64; 2],
+    folds_built: [AtomicU64; FoldKind::ALL.len()],
+    events_folded: [AtomicU64; FoldKind::ALL.len()],
     reports: [AtomicU64; 2],
 }
 

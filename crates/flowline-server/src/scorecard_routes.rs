@@ -3,13 +3,11 @@
 //! Each tenant's fold is restored from its snapshot, or built from its log, once (at start, by
 //! [`crate::warm`], or by the first request) and kept in memory; every request folds only the
 //! events recorded since the last one, so a scorecard costs the events since, not the length
-//! of the log. Drilling to documents
-//! uses the dashboard's fold, which keeps every order ([`crate::dashboard::Drill`]), because a
-//! settled order leaves this fold's memory.
+//! of the log. Drilling to documents reads the same fold: a settled order's record leaves its
+//! memory, but its verdict stays, packed ([`flowline_metrics::fold::Archive`]).
 
 use crate::App;
 use crate::auth::{Access, Principal};
-use crate::dashboard::with_drill;
 use crate::error::ApiError;
 use crate::handlers::{json_response, query_params};
 use crate::metrics::{FoldKind, Metrics};
@@ -561,9 +559,9 @@ pub fn metric_handler() -> MethodRouter<App> {
                             body["range"][1].as_i64().unwrap_or(0) as i32
                         ),
                     };
-                    let rows = with_drill(&app, &tenant, move |drill| {
+                    let rows = with_fold(&app, &tenant, move |fold| {
                         Ok(drill::orders(
-                            &drill.fold,
+                            fold,
                             range,
                             &slice,
                             Filter::for_metric(&metric),

@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
 use flowline_core::id::TenantId;
+use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{EmissionSettings, EventTime, Fold, FoldSettings, Slice};
+use flowline_metrics::order::Component;
 use flowline_metrics::order::Rules;
 use flowline_metrics::period::Range;
 use flowline_metrics::scorecard::scorecard;
@@ -27,12 +29,18 @@ fn a_simulated_year_has_a_plausible_scorecard() {
     assert!(summary.refused.is_empty(), "{:?}", summary.refusal_samples);
     // Fold the log as the scorecard does.
     let reporting = jiff::tz::TimeZone::get(&scenario.brand.reporting_time_zone).unwrap();
-    let mut fold = Fold::new(FoldSettings {
+    let settings = FoldSettings {
         reporting: reporting.clone(),
         base_currency: flowline_core::money::Currency::parse("USD").unwrap(),
         rules: Rules::standard(),
         emissions: EmissionSettings::standard(),
         keep_settled_orders: false,
+    };
+    let mut fold = Fold::new(settings.clone());
+    // The same fold keeping every order's record, for drill-down to compare with.
+    let mut every_order = Fold::new(FoldSettings {
+        keep_settled_orders: true,
+        ..settings
     });
     let store = log.open_reader().unwrap();
     let mut after = 0;
@@ -42,12 +50,11 @@ fn a_simulated_year_has_a_plausible_scorecard() {
         after = last.seq;
         for stored in page {
             let event = serde_json::from_str(&stored.payload).unwrap();
-            fold.apply(
-                &event,
-                EventTime {
-                    at: stored.business_time,
-                },
-            );
+            let time = EventTime {
+                at: stored.business_time,
+            };
+            fold.apply(&event, time);
+            every_order.apply(&event, time);
         }
     }
     let year = Range::of_dates(Date::constant(2025, 1, 1), Date::constant(2026, 1, 1));
@@ -111,4 +118,70 @@ fn a_simulated_year_has_a_plausible_scorecard() {
         assert_eq!(coverage.judged, coverage.candidates, "{id}: {coverage:?}");
     }
     assert!(value("am.return_on_fixed_assets") > 0.0);
+
+    drill_down_reads_settled_orders_from_the_archive(&fold, &every_order);
+}
+
+/// The fold lets settled orders' records go and keeps their verdicts packed: drill-down lists
+/// exactly what the fold that kept every record lists, for any range, slice and filter, and a
+/// snapshot of the fold reads back equal, byte for byte.
+fn drill_down_reads_settled_orders_from_the_archive(fold: &Fold, every_order: &Fold) {
+    // Most of the year's ~36,500 orders have settled (closed more than the observation and
+    // return windows ago); only the last weeks' are still held.
+    assert!(fold.archive().rows() > 25_000, "{:?}", fold.archive());
+    assert!(
+        fold.orders_in_memory() * 4 < every_order.orders_in_memory(),
+        "{} of {} records held",
+        fold.orders_in_memory(),
+        every_order.orders_in_memory()
+    );
+    let day = |m: i8, d: i8| Date::constant(2025, m, d);
+    let ranges = [
+        Range::of_dates(day(1, 1), day(2, 1)),
+        Range::of_dates(day(3, 10), day(3, 11)),
+        Range::of_dates(day(6, 1), day(9, 1)),
+        Range::of_dates(day(1, 1), Date::constant(2026, 1, 1)),
+        // Settled and open orders together.
+        Range::of_dates(day(11, 1), Date::constant(2026, 1, 1)),
+    ];
+    // The whole tenant and two values of each dimension.
+    let mut slices: Vec<Slice> = every_order
+        .buckets()
+        .map(|(_, slice, _)| slice.clone())
+        .collect();
+    slices.sort();
+    slices.dedup();
+    let mut per_dimension = std::collections::HashMap::new();
+    slices.retain(|slice| {
+        let seen = per_dimension
+            .entry(std::mem::discriminant(slice))
+            .or_insert(0);
+        *seen += 1;
+        *seen <= 2
+    });
+    let filters = [
+        Filter::Imperfect,
+        Filter::Failing(Component::OnTime),
+        Filter::Failing(Component::Condition),
+        Filter::Signature(Component::OnTime.bit()),
+        Filter::CycleTime,
+        Filter::All,
+    ];
+    let mut listed = 0;
+    for range in ranges {
+        for slice in &slices {
+            for filter in filters {
+                let expected = drill::orders(every_order, range, slice, filter, usize::MAX);
+                let found = drill::orders(fold, range, slice, filter, usize::MAX);
+                assert_eq!(found, expected, "{range:?} {slice:?} {filter:?}");
+                listed += found.len();
+            }
+        }
+    }
+    assert!(listed > 50_000, "{listed}");
+
+    let bytes = fold.encode().unwrap();
+    let restored = Fold::decode(&bytes).unwrap();
+    assert_eq!(&restored, fold);
+    assert_eq!(restored.encode().unwrap(), bytes);
 }

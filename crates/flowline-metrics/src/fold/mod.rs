@@ -18,6 +18,7 @@
 //! `money` the journal and the ledger balances. This file holds the fold itself: its state,
 //! the dispatch of an event to its sub-fold, master data, and letting settled records go.
 
+mod archive;
 mod bucket;
 mod money;
 mod projection;
@@ -28,12 +29,14 @@ mod settings;
 pub(crate) mod slice;
 mod stock;
 
+pub use archive::{Archive, Verdict};
 pub use bucket::{Bucket, Series, balance};
 pub use settings::{EmissionSettings, FoldSettings};
 pub use slice::{Dimension, Slice};
 
 use crate::geo::Place;
 use crate::histogram::Histogram;
+use crate::history::History;
 use crate::order::{Judgement, OrderTrack};
 use crate::period::Day;
 use flowline_core::Event;
@@ -66,6 +69,8 @@ pub struct Fold {
     orders: FxHashMap<String, OrderTrack>,
     #[serde(with = "flowline_core::codec::positional_values")]
     counted: FxHashMap<String, Judgement>,
+    /// Settled orders' verdicts, after their records have gone, for drill-down.
+    archive: Archive,
     #[serde(with = "flowline_core::codec::sorted")]
     purchases: FxHashMap<String, PurchaseTrack>,
     #[serde(with = "flowline_core::codec::sorted")]
@@ -105,6 +110,8 @@ pub struct Fold {
     spells: Vec<Spell>,
     #[serde(with = "flowline_core::codec::sorted")]
     return_reasons: FxHashMap<(Day, String), i64>,
+    /// What the operational pages show besides the figures.
+    history: History,
 }
 
 /// What an event carries besides its payload: when it happened in the business.
@@ -123,6 +130,7 @@ impl Fold {
             series: FxHashMap::default(),
             orders: FxHashMap::default(),
             counted: FxHashMap::default(),
+            archive: Archive::default(),
             purchases: FxHashMap::default(),
             returns: FxHashMap::default(),
             return_orders: FxHashMap::default(),
@@ -145,6 +153,7 @@ impl Fold {
             availability: FxHashMap::default(),
             spells: Vec::new(),
             return_reasons: FxHashMap::default(),
+            history: History::default(),
         }
     }
 
@@ -180,6 +189,12 @@ impl Fold {
     /// configured today over imported orders of 2018 has activity in 2018.
     pub fn activity(&self) -> Option<(Timestamp, Timestamp)> {
         self.activity
+    }
+
+    /// Receipts, work orders, dispositions and recent shipments, as the operational pages show
+    /// them.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// Every bucket with its day and slice.
@@ -254,6 +269,7 @@ impl Fold {
                 Some((first, last)) => (first.min(time.at), last.max(time.at)),
             });
         }
+        self.history.apply(event, time.at);
         if let Some(effects) = event.effects() {
             self.post_journal(event, &effects.journal, time.at);
             self.track_availability(effects, time.at);
@@ -335,14 +351,16 @@ impl Fold {
         else {
             return;
         };
-        let counted = &mut self.counted;
-        self.orders.retain(|id, track| {
-            let keep = track.closed_at().is_none_or(|closed| closed >= horizon);
-            if !keep {
-                counted.remove(id);
-            }
-            keep
-        });
+        let mut settled: Vec<(Judgement, OrderTrack)> = self
+            .orders
+            .extract_if(|_, track| track.closed_at().is_some_and(|closed| closed < horizon))
+            .filter_map(|(id, track)| Some((self.counted.remove(&id)?, track)))
+            .collect();
+        // The map's order depends on its history; the archive's must not.
+        settled.sort_unstable_by(|a, b| (a.0.day, &a.1.id).cmp(&(b.0.day, &b.1.id)));
+        for (judgement, track) in &settled {
+            self.archive.keep(track, judgement);
+        }
         // A purchase order stays while it can still change: units to come, a bill to match,
         // money owed (whose payment must be converted at its rate), or recent activity.
         self.purchases.retain(|_, track| {

@@ -3,10 +3,11 @@
 //! changes it, fill rate at the first allocation, shipments and their emissions, ship-by
 //! deadlines, and the work orders whose time is Make time on an order's cycle.
 
-use super::{Fold, Series, Slice};
+use super::{Archive, Fold, Series, Slice, Verdict};
 use crate::order::{
     self, Component, Judgement, LateFact, LineTrack, OrderTrack, Segments, ShipmentTrack,
 };
+use crate::period::Range;
 use flowline_core::documents::sales_order::{Initiator, SalesOrderEvent};
 use flowline_core::documents::work_order::WorkOrderEvent;
 use flowline_core::master::TransportMode;
@@ -28,6 +29,20 @@ impl Fold {
     /// The verdict currently counted for an order.
     pub fn counted_judgement(&self, id: &str) -> Option<&Judgement> {
         self.counted.get(id)
+    }
+
+    /// The verdict of every order in the reliability population that closed on a day of
+    /// `range`: those whose records are still in memory, then the settled ones from the
+    /// archive. Each order once, in no particular order.
+    pub fn verdicts(&self, range: Range) -> impl Iterator<Item = Verdict<'_>> {
+        self.judged_orders(move |judgement| !judgement.excluded && range.contains(judgement.day))
+            .map(|(track, judgement)| Verdict::of(track, judgement))
+            .chain(self.archive.verdicts(range))
+    }
+
+    /// The settled orders kept for drill-down after their records went.
+    pub fn archive(&self) -> &Archive {
+        &self.archive
     }
 
     /// Every order in memory with the verdict counted for it.

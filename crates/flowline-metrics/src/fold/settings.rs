@@ -97,7 +97,8 @@ pub struct FoldSettings {
     pub rules: Rules,
     /// Emission estimation.
     pub emissions: EmissionSettings,
-    /// Keep every order's record after it is settled (for drill-down and tests): memory then
-    /// grows with history.
+    /// Keep every order's record after it is settled (for tests that look at records): memory
+    /// then grows with history. Drill-down does not need it: settled orders' verdicts are
+    /// kept packed either way.
     pub keep_settled_orders: bool,
 }

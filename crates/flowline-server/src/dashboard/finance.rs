@@ -7,14 +7,15 @@ use super::operations::{cell, slice_value, slices_in};
 use super::page::page;
 use super::scorecard::pickers;
 use super::session::Viewer;
-use super::{Drill, Picks, params, period_label, respond, with_drill};
+use super::{Picks, params, period_label, respond};
 use crate::App;
 use crate::auth::Access;
+use crate::scorecard_routes::with_fold;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use flowline_core::master::TransportMode;
-use flowline_metrics::fold::{Dimension, Slice};
+use flowline_metrics::fold::{Dimension, Fold, Slice};
 use flowline_metrics::scorecard::{scorecard, total};
 use maud::{Markup, html};
 use std::collections::{BTreeMap, HashMap};
@@ -34,8 +35,8 @@ pub async fn cash(
     let result = async {
         viewer.principal.require(Access::Read)?;
         let picks = Picks::parse(&params(query)?)?;
-        let body = with_drill(&app, &viewer.principal.tenant, move |drill| {
-            Ok(cash_body(drill, &picks))
+        let body = with_fold(&app, &viewer.principal.tenant, move |fold| {
+            Ok(cash_body(fold, &picks))
         })
         .await?;
         Ok(page(&viewer, "/cash", "Cash and cost", body))
@@ -44,8 +45,7 @@ pub async fn cash(
     respond(&viewer, "/cash", result)
 }
 
-fn cash_body(drill: &Drill, picks: &Picks) -> Markup {
-    let fold = &drill.fold;
+fn cash_body(fold: &Fold, picks: &Picks) -> Markup {
     let range = picks.range(fold);
     let currency = fold.settings().base_currency.to_string();
     let (granularity, periods) = picks.trend(range, PERIODS);
@@ -160,8 +160,8 @@ pub async fn sustainability(
                 modes
             })
             .await?;
-        let body = with_drill(&app, &viewer.principal.tenant, move |drill| {
-            Ok(sustainability_body(drill, &picks, &modes))
+        let body = with_fold(&app, &viewer.principal.tenant, move |fold| {
+            Ok(sustainability_body(fold, &picks, &modes))
         })
         .await?;
         Ok(page(&viewer, "/sustainability", "Sustainability", body))
@@ -178,11 +178,10 @@ fn mode_name(mode: TransportMode) -> String {
 }
 
 fn sustainability_body(
-    drill: &Drill,
+    fold: &Fold,
     picks: &Picks,
     modes: &HashMap<String, TransportMode>,
 ) -> Markup {
-    let fold = &drill.fold;
     let range = picks.range(fold);
     let currency = fold.settings().base_currency.to_string();
     let card = scorecard(fold, range, &Slice::All, picks.as_of);

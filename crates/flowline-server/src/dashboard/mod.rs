@@ -13,12 +13,11 @@
 //! - [`chart`] and [`format`]: SVG charts and numbers as shown; [`page`]: the frame;
 //!   [`assets`]: the stylesheet, script and icon, embedded in the binary.
 //!
-//! Reads go through the same functions as the API: the scorecard through the tenant's shared
-//! fold ([`crate::scorecard_routes`]), documents through their streams ([`crate::render`]),
-//! positions and open documents through the engine's state. Drill-down to documents and the
-//! operational history use a second fold that keeps settled orders ([`Drill`]), built once (at
-//! start by [`crate::warm`], in the same pass over the log as the scorecard's, or by the first
-//! page) and then advanced with the events recorded since, like the scorecard's.
+//! Reads go through the same functions as the API: the scorecard, drill-down to documents and
+//! the operational history through the tenant's shared fold ([`crate::scorecard_routes`]),
+//! which keeps settled orders' verdicts packed and a bounded history of receipts, work orders
+//! and shipments; documents through their streams ([`crate::render`]); positions and open
+//! documents through the engine's state.
 
 pub mod assets;
 pub mod chart;
@@ -26,7 +25,6 @@ pub mod document_view;
 pub mod documents;
 pub mod finance;
 pub mod format;
-pub mod history;
 pub mod lists;
 pub mod operations;
 pub mod page;
@@ -36,9 +34,7 @@ pub mod session;
 
 use crate::App;
 use crate::error::{ApiError, Code};
-use crate::metrics::{FoldKind, Metrics};
-use crate::scorecard_routes::not_configured;
-use crate::scorecards::{self, Reached};
+use crate::scorecards;
 use axum::Router;
 use axum::extract::Request;
 use axum::extract::rejection::QueryRejection;
@@ -47,123 +43,29 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use flowline_core::id::TenantId;
 use flowline_metrics::fold::{Dimension, Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
-use flowline_store::Store;
-use history::History;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use maud::html;
 use page::Html;
 use session::{LOGIN_COOKIE, Sessions, Viewer};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The longest custom range a page shows (ten years): a page sums its days, with trends.
 pub(crate) const RANGE_DAYS_MAX: i64 = 3_660;
 
-/// A tenant's drill-down fold (every order kept) and operational history, with the last
-/// sequence number folded into them.
-pub struct Drill {
-    /// The scorecard fold that keeps settled orders.
-    pub fold: Fold,
-    /// What the operational pages need beyond it.
-    pub history: History,
-    head: u64,
-}
-
-impl Drill {
-    /// The last sequence number folded.
-    pub(crate) fn head(&self) -> u64 {
-        self.head
-    }
-
-    /// Folds one event, the next after [`Drill::head`].
-    pub(crate) fn apply(&mut self, seq: u64, event: &flowline_core::Event, at: Timestamp) {
-        self.fold
-            .apply(event, flowline_metrics::fold::EventTime { at });
-        self.history.apply(event, at);
-        self.head = seq;
-    }
-}
-
-/// A tenant's drill-down fold, locked while it advances.
-pub(crate) type TenantDrill = Arc<Mutex<Drill>>;
-
-/// The dashboard's state: sessions and each tenant's drill-down fold.
+/// The dashboard's state: its sessions.
 #[derive(Default)]
 pub struct Dashboard {
     sessions: Sessions,
-    drills: Mutex<HashMap<TenantId, TenantDrill>>,
-}
-
-/// Runs `work` on the tenant's drill-down fold and history, brought up to date with its log.
-pub async fn with_drill<R: Send + 'static>(
-    app: &App,
-    tenant: &TenantId,
-    work: impl FnOnce(&Drill) -> Result<R, ApiError> + Send + 'static,
-) -> Result<R, ApiError> {
-    let tenant = tenant.clone();
-    let app = app.clone();
-    app.clone()
-        .readers()
-        .report(move |store| {
-            let slot = app.dashboard().slot(store, &tenant, app.metrics())?;
-            let mut guard = slot.lock().map_err(ApiError::internal)?;
-            let drill = &mut *guard;
-            let before = drill.head;
-            let reached = scorecards::read_events(
-                store,
-                &tenant,
-                before,
-                &|| app.stopping(),
-                &mut |seq, event, at| drill.apply(seq, event, at),
-            )
-            .map_err(ApiError::internal)?;
-            app.metrics()
-                .folded(FoldKind::Dashboard, drill.head - before);
-            if reached == Reached::Stopped {
-                return Err(crate::shutting_down());
-            }
-            work(drill)
-        })
-        .await
 }
 
 impl Dashboard {
     /// The live sessions.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
-    }
-
-    /// The tenant's drill-down fold, made empty (nothing folded yet) on first use. There is
-    /// one per tenant, and whoever advances it holds its lock, so pages that come while it is
-    /// being built (by the warm-up or another page) wait for that build instead of folding the
-    /// log again.
-    pub(crate) fn slot(
-        &self,
-        store: &dyn Store,
-        tenant: &TenantId,
-        metrics: &Metrics,
-    ) -> Result<TenantDrill, ApiError> {
-        if let Some(slot) = self.drills.lock().map_err(ApiError::internal)?.get(tenant) {
-            return Ok(slot.clone());
-        }
-        let settings = scorecards::settings(store, tenant, true)
-            .map_err(ApiError::internal)?
-            .ok_or_else(not_configured)?;
-        let mut drills = self.drills.lock().map_err(ApiError::internal)?;
-        let slot = drills.entry(tenant.clone()).or_insert_with(|| {
-            metrics.fold_built(FoldKind::Dashboard);
-            Arc::new(Mutex::new(Drill {
-                fold: Fold::new(settings),
-                history: History::default(),
-                head: 0,
-            }))
-        });
-        Ok(slot.clone())
     }
 }
 

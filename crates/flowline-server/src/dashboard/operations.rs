@@ -1,9 +1,9 @@
 //! The operational views: inventory, orders and fulfillment, source, make, return.
 //!
 //! Open documents and positions are read from the engine's state between batches, as
-//! `GET /v1/inventory` reads them; figures over a period come from the scorecard of the
-//! tenant's drill-down fold (the same counters as `GET /v1/scorecard`); per-receipt and
-//! per-work-order history from [`super::history`]. "Now", for lateness, is the latest business
+//! `GET /v1/inventory` reads them; figures over a period come from the tenant's scorecard
+//! fold (the same counters as `GET /v1/scorecard`); per-receipt and per-work-order history
+//! from the fold's [`flowline_metrics::history::History`]. "Now", for lateness, is the latest business
 //! time recorded: on a live system that is the last thing that happened.
 
 use super::chart::{self, Bar, Line, Stack};
@@ -13,11 +13,12 @@ use super::lists::list_path;
 use super::page::{Html, page};
 use super::scorecard::pickers;
 use super::session::Viewer;
-use super::{Drill, Picks, params, period_label, respond, with_drill};
+use super::{Picks, params, period_label, respond};
 use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::render::Collection;
+use crate::scorecard_routes::with_fold;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -77,21 +78,21 @@ pub fn cell(value: Option<&MetricValue>, currency: &str) -> Markup {
     }
 }
 
-async fn drill_page(
+async fn fold_page(
     app: &App,
     viewer: &Viewer,
     active: &'static str,
     title: &'static str,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     access: Access,
-    build: impl FnOnce(&Drill, &Picks) -> Result<Markup, ApiError> + Send + 'static,
+    build: impl FnOnce(&Fold, &Picks) -> Result<Markup, ApiError> + Send + 'static,
 ) -> Result<Html, ApiError> {
     viewer.principal.require(access)?;
     let picks = Picks::parse(&params(query)?)?;
-    let body = with_drill(app, &viewer.principal.tenant, move |drill| {
-        let range = picks.range(&drill.fold);
-        let header = pickers(active, &drill.fold, &picks, range);
-        let content = build(drill, &picks)?;
+    let body = with_fold(app, &viewer.principal.tenant, move |fold| {
+        let range = picks.range(fold);
+        let header = pickers(active, fold, &picks, range);
+        let content = build(fold, &picks)?;
         Ok(html! { (header) (content) })
     })
     .await?;
@@ -154,8 +155,8 @@ pub async fn inventory(
                 (views::positions(state, None, None), names, lead, currency)
             })
             .await?;
-        let shipped = with_drill(&app, &viewer.principal.tenant, |drill| {
-            Ok(drill.history.shipped_recently(DEMAND_DAYS))
+        let shipped = with_fold(&app, &viewer.principal.tenant, |fold| {
+            Ok(fold.history().shipped_recently(DEMAND_DAYS))
         })
         .await
         .unwrap_or_default();
@@ -334,14 +335,14 @@ pub async fn orders(
                     .collect::<Vec<_>>()
             })
             .await?;
-        drill_page(
+        fold_page(
             &app,
             &viewer,
             "/orders",
             "Orders and fulfillment",
             query,
             Access::Read,
-            move |drill, picks| Ok(orders_body(drill, picks, &open)),
+            move |fold, picks| Ok(orders_body(fold, picks, &open)),
         )
         .await
     }
@@ -349,11 +350,10 @@ pub async fn orders(
     respond(&viewer, "/orders", result)
 }
 
-fn orders_body(drill: &Drill, picks: &Picks, open: &[OpenOrder]) -> Markup {
-    let fold = &drill.fold;
+fn orders_body(fold: &Fold, picks: &Picks, open: &[OpenOrder]) -> Markup {
     let currency = fold.settings().base_currency.to_string();
     let range = picks.range(fold);
-    let now = drill.history.latest().unwrap_or(Timestamp::UNIX_EPOCH);
+    let now = fold.history().latest().unwrap_or(Timestamp::UNIX_EPOCH);
     // Per state: orders, and the value of those in the base currency; an order in another
     // currency is counted but its value is never added to the base currency's.
     let mut pipeline: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
@@ -651,14 +651,14 @@ pub async fn source(
                     .collect::<Vec<_>>()
             })
             .await?;
-        drill_page(
+        fold_page(
             &app,
             &viewer,
             "/source",
             "Source",
             query,
             Access::Read,
-            move |drill, picks| Ok(source_body(drill, picks, open)),
+            move |fold, picks| Ok(source_body(fold, picks, open)),
         )
         .await
     }
@@ -666,12 +666,11 @@ pub async fn source(
     respond(&viewer, "/source", result)
 }
 
-fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Markup {
-    let fold = &drill.fold;
+fn source_body(fold: &Fold, picks: &Picks, mut open: Vec<OpenPurchase>) -> Markup {
     let range = picks.range(fold);
     let zone = fold.settings().reporting.clone();
-    let today = drill
-        .history
+    let today = fold
+        .history()
         .latest()
         .map(|at| at.to_zoned(zone.clone()).date());
     open.sort_by(|a, b| a.committed_on.cmp(&b.committed_on).then(a.id.cmp(&b.id)));
@@ -682,8 +681,8 @@ fn source_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenPurchase>) -> Mar
     for slice in &suppliers {
         let name = slice_value(slice);
         let card = scorecard(fold, range, slice, picks.as_of);
-        let receipts: Vec<_> = drill
-            .history
+        let receipts: Vec<_> = fold
+            .history()
             .receipts()
             .filter(|receipt| {
                 receipt.supplier == name && receipt.arrived_at >= start && receipt.arrived_at < end
@@ -809,14 +808,14 @@ pub async fn make(
                     .collect::<Vec<_>>()
             })
             .await?;
-        drill_page(
+        fold_page(
             &app,
             &viewer,
             "/make",
             "Make",
             query,
             Access::Read,
-            move |drill, picks| Ok(make_body(drill, picks, open)),
+            move |fold, picks| Ok(make_body(fold, picks, open)),
         )
         .await
     }
@@ -824,14 +823,13 @@ pub async fn make(
     respond(&viewer, "/make", result)
 }
 
-fn make_body(drill: &Drill, picks: &Picks, mut open: Vec<OpenWork>) -> Markup {
-    let fold = &drill.fold;
+fn make_body(fold: &Fold, picks: &Picks, mut open: Vec<OpenWork>) -> Markup {
     let range = picks.range(fold);
     let zone = fold.settings().reporting.clone();
     let (start, end) = (range.from.start(&zone), range.to.start(&zone));
     open.sort_by(|a, b| a.id.cmp(&b.id));
-    let done: Vec<_> = drill
-        .history
+    let done: Vec<_> = fold
+        .history()
         .work()
         .rev()
         .filter(|record| record.completed_at >= start && record.completed_at < end)
@@ -909,14 +907,14 @@ pub async fn returns(
     viewer: Viewer,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let result = drill_page(
+    let result = fold_page(
         &app,
         &viewer,
         "/return",
         "Return",
         query,
         Access::Read,
-        |drill, picks| Ok(returns_body(drill, picks)),
+        |fold, picks| Ok(returns_body(fold, picks)),
     )
     .await;
     respond(&viewer, "/return", result)
@@ -948,8 +946,7 @@ fn rate_bars(
         .collect()
 }
 
-fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
-    let fold = &drill.fold;
+fn returns_body(fold: &Fold, picks: &Picks) -> Markup {
     let range = picks.range(fold);
     let currency = fold.settings().base_currency.to_string();
     let card = scorecard(fold, range, &Slice::All, picks.as_of);
@@ -976,8 +973,8 @@ fn returns_body(drill: &Drill, picks: &Picks) -> Markup {
         .map(|reason| (reason.reason.clone(), reason.units))
         .collect();
     let zone = fold.settings().reporting.clone();
-    let dispositions = drill
-        .history
+    let dispositions = fold
+        .history()
         .dispositions(range.from.start(&zone), range.to.start(&zone));
     let disposition_bars: Vec<Bar> = dispositions
         .iter()

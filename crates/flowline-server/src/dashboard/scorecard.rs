@@ -10,7 +10,7 @@ use super::chart::{self, Bar, Intersection, Line};
 use super::format;
 use super::page::page;
 use super::session::{Viewer, percent_encode};
-use super::{Picks, params, period_label, respond, with_drill};
+use super::{Picks, params, period_label, respond};
 use crate::App;
 use crate::auth::Access;
 use crate::error::ApiError;
@@ -514,12 +514,12 @@ fn component_names(failed: &[Component]) -> String {
 }
 
 /// Documents behind a supplier metric: the receipts of the range, rejected units first.
-fn supplier_documents(drill: &super::Drill, range: Range, picks: &Picks) -> Markup {
-    let zone = drill.fold.settings().reporting.clone();
+fn supplier_documents(fold: &Fold, range: Range, picks: &Picks) -> Markup {
+    let zone = fold.settings().reporting.clone();
     let start = range.from.start(&zone);
     let end = range.to.start(&zone);
-    let mut receipts: Vec<_> = drill
-        .history
+    let mut receipts: Vec<_> = fold
+        .history()
         .receipts()
         .filter(|receipt| receipt.arrived_at >= start && receipt.arrived_at < end)
         .filter(|receipt| match &picks.slice {
@@ -553,12 +553,11 @@ fn supplier_documents(drill: &super::Drill, range: Range, picks: &Picks) -> Mark
 }
 
 fn documents_body(
-    drill: &super::Drill,
+    fold: &Fold,
     picks: &Picks,
     id: &str,
     signature: Option<u8>,
 ) -> Result<Markup, ApiError> {
-    let fold = &drill.fold;
     let range = picks.range(fold);
     let query = picks.query(range);
     let heading = html! {
@@ -566,7 +565,7 @@ fn documents_body(
         p { a href={"/scorecard/" (id) "?" (query)} { "← " (format::metric_name(id)) } }
     };
     if id == "rl.perfect_supplier_order" || id.starts_with("rl.supplier") {
-        return Ok(html! { (heading) (supplier_documents(drill, range, picks)) });
+        return Ok(html! { (heading) (supplier_documents(fold, range, picks)) });
     }
     let filter = match signature {
         Some(bits) => Filter::Signature(bits),
@@ -633,8 +632,8 @@ pub async fn documents(
             .transpose()?;
         let picks = Picks::parse(&params)?;
         let metric = id.clone();
-        let body = with_drill(&app, &viewer.principal.tenant, move |drill| {
-            documents_body(drill, &picks, &metric, signature)
+        let body = with_fold(&app, &viewer.principal.tenant, move |fold| {
+            documents_body(fold, &picks, &metric, signature)
         })
         .await?;
         Ok(page(

@@ -1,5 +1,5 @@
 //! Warming at start: a server started on a log that already holds a tenant's events builds the
-//! scorecard's fold and the dashboard's fold once, in the background, in one pass over the log.
+//! scorecard's fold (which the API and the dashboard both read) once, in the background.
 //! Requests that arrive while it warms, several at once, wait for that same build instead of
 //! starting their own, and every answer has the numbers of a cold fold of the log.
 //!
@@ -7,7 +7,7 @@
 //! through their whole life, five minutes between commands, so all within March 2025). The
 //! server is started and, at once, twelve first requests go out together: scorecards,
 //! drill-downs to documents and dashboard pages. Whether each lands during the warm-up or after
-//! it, the counters must show one fold of each kind and each event folded once into each; the
+//! it, the counters must show one fold, each event folded once into it; the
 //! answers are compared with folds built here, independently of the server, from the same log.
 //! A second test sends the same requests to a server that does not warm up, so they race each
 //! other for the first build.
@@ -248,7 +248,7 @@ async fn after(base: &str, key: &str) -> (Value, String) {
 }
 
 /// Compares the answers with cold folds of the log built here, and checks the counters: one
-/// fold of each kind, each event folded once into each.
+/// fold, each event folded once into it.
 fn check(log: &Log, answers: &[(u16, String)], later: &Value, metrics: &str) {
     let store = SqliteStore::open_read_only(&log.db).unwrap();
     let as_of: jiff::Timestamp = AS_OF.parse().unwrap();
@@ -305,12 +305,16 @@ fn check(log: &Log, answers: &[(u16, String)], later: &Value, metrics: &str) {
         );
     }
     assert_same(later, &expected);
-    for fold in ["scorecard", "dashboard"] {
-        let built = format!("flowline_folds_built_total{{fold=\"{fold}\"}}");
-        assert_eq!(series(metrics, &built), 1, "{fold}");
-        let folded = format!("flowline_events_folded_total{{fold=\"{fold}\"}}");
-        assert_eq!(series(metrics, &folded), log.head, "{fold}");
-    }
+    // One fold serves the API, the scorecard pages and the drill-down to documents.
+    assert_eq!(
+        series(metrics, "flowline_folds_built_total{fold=\"scorecard\"}"),
+        1
+    );
+    assert_eq!(
+        series(metrics, "flowline_events_folded_total{fold=\"scorecard\"}"),
+        log.head
+    );
+    assert!(!metrics.contains("fold=\"dashboard\""), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -370,8 +374,8 @@ fn serve_options(log: &Log) -> ServeOptions {
 }
 
 /// Starts the server, waits for its warm-up, and returns a scorecard with how many events the
-/// scorecard fold and the drill-down fold folded; then stops it (which saves snapshots).
-async fn start_measure_stop(log: &Log) -> (Value, u64, u64) {
+/// scorecard fold folded; then stops it (which saves snapshots).
+async fn start_measure_stop(log: &Log) -> (Value, u64) {
     let running = start(&serve_options(log), EngineOptions::default())
         .await
         .unwrap();
@@ -384,9 +388,9 @@ async fn start_measure_stop(log: &Log) -> (Value, u64, u64) {
             &format!("flowline_events_folded_total{{fold=\"{fold}\"}}"),
         )
     };
-    let counts = (folded("scorecard"), folded("dashboard"));
+    let count = folded("scorecard");
     running.shutdown().await.unwrap();
-    (scorecard, counts.0, counts.1)
+    (scorecard, count)
 }
 
 /// A server that stopped cleanly left snapshots of its writer and its scorecard fold; the next
@@ -396,8 +400,8 @@ async fn start_measure_stop(log: &Log) -> (Value, u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restarted_server_restores_its_scorecard_from_the_snapshot_it_left() {
     let log = log();
-    let (first, scorecard_folded, drill_folded) = start_measure_stop(&log).await;
-    assert_eq!((scorecard_folded, drill_folded), (log.head, log.head));
+    let (first, scorecard_folded) = start_measure_stop(&log).await;
+    assert_eq!(scorecard_folded, log.head);
     let snapshots = flowline_store_sqlite::snapshot_directory(&log.db).join(log.tenant.as_str());
     for name in ["writer", "scorecard"] {
         assert!(
@@ -406,10 +410,9 @@ async fn a_restarted_server_restores_its_scorecard_from_the_snapshot_it_left() {
         );
     }
 
-    let (again, scorecard_folded, drill_folded) = start_measure_stop(&log).await;
-    // Restored at the head: nothing left to fold into the scorecard. The drill-down fold keeps
-    // no snapshot yet and is built from the log.
-    assert_eq!((scorecard_folded, drill_folded), (0, log.head));
+    let (again, scorecard_folded) = start_measure_stop(&log).await;
+    // Restored at the head: nothing left to fold, for the scorecard or the dashboard.
+    assert_eq!(scorecard_folded, 0);
     assert_same(&again, &first);
 
     let store = SqliteStore::open_read_only(&log.db).unwrap();
@@ -434,7 +437,7 @@ async fn a_restarted_server_restores_its_scorecard_from_the_snapshot_it_left() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xFF;
     std::fs::write(&file, bytes).unwrap();
-    let (rebuilt, scorecard_folded, _) = start_measure_stop(&log).await;
+    let (rebuilt, scorecard_folded) = start_measure_stop(&log).await;
     assert_eq!(scorecard_folded, log.head);
     assert_same(&rebuilt, &first);
 }

@@ -2,10 +2,11 @@
 //! times and quality rejects per receipt, completed work orders with their quality checks,
 //! return dispositions, and recent shipments per item and center (for days of supply).
 //!
-//! [`History`] is folded from the same events, in the same order, as the scorecard
-//! ([`crate::scorecards::advance`] reads them the same way), and kept up to date incrementally
-//! beside the drill-down fold. Its memory is bounded: per-receipt and per-work-order records
-//! keep the latest [`RECORDS_MAX`], shipments the last [`SHIPPED_DAYS`] days.
+//! [`History`] is part of the scorecard's fold ([`crate::fold::Fold::history`]), so it is
+//! folded from the same events in the same pass and kept in the same snapshot. Its memory is
+//! bounded: per-receipt and per-work-order records keep the latest [`RECORDS_MAX`], shipments
+//! the last [`SHIPPED_DAYS`] days; purchase orders are held from placement to payment and work
+//! orders while open.
 
 use flowline_core::Event;
 use flowline_core::documents::purchase_order::PurchaseOrderEvent;
@@ -13,6 +14,7 @@ use flowline_core::documents::return_auth::{Disposition, ReturnEvent};
 use flowline_core::documents::sales_order::SalesOrderEvent;
 use flowline_core::documents::work_order::{WorkOrderEvent, WorkOrderKind};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Records of receipts and work orders kept.
@@ -22,7 +24,7 @@ pub const RECORDS_MAX: usize = 20_000;
 pub const SHIPPED_DAYS: i64 = 90;
 
 /// One receipt against a purchase order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptRecord {
     /// The purchase order.
     pub purchase_order: String,
@@ -39,7 +41,7 @@ pub struct ReceiptRecord {
 }
 
 /// A completed work order with its quality check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkRecord {
     /// The work order.
     pub work_order: String,
@@ -64,14 +66,16 @@ pub struct WorkRecord {
 }
 
 /// The operational history of a tenant.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
+    #[serde(with = "flowline_core::codec::sorted")]
     placed: HashMap<String, (String, Timestamp, bool)>,
     receipts: VecDeque<ReceiptRecord>,
+    #[serde(with = "flowline_core::codec::sorted")]
     open_work: HashMap<String, (String, String, String, Timestamp, Option<Timestamp>)>,
     work: VecDeque<WorkRecord>,
     dispositions: BTreeMap<(i64, String), i64>,
-    shipped: BTreeMap<i64, HashMap<(String, String), i64>>,
+    shipped: BTreeMap<i64, BTreeMap<(String, String), i64>>,
     latest: Option<Timestamp>,
 }
 
