@@ -304,10 +304,23 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
 /// Logs to standard error: text by default, JSON objects with `--log-json`; the level from
 /// `FLOWLINE_LOG` (default `info`).
 pub fn init_logging(json: bool) {
+    init_logging_at(json, "info");
+}
+
+/// Logs warnings to standard error (the level from `FLOWLINE_LOG` when set): for the commands
+/// that print a report on standard output, so a user hears why one was slow (a snapshot
+/// ignored, say) without the report being mixed with progress lines.
+pub fn init_warnings() {
+    init_logging_at(false, "warn");
+}
+
+fn init_logging_at(json: bool, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLOWLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Colours only for a person at a terminal, not in a file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // Initialising twice (in tests) is harmless; the first subscriber stays.
     let _ = if json {

@@ -168,7 +168,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Commands::Check { db } => check(&db),
+        Commands::Check { db } => {
+            admin::init_warnings();
+            check(&db)
+        }
         Commands::Bench {
             which: BenchCommand::Ledger(args),
         } => {
@@ -226,7 +229,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Tenant { which } => admin::tenant(which),
         Commands::Key { which } => admin::key(which),
         Commands::Import { which } => import::run(which),
-        Commands::Metrics(args) => metrics::run(&args),
+        Commands::Metrics(args) => {
+            admin::init_warnings();
+            metrics::run(&args)
+        }
     }
 }
 
