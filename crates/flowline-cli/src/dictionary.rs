@@ -66,7 +66,7 @@ fn responses(seed: u64, count: usize) -> Vec<String> {
         let submission = Submission::new(command)
             .at(start + SignedDuration::from_secs(index as i64))
             .key(format!("key-{index}"))
-            .rendering(flowline_server::render::command_document);
+            .rendering();
         let answer = engine.submit(&tenant, submission).unwrap();
         if index >= skip || index % 20 == 0 {
             responses.push(serde_json::to_string(&answer.outcome).unwrap());

@@ -160,11 +160,6 @@ impl Default for EngineOptions {
     }
 }
 
-/// Renders the document a command changed, as it stands right after the command's events (the
-/// slice) were applied. The result is part of the command's [`Outcome`] and is stored with its
-/// idempotency key, so a retry gets back the document as the first attempt saw it.
-pub type Render = fn(&State, &Command, &[Event]) -> Option<serde_json::Value>;
-
 /// A command with its business time and idempotency key.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -174,8 +169,10 @@ pub struct Submission {
     pub business_time: Option<Timestamp>,
     /// Idempotency key, unique per tenant.
     pub idempotency_key: Option<String>,
-    /// Renders the changed document into the outcome, if set.
-    pub render: Option<Render>,
+    /// Whether the outcome carries the document the command changed, as it stands right after
+    /// the command ([`flowline_core::rendered::changed_document`]). It is stored with the
+    /// idempotency key, so a retry gets back the document as the first attempt saw it.
+    pub render: bool,
 }
 
 impl Submission {
@@ -185,7 +182,7 @@ impl Submission {
             command,
             business_time: None,
             idempotency_key: None,
-            render: None,
+            render: false,
         }
     }
 
@@ -201,9 +198,9 @@ impl Submission {
         self
     }
 
-    /// Renders the changed document into the outcome with `render`.
-    pub fn rendering(mut self, render: Render) -> Self {
-        self.render = Some(render);
+    /// Asks for the changed document in the outcome.
+    pub fn rendering(mut self) -> Self {
+        self.render = true;
         self
     }
 
@@ -945,7 +942,7 @@ impl TenantWriter {
         for (index, submission) in submissions.iter().enumerate() {
             let mut unkeyed = submission.clone();
             unkeyed.idempotency_key = None;
-            unkeyed.render = None;
+            unkeyed.render = false;
             let decision = self.decide_one(
                 &unkeyed,
                 &mut FxHashMap::default(),
@@ -1243,7 +1240,14 @@ impl TenantWriter {
                 }
                 let document = submission
                     .render
-                    .and_then(|render| render(&self.state, &submission.command, &events));
+                    .then(|| {
+                        flowline_core::rendered::changed_document(
+                            &self.state,
+                            &submission.command,
+                            &events,
+                        )
+                    })
+                    .flatten();
                 (
                     Outcome::Applied {
                         events: recorded,

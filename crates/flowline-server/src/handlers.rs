@@ -304,8 +304,7 @@ where
         body::check_media_type(&headers)?;
         let bytes = bytes.map_err(body_rejection)?;
         let parsed = body::command::<C>(&bytes, &fields)?;
-        let mut submission =
-            Submission::new(wrap(parsed.command)).rendering(render::command_document);
+        let mut submission = Submission::new(wrap(parsed.command)).rendering();
         if let Some(at) = parsed.occurred_at {
             submission = submission.at(at);
         }

@@ -16,7 +16,6 @@ use super::{params, respond};
 use crate::App;
 use crate::auth::Access;
 use crate::error::{ApiError, Code};
-use crate::render;
 use crate::scorecard_routes::with_fold;
 use crate::scorecards;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
@@ -212,7 +211,7 @@ async fn submit(
     command: Command,
     key: Option<&str>,
 ) -> Result<(), ApiError> {
-    let mut submission = Submission::new(command).rendering(render::command_document);
+    let mut submission = Submission::new(command).rendering();
     if let Some(key) = key {
         submission = submission.key(format!("dashboard-{key}"));
     }
