@@ -32,6 +32,54 @@ pub enum CodecError {
         /// How many bytes follow the value.
         left: usize,
     },
+    /// The bytes are not [`join`]ed parts of the number expected.
+    #[error("cannot decode the snapshot: {0}")]
+    Parts(&'static str),
+}
+
+/// Joins separately encoded parts into one byte string: the number of parts, then each part's
+/// length and bytes (lengths as 8-byte little-endian integers). A value large enough to be
+/// slow to encode is encoded in parts on several threads and read back the same way
+/// ([`split`] borrows the parts without copying them).
+pub fn join(parts: &[Vec<u8>]) -> Vec<u8> {
+    let total: usize = parts.iter().map(|part| part.len() + 8).sum();
+    let mut joined = Vec::with_capacity(total + 8);
+    joined.extend_from_slice(&(parts.len() as u64).to_le_bytes());
+    for part in parts {
+        joined.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        joined.extend_from_slice(part);
+    }
+    joined
+}
+
+/// The parts [`join`] joined, which must be exactly `N`.
+pub fn split<const N: usize>(bytes: &[u8]) -> Result<[&[u8]; N], CodecError> {
+    fn length(bytes: &mut &[u8]) -> Result<usize, CodecError> {
+        let (head, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or(CodecError::Parts("a part's length is cut short"))?;
+        *bytes = rest;
+        usize::try_from(u64::from_le_bytes(*head))
+            .map_err(|_| CodecError::Parts("a part is longer than memory"))
+    }
+    let mut rest = bytes;
+    if length(&mut rest)? != N {
+        return Err(CodecError::Parts("not the number of parts expected"));
+    }
+    let mut parts = [&bytes[..0]; N];
+    for part in &mut parts {
+        let size = length(&mut rest)?;
+        if size > rest.len() {
+            return Err(CodecError::Parts("a part is longer than the bytes left"));
+        }
+        let (head, tail) = rest.split_at(size);
+        *part = head;
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(CodecError::TrailingBytes { left: rest.len() });
+    }
+    Ok(parts)
 }
 
 /// Encodes a value as MessagePack with structs as maps of named fields (what internally tagged
@@ -510,6 +558,30 @@ mod tests {
         assert!(decoded.stock.iter().count() >= 4);
         assert!(decoded.money.iter().count() >= 2);
         assert_eq!(decoded.adjustments.len(), 2);
+    }
+
+    #[test]
+    fn joined_parts_split_back_and_damaged_framing_is_an_error() {
+        let parts = vec![b"abc".to_vec(), Vec::new(), vec![7; 300]];
+        let joined = join(&parts);
+        // 8 bytes of count, then 8 of length before each part: 8 + 11 + 8 + 308.
+        assert_eq!(joined.len(), 8 + (8 + 3) + 8 + (8 + 300));
+        let [a, b, c] = split::<3>(&joined).unwrap();
+        assert_eq!((a, b, c), (&b"abc"[..], &[][..], &[7; 300][..]));
+        assert!(matches!(split::<2>(&joined), Err(CodecError::Parts(_))));
+        for cut in [0, 7, 8, 12, joined.len() - 1] {
+            assert!(split::<3>(&joined[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = joined.clone();
+        longer.push(1);
+        assert!(matches!(
+            split::<3>(&longer),
+            Err(CodecError::TrailingBytes { left: 1 })
+        ));
+        // A length that promises more than there is.
+        let mut lying = joined;
+        lying[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(split::<3>(&lying).is_err());
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

@@ -55,21 +55,23 @@ use stock::{Availability, Spell};
 
 /// The fold over a tenant's events.
 ///
-/// Its serde form is for snapshots ([`Fold::encode`]): every field, hash maps in sorted key
-/// order, so a fold restored from a snapshot and fed the rest of the log encodes exactly as one
-/// that folded the whole log.
+/// Its serde form is for snapshots ([`Fold::encode`], which adds the five largest fields as
+/// parts of their own): hash maps in sorted key order, so a fold restored from a snapshot and
+/// fed the rest of the log encodes exactly as one that folded the whole log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fold {
     settings: FoldSettings,
-    #[serde(with = "positional_buckets")]
+    // The five largest fields are encoded apart, side by side ([`Fold::encode`]).
+    #[serde(skip)]
     buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
-    #[serde(with = "flowline_core::codec::positional_values")]
+    #[serde(skip)]
     series: FxHashMap<(Day, Series), Histogram>,
-    #[serde(with = "flowline_core::codec::positional_values")]
+    #[serde(skip)]
     orders: FxHashMap<String, OrderTrack>,
-    #[serde(with = "flowline_core::codec::positional_values")]
+    #[serde(skip)]
     counted: FxHashMap<String, Judgement>,
     /// Settled orders' verdicts, after their records have gone, for drill-down.
+    #[serde(skip)]
     archive: Archive,
     #[serde(with = "flowline_core::codec::sorted")]
     purchases: FxHashMap<String, PurchaseTrack>,
@@ -158,15 +160,65 @@ impl Fold {
     }
 
     /// The fold's snapshot: every field in the canonical binary encoding of
-    /// [`flowline_core::codec`], so two folds in the same state encode to the same bytes.
+    /// [`flowline_core::codec`], so two folds in the same state encode to the same bytes. The
+    /// buckets, histograms, order records, verdicts and archive are encoded as parts of their
+    /// own, on threads of their own, and joined ([`flowline_core::codec::join`]); a year's
+    /// fold is over a hundred megabytes, and restoring it is most of a warm start.
     pub fn encode(&self) -> Result<Vec<u8>, CodecError> {
-        flowline_core::codec::encode(self)
+        use flowline_core::codec::encode;
+        use parts::{BucketsOut, ValuesOut};
+        let [rest, buckets, series, orders, counted, archive] = std::thread::scope(|scope| {
+            let buckets = scope.spawn(|| encode(&BucketsOut(&self.buckets)));
+            let orders = scope.spawn(|| encode(&ValuesOut(&self.orders)));
+            let series = scope.spawn(|| encode(&ValuesOut(&self.series)));
+            let counted = encode(&ValuesOut(&self.counted));
+            let archive = encode(&self.archive);
+            let rest = encode(self);
+            [
+                rest,
+                parts::joined(buckets),
+                parts::joined(series),
+                parts::joined(orders),
+                counted,
+                archive,
+            ]
+        });
+        Ok(flowline_core::codec::join(&[
+            rest?, buckets?, series?, orders?, counted?, archive?,
+        ]))
     }
 
-    /// A fold restored from [`Fold::encode`]'s bytes; folding the events after the snapshot
-    /// into it gives the fold of the whole log.
+    /// A fold restored from [`Fold::encode`]'s bytes, its parts decoded side by side; folding
+    /// the events after the snapshot into it gives the fold of the whole log.
     pub fn decode(bytes: &[u8]) -> Result<Fold, CodecError> {
-        flowline_core::codec::decode(bytes)
+        use flowline_core::codec::decode;
+        use parts::{BucketsIn, ValuesIn};
+        let [rest, buckets, series, orders, counted, archive] =
+            flowline_core::codec::split::<6>(bytes)?;
+        let (fold, buckets, series, orders, counted, archive) = std::thread::scope(|scope| {
+            let buckets = scope.spawn(|| decode::<BucketsIn>(buckets));
+            let orders = scope.spawn(|| decode::<ValuesIn<String, OrderTrack>>(orders));
+            let series = scope.spawn(|| decode::<ValuesIn<(Day, Series), Histogram>>(series));
+            let counted = decode::<ValuesIn<String, Judgement>>(counted);
+            let archive = decode::<Archive>(archive);
+            let fold = decode::<Fold>(rest);
+            (
+                fold,
+                parts::joined(buckets),
+                parts::joined(series),
+                parts::joined(orders),
+                counted,
+                archive,
+            )
+        });
+        Ok(Fold {
+            buckets: buckets?.0,
+            series: series?.0,
+            orders: orders?.0,
+            counted: counted?.0,
+            archive: archive?,
+            ..fold?
+        })
     }
 
     /// The settings.
@@ -385,6 +437,63 @@ impl Fold {
         &self,
     ) -> impl Iterator<Item = &flowline_core::documents::improvement::Initiative> {
         self.improvement.initiatives.values()
+    }
+}
+
+/// The fold's largest fields as parts of a snapshot of their own ([`Fold::encode`]).
+mod parts {
+    use super::{Bucket, Day, FxHashMap, Slice, positional_buckets};
+    use flowline_core::codec::positional_values;
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::hash::Hash;
+    use std::thread::ScopedJoinHandle;
+
+    type Buckets = FxHashMap<Slice, FxHashMap<Day, Bucket>>;
+
+    /// What a thread returned; a panic in it goes on in the caller.
+    pub(super) fn joined<T>(handle: ScopedJoinHandle<'_, T>) -> T {
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    /// Writes the buckets by position.
+    pub(super) struct BucketsOut<'a>(pub &'a Buckets);
+
+    impl Serialize for BucketsOut<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            positional_buckets::serialize(self.0, serializer)
+        }
+    }
+
+    /// Reads what [`BucketsOut`] wrote.
+    pub(super) struct BucketsIn(pub Buckets);
+
+    impl<'de> Deserialize<'de> for BucketsIn {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            positional_buckets::deserialize(deserializer).map(BucketsIn)
+        }
+    }
+
+    /// Writes a map's entries sorted by key, each value by position.
+    pub(super) struct ValuesOut<'a, K, V>(pub &'a FxHashMap<K, V>);
+
+    impl<K: Ord + Serialize, V: Serialize> Serialize for ValuesOut<'_, K, V> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            positional_values::serialize(self.0, serializer)
+        }
+    }
+
+    /// Reads what [`ValuesOut`] wrote.
+    pub(super) struct ValuesIn<K, V>(pub FxHashMap<K, V>);
+
+    impl<'de, K: Deserialize<'de> + Eq + Hash, V: DeserializeOwned> Deserialize<'de>
+        for ValuesIn<K, V>
+    {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            positional_values::deserialize(deserializer).map(ValuesIn)
+        }
     }
 }
 
