@@ -452,33 +452,32 @@ fn measure(
     Ok(())
 }
 
-fn status_kib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A memory field of a process's `/proc/<process>/status` (`RssAnon:`, `VmHWM:`), MiB; 0 when
+/// it cannot be read. `process` is a pid or `self`.
+pub(crate) fn status_mib(process: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with(field))
-                .and_then(|line| {
-                    line.split_whitespace()
-                        .nth(1)
-                        .and_then(|value| value.parse::<f64>().ok())
-                })
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kib| kib.parse::<f64>().ok())
         })
-        .unwrap_or(0.0)
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 /// The process's own resident memory (anonymous pages), MiB. Pages of the log file mapped by
 /// SQLite are page cache and are reported separately by [`file_mib`].
 pub(crate) fn rss_mib() -> f64 {
-    status_kib("RssAnon:") / 1024.0
+    status_mib("self", "RssAnon:")
 }
 
 /// Resident pages of mapped files (the log), MiB.
 pub(crate) fn file_mib() -> f64 {
-    status_kib("RssFile:") / 1024.0
+    status_mib("self", "RssFile:")
 }
 
 pub(crate) fn peak_rss_mib() -> f64 {
-    status_kib("VmHWM:") / 1024.0
+    status_mib("self", "VmHWM:")
 }

@@ -309,16 +309,11 @@ fn serve_once(
             break started.elapsed();
         }
     };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| -> f64 {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    let (anonymous_mib, peak_mib) = (field("RssAnon:"), field("VmHWM:"));
+    let process = pid.to_string();
+    let (anonymous_mib, peak_mib) = (
+        crate::bench::status_mib(&process, "RssAnon:"),
+        crate::bench::status_mib(&process, "VmHWM:"),
+    );
     let stopping = Instant::now();
     let pid = rustix::process::Pid::from_raw(i32::try_from(pid)?).context("no pid")?;
     rustix::process::kill_process(pid, rustix::process::Signal::TERM)?;

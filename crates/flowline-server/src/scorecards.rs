@@ -8,13 +8,11 @@ use flowline_core::error::DocumentKind;
 use flowline_core::id::TenantId;
 use flowline_core::state::MasterEvent;
 use flowline_engine::projections::{self, Origin, ProjectionError, Tracked};
-use flowline_metrics::fold::{EmissionSettings, Fold, FoldSettings, Slice};
-use flowline_metrics::order::Rules;
+use flowline_metrics::fold::{Fold, FoldSettings, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
 use flowline_store::{Store, StoreError};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -47,14 +45,9 @@ pub fn settings(
     for stored in store.read_stream(tenant, &stream)? {
         let event = decode(&stored)?;
         if let Event::Master(MasterEvent::TenantConfigured { settings }) = event {
-            let reporting =
-                TimeZone::get(settings.reporting_time_zone.as_str()).unwrap_or(TimeZone::UTC);
             return Ok(Some(FoldSettings {
-                reporting,
-                base_currency: settings.base_currency,
-                rules: Rules::standard(),
-                emissions: EmissionSettings::standard(),
                 keep_settled_orders,
+                ..FoldSettings::of_tenant(&settings)
             }));
         }
     }

@@ -7,8 +7,7 @@
 use flowline_core::id::TenantId;
 use flowline_core::state::MasterEvent;
 use flowline_core::{Event, State, codec, snapshot};
-use flowline_metrics::fold::{EmissionSettings, EventTime, Fold, FoldSettings, Slice};
-use flowline_metrics::order::Rules;
+use flowline_metrics::fold::{EventTime, Fold, FoldSettings, Slice};
 use flowline_metrics::period::{Day, Range};
 use flowline_metrics::scorecard::scorecard;
 use flowline_sim::scenario::Scenario;
@@ -16,7 +15,6 @@ use flowline_sim::{Options, run};
 use flowline_store::SharedBackend;
 use flowline_store_memory::MemoryBackend;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -190,14 +188,7 @@ fn settings(log: &[(Event, Timestamp)]) -> FoldSettings {
         Event::Master(MasterEvent::TenantConfigured { settings }) => Some(settings),
         _ => None,
     });
-    let settings = configured.expect("the log configures the tenant");
-    FoldSettings {
-        reporting: TimeZone::get(settings.reporting_time_zone.as_str()).unwrap(),
-        base_currency: settings.base_currency,
-        rules: Rules::standard(),
-        emissions: EmissionSettings::standard(),
-        keep_settled_orders: false,
-    }
+    FoldSettings::of_tenant(configured.expect("the log configures the tenant"))
 }
 
 fn fold_into(fold: &mut Fold, events: &[(Event, Timestamp)]) {

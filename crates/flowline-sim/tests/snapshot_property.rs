@@ -11,13 +11,11 @@ use flowline_core::projection::Projection;
 use flowline_core::state::MasterEvent;
 use flowline_engine::WriterState;
 use flowline_engine::projections::{self, Origin, Tracked};
-use flowline_metrics::fold::{EmissionSettings, Fold, FoldSettings};
-use flowline_metrics::order::Rules;
+use flowline_metrics::fold::{Fold, FoldSettings};
 use flowline_sim::scenario::Scenario;
 use flowline_sim::{Options, run};
 use flowline_store::Store;
 use flowline_store_memory::MemoryBackend;
-use jiff::tz::TimeZone;
 use proptest::prelude::*;
 
 fn tenant() -> TenantId {
@@ -33,14 +31,7 @@ fn settings(store: &dyn Store) -> FoldSettings {
             _ => None,
         }
     });
-    let settings = configured.expect("the log configures the tenant");
-    FoldSettings {
-        reporting: TimeZone::get(settings.reporting_time_zone.as_str()).unwrap(),
-        base_currency: settings.base_currency,
-        rules: Rules::standard(),
-        emissions: EmissionSettings::standard(),
-        keep_settled_orders: false,
-    }
+    FoldSettings::of_tenant(&configured.expect("the log configures the tenant"))
 }
 
 /// Folds the log up to `cut` from nothing, saves it as a snapshot at `cut`, restores it through

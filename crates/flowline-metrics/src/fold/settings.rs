@@ -5,7 +5,7 @@
 use crate::emissions::{EmissionFactorSet, EmissionScope};
 use crate::geo::Place;
 use crate::order::Rules;
-use flowline_core::master::TransportMode;
+use flowline_core::master::{TenantSettings, TransportMode};
 use flowline_core::money::Currency;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -101,4 +101,21 @@ pub struct FoldSettings {
     /// then grows with history. Drill-down does not need it: settled orders' verdicts are
     /// kept packed either way.
     pub keep_settled_orders: bool,
+}
+
+impl FoldSettings {
+    /// The settings a tenant's configuration gives: its reporting time zone (UTC if the name is
+    /// not one this build knows) and base currency, the standard judgement rules and emission
+    /// factors, settled orders' records let go. What the server, the CLI and the simulator's
+    /// checks all fold with.
+    pub fn of_tenant(settings: &TenantSettings) -> Self {
+        Self {
+            reporting: TimeZone::get(settings.reporting_time_zone.as_str())
+                .unwrap_or(TimeZone::UTC),
+            base_currency: settings.base_currency,
+            rules: Rules::standard(),
+            emissions: EmissionSettings::standard(),
+            keep_settled_orders: false,
+        }
+    }
 }
