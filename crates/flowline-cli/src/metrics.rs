@@ -83,7 +83,10 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|text| {
             Dimension::parse(text).with_context(|| {
-                format!("--by `{text}`: expected channel, center, carrier, supplier, sku, category or region")
+                format!(
+                    "--by `{text}`: expected one of {}",
+                    Dimension::ALL.map(Dimension::name).join(", ")
+                )
             })
         })
         .transpose()?;

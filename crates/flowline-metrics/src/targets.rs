@@ -228,20 +228,11 @@ pub fn review(
 /// The slice a target's scope names (the whole tenant without one, or when the dimension is not
 /// one the scorecard slices by).
 pub fn slice_of(scope: Option<(&str, &str)>) -> Slice {
-    let Some((dimension, value)) = scope else {
-        return Slice::All;
-    };
-    let value = value.to_string();
-    match Dimension::parse(dimension) {
-        Some(Dimension::Channel) => Slice::Channel(value),
-        Some(Dimension::Center) => Slice::Center(value),
-        Some(Dimension::CarrierService) => Slice::CarrierService(value),
-        Some(Dimension::Supplier) => Slice::Supplier(value),
-        Some(Dimension::Sku) => Slice::Sku(value),
-        Some(Dimension::Category) => Slice::Category(value),
-        Some(Dimension::Region) => Slice::Region(value),
-        None => Slice::All,
-    }
+    scope
+        .and_then(|(dimension, value)| {
+            Dimension::parse(dimension).map(|dimension| Slice::of(dimension, value.to_string()))
+        })
+        .unwrap_or(Slice::All)
 }
 
 /// A recorded target as a specification to evaluate.

@@ -266,7 +266,7 @@ pub const METRIC_QUERY: &[QueryParameter] = &[
     },
     QueryParameter {
         name: "slice",
-        description: "`dimension:value`, e.g. `channel:web`; the whole tenant by default.",
+        description: "`dimension:value` (channel, center, carrier, supplier, sku, category or region), e.g. `channel:web`, or `all`: the whole tenant, the default.",
         json_type: QueryType::String,
     },
     QueryParameter {
@@ -432,7 +432,13 @@ pub fn scorecard_handler() -> MethodRouter<App> {
                 .get("by")
                 .map(|text| {
                     Dimension::parse(text).ok_or_else(|| {
-                        ApiError::query("by", format!("`{text}`: expected channel, center, carrier, supplier, sku, category or region"))
+                        ApiError::query(
+                            "by",
+                            format!(
+                                "`{text}`: expected one of {}",
+                                Dimension::ALL.map(Dimension::name).join(", ")
+                            ),
+                        )
                     })
                 })
                 .transpose()?;
@@ -471,23 +477,7 @@ fn slice_of(params: &BTreeMap<String, String>) -> Result<Slice, ApiError> {
     let Some(text) = params.get("slice") else {
         return Ok(Slice::All);
     };
-    let invalid = || {
-        ApiError::query(
-            "slice",
-            format!("`{text}`: expected dimension:value, e.g. channel:web"),
-        )
-    };
-    let (dimension, value) = text.split_once(':').ok_or_else(invalid)?;
-    let value = value.to_string();
-    Ok(match Dimension::parse(dimension).ok_or_else(invalid)? {
-        Dimension::Channel => Slice::Channel(value),
-        Dimension::Center => Slice::Center(value),
-        Dimension::CarrierService => Slice::CarrierService(value),
-        Dimension::Supplier => Slice::Supplier(value),
-        Dimension::Sku => Slice::Sku(value),
-        Dimension::Category => Slice::Category(value),
-        Dimension::Region => Slice::Region(value),
-    })
+    Slice::parse(text).map_err(|error| ApiError::query("slice", error.to_string()))
 }
 
 /// `GET /v1/metrics/{id}`: one metric with what explains it.

@@ -32,7 +32,7 @@ mod stock;
 pub use archive::{Archive, Verdict};
 pub use bucket::{Bucket, Series, balance};
 pub use settings::{EmissionSettings, FoldSettings};
-pub use slice::{Dimension, Slice};
+pub use slice::{Dimension, Slice, SliceError};
 
 use crate::geo::Place;
 use crate::histogram::Histogram;

@@ -26,8 +26,30 @@ pub enum Slice {
 }
 
 impl Slice {
-    /// The slice's dimension (none for the whole tenant) and value.
-    fn parts(&self) -> (Option<Dimension>, &str) {
+    /// One value of one dimension.
+    pub fn of(dimension: Dimension, value: String) -> Self {
+        Self::from_parts(Some(dimension), value)
+    }
+
+    /// Reads `all` or `dimension:value` (`channel:web`, `center:FC-EAST`, `carrier:ups/ground`),
+    /// the form [`Slice`]'s `Display` writes. A dimension may be given by any name
+    /// [`Dimension::parse`] knows; the value may not be empty.
+    pub fn parse(text: &str) -> Result<Self, SliceError> {
+        if text == "all" {
+            return Ok(Self::All);
+        }
+        let invalid = || SliceError(text.to_string());
+        let (dimension, value) = text.split_once(':').ok_or_else(invalid)?;
+        if value.is_empty() {
+            return Err(invalid());
+        }
+        let dimension = Dimension::parse(dimension).ok_or_else(invalid)?;
+        Ok(Self::of(dimension, value.to_string()))
+    }
+
+    /// The slice's dimension (none for the whole tenant) and value (empty for the whole
+    /// tenant).
+    pub fn parts(&self) -> (Option<Dimension>, &str) {
         match self {
             Self::All => (None, ""),
             Self::Channel(value) => (Some(Dimension::Channel), value),
@@ -127,6 +149,20 @@ impl Dimension {
         }
     }
 
+    /// The dimension's name, as a slice is written (`channel:web`) and as `--by` and `?by=`
+    /// take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Channel => "channel",
+            Self::Center => "center",
+            Self::CarrierService => "carrier",
+            Self::Supplier => "supplier",
+            Self::Sku => "sku",
+            Self::Category => "category",
+            Self::Region => "region",
+        }
+    }
+
     /// Whether a slice belongs to this dimension.
     pub fn owns(self, slice: &Slice) -> bool {
         matches!(
@@ -139,5 +175,71 @@ impl Dimension {
                 | (Self::Category, Slice::Category(_))
                 | (Self::Region, Slice::Region(_))
         )
+    }
+}
+
+/// Text that is not `all` or `dimension:value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceError(pub String);
+
+impl std::fmt::Display for SliceError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "`{}`: expected all or dimension:value, e.g. channel:web (dimensions: {})",
+            self.0,
+            Dimension::ALL.map(Dimension::name).join(", ")
+        )
+    }
+}
+
+impl std::error::Error for SliceError {}
+
+impl std::fmt::Display for Slice {
+    /// `all`, or `dimension:value`, which [`Slice::parse`] reads back.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parts() {
+            (None, _) => formatter.write_str("all"),
+            (Some(dimension), value) => write!(formatter, "{}:{value}", dimension.name()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_reads_back_from_what_it_writes_and_bad_text_is_refused() {
+        let cases = [
+            ("all", Slice::All),
+            ("channel:web", Slice::Channel("web".into())),
+            ("center:FC-EAST", Slice::Center("FC-EAST".into())),
+            // A carrier service names carrier and service with a slash; a value may hold a colon.
+            (
+                "carrier:ups/ground",
+                Slice::CarrierService("ups/ground".into()),
+            ),
+            ("sku:MUG:BLUE", Slice::Sku("MUG:BLUE".into())),
+            ("region:CA", Slice::Region("CA".into())),
+        ];
+        for (text, slice) in cases {
+            assert_eq!(Slice::parse(text), Ok(slice.clone()), "{text}");
+            assert_eq!(slice.to_string(), text);
+        }
+        // Other names of a dimension are read; the canonical one is written.
+        assert_eq!(
+            Slice::parse("fc:FC-EAST").map(|slice| slice.to_string()),
+            Ok("center:FC-EAST".to_string())
+        );
+        for bad in ["", "All", "channel", "channel:", "planet:mars", ":web"] {
+            let error = Slice::parse(bad).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("expected all or dimension:value"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -43,7 +43,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use flowline_metrics::fold::{Dimension, Fold, Slice};
+use flowline_metrics::fold::{Fold, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -154,53 +154,9 @@ fn date_param(params: &BTreeMap<String, String>, name: &str) -> Result<Option<Da
         .transpose()
 }
 
-/// A slice from `dimension:value`.
+/// A slice from `all` or `dimension:value` ([`Slice::parse`]).
 pub fn parse_slice(text: &str) -> Result<Slice, ApiError> {
-    if text == "all" {
-        return Ok(Slice::All);
-    }
-    let invalid = || {
-        ApiError::query(
-            "slice",
-            format!("`{text}`: expected all or dimension:value, e.g. channel:web"),
-        )
-    };
-    let (dimension, value) = text.split_once(':').ok_or_else(invalid)?;
-    if value.is_empty() {
-        return Err(invalid());
-    }
-    let value = value.to_string();
-    Ok(match Dimension::parse(dimension).ok_or_else(invalid)? {
-        Dimension::Channel => Slice::Channel(value),
-        Dimension::Center => Slice::Center(value),
-        Dimension::CarrierService => Slice::CarrierService(value),
-        Dimension::Supplier => Slice::Supplier(value),
-        Dimension::Sku => Slice::Sku(value),
-        Dimension::Category => Slice::Category(value),
-        Dimension::Region => Slice::Region(value),
-    })
-}
-
-/// A slice as `dimension:value` (`all` for the whole tenant).
-pub fn slice_text(slice: &Slice) -> String {
-    match slice_parts(slice) {
-        None => "all".to_string(),
-        Some((dimension, value)) => format!("{dimension}:{value}"),
-    }
-}
-
-/// A slice's dimension name and value.
-pub fn slice_parts(slice: &Slice) -> Option<(&'static str, &str)> {
-    match slice {
-        Slice::All => None,
-        Slice::Channel(value) => Some(("channel", value)),
-        Slice::Center(value) => Some(("center", value)),
-        Slice::CarrierService(value) => Some(("carrier", value)),
-        Slice::Supplier(value) => Some(("supplier", value)),
-        Slice::Sku(value) => Some(("sku", value)),
-        Slice::Category(value) => Some(("category", value)),
-        Slice::Region(value) => Some(("region", value)),
-    }
+    Slice::parse(text).map_err(|error| ApiError::query("slice", error.to_string()))
 }
 
 impl Picks {
@@ -294,7 +250,7 @@ impl Picks {
         };
         if self.slice != Slice::All {
             query.push_str("&slice=");
-            query.push_str(&session::percent_encode(&slice_text(&self.slice)));
+            query.push_str(&session::percent_encode(&self.slice.to_string()));
         }
         query
     }

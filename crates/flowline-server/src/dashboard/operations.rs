@@ -64,7 +64,10 @@ pub fn slices_in(fold: &Fold, range: Range, dimension: Dimension, limit: usize) 
 
 /// A slice's value alone (`web` for `channel:web`).
 pub fn slice_value(slice: &Slice) -> String {
-    super::slice_parts(slice).map_or("all".to_string(), |(_, value)| value.to_string())
+    match slice.parts() {
+        (None, _) => "all".to_string(),
+        (Some(_), value) => value.to_string(),
+    }
 }
 
 /// A value's cell: the value and its terms.

@@ -55,9 +55,7 @@ fn slices_offered(fold: &Fold) -> Vec<(Dimension, Vec<String>)> {
             let mut owned: Vec<(i64, String)> = sizes
                 .iter()
                 .filter(|(slice, _)| dimension.owns(slice))
-                .filter_map(|(slice, size)| {
-                    super::slice_parts(slice).map(|(_, value)| (*size, value.to_string()))
-                })
+                .map(|(slice, size)| (*size, slice.parts().1.to_string()))
                 .collect();
             owned.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let values = owned
@@ -69,18 +67,6 @@ fn slices_offered(fold: &Fold) -> Vec<(Dimension, Vec<String>)> {
         })
         .filter(|(_, values): &(Dimension, Vec<String>)| !values.is_empty())
         .collect()
-}
-
-fn dimension_name(dimension: Dimension) -> &'static str {
-    match dimension {
-        Dimension::Channel => "channel",
-        Dimension::Center => "center",
-        Dimension::CarrierService => "carrier",
-        Dimension::Supplier => "supplier",
-        Dimension::Sku => "sku",
-        Dimension::Category => "category",
-        Dimension::Region => "region",
-    }
 }
 
 /// The period and slice pickers, the range shown, and links to the periods around it.
@@ -100,7 +86,7 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
     };
     let previous = picks.granularity.anchor(picks.granularity.before(anchor));
     let next = picks.granularity.anchor(picks.granularity.after(anchor));
-    let slice = super::slice_text(&picks.slice);
+    let slice = picks.slice.to_string();
     let keep_slice = if picks.slice == Slice::All {
         String::new()
     } else {
@@ -127,10 +113,10 @@ pub fn pickers(action: &str, fold: &Fold, picks: &Picks, range: Range) -> Markup
                 select name="slice" {
                     option value="all" selected[picks.slice == Slice::All] { "whole tenant" }
                     @for (dimension, values) in &offered {
-                        optgroup label=(dimension_name(*dimension)) {
+                        optgroup label=(dimension.name()) {
                             @for value in values {
-                                @let text = format!("{}:{value}", dimension_name(*dimension));
-                                option value=(text) selected[text == slice] { (dimension_name(*dimension)) " " (value) }
+                                @let text = format!("{}:{value}", dimension.name());
+                                option value=(text) selected[text == slice] { (dimension.name()) " " (value) }
                             }
                         }
                     }

@@ -30,7 +30,7 @@ use flowline_core::documents::{
 use flowline_core::state as st;
 use flowline_server::body;
 use flowline_server::dashboard::plans::parse_milli;
-use flowline_server::dashboard::{self, Picks, parse_slice, slice_text};
+use flowline_server::dashboard::{self, Picks, parse_slice};
 use flowline_server::error::ApiError;
 use flowline_server::handlers::{self, PAGE_LIMIT_MAX};
 use flowline_server::routes::{self, QueryParameter};
@@ -1208,7 +1208,7 @@ fn slices_and_decimals_of_the_dashboard_read_back_as_written() {
             // name (an alias such as `fc` for `center` becomes the name) and the same value, and
             // what it writes reads back as the same slice.
             Ok(slice) => {
-                let written = slice_text(&slice);
+                let written = slice.to_string();
                 let value = |text: &str| text.split_once(':').map(|(_, value)| value.to_string());
                 prop_assert_eq!(value(&written), value(&text));
                 prop_assert_eq!(parse_slice(&written).ok(), Some(slice));
