@@ -70,28 +70,6 @@ pub use flowline_engine::projections::Reached;
 /// most about this many.
 pub const SNAPSHOT_EVERY_EVENTS: u64 = 100_000;
 
-/// Reads the tenant's events after `after_seq` page by page, in order, decodes each once and
-/// hands it to `visit` with its sequence number and business time. Asks `stop` before each
-/// page, so a long read (a cold fold of a large log) ends soon after shutdown begins; what was
-/// visited by then is a consistent prefix of the log.
-pub fn read_events(
-    store: &dyn Store,
-    tenant: &TenantId,
-    after_seq: u64,
-    stop: &dyn Fn() -> bool,
-    visit: &mut dyn FnMut(u64, &Event, Timestamp),
-) -> Result<Reached, ScorecardError> {
-    projections::read_events(
-        store,
-        tenant,
-        after_seq,
-        stop,
-        &mut |position, event| visit(position.seq, event, position.business_time),
-        &mut || {},
-    )
-    .map_err(ScorecardError::from)
-}
-
 /// A tenant's scorecard fold, the last event folded into it, and the head of the latest
 /// snapshot saved or restored.
 #[derive(Debug)]
