@@ -426,7 +426,7 @@ impl Counters {
 fn folded(fold: &Fold) -> BTreeMap<(Date, Slice), Counters> {
     fold.buckets()
         .filter(|(_, slice, _)| matches!(slice, Slice::All | Slice::Channel(_)))
-        .map(|(day, slice, bucket)| ((day.date(), slice.clone()), Counters::of(bucket)))
+        .map(|(day, slice, bucket)| ((day.date(), slice.clone()), Counters::of(&bucket)))
         .filter(|(_, counters)| *counters != Counters::default())
         .collect()
 }

@@ -12,6 +12,7 @@
 //! Orders out of the reliability population (cancelled by the customer, say) are not kept:
 //! drill-down never lists them.
 
+use super::varint;
 use crate::order::{Judgement, OrderTrack, Segments};
 use crate::period::{Day, Range};
 use jiff::Timestamp;
@@ -215,21 +216,11 @@ impl<'a> Iterator for Rows<'a> {
 
 impl<'a> Rows<'a> {
     fn unsigned(&mut self) -> Option<u64> {
-        let mut value = 0_u64;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = self.bytes.split_first()?;
-            self.bytes = rest;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
+        varint::read_unsigned(&mut self.bytes).and_then(|value| u64::try_from(value).ok())
     }
 
     fn signed(&mut self) -> Option<i64> {
-        let zigzag = self.unsigned()?;
-        Some((zigzag >> 1) as i64 ^ -((zigzag & 1) as i64))
+        varint::read_signed(&mut self.bytes).and_then(|value| i64::try_from(value).ok())
     }
 
     fn byte(&mut self) -> Option<u8> {
@@ -293,16 +284,12 @@ impl<'a> Rows<'a> {
     }
 }
 
-fn write_unsigned(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+fn write_unsigned(out: &mut Vec<u8>, value: u64) {
+    varint::write_unsigned(out, u128::from(value));
 }
 
 fn write_signed(out: &mut Vec<u8>, value: i64) {
-    write_unsigned(out, ((value << 1) ^ (value >> 63)) as u64);
+    varint::write_signed(out, i128::from(value));
 }
 
 /// A day's rows as one byte string.

@@ -2,11 +2,113 @@
 //! sum, so buckets add over days and slices), the indices of its ledger balances
 //! ([`balance`]), and the [`Series`] kept as distributions beside it.
 
-use serde::{Deserialize, Serialize};
+use super::Slice;
+use super::varint;
+use crate::period::Day;
+use rustc_hash::FxHashMap;
+use serde::de;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
 
+/// Declares the bucket and what is done with each of its counters alike: [`Bucket::merge`] adds
+/// them, `each` reads them in field order and `fill` sets them in that order, so packing
+/// ([`Bucket::pack`]) and adding cannot forget a field added later.
+macro_rules! counters {
+    (
+        $(#[$outer:meta])*
+        pub struct $name:ident {
+            $( $(#[$inner:meta])* pub $field:ident: $type:ty, )*
+        }
+    ) => {
+        $(#[$outer])*
+        pub struct $name {
+            $( $(#[$inner])* pub $field: $type, )*
+        }
+
+        impl $name {
+            /// Adds another bucket.
+            pub fn merge(&mut self, other: &Self) {
+                $( Counter::add(&mut self.$field, &other.$field); )*
+            }
+
+            /// Every counter in field order.
+            fn each(&self, visit: &mut impl FnMut(i128)) {
+                $( Counter::each(&self.$field, visit); )*
+            }
+
+            /// Sets every counter in field order from `next`; `None` if it gives out or gives
+            /// a value out of a counter's range.
+            fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
+                $( Counter::fill(&mut self.$field, next)?; )*
+                Some(())
+            }
+        }
+    };
+}
+
+/// A counter of a bucket, or an array of them.
+trait Counter {
+    fn add(&mut self, other: &Self);
+    fn each(&self, visit: &mut impl FnMut(i128));
+    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()>;
+}
+
+impl Counter for i64 {
+    fn add(&mut self, other: &Self) {
+        *self += *other;
+    }
+
+    fn each(&self, visit: &mut impl FnMut(i128)) {
+        visit(i128::from(*self));
+    }
+
+    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
+        *self = i64::try_from(next()?).ok()?;
+        Some(())
+    }
+}
+
+impl Counter for i128 {
+    fn add(&mut self, other: &Self) {
+        *self += *other;
+    }
+
+    fn each(&self, visit: &mut impl FnMut(i128)) {
+        visit(*self);
+    }
+
+    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
+        *self = next()?;
+        Some(())
+    }
+}
+
+impl<T: Counter, const N: usize> Counter for [T; N] {
+    fn add(&mut self, other: &Self) {
+        for (counter, more) in self.iter_mut().zip(other) {
+            counter.add(more);
+        }
+    }
+
+    fn each(&self, visit: &mut impl FnMut(i128)) {
+        for counter in self {
+            counter.each(visit);
+        }
+    }
+
+    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
+        for counter in self {
+            counter.fill(next)?;
+        }
+        Some(())
+    }
+}
+
+counters! {
 /// Counters of one day and slice. Every field is a sum, so buckets add over days and slices,
 /// and a late fact is taken back by adding its contribution with the opposite sign.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bucket {
     /// Orders closed for measurement.
     pub orders_closed: i64,
@@ -134,6 +236,7 @@ pub struct Bucket {
     /// balance this gives the day's time-weighted integral exactly.
     pub balance_weighted: [i128; 4],
 }
+}
 
 /// Indices into [`Bucket::balance_change`].
 pub mod balance {
@@ -147,81 +250,59 @@ pub mod balance {
     pub const FIXED_ASSETS: usize = 3;
 }
 
-fn add_array<const N: usize, T: Copy + std::ops::AddAssign>(into: &mut [T; N], from: &[T; N]) {
-    for (target, value) in into.iter_mut().zip(from) {
-        *target += *value;
-    }
-}
-
 impl Bucket {
-    /// Adds another bucket.
-    pub fn merge(&mut self, other: &Self) {
-        self.orders_closed += other.orders_closed;
-        self.orders_excluded += other.orders_excluded;
-        self.orders_judged += other.orders_judged;
-        self.orders_with_commit += other.orders_with_commit;
-        add_array(&mut self.failures_natural, &other.failures_natural);
-        add_array(&mut self.failures_committed, &other.failures_committed);
-        self.on_time_in_full += other.on_time_in_full;
-        add_array(&mut self.signatures, &other.signatures);
-        self.delivered_with_commit += other.delivered_with_commit;
-        self.delivered_late += other.delivered_late;
-        self.cycle_orders += other.cycle_orders;
-        self.cycle_gross_seconds += other.cycle_gross_seconds;
-        add_array(
-            &mut self.cycle_segment_seconds,
-            &other.cycle_segment_seconds,
-        );
-        self.fill_orders += other.fill_orders;
-        self.fill_orders_complete += other.fill_orders_complete;
-        self.fill_lines += other.fill_lines;
-        self.fill_lines_complete += other.fill_lines_complete;
-        self.fill_units_ordered += other.fill_units_ordered;
-        self.fill_units_allocated += other.fill_units_allocated;
-        self.backordered_orders += other.backordered_orders;
-        self.orders_shipped += other.orders_shipped;
-        self.units_shipped += other.units_shipped;
-        self.cohort_units_sold += other.cohort_units_sold;
-        self.cohort_units_returned += other.cohort_units_returned;
-        self.units_returned += other.units_returned;
-        self.returns_processed += other.returns_processed;
-        self.return_processing_seconds += other.return_processing_seconds;
-        self.returns_refunded_before_receipt += other.returns_refunded_before_receipt;
-        self.ship_deadlines += other.ship_deadlines;
-        self.ship_on_time += other.ship_on_time;
-        self.supplier_orders += other.supplier_orders;
-        self.supplier_orders_with_commit += other.supplier_orders_with_commit;
-        add_array(&mut self.supplier_failures, &other.supplier_failures);
-        self.supplier_perfect += other.supplier_perfect;
-        self.dock_lines += other.dock_lines;
-        self.dock_seconds += other.dock_seconds;
-        self.shipments += other.shipments;
-        self.emission_shipments += other.emission_shipments;
-        self.emission_shipments_left_out += other.emission_shipments_left_out;
-        self.emissions_mg += other.emissions_mg;
-        self.gram_metres += other.gram_metres;
-        self.return_legs += other.return_legs;
-        self.return_legs_left_out += other.return_legs_left_out;
-        self.return_emissions_mg += other.return_emissions_mg;
-        self.return_gram_metres += other.return_gram_metres;
-        self.stock_seconds += other.stock_seconds;
-        self.stockout_seconds += other.stockout_seconds;
-        self.counted_lines += other.counted_lines;
-        self.counted_lines_matching += other.counted_lines_matching;
-        self.counted_system_value += other.counted_system_value;
-        self.counted_difference_value += other.counted_difference_value;
-        add_array(&mut self.cost, &other.cost);
-        self.revenue += other.revenue;
-        self.refunds += other.refunds;
-        self.cost_of_goods_sold += other.cost_of_goods_sold;
-        self.purchases += other.purchases;
-        add_array(&mut self.balance_change, &other.balance_change);
-        add_array(&mut self.balance_weighted, &other.balance_weighted);
-    }
-
     /// Whether every counter is zero.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// The bucket as the fold keeps a past day's: each counter that is not zero, as the
+    /// distance from the previous one in field order and its value, both variable-length.
+    /// A bucket of one item's day has a few counters set of its 99, so it packs into tens of
+    /// bytes instead of 1,088; equal buckets pack to equal bytes.
+    pub(crate) fn pack(&self) -> Box<[u8]> {
+        let mut out = Vec::new();
+        let (mut index, mut expected) = (0_u128, 0_u128);
+        self.each(&mut |value| {
+            if value != 0 {
+                varint::write_unsigned(&mut out, index - expected);
+                varint::write_signed(&mut out, value);
+                expected = index + 1;
+            }
+            index += 1;
+        });
+        out.into_boxed_slice()
+    }
+
+    /// The bucket [`Bucket::pack`] packed; `None` if `packed` is not such a packing (it ends
+    /// inside a counter, names one past the last, gives a zero, or a value out of its
+    /// counter's range).
+    pub(crate) fn unpack(packed: &[u8]) -> Option<Self> {
+        /// The next counter set (its index, its value), or `Some(None)` at the end.
+        fn next(bytes: &mut &[u8], expected: u128) -> Option<Option<(u128, i128)>> {
+            if bytes.is_empty() {
+                return Some(None);
+            }
+            let index = expected.checked_add(varint::read_unsigned(bytes)?)?;
+            let value = varint::read_signed(bytes)?;
+            (value != 0).then_some(Some((index, value)))
+        }
+        let mut bytes = packed;
+        let mut set = next(&mut bytes, 0)?;
+        let mut index = 0_u128;
+        let mut bucket = Self::default();
+        bucket.fill(&mut || {
+            let value = match set {
+                Some((at, value)) if at == index => {
+                    set = next(&mut bytes, index + 1)?;
+                    value
+                }
+                _ => 0,
+            };
+            index += 1;
+            Some(value)
+        })?;
+        set.is_none().then_some(bucket)
     }
 }
 
@@ -237,4 +318,312 @@ pub enum Series {
     DockToStock,
     /// Return receipt to refund.
     ReturnProcessing,
+}
+
+/// A day's bucket as the fold keeps it: open while its day may still change often, packed once
+/// it is past ([`Buckets::pack_before`]). A late fact for a past day opens its bucket again
+/// until the next sweep.
+#[derive(Clone)]
+enum Kept {
+    Open(Box<Bucket>),
+    Packed(Box<[u8]>),
+}
+
+impl Kept {
+    fn bucket(&self) -> Cow<'_, Bucket> {
+        match self {
+            Self::Open(bucket) => Cow::Borrowed(bucket),
+            Self::Packed(packed) => Cow::Owned(
+                Bucket::unpack(packed)
+                    .unwrap_or_else(|| unreachable!("only the fold's own packings are kept")),
+            ),
+        }
+    }
+
+    fn packed(&self) -> Cow<'_, [u8]> {
+        match self {
+            Self::Open(bucket) => Cow::Owned(bucket.pack().into_vec()),
+            Self::Packed(packed) => Cow::Borrowed(packed),
+        }
+    }
+}
+
+/// Every slice's buckets by day: what the fold adds to for each event and the scorecard sums
+/// over ranges. A year of a brand holds a bucket for each item on each day it sold, most of
+/// them past days with a handful of counters set, so past days are kept packed.
+///
+/// Equality is of the buckets' counters, not of which are packed; the serde form (sorted
+/// slices and days, each bucket packed) is the same for equal buckets whatever was packed.
+#[derive(Clone, Default)]
+pub(crate) struct Buckets(FxHashMap<Slice, FxHashMap<Day, Kept>>);
+
+impl Buckets {
+    /// The bucket of a day and slice.
+    pub(crate) fn get(&self, day: Day, slice: &Slice) -> Option<Cow<'_, Bucket>> {
+        self.0.get(slice)?.get(&day).map(Kept::bucket)
+    }
+
+    /// One slice's buckets with their days, in no order.
+    pub(crate) fn of(&self, slice: &Slice) -> impl Iterator<Item = (Day, Cow<'_, Bucket>)> {
+        self.0
+            .get(slice)
+            .into_iter()
+            .flat_map(|days| days.iter().map(|(day, kept)| (*day, kept.bucket())))
+    }
+
+    /// Every bucket with its day and slice, in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Day, &Slice, Cow<'_, Bucket>)> {
+        self.0.iter().flat_map(|(slice, days)| {
+            days.iter()
+                .map(move |(day, kept)| (*day, slice, kept.bucket()))
+        })
+    }
+
+    /// Buckets held, over every day and slice.
+    pub(crate) fn len(&self) -> usize {
+        self.0.values().map(FxHashMap::len).sum()
+    }
+
+    /// The bucket of a day and slice to add to, created empty or opened if packed.
+    pub(crate) fn get_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
+        // Looking the slice up before inserting spares a clone of its name on every event.
+        if !self.0.contains_key(slice) {
+            self.0.insert(slice.clone(), FxHashMap::default());
+        }
+        let kept = self
+            .0
+            .get_mut(slice)
+            .map(|days| {
+                days.entry(day)
+                    .or_insert_with(|| Kept::Open(Box::default()))
+            })
+            .unwrap_or_else(|| unreachable!("the slice was inserted above"));
+        if let Kept::Packed(packed) = kept {
+            *kept =
+                Kept::Open(Box::new(Bucket::unpack(packed).unwrap_or_else(|| {
+                    unreachable!("only the fold's own packings are kept")
+                })));
+        }
+        match kept {
+            Kept::Open(bucket) => bucket,
+            Kept::Packed(_) => unreachable!("opened above"),
+        }
+    }
+
+    /// Packs the open buckets of the days before `day`.
+    pub(crate) fn pack_before(&mut self, day: Day) {
+        for days in self.0.values_mut() {
+            for (bucket_day, kept) in days.iter_mut() {
+                if let Kept::Open(bucket) = kept
+                    && *bucket_day < day
+                {
+                    *kept = Kept::Packed(bucket.pack());
+                }
+            }
+        }
+    }
+
+    /// The bytes the packed and open buckets take: (buckets, bytes of counters). An open
+    /// bucket counts its whole size.
+    pub(crate) fn footprint(&self) -> (usize, usize) {
+        self.0
+            .values()
+            .flat_map(FxHashMap::values)
+            .fold((0, 0), |(count, bytes), kept| {
+                let size = match kept {
+                    Kept::Open(_) => std::mem::size_of::<Bucket>(),
+                    Kept::Packed(packed) => packed.len(),
+                };
+                (count + 1, bytes + size)
+            })
+    }
+}
+
+impl PartialEq for Buckets {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().all(|(slice, days)| {
+                other.0.get(slice).is_some_and(|others| {
+                    days.len() == others.len()
+                        && days.iter().all(|(day, kept)| {
+                            others
+                                .get(day)
+                                .is_some_and(|theirs| kept.bucket() == theirs.bucket())
+                        })
+                })
+            })
+    }
+}
+
+impl fmt::Debug for Buckets {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (count, bytes) = self.footprint();
+        formatter
+            .debug_struct("Buckets")
+            .field("slices", &self.0.len())
+            .field("buckets", &count)
+            .field("bytes", &bytes)
+            .finish()
+    }
+}
+
+/// One slice's days as written: sorted by day, each bucket packed.
+type Written<'a> = (&'a Slice, Vec<(Day, PackedBytes<'a>)>);
+
+/// A packed bucket written as a byte string.
+struct PackedBytes<'a>(Cow<'a, [u8]>);
+
+impl Serialize for PackedBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        flowline_core::codec::bytes::serialize(&self.0, serializer)
+    }
+}
+
+/// A packed bucket read back, checked to be one.
+struct PackedRead(Box<[u8]>);
+
+impl<'de> Deserialize<'de> for PackedRead {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let packed = flowline_core::codec::bytes::deserialize(deserializer)?;
+        if Bucket::unpack(&packed).is_none() {
+            return Err(de::Error::custom(
+                "a bucket's packed counters are malformed",
+            ));
+        }
+        Ok(Self(packed.into_boxed_slice()))
+    }
+}
+
+impl Serialize for Buckets {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut slices: Vec<Written<'_>> = self
+            .0
+            .iter()
+            .map(|(slice, days)| {
+                let mut days: Vec<(Day, PackedBytes<'_>)> = days
+                    .iter()
+                    .map(|(day, kept)| (*day, PackedBytes(kept.packed())))
+                    .collect();
+                days.sort_unstable_by_key(|(day, _)| *day);
+                (slice, days)
+            })
+            .collect();
+        slices.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        serializer.collect_seq(slices)
+    }
+}
+
+impl<'de> Deserialize<'de> for Buckets {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let slices: Vec<(Slice, Vec<(Day, PackedRead)>)> = Vec::deserialize(deserializer)?;
+        Ok(Self(
+            slices
+                .into_iter()
+                .map(|(slice, days)| {
+                    let days = days
+                        .into_iter()
+                        .map(|(day, PackedRead(packed))| (day, Kept::Packed(packed)))
+                        .collect();
+                    (slice, days)
+                })
+                .collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counters in field order, flattened.
+    fn counters(bucket: &Bucket) -> Vec<i128> {
+        let mut all = Vec::new();
+        bucket.each(&mut |value| all.push(value));
+        all
+    }
+
+    #[test]
+    fn every_counter_is_packed_added_and_counted_once() {
+        // Counted by hand from the struct: 4 order counts, 4 + 4 failures, on time in full,
+        // 16 signatures, 3 delivery and cycle counts, the gross cycle time, 7 segments, 6 fill
+        // counts, backordered, 10 shipping and return counts, 2 supplier counts, 4 supplier
+        // failures, 12 supplier-perfect, dock and emission counters, 6 stock and count
+        // counters, 6 process costs, 4 money flows, 4 + 4 balances: 99.
+        assert_eq!(counters(&Bucket::default()).len(), 99);
+        let mut numbered = Bucket::default();
+        let mut next = 0_i128;
+        numbered
+            .fill(&mut || {
+                next += 1;
+                Some(next)
+            })
+            .unwrap();
+        let expected: Vec<i128> = (1..=99).collect();
+        assert_eq!(counters(&numbered), expected);
+        let mut doubled = numbered.clone();
+        doubled.merge(&numbered);
+        let twice: Vec<i128> = (1..=99).map(|value| 2 * value).collect();
+        assert_eq!(counters(&doubled), twice);
+        assert_eq!(Bucket::unpack(&numbered.pack()), Some(numbered));
+    }
+
+    #[test]
+    fn a_bucket_packs_to_the_distances_and_values_of_its_counters_set() {
+        let bucket = Bucket {
+            orders_closed: 3,
+            signatures: {
+                let mut signatures = [0; 16];
+                signatures[5] = 2;
+                signatures
+            },
+            balance_weighted: [0, 0, 0, -100_000_000_000_000_000_000],
+            ..Bucket::default()
+        };
+        let packed = bucket.pack();
+        // orders_closed is counter 0: distance 0, zigzag(3) = 6. signatures[5] is counter
+        // 4 + 8 + 1 + 5 = 18: distance 18 - 1 = 17, zigzag(2) = 4. balance_weighted[3] is the
+        // last, 98: distance 98 - 19 = 79, then zigzag(-10^20) = 2·10^20 - 1, which needs
+        // ⌈68/7⌉ = 10 bytes (2·10^20 < 2^68).
+        assert_eq!(&packed[..5], &[0x00, 0x06, 0x11, 0x04, 0x4f]);
+        assert_eq!(packed.len(), 5 + 10);
+        assert_eq!(Bucket::unpack(&packed), Some(bucket));
+        assert!(Bucket::default().pack().is_empty());
+        assert_eq!(Bucket::unpack(&[]), Some(Bucket::default()));
+    }
+
+    #[test]
+    fn what_is_not_a_packing_is_refused() {
+        // Ends inside a value.
+        assert_eq!(Bucket::unpack(&[0x00]), None);
+        // A zero is never written.
+        assert_eq!(Bucket::unpack(&[0x00, 0x00]), None);
+        // Counter 99 is one past the last (distance 99 from counter 0).
+        assert_eq!(Bucket::unpack(&[99, 0x02]), None);
+        assert!(Bucket::unpack(&[98, 0x02]).is_some());
+        // orders_closed is an i64: 2^63 (zigzag 2^64) does not fit it.
+        let mut too_big = vec![0x00];
+        varint::write_signed(&mut too_big, 1_i128 << 63);
+        assert_eq!(Bucket::unpack(&too_big), None);
+    }
+
+    #[test]
+    fn packed_and_open_buckets_are_equal_and_written_alike() {
+        let (past, today) = (Day(100), Day(101));
+        let slice = Slice::All;
+        let mut open = Buckets::default();
+        open.get_mut(past, &slice).orders_closed = 2;
+        open.get_mut(today, &slice).units_shipped = 5;
+        let mut packed = open.clone();
+        packed.pack_before(today);
+        assert_eq!(packed.footprint(), (2, 2 + std::mem::size_of::<Bucket>()));
+        assert_eq!(open, packed);
+        let bytes = flowline_core::codec::encode(&packed).unwrap();
+        assert_eq!(bytes, flowline_core::codec::encode(&open).unwrap());
+        let read: Buckets = flowline_core::codec::decode(&bytes).unwrap();
+        assert_eq!(read, open);
+        // A late fact for the past day opens its bucket again.
+        packed.get_mut(past, &slice).orders_closed += 1;
+        assert_eq!(packed.get(past, &slice).unwrap().orders_closed, 3);
+        assert_ne!(packed, open);
+    }
 }

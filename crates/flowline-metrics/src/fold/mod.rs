@@ -28,8 +28,10 @@ mod sales;
 mod settings;
 pub(crate) mod slice;
 mod stock;
+mod varint;
 
 pub use archive::{Archive, Verdict};
+use bucket::Buckets;
 pub use bucket::{Bucket, Series, balance};
 pub use settings::{EmissionSettings, FoldSettings};
 pub use slice::{Dimension, Slice, SliceError};
@@ -51,6 +53,7 @@ use purchase::PurchaseTrack;
 use returns::ReturnTrack;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use stock::{Availability, Spell};
 
 /// The fold over a tenant's events.
@@ -63,7 +66,7 @@ pub struct Fold {
     settings: FoldSettings,
     // The five largest fields are encoded apart, side by side ([`Fold::encode`]).
     #[serde(skip)]
-    buckets: FxHashMap<Slice, FxHashMap<Day, Bucket>>,
+    buckets: Buckets,
     #[serde(skip)]
     series: FxHashMap<(Day, Series), Histogram>,
     #[serde(skip)]
@@ -128,7 +131,7 @@ impl Fold {
     pub fn new(settings: FoldSettings) -> Self {
         Self {
             settings,
-            buckets: FxHashMap::default(),
+            buckets: Buckets::default(),
             series: FxHashMap::default(),
             orders: FxHashMap::default(),
             counted: FxHashMap::default(),
@@ -166,9 +169,9 @@ impl Fold {
     /// fold is over a hundred megabytes, and restoring it is most of a warm start.
     pub fn encode(&self) -> Result<Vec<u8>, CodecError> {
         use flowline_core::codec::encode;
-        use parts::{BucketsOut, ValuesOut};
+        use parts::ValuesOut;
         let [rest, buckets, series, orders, counted, archive] = std::thread::scope(|scope| {
-            let buckets = scope.spawn(|| encode(&BucketsOut(&self.buckets)));
+            let buckets = scope.spawn(|| encode(&self.buckets));
             let orders = scope.spawn(|| encode(&ValuesOut(&self.orders)));
             let series = scope.spawn(|| encode(&ValuesOut(&self.series)));
             let counted = encode(&ValuesOut(&self.counted));
@@ -192,11 +195,11 @@ impl Fold {
     /// the events after the snapshot into it gives the fold of the whole log.
     pub fn decode(bytes: &[u8]) -> Result<Fold, CodecError> {
         use flowline_core::codec::decode;
-        use parts::{BucketsIn, ValuesIn};
+        use parts::ValuesIn;
         let [rest, buckets, series, orders, counted, archive] =
             flowline_core::codec::split::<6>(bytes)?;
         let (fold, buckets, series, orders, counted, archive) = std::thread::scope(|scope| {
-            let buckets = scope.spawn(|| decode::<BucketsIn>(buckets));
+            let buckets = scope.spawn(|| decode::<Buckets>(buckets));
             let orders = scope.spawn(|| decode::<ValuesIn<String, OrderTrack>>(orders));
             let series = scope.spawn(|| decode::<ValuesIn<(Day, Series), Histogram>>(series));
             let counted = decode::<ValuesIn<String, Judgement>>(counted);
@@ -212,7 +215,7 @@ impl Fold {
             )
         });
         Ok(Fold {
-            buckets: buckets?.0,
+            buckets: buckets?,
             series: series?.0,
             orders: orders?.0,
             counted: counted?.0,
@@ -249,24 +252,19 @@ impl Fold {
         &self.history
     }
 
-    /// Every bucket with its day and slice.
-    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, &Bucket)> {
-        self.buckets
-            .iter()
-            .flat_map(|(slice, days)| days.iter().map(move |(day, bucket)| (*day, slice, bucket)))
+    /// Every bucket with its day and slice, in no order.
+    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, Cow<'_, Bucket>)> {
+        self.buckets.iter()
     }
 
-    /// The buckets of one slice, by day.
-    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, &Bucket)> {
-        self.buckets
-            .get(slice)
-            .into_iter()
-            .flat_map(|days| days.iter().map(|(day, bucket)| (*day, bucket)))
+    /// The buckets of one slice, by day, in no order.
+    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, Cow<'_, Bucket>)> {
+        self.buckets.of(slice)
     }
 
     /// The bucket of a day and slice.
-    pub fn bucket(&self, day: Day, slice: &Slice) -> Option<&Bucket> {
-        self.buckets.get(slice)?.get(&day)
+    pub fn bucket(&self, day: Day, slice: &Slice) -> Option<Cow<'_, Bucket>> {
+        self.buckets.get(day, slice)
     }
 
     /// The distribution of a series on a day.
@@ -276,28 +274,23 @@ impl Fold {
 
     /// Buckets held, over every day and slice.
     pub fn bucket_count(&self) -> usize {
-        self.buckets.values().map(FxHashMap::len).sum()
+        self.buckets.len()
+    }
+
+    /// The buckets held and the bytes their counters take (a past day's packed, the others
+    /// whole): what the fold's figures cost in memory besides the records of open work.
+    pub fn bucket_footprint(&self) -> (usize, usize) {
+        self.buckets.footprint()
     }
 
     fn day(&self, at: Timestamp) -> Day {
         Day::of(at, &self.settings.reporting)
     }
 
-    fn bucket_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
-        // Looking the slice up before inserting spares a clone of its name on every event.
-        if !self.buckets.contains_key(slice) {
-            self.buckets.insert(slice.clone(), FxHashMap::default());
-        }
-        self.buckets
-            .get_mut(slice)
-            .map(|days| days.entry(day).or_default())
-            .unwrap_or_else(|| unreachable!("the slice was inserted above"))
-    }
-
     /// Applies `change` to the bucket of `day` for each slice.
     fn add(&mut self, day: Day, slices: &[Slice], change: impl Fn(&mut Bucket)) {
         for slice in slices {
-            change(self.bucket_mut(day, slice));
+            change(self.buckets.get_mut(day, slice));
         }
     }
 
@@ -387,11 +380,12 @@ impl Fold {
 
     /// Lets records go that no late fact can change any more: orders closed before the
     /// observation window and the longest return window (sale cohorts) have passed, settled
-    /// purchase orders, refunded returns.
+    /// purchase orders, refunded returns. Packs the buckets of the days before the latest.
     fn forget_settled(&mut self) {
         let Some(watermark) = self.watermark else {
             return;
         };
+        self.buckets.pack_before(self.day(watermark));
         let days = self
             .settings
             .rules
@@ -442,38 +436,18 @@ impl Fold {
 
 /// The fold's largest fields as parts of a snapshot of their own ([`Fold::encode`]).
 mod parts {
-    use super::{Bucket, Day, FxHashMap, Slice, positional_buckets};
+    use super::FxHashMap;
     use flowline_core::codec::positional_values;
     use serde::de::DeserializeOwned;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::hash::Hash;
     use std::thread::ScopedJoinHandle;
 
-    type Buckets = FxHashMap<Slice, FxHashMap<Day, Bucket>>;
-
     /// What a thread returned; a panic in it goes on in the caller.
     pub(super) fn joined<T>(handle: ScopedJoinHandle<'_, T>) -> T {
         handle
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }
-
-    /// Writes the buckets by position.
-    pub(super) struct BucketsOut<'a>(pub &'a Buckets);
-
-    impl Serialize for BucketsOut<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            positional_buckets::serialize(self.0, serializer)
-        }
-    }
-
-    /// Reads what [`BucketsOut`] wrote.
-    pub(super) struct BucketsIn(pub Buckets);
-
-    impl<'de> Deserialize<'de> for BucketsIn {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            positional_buckets::deserialize(deserializer).map(BucketsIn)
-        }
     }
 
     /// Writes a map's entries sorted by key, each value by position.
@@ -494,55 +468,5 @@ mod parts {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             positional_values::deserialize(deserializer).map(ValuesIn)
         }
-    }
-}
-
-/// The buckets in a snapshot: slices and days in sorted order, each bucket by position (a
-/// year of a brand holds hundreds of thousands of them, and by name their field names would be
-/// most of the snapshot).
-mod positional_buckets {
-    use super::{Bucket, Day, FxHashMap, Slice};
-    use flowline_core::codec::positional::{Read, Write};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    type Buckets = FxHashMap<Slice, FxHashMap<Day, Bucket>>;
-    /// One slice's days, as written.
-    type Written<'a> = (&'a Slice, Vec<(&'a Day, Write<'a, Bucket>)>);
-    /// Every slice's days, as read.
-    type Slices = Vec<(Slice, Vec<(Day, Read<Bucket>)>)>;
-
-    pub(super) fn serialize<S: Serializer>(
-        buckets: &Buckets,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        let mut slices: Vec<Written<'_>> = buckets
-            .iter()
-            .map(|(slice, days)| {
-                let mut days: Vec<(&Day, Write<'_, Bucket>)> = days
-                    .iter()
-                    .map(|(day, bucket)| (day, Write(bucket)))
-                    .collect();
-                days.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                (slice, days)
-            })
-            .collect();
-        slices.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        serializer.collect_seq(slices)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Buckets, D::Error> {
-        let slices: Slices = Vec::deserialize(deserializer)?;
-        Ok(slices
-            .into_iter()
-            .map(|(slice, days)| {
-                let days = days
-                    .into_iter()
-                    .map(|(day, Read(bucket))| (day, bucket))
-                    .collect();
-                (slice, days)
-            })
-            .collect())
     }
 }

@@ -67,7 +67,7 @@ impl Fold {
         let end = day.next().start(&self.settings.reporting);
         let seconds = i128::from(end.duration_since(at).as_secs().max(0));
         self.running.balances[index] += change;
-        let bucket = self.bucket_mut(day, &Slice::All);
+        let bucket = self.buckets.get_mut(day, &Slice::All);
         bucket.balance_change[index] += change;
         bucket.balance_weighted[index] += change * seconds;
     }
@@ -139,7 +139,7 @@ impl Fold {
             }
         }
         if !money.is_empty() {
-            self.bucket_mut(day, &Slice::All).merge(&money);
+            self.buckets.get_mut(day, &Slice::All).merge(&money);
         }
         for (index, change) in balances.into_iter().enumerate() {
             self.change_balance(index, change, at);

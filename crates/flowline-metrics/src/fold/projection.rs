@@ -8,7 +8,7 @@ use flowline_core::projection::{Position, Projection};
 impl Projection for Fold {
     const NAME: &'static str = "scorecard";
     /// Bump whenever the fold's fields or what they mean change.
-    const VERSION: u32 = 5;
+    const VERSION: u32 = 6;
 
     fn apply(&mut self, position: Position, event: &Event) {
         Fold::apply(
