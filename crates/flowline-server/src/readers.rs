@@ -70,12 +70,7 @@ impl Readers {
         let pool = self.clone();
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let result = pool.take().map_err(ApiError::internal).and_then(|store| {
-                let result = read(store.as_ref());
-                pool.give_back(store);
-                result
-            });
-            let _ = answer.send(result);
+            let _ = answer.send(pool.with_store(read));
         });
         self.reports.try_send(job).map_err(|_| {
             ApiError::new(
@@ -90,6 +85,30 @@ impl Readers {
             .map_err(|_| ApiError::internal("a report thread stopped before answering"))?
     }
 
+    /// Runs `read` on a connection on a thread of its own, which has ended when this returns.
+    /// For the few reads that use far more memory for a while than they keep, such as restoring
+    /// a scorecard fold from its snapshot: an allocator that hands a thread's freed pages back
+    /// to the system only when the thread next allocates (mimalloc does) hands them back when
+    /// the thread ends, instead of leaving them with a pooled thread that may sit idle.
+    pub async fn read_alone<R, F>(&self, read: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<R, ApiError> + Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let alone = std::thread::Builder::new()
+                .name("flowline-restore".to_string())
+                .spawn(move || pool.with_store(read))
+                .map_err(ApiError::internal)?;
+            alone
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
     /// Runs `read` on a connection on a blocking thread. Store errors become 500s whose cause is
     /// logged; `read` may return an [`ApiError`] of its own.
     pub async fn read<R, F>(&self, read: F) -> Result<R, ApiError>
@@ -98,14 +117,20 @@ impl Readers {
         F: FnOnce(&dyn Store) -> Result<R, ApiError> + Send + 'static,
     {
         let pool = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let store = pool.take().map_err(ApiError::internal)?;
-            let result = read(store.as_ref());
-            pool.give_back(store);
-            result
-        })
-        .await
-        .map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(move || pool.with_store(read))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// Runs `read` on a connection taken from the pool (or opened) and gives it back.
+    fn with_store<R>(
+        &self,
+        read: impl FnOnce(&dyn Store) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let store = self.take().map_err(ApiError::internal)?;
+        let result = read(store.as_ref());
+        self.give_back(store);
+        result
     }
 
     fn take(&self) -> Result<Box<dyn Store>, StoreError> {

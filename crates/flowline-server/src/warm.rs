@@ -67,8 +67,10 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
         async move {
             let started = Instant::now();
             let readers = shared.readers().clone();
+            // Restoring reads and decodes the whole snapshot: on a thread of its own, so what
+            // that took is given back when it ends.
             let folded = readers
-                .read(move |store| fold_scorecard(&shared, store, &tenant))
+                .read_alone(move |store| fold_scorecard(&shared, store, &tenant))
                 .await;
             (folded, started.elapsed())
         }
@@ -129,7 +131,6 @@ fn fold_scorecard(
 ) -> Result<Option<u64>, ApiError> {
     let scorecard = app.folds().slot(store, tenant)?;
     let mut scorecard = scorecard.lock().map_err(ApiError::internal)?;
-    scorecard.restored(store, tenant, app.metrics())?;
     match scorecard.advance(store, tenant, app) {
         Ok((_, head)) => Ok(Some(head)),
         Err(error) if app.stopping() => {
