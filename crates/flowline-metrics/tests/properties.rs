@@ -426,7 +426,7 @@ impl Counters {
 fn folded(fold: &Fold) -> BTreeMap<(Date, Slice), Counters> {
     fold.buckets()
         .filter(|(_, slice, _)| matches!(slice, Slice::All | Slice::Channel(_)))
-        .map(|(day, slice, bucket)| ((day.date(), slice.clone()), Counters::of(&bucket)))
+        .map(|(day, slice, bucket)| ((day.date(), slice.clone()), Counters::of(&bucket.bucket())))
         .filter(|(_, counters)| *counters != Counters::default())
         .collect()
 }
@@ -677,7 +677,7 @@ proptest! {
         let channels: i64 = fold
             .buckets()
             .filter(|(_, slice, _)| matches!(slice, Slice::Channel(_)))
-            .map(|(_, _, bucket)| bucket.orders_closed)
+            .map(|(_, _, bucket)| bucket.bucket().orders_closed)
             .sum();
         prop_assert_eq!(channels, closed);
     }

@@ -8,13 +8,13 @@ use flowline_core::error::DocumentKind;
 use flowline_core::id::TenantId;
 use flowline_core::state::MasterEvent;
 use flowline_engine::projections::{self, Origin, ProjectionError, Tracked};
-use flowline_metrics::fold::{Fold, FoldSettings, Slice};
+use flowline_metrics::fold::{Fold, FoldSettings, Pick, Slice};
 use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
 use flowline_store::{Store, StoreError};
 use jiff::Timestamp;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Why a scorecard could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -319,6 +319,17 @@ pub struct InitiativeReview {
     pub reviews: Vec<flowline_metrics::targets::Review>,
 }
 
+/// What a slice's size is counted in when slices are ranked: orders closed and shipped,
+/// purchase orders closed and stock lines counted, the things a slice's figures are about.
+pub(crate) fn population() -> Pick {
+    Pick::of(&[
+        |bucket| &mut bucket.orders_closed,
+        |bucket| &mut bucket.orders_shipped,
+        |bucket| &mut bucket.supplier_orders,
+        |bucket| &mut bucket.counted_lines,
+    ])
+}
+
 /// The report of a range: the whole tenant's scorecard, and one per value of `by`.
 pub fn report(
     tenant: &TenantId,
@@ -331,16 +342,17 @@ pub fn report(
     let whole = scorecard(fold, range, &Slice::All, as_of);
     let mut slices = Vec::new();
     if let Some(dimension) = by {
-        let mut populations: BTreeMap<Slice, i64> = BTreeMap::new();
-        for (day, slice, bucket) in fold.buckets() {
+        let population = population();
+        let mut populations: FxHashMap<&Slice, i128> = FxHashMap::default();
+        for (day, slice, stored) in fold.buckets() {
             if range.contains(day) && dimension.owns(slice) {
-                *populations.entry(slice.clone()).or_default() += bucket.orders_closed
-                    + bucket.orders_shipped
-                    + bucket.supplier_orders
-                    + bucket.counted_lines;
+                *populations.entry(slice).or_default() += stored.sum(&population);
             }
         }
-        let mut ranked: Vec<(Slice, i64)> = populations.into_iter().collect();
+        let mut ranked: Vec<(Slice, i128)> = populations
+            .into_iter()
+            .map(|(slice, population)| (slice.clone(), population))
+            .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         slices = ranked
             .into_iter()

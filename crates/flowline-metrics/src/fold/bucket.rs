@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Declares the bucket and what is done with each of its counters alike: [`Bucket::merge`] adds
-/// them, `each` reads them in field order and `fill` sets them in that order, so packing
+/// them, `each` reads them in field order and `set` sets one by its place in that order, so packing
 /// ([`Bucket::pack`]) and adding cannot forget a field added later.
 macro_rules! counters {
     (
@@ -37,11 +37,31 @@ macro_rules! counters {
                 $( Counter::each(&self.$field, visit); )*
             }
 
-            /// Sets every counter in field order from `next`; `None` if it gives out or gives
-            /// a value out of a counter's range.
-            fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
-                $( Counter::fill(&mut self.$field, next)?; )*
-                Some(())
+            /// Counter `index` (in field order); `None` past the last.
+            fn get(&self, index: usize) -> Option<i128> {
+                let mut index = index;
+                $(
+                    if index < <$type as Counter>::WIDTH {
+                        return Counter::get(&self.$field, index);
+                    }
+                    index -= <$type as Counter>::WIDTH;
+                )*
+                let _ = index;
+                None
+            }
+
+            /// Sets counter `index` (in field order) to `value`; `None` if there is no such
+            /// counter or the value is out of its range.
+            fn set(&mut self, index: usize, value: i128) -> Option<()> {
+                let mut index = index;
+                $(
+                    if index < <$type as Counter>::WIDTH {
+                        return Counter::set(&mut self.$field, index, value);
+                    }
+                    index -= <$type as Counter>::WIDTH;
+                )*
+                let _ = index;
+                None
             }
         }
     };
@@ -49,12 +69,17 @@ macro_rules! counters {
 
 /// A counter of a bucket, or an array of them.
 trait Counter {
+    /// The counters it holds.
+    const WIDTH: usize;
     fn add(&mut self, other: &Self);
     fn each(&self, visit: &mut impl FnMut(i128));
-    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()>;
+    fn get(&self, index: usize) -> Option<i128>;
+    fn set(&mut self, index: usize, value: i128) -> Option<()>;
 }
 
 impl Counter for i64 {
+    const WIDTH: usize = 1;
+
     fn add(&mut self, other: &Self) {
         *self += *other;
     }
@@ -63,13 +88,19 @@ impl Counter for i64 {
         visit(i128::from(*self));
     }
 
-    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
-        *self = i64::try_from(next()?).ok()?;
+    fn get(&self, _: usize) -> Option<i128> {
+        Some(i128::from(*self))
+    }
+
+    fn set(&mut self, _: usize, value: i128) -> Option<()> {
+        *self = i64::try_from(value).ok()?;
         Some(())
     }
 }
 
 impl Counter for i128 {
+    const WIDTH: usize = 1;
+
     fn add(&mut self, other: &Self) {
         *self += *other;
     }
@@ -78,13 +109,19 @@ impl Counter for i128 {
         visit(*self);
     }
 
-    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
-        *self = next()?;
+    fn get(&self, _: usize) -> Option<i128> {
+        Some(*self)
+    }
+
+    fn set(&mut self, _: usize, value: i128) -> Option<()> {
+        *self = value;
         Some(())
     }
 }
 
 impl<T: Counter, const N: usize> Counter for [T; N] {
+    const WIDTH: usize = N * T::WIDTH;
+
     fn add(&mut self, other: &Self) {
         for (counter, more) in self.iter_mut().zip(other) {
             counter.add(more);
@@ -97,11 +134,12 @@ impl<T: Counter, const N: usize> Counter for [T; N] {
         }
     }
 
-    fn fill(&mut self, next: &mut impl FnMut() -> Option<i128>) -> Option<()> {
-        for counter in self {
-            counter.fill(next)?;
-        }
-        Some(())
+    fn get(&self, index: usize) -> Option<i128> {
+        self.as_slice().get(index / T::WIDTH)?.get(index % T::WIDTH)
+    }
+
+    fn set(&mut self, index: usize, value: i128) -> Option<()> {
+        self.get_mut(index / T::WIDTH)?.set(index % T::WIDTH, value)
     }
 }
 
@@ -262,10 +300,10 @@ impl Bucket {
     /// bytes instead of 1,088; equal buckets pack to equal bytes.
     pub(crate) fn pack(&self) -> Box<[u8]> {
         let mut out = Vec::new();
-        let (mut index, mut expected) = (0_u128, 0_u128);
+        let (mut index, mut expected) = (0_usize, 0_usize);
         self.each(&mut |value| {
             if value != 0 {
-                varint::write_unsigned(&mut out, index - expected);
+                varint::write_unsigned(&mut out, (index - expected) as u128);
                 varint::write_signed(&mut out, value);
                 expected = index + 1;
             }
@@ -278,31 +316,20 @@ impl Bucket {
     /// inside a counter, names one past the last, gives a zero, or a value out of its
     /// counter's range).
     pub(crate) fn unpack(packed: &[u8]) -> Option<Self> {
-        /// The next counter set (its index, its value), or `Some(None)` at the end.
-        fn next(bytes: &mut &[u8], expected: u128) -> Option<Option<(u128, i128)>> {
-            if bytes.is_empty() {
-                return Some(None);
-            }
-            let index = expected.checked_add(varint::read_unsigned(bytes)?)?;
-            let value = varint::read_signed(bytes)?;
-            (value != 0).then_some(Some((index, value)))
-        }
         let mut bytes = packed;
-        let mut set = next(&mut bytes, 0)?;
-        let mut index = 0_u128;
         let mut bucket = Self::default();
-        bucket.fill(&mut || {
-            let value = match set {
-                Some((at, value)) if at == index => {
-                    set = next(&mut bytes, index + 1)?;
-                    value
-                }
-                _ => 0,
-            };
-            index += 1;
-            Some(value)
-        })?;
-        set.is_none().then_some(bucket)
+        let mut expected = 0_usize;
+        while !bytes.is_empty() {
+            let distance = usize::try_from(varint::read_unsigned(&mut bytes)?).ok()?;
+            let index = expected.checked_add(distance)?;
+            let value = varint::read_signed(&mut bytes)?;
+            if value == 0 {
+                return None;
+            }
+            bucket.set(index, value)?;
+            expected = index + 1;
+        }
+        Some(bucket)
     }
 }
 
@@ -348,6 +375,71 @@ impl Kept {
     }
 }
 
+/// A bucket as the fold holds it, opened when asked for.
+#[derive(Clone, Copy)]
+pub struct Stored<'a>(&'a Kept);
+
+impl<'a> Stored<'a> {
+    /// The bucket.
+    pub fn bucket(self) -> Cow<'a, Bucket> {
+        self.0.bucket()
+    }
+
+    /// The sum of the counters `pick` names, read without opening a packed bucket: what
+    /// ranking every slice by its size needs of each of its days.
+    pub fn sum(self, pick: &Pick) -> i128 {
+        match self.0 {
+            Kept::Open(bucket) => pick.0.iter().filter_map(|&index| bucket.get(index)).sum(),
+            Kept::Packed(packed) => {
+                let (mut bytes, mut expected, mut sum) = (&packed[..], 0_usize, 0_i128);
+                while let Some(distance) = varint::read_unsigned(&mut bytes) {
+                    let (Some(index), Some(value)) = (
+                        usize::try_from(distance)
+                            .ok()
+                            .and_then(|distance| expected.checked_add(distance)),
+                        varint::read_signed(&mut bytes),
+                    ) else {
+                        break;
+                    };
+                    if pick.0.contains(&index) {
+                        sum += value;
+                    }
+                    expected = index + 1;
+                }
+                sum
+            }
+        }
+    }
+}
+
+/// Counters of a bucket named by field, for [`Stored::sum`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick(Vec<usize>);
+
+impl Pick {
+    /// The counters the functions point to, such as `|bucket| &mut bucket.orders_closed`.
+    pub fn of(fields: &[fn(&mut Bucket) -> &mut i64]) -> Self {
+        Self(
+            fields
+                .iter()
+                .filter_map(|field| {
+                    let mut marked = Bucket::default();
+                    *field(&mut marked) = 1;
+                    let mut index = 0_usize;
+                    let mut found = None;
+                    marked.each(&mut |value| {
+                        if value != 0 {
+                            found = Some(index);
+                        }
+                        index += 1;
+                    });
+                    found
+                })
+                .collect(),
+        )
+    }
+}
+
 /// Every slice's buckets by day: what the fold adds to for each event and the scorecard sums
 /// over ranges. A year of a brand holds a bucket for each item on each day it sold, most of
 /// them past days with a handful of counters set, so past days are kept packed.
@@ -371,11 +463,13 @@ impl Buckets {
             .flat_map(|days| days.iter().map(|(day, kept)| (*day, kept.bucket())))
     }
 
-    /// Every bucket with its day and slice, in no order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (Day, &Slice, Cow<'_, Bucket>)> {
+    /// Every bucket with its day and slice, in no order; a packed one is opened only when
+    /// asked for ([`Stored::bucket`]), so a caller that picks by day or slice first opens only
+    /// those it picks.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Day, &Slice, Stored<'_>)> {
         self.0.iter().flat_map(|(slice, days)| {
             days.iter()
-                .map(move |(day, kept)| (*day, slice, kept.bucket()))
+                .map(move |(day, kept)| (*day, slice, Stored(kept)))
         })
     }
 
@@ -410,9 +504,10 @@ impl Buckets {
         }
     }
 
-    /// Packs the open buckets of the days before `day`.
+    /// Packs the open buckets of the days before `day`, but for the whole tenant's (a bucket a
+    /// day, read by every figure).
     pub(crate) fn pack_before(&mut self, day: Day) {
-        for days in self.0.values_mut() {
+        for (_, days) in self.0.iter_mut().filter(|(slice, _)| **slice != Slice::All) {
             for (bucket_day, kept) in days.iter_mut() {
                 if let Kept::Open(bucket) = kept
                     && *bucket_day < day
@@ -520,9 +615,17 @@ impl<'de> Deserialize<'de> for Buckets {
             slices
                 .into_iter()
                 .map(|(slice, days)| {
+                    // The whole tenant's buckets are kept open, as the fold keeps them.
+                    let open = slice == Slice::All;
                     let days = days
                         .into_iter()
-                        .map(|(day, PackedRead(packed))| (day, Kept::Packed(packed)))
+                        .map(|(day, PackedRead(packed))| {
+                            let kept = match Bucket::unpack(&packed) {
+                                Some(bucket) if open => Kept::Open(Box::new(bucket)),
+                                _ => Kept::Packed(packed),
+                            };
+                            (day, kept)
+                        })
                         .collect();
                     (slice, days)
                 })
@@ -551,13 +654,10 @@ mod tests {
         // counters, 6 process costs, 4 money flows, 4 + 4 balances: 99.
         assert_eq!(counters(&Bucket::default()).len(), 99);
         let mut numbered = Bucket::default();
-        let mut next = 0_i128;
-        numbered
-            .fill(&mut || {
-                next += 1;
-                Some(next)
-            })
-            .unwrap();
+        for index in 0..99 {
+            numbered.set(index, index as i128 + 1).unwrap();
+        }
+        assert_eq!(numbered.set(99, 1), None);
         let expected: Vec<i128> = (1..=99).collect();
         assert_eq!(counters(&numbered), expected);
         let mut doubled = numbered.clone();
@@ -592,6 +692,32 @@ mod tests {
     }
 
     #[test]
+    fn picked_counters_sum_alike_open_or_packed() {
+        let bucket = Bucket {
+            orders_closed: 4,
+            orders_shipped: 7,
+            units_shipped: 30,
+            counted_lines: -2,
+            ..Bucket::default()
+        };
+        let pick = Pick::of(&[
+            |bucket| &mut bucket.orders_closed,
+            |bucket| &mut bucket.counted_lines,
+            |bucket| &mut bucket.orders_shipped,
+        ]);
+        // orders_closed is the first counter; counted_lines is counted by hand from the end:
+        // the last 8 are balances, 4 money flows and 6 costs before them, and before those
+        // counted_difference_value, counted_system_value, counted_lines_matching and
+        // counted_lines: 99 - 8 - 4 - 6 - 4 = 77.
+        assert_eq!(pick.0[..2], [0, 77]);
+        // 4 - 2 + 7; units_shipped is not picked.
+        let open = Kept::Open(Box::new(bucket.clone()));
+        let packed = Kept::Packed(bucket.pack());
+        assert_eq!(Stored(&open).sum(&pick), 9);
+        assert_eq!(Stored(&packed).sum(&pick), 9);
+    }
+
+    #[test]
     fn what_is_not_a_packing_is_refused() {
         // Ends inside a value.
         assert_eq!(Bucket::unpack(&[0x00]), None);
@@ -609,18 +735,25 @@ mod tests {
     #[test]
     fn packed_and_open_buckets_are_equal_and_written_alike() {
         let (past, today) = (Day(100), Day(101));
-        let slice = Slice::All;
+        let slice = Slice::Sku("MUG-1".to_string());
         let mut open = Buckets::default();
         open.get_mut(past, &slice).orders_closed = 2;
         open.get_mut(today, &slice).units_shipped = 5;
+        open.get_mut(past, &Slice::All).orders_closed = 2;
         let mut packed = open.clone();
         packed.pack_before(today);
-        assert_eq!(packed.footprint(), (2, 2 + std::mem::size_of::<Bucket>()));
+        // The item's past day packs to two bytes (counter 0, zigzag(2) = 4); its today and the
+        // whole tenant's past day stay whole.
+        let whole = std::mem::size_of::<Bucket>();
+        assert_eq!(packed.footprint(), (3, 2 + 2 * whole));
+        assert_eq!(open.footprint(), (3, 3 * whole));
         assert_eq!(open, packed);
         let bytes = flowline_core::codec::encode(&packed).unwrap();
         assert_eq!(bytes, flowline_core::codec::encode(&open).unwrap());
         let read: Buckets = flowline_core::codec::decode(&bytes).unwrap();
         assert_eq!(read, open);
+        // Read back, the past days of the item are packed and the whole tenant's open.
+        assert_eq!(read.footprint(), (3, 2 + 2 + whole));
         // A late fact for the past day opens its bucket again.
         packed.get_mut(past, &slice).orders_closed += 1;
         assert_eq!(packed.get(past, &slice).unwrap().orders_closed, 3);

@@ -32,7 +32,7 @@ mod varint;
 
 pub use archive::{Archive, Verdict};
 use bucket::Buckets;
-pub use bucket::{Bucket, Series, balance};
+pub use bucket::{Bucket, Pick, Series, Stored, balance};
 pub use settings::{EmissionSettings, FoldSettings};
 pub use slice::{Dimension, Slice, SliceError};
 
@@ -252,8 +252,9 @@ impl Fold {
         &self.history
     }
 
-    /// Every bucket with its day and slice, in no order.
-    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, Cow<'_, Bucket>)> {
+    /// Every bucket with its day and slice, in no order. A past day's bucket of a slice is
+    /// kept packed and opened by [`Stored::bucket`]: pick by day and slice before asking for it.
+    pub fn buckets(&self) -> impl Iterator<Item = (Day, &Slice, Stored<'_>)> {
         self.buckets.iter()
     }
 

@@ -25,13 +25,14 @@ use axum::response::Response;
 use flowline_core::documents::sales_order::Attention;
 use flowline_core::views;
 use flowline_metrics::drill::{self, Filter};
-use flowline_metrics::fold::{Dimension, Fold, Slice};
+use flowline_metrics::fold::{Dimension, Fold, Pick, Slice};
 use flowline_metrics::order::Segment;
 use flowline_metrics::period::Range;
 use flowline_metrics::scorecard::scorecard;
 use flowline_metrics::value::MetricValue;
 use jiff::Timestamp;
 use maud::{Markup, html};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 
 /// Days of shipments the rate of demand is taken over.
@@ -43,17 +44,23 @@ const ROWS_MAX: usize = 50;
 
 /// The slices of a dimension present in a range, largest first.
 pub fn slices_in(fold: &Fold, range: Range, dimension: Dimension, limit: usize) -> Vec<Slice> {
-    let mut sizes: BTreeMap<Slice, i64> = BTreeMap::new();
-    for (day, slice, bucket) in fold.buckets() {
+    let size = Pick::of(&[
+        |bucket| &mut bucket.orders_closed,
+        |bucket| &mut bucket.orders_shipped,
+        |bucket| &mut bucket.supplier_orders,
+        |bucket| &mut bucket.units_shipped,
+        |bucket| &mut bucket.shipments,
+    ]);
+    let mut sizes: FxHashMap<&Slice, i128> = FxHashMap::default();
+    for (day, slice, stored) in fold.buckets() {
         if range.contains(day) && dimension.owns(slice) {
-            *sizes.entry(slice.clone()).or_default() += bucket.orders_closed
-                + bucket.orders_shipped
-                + bucket.supplier_orders
-                + bucket.units_shipped
-                + bucket.shipments;
+            *sizes.entry(slice).or_default() += stored.sum(&size);
         }
     }
-    let mut ranked: Vec<(Slice, i64)> = sizes.into_iter().collect();
+    let mut ranked: Vec<(Slice, i128)> = sizes
+        .into_iter()
+        .map(|(slice, size)| (slice.clone(), size))
+        .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked
         .into_iter()

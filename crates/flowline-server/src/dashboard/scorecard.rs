@@ -26,6 +26,7 @@ use flowline_metrics::scorecard::{metric_info, scorecard};
 use flowline_metrics::targets::{Direction, Status, TargetStatus, statuses};
 use flowline_metrics::value::{MetricValue, Unit};
 use maud::{Markup, html};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Periods in a tile's trend.
@@ -39,20 +40,17 @@ const COMPONENTS: [&str; 4] = ["in full", "on time", "documentation", "condition
 
 /// The slices of the fold worth offering, by dimension, largest population first.
 fn slices_offered(fold: &Fold) -> Vec<(Dimension, Vec<String>)> {
-    let mut sizes: BTreeMap<Slice, i64> = BTreeMap::new();
-    for (_, slice, bucket) in fold.buckets() {
+    let population = crate::scorecards::population();
+    let mut sizes: FxHashMap<&Slice, i128> = FxHashMap::default();
+    for (_, slice, stored) in fold.buckets() {
         if *slice != Slice::All {
-            *sizes.entry(slice.clone()).or_default() += bucket.orders_closed
-                + bucket.orders_shipped
-                + bucket.supplier_orders
-                + bucket.counted_lines
-                + 1;
+            *sizes.entry(slice).or_default() += stored.sum(&population) + 1;
         }
     }
     Dimension::ALL
         .into_iter()
         .map(|dimension| {
-            let mut owned: Vec<(i64, String)> = sizes
+            let mut owned: Vec<(i128, String)> = sizes
                 .iter()
                 .filter(|(slice, _)| dimension.owns(slice))
                 .map(|(slice, size)| (*size, slice.parts().1.to_string()))
