@@ -188,7 +188,7 @@ pub fn total(fold: &Fold, range: Range, slice: &Slice) -> Bucket {
     let mut total = Bucket::default();
     for (day, bucket) in fold.slice_buckets(slice) {
         if range.contains(day) {
-            total.merge(&bucket);
+            bucket.add_to(&mut total);
         }
     }
     total
@@ -200,7 +200,7 @@ pub fn average_balances(fold: &Fold, range: Range) -> [Ratio; 4] {
     let zone = &fold.settings().reporting;
     let mut by_day: Vec<(crate::period::Day, Bucket)> = fold
         .slice_buckets(&Slice::All)
-        .map(|(day, bucket)| (day, bucket.into_owned()))
+        .map(|(day, bucket)| (day, bucket.bucket().into_owned()))
         .collect();
     by_day.sort_by_key(|(day, _)| *day);
     let mut opening = [0i128; 4];

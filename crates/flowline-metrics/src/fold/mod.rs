@@ -258,8 +258,9 @@ impl Fold {
         self.buckets.iter()
     }
 
-    /// The buckets of one slice, by day, in no order.
-    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, Cow<'_, Bucket>)> {
+    /// The buckets of one slice with their days, in no order, each opened when asked for
+    /// ([`Stored::bucket`], or added up by [`Stored::add_to`]).
+    pub fn slice_buckets(&self, slice: &Slice) -> impl Iterator<Item = (Day, Stored<'_>)> {
         self.buckets.of(slice)
     }
 

@@ -19,6 +19,13 @@ pub(super) fn write_signed(out: &mut Vec<u8>, value: i128) {
 /// Reads an unsigned integer from the front of `bytes` and moves past it; `None` if the bytes
 /// end inside it or it does not fit 128 bits.
 pub(super) fn read_unsigned(bytes: &mut &[u8]) -> Option<u128> {
+    // Most are one byte: a distance between counters, a small count.
+    if let Some((&byte, rest)) = bytes.split_first()
+        && byte < 0x80
+    {
+        *bytes = rest;
+        return Some(u128::from(byte));
+    }
     let mut value = 0_u128;
     for shift in (0..128).step_by(7) {
         let (&byte, rest) = bytes.split_first()?;
@@ -33,6 +40,13 @@ pub(super) fn read_unsigned(bytes: &mut &[u8]) -> Option<u128> {
         }
     }
     None
+}
+
+/// Moves past an integer without reading it; `None` if the bytes end inside it.
+pub(super) fn skip(bytes: &mut &[u8]) -> Option<()> {
+    let end = bytes.iter().position(|byte| byte & 0x80 == 0)?;
+    *bytes = &bytes[end + 1..];
+    Some(())
 }
 
 /// Reads a signed integer written by [`write_signed`].
@@ -69,6 +83,17 @@ mod tests {
         let mut out = Vec::new();
         write_unsigned(&mut out, 300);
         assert_eq!(out, [0xac, 0x02]);
+    }
+
+    #[test]
+    fn skipping_moves_past_one_integer() {
+        let mut out = Vec::new();
+        write_signed(&mut out, -1_000_000);
+        write_unsigned(&mut out, 5);
+        let mut bytes = out.as_slice();
+        assert_eq!(skip(&mut bytes), Some(()));
+        assert_eq!(read_unsigned(&mut bytes), Some(5));
+        assert_eq!(skip(&mut [0x80_u8].as_slice()), None);
     }
 
     #[test]
