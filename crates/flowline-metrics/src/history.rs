@@ -76,6 +76,8 @@ pub struct History {
     work: VecDeque<WorkRecord>,
     dispositions: BTreeMap<(i64, String), i64>,
     shipped: BTreeMap<i64, BTreeMap<(String, String), i64>>,
+    /// The latest business time folded, from which recent shipments are counted and older ones
+    /// let go (the fold's watermark, which pages read as [`crate::fold::Fold::watermark`]).
     latest: Option<Timestamp>,
 }
 
@@ -287,10 +289,5 @@ impl History {
             }
         }
         totals
-    }
-
-    /// The latest business time folded.
-    pub fn latest(&self) -> Option<Timestamp> {
-        self.latest
     }
 }

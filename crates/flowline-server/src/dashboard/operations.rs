@@ -363,7 +363,7 @@ pub async fn orders(
 fn orders_body(fold: &Fold, picks: &Picks, open: &[OpenOrder]) -> Markup {
     let currency = fold.settings().base_currency.to_string();
     let range = picks.range(fold);
-    let now = fold.history().latest().unwrap_or(Timestamp::UNIX_EPOCH);
+    let now = fold.watermark().unwrap_or(Timestamp::UNIX_EPOCH);
     // Per state: orders, and the value of those in the base currency; an order in another
     // currency is counted but its value is never added to the base currency's.
     let mut pipeline: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
@@ -679,10 +679,7 @@ pub async fn source(
 fn source_body(fold: &Fold, picks: &Picks, mut open: Vec<OpenPurchase>) -> Markup {
     let range = picks.range(fold);
     let zone = fold.settings().reporting.clone();
-    let today = fold
-        .history()
-        .latest()
-        .map(|at| at.to_zoned(zone.clone()).date());
+    let today = fold.watermark().map(|at| at.to_zoned(zone.clone()).date());
     open.sort_by(|a, b| a.committed_on.cmp(&b.committed_on).then(a.id.cmp(&b.id)));
     let currency = fold.settings().base_currency.to_string();
     let (start, end) = (range.from.start(&zone), range.to.start(&zone));
