@@ -319,17 +319,6 @@ pub struct InitiativeReview {
     pub reviews: Vec<flowline_metrics::targets::Review>,
 }
 
-/// What a slice's size is counted in when slices are ranked: orders closed and shipped,
-/// purchase orders closed and stock lines counted, the things a slice's figures are about.
-pub(crate) fn population() -> Pick {
-    Pick::of(&[
-        |bucket| &mut bucket.orders_closed,
-        |bucket| &mut bucket.orders_shipped,
-        |bucket| &mut bucket.supplier_orders,
-        |bucket| &mut bucket.counted_lines,
-    ])
-}
-
 /// The report of a range: the whole tenant's scorecard, and one per value of `by`.
 pub fn report(
     tenant: &TenantId,
@@ -342,7 +331,7 @@ pub fn report(
     let whole = scorecard(fold, range, &Slice::All, as_of);
     let mut slices = Vec::new();
     if let Some(dimension) = by {
-        let population = population();
+        let population = Pick::size();
         let mut populations: FxHashMap<&Slice, i128> = FxHashMap::default();
         for (day, slice, stored) in fold.buckets() {
             if range.contains(day) && dimension.owns(slice) {

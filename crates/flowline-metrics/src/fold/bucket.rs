@@ -290,6 +290,16 @@ pub mod balance {
 }
 
 impl Bucket {
+    /// What a slice's size is counted in when slices are ranked: orders closed and shipped,
+    /// purchase orders closed and stock lines counted, the things its figures are about
+    /// ([`Pick::size`] names the same counters).
+    pub fn size(&self) -> i128 {
+        i128::from(self.orders_closed)
+            + i128::from(self.orders_shipped)
+            + i128::from(self.supplier_orders)
+            + i128::from(self.counted_lines)
+    }
+
     /// Whether every counter is zero.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
@@ -436,6 +446,16 @@ impl<'a> Stored<'a> {
 pub struct Pick(Vec<usize>);
 
 impl Pick {
+    /// The counters of [`Bucket::size`].
+    pub fn size() -> Self {
+        Self::of(&[
+            |bucket| &mut bucket.orders_closed,
+            |bucket| &mut bucket.orders_shipped,
+            |bucket| &mut bucket.supplier_orders,
+            |bucket| &mut bucket.counted_lines,
+        ])
+    }
+
     /// The counters the functions point to, such as `|bucket| &mut bucket.orders_closed`.
     pub fn of(fields: &[fn(&mut Bucket) -> &mut i64]) -> Self {
         Self(
@@ -466,17 +486,23 @@ impl Pick {
 /// Equality is of the buckets' counters, not of which are packed; the serde form (sorted
 /// slices and days, each bucket packed) is the same for equal buckets whatever was packed.
 #[derive(Clone, Default)]
-pub(crate) struct Buckets(FxHashMap<Slice, FxHashMap<Day, Kept>>);
+pub(crate) struct Buckets {
+    days: FxHashMap<Slice, FxHashMap<Day, Kept>>,
+    /// Each slice's size over all its days ([`Bucket::size`]), kept as buckets change, so
+    /// ranking every slice reads one figure a slice instead of every bucket. The whole
+    /// tenant's is not kept.
+    sizes: FxHashMap<Slice, i128>,
+}
 
 impl Buckets {
     /// The bucket of a day and slice.
     pub(crate) fn get(&self, day: Day, slice: &Slice) -> Option<Cow<'_, Bucket>> {
-        self.0.get(slice)?.get(&day).map(Kept::bucket)
+        self.days.get(slice)?.get(&day).map(Kept::bucket)
     }
 
     /// One slice's buckets with their days, in no order, each opened when asked for.
     pub(crate) fn of(&self, slice: &Slice) -> impl Iterator<Item = (Day, Stored<'_>)> {
-        self.0
+        self.days
             .get(slice)
             .into_iter()
             .flat_map(|days| days.iter().map(|(day, kept)| (*day, Stored(kept))))
@@ -486,7 +512,7 @@ impl Buckets {
     /// asked for ([`Stored::bucket`]), so a caller that picks by day or slice first opens only
     /// those it picks.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Day, &Slice, Stored<'_>)> {
-        self.0.iter().flat_map(|(slice, days)| {
+        self.days.iter().flat_map(|(slice, days)| {
             days.iter()
                 .map(move |(day, kept)| (*day, slice, Stored(kept)))
         })
@@ -494,17 +520,50 @@ impl Buckets {
 
     /// Buckets held, over every day and slice.
     pub(crate) fn len(&self) -> usize {
-        self.0.values().map(FxHashMap::len).sum()
+        self.days.values().map(FxHashMap::len).sum()
+    }
+
+    /// The whole tenant's bucket of a day, to add to.
+    pub(crate) fn whole_mut(&mut self, day: Day) -> &mut Bucket {
+        self.open_mut(day, &Slice::All)
+    }
+
+    /// Applies `change` to the bucket of a day and slice, and keeps the slice's size.
+    pub(crate) fn change(&mut self, day: Day, slice: &Slice, change: impl Fn(&mut Bucket)) {
+        let bucket = self.open_mut(day, slice);
+        let before = bucket.size();
+        change(bucket);
+        let grown = bucket.size() - before;
+        if grown != 0 && *slice != Slice::All {
+            match self.sizes.get_mut(slice) {
+                Some(size) => *size += grown,
+                None => {
+                    self.sizes.insert(slice.clone(), grown);
+                }
+            }
+        }
+    }
+
+    /// Every slice but the whole tenant's with its size over all its days and the number of
+    /// days it has a bucket for, in no order.
+    pub(crate) fn sizes(&self) -> impl Iterator<Item = (&Slice, i128, usize)> {
+        self.days
+            .iter()
+            .filter(|(slice, _)| **slice != Slice::All)
+            .map(|(slice, days)| {
+                let size = self.sizes.get(slice).copied().unwrap_or_default();
+                (slice, size, days.len())
+            })
     }
 
     /// The bucket of a day and slice to add to, created empty or opened if packed.
-    pub(crate) fn get_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
+    fn open_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
         // Looking the slice up before inserting spares a clone of its name on every event.
-        if !self.0.contains_key(slice) {
-            self.0.insert(slice.clone(), FxHashMap::default());
+        if !self.days.contains_key(slice) {
+            self.days.insert(slice.clone(), FxHashMap::default());
         }
         let kept = self
-            .0
+            .days
             .get_mut(slice)
             .map(|days| {
                 days.entry(day)
@@ -526,7 +585,11 @@ impl Buckets {
     /// Packs the open buckets of the days before `day`, but for the whole tenant's (a bucket a
     /// day, read by every figure).
     pub(crate) fn pack_before(&mut self, day: Day) {
-        for (_, days) in self.0.iter_mut().filter(|(slice, _)| **slice != Slice::All) {
+        for (_, days) in self
+            .days
+            .iter_mut()
+            .filter(|(slice, _)| **slice != Slice::All)
+        {
             for (bucket_day, kept) in days.iter_mut() {
                 if let Kept::Open(bucket) = kept
                     && *bucket_day < day
@@ -540,7 +603,7 @@ impl Buckets {
     /// The bytes the packed and open buckets take: (buckets, bytes of counters). An open
     /// bucket counts its whole size.
     pub(crate) fn footprint(&self) -> (usize, usize) {
-        self.0
+        self.days
             .values()
             .flat_map(FxHashMap::values)
             .fold((0, 0), |(count, bytes), kept| {
@@ -555,9 +618,9 @@ impl Buckets {
 
 impl PartialEq for Buckets {
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().all(|(slice, days)| {
-                other.0.get(slice).is_some_and(|others| {
+        self.days.len() == other.days.len()
+            && self.days.iter().all(|(slice, days)| {
+                other.days.get(slice).is_some_and(|others| {
                     days.len() == others.len()
                         && days.iter().all(|(day, kept)| {
                             others
@@ -574,7 +637,7 @@ impl fmt::Debug for Buckets {
         let (count, bytes) = self.footprint();
         formatter
             .debug_struct("Buckets")
-            .field("slices", &self.0.len())
+            .field("slices", &self.days.len())
             .field("buckets", &count)
             .field("bytes", &bytes)
             .finish()
@@ -611,7 +674,7 @@ impl<'de> Deserialize<'de> for PackedRead {
 impl Serialize for Buckets {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut slices: Vec<Written<'_>> = self
-            .0
+            .days
             .iter()
             .map(|(slice, days)| {
                 let mut days: Vec<(Day, PackedBytes<'_>)> = days
@@ -630,8 +693,8 @@ impl Serialize for Buckets {
 impl<'de> Deserialize<'de> for Buckets {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let slices: Vec<(Slice, Vec<(Day, PackedRead)>)> = Vec::deserialize(deserializer)?;
-        Ok(Self(
-            slices
+        let mut buckets = Self {
+            days: slices
                 .into_iter()
                 .map(|(slice, days)| {
                     // The whole tenant's buckets are kept open, as the fold keeps them.
@@ -649,7 +712,19 @@ impl<'de> Deserialize<'de> for Buckets {
                     (slice, days)
                 })
                 .collect(),
-        ))
+            sizes: FxHashMap::default(),
+        };
+        buckets.sizes = buckets
+            .days
+            .iter()
+            .filter(|(slice, _)| **slice != Slice::All)
+            .map(|(slice, days)| {
+                let size = Pick::size();
+                let total = days.values().map(|kept| Stored(kept).sum(&size)).sum();
+                (slice.clone(), total)
+            })
+            .collect();
+        Ok(buckets)
     }
 }
 
@@ -752,6 +827,32 @@ mod tests {
     }
 
     #[test]
+    fn a_slices_size_is_kept_as_its_buckets_change() {
+        // Every counter numbered 1..=99: size and Pick::size agree on which four count.
+        let mut numbered = Bucket::default();
+        for index in 0..99 {
+            numbered.add_at(index, index as i128 + 1).unwrap();
+        }
+        let packed = Kept::Packed(numbered.pack());
+        assert_eq!(Stored(&packed).sum(&Pick::size()), numbered.size());
+        let item = Slice::Sku("MUG-1".to_string());
+        let mut buckets = Buckets::default();
+        buckets.change(Day(1), &item, |bucket| bucket.orders_closed += 3);
+        buckets.change(Day(2), &item, |bucket| bucket.units_shipped += 9);
+        buckets.change(Day(2), &item, |bucket| bucket.counted_lines += 2);
+        buckets.change(Day(1), &Slice::All, |bucket| bucket.orders_closed += 3);
+        buckets.pack_before(Day(2));
+        // A late fact takes one order back on the packed day: 3 - 1 + 2 over two days.
+        buckets.change(Day(1), &item, |bucket| bucket.orders_closed -= 1);
+        let sizes: Vec<(&Slice, i128, usize)> = buckets.sizes().collect();
+        assert_eq!(sizes, [(&item, 4, 2)]);
+        // Read back from its serde form, the size is counted again from the buckets.
+        let read: Buckets =
+            flowline_core::codec::decode(&flowline_core::codec::encode(&buckets).unwrap()).unwrap();
+        assert_eq!(read.sizes().collect::<Vec<_>>(), sizes);
+    }
+
+    #[test]
     fn what_is_not_a_packing_is_refused() {
         // Ends inside a value.
         assert_eq!(Bucket::unpack(&[0x00]), None);
@@ -771,9 +872,9 @@ mod tests {
         let (past, today) = (Day(100), Day(101));
         let slice = Slice::Sku("MUG-1".to_string());
         let mut open = Buckets::default();
-        open.get_mut(past, &slice).orders_closed = 2;
-        open.get_mut(today, &slice).units_shipped = 5;
-        open.get_mut(past, &Slice::All).orders_closed = 2;
+        open.change(past, &slice, |bucket| bucket.orders_closed = 2);
+        open.change(today, &slice, |bucket| bucket.units_shipped = 5);
+        open.change(past, &Slice::All, |bucket| bucket.orders_closed = 2);
         let mut packed = open.clone();
         packed.pack_before(today);
         // The item's past day packs to two bytes (counter 0, zigzag(2) = 4); its today and the
@@ -789,7 +890,7 @@ mod tests {
         // Read back, the past days of the item are packed and the whole tenant's open.
         assert_eq!(read.footprint(), (3, 2 + 2 + whole));
         // A late fact for the past day opens its bucket again.
-        packed.get_mut(past, &slice).orders_closed += 1;
+        packed.change(past, &slice, |bucket| bucket.orders_closed += 1);
         assert_eq!(packed.get(past, &slice).unwrap().orders_closed, 3);
         assert_ne!(packed, open);
     }

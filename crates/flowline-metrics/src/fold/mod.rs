@@ -279,6 +279,13 @@ impl Fold {
         self.buckets.len()
     }
 
+    /// Every slice but the whole tenant's, with its size over all its days
+    /// ([`Bucket::size`]) and the number of days it has figures for, in no order: what ranking
+    /// slices by how much they hold needs, without reading their buckets.
+    pub fn slice_sizes(&self) -> impl Iterator<Item = (&Slice, i128, usize)> {
+        self.buckets.sizes()
+    }
+
     /// The buckets held and the bytes their counters take (a past day's packed, the others
     /// whole): what the fold's figures cost in memory besides the records of open work.
     pub fn bucket_footprint(&self) -> (usize, usize) {
@@ -292,7 +299,7 @@ impl Fold {
     /// Applies `change` to the bucket of `day` for each slice.
     fn add(&mut self, day: Day, slices: &[Slice], change: impl Fn(&mut Bucket)) {
         for slice in slices {
-            change(self.buckets.get_mut(day, slice));
+            self.buckets.change(day, slice, &change);
         }
     }
 

@@ -3,7 +3,7 @@
 //! and the running ledger balances (inventory, receivables, payables, supply-chain fixed
 //! assets) with their time-weighted integrals.
 
-use super::{Bucket, Fold, Slice, balance};
+use super::{Bucket, Fold, balance};
 use flowline_core::Event;
 use flowline_core::documents::finance::FinanceEvent;
 use flowline_core::documents::purchase_order::PurchaseOrderEvent;
@@ -67,7 +67,7 @@ impl Fold {
         let end = day.next().start(&self.settings.reporting);
         let seconds = i128::from(end.duration_since(at).as_secs().max(0));
         self.running.balances[index] += change;
-        let bucket = self.buckets.get_mut(day, &Slice::All);
+        let bucket = self.buckets.whole_mut(day);
         bucket.balance_change[index] += change;
         bucket.balance_weighted[index] += change * seconds;
     }
@@ -139,7 +139,7 @@ impl Fold {
             }
         }
         if !money.is_empty() {
-            self.buckets.get_mut(day, &Slice::All).merge(&money);
+            self.buckets.whole_mut(day).merge(&money);
         }
         for (index, change) in balances.into_iter().enumerate() {
             self.change_balance(index, change, at);

@@ -26,7 +26,6 @@ use flowline_metrics::scorecard::{metric_info, scorecard};
 use flowline_metrics::targets::{Direction, Status, TargetStatus, statuses};
 use flowline_metrics::value::{MetricValue, Unit};
 use maud::{Markup, html};
-use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Periods in a tile's trend.
@@ -40,13 +39,11 @@ const COMPONENTS: [&str; 4] = ["in full", "on time", "documentation", "condition
 
 /// The slices of the fold worth offering, by dimension, largest population first.
 fn slices_offered(fold: &Fold) -> Vec<(Dimension, Vec<String>)> {
-    let population = crate::scorecards::population();
-    let mut sizes: FxHashMap<&Slice, i128> = FxHashMap::default();
-    for (_, slice, stored) in fold.buckets() {
-        if *slice != Slice::All {
-            *sizes.entry(slice).or_default() += stored.sum(&population) + 1;
-        }
-    }
+    // A slice's size over all days, and one for each day it has figures for.
+    let sizes: Vec<(&Slice, i128)> = fold
+        .slice_sizes()
+        .map(|(slice, size, days)| (slice, size + i128::try_from(days).unwrap_or(i128::MAX)))
+        .collect();
     Dimension::ALL
         .into_iter()
         .map(|dimension| {
