@@ -13,7 +13,6 @@ use flowline_metrics::period::{Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
 use flowline_store::{Store, StoreError};
 use jiff::Timestamp;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// Why a scorecard could not be computed.
@@ -331,22 +330,10 @@ pub fn report(
     let whole = scorecard(fold, range, &Slice::All, as_of);
     let mut slices = Vec::new();
     if let Some(dimension) = by {
-        let population = Pick::size();
-        let mut populations: FxHashMap<&Slice, i128> = FxHashMap::default();
-        for (day, slice, stored) in fold.buckets() {
-            if range.contains(day) && dimension.owns(slice) {
-                *populations.entry(slice).or_default() += stored.sum(&population);
-            }
-        }
-        let mut ranked: Vec<(Slice, i128)> = populations
+        slices = fold
+            .largest_slices(range, dimension, &Pick::size(), slices_max)
             .into_iter()
-            .map(|(slice, population)| (slice.clone(), population))
-            .collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        slices = ranked
-            .into_iter()
-            .take(slices_max)
-            .map(|(slice, _)| scorecard(fold, range, &slice, as_of))
+            .map(|slice| scorecard(fold, range, &slice, as_of))
             .collect();
     }
     let settings = fold.settings();

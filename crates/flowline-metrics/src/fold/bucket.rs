@@ -2,9 +2,9 @@
 //! sum, so buckets add over days and slices), the indices of its ledger balances
 //! ([`balance`]), and the [`Series`] kept as distributions beside it.
 
-use super::Slice;
 use super::varint;
-use crate::period::Day;
+use super::{Dimension, Slice};
+use crate::period::{Day, Range};
 use rustc_hash::FxHashMap;
 use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -379,11 +379,13 @@ impl Kept {
     fn bucket(&self) -> Cow<'_, Bucket> {
         match self {
             Self::Open(bucket) => Cow::Borrowed(bucket),
-            Self::Packed(packed) => Cow::Owned(
-                Bucket::unpack(packed)
-                    .unwrap_or_else(|| unreachable!("only the fold's own packings are kept")),
-            ),
+            Self::Packed(packed) => Cow::Owned(Self::unpacked(packed)),
         }
+    }
+
+    /// A packing the fold made, or read back and checked ([`PackedRead`]), unpacked.
+    fn unpacked(packed: &[u8]) -> Bucket {
+        Bucket::unpack(packed).unwrap_or_else(|| unreachable!("only checked packings are kept"))
     }
 
     fn packed(&self) -> Cow<'_, [u8]> {
@@ -556,6 +558,40 @@ impl Buckets {
             })
     }
 
+    /// The slices of `dimension` with figures in `range`, largest first by the counters `pick`
+    /// names summed over the range (ties by slice), at most `limit` of them. Only the
+    /// dimension's buckets are read, and packed ones are not opened.
+    pub(crate) fn largest(
+        &self,
+        range: Range,
+        dimension: Dimension,
+        pick: &Pick,
+        limit: usize,
+    ) -> Vec<Slice> {
+        let mut ranked: Vec<(&Slice, i128)> = self
+            .days
+            .iter()
+            .filter(|(slice, _)| dimension.owns(slice))
+            .filter_map(|(slice, days)| {
+                let mut present = false;
+                let mut size = 0_i128;
+                for (day, kept) in days {
+                    if range.contains(*day) {
+                        present = true;
+                        size += Stored(kept).sum(pick);
+                    }
+                }
+                present.then_some((slice, size))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|(slice, _)| slice.clone())
+            .collect()
+    }
+
     /// The bucket of a day and slice to add to, created empty or opened if packed.
     fn open_mut(&mut self, day: Day, slice: &Slice) -> &mut Bucket {
         // Looking the slice up before inserting spares a clone of its name on every event.
@@ -571,10 +607,7 @@ impl Buckets {
             })
             .unwrap_or_else(|| unreachable!("the slice was inserted above"));
         if let Kept::Packed(packed) = kept {
-            *kept =
-                Kept::Open(Box::new(Bucket::unpack(packed).unwrap_or_else(|| {
-                    unreachable!("only the fold's own packings are kept")
-                })));
+            *kept = Kept::Open(Box::new(Kept::unpacked(packed)));
         }
         match kept {
             Kept::Open(bucket) => bucket,
@@ -702,9 +735,10 @@ impl<'de> Deserialize<'de> for Buckets {
                     let days = days
                         .into_iter()
                         .map(|(day, PackedRead(packed))| {
-                            let kept = match Bucket::unpack(&packed) {
-                                Some(bucket) if open => Kept::Open(Box::new(bucket)),
-                                _ => Kept::Packed(packed),
+                            let kept = if open {
+                                Kept::Open(Box::new(Kept::unpacked(&packed)))
+                            } else {
+                                Kept::Packed(packed)
                             };
                             (day, kept)
                         })
@@ -714,12 +748,12 @@ impl<'de> Deserialize<'de> for Buckets {
                 .collect(),
             sizes: FxHashMap::default(),
         };
+        let size = Pick::size();
         buckets.sizes = buckets
             .days
             .iter()
             .filter(|(slice, _)| **slice != Slice::All)
             .map(|(slice, days)| {
-                let size = Pick::size();
                 let total = days.values().map(|kept| Stored(kept).sum(&size)).sum();
                 (slice.clone(), total)
             })
@@ -850,6 +884,38 @@ mod tests {
         let read: Buckets =
             flowline_core::codec::decode(&flowline_core::codec::encode(&buckets).unwrap()).unwrap();
         assert_eq!(read.sizes().collect::<Vec<_>>(), sizes);
+    }
+
+    #[test]
+    fn the_largest_slices_of_a_range_are_ranked_by_the_picked_counters() {
+        let sku = |name: &str| Slice::Sku(name.to_string());
+        let mut buckets = Buckets::default();
+        // In days 10..12: A closes 2 + 1 orders, B closes 3, C closes none but has a bucket
+        // (5 units shipped, not picked); D's only figures fall on day 12, outside. A channel's
+        // bucket is of another dimension.
+        buckets.change(Day(10), &sku("A"), |bucket| bucket.orders_closed += 2);
+        buckets.change(Day(11), &sku("A"), |bucket| bucket.orders_closed += 1);
+        buckets.change(Day(11), &sku("B"), |bucket| bucket.orders_closed += 3);
+        buckets.change(Day(10), &sku("C"), |bucket| bucket.units_shipped += 5);
+        buckets.change(Day(12), &sku("D"), |bucket| bucket.orders_closed += 9);
+        buckets.change(Day(10), &Slice::Channel("web".to_string()), |bucket| {
+            bucket.orders_closed += 7;
+        });
+        buckets.pack_before(Day(11));
+        let range = Range {
+            from: Day(10),
+            to: Day(12),
+        };
+        let closed = Pick::of(&[|bucket| &mut bucket.orders_closed]);
+        // A and B tie at 3 and are ranked by slice; C follows with 0.
+        assert_eq!(
+            buckets.largest(range, Dimension::Sku, &closed, 10),
+            [sku("A"), sku("B"), sku("C")]
+        );
+        assert_eq!(
+            buckets.largest(range, Dimension::Sku, &closed, 1),
+            [sku("A")]
+        );
     }
 
     #[test]

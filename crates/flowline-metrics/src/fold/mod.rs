@@ -286,10 +286,16 @@ impl Fold {
         self.buckets.sizes()
     }
 
-    /// The buckets held and the bytes their counters take (a past day's packed, the others
-    /// whole): what the fold's figures cost in memory besides the records of open work.
-    pub fn bucket_footprint(&self) -> (usize, usize) {
-        self.buckets.footprint()
+    /// The slices of `dimension` with figures in `range`, largest first by the counters `pick`
+    /// names summed over the range (ties in slice order), at most `limit` of them.
+    pub fn largest_slices(
+        &self,
+        range: crate::period::Range,
+        dimension: Dimension,
+        pick: &Pick,
+        limit: usize,
+    ) -> Vec<Slice> {
+        self.buckets.largest(range, dimension, pick, limit)
     }
 
     fn day(&self, at: Timestamp) -> Day {

@@ -32,7 +32,6 @@ use flowline_metrics::scorecard::scorecard;
 use flowline_metrics::value::MetricValue;
 use jiff::Timestamp;
 use maud::{Markup, html};
-use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 
 /// Days of shipments the rate of demand is taken over.
@@ -51,22 +50,7 @@ pub fn slices_in(fold: &Fold, range: Range, dimension: Dimension, limit: usize) 
         |bucket| &mut bucket.units_shipped,
         |bucket| &mut bucket.shipments,
     ]);
-    let mut sizes: FxHashMap<&Slice, i128> = FxHashMap::default();
-    for (day, slice, stored) in fold.buckets() {
-        if range.contains(day) && dimension.owns(slice) {
-            *sizes.entry(slice).or_default() += stored.sum(&size);
-        }
-    }
-    let mut ranked: Vec<(Slice, i128)> = sizes
-        .into_iter()
-        .map(|(slice, size)| (slice.clone(), size))
-        .collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    ranked
-        .into_iter()
-        .take(limit)
-        .map(|(slice, _)| slice)
-        .collect()
+    fold.largest_slices(range, dimension, &size, limit)
 }
 
 /// A slice's value alone (`web` for `channel:web`).
