@@ -8,7 +8,11 @@
 //! percentiles per level, then peak memory.
 //!
 //! The clients run in the same process as the server, on the same cores, so the figures include
-//! the cost of making the requests: a conservative measure of the server.
+//! the cost of making the requests: a conservative measure of the server. They run on a tokio
+//! runtime of their own, so that after each level the benchmark can say how long each part ran
+//! (the tenant's committer and writer, the server's threads, the clients), from the time Linux
+//! counts for each thread, and so what bounds the rate: one thread busy all the time, every
+//! core busy, or neither (then the clients' round trips set the rate).
 
 use crate::backend;
 use flowline_core::id::TenantId;
@@ -66,13 +70,23 @@ pub fn api(args: &ApiArgs) -> anyhow::Result<()> {
         args.items,
         db.display()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(SERVER_THREADS)
         .enable_all()
         .build()?;
-    runtime.block_on(run(args, db))
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(CLIENT_THREADS)
+        .enable_all()
+        .build()?;
+    server.block_on(run(args, db, clients.handle()))
 }
 
-async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
+/// The names of the server's runtime threads (workers and blocking threads) and of the
+/// clients'; at most 15 bytes, as Linux keeps them.
+const SERVER_THREADS: &str = "server";
+const CLIENT_THREADS: &str = "bench-client";
+
+async fn run(args: &ApiArgs, db: PathBuf, clients: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let options = ServeOptions {
         cors: Default::default(),
         limits: flowline_server::ServerLimits {
@@ -101,16 +115,54 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
         )?
         .plaintext
     };
+    let levels = Levels {
+        clients: args.clients.clone(),
+        orders: args.orders,
+        items: args.items,
+        base,
+        key,
+    };
+    let measured = clients.spawn(drive(levels)).await;
+    running.shutdown().await?;
+    measured??;
+    outln!(
+        "peak RSS {:.0} MiB (server and clients, anonymous and file-backed); now {:.0} MiB anonymous + {:.0} MiB of the mapped log",
+        crate::bench::peak_rss_mib(),
+        crate::bench::rss_mib(),
+        crate::bench::file_mib()
+    );
+    Ok(())
+}
+
+/// What the clients do: the levels to run against the server at `base`.
+struct Levels {
+    clients: Vec<usize>,
+    orders: u64,
+    items: usize,
+    base: String,
+    key: String,
+}
+
+/// Sets the tenant up, then runs each level and prints its figures; on the clients' runtime.
+async fn drive(levels: Levels) -> anyhow::Result<()> {
+    let Levels {
+        clients: concurrency,
+        orders,
+        items,
+        base,
+        key,
+    } = levels;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;
-    setup(&client, &base, &key, args.items).await?;
+    setup(&client, &base, &key, items).await?;
 
     outln!("clients  orders/s   p50 ms   p90 ms   p99 ms   max ms");
     let next_order = Arc::new(AtomicU64::new(0));
-    for &clients in &args.clients {
+    for &clients in &concurrency {
+        let times_before = crate::bench::thread_times();
         let started = Instant::now();
-        let goal = next_order.load(Ordering::Relaxed) + args.orders;
+        let goal = next_order.load(Ordering::Relaxed) + orders;
         let mut tasks = Vec::with_capacity(clients);
         for client_number in 0..clients.max(1) {
             let (client, base, key, next_order) = (
@@ -119,7 +171,6 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
                 key.clone(),
                 next_order.clone(),
             );
-            let items = args.items;
             tasks.push(tokio::spawn(async move {
                 let mut rng = Lcg(0x5EED ^ client_number as u64);
                 let mut latencies = Vec::new();
@@ -148,6 +199,7 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
             latencies.extend(task.await??);
         }
         let elapsed = started.elapsed();
+        let times_after = crate::bench::thread_times();
         latencies.sort();
         let percentile = |p: f64| {
             let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
@@ -166,15 +218,146 @@ async fn run(args: &ApiArgs, db: PathBuf) -> anyhow::Result<()> {
             percentile(0.99),
             latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         );
+        let mean = latencies.iter().sum::<Duration>() / u32::try_from(latencies.len().max(1))?;
+        let spent = Spent::between(&times_before, &times_after, elapsed);
+        outln!("        {spent}");
+        outln!("        bound by {}", spent.bound(clients, mean));
     }
-    running.shutdown().await?;
-    outln!(
-        "peak RSS {:.0} MiB (server and clients, anonymous and file-backed); now {:.0} MiB anonymous + {:.0} MiB of the mapped log",
-        crate::bench::peak_rss_mib(),
-        crate::bench::rss_mib(),
-        crate::bench::file_mib()
-    );
     Ok(())
+}
+
+/// How long each part of the process ran during a level, as shares of the level's wall time
+/// (a part with several threads may pass 100 %), and how long its threads waited for a CPU.
+#[derive(Debug, Default)]
+struct Spent {
+    committer: f64,
+    writer: f64,
+    server: f64,
+    clients: f64,
+    other: f64,
+    waiting: f64,
+    cores: f64,
+}
+
+impl Spent {
+    /// From two readings of [`crate::bench::thread_times`] `wall` apart.
+    fn between(
+        before: &[(String, u64, u64)],
+        after: &[(String, u64, u64)],
+        wall: Duration,
+    ) -> Self {
+        let mut spent = Self {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+            ..Self::default()
+        };
+        let wall = wall.as_nanos().max(1) as f64;
+        for (index, (name, running, waiting)) in after.iter().enumerate() {
+            // Threads are listed in the same order each time; one that started during the
+            // level counts from zero.
+            let (ran_before, waited_before) = before
+                .get(index)
+                .filter(|(earlier, _, _)| earlier == name)
+                .or_else(|| before.iter().find(|(earlier, _, _)| earlier == name))
+                .map_or((0, 0), |(_, running, waiting)| (*running, *waiting));
+            let ran = running.saturating_sub(ran_before) as f64 / wall;
+            spent.waiting += waiting.saturating_sub(waited_before) as f64 / wall;
+            let part = if name.starts_with("committer-") {
+                &mut spent.committer
+            } else if name.starts_with("writer-") {
+                &mut spent.writer
+            } else if name == SERVER_THREADS {
+                &mut spent.server
+            } else if name == CLIENT_THREADS {
+                &mut spent.clients
+            } else {
+                &mut spent.other
+            };
+            *part += ran;
+        }
+        spent
+    }
+
+    fn busy(&self) -> f64 {
+        self.committer + self.writer + self.server + self.clients + self.other
+    }
+
+    /// What held the rate down, from the shares and the clients' mean round trip.
+    fn bound(&self, clients: usize, mean: Duration) -> String {
+        let round_trips = clients as f64 / mean.as_secs_f64().max(1e-9);
+        if self.committer >= SATURATED {
+            format!(
+                "the committer: it appends and syncs one batch after another and ran {:.0} % of the time",
+                self.committer * 100.0
+            )
+        } else if self.writer >= SATURATED {
+            format!(
+                "the tenant's writer: it decides one command after another and ran {:.0} % of the time",
+                self.writer * 100.0
+            )
+        } else if self.busy() >= SATURATED * self.cores {
+            let parts = [
+                ("the server's threads", self.server),
+                ("the clients", self.clients),
+                ("the committer", self.committer),
+                ("the writer", self.writer),
+            ];
+            let (largest, share) =
+                parts.iter().copied().fold(
+                    ("", 0.0),
+                    |best, part| if part.1 > best.1 { part } else { best },
+                );
+            format!(
+                "the CPU: {:.2} of {} cores busy, most of it in {largest} ({:.2} cores)",
+                self.busy(),
+                self.cores,
+                share
+            )
+        } else if self.waiting >= WAVES * self.cores {
+            format!(
+                "the CPU, in waves: {:.2} of {} cores busy on average, yet threads waited for a CPU \
+                 {:.0} % of the time; a batch's answers wake the server's and the clients' threads \
+                 at once, too many for the cores, which then idle until the next batch is durable",
+                self.busy(),
+                self.cores,
+                self.waiting * 100.0
+            )
+        } else {
+            format!(
+                "waiting: no thread and not the CPU is saturated ({:.2} of {} cores busy); each client \
+                 waits for its answer before sending again, so {clients} {} over a mean round trip \
+                 of {:.2} ms give {round_trips:.0} orders/s",
+                self.busy(),
+                self.cores,
+                if clients == 1 { "client" } else { "clients" },
+                mean.as_secs_f64() * 1e3
+            )
+        }
+    }
+}
+
+/// The share of the time a thread (or all the cores) must run to count as the bound.
+const SATURATED: f64 = 0.9;
+
+/// Time spent waiting for a CPU, per core, from which the cores count as the bound even when
+/// they are not busy on average: the work comes in waves larger than the cores.
+const WAVES: f64 = 0.5;
+
+impl std::fmt::Display for Spent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let percent = |share: f64| format!("{:.0} %", share * 100.0);
+        write!(
+            f,
+            "ran: committer {}, writer {}, server {}, clients {}, other {} ({:.2} of {} cores); waited for a CPU: {}",
+            percent(self.committer),
+            percent(self.writer),
+            percent(self.server),
+            percent(self.clients),
+            percent(self.other),
+            self.busy(),
+            self.cores,
+            percent(self.waiting)
+        )
+    }
 }
 
 pub(crate) fn order(number: u64, items: usize, rng: &mut Lcg) -> Value {
@@ -256,4 +439,102 @@ pub(crate) async fn setup(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(name: &str, running_ms: u64, waiting_ms: u64) -> (String, u64, u64) {
+        (
+            name.to_string(),
+            running_ms * 1_000_000,
+            waiting_ms * 1_000_000,
+        )
+    }
+
+    #[test]
+    fn each_part_counts_the_time_its_threads_ran_during_the_level() {
+        // Over one second: the committer ran 1,500 - 1,000 = 500 ms (50 %); the server's two
+        // threads 1,000 + 300 ms (130 %); the writer started during the level and ran 200 ms
+        // (20 %); the clients 0. Waiting for a CPU: 100 + 50 ms (15 %).
+        let before = [
+            thread("committer-acme", 1_000, 0),
+            thread(SERVER_THREADS, 2_000, 0),
+            thread(SERVER_THREADS, 100, 0),
+            thread(CLIENT_THREADS, 400, 0),
+        ];
+        let after = [
+            thread("committer-acme", 1_500, 100),
+            thread(SERVER_THREADS, 3_000, 0),
+            thread(SERVER_THREADS, 400, 50),
+            thread(CLIENT_THREADS, 400, 0),
+            thread("writer-acme", 200, 0),
+        ];
+        let spent = Spent::between(&before, &after, Duration::from_secs(1));
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(spent.committer, 0.5), "{spent:?}");
+        assert!(close(spent.server, 1.3), "{spent:?}");
+        assert!(close(spent.writer, 0.2), "{spent:?}");
+        assert!(close(spent.clients, 0.0), "{spent:?}");
+        assert!(close(spent.waiting, 0.15), "{spent:?}");
+        assert!(close(spent.busy(), 2.0), "{spent:?}");
+    }
+
+    #[test]
+    fn the_bound_is_a_saturated_thread_then_the_cpu_then_the_round_trips() {
+        let spent = |committer, writer, server, clients| Spent {
+            committer,
+            writer,
+            server,
+            clients,
+            cores: 2.0,
+            ..Spent::default()
+        };
+        let mean = Duration::from_millis(8);
+        assert!(spent(0.95, 0.5, 0.3, 0.2).bound(64, mean).starts_with(
+            "the committer: it appends and syncs one batch after another and ran 95 %"
+        ));
+        assert!(
+            spent(0.4, 0.92, 0.3, 0.2)
+                .bound(64, mean)
+                .starts_with("the tenant's writer")
+        );
+        // 0.2 + 0.15 + 1.0 + 0.5 = 1.85 cores, past 90 % of two; the server's threads the most.
+        assert_eq!(
+            spent(0.2, 0.15, 1.0, 0.5).bound(64, mean),
+            "the CPU: 1.85 of 2 cores busy, most of it in the server's threads (1.00 cores)"
+        );
+        // 1.2 cores busy, but threads waited for a CPU 1.5 thread-seconds a second, past half of
+        // the two cores: waves.
+        let waves = Spent {
+            waiting: 1.5,
+            ..spent(0.3, 0.3, 0.4, 0.2)
+        };
+        assert!(
+            waves.bound(64, mean).starts_with(
+                "the CPU, in waves: 1.20 of 2 cores busy on average, yet threads waited for a CPU 150 %"
+            ),
+            "{}",
+            waves.bound(64, mean)
+        );
+        // 1.2 cores and little waiting: waiting. 64 clients over 8 ms each: 64 / 0.008 = 8,000
+        // orders/s.
+        let waiting = spent(0.3, 0.3, 0.4, 0.2).bound(64, mean);
+        assert!(
+            waiting.starts_with(
+                "waiting: no thread and not the CPU is saturated (1.20 of 2 cores busy)"
+            ),
+            "{waiting}"
+        );
+        assert!(
+            waiting.ends_with("64 clients over a mean round trip of 8.00 ms give 8000 orders/s"),
+            "{waiting}"
+        );
+        assert!(
+            spent(0.3, 0.3, 0.4, 0.2)
+                .bound(1, mean)
+                .contains(" 1 client over ")
+        );
+    }
 }

@@ -49,6 +49,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
 /// The source of recorded-at times (and of business times a command does not give).
 pub trait Clock: Send + Sync {
@@ -302,10 +303,7 @@ struct AtomicJob {
 }
 
 enum Job {
-    Command(
-        Box<Submission>,
-        mpsc::SyncSender<Result<Answer, EngineError>>,
-    ),
+    Command(Box<Submission>, Reply),
     Query(QueryFn),
     Atomic(Box<AtomicJob>),
 }
@@ -352,7 +350,7 @@ struct Writer {
     thread: Option<JoinHandle<()>>,
 }
 
-/// The answer to a queued command, to wait for.
+/// The answer to a queued command, for a thread that may block to wait for it.
 #[derive(Debug)]
 pub struct Ticket(Receiver<Result<Answer, EngineError>>);
 
@@ -363,11 +361,49 @@ impl Ticket {
     }
 }
 
+/// The answer to a queued command, for an async task to await: the task holds no thread while
+/// the command is decided and made durable.
+#[derive(Debug)]
+pub struct AsyncTicket(oneshot::Receiver<Result<Answer, EngineError>>);
+
+impl AsyncTicket {
+    /// The answer, once the command is durable (or refused).
+    pub async fn answer(self) -> Result<Answer, EngineError> {
+        self.0.await.map_err(|_| EngineError::Stopped)?
+    }
+}
+
+/// Where a command's answer goes: to a thread waiting on a [`Ticket`] or a task awaiting an
+/// [`AsyncTicket`].
+enum Reply {
+    Thread(SyncSender<Result<Answer, EngineError>>),
+    Task(oneshot::Sender<Result<Answer, EngineError>>),
+}
+
+impl Reply {
+    /// Answers; a caller that stopped waiting is not an error.
+    fn send(self, answer: Result<Answer, EngineError>) {
+        match self {
+            Self::Thread(reply) => {
+                let _ = reply.send(answer);
+            }
+            Self::Task(reply) => {
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
 /// The engine: the writers of every tenant of one log.
 pub struct Engine {
     backend: SharedBackend,
     options: EngineOptions,
+    /// The running writers. Held only to look one up or add one, never while a writer starts.
     writers: Mutex<FxHashMap<TenantId, Writer>>,
+    /// One lock per tenant whose writer has been asked for, held while it starts: a tenant's
+    /// writer starts once, and starting it (which replays the tenant's log) holds up no other
+    /// tenant.
+    starting: Mutex<FxHashMap<TenantId, Arc<Mutex<()>>>>,
 }
 
 impl Engine {
@@ -379,6 +415,7 @@ impl Engine {
             backend,
             options,
             writers: Mutex::new(FxHashMap::default()),
+            starting: Mutex::new(FxHashMap::default()),
         })
     }
 
@@ -392,8 +429,29 @@ impl Engine {
     /// before waiting for any answer.
     pub fn send(&self, tenant: &TenantId, submission: Submission) -> Result<Ticket, EngineError> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.enqueue(tenant, Job::Command(Box::new(submission), reply))?;
+        self.enqueue(
+            tenant,
+            Job::Command(Box::new(submission), Reply::Thread(reply)),
+        )?;
         Ok(Ticket(answer))
+    }
+
+    /// [`Engine::send`] for an async task, which must not block: the command is queued only if
+    /// the tenant's writer is running, and its answer is awaited. Otherwise the submission comes
+    /// back (`Ok(Err(_))`) for the caller to submit from a thread that may block: starting a
+    /// writer replays the tenant's log.
+    pub fn send_if_running(
+        &self,
+        tenant: &TenantId,
+        submission: Submission,
+    ) -> Result<Result<AsyncTicket, Submission>, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Command(Box::new(submission), Reply::Task(reply));
+        Ok(match self.enqueue_if_running(tenant, job)? {
+            None => Ok(AsyncTicket(answer)),
+            Some(Job::Command(submission, _)) => Err(*submission),
+            Some(_) => unreachable!("the job given back is the command given"),
+        })
     }
 
     /// Applies every submission, in order, or none of them: if one is rejected, the tenant's
@@ -432,29 +490,39 @@ impl Engine {
         answer.recv().map_err(|_| EngineError::Stopped)
     }
 
+    /// Queues `job` on the tenant's writer, starting the writer first if it is not running.
     fn enqueue(&self, tenant: &TenantId, job: Job) -> Result<(), EngineError> {
-        let (sender, depth) = {
-            let mut writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
-            if !writers.contains_key(tenant) {
-                let writer = self.start_writer(tenant)?;
-                writers.insert(tenant.clone(), writer);
-            }
+        let Some(job) = self.enqueue_if_running(tenant, job)? else {
+            return Ok(());
+        };
+        let start = {
+            let mut starting = self.starting.lock().map_err(|_| EngineError::Stopped)?;
+            starting.entry(tenant.clone()).or_default().clone()
+        };
+        let _started = start.lock().map_err(|_| EngineError::Stopped)?;
+        // Another caller may have started it while this one waited.
+        let Some(job) = self.enqueue_if_running(tenant, job)? else {
+            return Ok(());
+        };
+        let writer = self.start_writer(tenant)?;
+        let queue = (writer.sender.clone(), writer.depth.clone());
+        self.writers
+            .lock()
+            .map_err(|_| EngineError::Stopped)?
+            .insert(tenant.clone(), writer);
+        queue_on(&queue, job)
+    }
+
+    /// Queues `job` on the tenant's writer if it is running, or gives it back.
+    fn enqueue_if_running(&self, tenant: &TenantId, job: Job) -> Result<Option<Job>, EngineError> {
+        let queue = {
+            let writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
             match writers.get(tenant) {
                 Some(writer) => (writer.sender.clone(), writer.depth.clone()),
-                None => return Err(EngineError::Stopped),
+                None => return Ok(Some(job)),
             }
         };
-        // Counted before sending so the writer's decrement can never run first.
-        depth.fetch_add(1, Ordering::Relaxed);
-        let sent = sender.try_send(job);
-        if sent.is_err() {
-            depth.fetch_sub(1, Ordering::Relaxed);
-        }
-        match sent {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(EngineError::Busy),
-            Err(TrySendError::Disconnected(_)) => Err(EngineError::Stopped),
-        }
+        queue_on(&queue, job).map(|()| None)
     }
 
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
@@ -506,6 +574,24 @@ impl Engine {
     }
 }
 
+/// Sends `job` to a writer's queue without waiting: a full queue refuses it.
+fn queue_on(
+    (sender, depth): &(SyncSender<Job>, Arc<AtomicUsize>),
+    job: Job,
+) -> Result<(), EngineError> {
+    // Counted before sending so the writer's decrement can never run first.
+    depth.fetch_add(1, Ordering::Relaxed);
+    let sent = sender.try_send(job);
+    if sent.is_err() {
+        depth.fetch_sub(1, Ordering::Relaxed);
+    }
+    match sent {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(_)) => Err(EngineError::Busy),
+        Err(TrySendError::Disconnected(_)) => Err(EngineError::Stopped),
+    }
+}
+
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();
@@ -526,7 +612,7 @@ enum Decision {
 
 /// A command decided in the current batch, waiting for the commit.
 struct Pending {
-    reply: SyncSender<Result<Answer, EngineError>>,
+    reply: Reply,
     result: Result<Answer, EngineError>,
 }
 
@@ -607,12 +693,12 @@ fn run_committer(
                 match outcome {
                     Ok(()) => {
                         for pending in replies {
-                            let _ = pending.reply.send(pending.result);
+                            pending.reply.send(pending.result);
                         }
                     }
                     Err(reason) => {
                         for pending in replies {
-                            let _ = pending
+                            pending
                                 .reply
                                 .send(Err(EngineError::Unavailable(reason.clone())));
                         }
@@ -808,7 +894,7 @@ impl TenantWriter {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let mut batch: Vec<(Submission, SyncSender<Result<Answer, EngineError>>)> = Vec::new();
+            let mut batch: Vec<(Submission, Reply)> = Vec::new();
             let mut next = Some(first);
             while let Some(job) = next.take() {
                 match job {
@@ -1016,7 +1102,7 @@ impl TenantWriter {
             batch,
             request: Some(request),
             replies: vec![Pending {
-                reply,
+                reply: Reply::Thread(reply),
                 result: Ok(Answer {
                     outcome: Outcome::Applied {
                         events: Vec::new(),
@@ -1040,7 +1126,7 @@ impl TenantWriter {
 
     /// Decides and applies every command of the batch, then hands the batch's events to the
     /// committer, which answers once they are durable.
-    fn commit(&mut self, batch: Vec<(Submission, SyncSender<Result<Answer, EngineError>>)>) {
+    fn commit(&mut self, batch: Vec<(Submission, Reply)>) {
         if batch.is_empty() {
             return;
         }
@@ -1102,7 +1188,7 @@ impl TenantWriter {
         });
         if let Err(mpsc::SendError(CommitterJob::Commit(job))) = self.committer.send(job) {
             for pending in job.replies {
-                let _ = pending.reply.send(Err(EngineError::Stopped));
+                pending.reply.send(Err(EngineError::Stopped));
             }
         }
     }

@@ -798,3 +798,110 @@ fn an_atomic_submission_is_recorded_whole_or_not_at_all_and_once_under_its_key()
     drop(engine);
     check_is_clean(&path);
 }
+
+/// A log in memory whose handles, once the gate is shut, wait at opening until it opens again:
+/// a writer starting behind it stands for one replaying a long log.
+#[derive(Debug)]
+struct Gated {
+    log: SharedBackend,
+    shut: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+    /// Told each time an opening waits at the shut gate.
+    waiting: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+}
+
+impl Gated {
+    fn set(&self, shut: bool) {
+        *self.shut.lock().unwrap() = shut;
+        self.changed.notify_all();
+    }
+}
+
+impl flowline_store::Backend for Gated {
+    fn open(&self) -> Result<Box<dyn flowline_store::Store>, flowline_store::StoreError> {
+        let mut shut = self.shut.lock().unwrap();
+        if *shut {
+            let _ = self.waiting.lock().unwrap().send(());
+        }
+        while *shut {
+            shut = self.changed.wait(shut).unwrap();
+        }
+        self.log.open()
+    }
+
+    fn open_reader(&self) -> Result<Box<dyn flowline_store::Store>, flowline_store::StoreError> {
+        self.log.open_reader()
+    }
+
+    fn describe(&self) -> String {
+        "gated memory".to_string()
+    }
+}
+
+#[test]
+fn a_writer_starting_holds_up_no_other_tenant_and_non_blocking_sends_wait_for_none() {
+    let (waiting, waited) = std::sync::mpsc::channel();
+    let gated = Arc::new(Gated {
+        log: flowline_store_memory::MemoryBackend::shared(),
+        shut: std::sync::Mutex::new(false),
+        changed: std::sync::Condvar::new(),
+        waiting: std::sync::Mutex::new(waiting),
+    });
+    let backend: SharedBackend = gated.clone();
+    let engine = Arc::new(Engine::open(backend, EngineOptions::default()).unwrap());
+    let acme = tenant();
+    let globex = TenantId::parse("globex").unwrap();
+    let setup = workload::setup(1, 0);
+
+    // No writer runs for acme yet: the non-blocking send gives the command back untouched.
+    let first = Submission::new(setup[0].clone());
+    let given_back = engine.send_if_running(&acme, first.clone()).unwrap();
+    assert_eq!(
+        format!("{:?}", given_back.err()),
+        format!("{:?}", Some(first.clone()))
+    );
+    // Submitted where it may block, it starts acme's writer and is answered.
+    assert!(applied(&engine.submit(&acme, first).unwrap()));
+
+    // globex's writer starts behind the shut gate, as one replaying a long log would.
+    gated.set(true);
+    let starting = {
+        let (engine, globex, command) = (engine.clone(), globex.clone(), setup[0].clone());
+        std::thread::spawn(move || engine.submit(&globex, Submission::new(command)))
+    };
+    waited.recv().unwrap();
+
+    // Meanwhile globex is not running yet, and acme's commands are queued without waiting and
+    // answered, awaited by an async task as the server awaits them. Before each tenant's start
+    // had a lock of its own, these sends waited for globex's writer to start, and so past the
+    // timeout below.
+    let (answered, answer) = std::sync::mpsc::channel();
+    {
+        let (engine, acme, globex) = (engine.clone(), acme.clone(), globex.clone());
+        let command = setup[1].clone();
+        std::thread::spawn(move || {
+            let held = Submission::new(command.clone());
+            let given_back = engine.send_if_running(&globex, held.clone()).unwrap();
+            assert_eq!(
+                format!("{:?}", given_back.err()),
+                format!("{:?}", Some(held)),
+                "a writer still starting is not running"
+            );
+            let ticket = engine
+                .send_if_running(&acme, Submission::new(command))
+                .unwrap()
+                .expect("acme's writer is running");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let _ = answered.send(runtime.block_on(ticket.answer()));
+        });
+    }
+    let answer = answer
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("acme was answered while globex's writer was starting");
+    assert!(applied(&answer.unwrap()));
+
+    gated.set(false);
+    assert!(applied(&starting.join().unwrap().unwrap()));
+}

@@ -78,7 +78,7 @@ impl FromRequestParts<App> for Principal {
         }
         let principal = app
             .readers()
-            .read(move |store| auth::authenticate(store, &presented))
+            .read_row(move |store| auth::authenticate(store, &presented))
             .await?;
         let span = tracing::Span::current();
         span.record("tenant", principal.tenant.as_str());

@@ -185,19 +185,28 @@ impl App {
         *self.0.shutdown.borrow()
     }
 
-    /// Submits a command to the tenant's writer and waits for its answer on a blocking thread
-    /// (the first command of a tenant replays its log).
+    /// Submits a command to the tenant's writer and awaits its answer, holding no thread while
+    /// the command is decided and made durable. Only the first command of a tenant, whose writer
+    /// must first replay the tenant's log, is queued from a blocking thread.
     pub async fn submit(
         &self,
         tenant: &TenantId,
         submission: Submission,
     ) -> Result<Answer, ApiError> {
         let engine = self.0.engine.clone();
-        let tenant = tenant.clone();
-        tokio::task::spawn_blocking(move || engine.submit(&tenant, submission))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(engine_error)
+        let answer = match engine
+            .send_if_running(tenant, submission)
+            .map_err(engine_error)?
+        {
+            Ok(ticket) => ticket.answer().await,
+            Err(submission) => {
+                let tenant = tenant.clone();
+                tokio::task::spawn_blocking(move || engine.submit(&tenant, submission))
+                    .await
+                    .map_err(ApiError::internal)?
+            }
+        };
+        answer.map_err(engine_error)
     }
 
     /// Runs a read against the tenant's durable in-memory state.

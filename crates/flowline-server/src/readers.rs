@@ -122,6 +122,27 @@ impl Readers {
             .map_err(ApiError::internal)?
     }
 
+    /// Runs a read of one row by its key (an API key's record) on the calling task's thread if
+    /// a pooled handle is idle: such a read takes microseconds and never waits for the writer,
+    /// less than handing it to a blocking thread and back would cost. With no idle handle,
+    /// opening one may take a while, so the read goes to a blocking thread as
+    /// [`Readers::read`] sends it.
+    pub async fn read_row<R, F>(&self, read: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<R, ApiError> + Send + 'static,
+    {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match idle {
+            Some(store) => {
+                let result = read(store.as_ref());
+                self.give_back(store);
+                result
+            }
+            None => self.read(read).await,
+        }
+    }
+
     /// Runs `read` on a connection taken from the pool (or opened) and gives it back.
     fn with_store<R>(
         &self,
