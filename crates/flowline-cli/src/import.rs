@@ -216,23 +216,19 @@ fn content_hash(files: &OlistFiles<'_>) -> String {
 
 /// A command's name and the order it concerns, for the message naming a refused command.
 fn describe(command: &Command) -> (&'static str, Option<String>) {
-    let order = |id: &flowline_core::id::SalesOrderId| Some(id.to_string());
-    match command {
-        Command::DefineItem(_) => ("DefineItem", None),
-        Command::DefineLocation(_) => ("DefineLocation", None),
-        Command::DefineCarrier(_) => ("DefineCarrier", None),
-        Command::AdjustStock(_) => ("AdjustStock", None),
-        Command::PlaceSalesOrder(c) => ("PlaceSalesOrder", order(&c.order)),
-        Command::HoldSalesOrder(c) => ("HoldSalesOrder", order(&c.order)),
-        Command::ReleaseSalesOrder(c) => ("ReleaseSalesOrder", order(&c.order)),
-        Command::AllocateSalesOrder(c) => ("AllocateSalesOrder", order(&c.order)),
-        Command::ReceivePayment(c) => ("ReceivePayment", order(&c.order)),
-        Command::PickSalesOrder(c) => ("PickSalesOrder", order(&c.order)),
-        Command::PackSalesOrder(c) => ("PackSalesOrder", order(&c.order)),
-        Command::ShipSalesOrder(c) => ("ShipSalesOrder", order(&c.order)),
-        Command::InvoiceSalesOrder(c) => ("InvoiceSalesOrder", order(&c.order)),
-        Command::DeliverShipment(c) => ("DeliverShipment", order(&c.order)),
-        Command::CancelSalesOrder(c) => ("CancelSalesOrder", order(&c.order)),
-        _ => ("command", None),
-    }
+    let order = match command {
+        Command::PlaceSalesOrder(c) => Some(&c.order),
+        Command::HoldSalesOrder(c) => Some(&c.order),
+        Command::ReleaseSalesOrder(c) => Some(&c.order),
+        Command::AllocateSalesOrder(c) => Some(&c.order),
+        Command::ReceivePayment(c) => Some(&c.order),
+        Command::PickSalesOrder(c) => Some(&c.order),
+        Command::PackSalesOrder(c) => Some(&c.order),
+        Command::ShipSalesOrder(c) => Some(&c.order),
+        Command::InvoiceSalesOrder(c) => Some(&c.order),
+        Command::DeliverShipment(c) => Some(&c.order),
+        Command::CancelSalesOrder(c) => Some(&c.order),
+        _ => None,
+    };
+    (command.name(), order.map(ToString::to_string))
 }

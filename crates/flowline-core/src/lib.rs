@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod master;
 pub mod money;
 pub mod projection;
+mod registry;
 pub mod rendered;
 pub mod retention;
 pub mod snapshot;

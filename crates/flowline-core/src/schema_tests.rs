@@ -426,6 +426,43 @@ fn events_are_any_of_the_document_event_unions_tagged_by_type() {
 }
 
 #[test]
+fn the_registrys_names_are_the_tags_serde_writes_for_events_and_commands() {
+    // Events: the `type` tags of the schema serde's attributes produce, against the names the
+    // log stores (57: six master data events and 51 document events).
+    let schema = produced::<crate::Event>();
+    let mut tags = BTreeSet::new();
+    for union in schema["anyOf"].as_array().unwrap() {
+        for (tag, _) in variants_by_tag(resolve(&schema, union), "type") {
+            tags.insert(tag);
+        }
+    }
+    let stored: BTreeSet<String> = crate::Event::type_names().map(str::to_string).collect();
+    assert_eq!(crate::Event::type_names().count(), 57, "one name per event");
+    assert_eq!(stored, tags);
+    // Commands: each name in snake case is its `command` tag, written out by hand for one:
+    // PlaceSalesOrder -> place_sales_order.
+    let snake = |name: &str| {
+        let mut out = String::new();
+        for (index, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && index > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    };
+    assert_eq!(snake("PlaceSalesOrder"), "place_sales_order");
+    let command_schema = accepted::<crate::Command>();
+    let commands = variants_by_tag(&command_schema, "command")
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .collect::<BTreeSet<String>>();
+    let named: BTreeSet<String> = crate::Command::NAMES.iter().map(|n| snake(n)).collect();
+    assert_eq!(crate::Command::NAMES.len(), 55);
+    assert_eq!(named, commands);
+}
+
+#[test]
 fn accounts_are_adjacently_tagged_with_the_process_as_content() {
     let schema = produced::<crate::ledger::Posting>();
     let account = resolve(&schema, &schema["properties"]["account"]);

@@ -285,167 +285,107 @@ pub struct SetReturnPolicy {
     pub refundable_conditions: Vec<Condition>,
 }
 
-/// A command: one request to change a tenant's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "command", rename_all = "snake_case")]
-#[allow(missing_docs)]
-pub enum Command {
-    ConfigureTenant(ConfigureTenant),
-    DefineItem(DefineItem),
-    DefineLocation(DefineLocation),
-    DefineSupplier(DefineSupplier),
-    DefineCarrier(DefineCarrier),
-    SetReturnPolicy(SetReturnPolicy),
-    PlaceSalesOrder(sales_order::PlaceSalesOrder),
-    AllocateSalesOrder(sales_order::AllocateSalesOrder),
-    DeallocateSalesOrder(sales_order::DeallocateSalesOrder),
-    HoldSalesOrder(sales_order::HoldSalesOrder),
-    ReleaseSalesOrder(sales_order::ReleaseSalesOrder),
-    PickSalesOrder(sales_order::PickSalesOrder),
-    PackSalesOrder(sales_order::PackSalesOrder),
-    ShipSalesOrder(sales_order::ShipSalesOrder),
-    DeliverShipment(sales_order::DeliverShipment),
-    RecordCarrierException(sales_order::RecordCarrierException),
-    InvoiceSalesOrder(sales_order::InvoiceSalesOrder),
-    IssueCreditNote(sales_order::IssueCreditNote),
-    ReceivePayment(sales_order::ReceivePayment),
-    RefundPayment(sales_order::RefundPayment),
-    CancelSalesOrder(sales_order::CancelSalesOrder),
-    AmendSalesOrder(sales_order::AmendSalesOrder),
-    PlacePurchaseOrder(purchase_order::PlacePurchaseOrder),
-    ConfirmPurchaseOrder(purchase_order::ConfirmPurchaseOrder),
-    ReceivePurchaseOrder(purchase_order::ReceivePurchaseOrder),
-    BillPurchaseOrder(purchase_order::BillPurchaseOrder),
-    PayPurchaseOrder(purchase_order::PayPurchaseOrder),
-    CancelPurchaseOrder(purchase_order::CancelPurchaseOrder),
-    ClosePurchaseOrder(purchase_order::ClosePurchaseOrder),
-    CreateWorkOrder(work_order::CreateWorkOrder),
-    StartWorkOrder(work_order::StartWorkOrder),
-    CompleteWorkOrder(work_order::CompleteWorkOrder),
-    CancelWorkOrder(work_order::CancelWorkOrder),
-    AuthoriseReturn(return_auth::AuthoriseReturn),
-    IssueReturnLabel(return_auth::IssueReturnLabel),
-    ReceiveReturn(return_auth::ReceiveReturn),
-    InspectReturn(return_auth::InspectReturn),
-    DisposeReturn(return_auth::DisposeReturn),
-    RefundReturn(return_auth::RefundReturn),
-    CloseReturn(return_auth::CloseReturn),
-    CreateTransfer(transfer::CreateTransfer),
-    ShipTransfer(transfer::ShipTransfer),
-    ReceiveTransfer(transfer::ReceiveTransfer),
-    CloseTransfer(transfer::CloseTransfer),
-    CancelTransfer(transfer::CancelTransfer),
-    RecordCount(inventory::RecordCount),
-    AdjustStock(inventory::AdjustStock),
-    PostCost(finance::PostCost),
-    AcquireFixedAsset(finance::AcquireFixedAsset),
-    DepreciateFixedAsset(finance::DepreciateFixedAsset),
-    DisposeFixedAsset(finance::DisposeFixedAsset),
-    SetTarget(improvement::SetTarget),
-    RetireTarget(improvement::RetireTarget),
-    CreateInitiative(improvement::CreateInitiative),
-    UpdateInitiative(improvement::UpdateInitiative),
-}
-
-impl Command {
-    /// The command's name (`PlaceSalesOrder`), for logs and counts.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::ConfigureTenant(_) => "ConfigureTenant",
-            Self::DefineItem(_) => "DefineItem",
-            Self::DefineLocation(_) => "DefineLocation",
-            Self::DefineSupplier(_) => "DefineSupplier",
-            Self::DefineCarrier(_) => "DefineCarrier",
-            Self::SetReturnPolicy(_) => "SetReturnPolicy",
-            Self::PlaceSalesOrder(_) => "PlaceSalesOrder",
-            Self::AllocateSalesOrder(_) => "AllocateSalesOrder",
-            Self::DeallocateSalesOrder(_) => "DeallocateSalesOrder",
-            Self::HoldSalesOrder(_) => "HoldSalesOrder",
-            Self::ReleaseSalesOrder(_) => "ReleaseSalesOrder",
-            Self::PickSalesOrder(_) => "PickSalesOrder",
-            Self::PackSalesOrder(_) => "PackSalesOrder",
-            Self::ShipSalesOrder(_) => "ShipSalesOrder",
-            Self::DeliverShipment(_) => "DeliverShipment",
-            Self::RecordCarrierException(_) => "RecordCarrierException",
-            Self::InvoiceSalesOrder(_) => "InvoiceSalesOrder",
-            Self::IssueCreditNote(_) => "IssueCreditNote",
-            Self::ReceivePayment(_) => "ReceivePayment",
-            Self::RefundPayment(_) => "RefundPayment",
-            Self::CancelSalesOrder(_) => "CancelSalesOrder",
-            Self::AmendSalesOrder(_) => "AmendSalesOrder",
-            Self::PlacePurchaseOrder(_) => "PlacePurchaseOrder",
-            Self::ConfirmPurchaseOrder(_) => "ConfirmPurchaseOrder",
-            Self::ReceivePurchaseOrder(_) => "ReceivePurchaseOrder",
-            Self::BillPurchaseOrder(_) => "BillPurchaseOrder",
-            Self::PayPurchaseOrder(_) => "PayPurchaseOrder",
-            Self::CancelPurchaseOrder(_) => "CancelPurchaseOrder",
-            Self::ClosePurchaseOrder(_) => "ClosePurchaseOrder",
-            Self::CreateWorkOrder(_) => "CreateWorkOrder",
-            Self::StartWorkOrder(_) => "StartWorkOrder",
-            Self::CompleteWorkOrder(_) => "CompleteWorkOrder",
-            Self::CancelWorkOrder(_) => "CancelWorkOrder",
-            Self::AuthoriseReturn(_) => "AuthoriseReturn",
-            Self::IssueReturnLabel(_) => "IssueReturnLabel",
-            Self::ReceiveReturn(_) => "ReceiveReturn",
-            Self::InspectReturn(_) => "InspectReturn",
-            Self::DisposeReturn(_) => "DisposeReturn",
-            Self::RefundReturn(_) => "RefundReturn",
-            Self::CloseReturn(_) => "CloseReturn",
-            Self::CreateTransfer(_) => "CreateTransfer",
-            Self::ShipTransfer(_) => "ShipTransfer",
-            Self::ReceiveTransfer(_) => "ReceiveTransfer",
-            Self::CloseTransfer(_) => "CloseTransfer",
-            Self::CancelTransfer(_) => "CancelTransfer",
-            Self::RecordCount(_) => "RecordCount",
-            Self::AdjustStock(_) => "AdjustStock",
-            Self::PostCost(_) => "PostCost",
-            Self::AcquireFixedAsset(_) => "AcquireFixedAsset",
-            Self::DepreciateFixedAsset(_) => "DepreciateFixedAsset",
-            Self::DisposeFixedAsset(_) => "DisposeFixedAsset",
-            Self::SetTarget(_) => "SetTarget",
-            Self::RetireTarget(_) => "RetireTarget",
-            Self::CreateInitiative(_) => "CreateInitiative",
-            Self::UpdateInitiative(_) => "UpdateInitiative",
-        }
+crate::registry::commands! {
+    /// A command: one request to change a tenant's state.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[serde(tag = "command", rename_all = "snake_case")]
+    #[allow(missing_docs)]
+    pub enum Command {
+        ConfigureTenant(ConfigureTenant),
+        DefineItem(DefineItem),
+        DefineLocation(DefineLocation),
+        DefineSupplier(DefineSupplier),
+        DefineCarrier(DefineCarrier),
+        SetReturnPolicy(SetReturnPolicy),
+        PlaceSalesOrder(sales_order::PlaceSalesOrder),
+        AllocateSalesOrder(sales_order::AllocateSalesOrder),
+        DeallocateSalesOrder(sales_order::DeallocateSalesOrder),
+        HoldSalesOrder(sales_order::HoldSalesOrder),
+        ReleaseSalesOrder(sales_order::ReleaseSalesOrder),
+        PickSalesOrder(sales_order::PickSalesOrder),
+        PackSalesOrder(sales_order::PackSalesOrder),
+        ShipSalesOrder(sales_order::ShipSalesOrder),
+        DeliverShipment(sales_order::DeliverShipment),
+        RecordCarrierException(sales_order::RecordCarrierException),
+        InvoiceSalesOrder(sales_order::InvoiceSalesOrder),
+        IssueCreditNote(sales_order::IssueCreditNote),
+        ReceivePayment(sales_order::ReceivePayment),
+        RefundPayment(sales_order::RefundPayment),
+        CancelSalesOrder(sales_order::CancelSalesOrder),
+        AmendSalesOrder(sales_order::AmendSalesOrder),
+        PlacePurchaseOrder(purchase_order::PlacePurchaseOrder),
+        ConfirmPurchaseOrder(purchase_order::ConfirmPurchaseOrder),
+        ReceivePurchaseOrder(purchase_order::ReceivePurchaseOrder),
+        BillPurchaseOrder(purchase_order::BillPurchaseOrder),
+        PayPurchaseOrder(purchase_order::PayPurchaseOrder),
+        CancelPurchaseOrder(purchase_order::CancelPurchaseOrder),
+        ClosePurchaseOrder(purchase_order::ClosePurchaseOrder),
+        CreateWorkOrder(work_order::CreateWorkOrder),
+        StartWorkOrder(work_order::StartWorkOrder),
+        CompleteWorkOrder(work_order::CompleteWorkOrder),
+        CancelWorkOrder(work_order::CancelWorkOrder),
+        AuthoriseReturn(return_auth::AuthoriseReturn),
+        IssueReturnLabel(return_auth::IssueReturnLabel),
+        ReceiveReturn(return_auth::ReceiveReturn),
+        InspectReturn(return_auth::InspectReturn),
+        DisposeReturn(return_auth::DisposeReturn),
+        RefundReturn(return_auth::RefundReturn),
+        CloseReturn(return_auth::CloseReturn),
+        CreateTransfer(transfer::CreateTransfer),
+        ShipTransfer(transfer::ShipTransfer),
+        ReceiveTransfer(transfer::ReceiveTransfer),
+        CloseTransfer(transfer::CloseTransfer),
+        CancelTransfer(transfer::CancelTransfer),
+        RecordCount(inventory::RecordCount),
+        AdjustStock(inventory::AdjustStock),
+        PostCost(finance::PostCost),
+        AcquireFixedAsset(finance::AcquireFixedAsset),
+        DepreciateFixedAsset(finance::DepreciateFixedAsset),
+        DisposeFixedAsset(finance::DisposeFixedAsset),
+        SetTarget(improvement::SetTarget),
+        RetireTarget(improvement::RetireTarget),
+        CreateInitiative(improvement::CreateInitiative),
+        UpdateInitiative(improvement::UpdateInitiative),
     }
 }
 
-/// Master data events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum MasterEvent {
-    /// The tenant was configured.
-    TenantConfigured {
-        /// Settings.
-        settings: TenantSettings,
-    },
-    /// An item was defined or redefined.
-    ItemDefined {
-        /// The item.
-        item: Item,
-    },
-    /// A location was defined.
-    LocationDefined {
-        /// The location.
-        location: Location,
-    },
-    /// A supplier was defined or redefined.
-    SupplierDefined {
-        /// The supplier.
-        supplier: Supplier,
-    },
-    /// A carrier was defined or redefined.
-    CarrierDefined {
-        /// The carrier.
-        carrier: Carrier,
-    },
-    /// A return policy was defined or redefined.
-    ReturnPolicySet {
-        /// The policy.
-        policy: ReturnPolicy,
-    },
+crate::registry::event_family! {
+    /// Master data events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum MasterEvent {
+        /// The tenant was configured.
+        "TenantConfigured" => TenantConfigured {
+            /// Settings.
+            settings: TenantSettings,
+        },
+        /// An item was defined or redefined.
+        "ItemDefined" => ItemDefined {
+            /// The item.
+            item: Item,
+        },
+        /// A location was defined.
+        "LocationDefined" => LocationDefined {
+            /// The location.
+            location: Location,
+        },
+        /// A supplier was defined or redefined.
+        "SupplierDefined" => SupplierDefined {
+            /// The supplier.
+            supplier: Supplier,
+        },
+        /// A carrier was defined or redefined.
+        "CarrierDefined" => CarrierDefined {
+            /// The carrier.
+            carrier: Carrier,
+        },
+        /// A return policy was defined or redefined.
+        "ReturnPolicySet" => ReturnPolicySet {
+            /// The policy.
+            policy: ReturnPolicy,
+        },
+    }
 }
 
 /// An event: one recorded fact.
@@ -480,14 +420,7 @@ impl Event {
     /// The event's type name, stored beside the payload.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Self::Master(event) => match event {
-                MasterEvent::TenantConfigured { .. } => "TenantConfigured",
-                MasterEvent::ItemDefined { .. } => "ItemDefined",
-                MasterEvent::LocationDefined { .. } => "LocationDefined",
-                MasterEvent::SupplierDefined { .. } => "SupplierDefined",
-                MasterEvent::CarrierDefined { .. } => "CarrierDefined",
-                MasterEvent::ReturnPolicySet { .. } => "ReturnPolicySet",
-            },
+            Self::Master(event) => event.type_name(),
             Self::SalesOrder(event) => event.type_name(),
             Self::PurchaseOrder(event) => event.type_name(),
             Self::WorkOrder(event) => event.type_name(),
@@ -497,6 +430,24 @@ impl Event {
             Self::Finance(event) => event.type_name(),
             Self::Improvement(event) => event.type_name(),
         }
+    }
+
+    /// Every stored event type name, family by family.
+    pub fn type_names() -> impl Iterator<Item = &'static str> {
+        [
+            MasterEvent::TYPE_NAMES,
+            sales_order::SalesOrderEvent::TYPE_NAMES,
+            purchase_order::PurchaseOrderEvent::TYPE_NAMES,
+            work_order::WorkOrderEvent::TYPE_NAMES,
+            return_auth::ReturnEvent::TYPE_NAMES,
+            transfer::TransferEvent::TYPE_NAMES,
+            inventory::InventoryEvent::TYPE_NAMES,
+            finance::FinanceEvent::TYPE_NAMES,
+            improvement::ImprovementEvent::TYPE_NAMES,
+        ]
+        .into_iter()
+        .flatten()
+        .copied()
     }
 
     /// The stream (document) the event belongs to, as `kind/id`.
@@ -565,62 +516,27 @@ impl Event {
             ));
         }
         let error = |error: serde_json::Error| format!("{event_type}: {error}");
-        let event = match event_type {
-            "TenantConfigured" | "ItemDefined" | "LocationDefined" | "SupplierDefined"
-            | "CarrierDefined" | "ReturnPolicySet" => {
-                Self::Master(serde_json::from_str(payload).map_err(error)?)
-            }
-            "SalesOrderPlaced"
-            | "SalesOrderAllocated"
-            | "SalesOrderDeallocated"
-            | "SalesOrderHeld"
-            | "SalesOrderReleased"
-            | "SalesOrderPicked"
-            | "SalesOrderPacked"
-            | "SalesOrderShipped"
-            | "ShipmentDelivered"
-            | "CarrierExceptionRecorded"
-            | "SalesOrderInvoiced"
-            | "CreditNoteIssued"
-            | "PaymentReceived"
-            | "PaymentRefunded"
-            | "SalesOrderCancelled"
-            | "SalesOrderAmended"
-            | "SalesOrderReturnAuthorised"
-            | "SalesOrderReturnReleased" => {
-                Self::SalesOrder(serde_json::from_str(payload).map_err(error)?)
-            }
-            "PurchaseOrderPlaced"
-            | "SupplierConfirmed"
-            | "PurchaseOrderReceived"
-            | "BillReceived"
-            | "PaymentMade"
-            | "PurchaseOrderCancelled"
-            | "PurchaseOrderClosed" => {
-                Self::PurchaseOrder(serde_json::from_str(payload).map_err(error)?)
-            }
-            "WorkOrderCreated" | "WorkOrderStarted" | "WorkOrderCompleted"
-            | "WorkOrderCancelled" => {
-                Self::WorkOrder(serde_json::from_str(payload).map_err(error)?)
-            }
-            "ReturnAuthorised" | "ReturnLabelIssued" | "ReturnReceived" | "ReturnInspected"
-            | "ReturnDisposed" | "RefundIssued" | "ReturnClosed" => {
-                Self::Return(serde_json::from_str(payload).map_err(error)?)
-            }
-            "TransferCreated" | "TransferShipped" | "TransferReceived" | "TransferClosed"
-            | "TransferCancelled" => Self::Transfer(serde_json::from_str(payload).map_err(error)?),
-            "CountRecorded" | "StockAdjusted" => {
-                Self::Inventory(serde_json::from_str(payload).map_err(error)?)
-            }
-            "CostPosted"
-            | "FixedAssetAcquired"
-            | "FixedAssetDepreciated"
-            | "FixedAssetDisposed" => Self::Finance(serde_json::from_str(payload).map_err(error)?),
-            "TargetSet" | "TargetRetired" | "InitiativeCreated" | "InitiativeUpdated" => {
-                Self::Improvement(serde_json::from_str(payload).map_err(error)?)
-            }
-            other => return Err(format!("unknown event type `{other}`")),
-        };
+        // The family that names the type decodes the payload.
+        macro_rules! by_family {
+            ($($wrap:ident($family:ty)),* $(,)?) => {
+                $(if <$family>::has_type(event_type) {
+                    Self::$wrap(serde_json::from_str(payload).map_err(error)?)
+                } else)* {
+                    return Err(format!("unknown event type `{event_type}`"));
+                }
+            };
+        }
+        let event = by_family!(
+            Master(MasterEvent),
+            SalesOrder(sales_order::SalesOrderEvent),
+            PurchaseOrder(purchase_order::PurchaseOrderEvent),
+            WorkOrder(work_order::WorkOrderEvent),
+            Return(return_auth::ReturnEvent),
+            Transfer(transfer::TransferEvent),
+            Inventory(inventory::InventoryEvent),
+            Finance(finance::FinanceEvent),
+            Improvement(improvement::ImprovementEvent),
+        );
         if event.type_name() != event_type {
             return Err(format!(
                 "payload is a {} but the row says {event_type}",

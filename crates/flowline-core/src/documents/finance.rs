@@ -134,83 +134,80 @@ pub struct DisposeFixedAsset {
     pub proceeds_minor: i64,
 }
 
-/// Finance events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum FinanceEvent {
-    /// A supply chain cost was posted.
-    #[serde(rename = "CostPosted")]
-    CostPosted {
-        /// Cost id.
-        cost: CostId,
-        /// SCOR process.
-        process: ScorProcess,
-        /// Kind.
-        cost_type: CostType,
-        /// Amount.
-        amount: Money,
-        /// Settlement.
-        settlement: Settlement,
-        /// Related document.
-        reference: Option<String>,
-        /// Note.
-        note: Option<String>,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// A fixed asset was acquired.
-    #[serde(rename = "FixedAssetAcquired")]
-    AssetAcquired {
-        /// Asset id.
-        asset: FixedAssetId,
-        /// Name.
-        name: String,
-        /// Cost, base currency minor units.
-        cost_minor: i64,
-        /// Serves the supply chain.
-        supply_chain: bool,
-        /// SCOR process.
-        process: Option<ScorProcess>,
-        /// Useful life, months.
-        useful_life_months: i64,
-        /// Salvage value.
-        salvage_minor: i64,
-        /// Settlement.
-        settlement: Settlement,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// A fixed asset was depreciated.
-    #[serde(rename = "FixedAssetDepreciated")]
-    AssetDepreciated {
-        /// Asset id.
-        asset: FixedAssetId,
-        /// Amount.
-        amount_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// A fixed asset was disposed of.
-    #[serde(rename = "FixedAssetDisposed")]
-    AssetDisposed {
-        /// Asset id.
-        asset: FixedAssetId,
-        /// Cash received.
-        proceeds_minor: i64,
-        /// Gain (negative) or loss (positive) against net book value.
-        loss_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
+crate::registry::event_family! {
+    /// Finance events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum FinanceEvent {
+        /// A supply chain cost was posted.
+        "CostPosted" => CostPosted {
+            /// Cost id.
+            cost: CostId,
+            /// SCOR process.
+            process: ScorProcess,
+            /// Kind.
+            cost_type: CostType,
+            /// Amount.
+            amount: Money,
+            /// Settlement.
+            settlement: Settlement,
+            /// Related document.
+            reference: Option<String>,
+            /// Note.
+            note: Option<String>,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// A fixed asset was acquired.
+        "FixedAssetAcquired" => AssetAcquired {
+            /// Asset id.
+            asset: FixedAssetId,
+            /// Name.
+            name: String,
+            /// Cost, base currency minor units.
+            cost_minor: i64,
+            /// Serves the supply chain.
+            supply_chain: bool,
+            /// SCOR process.
+            process: Option<ScorProcess>,
+            /// Useful life, months.
+            useful_life_months: i64,
+            /// Salvage value.
+            salvage_minor: i64,
+            /// Settlement.
+            settlement: Settlement,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// A fixed asset was depreciated.
+        "FixedAssetDepreciated" => AssetDepreciated {
+            /// Asset id.
+            asset: FixedAssetId,
+            /// Amount.
+            amount_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// A fixed asset was disposed of.
+        "FixedAssetDisposed" => AssetDisposed {
+            /// Asset id.
+            asset: FixedAssetId,
+            /// Cash received.
+            proceeds_minor: i64,
+            /// Gain (negative) or loss (positive) against net book value.
+            loss_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+    }
 }
 
 impl FinanceEvent {
@@ -231,16 +228,6 @@ impl FinanceEvent {
             | Self::AssetAcquired { effects, .. }
             | Self::AssetDepreciated { effects, .. }
             | Self::AssetDisposed { effects, .. } => Some(effects),
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::CostPosted { .. } => "CostPosted",
-            Self::AssetAcquired { .. } => "FixedAssetAcquired",
-            Self::AssetDepreciated { .. } => "FixedAssetDepreciated",
-            Self::AssetDisposed { .. } => "FixedAssetDisposed",
         }
     }
 }

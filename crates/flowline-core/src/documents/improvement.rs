@@ -181,78 +181,79 @@ impl InitiativeStatus {
     }
 }
 
-/// Improvement events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum ImprovementEvent {
-    /// A target was set (created, replaced or reactivated). Carries the whole target, so the
-    /// last `TargetSet` of a stream is the target as it stands.
-    TargetSet {
-        /// Target id.
-        target: TargetId,
-        /// Metric id.
-        metric: String,
-        /// The slice; the whole tenant when absent.
-        scope: Option<TargetScope>,
-        /// Target value, display unit × 1,000.
-        value_milli: i64,
-        /// Which side is good.
-        direction: TargetDirection,
-        /// Baseline period `[from, to)`.
-        baseline: Option<(Date, Date)>,
-        /// Due date.
-        due_on: Option<Date>,
-        /// Where a benchmark came from.
-        source: Option<String>,
-        /// Note.
-        note: Option<String>,
-        /// When.
-        at: Timestamp,
-    },
-    /// A target was retired.
-    TargetRetired {
-        /// Target id.
-        target: TargetId,
-        /// Why.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-    },
-    /// An initiative was created, planned.
-    InitiativeCreated {
-        /// Initiative id.
-        initiative: InitiativeId,
-        /// Name.
-        name: String,
-        /// Metric ids it is expected to move.
-        metrics: Vec<String>,
-        /// Who runs it.
-        owner: String,
-        /// Expected effect, in words.
-        expected_effect: String,
-        /// Expected change of the first metric, display unit × 1,000.
-        expected_change_milli: Option<i64>,
-        /// First day.
-        starts_on: Date,
-        /// Last day, if known.
-        ends_on: Option<Date>,
-        /// When.
-        at: Timestamp,
-    },
-    /// An initiative's status, end date or notes changed.
-    InitiativeUpdated {
-        /// Initiative id.
-        initiative: InitiativeId,
-        /// The new status, if it changed.
-        status: Option<InitiativeStatus>,
-        /// The new end date, if it changed.
-        ends_on: Option<Date>,
-        /// A progress note.
-        note: Option<String>,
-        /// When.
-        at: Timestamp,
-    },
+crate::registry::event_family! {
+    /// Improvement events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum ImprovementEvent {
+        /// A target was set (created, replaced or reactivated). Carries the whole target, so the
+        /// last `TargetSet` of a stream is the target as it stands.
+        "TargetSet" => TargetSet {
+            /// Target id.
+            target: TargetId,
+            /// Metric id.
+            metric: String,
+            /// The slice; the whole tenant when absent.
+            scope: Option<TargetScope>,
+            /// Target value, display unit × 1,000.
+            value_milli: i64,
+            /// Which side is good.
+            direction: TargetDirection,
+            /// Baseline period `[from, to)`.
+            baseline: Option<(Date, Date)>,
+            /// Due date.
+            due_on: Option<Date>,
+            /// Where a benchmark came from.
+            source: Option<String>,
+            /// Note.
+            note: Option<String>,
+            /// When.
+            at: Timestamp,
+        },
+        /// A target was retired.
+        "TargetRetired" => TargetRetired {
+            /// Target id.
+            target: TargetId,
+            /// Why.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+        },
+        /// An initiative was created, planned.
+        "InitiativeCreated" => InitiativeCreated {
+            /// Initiative id.
+            initiative: InitiativeId,
+            /// Name.
+            name: String,
+            /// Metric ids it is expected to move.
+            metrics: Vec<String>,
+            /// Who runs it.
+            owner: String,
+            /// Expected effect, in words.
+            expected_effect: String,
+            /// Expected change of the first metric, display unit × 1,000.
+            expected_change_milli: Option<i64>,
+            /// First day.
+            starts_on: Date,
+            /// Last day, if known.
+            ends_on: Option<Date>,
+            /// When.
+            at: Timestamp,
+        },
+        /// An initiative's status, end date or notes changed.
+        "InitiativeUpdated" => InitiativeUpdated {
+            /// Initiative id.
+            initiative: InitiativeId,
+            /// The new status, if it changed.
+            status: Option<InitiativeStatus>,
+            /// The new end date, if it changed.
+            ends_on: Option<Date>,
+            /// A progress note.
+            note: Option<String>,
+            /// When.
+            at: Timestamp,
+        },
+    }
 }
 
 impl ImprovementEvent {
@@ -266,16 +267,6 @@ impl ImprovementEvent {
             | Self::InitiativeUpdated { initiative, .. } => {
                 (DocumentKind::Initiative, initiative.as_str())
             }
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::TargetSet { .. } => "TargetSet",
-            Self::TargetRetired { .. } => "TargetRetired",
-            Self::InitiativeCreated { .. } => "InitiativeCreated",
-            Self::InitiativeUpdated { .. } => "InitiativeUpdated",
         }
     }
 }

@@ -90,43 +90,42 @@ pub struct CountedLine {
     pub counted: i64,
 }
 
-/// Inventory events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum InventoryEvent {
-    /// A count was recorded and its differences booked.
-    #[serde(rename = "CountRecorded")]
-    CountRecorded {
-        /// Count id.
-        count: CountId,
-        /// Fulfillment center.
-        location: LocationId,
-        /// Lines.
-        lines: Vec<CountedLine>,
-        /// Why.
-        reason: Option<ReasonCode>,
-        /// When.
-        at: Timestamp,
-        /// Moves to and from `adjustment`, inventory and write-off postings.
-        effects: Effects,
-    },
-    /// Stock was adjusted.
-    #[serde(rename = "StockAdjusted")]
-    StockAdjusted {
-        /// Adjustment id.
-        adjustment: AdjustmentId,
-        /// Fulfillment center.
-        location: LocationId,
-        /// Why.
-        reason: ReasonCode,
-        /// Lines.
-        lines: Vec<AdjustLineInput>,
-        /// When.
-        at: Timestamp,
-        /// Moves to and from `adjustment`, inventory postings.
-        effects: Effects,
-    },
+crate::registry::event_family! {
+    /// Inventory events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum InventoryEvent {
+        /// A count was recorded and its differences booked.
+        "CountRecorded" => CountRecorded {
+            /// Count id.
+            count: CountId,
+            /// Fulfillment center.
+            location: LocationId,
+            /// Lines.
+            lines: Vec<CountedLine>,
+            /// Why.
+            reason: Option<ReasonCode>,
+            /// When.
+            at: Timestamp,
+            /// Moves to and from `adjustment`, inventory and write-off postings.
+            effects: Effects,
+        },
+        /// Stock was adjusted.
+        "StockAdjusted" => StockAdjusted {
+            /// Adjustment id.
+            adjustment: AdjustmentId,
+            /// Fulfillment center.
+            location: LocationId,
+            /// Why.
+            reason: ReasonCode,
+            /// Lines.
+            lines: Vec<AdjustLineInput>,
+            /// When.
+            at: Timestamp,
+            /// Moves to and from `adjustment`, inventory postings.
+            effects: Effects,
+        },
+    }
 }
 
 impl InventoryEvent {
@@ -146,14 +145,6 @@ impl InventoryEvent {
             Self::CountRecorded { effects, .. } | Self::StockAdjusted { effects, .. } => {
                 Some(effects)
             }
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::CountRecorded { .. } => "CountRecorded",
-            Self::StockAdjusted { .. } => "StockAdjusted",
         }
     }
 }

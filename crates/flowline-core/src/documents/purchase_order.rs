@@ -154,113 +154,107 @@ pub struct ClosePurchaseOrder {
     pub reason: ReasonCode,
 }
 
-/// Purchase order events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum PurchaseOrderEvent {
-    /// The order was placed.
-    #[serde(rename = "PurchaseOrderPlaced")]
-    Placed {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Supplier.
-        supplier: SupplierId,
-        /// Receiving center.
-        location: LocationId,
-        /// Currency.
-        currency: Currency,
-        /// Rate into the base currency.
-        exchange_rate: ExchangeRate,
-        /// Lines.
-        lines: Vec<PurchaseLine>,
-        /// Requested date.
-        requested_on: Option<Date>,
-        /// When placed.
-        at: Timestamp,
-    },
-    /// The supplier confirmed.
-    #[serde(rename = "SupplierConfirmed")]
-    Confirmed {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Committed date.
-        committed_on: Date,
-        /// When.
-        at: Timestamp,
-    },
-    /// Goods were received and checked.
-    #[serde(rename = "PurchaseOrderReceived")]
-    Received {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Receipt id.
-        receipt: ReceiptId,
-        /// Lines.
-        lines: Vec<ReceiptLine>,
-        /// Value accepted, PO currency.
-        value_minor: i64,
-        /// When the goods arrived.
-        arrived_at: Timestamp,
-        /// When they were checked and put away.
-        at: Timestamp,
-        /// Moves from `supplier`, inventory and accrual postings.
-        effects: Effects,
-    },
-    /// The supplier's bill was recorded.
-    #[serde(rename = "BillReceived")]
-    Billed {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Bill id.
-        bill: BillId,
-        /// Amount billed.
-        amount_minor: i64,
-        /// Value received that the bill covers.
-        matched_minor: i64,
-        /// Units billed per line.
-        lines: Vec<(usize, i64)>,
-        /// Due date.
-        due_on: Date,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// The supplier was paid.
-    #[serde(rename = "PaymentMade")]
-    Paid {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Payment id.
-        payment: PaymentId,
-        /// Amount.
-        amount_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// The order was cancelled.
-    #[serde(rename = "PurchaseOrderCancelled")]
-    Cancelled {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Why.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-    },
-    /// The order was closed short.
-    #[serde(rename = "PurchaseOrderClosed")]
-    Closed {
-        /// PO id.
-        purchase_order: PurchaseOrderId,
-        /// Why.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-    },
+crate::registry::event_family! {
+    /// Purchase order events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum PurchaseOrderEvent {
+        /// The order was placed.
+        "PurchaseOrderPlaced" => Placed {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Supplier.
+            supplier: SupplierId,
+            /// Receiving center.
+            location: LocationId,
+            /// Currency.
+            currency: Currency,
+            /// Rate into the base currency.
+            exchange_rate: ExchangeRate,
+            /// Lines.
+            lines: Vec<PurchaseLine>,
+            /// Requested date.
+            requested_on: Option<Date>,
+            /// When placed.
+            at: Timestamp,
+        },
+        /// The supplier confirmed.
+        "SupplierConfirmed" => Confirmed {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Committed date.
+            committed_on: Date,
+            /// When.
+            at: Timestamp,
+        },
+        /// Goods were received and checked.
+        "PurchaseOrderReceived" => Received {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Receipt id.
+            receipt: ReceiptId,
+            /// Lines.
+            lines: Vec<ReceiptLine>,
+            /// Value accepted, PO currency.
+            value_minor: i64,
+            /// When the goods arrived.
+            arrived_at: Timestamp,
+            /// When they were checked and put away.
+            at: Timestamp,
+            /// Moves from `supplier`, inventory and accrual postings.
+            effects: Effects,
+        },
+        /// The supplier's bill was recorded.
+        "BillReceived" => Billed {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Bill id.
+            bill: BillId,
+            /// Amount billed.
+            amount_minor: i64,
+            /// Value received that the bill covers.
+            matched_minor: i64,
+            /// Units billed per line.
+            lines: Vec<(usize, i64)>,
+            /// Due date.
+            due_on: Date,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// The supplier was paid.
+        "PaymentMade" => Paid {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Payment id.
+            payment: PaymentId,
+            /// Amount.
+            amount_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// The order was cancelled.
+        "PurchaseOrderCancelled" => Cancelled {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Why.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+        },
+        /// The order was closed short.
+        "PurchaseOrderClosed" => Closed {
+            /// PO id.
+            purchase_order: PurchaseOrderId,
+            /// Why.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+        },
+    }
 }
 
 impl PurchaseOrderEvent {
@@ -284,19 +278,6 @@ impl PurchaseOrderEvent {
             | Self::Billed { effects, .. }
             | Self::Paid { effects, .. } => Some(effects),
             _ => None,
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Placed { .. } => "PurchaseOrderPlaced",
-            Self::Confirmed { .. } => "SupplierConfirmed",
-            Self::Received { .. } => "PurchaseOrderReceived",
-            Self::Billed { .. } => "BillReceived",
-            Self::Paid { .. } => "PaymentMade",
-            Self::Cancelled { .. } => "PurchaseOrderCancelled",
-            Self::Closed { .. } => "PurchaseOrderClosed",
         }
     }
 }

@@ -215,107 +215,101 @@ pub struct AuthorisedLine {
     pub components: Vec<(Sku, i64)>,
 }
 
-/// Return events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum ReturnEvent {
-    /// The return was authorised.
-    #[serde(rename = "ReturnAuthorised")]
-    Authorised {
-        /// Return id.
-        return_id: ReturnId,
-        /// Sales order.
-        order: SalesOrderId,
-        /// Policy.
-        policy: ReturnPolicyId,
-        /// Order currency (refunds are paid in it).
-        currency: Currency,
-        /// Conditions refundable under the policy when authorised.
-        refundable_conditions: Vec<Condition>,
-        /// Lines.
-        lines: Vec<AuthorisedLine>,
-        /// When.
-        at: Timestamp,
-    },
-    /// A return label was issued.
-    #[serde(rename = "ReturnLabelIssued")]
-    LabelIssued {
-        /// Return id.
-        return_id: ReturnId,
-        /// Carrier.
-        carrier: CarrierId,
-        /// Service.
-        service: ServiceCode,
-        /// Tracking number.
-        tracking: String,
-        /// Label cost, base currency.
-        cost_minor: Option<i64>,
-        /// When.
-        at: Timestamp,
-        /// Cost posting.
-        effects: Effects,
-    },
-    /// Returned units arrived in quarantine.
-    #[serde(rename = "ReturnReceived")]
-    Received {
-        /// Return id.
-        return_id: ReturnId,
-        /// Return lines and units.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-        /// Moves from `customer`, inventory and cost of goods sold postings.
-        effects: Effects,
-    },
-    /// Received units were inspected.
-    #[serde(rename = "ReturnInspected")]
-    Inspected {
-        /// Return id.
-        return_id: ReturnId,
-        /// Lines.
-        lines: Vec<InspectionLine>,
-        /// When.
-        at: Timestamp,
-    },
-    /// Inspected units were disposed of.
-    #[serde(rename = "ReturnDisposed")]
-    Disposed {
-        /// Return id.
-        return_id: ReturnId,
-        /// Lines.
-        lines: Vec<DispositionLine>,
-        /// When.
-        at: Timestamp,
-        /// Moves out of `quarantine`, write-off and vendor credit postings.
-        effects: Effects,
-    },
-    /// The customer was refunded.
-    #[serde(rename = "RefundIssued")]
-    RefundIssued {
-        /// Return id.
-        return_id: ReturnId,
-        /// Refund id.
-        refund: PaymentId,
-        /// Amount, order currency.
-        amount_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// The return was closed.
-    #[serde(rename = "ReturnClosed")]
-    Closed {
-        /// Return id.
-        return_id: ReturnId,
-        /// Why.
-        reason: ReasonCode,
-        /// Units never received, per return line (given back to the order lines).
-        unreceived: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-    },
+crate::registry::event_family! {
+    /// Return events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum ReturnEvent {
+        /// The return was authorised.
+        "ReturnAuthorised" => Authorised {
+            /// Return id.
+            return_id: ReturnId,
+            /// Sales order.
+            order: SalesOrderId,
+            /// Policy.
+            policy: ReturnPolicyId,
+            /// Order currency (refunds are paid in it).
+            currency: Currency,
+            /// Conditions refundable under the policy when authorised.
+            refundable_conditions: Vec<Condition>,
+            /// Lines.
+            lines: Vec<AuthorisedLine>,
+            /// When.
+            at: Timestamp,
+        },
+        /// A return label was issued.
+        "ReturnLabelIssued" => LabelIssued {
+            /// Return id.
+            return_id: ReturnId,
+            /// Carrier.
+            carrier: CarrierId,
+            /// Service.
+            service: ServiceCode,
+            /// Tracking number.
+            tracking: String,
+            /// Label cost, base currency.
+            cost_minor: Option<i64>,
+            /// When.
+            at: Timestamp,
+            /// Cost posting.
+            effects: Effects,
+        },
+        /// Returned units arrived in quarantine.
+        "ReturnReceived" => Received {
+            /// Return id.
+            return_id: ReturnId,
+            /// Return lines and units.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+            /// Moves from `customer`, inventory and cost of goods sold postings.
+            effects: Effects,
+        },
+        /// Received units were inspected.
+        "ReturnInspected" => Inspected {
+            /// Return id.
+            return_id: ReturnId,
+            /// Lines.
+            lines: Vec<InspectionLine>,
+            /// When.
+            at: Timestamp,
+        },
+        /// Inspected units were disposed of.
+        "ReturnDisposed" => Disposed {
+            /// Return id.
+            return_id: ReturnId,
+            /// Lines.
+            lines: Vec<DispositionLine>,
+            /// When.
+            at: Timestamp,
+            /// Moves out of `quarantine`, write-off and vendor credit postings.
+            effects: Effects,
+        },
+        /// The customer was refunded.
+        "RefundIssued" => RefundIssued {
+            /// Return id.
+            return_id: ReturnId,
+            /// Refund id.
+            refund: PaymentId,
+            /// Amount, order currency.
+            amount_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// The return was closed.
+        "ReturnClosed" => Closed {
+            /// Return id.
+            return_id: ReturnId,
+            /// Why.
+            reason: ReasonCode,
+            /// Units never received, per return line (given back to the order lines).
+            unreceived: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+        },
+    }
 }
 
 impl ReturnEvent {
@@ -340,19 +334,6 @@ impl ReturnEvent {
             | Self::Disposed { effects, .. }
             | Self::RefundIssued { effects, .. } => Some(effects),
             Self::Authorised { .. } | Self::Inspected { .. } | Self::Closed { .. } => None,
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Authorised { .. } => "ReturnAuthorised",
-            Self::LabelIssued { .. } => "ReturnLabelIssued",
-            Self::Received { .. } => "ReturnReceived",
-            Self::Inspected { .. } => "ReturnInspected",
-            Self::Disposed { .. } => "ReturnDisposed",
-            Self::RefundIssued { .. } => "RefundIssued",
-            Self::Closed { .. } => "ReturnClosed",
         }
     }
 }

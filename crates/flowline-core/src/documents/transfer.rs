@@ -95,79 +95,75 @@ pub struct CancelTransfer {
     pub reason: ReasonCode,
 }
 
-/// Transfer events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum TransferEvent {
-    /// The transfer was created and the stock reserved at the source.
-    #[serde(rename = "TransferCreated")]
-    Created {
-        /// Transfer id.
-        transfer: TransferId,
-        /// Source.
-        from: LocationId,
-        /// Destination.
-        to: LocationId,
-        /// Lines.
-        lines: Vec<TransferLineInput>,
-        /// When.
-        at: Timestamp,
-        /// Reservations.
-        effects: Effects,
-    },
-    /// The transfer left the source.
-    #[serde(rename = "TransferShipped")]
-    Shipped {
-        /// Transfer id.
-        transfer: TransferId,
-        /// Carrier.
-        carrier: Option<CarrierId>,
-        /// Tracking number.
-        tracking: Option<String>,
-        /// When.
-        at: Timestamp,
-        /// Moves to `in_transit`, released reservations.
-        effects: Effects,
-    },
-    /// Units arrived at the destination.
-    #[serde(rename = "TransferReceived")]
-    Received {
-        /// Transfer id.
-        transfer: TransferId,
-        /// Lines and units.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-        /// Moves from `in_transit`.
-        effects: Effects,
-    },
-    /// The transfer was closed; units that never arrived were written off.
-    #[serde(rename = "TransferClosed")]
-    Closed {
-        /// Transfer id.
-        transfer: TransferId,
-        /// Why.
-        reason: ReasonCode,
-        /// Units written off per line.
-        written_off: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-        /// Moves to `adjustment`, write-off postings.
-        effects: Effects,
-    },
-    /// The transfer was cancelled before shipping.
-    #[serde(rename = "TransferCancelled")]
-    Cancelled {
-        /// Transfer id.
-        transfer: TransferId,
-        /// Why.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-        /// Released reservations.
-        effects: Effects,
-    },
+crate::registry::event_family! {
+    /// Transfer events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum TransferEvent {
+        /// The transfer was created and the stock reserved at the source.
+        "TransferCreated" => Created {
+            /// Transfer id.
+            transfer: TransferId,
+            /// Source.
+            from: LocationId,
+            /// Destination.
+            to: LocationId,
+            /// Lines.
+            lines: Vec<TransferLineInput>,
+            /// When.
+            at: Timestamp,
+            /// Reservations.
+            effects: Effects,
+        },
+        /// The transfer left the source.
+        "TransferShipped" => Shipped {
+            /// Transfer id.
+            transfer: TransferId,
+            /// Carrier.
+            carrier: Option<CarrierId>,
+            /// Tracking number.
+            tracking: Option<String>,
+            /// When.
+            at: Timestamp,
+            /// Moves to `in_transit`, released reservations.
+            effects: Effects,
+        },
+        /// Units arrived at the destination.
+        "TransferReceived" => Received {
+            /// Transfer id.
+            transfer: TransferId,
+            /// Lines and units.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+            /// Moves from `in_transit`.
+            effects: Effects,
+        },
+        /// The transfer was closed; units that never arrived were written off.
+        "TransferClosed" => Closed {
+            /// Transfer id.
+            transfer: TransferId,
+            /// Why.
+            reason: ReasonCode,
+            /// Units written off per line.
+            written_off: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+            /// Moves to `adjustment`, write-off postings.
+            effects: Effects,
+        },
+        /// The transfer was cancelled before shipping.
+        "TransferCancelled" => Cancelled {
+            /// Transfer id.
+            transfer: TransferId,
+            /// Why.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+            /// Released reservations.
+            effects: Effects,
+        },
+    }
 }
 
 impl TransferEvent {
@@ -190,17 +186,6 @@ impl TransferEvent {
             | Self::Received { effects, .. }
             | Self::Closed { effects, .. }
             | Self::Cancelled { effects, .. } => Some(effects),
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Created { .. } => "TransferCreated",
-            Self::Shipped { .. } => "TransferShipped",
-            Self::Received { .. } => "TransferReceived",
-            Self::Closed { .. } => "TransferClosed",
-            Self::Cancelled { .. } => "TransferCancelled",
         }
     }
 }

@@ -97,81 +97,78 @@ pub struct CancelWorkOrder {
     pub reason: ReasonCode,
 }
 
-/// Work order events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum WorkOrderEvent {
-    /// The work order was created and its components reserved.
-    #[serde(rename = "WorkOrderCreated")]
-    Created {
-        /// Work order id.
-        work_order: WorkOrderId,
-        /// Kind.
-        kind: WorkOrderKind,
-        /// Item produced.
-        item: Sku,
-        /// Units.
-        quantity: i64,
-        /// Fulfillment center.
-        location: LocationId,
-        /// Stocked components and their total quantities for the whole order.
-        components: Vec<(Sku, i64)>,
-        /// The return whose disposition created it, for repairs of returned goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        origin_return: Option<ReturnId>,
-        /// The sales order the work is for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        for_order: Option<SalesOrderId>,
-        /// When.
-        at: Timestamp,
-        /// Reservations.
-        effects: Effects,
-    },
-    /// The components were issued to production.
-    #[serde(rename = "WorkOrderStarted")]
-    Started {
-        /// Work order id.
-        work_order: WorkOrderId,
-        /// Value of the components issued, base currency.
-        consumed_value_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Moves to `production`, released reservations, work in progress.
-        effects: Effects,
-    },
-    /// The work was completed and checked.
-    #[serde(rename = "WorkOrderCompleted")]
-    Completed {
-        /// Work order id.
-        work_order: WorkOrderId,
-        /// Units that passed.
-        passed: i64,
-        /// Units that failed.
-        failed: i64,
-        /// Quality check note.
-        note: Option<String>,
-        /// Value of the passed units, base currency.
-        passed_value_minor: i64,
-        /// Value of the failed units, base currency.
-        failed_value_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Moves out of `production`, inventory and write-off postings.
-        effects: Effects,
-    },
-    /// The work order was cancelled before the start.
-    #[serde(rename = "WorkOrderCancelled")]
-    Cancelled {
-        /// Work order id.
-        work_order: WorkOrderId,
-        /// Why.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-        /// Released reservations.
-        effects: Effects,
-    },
+crate::registry::event_family! {
+    /// Work order events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum WorkOrderEvent {
+        /// The work order was created and its components reserved.
+        "WorkOrderCreated" => Created {
+            /// Work order id.
+            work_order: WorkOrderId,
+            /// Kind.
+            kind: WorkOrderKind,
+            /// Item produced.
+            item: Sku,
+            /// Units.
+            quantity: i64,
+            /// Fulfillment center.
+            location: LocationId,
+            /// Stocked components and their total quantities for the whole order.
+            components: Vec<(Sku, i64)>,
+            /// The return whose disposition created it, for repairs of returned goods.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            origin_return: Option<ReturnId>,
+            /// The sales order the work is for.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            for_order: Option<SalesOrderId>,
+            /// When.
+            at: Timestamp,
+            /// Reservations.
+            effects: Effects,
+        },
+        /// The components were issued to production.
+        "WorkOrderStarted" => Started {
+            /// Work order id.
+            work_order: WorkOrderId,
+            /// Value of the components issued, base currency.
+            consumed_value_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Moves to `production`, released reservations, work in progress.
+            effects: Effects,
+        },
+        /// The work was completed and checked.
+        "WorkOrderCompleted" => Completed {
+            /// Work order id.
+            work_order: WorkOrderId,
+            /// Units that passed.
+            passed: i64,
+            /// Units that failed.
+            failed: i64,
+            /// Quality check note.
+            note: Option<String>,
+            /// Value of the passed units, base currency.
+            passed_value_minor: i64,
+            /// Value of the failed units, base currency.
+            failed_value_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Moves out of `production`, inventory and write-off postings.
+            effects: Effects,
+        },
+        /// The work order was cancelled before the start.
+        "WorkOrderCancelled" => Cancelled {
+            /// Work order id.
+            work_order: WorkOrderId,
+            /// Why.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+            /// Released reservations.
+            effects: Effects,
+        },
+    }
 }
 
 impl WorkOrderEvent {
@@ -192,16 +189,6 @@ impl WorkOrderEvent {
             | Self::Started { effects, .. }
             | Self::Completed { effects, .. }
             | Self::Cancelled { effects, .. } => Some(effects),
-        }
-    }
-
-    /// Type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Created { .. } => "WorkOrderCreated",
-            Self::Started { .. } => "WorkOrderStarted",
-            Self::Completed { .. } => "WorkOrderCompleted",
-            Self::Cancelled { .. } => "WorkOrderCancelled",
         }
     }
 }

@@ -40,295 +40,278 @@ pub struct AllocationMade {
     pub components: Vec<(Sku, i64)>,
 }
 
-/// Sales order events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type")]
-pub enum SalesOrderEvent {
-    /// The order was placed (`OrderPlaced` and `PromiseMade` of SCOR-METRICS §2.4).
-    #[serde(rename = "SalesOrderPlaced")]
-    Placed {
-        /// Order id.
-        order: SalesOrderId,
-        /// Channel.
-        channel: ChannelId,
-        /// Customer.
-        customer: CustomerId,
-        /// The customer's name and contact details, if given (boxed: most orders have none, and
-        /// every event of the log is as large as its largest kind).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        contact: Option<Box<Contact>>,
-        /// Ship-to.
-        ship_to: Address,
-        /// Currency.
-        currency: Currency,
-        /// Base-currency units per unit of `currency`, for an order not in the base currency.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        exchange_rate: Option<ExchangeRate>,
-        /// Lines.
-        lines: Vec<OrderLine>,
-        /// Promise.
-        promise: Option<Promise>,
-        /// Service level.
-        service_level: Option<String>,
-        /// Shipping charge.
-        shipping_charge_minor: i64,
-        /// When the order was received.
-        placed_at: Timestamp,
-    },
-    /// Stock was reserved, and/or quantities were backordered.
-    #[serde(rename = "SalesOrderAllocated")]
-    Allocated {
-        /// Order id.
-        order: SalesOrderId,
-        /// Allocations made.
-        allocations: Vec<AllocationMade>,
-        /// Lines whose unallocated quantity is now waiting for stock (absolute quantities).
-        backordered: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-        /// Reservations.
-        effects: Effects,
-    },
-    /// An allocation was released.
-    #[serde(rename = "SalesOrderDeallocated")]
-    Deallocated {
-        /// Order id.
-        order: SalesOrderId,
-        /// Line.
-        line: usize,
-        /// Fulfillment center.
-        location: LocationId,
-        /// Units.
-        quantity: i64,
-        /// When.
-        at: Timestamp,
-        /// Released reservations.
-        effects: Effects,
-    },
-    /// The order was put on hold.
-    #[serde(rename = "SalesOrderHeld")]
-    Held {
-        /// Order id.
-        order: SalesOrderId,
-        /// Reason.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-    },
-    /// The hold was lifted.
-    #[serde(rename = "SalesOrderReleased")]
-    Released {
-        /// Order id.
-        order: SalesOrderId,
-        /// When.
-        at: Timestamp,
-    },
-    /// Units were picked.
-    #[serde(rename = "SalesOrderPicked")]
-    Picked {
-        /// Order id.
-        order: SalesOrderId,
-        /// Center.
-        location: LocationId,
-        /// Lines.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-    },
-    /// Units were packed.
-    #[serde(rename = "SalesOrderPacked")]
-    Packed {
-        /// Order id.
-        order: SalesOrderId,
-        /// Center.
-        location: LocationId,
-        /// Lines.
-        lines: Vec<LineQuantity>,
-        /// Packaging.
-        package: Option<Package>,
-        /// When.
-        at: Timestamp,
-    },
-    /// A shipment was handed to a carrier.
-    #[serde(rename = "SalesOrderShipped")]
-    Shipped {
-        /// Order id.
-        order: SalesOrderId,
-        /// Shipment id.
-        shipment: ShipmentId,
-        /// Center.
-        location: LocationId,
-        /// Carrier.
-        carrier: CarrierId,
-        /// Service.
-        service: ServiceCode,
-        /// Tracking number.
-        tracking: Option<String>,
-        /// Gross weight, grams.
-        weight_g: i64,
-        /// Lines.
-        lines: Vec<LineQuantity>,
-        /// Value at cost of each line's units, base currency (parallel to `lines`).
-        values_minor: Vec<i64>,
-        /// When handed over.
-        at: Timestamp,
-        /// Moves to `customer`, released reservations, cost of goods sold.
-        effects: Effects,
-    },
-    /// A shipment was delivered.
-    #[serde(rename = "ShipmentDelivered")]
-    Delivered {
-        /// Order id.
-        order: SalesOrderId,
-        /// Shipment.
-        shipment: ShipmentId,
-        /// Proof-of-delivery time.
-        delivered_at: Timestamp,
-        /// Condition.
-        condition: DeliveryCondition,
-        /// Delivered to the wrong place.
-        misdelivered: bool,
-        /// Note.
-        note: Option<String>,
-    },
-    /// A carrier exception was recorded.
-    #[serde(rename = "CarrierExceptionRecorded")]
-    CarrierException {
-        /// Order id.
-        order: SalesOrderId,
-        /// Shipment.
-        shipment: ShipmentId,
-        /// Code.
-        code: ReasonCode,
-        /// When.
-        at: Timestamp,
-    },
-    /// An invoice was issued.
-    #[serde(rename = "SalesOrderInvoiced")]
-    Invoiced {
-        /// Order id.
-        order: SalesOrderId,
-        /// Invoice id.
-        invoice: InvoiceId,
-        /// Units invoiced per line.
-        lines: Vec<LineQuantity>,
-        /// Net amount (goods and shipping).
-        net_minor: i64,
-        /// Tax.
-        tax_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Receivable, revenue and tax.
-        effects: Effects,
-    },
-    /// A credit note was issued.
-    #[serde(rename = "CreditNoteIssued")]
-    CreditNoteIssued {
-        /// Order id.
-        order: SalesOrderId,
-        /// Credit note id.
-        credit_note: InvoiceId,
-        /// Amount.
-        amount_minor: i64,
-        /// Reason.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// A payment was received.
-    #[serde(rename = "PaymentReceived")]
-    PaymentReceived {
-        /// Order id.
-        order: SalesOrderId,
-        /// Payment id.
-        payment: PaymentId,
-        /// Amount.
-        amount_minor: i64,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// A payment was refunded.
-    #[serde(rename = "PaymentRefunded")]
-    PaymentRefunded {
-        /// Order id.
-        order: SalesOrderId,
-        /// Refund id.
-        refund: PaymentId,
-        /// Amount.
-        amount_minor: i64,
-        /// Reason.
-        reason: ReasonCode,
-        /// When.
-        at: Timestamp,
-        /// Postings.
-        effects: Effects,
-    },
-    /// Quantities were cancelled.
-    #[serde(rename = "SalesOrderCancelled")]
-    Cancelled {
-        /// Order id.
-        order: SalesOrderId,
-        /// Who.
-        initiator: Initiator,
-        /// Why.
-        reason: ReasonCode,
-        /// Units cancelled per line.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-        /// Released reservations.
-        effects: Effects,
-    },
-    /// The order was amended.
-    #[serde(rename = "SalesOrderAmended")]
-    Amended {
-        /// Order id.
-        order: SalesOrderId,
-        /// Who.
-        initiator: Initiator,
-        /// New quantities of existing lines.
-        set_quantities: Vec<LineQuantity>,
-        /// Added lines.
-        add_lines: Vec<OrderLine>,
-        /// New ship-to.
-        ship_to: Option<Address>,
-        /// New promise.
-        promise: Option<Promise>,
-        /// When.
-        at: Timestamp,
-        /// Released reservations.
-        effects: Effects,
-    },
-    /// Units of the order were authorised for return. Recorded on the order's own stream (beside
-    /// the return's `ReturnAuthorised`), so an order is a fold of its own events.
-    #[serde(rename = "SalesOrderReturnAuthorised")]
-    ReturnAuthorised {
-        /// Order id.
-        order: SalesOrderId,
-        /// The return authorisation.
-        return_id: ReturnId,
-        /// Units per order line.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-    },
-    /// Units authorised for return that never came back were released when the return closed.
-    #[serde(rename = "SalesOrderReturnReleased")]
-    ReturnReleased {
-        /// Order id.
-        order: SalesOrderId,
-        /// The return authorisation.
-        return_id: ReturnId,
-        /// Units per order line.
-        lines: Vec<LineQuantity>,
-        /// When.
-        at: Timestamp,
-    },
+crate::registry::event_family! {
+    /// Sales order events.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    pub enum SalesOrderEvent {
+        /// The order was placed (`OrderPlaced` and `PromiseMade` of SCOR-METRICS §2.4).
+        "SalesOrderPlaced" => Placed {
+            /// Order id.
+            order: SalesOrderId,
+            /// Channel.
+            channel: ChannelId,
+            /// Customer.
+            customer: CustomerId,
+            /// The customer's name and contact details, if given (boxed: most orders have none, and
+            /// every event of the log is as large as its largest kind).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            contact: Option<Box<Contact>>,
+            /// Ship-to.
+            ship_to: Address,
+            /// Currency.
+            currency: Currency,
+            /// Base-currency units per unit of `currency`, for an order not in the base currency.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            exchange_rate: Option<ExchangeRate>,
+            /// Lines.
+            lines: Vec<OrderLine>,
+            /// Promise.
+            promise: Option<Promise>,
+            /// Service level.
+            service_level: Option<String>,
+            /// Shipping charge.
+            shipping_charge_minor: i64,
+            /// When the order was received.
+            placed_at: Timestamp,
+        },
+        /// Stock was reserved, and/or quantities were backordered.
+        "SalesOrderAllocated" => Allocated {
+            /// Order id.
+            order: SalesOrderId,
+            /// Allocations made.
+            allocations: Vec<AllocationMade>,
+            /// Lines whose unallocated quantity is now waiting for stock (absolute quantities).
+            backordered: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+            /// Reservations.
+            effects: Effects,
+        },
+        /// An allocation was released.
+        "SalesOrderDeallocated" => Deallocated {
+            /// Order id.
+            order: SalesOrderId,
+            /// Line.
+            line: usize,
+            /// Fulfillment center.
+            location: LocationId,
+            /// Units.
+            quantity: i64,
+            /// When.
+            at: Timestamp,
+            /// Released reservations.
+            effects: Effects,
+        },
+        /// The order was put on hold.
+        "SalesOrderHeld" => Held {
+            /// Order id.
+            order: SalesOrderId,
+            /// Reason.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+        },
+        /// The hold was lifted.
+        "SalesOrderReleased" => Released {
+            /// Order id.
+            order: SalesOrderId,
+            /// When.
+            at: Timestamp,
+        },
+        /// Units were picked.
+        "SalesOrderPicked" => Picked {
+            /// Order id.
+            order: SalesOrderId,
+            /// Center.
+            location: LocationId,
+            /// Lines.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+        },
+        /// Units were packed.
+        "SalesOrderPacked" => Packed {
+            /// Order id.
+            order: SalesOrderId,
+            /// Center.
+            location: LocationId,
+            /// Lines.
+            lines: Vec<LineQuantity>,
+            /// Packaging.
+            package: Option<Package>,
+            /// When.
+            at: Timestamp,
+        },
+        /// A shipment was handed to a carrier.
+        "SalesOrderShipped" => Shipped {
+            /// Order id.
+            order: SalesOrderId,
+            /// Shipment id.
+            shipment: ShipmentId,
+            /// Center.
+            location: LocationId,
+            /// Carrier.
+            carrier: CarrierId,
+            /// Service.
+            service: ServiceCode,
+            /// Tracking number.
+            tracking: Option<String>,
+            /// Gross weight, grams.
+            weight_g: i64,
+            /// Lines.
+            lines: Vec<LineQuantity>,
+            /// Value at cost of each line's units, base currency (parallel to `lines`).
+            values_minor: Vec<i64>,
+            /// When handed over.
+            at: Timestamp,
+            /// Moves to `customer`, released reservations, cost of goods sold.
+            effects: Effects,
+        },
+        /// A shipment was delivered.
+        "ShipmentDelivered" => Delivered {
+            /// Order id.
+            order: SalesOrderId,
+            /// Shipment.
+            shipment: ShipmentId,
+            /// Proof-of-delivery time.
+            delivered_at: Timestamp,
+            /// Condition.
+            condition: DeliveryCondition,
+            /// Delivered to the wrong place.
+            misdelivered: bool,
+            /// Note.
+            note: Option<String>,
+        },
+        /// A carrier exception was recorded.
+        "CarrierExceptionRecorded" => CarrierException {
+            /// Order id.
+            order: SalesOrderId,
+            /// Shipment.
+            shipment: ShipmentId,
+            /// Code.
+            code: ReasonCode,
+            /// When.
+            at: Timestamp,
+        },
+        /// An invoice was issued.
+        "SalesOrderInvoiced" => Invoiced {
+            /// Order id.
+            order: SalesOrderId,
+            /// Invoice id.
+            invoice: InvoiceId,
+            /// Units invoiced per line.
+            lines: Vec<LineQuantity>,
+            /// Net amount (goods and shipping).
+            net_minor: i64,
+            /// Tax.
+            tax_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Receivable, revenue and tax.
+            effects: Effects,
+        },
+        /// A credit note was issued.
+        "CreditNoteIssued" => CreditNoteIssued {
+            /// Order id.
+            order: SalesOrderId,
+            /// Credit note id.
+            credit_note: InvoiceId,
+            /// Amount.
+            amount_minor: i64,
+            /// Reason.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// A payment was received.
+        "PaymentReceived" => PaymentReceived {
+            /// Order id.
+            order: SalesOrderId,
+            /// Payment id.
+            payment: PaymentId,
+            /// Amount.
+            amount_minor: i64,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// A payment was refunded.
+        "PaymentRefunded" => PaymentRefunded {
+            /// Order id.
+            order: SalesOrderId,
+            /// Refund id.
+            refund: PaymentId,
+            /// Amount.
+            amount_minor: i64,
+            /// Reason.
+            reason: ReasonCode,
+            /// When.
+            at: Timestamp,
+            /// Postings.
+            effects: Effects,
+        },
+        /// Quantities were cancelled.
+        "SalesOrderCancelled" => Cancelled {
+            /// Order id.
+            order: SalesOrderId,
+            /// Who.
+            initiator: Initiator,
+            /// Why.
+            reason: ReasonCode,
+            /// Units cancelled per line.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+            /// Released reservations.
+            effects: Effects,
+        },
+        /// The order was amended.
+        "SalesOrderAmended" => Amended {
+            /// Order id.
+            order: SalesOrderId,
+            /// Who.
+            initiator: Initiator,
+            /// New quantities of existing lines.
+            set_quantities: Vec<LineQuantity>,
+            /// Added lines.
+            add_lines: Vec<OrderLine>,
+            /// New ship-to.
+            ship_to: Option<Address>,
+            /// New promise.
+            promise: Option<Promise>,
+            /// When.
+            at: Timestamp,
+            /// Released reservations.
+            effects: Effects,
+        },
+        /// Units of the order were authorised for return. Recorded on the order's own stream (beside
+        /// the return's `ReturnAuthorised`), so an order is a fold of its own events.
+        "SalesOrderReturnAuthorised" => ReturnAuthorised {
+            /// Order id.
+            order: SalesOrderId,
+            /// The return authorisation.
+            return_id: ReturnId,
+            /// Units per order line.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+        },
+        /// Units authorised for return that never came back were released when the return closed.
+        "SalesOrderReturnReleased" => ReturnReleased {
+            /// Order id.
+            order: SalesOrderId,
+            /// The return authorisation.
+            return_id: ReturnId,
+            /// Units per order line.
+            lines: Vec<LineQuantity>,
+            /// When.
+            at: Timestamp,
+        },
+    }
 }
 
 impl SalesOrderEvent {
@@ -369,30 +352,6 @@ impl SalesOrderEvent {
             | Self::Cancelled { effects, .. }
             | Self::Amended { effects, .. } => Some(effects),
             _ => None,
-        }
-    }
-
-    /// The event's type name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Placed { .. } => "SalesOrderPlaced",
-            Self::Allocated { .. } => "SalesOrderAllocated",
-            Self::Deallocated { .. } => "SalesOrderDeallocated",
-            Self::Held { .. } => "SalesOrderHeld",
-            Self::Released { .. } => "SalesOrderReleased",
-            Self::Picked { .. } => "SalesOrderPicked",
-            Self::Packed { .. } => "SalesOrderPacked",
-            Self::Shipped { .. } => "SalesOrderShipped",
-            Self::Delivered { .. } => "ShipmentDelivered",
-            Self::CarrierException { .. } => "CarrierExceptionRecorded",
-            Self::Invoiced { .. } => "SalesOrderInvoiced",
-            Self::CreditNoteIssued { .. } => "CreditNoteIssued",
-            Self::PaymentReceived { .. } => "PaymentReceived",
-            Self::PaymentRefunded { .. } => "PaymentRefunded",
-            Self::Cancelled { .. } => "SalesOrderCancelled",
-            Self::Amended { .. } => "SalesOrderAmended",
-            Self::ReturnAuthorised { .. } => "SalesOrderReturnAuthorised",
-            Self::ReturnReleased { .. } => "SalesOrderReturnReleased",
         }
     }
 }
