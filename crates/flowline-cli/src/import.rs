@@ -216,19 +216,8 @@ fn content_hash(files: &OlistFiles<'_>) -> String {
 
 /// A command's name and the order it concerns, for the message naming a refused command.
 fn describe(command: &Command) -> (&'static str, Option<String>) {
-    let order = match command {
-        Command::PlaceSalesOrder(c) => Some(&c.order),
-        Command::HoldSalesOrder(c) => Some(&c.order),
-        Command::ReleaseSalesOrder(c) => Some(&c.order),
-        Command::AllocateSalesOrder(c) => Some(&c.order),
-        Command::ReceivePayment(c) => Some(&c.order),
-        Command::PickSalesOrder(c) => Some(&c.order),
-        Command::PackSalesOrder(c) => Some(&c.order),
-        Command::ShipSalesOrder(c) => Some(&c.order),
-        Command::InvoiceSalesOrder(c) => Some(&c.order),
-        Command::DeliverShipment(c) => Some(&c.order),
-        Command::CancelSalesOrder(c) => Some(&c.order),
-        _ => None,
-    };
-    (command.name(), order.map(ToString::to_string))
+    (
+        command.name(),
+        command.sales_order().map(ToString::to_string),
+    )
 }

@@ -84,3 +84,53 @@ macro_rules! commands {
 }
 
 pub(crate) use commands;
+
+/// Declares the event enum, one variant per family (`Variant(FamilyEvent)`, each family
+/// declared with [`event_family!`]), and from the same list `type_names()`, `type_name()` and
+/// `decode_payload`, which hands a stored payload to the family its type name belongs to.
+macro_rules! events {
+    (
+        $(#[$attribute:meta])*
+        pub enum $enum:ident {
+            $(
+                $(#[$variant_attribute:meta])*
+                $variant:ident($family:ty)
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attribute])*
+        pub enum $enum {
+            $(
+                $(#[$variant_attribute])*
+                $variant($family),
+            )*
+        }
+
+        impl $enum {
+            /// Every stored event type name, family by family.
+            pub fn type_names() -> impl Iterator<Item = &'static str> {
+                [$(<$family>::TYPE_NAMES),*].into_iter().flatten().copied()
+            }
+
+            /// The event's type name, stored beside the payload.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(event) => event.type_name(),)*
+                }
+            }
+
+            /// Decodes `payload` as an event of the family `event_type` belongs to.
+            fn decode_payload(event_type: &str, payload: &str) -> Result<Self, String> {
+                let error = |error: serde_json::Error| format!("{event_type}: {error}");
+                $(
+                    if <$family>::has_type(event_type) {
+                        return serde_json::from_str(payload).map(Self::$variant).map_err(error);
+                    }
+                )*
+                Err(format!("unknown event type `{event_type}`"))
+            }
+        }
+    };
+}
+
+pub(crate) use events;

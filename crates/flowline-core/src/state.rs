@@ -350,6 +350,31 @@ crate::registry::commands! {
     }
 }
 
+impl Command {
+    /// The sales order the command concerns, if it is a sales order's.
+    pub fn sales_order(&self) -> Option<&SalesOrderId> {
+        match self {
+            Self::PlaceSalesOrder(c) => Some(&c.order),
+            Self::AllocateSalesOrder(c) => Some(&c.order),
+            Self::DeallocateSalesOrder(c) => Some(&c.order),
+            Self::HoldSalesOrder(c) => Some(&c.order),
+            Self::ReleaseSalesOrder(c) => Some(&c.order),
+            Self::PickSalesOrder(c) => Some(&c.order),
+            Self::PackSalesOrder(c) => Some(&c.order),
+            Self::ShipSalesOrder(c) => Some(&c.order),
+            Self::DeliverShipment(c) => Some(&c.order),
+            Self::RecordCarrierException(c) => Some(&c.order),
+            Self::InvoiceSalesOrder(c) => Some(&c.order),
+            Self::IssueCreditNote(c) => Some(&c.order),
+            Self::ReceivePayment(c) => Some(&c.order),
+            Self::RefundPayment(c) => Some(&c.order),
+            Self::CancelSalesOrder(c) => Some(&c.order),
+            Self::AmendSalesOrder(c) => Some(&c.order),
+            _ => None,
+        }
+    }
+}
+
 crate::registry::event_family! {
     /// Master data events.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,67 +413,36 @@ crate::registry::event_family! {
     }
 }
 
-/// An event: one recorded fact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(untagged)]
-pub enum Event {
-    /// Master data.
-    Master(MasterEvent),
-    /// Sales orders.
-    SalesOrder(sales_order::SalesOrderEvent),
-    /// Purchase orders.
-    PurchaseOrder(purchase_order::PurchaseOrderEvent),
-    /// Work orders.
-    WorkOrder(work_order::WorkOrderEvent),
-    /// Return authorisations.
-    Return(return_auth::ReturnEvent),
-    /// Transfers.
-    Transfer(transfer::TransferEvent),
-    /// Counts and adjustments.
-    Inventory(inventory::InventoryEvent),
-    /// Costs and fixed assets.
-    Finance(finance::FinanceEvent),
-    /// Targets and improvement initiatives.
-    Improvement(improvement::ImprovementEvent),
+crate::registry::events! {
+    /// An event: one recorded fact.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[serde(untagged)]
+    pub enum Event {
+        /// Master data.
+        Master(MasterEvent),
+        /// Sales orders.
+        SalesOrder(sales_order::SalesOrderEvent),
+        /// Purchase orders.
+        PurchaseOrder(purchase_order::PurchaseOrderEvent),
+        /// Work orders.
+        WorkOrder(work_order::WorkOrderEvent),
+        /// Return authorisations.
+        Return(return_auth::ReturnEvent),
+        /// Transfers.
+        Transfer(transfer::TransferEvent),
+        /// Counts and adjustments.
+        Inventory(inventory::InventoryEvent),
+        /// Costs and fixed assets.
+        Finance(finance::FinanceEvent),
+        /// Targets and improvement initiatives.
+        Improvement(improvement::ImprovementEvent),
+    }
 }
 
 impl Event {
     /// The version of the payload encoding, stored beside every event.
     pub const SCHEMA_VERSION: u32 = 1;
-
-    /// The event's type name, stored beside the payload.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::Master(event) => event.type_name(),
-            Self::SalesOrder(event) => event.type_name(),
-            Self::PurchaseOrder(event) => event.type_name(),
-            Self::WorkOrder(event) => event.type_name(),
-            Self::Return(event) => event.type_name(),
-            Self::Transfer(event) => event.type_name(),
-            Self::Inventory(event) => event.type_name(),
-            Self::Finance(event) => event.type_name(),
-            Self::Improvement(event) => event.type_name(),
-        }
-    }
-
-    /// Every stored event type name, family by family.
-    pub fn type_names() -> impl Iterator<Item = &'static str> {
-        [
-            MasterEvent::TYPE_NAMES,
-            sales_order::SalesOrderEvent::TYPE_NAMES,
-            purchase_order::PurchaseOrderEvent::TYPE_NAMES,
-            work_order::WorkOrderEvent::TYPE_NAMES,
-            return_auth::ReturnEvent::TYPE_NAMES,
-            transfer::TransferEvent::TYPE_NAMES,
-            inventory::InventoryEvent::TYPE_NAMES,
-            finance::FinanceEvent::TYPE_NAMES,
-            improvement::ImprovementEvent::TYPE_NAMES,
-        ]
-        .into_iter()
-        .flatten()
-        .copied()
-    }
 
     /// The stream (document) the event belongs to, as `kind/id`.
     pub fn stream(&self) -> String {
@@ -515,28 +509,7 @@ impl Event {
                 "{event_type}: unknown schema version {schema_version}"
             ));
         }
-        let error = |error: serde_json::Error| format!("{event_type}: {error}");
-        // The family that names the type decodes the payload.
-        macro_rules! by_family {
-            ($($wrap:ident($family:ty)),* $(,)?) => {
-                $(if <$family>::has_type(event_type) {
-                    Self::$wrap(serde_json::from_str(payload).map_err(error)?)
-                } else)* {
-                    return Err(format!("unknown event type `{event_type}`"));
-                }
-            };
-        }
-        let event = by_family!(
-            Master(MasterEvent),
-            SalesOrder(sales_order::SalesOrderEvent),
-            PurchaseOrder(purchase_order::PurchaseOrderEvent),
-            WorkOrder(work_order::WorkOrderEvent),
-            Return(return_auth::ReturnEvent),
-            Transfer(transfer::TransferEvent),
-            Inventory(inventory::InventoryEvent),
-            Finance(finance::FinanceEvent),
-            Improvement(improvement::ImprovementEvent),
-        );
+        let event = Self::decode_payload(event_type, payload)?;
         if event.type_name() != event_type {
             return Err(format!(
                 "payload is a {} but the row says {event_type}",

@@ -193,20 +193,7 @@ fn instant(text: &str) -> Timestamp {
 }
 
 fn order_of(command: &Command) -> Option<&SalesOrderId> {
-    match command {
-        Command::PlaceSalesOrder(c) => Some(&c.order),
-        Command::HoldSalesOrder(c) => Some(&c.order),
-        Command::ReleaseSalesOrder(c) => Some(&c.order),
-        Command::AllocateSalesOrder(c) => Some(&c.order),
-        Command::ReceivePayment(c) => Some(&c.order),
-        Command::PickSalesOrder(c) => Some(&c.order),
-        Command::PackSalesOrder(c) => Some(&c.order),
-        Command::ShipSalesOrder(c) => Some(&c.order),
-        Command::InvoiceSalesOrder(c) => Some(&c.order),
-        Command::DeliverShipment(c) => Some(&c.order),
-        Command::CancelSalesOrder(c) => Some(&c.order),
-        _ => None,
-    }
+    command.sales_order()
 }
 
 /// An order's commands by name, with their business times.
