@@ -482,23 +482,42 @@ pub(crate) fn peak_rss_mib() -> f64 {
     status_mib("self", "VmHWM:")
 }
 
-/// How long each of this process's threads has run on a CPU and waited for one, in
-/// nanoseconds, from Linux's `/proc/self/task/*/schedstat`, with the thread's name. Threads
-/// that have ended are not counted; elsewhere than on Linux nothing is.
-pub(crate) fn thread_times() -> Vec<(String, u64, u64)> {
+/// One thread's times, from Linux's `/proc/self/task/<id>/schedstat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ThreadTime {
+    /// The thread's id: unique among the process's live threads.
+    pub id: u64,
+    /// Its name (at most 15 bytes).
+    pub name: String,
+    /// Nanoseconds it has run on a CPU.
+    pub running: u64,
+    /// Nanoseconds it has waited, runnable, for a CPU.
+    pub waiting: u64,
+}
+
+/// The times of each of this process's live threads. Threads that have ended are not counted;
+/// elsewhere than on Linux nothing is.
+pub(crate) fn thread_times() -> Vec<ThreadTime> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Vec::new();
     };
     tasks
         .filter_map(|task| {
-            let path = task.ok()?.path();
+            let task = task.ok()?;
+            let id = task.file_name().to_str()?.parse().ok()?;
+            let path = task.path();
             let name = std::fs::read_to_string(path.join("comm")).ok()?;
             let schedstat = std::fs::read_to_string(path.join("schedstat")).ok()?;
             let mut fields = schedstat.split_whitespace().map(str::parse::<u64>);
             let (Some(Ok(running)), Some(Ok(waiting))) = (fields.next(), fields.next()) else {
                 return None;
             };
-            Some((name.trim_end().to_string(), running, waiting))
+            Some(ThreadTime {
+                id,
+                name: name.trim_end().to_string(),
+                running,
+                waiting,
+            })
         })
         .collect()
 }

@@ -15,12 +15,14 @@
 //! core busy, or neither (then the clients' round trips set the rate).
 
 use crate::backend;
+use crate::bench::ThreadTime;
 use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{ServeOptions, start};
 use flowline_store::TenantRecord;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,27 +242,22 @@ struct Spent {
 }
 
 impl Spent {
-    /// From two readings of [`crate::bench::thread_times`] `wall` apart.
-    fn between(
-        before: &[(String, u64, u64)],
-        after: &[(String, u64, u64)],
-        wall: Duration,
-    ) -> Self {
+    /// From two readings of [`crate::bench::thread_times`] `wall` apart. A thread is matched
+    /// with itself by its id; one that started between the readings counts from zero.
+    fn between(before: &[ThreadTime], after: &[ThreadTime], wall: Duration) -> Self {
         let mut spent = Self {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
             ..Self::default()
         };
         let wall = wall.as_nanos().max(1) as f64;
-        for (index, (name, running, waiting)) in after.iter().enumerate() {
-            // Threads are listed in the same order each time; one that started during the
-            // level counts from zero.
-            let (ran_before, waited_before) = before
-                .get(index)
-                .filter(|(earlier, _, _)| earlier == name)
-                .or_else(|| before.iter().find(|(earlier, _, _)| earlier == name))
-                .map_or((0, 0), |(_, running, waiting)| (*running, *waiting));
-            let ran = running.saturating_sub(ran_before) as f64 / wall;
-            spent.waiting += waiting.saturating_sub(waited_before) as f64 / wall;
+        let earlier: HashMap<u64, &ThreadTime> =
+            before.iter().map(|thread| (thread.id, thread)).collect();
+        for thread in after {
+            let (ran_before, waited_before) = earlier
+                .get(&thread.id)
+                .map_or((0, 0), |earlier| (earlier.running, earlier.waiting));
+            spent.waiting += thread.waiting.saturating_sub(waited_before) as f64 / wall;
+            let name = thread.name.as_str();
             let part = if name.starts_with("committer-") {
                 &mut spent.committer
             } else if name.starts_with("writer-") {
@@ -272,7 +269,7 @@ impl Spent {
             } else {
                 &mut spent.other
             };
-            *part += ran;
+            *part += thread.running.saturating_sub(ran_before) as f64 / wall;
         }
         spent
     }
@@ -445,31 +442,35 @@ pub(crate) async fn setup(
 mod tests {
     use super::*;
 
-    fn thread(name: &str, running_ms: u64, waiting_ms: u64) -> (String, u64, u64) {
-        (
-            name.to_string(),
-            running_ms * 1_000_000,
-            waiting_ms * 1_000_000,
-        )
+    fn thread(id: u64, name: &str, running_ms: u64, waiting_ms: u64) -> ThreadTime {
+        ThreadTime {
+            id,
+            name: name.to_string(),
+            running: running_ms * 1_000_000,
+            waiting: waiting_ms * 1_000_000,
+        }
     }
 
     #[test]
     fn each_part_counts_the_time_its_threads_ran_during_the_level() {
         // Over one second: the committer ran 1,500 - 1,000 = 500 ms (50 %); the server's two
         // threads 1,000 + 300 ms (130 %); the writer started during the level and ran 200 ms
-        // (20 %); the clients 0. Waiting for a CPU: 100 + 50 ms (15 %).
+        // (20 %); the clients 0. Waiting for a CPU: 100 + 50 ms (15 %). Thread 3 ended during
+        // the level, so the second reading lists thread 4 where thread 3 was: each is matched
+        // by its id, not its place.
         let before = [
-            thread("committer-acme", 1_000, 0),
-            thread(SERVER_THREADS, 2_000, 0),
-            thread(SERVER_THREADS, 100, 0),
-            thread(CLIENT_THREADS, 400, 0),
+            thread(1, "committer-acme", 1_000, 0),
+            thread(2, SERVER_THREADS, 2_000, 0),
+            thread(3, SERVER_THREADS, 5_000, 0),
+            thread(4, SERVER_THREADS, 100, 0),
+            thread(5, CLIENT_THREADS, 400, 0),
         ];
         let after = [
-            thread("committer-acme", 1_500, 100),
-            thread(SERVER_THREADS, 3_000, 0),
-            thread(SERVER_THREADS, 400, 50),
-            thread(CLIENT_THREADS, 400, 0),
-            thread("writer-acme", 200, 0),
+            thread(1, "committer-acme", 1_500, 100),
+            thread(2, SERVER_THREADS, 3_000, 0),
+            thread(4, SERVER_THREADS, 400, 50),
+            thread(5, CLIENT_THREADS, 400, 0),
+            thread(6, "writer-acme", 200, 0),
         ];
         let spent = Spent::between(&before, &after, Duration::from_secs(1));
         let close = |a: f64, b: f64| (a - b).abs() < 1e-9;

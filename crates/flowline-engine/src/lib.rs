@@ -445,13 +445,15 @@ impl Engine {
         tenant: &TenantId,
         submission: Submission,
     ) -> Result<Result<AsyncTicket, Submission>, EngineError> {
+        let Some(queue) = self.queue_of(tenant)? else {
+            return Ok(Err(submission));
+        };
         let (reply, answer) = oneshot::channel();
-        let job = Job::Command(Box::new(submission), Reply::Task(reply));
-        Ok(match self.enqueue_if_running(tenant, job)? {
-            None => Ok(AsyncTicket(answer)),
-            Some(Job::Command(submission, _)) => Err(*submission),
-            Some(_) => unreachable!("the job given back is the command given"),
-        })
+        queue_on(
+            &queue,
+            Job::Command(Box::new(submission), Reply::Task(reply)),
+        )?;
+        Ok(Ok(AsyncTicket(answer)))
     }
 
     /// Applies every submission, in order, or none of them: if one is rejected, the tenant's
@@ -492,18 +494,18 @@ impl Engine {
 
     /// Queues `job` on the tenant's writer, starting the writer first if it is not running.
     fn enqueue(&self, tenant: &TenantId, job: Job) -> Result<(), EngineError> {
-        let Some(job) = self.enqueue_if_running(tenant, job)? else {
-            return Ok(());
-        };
+        if let Some(queue) = self.queue_of(tenant)? {
+            return queue_on(&queue, job);
+        }
         let start = {
             let mut starting = self.starting.lock().map_err(|_| EngineError::Stopped)?;
             starting.entry(tenant.clone()).or_default().clone()
         };
         let _started = start.lock().map_err(|_| EngineError::Stopped)?;
         // Another caller may have started it while this one waited.
-        let Some(job) = self.enqueue_if_running(tenant, job)? else {
-            return Ok(());
-        };
+        if let Some(queue) = self.queue_of(tenant)? {
+            return queue_on(&queue, job);
+        }
         let writer = self.start_writer(tenant)?;
         let queue = (writer.sender.clone(), writer.depth.clone());
         self.writers
@@ -513,16 +515,12 @@ impl Engine {
         queue_on(&queue, job)
     }
 
-    /// Queues `job` on the tenant's writer if it is running, or gives it back.
-    fn enqueue_if_running(&self, tenant: &TenantId, job: Job) -> Result<Option<Job>, EngineError> {
-        let queue = {
-            let writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
-            match writers.get(tenant) {
-                Some(writer) => (writer.sender.clone(), writer.depth.clone()),
-                None => return Ok(Some(job)),
-            }
-        };
-        queue_on(&queue, job).map(|()| None)
+    /// The queue of the tenant's writer, if it is running.
+    fn queue_of(&self, tenant: &TenantId) -> Result<Option<Queue>, EngineError> {
+        let writers = self.writers.lock().map_err(|_| EngineError::Stopped)?;
+        Ok(writers
+            .get(tenant)
+            .map(|writer| (writer.sender.clone(), writer.depth.clone())))
     }
 
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
@@ -574,11 +572,11 @@ impl Engine {
     }
 }
 
+/// A writer's queue: where its jobs go, and how many wait there.
+type Queue = (SyncSender<Job>, Arc<AtomicUsize>);
+
 /// Sends `job` to a writer's queue without waiting: a full queue refuses it.
-fn queue_on(
-    (sender, depth): &(SyncSender<Job>, Arc<AtomicUsize>),
-    job: Job,
-) -> Result<(), EngineError> {
+fn queue_on((sender, depth): &Queue, job: Job) -> Result<(), EngineError> {
     // Counted before sending so the writer's decrement can never run first.
     depth.fetch_add(1, Ordering::Relaxed);
     let sent = sender.try_send(job);

@@ -236,7 +236,7 @@ impl FromRequestParts<App> for Viewer {
         let key_id = session.principal.key_id.clone();
         let valid = app
             .readers()
-            .read(move |store| {
+            .read_row(move |store| {
                 let record = store.find_key(&key_id).map_err(ApiError::internal)?;
                 Ok(record.is_some_and(|record| record.revoked_at.is_none()))
             })
@@ -260,7 +260,7 @@ impl FromRequestParts<App> for Viewer {
 /// Checks a presented key as the API does.
 pub async fn authenticate(app: &App, key: String) -> Result<Principal, ApiError> {
     app.readers()
-        .read(move |store| auth::authenticate(store, key.trim()))
+        .read_row(move |store| auth::authenticate(store, key.trim()))
         .await
 }
 
