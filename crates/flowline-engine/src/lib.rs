@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod feed;
 pub mod projections;
 pub mod workload;
 
@@ -404,6 +405,8 @@ pub struct Engine {
     /// writer starts once, and starting it (which replays the tenant's log) holds up no other
     /// tenant.
     starting: Mutex<FxHashMap<TenantId, Arc<Mutex<()>>>>,
+    /// Each tenant's subscribers to its durable batches.
+    feeds: feed::Feeds,
 }
 
 impl Engine {
@@ -416,7 +419,16 @@ impl Engine {
             options,
             writers: Mutex::new(FxHashMap::default()),
             starting: Mutex::new(FxHashMap::default()),
+            feeds: feed::Feeds::default(),
         })
+    }
+
+    /// Subscribes to the tenant's batches as each becomes durable, from the next one on, with
+    /// room for `capacity` batches not yet taken: the committer never waits for a subscriber,
+    /// and one that falls that far behind misses batches (see [`feed`]). Ends when the engine
+    /// is dropped.
+    pub fn subscribe(&self, tenant: &TenantId, capacity: usize) -> feed::Subscription {
+        self.feeds.subscribe(tenant, capacity)
     }
 
     /// Submits a command and waits for its answer.
@@ -526,7 +538,12 @@ impl Engine {
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
-        let worker = TenantWriter::new(tenant.clone(), &self.backend, self.options.clone())?;
+        let worker = TenantWriter::new(
+            tenant.clone(),
+            &self.backend,
+            self.options.clone(),
+            self.feeds.of(tenant),
+        )?;
         let taken = depth.clone();
         let thread = std::thread::Builder::new()
             .name(format!("writer-{tenant}"))
@@ -646,6 +663,7 @@ fn run_committer(
     acknowledgements: mpsc::Sender<Acknowledgement>,
     observer: Option<Arc<dyn Observer>>,
     faults: Option<Arc<dyn AppendFaults>>,
+    feed: &feed::TenantFeed,
 ) {
     let mut failed: Option<String> = None;
     while let Ok(job) = jobs.recv() {
@@ -674,6 +692,13 @@ fn run_committer(
                                         request.commands.len(),
                                         events,
                                     );
+                                }
+                                if !appended.is_empty() && feed.wanted() {
+                                    feed.publish(feed::DurableBatch::new(
+                                        request,
+                                        appended.first_seq,
+                                        appended.last_seq,
+                                    ));
                                 }
                                 Ok(())
                             }
@@ -754,6 +779,7 @@ impl TenantWriter {
         tenant: TenantId,
         backend: &SharedBackend,
         options: EngineOptions,
+        feed: Arc<feed::TenantFeed>,
     ) -> Result<Self, EngineError> {
         let store = backend.open().map_err(unavailable)?;
         let committer_store = backend.open().map_err(unavailable)?;
@@ -765,7 +791,9 @@ impl TenantWriter {
         let faults = options.faults.clone();
         let committer_thread = std::thread::Builder::new()
             .name(format!("committer-{tenant}"))
-            .spawn(move || run_committer(committer_store, jobs, acknowledge, observer, faults))
+            .spawn(move || {
+                run_committer(committer_store, jobs, acknowledge, observer, faults, &feed)
+            })
             .map_err(|error| {
                 EngineError::Unavailable(format!("cannot start committer thread: {error}"))
             })?;

@@ -6,7 +6,12 @@
 //! projection at this version, for this tenant, the log reaches its position, and the event at
 //! that position is the one it was taken after; otherwise it starts from nothing and says why,
 //! and [`catch_up`] folds the whole log. Either way the result is the same state.
+//!
+//! Once caught up, a projection may follow the log as the engine commits it: [`feed`] applies
+//! each durable batch from a [`crate::Engine::subscribe`]d feed, and says when batches were
+//! missed, so the projection catches up from the log again.
 
+use crate::feed::DurableBatch;
 use flowline_core::Event;
 use flowline_core::id::TenantId;
 use flowline_core::projection::{Position, Projection};
@@ -191,6 +196,43 @@ pub fn catch_up<P: Projection>(
         }
         after_page(&mut tracked.projection);
     }
+}
+
+/// What [`feed`] did with a durable batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fed {
+    /// Its events after the projection's head were applied: this many.
+    Applied(u64),
+    /// The batch starts past the event after the projection's head: batches between were
+    /// missed, and the projection must catch up from the log (which holds this batch too).
+    Gap,
+}
+
+/// Applies a durable batch's events that come after `tracked.head`, decoded as a read of the
+/// log decodes them; nothing if the batch does not follow on from the head.
+pub fn feed<P: Projection>(
+    tracked: &mut Tracked<P>,
+    batch: &DurableBatch,
+) -> Result<Fed, ProjectionError> {
+    if batch.first() > tracked.head + 1 {
+        return Ok(Fed::Gap);
+    }
+    let mut applied = 0;
+    for (position, event) in batch.events() {
+        if position.seq <= tracked.head {
+            continue;
+        }
+        let decoded = Event::from_json(&event.event_type, event.schema_version, &event.payload)
+            .map_err(|reason| ProjectionError::Decode {
+                tenant: batch.tenant().to_string(),
+                seq: position.seq,
+                reason,
+            })?;
+        tracked.projection.apply(position, &decoded);
+        tracked.head = position.seq;
+        applied += 1;
+    }
+    Ok(Fed::Applied(applied))
 }
 
 /// Reads the tenant's events after `after`, page by page, decoding each once; `visit` sees

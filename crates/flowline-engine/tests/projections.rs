@@ -488,3 +488,133 @@ fn check_reports_a_writer_snapshot_that_differs_from_the_log() {
         report.findings
     );
 }
+
+/// A clock stopped at an instant with nanoseconds, which a log keeps only to the microsecond.
+struct Stopped(jiff::Timestamp);
+
+impl flowline_engine::Clock for Stopped {
+    fn now(&self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+/// An engine on `backend` whose clock and business times carry nanoseconds.
+fn engine_with_nanoseconds(backend: SharedBackend) -> Engine {
+    Engine::open(
+        backend,
+        EngineOptions {
+            snapshot_every_events: None,
+            clock: std::sync::Arc::new(Stopped("2025-03-01T12:00:00.123456789Z".parse().unwrap())),
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Submits the set-up and `orders` orders placed `at` plus a nanosecond each.
+fn submit_orders(engine: &Engine, setup: bool, from: u64, orders: u64) {
+    let at: jiff::Timestamp = "2025-03-01T11:00:00.000000001Z".parse().unwrap();
+    if setup {
+        for command in workload::setup(4, 1_000) {
+            engine
+                .submit(&tenant(), Submission::new(command).at(at))
+                .unwrap();
+        }
+    }
+    let mut rng = workload::Lcg::new(from);
+    for number in from..from + orders {
+        let order = workload::OrderScript::random("SO", number, 4, &mut rng);
+        let at = at + jiff::SignedDuration::from_nanos(i64::try_from(number).unwrap());
+        engine
+            .submit(&tenant(), Submission::new(order.place()).at(at))
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_tally_fed_durable_batches_equals_one_folded_from_the_log_on_both_stores() {
+    let file = Log::new();
+    for backend in [
+        file.backend.clone(),
+        flowline_store_memory::MemoryBackend::shared(),
+    ] {
+        let engine = engine_with_nanoseconds(backend.clone());
+        let mut subscription = engine.subscribe(&tenant(), 4_096);
+        // The subscriber runs beside the writer, and checks that every batch it is handed is
+        // already in the log.
+        let reader = backend.open_reader().unwrap();
+        let subscriber = std::thread::spawn(move || {
+            let mut fed = Tracked {
+                projection: Tally::default(),
+                head: 0,
+            };
+            let mut batches = 0;
+            while let Some(batch) = subscription.blocking_next() {
+                assert!(reader.tenant_head(&tenant()).unwrap() >= batch.last());
+                let applied = projections::feed(&mut fed, &batch).unwrap();
+                assert_eq!(
+                    applied,
+                    projections::Fed::Applied(batch.last() - batch.first() + 1)
+                );
+                batches += 1;
+            }
+            (fed, batches)
+        });
+        submit_orders(&engine, true, 0, 20);
+        let commands = workload::setup(4, 1_000).len() + 20;
+        drop(engine);
+        let (fed, batches) = subscriber.join().unwrap();
+        // One command at a time, each waited for: one batch each.
+        assert_eq!(batches, commands);
+        let store = backend.open_reader().unwrap();
+        let full = from_nothing(store.as_ref());
+        assert_eq!(fed.head, full.head);
+        assert_eq!(fed.projection.by_type.get("SalesOrderPlaced"), Some(&20));
+        // The first business time as the log keeps it: 11:00:00.000000001 to the microsecond.
+        assert_eq!(
+            fed.projection.first_seen,
+            Some("2025-03-01T11:00:00Z".parse().unwrap())
+        );
+        assert_eq!(encoded(&fed), encoded(&full));
+    }
+}
+
+#[test]
+fn a_fed_projection_that_missed_batches_finds_the_gap_and_catches_up_from_the_log() {
+    let log = Log::new();
+    let engine = engine_with_nanoseconds(log.backend.clone());
+    submit_orders(&engine, true, 0, 3);
+    let store = log.store();
+    let mut fed = from_nothing(store.as_ref());
+    // Room for one batch, and nobody taking it while six orders are placed: the first is
+    // kept, the other five are missed.
+    let mut subscription = engine.subscribe(&tenant(), 1);
+    submit_orders(&engine, false, 3, 6);
+    let first = subscription.try_next().unwrap();
+    assert_eq!(first.first(), fed.head + 1);
+    assert_eq!(
+        projections::feed(&mut fed, &first).unwrap(),
+        projections::Fed::Applied(first.last() - first.first() + 1)
+    );
+    assert!(subscription.try_next().is_none());
+    submit_orders(&engine, false, 9, 1);
+    let after_gap = subscription.try_next().unwrap();
+    assert!(after_gap.first() > fed.head + 1);
+    let head_before = fed.head;
+    assert_eq!(
+        projections::feed(&mut fed, &after_gap).unwrap(),
+        projections::Fed::Gap
+    );
+    assert_eq!(fed.head, head_before, "nothing is applied past a gap");
+    projections::catch_up(store.as_ref(), &tenant(), &mut fed, &|| false, &mut |_| {}).unwrap();
+    assert_eq!(fed.head, after_gap.last());
+    // The batch the log already gave it is not applied twice.
+    assert_eq!(
+        projections::feed(&mut fed, &after_gap).unwrap(),
+        projections::Fed::Applied(0)
+    );
+    let full = from_nothing(store.as_ref());
+    assert_eq!(fed.projection.by_type.get("SalesOrderPlaced"), Some(&10));
+    assert_eq!(encoded(&fed), encoded(&full));
+    drop(engine);
+}

@@ -69,6 +69,7 @@ pub struct Metrics {
     batches_committed: AtomicU64,
     folds_built: [AtomicU64; FoldKind::ALL.len()],
     events_folded: [AtomicU64; FoldKind::ALL.len()],
+    events_fed: [AtomicU64; FoldKind::ALL.len()],
     reports: [AtomicU64; 2],
 }
 
@@ -116,6 +117,12 @@ impl Metrics {
     /// Counts events folded into a tenant fold.
     pub fn folded(&self, kind: FoldKind, events: u64) {
         self.events_folded[kind.index()].fetch_add(events, Ordering::Relaxed);
+    }
+
+    /// Counts events folded as the engine handed them over after their batch was durable,
+    /// without reading the log (also counted by [`Metrics::folded`]).
+    pub fn fed(&self, kind: FoldKind, events: u64) {
+        self.events_fed[kind.index()].fetch_add(events, Ordering::Relaxed);
     }
 
     /// Counts a report computed (`shared` false) or answered from an identical one (`true`).
@@ -171,29 +178,33 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
-        text.push_str(
-            "# HELP flowline_folds_built_total Tenant folds built from an empty state, by fold.\n\
-             # TYPE flowline_folds_built_total counter\n",
-        );
-        for kind in FoldKind::ALL {
-            let _ = writeln!(
-                text,
-                "flowline_folds_built_total{{fold=\"{}\"}} {}",
-                kind.label(),
-                self.folds_built[kind.index()].load(Ordering::Relaxed)
-            );
-        }
-        text.push_str(
-            "# HELP flowline_events_folded_total Events folded into tenant folds, by fold.\n\
-             # TYPE flowline_events_folded_total counter\n",
-        );
-        for kind in FoldKind::ALL {
-            let _ = writeln!(
-                text,
-                "flowline_events_folded_total{{fold=\"{}\"}} {}",
-                kind.label(),
-                self.events_folded[kind.index()].load(Ordering::Relaxed)
-            );
+        let per_fold: [(&str, &str, &[AtomicU64; FoldKind::ALL.len()]); 3] = [
+            (
+                "flowline_folds_built_total",
+                "Tenant folds built from an empty state, by fold.",
+                &self.folds_built,
+            ),
+            (
+                "flowline_events_folded_total",
+                "Events folded into tenant folds, by fold.",
+                &self.events_folded,
+            ),
+            (
+                "flowline_events_fed_total",
+                "Events folded into tenant folds as the engine handed them over once durable, without reading the log (included in flowline_events_folded_total), by fold.",
+                &self.events_fed,
+            ),
+        ];
+        for (name, help, counters) in per_fold {
+            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter");
+            for kind in FoldKind::ALL {
+                let _ = writeln!(
+                    text,
+                    "{name}{{fold=\"{}\"}} {}",
+                    kind.label(),
+                    counters[kind.index()].load(Ordering::Relaxed)
+                );
+            }
         }
         text.push_str(
             "# HELP flowline_reports_total Scorecard reports answered, computed or shared with an identical request.\n\

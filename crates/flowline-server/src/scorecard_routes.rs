@@ -20,7 +20,8 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use flowline_core::ErrorCode;
 use flowline_core::id::TenantId;
-use flowline_engine::projections::Origin;
+use flowline_engine::feed::{DurableBatch, Subscription};
+use flowline_engine::projections::{self, Fed, Origin};
 use flowline_metrics::drill::{self, Filter};
 use flowline_metrics::fold::{Dimension, Fold, FoldSettings, Slice};
 use flowline_metrics::period::{Granularity, Range};
@@ -81,15 +82,95 @@ impl ScorecardSlot {
         app: &App,
     ) -> Result<(&Fold, u64), ApiError> {
         let fold = self.restored(store, tenant, app.metrics())?;
-        let (folded, reached) = fold
-            .catch_up(store, tenant, &|| app.stopping())
-            .map_err(store_error)?;
-        app.metrics().folded(FoldKind::Scorecard, folded);
-        if reached == Reached::Stopped {
-            return Err(crate::shutting_down());
-        }
+        catch_up(fold, store, tenant, app)?;
         save_snapshot(fold, store, tenant, scorecards::SNAPSHOT_EVERY_EVENTS);
         Ok((&fold.tracked.projection, fold.tracked.head))
+    }
+
+    /// Folds durable batches the engine handed over, without reading the log, once the fold
+    /// has been restored (until then whoever first asks restores it and catches up from the
+    /// log). A batch that does not follow on from the fold's head means batches were missed:
+    /// the fold catches up from the log instead, and the batches it now holds are skipped.
+    fn feed(
+        &mut self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        app: &App,
+        batches: &[Arc<DurableBatch>],
+    ) -> Result<(), ApiError> {
+        let Some(fold) = self.fold.as_mut() else {
+            return Ok(());
+        };
+        for batch in batches {
+            let fed = projections::feed(&mut fold.tracked, batch)
+                .map_err(|error| store_error(error.into()))?;
+            match fed {
+                Fed::Applied(events) => {
+                    app.metrics().folded(FoldKind::Scorecard, events);
+                    app.metrics().fed(FoldKind::Scorecard, events);
+                }
+                Fed::Gap => catch_up(fold, store, tenant, app)?,
+            }
+        }
+        save_snapshot(fold, store, tenant, scorecards::SNAPSHOT_EVERY_EVENTS);
+        Ok(())
+    }
+}
+
+/// Folds what the log holds past the fold's head, counting it; fails with "shutting down" if
+/// shutdown stopped it.
+fn catch_up(
+    fold: &mut ScorecardFold,
+    store: &dyn Store,
+    tenant: &TenantId,
+    app: &App,
+) -> Result<(), ApiError> {
+    let (folded, reached) = fold
+        .catch_up(store, tenant, &|| app.stopping())
+        .map_err(store_error)?;
+    app.metrics().folded(FoldKind::Scorecard, folded);
+    if reached == Reached::Stopped {
+        return Err(crate::shutting_down());
+    }
+    Ok(())
+}
+
+/// Durable batches a tenant's fold may have waiting before it misses some (and then catches up
+/// from the log): at a batch per millisecond, a quarter of a second behind.
+const FEED_BATCHES: usize = 256;
+
+/// Follows the tenant's durable batches into its fold until the server shuts down, on the
+/// report lane, so a page or a report finds the fold at the head of the log instead of folding
+/// what was recorded since the last one. Batches that wait while a feed runs are folded
+/// together by the next; batches the lane has no room for are missed and caught up from the log.
+async fn follow(app: App, tenant: TenantId, slot: TenantFold, mut subscription: Subscription) {
+    let mut stopping = app.shutdown_signal();
+    loop {
+        if app.stopping() {
+            return;
+        }
+        let first = tokio::select! {
+            batch = subscription.next() => batch,
+            _ = stopping.changed() => continue,
+        };
+        let Some(first) = first else {
+            return;
+        };
+        let mut batches = vec![first];
+        while let Some(more) = subscription.try_next() {
+            batches.push(more);
+        }
+        let (shared, tenant, slot) = (app.clone(), tenant.clone(), slot.clone());
+        let fed = app
+            .readers()
+            .report(move |store| {
+                let mut slot = slot.lock().map_err(ApiError::internal)?;
+                slot.feed(store, &tenant, &shared, &batches)
+            })
+            .await;
+        if let Err(error) = fed {
+            tracing::debug!(error = %error.message(), "a fold missed durable batches: it catches up from the log");
+        }
     }
 }
 
@@ -166,11 +247,14 @@ impl Folds {
     /// The tenant's fold slot, made on first use and restored from its snapshot by whoever
     /// first advances it. There is one per tenant, and whoever advances it holds its lock, so
     /// requests that come while it is being built (by the warm-up or another request) wait for
-    /// that build instead of folding the log again.
+    /// that build instead of folding the log again. A new slot subscribes to the tenant's
+    /// durable batches at once, and follows them (on `runtime`) from then on.
     pub(crate) fn slot(
         &self,
+        app: &App,
         store: &dyn Store,
         tenant: &TenantId,
+        runtime: &tokio::runtime::Handle,
     ) -> Result<TenantFold, ApiError> {
         if let Some(slot) = self.tenants.lock().map_err(ApiError::internal)?.get(tenant) {
             return Ok(slot.clone());
@@ -179,13 +263,22 @@ impl Folds {
             .map_err(store_error)?
             .ok_or_else(not_configured)?;
         let mut tenants = self.tenants.lock().map_err(ApiError::internal)?;
-        let slot = tenants.entry(tenant.clone()).or_insert_with(|| {
-            Arc::new(Mutex::new(ScorecardSlot {
-                settings,
-                fold: None,
-            }))
-        });
-        Ok(slot.clone())
+        if let Some(slot) = tenants.get(tenant) {
+            return Ok(slot.clone());
+        }
+        let slot = Arc::new(Mutex::new(ScorecardSlot {
+            settings,
+            fold: None,
+        }));
+        tenants.insert(tenant.clone(), slot.clone());
+        let subscription = app.engine().subscribe(tenant, FEED_BATCHES);
+        runtime.spawn(follow(
+            app.clone(),
+            tenant.clone(),
+            slot.clone(),
+            subscription,
+        ));
+        Ok(slot)
     }
 
     /// Saves a snapshot of every tenant's fold that has folded anything since its last, so the
@@ -406,10 +499,11 @@ async fn with_fold_at<R: Send + 'static>(
 ) -> Result<R, ApiError> {
     let tenant = tenant.clone();
     let app = app.clone();
+    let runtime = tokio::runtime::Handle::current();
     app.clone()
         .readers()
         .report(move |store| {
-            let slot = app.folds().slot(store, &tenant)?;
+            let slot = app.folds().slot(&app, store, &tenant, &runtime)?;
             let mut slot = slot.lock().map_err(ApiError::internal)?;
             let (fold, head) = slot.advance(store, &tenant, &app)?;
             work(fold, head)

@@ -67,10 +67,11 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
         async move {
             let started = Instant::now();
             let readers = shared.readers().clone();
+            let runtime = tokio::runtime::Handle::current();
             // Restoring reads and decodes the whole snapshot: on a thread of its own, so what
             // that took is given back when it ends.
             let folded = readers
-                .read_alone(move |store| fold_scorecard(&shared, store, &tenant))
+                .read_alone(move |store| fold_scorecard(&shared, store, &tenant, &runtime))
                 .await;
             (folded, started.elapsed())
         }
@@ -128,8 +129,9 @@ fn fold_scorecard(
     app: &App,
     store: &dyn Store,
     tenant: &TenantId,
+    runtime: &tokio::runtime::Handle,
 ) -> Result<Option<u64>, ApiError> {
-    let scorecard = app.folds().slot(store, tenant)?;
+    let scorecard = app.folds().slot(app, store, tenant, runtime)?;
     let mut scorecard = scorecard.lock().map_err(ApiError::internal)?;
     match scorecard.advance(store, tenant, app) {
         Ok((_, head)) => Ok(Some(head)),

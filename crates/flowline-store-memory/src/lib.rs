@@ -284,8 +284,7 @@ impl Log {
         };
         let events = request.commands.iter().flat_map(|command| &command.events);
         // Kept to the microsecond, as a file keeps it, so both backends read back the same.
-        let recorded_at = Timestamp::from_microsecond(request.recorded_at.as_microsecond())
-            .unwrap_or(request.recorded_at);
+        let recorded_at = flowline_store::as_stored(request.recorded_at);
         let mut position = last_position;
         for (event, stream_version) in events.zip(versions) {
             let event_type = self.event_type(&event.event_type);
@@ -303,7 +302,7 @@ impl Log {
                 stream_version,
                 event_type,
                 schema_version: event.schema_version,
-                business_time: event.business_time,
+                business_time: flowline_store::as_stored(event.business_time),
                 recorded_at,
                 payload: Box::from(event.payload.as_str()),
             });

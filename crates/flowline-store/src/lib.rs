@@ -155,6 +155,13 @@ pub struct AppendRequest {
     pub balances: Vec<BalanceRow>,
 }
 
+/// `at` as a log keeps it: to the microsecond. Every backend stores times so, and reads back
+/// the same; anything that hands out events without reading them back (a feed of durable
+/// batches) rounds them the same way.
+pub fn as_stored(at: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
+}
+
 /// An event as stored, with the numbers the store assigned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {

@@ -441,3 +441,131 @@ async fn a_restarted_server_restores_its_scorecard_from_the_snapshot_it_left() {
     assert_eq!(scorecard_folded, log.head);
     assert_same(&rebuilt, &first);
 }
+
+/// Once warm, the scorecard fold follows the log as the engine commits it: orders placed
+/// through the API are folded from the durable batches the engine hands over, without reading
+/// the log back, before anyone asks; the scorecard asked for afterwards folds nothing more, and
+/// equals a cold fold of the whole log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_placed_after_the_warm_up_are_folded_as_they_commit() {
+    let log = log();
+    let operator = {
+        let mut store = SqliteStore::open(&log.db, &OpenOptions::durable()).unwrap();
+        issue_key(
+            &mut store,
+            &log.tenant,
+            Role::Operator,
+            "feed",
+            jiff::Timestamp::now(),
+        )
+        .unwrap()
+        .plaintext
+    };
+    let running = start(&serve_options(&log), EngineOptions::default())
+        .await
+        .unwrap();
+    running.warmed().await;
+    let base = format!("http://{}", running.address);
+    let client = reqwest::Client::new();
+    let metrics = || async {
+        client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let counted = |text: &str, name: &str| series(text, &format!("{name}{{fold=\"scorecard\"}}"));
+    let warm = metrics().await;
+    assert_eq!(counted(&warm, "flowline_events_folded_total"), log.head);
+    assert_eq!(counted(&warm, "flowline_events_fed_total"), 0);
+
+    // Twelve orders, each answered with the events it recorded.
+    let mut rng = Lcg::new(99);
+    let mut recorded = 0;
+    for number in 1..=12 {
+        let script = OrderScript::random("API", number, 5, &mut rng);
+        let flowline_core::Command::PlaceSalesOrder(body) = script.place() else {
+            unreachable!("an order script places an order");
+        };
+        let answer: Value = client
+            .post(format!("{base}/v1/sales-orders"))
+            .bearer_auth(&operator)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let events = answer["events"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"));
+        recorded += events.len() as u64;
+    }
+    let head = {
+        let store = SqliteStore::open_read_only(&log.db).unwrap();
+        store.tenant_head(&log.tenant).unwrap()
+    };
+    assert_eq!(head, log.head + recorded);
+
+    // Folded as they committed, on the report lane, with no request asking.
+    let mut fed = 0;
+    for _ in 0..200 {
+        fed = counted(&metrics().await, "flowline_events_fed_total");
+        if fed == recorded {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(fed, recorded, "events folded from the engine's batches");
+
+    let range = "from=2025-01-01&to=2027-01-01&as_of=2027-01-01T00:00:00Z";
+    let answer: Value = client
+        .get(format!("{base}/v1/scorecard?{range}&by=channel"))
+        .bearer_auth(&log.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let after = metrics().await;
+    // Each event folded once: the warm-up's from the log, the new ones from the batches.
+    assert_eq!(counted(&after, "flowline_events_folded_total"), head);
+    assert_eq!(counted(&after, "flowline_events_fed_total"), recorded);
+
+    let store = SqliteStore::open_read_only(&log.db).unwrap();
+    let (cold, cold_head) = scorecards::fold_log_cold(&store, &log.tenant, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cold_head, head);
+    let period = scorecards::range_of(
+        &cold,
+        Some("2025-01-01".parse().unwrap()),
+        Some("2027-01-01".parse().unwrap()),
+        Granularity::Month,
+    );
+    let report = scorecards::report(
+        &log.tenant,
+        &cold,
+        period,
+        Some(Dimension::Channel),
+        "2027-01-01T00:00:00Z".parse().unwrap(),
+        50,
+    );
+    let expected: Value = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+    // The new orders are in it: the order fill rate judges the 120 orders of the log and the
+    // 12 placed now.
+    let fill = expected["scorecard"]["operational"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|metric| metric["id"] == "ops.order_fill_rate")
+        .unwrap();
+    assert_eq!(fill["population"], serde_json::json!(132));
+    assert_same(&answer, &expected);
+    running.shutdown().await.unwrap();
+}
