@@ -43,6 +43,12 @@ pub struct ApiArgs {
     /// Where to put the log (a temporary directory by default, removed afterwards).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
+    /// Open the scorecard once before the levels, so its fold follows the orders as they
+    /// commit (as it does once the dashboard or the API has asked for it), and after each level
+    /// time the first scorecard asked for and count the events the fold took from the
+    /// engine's batches and from the log.
+    #[arg(long)]
+    scorecard: bool,
 }
 
 /// A deterministic generator (Knuth's MMIX constants).
@@ -121,6 +127,7 @@ async fn run(args: &ApiArgs, db: PathBuf, clients: &tokio::runtime::Handle) -> a
         clients: args.clients.clone(),
         orders: args.orders,
         items: args.items,
+        scorecard: args.scorecard,
         base,
         key,
     };
@@ -141,6 +148,7 @@ struct Levels {
     clients: Vec<usize>,
     orders: u64,
     items: usize,
+    scorecard: bool,
     base: String,
     key: String,
 }
@@ -151,6 +159,7 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         clients: concurrency,
         orders,
         items,
+        scorecard,
         base,
         key,
     } = levels;
@@ -158,6 +167,11 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         .pool_max_idle_per_host(256)
         .build()?;
     setup(&client, &base, &key, items).await?;
+    let mut folded = if scorecard {
+        Some(Scorecard::probe(&client, &base, &key).await?.folded)
+    } else {
+        None
+    };
 
     outln!("clients  orders/s   p50 ms   p90 ms   p99 ms   max ms");
     let next_order = Arc::new(AtomicU64::new(0));
@@ -224,8 +238,78 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         let spent = Spent::between(&times_before, &times_after, elapsed);
         outln!("        {spent}");
         outln!("        bound by {}", spent.bound(clients, mean));
+        if let Some(before) = folded {
+            let probe = Scorecard::probe(&client, &base, &key).await?;
+            let (fed, read) = probe.folded.since(before);
+            outln!(
+                "        first scorecard after the level: {:.1} ms; its fold took {fed} events from the engine's batches and read {read} from the log",
+                probe.elapsed.as_secs_f64() * 1e3
+            );
+            folded = Some(probe.folded);
+        }
     }
     Ok(())
+}
+
+/// Events the server's scorecard fold has folded, as its counters say.
+#[derive(Debug, Clone, Copy)]
+struct Folded {
+    /// All of them.
+    total: u64,
+    /// Those taken from the engine's durable batches.
+    fed: u64,
+}
+
+impl Folded {
+    /// Events folded since `before`: from the engine's batches, and read from the log.
+    fn since(self, before: Folded) -> (u64, u64) {
+        let fed = self.fed.saturating_sub(before.fed);
+        (
+            fed,
+            self.total.saturating_sub(before.total).saturating_sub(fed),
+        )
+    }
+}
+
+/// One scorecard asked for, timed, with the fold's counters after it.
+struct Scorecard {
+    elapsed: Duration,
+    folded: Folded,
+}
+
+impl Scorecard {
+    async fn probe(client: &reqwest::Client, base: &str, key: &str) -> anyhow::Result<Self> {
+        let sent = Instant::now();
+        let response = client
+            .get(format!("{base}/v1/scorecard?period=year"))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        let elapsed = sent.elapsed();
+        anyhow::ensure!(status.is_success(), "scorecard refused: {status} {text}");
+        let metrics = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let series = |name: &str| {
+            let wanted = format!("{name}{{fold=\"scorecard\"}} ");
+            metrics
+                .lines()
+                .find_map(|line| line.strip_prefix(&wanted)?.parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("the server's metrics have no {wanted}"))
+        };
+        Ok(Self {
+            elapsed,
+            folded: Folded {
+                total: series("flowline_events_folded_total")?,
+                fed: series("flowline_events_fed_total")?,
+            },
+        })
+    }
 }
 
 /// How long each part of the process ran during a level, as shares of the level's wall time
@@ -441,6 +525,22 @@ pub(crate) async fn setup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_folded_during_a_level_split_into_fed_and_read_from_the_log() {
+        // 1,000 folded before (all from the log at the warm-up), 1,500 after, 450 of the 500
+        // new ones from the engine's batches: 50 were read from the log.
+        let before = Folded {
+            total: 1_000,
+            fed: 0,
+        };
+        let after = Folded {
+            total: 1_500,
+            fed: 450,
+        };
+        assert_eq!(after.since(before), (450, 50));
+        assert_eq!(after.since(after), (0, 0));
+    }
 
     fn thread(id: u64, name: &str, running_ms: u64, waiting_ms: u64) -> ThreadTime {
         ThreadTime {
