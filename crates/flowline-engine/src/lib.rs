@@ -22,7 +22,11 @@
 //! failure (a lost acknowledgement). Both take the same fail-stop path as a real failure. The
 //! simulator's fault mode uses it; production never sets it.
 //!
-//! Principal types: [`Engine`] (open, submit, query), [`Submission`], [`Outcome`],
+//! Projections follow the log through [`Engine::subscribe`]: the committer hands each durable
+//! batch to a tenant's subscribers without ever waiting for them ([`feed`]), and
+//! [`projections::feed`] folds it, or says that batches were missed and the log must be read.
+//!
+//! Principal types: [`Engine`] (open, submit, query, subscribe), [`Submission`], [`Outcome`],
 //! [`EngineError`], [`Clock`], [`Observer`] (told of every durable batch, for event feeds and
 //! metrics), [`AppendFaults`].
 
@@ -767,6 +771,9 @@ struct TenantWriter {
     snapshot_head: u64,
     /// When the tenant's first event was recorded: the start of its business-time window.
     started: Option<Timestamp>,
+    /// The latest business time the log holds or a batch in flight records: where the tenant's
+    /// world is, which may run ahead of the clock (a simulated log served on a real clock).
+    latest_business: Timestamp,
     next_batch: u64,
     in_flight: InFlightKeys,
     committer: SyncSender<CommitterJob>,
@@ -805,6 +812,7 @@ impl TenantWriter {
             head: 0,
             snapshot_head: 0,
             started: None,
+            latest_business: Timestamp::MIN,
             next_batch: 0,
             in_flight: VecDeque::new(),
             committer,
@@ -819,8 +827,12 @@ impl TenantWriter {
     /// the whole log.
     fn recover(&mut self) -> Result<(), EngineError> {
         let started = std::time::Instant::now();
-        let now = self.options.clock.now();
         let store = self.store.as_ref();
+        self.latest_business = store
+            .latest_business_time(&self.tenant)
+            .map_err(unavailable)?
+            .unwrap_or(Timestamp::MIN);
+        let now = self.options.clock.now().max(self.latest_business);
         let (mut tracked, origin) =
             projections::restore(store, &self.tenant, WriterState::default, |_| Ok(()))
                 .map_err(projection_error)?;
@@ -1307,6 +1319,9 @@ impl TenantWriter {
             .and_then(|()| decide(&self.state, &submission.command, &ctx));
         let (outcome, events) = match decided {
             Ok(events) => {
+                if !events.is_empty() {
+                    self.latest_business = self.latest_business.max(ctx.at);
+                }
                 let mut recorded = Vec::with_capacity(events.len());
                 let mut new_events = Vec::with_capacity(events.len());
                 // Each event's stream, named once, and whether its record existed before the
@@ -1422,7 +1437,8 @@ impl TenantWriter {
 
     /// Lets settled documents leave memory. Only called when nothing is in flight.
     fn evict(&mut self) {
-        let horizon = return_horizon(&self.state, self.options.clock.now());
+        let now = self.options.clock.now().max(self.latest_business);
+        let horizon = return_horizon(&self.state, now);
         retention::evict_settled(&mut self.state, horizon);
     }
 
@@ -1444,7 +1460,11 @@ impl TenantWriter {
 }
 
 /// Sales orders delivered before this instant can no longer be returned under any policy, so
-/// once closed they may leave memory: `now` less the longest return window and a day.
+/// once closed they may leave memory: `now` less the longest return window and a day. `now` is
+/// the later of the clock and the tenant's latest business time: a log whose business runs
+/// ahead of the clock (a simulated one served on a real clock) would otherwise keep every order
+/// of its last weeks in memory. A document that left memory comes back from its stream if a
+/// command names it, so leaving early costs a read, never an answer.
 fn return_horizon(state: &State, now: Timestamp) -> Timestamp {
     let window_days = state
         .return_policies

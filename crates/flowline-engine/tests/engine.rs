@@ -717,6 +717,81 @@ fn settled_documents_leave_memory_and_come_back_when_named() {
     check_is_clean(&path);
 }
 
+/// A tenant whose business runs ahead of the clock (a simulated year served on a real clock):
+/// closed orders delivered long before its latest business time leave memory, as the writer
+/// runs and when it rebuilds from the log, although the clock is earlier than every one of them.
+///
+/// The clock reads 2025-01-01 and the tenant accepts business times up to a year ahead. Ten
+/// orders are delivered on 2025-01-10, then an item is defined on 2025-03-15. The horizon is the
+/// later of the clock and the latest business time (2025-03-15) less one day (no return policy),
+/// so the ten closed orders are past it and only the open one stays; a horizon from the clock
+/// alone (2024-12-31) would keep all eleven.
+#[test]
+fn closed_orders_leave_memory_by_business_time_when_the_clock_is_behind_it() {
+    use flowline_core::master::BusinessTimeWindow;
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("ahead.db");
+    let options = || EngineOptions {
+        clock: Arc::new(FixedClock("2025-01-01T00:00:00Z".parse().unwrap())),
+        eviction_interval_batches: 1,
+        ..EngineOptions::default()
+    };
+    let at: jiff::Timestamp = "2025-01-10T12:00:00Z".parse().unwrap();
+    let engine = Engine::open(sqlite(&path), options()).unwrap();
+    let mut commands = workload::setup(5, 100);
+    if let Command::ConfigureTenant(settings) = &mut commands[0] {
+        settings.business_time = Some(BusinessTimeWindow {
+            future_skew_hours: BusinessTimeWindow::FUTURE_SKEW_HOURS_MAX,
+            ..BusinessTimeWindow::default()
+        });
+    }
+    let mut rng = Lcg::new(11);
+    for number in 0..10 {
+        let script = OrderScript::random("SO", number, 5, &mut rng);
+        commands.push(script.place());
+        commands.extend(script.fulfil(&LocationId::parse("FC-CENTRAL").unwrap()));
+    }
+    commands.push(OrderScript::random("OPEN", 1, 5, &mut rng).place());
+    let late = workload::setup(6, 100)
+        .into_iter()
+        .find(
+            |command| matches!(command, Command::DefineItem(item) if item.sku == workload::sku(5)),
+        )
+        .unwrap();
+    let late_at: jiff::Timestamp = "2025-03-15T00:00:00Z".parse().unwrap();
+    // The configuration at the clock's time: until it is applied, a day ahead is the most.
+    let configured_at: jiff::Timestamp = "2025-01-01T00:00:00Z".parse().unwrap();
+    let timed = commands
+        .into_iter()
+        .enumerate()
+        .map(|(index, command)| (command, if index == 0 { configured_at } else { at }))
+        .chain([(late, late_at)]);
+    for (command, at) in timed {
+        let answer = engine
+            .submit(&tenant(), Submission::new(command).at(at))
+            .unwrap();
+        assert!(applied(&answer), "{answer:?}");
+    }
+    let held = |engine: &Engine| {
+        let mut ids: Vec<String> = engine
+            .query(&tenant(), |state: &State| {
+                state.sales_orders.keys().map(|id| id.to_string()).collect()
+            })
+            .unwrap();
+        ids.sort();
+        ids
+    };
+    assert_eq!(held(&engine), vec!["OPEN-1".to_string()]);
+    drop(engine);
+
+    // Rebuilt from the log (its snapshot set aside), the state comes to the same.
+    std::fs::remove_dir_all(flowline_store_sqlite::snapshot_directory(&path)).unwrap();
+    let reopened = Engine::open(sqlite(&path), options()).unwrap();
+    assert_eq!(held(&reopened), vec!["OPEN-1".to_string()]);
+    drop(reopened);
+    check_is_clean(&path);
+}
+
 #[test]
 fn an_atomic_submission_is_recorded_whole_or_not_at_all_and_once_under_its_key() {
     let directory = tempfile::tempdir().unwrap();
