@@ -496,7 +496,7 @@ pub fn columns(
                 @for (index, count) in counts.iter().enumerate() {
                     @let x = left + slot * index as f64;
                     g {
-                        title { (labels.get(index).map(String::as_str).unwrap_or("")) ": " (decimal(*count)) " " (y_unit) }
+                        title { (labels.get(index).map(String::as_str).unwrap_or("")) ": " (tick_label(*count)) " " (y_unit) }
                         rect class="mark" fill=(FILLS[0]) x=(x + 1.0) y=(y(*count)) width=((slot - 2.0).max(1.0)) height=(top + plot_height - y(*count)) {}
                         @if *count > 0.0 && slot >= 18.0 {
                             text class="value" x=(x + slot / 2.0) y=(y(*count) - 3.0) text-anchor="middle" { (tick_label(*count)) }
@@ -693,6 +693,15 @@ mod tests {
         // Nothing to show still gives a usable axis.
         let (low, high, _) = axis(0.0, 0.0);
         assert!(high > low);
+    }
+
+    #[test]
+    fn a_column_of_whole_counts_is_labelled_as_a_whole_count() {
+        // 5,354 orders in the second band: "1–2: 5,354 orders", not "5,354.00 orders".
+        let labels = ["0–1".to_string(), "1–2".to_string()];
+        let html = columns("Delivered", &labels, &[624.0, 5354.0], "days", "orders").into_string();
+        assert!(html.contains("1–2: 5,354 orders"), "{html}");
+        assert!(!html.contains(".00 orders"), "{html}");
     }
 
     #[test]
