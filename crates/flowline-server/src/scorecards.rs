@@ -9,10 +9,11 @@ use flowline_core::id::TenantId;
 use flowline_core::state::MasterEvent;
 use flowline_engine::projections::{self, Origin, ProjectionError, Tracked};
 use flowline_metrics::fold::{Fold, FoldSettings, Pick, Slice};
-use flowline_metrics::period::{Granularity, Range};
+use flowline_metrics::period::{Day, Granularity, Range};
 use flowline_metrics::scorecard::{Scorecard, scorecard};
 use flowline_store::{Store, StoreError};
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::Serialize;
 
 /// Why a scorecard could not be computed.
@@ -228,11 +229,12 @@ pub fn range_of(
 }
 
 /// The period shown when none is asked for: the latest complete period of `granularity` that
-/// the tenant's data reaches into, so a scorecard opens on a whole month rather than the few
-/// days of the current one. "Complete" is judged against the data, not the clock: the period
-/// holding the latest operational event is complete if that event falls on its last day;
-/// otherwise the period before it is shown, if the data reaches back into it. With no earlier
-/// data (a tenant younger than one period), the period of the latest event; with no data at all,
+/// the tenant's data covers, so a scorecard opens on a whole month rather than the few days of
+/// the current one. "Complete" is judged against the data, not the clock: the period holding
+/// the latest operational event is complete if that event falls on its last day; otherwise the
+/// period before it is shown, if the data covers at least half of its days. A tenant younger
+/// than that (one set up on the last evening of a month and busy since) opens on the period of
+/// its latest event, where its data is, not on a period it only touches; with no data at all,
 /// the period of today.
 pub fn default_range(fold: &Fold, granularity: Granularity) -> Range {
     let zone = fold.settings().reporting.clone();
@@ -240,13 +242,18 @@ pub fn default_range(fold: &Fold, granularity: Granularity) -> Range {
     let Some((first, last)) = fold.activity() else {
         return granularity.period_of(day(Timestamp::now()));
     };
-    let (first, last) = (day(first), day(last));
+    period_of_data(day(first), day(last), granularity)
+}
+
+/// [`default_range`] for data from the local day `first` to the local day `last`.
+fn period_of_data(first: Date, last: Date, granularity: Granularity) -> Range {
     let latest = granularity.period_of(last);
     if latest.to.date().yesterday().ok() == Some(last) {
         return latest;
     }
     let before = granularity.before(last);
-    if before.to.date() > first {
+    let covered = before.to.0 - before.from.0.max(Day::of_date(first).0);
+    if covered * 2 >= before.to.0 - before.from.0 {
         before
     } else {
         latest
@@ -266,13 +273,12 @@ pub fn default_range_meaning(fold: &Fold, granularity: Granularity) -> String {
         last.to_zoned(zone).date(),
     );
     let range = default_range(fold, granularity);
-    let which = if range.contains(flowline_metrics::period::Day::of_date(last))
-        && range.to.date().yesterday().ok() != Some(last)
-    {
-        "the latest"
-    } else {
-        "the latest complete"
-    };
+    let which =
+        if range.contains(Day::of_date(last)) && range.to.date().yesterday().ok() != Some(last) {
+            "the latest"
+        } else {
+            "the latest complete"
+        };
     format!("{which} {period} of the data (events from {first} to {last})")
 }
 
@@ -361,5 +367,36 @@ pub fn report(
                 reviews: flowline_metrics::targets::reviews(fold, initiative, as_of),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    fn month(first: &str, last: &str) -> (String, String) {
+        let range = period_of_data(date(first), date(last), Granularity::Month);
+        (range.from.date().to_string(), range.to.date().to_string())
+    }
+
+    #[test]
+    fn the_default_period_is_the_latest_one_the_data_covers_at_least_half_of() {
+        let january = ("2025-01-01".to_string(), "2025-02-01".to_string());
+        let december = ("2024-12-01".to_string(), "2025-01-01".to_string());
+        // Set up on the evening of 2024-12-31 and busy to 2025-01-20: December is touched on
+        // 1 of its 31 days, so January, where the data is.
+        assert_eq!(month("2024-12-31", "2025-01-20"), january);
+        // From 2024-12-16: 16 of 31 days, at least half, so December, the latest complete.
+        assert_eq!(month("2024-12-16", "2025-01-20"), december);
+        // From 2024-12-17: 15 of 31, less than half.
+        assert_eq!(month("2024-12-17", "2025-01-20"), january);
+        // Data to the last day of January: January is complete.
+        assert_eq!(month("2024-12-31", "2025-01-31"), january);
+        // Years of data ending mid-month: the month before.
+        assert_eq!(month("2016-10-04", "2018-09-20").0, "2018-08-01");
     }
 }
