@@ -265,15 +265,9 @@ fn seconds_value(id: &str, seconds: Option<f64>, count: i64, unit: Unit) -> Metr
 
 /// The distribution of a series over the range (tenant-wide).
 pub fn distribution(fold: &Fold, range: Range, series: Series) -> crate::histogram::Histogram {
-    let mut merged = crate::histogram::Histogram::default();
-    let mut day = range.from;
-    while day < range.to {
-        if let Some(histogram) = fold.series(day, series) {
-            merged.merge(histogram);
-        }
-        day = day.next();
-    }
-    merged
+    let days = std::iter::successors(Some(range.from), |day| Some(day.next()))
+        .take_while(|day| *day < range.to);
+    crate::histogram::Histogram::total(days.filter_map(|day| fold.series(day, series)))
 }
 
 /// The scorecard of `range` for `slice`, as of `as_of` (which decides what is provisional).
