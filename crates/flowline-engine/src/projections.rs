@@ -222,12 +222,13 @@ pub fn feed<P: Projection>(
         if position.seq <= tracked.head {
             continue;
         }
-        let decoded = Event::from_json(&event.event_type, event.schema_version, &event.payload)
-            .map_err(|reason| ProjectionError::Decode {
-                tenant: batch.tenant().to_string(),
-                seq: position.seq,
-                reason,
-            })?;
+        let decoded = decode_payload(
+            batch.tenant(),
+            position.seq,
+            &event.event_type,
+            event.schema_version,
+            &event.payload,
+        )?;
         tracked.projection.apply(position, &decoded);
         tracked.head = position.seq;
         applied += 1;
@@ -274,10 +275,27 @@ pub fn position_of(stored: &StoredEvent) -> Position {
 
 /// Decodes a stored event.
 pub fn decode(tenant: &TenantId, stored: &StoredEvent) -> Result<Event, ProjectionError> {
-    Event::from_json(&stored.event_type, stored.schema_version, &stored.payload).map_err(|reason| {
+    decode_payload(
+        tenant,
+        stored.seq,
+        &stored.event_type,
+        stored.schema_version,
+        &stored.payload,
+    )
+}
+
+/// Decodes the event `seq` of `tenant` from its type, schema version and payload.
+fn decode_payload(
+    tenant: &TenantId,
+    seq: u64,
+    event_type: &str,
+    schema_version: u32,
+    payload: &str,
+) -> Result<Event, ProjectionError> {
+    Event::from_json(event_type, schema_version, payload).map_err(|reason| {
         ProjectionError::Decode {
             tenant: tenant.to_string(),
-            seq: stored.seq,
+            seq,
             reason,
         }
     })

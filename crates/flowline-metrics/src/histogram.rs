@@ -90,61 +90,26 @@ impl Histogram {
     pub fn record(&mut self, seconds: i64, sign: i64) {
         let value = seconds.max(0);
         let added = i128::from(sign) * i128::from(value);
-        self.add(bucket_of(value.unsigned_abs()), sign, added);
+        let bucket = bucket_of(value.unsigned_abs());
+        match self.buckets.binary_search_by_key(&bucket, |entry| entry.0) {
+            Ok(at) => {
+                let entry = &mut self.buckets[at];
+                entry.1 += sign;
+                entry.2 += added;
+                if entry.1 == 0 {
+                    self.buckets.remove(at);
+                }
+            }
+            Err(at) if sign != 0 => self.buckets.insert(at, (bucket, sign, added)),
+            Err(_) => {}
+        }
         self.count += sign;
         self.sum += added;
     }
 
-    /// Adds `count` samples summing to `sum` to `bucket`, dropping the bucket when none is
-    /// left; `false` (and nothing done) when the bucket has no samples yet and would have to be
-    /// inserted.
-    fn add_in_place(&mut self, bucket: u32, count: i64, sum: i128) -> bool {
-        match self.buckets.binary_search_by_key(&bucket, |entry| entry.0) {
-            Ok(at) => {
-                let entry = &mut self.buckets[at];
-                entry.1 += count;
-                entry.2 += sum;
-                if entry.1 == 0 {
-                    self.buckets.remove(at);
-                }
-                true
-            }
-            Err(_) => count == 0,
-        }
-    }
-
-    /// Adds `count` samples summing to `sum` to `bucket`.
-    fn add(&mut self, bucket: u32, count: i64, sum: i128) {
-        if !self.add_in_place(bucket, count, sum) {
-            let at = self.buckets.partition_point(|entry| entry.0 < bucket);
-            self.buckets.insert(at, (bucket, count, sum));
-        }
-    }
-
-    /// Adds every sample of another histogram: in place when its buckets are all here already
-    /// (the usual case once a range's total has grown), else by merging the two sorted lists.
+    /// Adds every sample of another histogram.
     pub fn merge(&mut self, other: &Self) {
-        let mut missing: Vec<Bucket> = Vec::new();
-        for &(bucket, count, sum) in &other.buckets {
-            if !self.add_in_place(bucket, count, sum) {
-                missing.push((bucket, count, sum));
-            }
-        }
-        if !missing.is_empty() {
-            // Both sorted, no bucket in both: one pass.
-            let mut merged = Vec::with_capacity(self.buckets.len() + missing.len());
-            let mut ours = std::mem::take(&mut self.buckets).into_iter().peekable();
-            for entry in missing {
-                while let Some(before) = ours.next_if(|ours| ours.0 < entry.0) {
-                    merged.push(before);
-                }
-                merged.push(entry);
-            }
-            merged.extend(ours);
-            self.buckets = merged;
-        }
-        self.count += other.count;
-        self.sum += other.sum;
+        *self = Histogram::total([&*self, other]);
     }
 
     /// The sum of several histograms (a range's days): their buckets added up in a hash map,
