@@ -8,6 +8,7 @@ use crate::retention;
 use crate::stream::StreamName;
 use crate::{Command, Event, State};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Adds `object` (and `state`, for documents with a life cycle) to a serialized record.
@@ -129,6 +130,60 @@ pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
 pub fn changed_document(state: &State, command: &Command, events: &[Event]) -> Option<Value> {
     let (kind, id) = target(command)?;
     document(state, kind, &id, events)
+}
+
+/// [`changed_document`] as JSON text, written straight from the typed record where it names
+/// itself `id` (the documents with a life cycle, which most commands change) instead of building
+/// a [`Value`] first: the engine's writer renders every order it places, so this is on its one
+/// thread's path. Its fields are those of [`changed_document`]; `object` and `state` come first
+/// and the record's fields follow in their declared order.
+pub fn changed_document_json(
+    state: &State,
+    command: &Command,
+    events: &[Event],
+) -> Option<Box<RawValue>> {
+    let (kind, id) = target(command)?;
+    fn raw<R: Serialize>(record: &R, object: &str, state: &str) -> Option<Box<RawValue>> {
+        serde_json::value::to_raw_value(&Shaped {
+            object,
+            state,
+            record,
+        })
+        .ok()
+    }
+    let object = kind.as_str();
+    match kind {
+        DocumentKind::SalesOrder => {
+            let found = state.sales_orders.get(&id.parse().ok()?)?;
+            raw(found, object, found.state_name())
+        }
+        DocumentKind::PurchaseOrder => {
+            let found = state.purchase_orders.get(&id.parse().ok()?)?;
+            raw(found, object, found.state_name())
+        }
+        DocumentKind::WorkOrder => {
+            let found = state.work_orders.get(&id.parse().ok()?)?;
+            raw(found, object, found.state_name())
+        }
+        DocumentKind::Return => {
+            let found = state.returns.get(&id.parse().ok()?)?;
+            raw(found, object, found.state_name())
+        }
+        DocumentKind::Transfer => {
+            let found = state.transfers.get(&id.parse().ok()?)?;
+            raw(found, object, found.state_name())
+        }
+        _ => serde_json::value::to_raw_value(&document(state, kind, &id, events)?).ok(),
+    }
+}
+
+/// A record with its `object` and `state` ahead of its own fields.
+#[derive(Serialize)]
+struct Shaped<'a, R> {
+    object: &'a str,
+    state: &'a str,
+    #[serde(flatten)]
+    record: &'a R,
 }
 
 /// Folds a stream's events into a fresh state and renders its document: how a document is read

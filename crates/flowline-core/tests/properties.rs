@@ -1324,6 +1324,7 @@ fn run_sequence(
         };
         accepted += 1;
         expected.accept(&command);
+        let applied = events.clone();
         for event in events {
             let violations = check_event(&event);
             prop_assert!(
@@ -1353,6 +1354,16 @@ fn run_sequence(
             encoded.push((event.type_name(), event.to_json()));
             log.push(event);
         }
+        // The document the command changed, written straight to JSON as the engine answers it,
+        // has the fields of the document as a read renders it.
+        let text = flowline_core::rendered::changed_document_json(&state, &command, &applied);
+        let parsed = text.map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).unwrap());
+        prop_assert_eq!(
+            parsed,
+            flowline_core::rendered::changed_document(&state, &command, &applied),
+            "the answer's document differs from the read's after {:?}",
+            command
+        );
     }
     // Replaying the log as it was written, decoded from its JSON, reproduces the state.
     let mut replayed = State::default();

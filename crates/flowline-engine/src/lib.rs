@@ -176,7 +176,7 @@ pub struct Submission {
     /// Idempotency key, unique per tenant.
     pub idempotency_key: Option<String>,
     /// Whether the outcome carries the document the command changed, as it stands right after
-    /// the command ([`flowline_core::rendered::changed_document`]). It is stored with the
+    /// the command ([`flowline_core::rendered::changed_document_json`]). It is stored with the
     /// idempotency key, so a retry gets back the document as the first attempt saw it.
     pub render: bool,
 }
@@ -234,8 +234,9 @@ pub struct RecordedEvent {
     pub created: bool,
 }
 
-/// What became of a command. Stored for its idempotency key, so a retry gets exactly this back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What became of a command. Stored for its idempotency key, so a retry gets exactly this back,
+/// down to the bytes of its document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// The command was applied and its events are durable.
@@ -243,8 +244,8 @@ pub enum Outcome {
         /// The events recorded.
         events: Vec<RecordedEvent>,
         /// The changed document right after the command, when the submission asked for it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        document: Option<serde_json::Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        document: Option<DocumentJson>,
     },
     /// The command was rejected; nothing was recorded.
     Rejected {
@@ -266,6 +267,77 @@ impl Outcome {
         }
     }
 }
+
+impl<'de> Deserialize<'de> for Outcome {
+    /// Read as a plain record, not through serde's buffering of tagged enums, which cannot hold
+    /// the document's JSON text as it was written.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Applied,
+            Rejected,
+        }
+        #[derive(Deserialize)]
+        struct Stored {
+            outcome: Kind,
+            #[serde(default)]
+            events: Vec<RecordedEvent>,
+            #[serde(default)]
+            document: Option<DocumentJson>,
+            code: Option<String>,
+            message: Option<String>,
+            #[serde(default)]
+            details: serde_json::Value,
+        }
+        use serde::de::Error;
+        let stored = Stored::deserialize(deserializer)?;
+        Ok(match stored.outcome {
+            Kind::Applied => Self::Applied {
+                events: stored.events,
+                document: stored.document,
+            },
+            Kind::Rejected => Self::Rejected {
+                code: stored.code.ok_or_else(|| D::Error::missing_field("code"))?,
+                message: stored
+                    .message
+                    .ok_or_else(|| D::Error::missing_field("message"))?,
+                details: stored.details,
+            },
+        })
+    }
+}
+
+/// A document as JSON text, written once by the engine's writer and passed on as it is: into
+/// the command's idempotency record and into the API's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DocumentJson(Box<serde_json::value::RawValue>);
+
+impl DocumentJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The text as raw JSON, to be serialized inside another document.
+    pub fn raw(&self) -> &serde_json::value::RawValue {
+        &self.0
+    }
+
+    /// The document parsed.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for DocumentJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for DocumentJson {}
 
 /// An answer to a submission: the outcome, and whether it was replayed from an earlier attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1368,13 +1440,14 @@ impl TenantWriter {
                 let document = submission
                     .render
                     .then(|| {
-                        flowline_core::rendered::changed_document(
+                        flowline_core::rendered::changed_document_json(
                             &self.state,
                             &submission.command,
                             &events,
                         )
                     })
-                    .flatten();
+                    .flatten()
+                    .map(DocumentJson);
                 (
                     Outcome::Applied {
                         events: recorded,

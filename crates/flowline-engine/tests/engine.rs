@@ -980,3 +980,35 @@ fn a_writer_starting_holds_up_no_other_tenant_and_non_blocking_sends_wait_for_no
     gated.set(false);
     assert!(applied(&starting.join().unwrap().unwrap()));
 }
+
+/// A retry answered from the stored record after a restart gets the document exactly as the
+/// first attempt did, byte for byte, not only an equal JSON value.
+#[test]
+fn a_retry_after_a_restart_gets_the_same_document_text() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("retry.db");
+    let submission = Submission::new(order("SO-1", "SKU-00000", 2, ShortagePolicy::Reject))
+        .key("k")
+        .rendering();
+    let first = {
+        let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
+        race_setup(&engine);
+        engine.submit(&tenant(), submission.clone()).unwrap()
+    };
+    let Outcome::Applied {
+        document: Some(document),
+        ..
+    } = &first.outcome
+    else {
+        panic!("the order was not applied with its document: {first:?}");
+    };
+    let shown = document.to_value();
+    assert_eq!(
+        (shown["object"].as_str(), shown["id"].as_str()),
+        (Some("sales_order"), Some("SO-1"))
+    );
+    let engine = Engine::open(sqlite(&path), EngineOptions::default()).unwrap();
+    let retry = engine.submit(&tenant(), submission).unwrap();
+    assert!(retry.replayed);
+    assert_eq!(retry.outcome, first.outcome);
+}

@@ -24,9 +24,10 @@ use flowline_core::ErrorCode;
 use flowline_core::id::{LocationId, Sku};
 use flowline_core::stream::StreamName;
 use flowline_core::{Event, views};
-use flowline_engine::{Answer, Outcome, Submission};
+use flowline_engine::{Answer, DocumentJson, Outcome, RecordedEvent, Submission};
 use flowline_store::{Store, StoredEvent};
 use schemars::JsonSchema;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -334,13 +335,17 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
             } else {
                 CommandResult::Applied
             });
-            let events: Vec<Value> = events
-                .iter()
-                .map(|event| {
-                    json!({ "seq": event.seq, "stream": event.stream, "type": event.event_type })
-                })
-                .collect();
-            let body = json!({ "document": document, "events": events });
+            let body = Answered {
+                document: document.as_ref().map(DocumentJson::raw),
+                events: events
+                    .iter()
+                    .map(|event| AnsweredEvent {
+                        seq: event.seq,
+                        stream: &event.stream,
+                        event_type: &event.event_type,
+                    })
+                    .collect(),
+            };
             let mut response = json_response(status, &body);
             if status == StatusCode::CREATED
                 && let Some(location) = answer_location(&events)
@@ -371,6 +376,23 @@ fn command_response(app: &App, answer: Answer, status: StatusCode) -> Response {
     response
 }
 
+/// The body of a command's answer: the document it changed, as the engine wrote it, and the
+/// events it recorded.
+#[derive(Serialize)]
+struct Answered<'a> {
+    document: Option<&'a serde_json::value::RawValue>,
+    events: Vec<AnsweredEvent<'a>>,
+}
+
+/// An event in a command's answer.
+#[derive(Serialize)]
+struct AnsweredEvent<'a> {
+    seq: u64,
+    stream: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+}
+
 /// Whether a command's first event brought its record into being.
 fn answer_created(answer: &Answer) -> bool {
     matches!(&answer.outcome, Outcome::Applied { events, .. }
@@ -380,8 +402,8 @@ fn answer_created(answer: &Answer) -> bool {
 /// Where the document a command created or acted on is read: the collection path of its first
 /// event's stream (`sales_order/SO-1` is `/v1/sales-orders/SO-1`). Ids are made of
 /// `A-Z a-z 0-9 . _ - :`, which need no escaping in a path.
-fn answer_location(events: &[Value]) -> Option<String> {
-    let stream = StreamName::parse(events.first()?.get("stream")?.as_str()?)?;
+fn answer_location(events: &[RecordedEvent]) -> Option<String> {
+    let stream = StreamName::parse(&events.first()?.stream)?;
     let collection = Collection::of_kind(stream.kind())?;
     Some(format!("/v1/{}/{}", collection.segment(), stream.id()))
 }
@@ -419,7 +441,7 @@ pub fn conditional_json_response(request: &HeaderMap, body: &Value) -> Response 
 }
 
 /// A JSON response.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut response = (status, bytes).into_response();
     response.headers_mut().insert(
