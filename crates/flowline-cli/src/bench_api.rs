@@ -8,7 +8,10 @@
 //! percentiles per level, then peak memory.
 //!
 //! The clients run in the same process as the server, on the same cores, so the figures include
-//! the cost of making the requests: a conservative measure of the server. They run on a tokio
+//! the cost of making the requests: a conservative measure of the server. Each client holds one
+//! keep-alive HTTP/1.1 connection (hyper's, without a pool or URL parsing per request, as a
+//! load generator such as `wrk` would), so that as little of the two cores as possible goes to
+//! the clients; setting the tenant up and probing the scorecard use reqwest. They run on a tokio
 //! runtime of their own, so that after each level the benchmark can say how long each part ran
 //! (the tenant's committer and writer, the server's threads, the clients), from the time Linux
 //! counts for each thread, and so what bounds the rate: one thread busy all the time, every
@@ -124,6 +127,7 @@ async fn run(args: &ApiArgs, db: PathBuf, clients: &tokio::runtime::Handle) -> a
         .plaintext
     };
     let levels = Levels {
+        address: running.address,
         clients: args.clients.clone(),
         orders: args.orders,
         items: args.items,
@@ -145,6 +149,7 @@ async fn run(args: &ApiArgs, db: PathBuf, clients: &tokio::runtime::Handle) -> a
 
 /// What the clients do: the levels to run against the server at `base`.
 struct Levels {
+    address: std::net::SocketAddr,
     clients: Vec<usize>,
     orders: u64,
     items: usize,
@@ -156,6 +161,7 @@ struct Levels {
 /// Sets the tenant up, then runs each level and prints its figures; on the clients' runtime.
 async fn drive(levels: Levels) -> anyhow::Result<()> {
     let Levels {
+        address,
         clients: concurrency,
         orders,
         items,
@@ -181,13 +187,9 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         let goal = next_order.load(Ordering::Relaxed) + orders;
         let mut tasks = Vec::with_capacity(clients);
         for client_number in 0..clients.max(1) {
-            let (client, base, key, next_order) = (
-                client.clone(),
-                base.clone(),
-                key.clone(),
-                next_order.clone(),
-            );
+            let (key, next_order) = (key.clone(), next_order.clone());
             tasks.push(tokio::spawn(async move {
+                let mut connection = Connection::open(address, &key).await?;
                 let mut rng = Lcg(0x5EED ^ client_number as u64);
                 let mut latencies = Vec::new();
                 loop {
@@ -195,18 +197,15 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
                     if number >= goal {
                         return anyhow::Ok(latencies);
                     }
-                    let body = order(number, items, &mut rng);
+                    let body = serde_json::to_vec(&order(number, items, &mut rng))?;
                     let sent = Instant::now();
-                    let response = client
-                        .post(format!("{base}/v1/sales-orders"))
-                        .bearer_auth(&key)
-                        .json(&body)
-                        .send()
-                        .await?;
-                    let status = response.status();
-                    let text = response.text().await?;
+                    let (status, text) = connection.post("/v1/sales-orders", body).await?;
                     latencies.push(sent.elapsed());
-                    anyhow::ensure!(status.as_u16() == 201, "order refused: {status} {text}");
+                    anyhow::ensure!(
+                        status.as_u16() == 201,
+                        "order refused: {status} {}",
+                        String::from_utf8_lossy(&text)
+                    );
                 }
             }));
         }
@@ -249,6 +248,50 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One client's keep-alive HTTP/1.1 connection to the server.
+struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>,
+    host: hyper::header::HeaderValue,
+    authorization: hyper::header::HeaderValue,
+}
+
+impl Connection {
+    /// Connects to `address`, sending `key` as the bearer of every request.
+    async fn open(address: std::net::SocketAddr, key: &str) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        // The connection's reads and writes run as their own task; it ends with the sender.
+        tokio::spawn(connection);
+        Ok(Self {
+            sender,
+            host: address.to_string().parse()?,
+            authorization: format!("Bearer {key}").parse()?,
+        })
+    }
+
+    /// Sends a JSON `body` to `path` and reads the whole answer.
+    async fn post(
+        &mut self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<(hyper::StatusCode, hyper::body::Bytes)> {
+        use http_body_util::BodyExt;
+        use hyper::header;
+        let request = hyper::Request::post(path)
+            .header(header::HOST, self.host.clone())
+            .header(header::AUTHORIZATION, self.authorization.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let text = response.into_body().collect().await?.to_bytes();
+        Ok((status, text))
+    }
 }
 
 /// Events the server's scorecard fold has folded, as its counters say.
