@@ -93,6 +93,34 @@ pub enum ProblemKind {
         /// Why.
         reason: String,
     },
+    /// A value that should be a calendar date is not one.
+    #[error("not a date (YYYY-MM-DD): {reason}")]
+    Date {
+        /// Why.
+        reason: String,
+    },
+    /// A value that should be a quantity (a number, zero or more) is not one.
+    #[error("not a quantity: {reason}")]
+    Quantity {
+        /// Why.
+        reason: String,
+    },
+    /// A series runs over more periods than a forecast reads.
+    #[error(
+        "the series runs from {first} to {last}, {periods} {unit}s; at most {max} are read (is a date mistyped?)"
+    )]
+    SeriesTooLong {
+        /// Its first date.
+        first: String,
+        /// Its last date.
+        last: String,
+        /// How many periods that is.
+        periods: i64,
+        /// `day` or `week`.
+        unit: &'static str,
+        /// The most read.
+        max: i64,
+    },
     /// A value is not one of the values the column may take.
     #[error("not one of the known values: {expected}")]
     UnknownValue {

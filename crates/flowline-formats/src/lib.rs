@@ -9,6 +9,8 @@
 //! - [`olist::import`] maps the eight files of Olist's public Brazilian e-commerce data set
 //!   ([`olist::OlistFiles`]) to commands and an [`olist::ImportReport`] that says what was
 //!   imported, what was skipped and why.
+//! - [`series::read`] reads demand series given as long-format CSV (`series,date,quantity`)
+//!   into one run of quantities per series, for the planner's forecasts.
 //! - [`ImportError`] rejects malformed input as a whole and lists every [`Problem`] with its
 //!   file, line, column and value, as ripgrep reports every match rather than the first one.
 //!
@@ -21,6 +23,7 @@
 mod error;
 mod number;
 pub mod olist;
+pub mod series;
 mod table;
 mod timestamp;
 
