@@ -1,0 +1,254 @@
+//! The choice of model: candidates fitted on the history less its last periods, compared by a
+//! rolling-origin backtest over those periods, the winner refitted on the whole history.
+//!
+//! The backtest has up to three origins, a window apart; from each, every candidate forecasts
+//! the next window with the parameters it was fitted with (its states updated on the actuals up
+//! to the origin), and scores the squared errors of the known values. The window is the horizon
+//! when the history is long enough (at most a third of it held out), else the season (or one
+//! period without season), with fewer origins if need be; a history too short for even one
+//! window is not backtested.
+//!
+//! The candidates are the seasonal naive method (naive without season), the exponential
+//! smoothing model with the lowest AICc, and, when demand is intermittent, Croston, SBA and TSB.
+//! Ties go to the first in that order. Without a backtest the choice is SBA for intermittent
+//! demand, else the lowest-AICc exponential smoothing model, else the baseline.
+
+use super::ets::{self, Spec};
+use super::intermittent::{self, Method};
+use super::{ForecastError, Model, Options, Paths, Series, naive, normal};
+
+/// Origins of the backtest at most.
+const MAX_ORIGINS: usize = 3;
+
+/// A candidate, fitted.
+#[derive(Debug, Clone)]
+enum Candidate {
+    /// Seasonal naive with this season length (1: naive).
+    Naive(usize),
+    Ets(ets::Fit),
+    Intermittent(intermittent::Fit),
+}
+
+impl Candidate {
+    fn model(&self) -> Model {
+        match self {
+            Candidate::Naive(1) => Model::Naive,
+            Candidate::Naive(_) => Model::SeasonalNaive,
+            Candidate::Ets(fit) => fit.spec.model(),
+            Candidate::Intermittent(fit) => match fit.method {
+                Method::Croston => Model::Croston,
+                Method::Sba => Model::Sba,
+                Method::Tsb => Model::Tsb,
+            },
+        }
+    }
+
+    /// Point forecasts after `values` (which start where the fitted values did), clipped at 0.
+    fn point(&self, values: &[f64], out: &mut [f64]) {
+        match self {
+            Candidate::Naive(m) => naive::point(values, *m, out),
+            Candidate::Ets(fit) => ets::point(fit, values, out),
+            Candidate::Intermittent(fit) => intermittent::point(fit, values, out),
+        }
+        for value in out {
+            *value = value.max(0.0);
+        }
+    }
+
+    /// The same kind of candidate fitted on `values`; `None` if it no longer fits.
+    fn refit(&self, values: &[f64]) -> Option<Candidate> {
+        Some(match self {
+            Candidate::Naive(m) => Candidate::Naive(*m),
+            Candidate::Ets(fit) => {
+                Candidate::Ets(ets::fit_near(fit.spec, fit.m, values, Some(&fit.params))?)
+            }
+            Candidate::Intermittent(fit) => {
+                Candidate::Intermittent(intermittent::fit(fit.method, values))
+            }
+        })
+    }
+
+    /// The forecast with its interval.
+    fn forecast(&self, values: &[f64], options: &Options) -> Paths {
+        let z = normal::quantile((1.0 + options.level) / 2.0);
+        match self {
+            Candidate::Naive(m) => naive::forecast(values, *m, options.horizon, z),
+            Candidate::Ets(fit) => ets::forecast(fit, values, options.horizon, z),
+            Candidate::Intermittent(fit) => {
+                intermittent::forecast(fit, values, options.horizon, options.level)
+            }
+        }
+    }
+}
+
+/// The baseline for season length `m` over `periods` periods: seasonal naive when there is a
+/// season and a full one of history, else naive.
+fn baseline(m: usize, periods: usize) -> Candidate {
+    if m > 1 && m <= periods {
+        Candidate::Naive(m)
+    } else {
+        Candidate::Naive(1)
+    }
+}
+
+/// The candidates fitted on `values`.
+fn candidates(values: &[f64], m: usize, intermittent: bool) -> Vec<Candidate> {
+    let mut all = vec![baseline(m, values.len())];
+    if let Some(fit) = ets::best_by_aicc(m, values) {
+        all.push(Candidate::Ets(fit));
+    }
+    if intermittent {
+        for method in [Method::Croston, Method::Sba, Method::Tsb] {
+            all.push(Candidate::Intermittent(intermittent::fit(method, values)));
+        }
+    }
+    all
+}
+
+/// The backtest's window length and number of origins for `periods` periods, if any.
+fn plan(periods: usize, horizon: usize, m: usize) -> Option<(usize, usize)> {
+    let budget = periods / 3;
+    let short = horizon.min(m).max(1);
+    for window in [horizon, short] {
+        for origins in (1..=MAX_ORIGINS).rev() {
+            if window.saturating_mul(origins) <= budget {
+                return Some((window, origins));
+            }
+        }
+    }
+    None
+}
+
+/// Chooses a model for the series and forecasts with it.
+pub(crate) fn automatic(series: &Series, options: &Options) -> (Model, Paths) {
+    let values = &series.values;
+    let m = options.season_length;
+    let intermittent = series.intermittent();
+    let chosen = match plan(values.len(), options.horizon, m) {
+        Some((window, origins)) => backtest(values, m, intermittent, window, origins),
+        None => None,
+    };
+    let chosen = chosen.unwrap_or_else(|| {
+        if intermittent {
+            Candidate::Intermittent(intermittent::fit(Method::Sba, values))
+        } else if let Some(fit) = ets::best_by_aicc(m, values) {
+            Candidate::Ets(fit)
+        } else {
+            baseline(m, values.len())
+        }
+    });
+    (chosen.model(), chosen.forecast(values, options))
+}
+
+/// The backtest's winner, refitted on all of `values`; `None` when nothing could be scored.
+fn backtest(
+    values: &[f64],
+    m: usize,
+    intermittent: bool,
+    window: usize,
+    origins: usize,
+) -> Option<Candidate> {
+    let first_origin = values.len().checked_sub(window.checked_mul(origins)?)?;
+    let training = &values[..first_origin];
+    if training.iter().all(|v| v.is_nan()) {
+        return None;
+    }
+    let candidates = candidates(training, m, intermittent);
+    let mut out = vec![0.0; window];
+    let mut best: Option<(f64, &Candidate)> = None;
+    for candidate in &candidates {
+        let mut total = 0.0;
+        let mut count = 0_usize;
+        for origin in (0..origins).map(|k| first_origin + k * window) {
+            candidate.point(&values[..origin], &mut out);
+            for (actual, forecast) in values[origin..origin + window].iter().zip(&out) {
+                if !actual.is_nan() {
+                    total += (actual - forecast).powi(2);
+                    count += 1;
+                }
+            }
+        }
+        if count == 0 {
+            return None;
+        }
+        let score = total / count as f64;
+        if best.is_none_or(|(lowest, _)| score < lowest) {
+            best = Some((score, candidate));
+        }
+    }
+    let (_, winner) = best?;
+    winner
+        .refit(values)
+        .or_else(|| Some(baseline(m, values.len())))
+}
+
+/// The forecast of one given model.
+pub(crate) fn with_model(
+    model: Model,
+    series: &Series,
+    options: &Options,
+) -> Result<Paths, ForecastError> {
+    let values = &series.values;
+    let m = options.season_length;
+    let candidate = match model {
+        Model::Naive => Candidate::Naive(1),
+        Model::SeasonalNaive => {
+            if m > values.len() {
+                return Err(ForecastError::TooFewPeriods {
+                    model,
+                    needed: m,
+                    available: values.len(),
+                });
+            }
+            Candidate::Naive(m)
+        }
+        Model::Croston => Candidate::Intermittent(intermittent::fit(Method::Croston, values)),
+        Model::Sba => Candidate::Intermittent(intermittent::fit(Method::Sba, values)),
+        Model::Tsb => Candidate::Intermittent(intermittent::fit(Method::Tsb, values)),
+        Model::EtsAnn
+        | Model::EtsAan
+        | Model::EtsAadN
+        | Model::EtsAna
+        | Model::EtsAaa
+        | Model::EtsAadA => {
+            let Some(spec) = Spec::of(model) else {
+                return Err(ForecastError::UnknownModel {
+                    name: model.to_string(),
+                });
+            };
+            if spec.seasonal && (m < 2 || values.len() / 2 < m) {
+                return Err(ForecastError::TooFewPeriods {
+                    model,
+                    needed: m.saturating_mul(2).max(4),
+                    available: values.len(),
+                });
+            }
+            let needed = ets::least_known(spec, m);
+            let fit = ets::fit(spec, m, values).ok_or(ForecastError::TooFewKnownValues {
+                model,
+                needed,
+                available: series.known,
+            })?;
+            Candidate::Ets(fit)
+        }
+    };
+    Ok(candidate.forecast(values, options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backtest_uses_the_horizon_when_a_third_of_the_history_holds_three_windows() {
+        // 1,913 periods, horizon 28, season 7: 3·28 = 84 ≤ 637.
+        assert_eq!(plan(1_913, 28, 7), Some((28, 3)));
+        // 56 periods, horizon 14, season 7: budget 18; 14 fits once.
+        assert_eq!(plan(56, 14, 7), Some((14, 1)));
+        // 40 periods, horizon 28, season 7: budget 13; 28 never fits, 7 fits once.
+        assert_eq!(plan(40, 28, 7), Some((7, 1)));
+        // 5 periods: budget 1, one one-step window without season.
+        assert_eq!(plan(5, 3, 1), Some((1, 1)));
+        assert_eq!(plan(2, 3, 1), None);
+    }
+}

@@ -1,0 +1,491 @@
+//! Tests of the public functions: the choice of model, missing periods, intervals, errors.
+
+use super::ets::{self, Spec, Trend};
+use super::*;
+use proptest::prelude::*;
+
+/// A fixed linear congruential generator (Knuth's MMIX constants) for deterministic noise.
+struct Lcg(u64);
+
+impl Lcg {
+    /// Uniform in (0, 1).
+    fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Standard normal, by Box-Muller.
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+fn known(values: &[f64]) -> Vec<Option<f64>> {
+    values.iter().copied().map(Some).collect()
+}
+
+fn options(horizon: usize, season_length: usize) -> Options {
+    Options {
+        horizon,
+        season_length,
+        level: 0.8,
+    }
+}
+
+#[test]
+fn a_pure_seasonal_series_is_reproduced_by_seasonal_naive_and_by_the_chosen_model() {
+    // The weekly pattern 3, 5, 8, 13, 8, 5, 2 eight times (56 days). The next 14 days are the
+    // pattern twice more: period 56 + h is position (56 + h) mod 7 = h mod 7.
+    let pattern = [3.0, 5.0, 8.0, 13.0, 8.0, 5.0, 2.0];
+    let history: Vec<Option<f64>> = (0..56).map(|t| Some(pattern[t % 7])).collect();
+    let expected: Vec<f64> = (0..14).map(|h| pattern[h % 7]).collect();
+
+    let naive = forecast_with(Model::SeasonalNaive, &history, &options(14, 7)).unwrap();
+    assert_eq!(naive.mean, expected);
+
+    let chosen = forecast(&history, &options(14, 7)).unwrap();
+    for (got, want) in chosen.mean.iter().zip(&expected) {
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{}: {:?}",
+            chosen.model,
+            chosen.mean
+        );
+    }
+    // Every seasonal exponential smoothing model fits it exactly too.
+    for model in [Model::EtsAna, Model::EtsAaa, Model::EtsAadA] {
+        let fitted = forecast_with(model, &history, &options(14, 7)).unwrap();
+        for (got, want) in fitted.mean.iter().zip(&expected) {
+            assert!((got - want).abs() < 1e-6, "{model}: {:?}", fitted.mean);
+        }
+    }
+}
+
+#[test]
+fn holt_winters_parameters_are_recovered_from_a_simulated_series() {
+    // ETS(A,A,A) with m = 4, α = 0.3, β = 0.02, γ = 0.2, l0 = 500, b0 = 0.5,
+    // s = (6, −2, −7, 3), σ = 1, 800 periods of the fixed generator's noise:
+    //   y_t = l + b + s_t + e,  l ← l + b + α·e,  b ← b + β·e,  s_t ← s_t + γ·e.
+    // The fit must find α within 0.1, β within 0.03 and γ within 0.1 of the truth.
+    let (alpha, beta, gamma) = (0.3, 0.02, 0.2);
+    let mut level = 500.0;
+    let mut slope = 0.5;
+    let mut season = [6.0, -2.0, -7.0, 3.0];
+    let mut noise = Lcg(20_240_601);
+    let mut values = Vec::new();
+    for t in 0..800 {
+        let e = noise.normal();
+        let s = season[t % 4];
+        values.push(level + slope + s + e);
+        level += slope + alpha * e;
+        slope += beta * e;
+        season[t % 4] = s + gamma * e;
+    }
+    assert!(
+        values.iter().all(|&v| v > 0.0),
+        "the simulation must stay positive"
+    );
+
+    let fit = ets::fit(
+        Spec {
+            trend: Trend::Additive,
+            seasonal: true,
+        },
+        4,
+        &values,
+    )
+    .unwrap();
+    let p = fit.params;
+    assert!((p.alpha - alpha).abs() < 0.1, "{p:?}");
+    assert!((p.beta - beta).abs() < 0.03, "{p:?}");
+    assert!((p.gamma - gamma).abs() < 0.1, "{p:?}");
+    // σ² = 1 within 10 %.
+    assert!((fit.sigma2 - 1.0).abs() < 0.1, "{}", fit.sigma2);
+
+    // The noise-free continuation from the true final state: l + h·b + s_{(800 + h − 1) mod 4}.
+    // The fitted forecast must stay within σ/2 = 0.5 of it for the next eight periods.
+    let history = known(&values);
+    let forecast = forecast_with(Model::EtsAaa, &history, &options(8, 4)).unwrap();
+    for (ahead, got) in forecast.mean.iter().enumerate() {
+        let h = ahead + 1;
+        let want = level + h as f64 * slope + season[(800 + ahead) % 4];
+        assert!((got - want).abs() < 0.5, "h = {h}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn a_censored_stock_out_does_not_pull_the_forecast_down_where_zeros_would() {
+    // 60 days of demand 10, then a week out of stock. Recorded as unknown, the week leaves the
+    // forecast at 10; recorded as zero demand, it pulls the chosen forecast below 9.
+    let mut censored: Vec<Option<f64>> = vec![Some(10.0); 60];
+    censored.extend([None; 7]);
+    let mut zeros: Vec<Option<f64>> = vec![Some(10.0); 60];
+    zeros.extend([Some(0.0); 7]);
+
+    let kept = forecast(&censored, &options(7, 7)).unwrap();
+    for got in &kept.mean {
+        assert!((got - 10.0).abs() < 1e-6, "{}: {:?}", kept.model, kept.mean);
+    }
+    let pulled = forecast(&zeros, &options(7, 7)).unwrap();
+    assert!(pulled.mean[0] < 9.0, "{}: {:?}", pulled.model, pulled.mean);
+
+    // Each model forecasts as if the unknown week were not there at all.
+    let without: Vec<Option<f64>> = vec![Some(10.0); 60];
+    for model in Model::ALL {
+        let with_gap = forecast_with(model, &censored, &options(7, 7)).unwrap();
+        let no_gap = forecast_with(model, &without, &options(7, 7)).unwrap();
+        assert!(
+            (with_gap.mean[0] - no_gap.mean[0]).abs() < 1e-6,
+            "{model}: {:?} vs {:?}",
+            with_gap.mean,
+            no_gap.mean
+        );
+    }
+}
+
+#[test]
+fn an_unknown_run_in_the_middle_does_not_change_a_flat_forecast() {
+    // 30 days of 10, 10 unknown days, 20 days of 10: every forecast is 10.
+    let mut history = vec![Some(10.0); 30];
+    history.extend([None; 10]);
+    history.extend([Some(10.0); 20]);
+    let chosen = forecast(&history, &options(5, 7)).unwrap();
+    for got in &chosen.mean {
+        assert!(
+            (got - 10.0).abs() < 1e-6,
+            "{}: {:?}",
+            chosen.model,
+            chosen.mean
+        );
+    }
+}
+
+#[test]
+fn leading_unknown_periods_are_ignored() {
+    // Unknown days before the first sale change nothing.
+    let values: Vec<f64> = (0..40).map(|t| 5.0 + (t % 3) as f64).collect();
+    let mut history = vec![None; 9];
+    history.extend(known(&values));
+    let with_lead = forecast(&history, &options(6, 3)).unwrap();
+    let without = forecast(&known(&values), &options(6, 3)).unwrap();
+    assert_eq!(with_lead, without);
+}
+
+#[test]
+fn a_noise_free_trend_is_continued_by_the_chosen_model() {
+    // y_t = 20 + 1.5·t for t = 0..60: the next ten are 20 + 1.5·(60 + h − 1).
+    let values: Vec<f64> = (0..60).map(|t| 20.0 + 1.5 * t as f64).collect();
+    let chosen = forecast(&known(&values), &options(10, 1)).unwrap();
+    for (ahead, got) in chosen.mean.iter().enumerate() {
+        let want = 20.0 + 1.5 * (60 + ahead) as f64;
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{}: {:?}",
+            chosen.model,
+            chosen.mean
+        );
+    }
+}
+
+#[test]
+fn intermittent_demand_is_forecast_near_its_mean_rate() {
+    // Demand on 30 % of days, of 1 to 5 units (mean 3): 0.9 units a day. 400 days of the fixed
+    // generator; the chosen forecast must be within 40 % of 0.9 and non-negative intervals.
+    let mut noise = Lcg(7);
+    let values: Vec<f64> = (0..400)
+        .map(|_| {
+            if noise.uniform() < 0.3 {
+                (1.0 + (noise.uniform() * 5.0).floor()).min(5.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let chosen = forecast(&known(&values), &options(14, 7)).unwrap();
+    assert!(
+        chosen.mean.iter().all(|m| (m - 0.9).abs() < 0.36),
+        "{}: {:?}",
+        chosen.model,
+        chosen.mean
+    );
+    assert!(chosen.lower.iter().all(|&l| l >= 0.0));
+}
+
+#[test]
+fn intervals_widen_with_the_horizon_and_contain_the_mean() {
+    // A noisy upward series with a weekly cycle: widths never shrink, and the 21st is wider
+    // than the first.
+    let mut noise = Lcg(99);
+    let values: Vec<f64> = (0..200)
+        .map(|t| {
+            100.0
+                + 0.3 * t as f64
+                + [5.0, 0.0, -3.0, 2.0, -4.0, 1.0, -1.0][t % 7]
+                + 2.0 * noise.normal()
+        })
+        .collect();
+    let chosen = forecast(&known(&values), &options(21, 7)).unwrap();
+    let widths: Vec<f64> = chosen
+        .upper
+        .iter()
+        .zip(&chosen.lower)
+        .map(|(u, l)| u - l)
+        .collect();
+    for pair in widths.windows(2) {
+        assert!(pair[1] >= pair[0] - 1e-9, "{}: {widths:?}", chosen.model);
+    }
+    assert!(widths[20] > widths[0], "{}: {widths:?}", chosen.model);
+    for ((l, m), u) in chosen.lower.iter().zip(&chosen.mean).zip(&chosen.upper) {
+        assert!(l <= m && m <= u);
+    }
+    // The same for every model that applies.
+    for model in Model::ALL {
+        let fitted = forecast_with(model, &known(&values), &options(21, 7)).unwrap();
+        let first = fitted.upper[0] - fitted.lower[0];
+        let last = fitted.upper[20] - fitted.lower[20];
+        assert!(last > first, "{model}: {first} then {last}");
+    }
+}
+
+/// Share of `holdouts` one-step-ahead values, each forecast from all the values before it by
+/// `model` with an 80 % interval, that fall inside the interval.
+fn coverage(values: &[f64], holdouts: usize, model: Model) -> f64 {
+    let start = values.len() - holdouts;
+    let history = known(values);
+    let inside = (start..values.len())
+        .filter(|&t| {
+            let f = forecast_with(model, &history[..t], &options(1, 1)).unwrap();
+            f.lower[0] <= values[t] && values[t] <= f.upper[0]
+        })
+        .count();
+    inside as f64 / holdouts as f64
+}
+
+#[test]
+fn naive_intervals_cover_about_their_level_on_a_random_walk() {
+    // A random walk from 500 with standard normal steps, 700 days; the 80 % one-step interval
+    // from each of the last 500 origins must hold between 70 % and 90 % of the next values.
+    let mut noise = Lcg(31_337);
+    let mut level = 500.0;
+    let values: Vec<f64> = (0..700)
+        .map(|_| {
+            level += noise.normal();
+            level
+        })
+        .collect();
+    let share = coverage(&values, 500, Model::Naive);
+    assert!((0.7..=0.9).contains(&share), "{share}");
+}
+
+#[test]
+fn smoothing_intervals_cover_about_their_level_on_noise() {
+    // Independent normal noise, sd 5, around 100, 500 days; the 80 % one-step interval of
+    // simple exponential smoothing from each of the last 300 origins must hold between 70 %
+    // and 90 % of the next values.
+    let mut noise = Lcg(4_242);
+    let values: Vec<f64> = (0..500).map(|_| 100.0 + 5.0 * noise.normal()).collect();
+    let share = coverage(&values, 300, Model::EtsAnn);
+    assert!((0.7..=0.9).contains(&share), "{share}");
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason() {
+    let good = Options {
+        horizon: 3,
+        season_length: 1,
+        level: 0.8,
+    };
+    let history = [Some(1.0), Some(2.0), Some(3.0)];
+    assert_eq!(forecast(&[], &good), Err(ForecastError::EmptyHistory));
+    assert_eq!(
+        forecast(&[None, None], &good),
+        Err(ForecastError::NothingKnown)
+    );
+    assert_eq!(
+        forecast(&[Some(1.0), None, Some(f64::NAN)], &good),
+        Err(ForecastError::NonFiniteValue { index: 2 })
+    );
+    assert_eq!(
+        forecast(&[Some(1.0), Some(f64::INFINITY)], &good),
+        Err(ForecastError::NonFiniteValue { index: 1 })
+    );
+    assert_eq!(
+        forecast(&[Some(1.0), Some(-3.0)], &good),
+        Err(ForecastError::NegativeValue {
+            index: 1,
+            value: -3.0
+        })
+    );
+    for horizon in [0, MAX_HORIZON + 1] {
+        assert_eq!(
+            forecast(&history, &Options { horizon, ..good }),
+            Err(ForecastError::InvalidHorizon { horizon })
+        );
+    }
+    assert!(
+        forecast(
+            &history,
+            &Options {
+                horizon: MAX_HORIZON,
+                ..good
+            }
+        )
+        .is_ok()
+    );
+    for level in [0.0, 1.0, -0.5, 80.0] {
+        assert_eq!(
+            forecast(&history, &Options { level, ..good }),
+            Err(ForecastError::InvalidLevel { level })
+        );
+    }
+    assert!(matches!(
+        forecast(
+            &history,
+            &Options {
+                level: f64::NAN,
+                ..good
+            }
+        ),
+        Err(ForecastError::InvalidLevel { .. })
+    ));
+    assert_eq!(
+        forecast(
+            &history,
+            &Options {
+                season_length: 0,
+                ..good
+            }
+        ),
+        Err(ForecastError::ZeroSeasonLength)
+    );
+    assert_eq!(
+        ForecastError::NegativeValue {
+            index: 4,
+            value: -2.5
+        }
+        .to_string(),
+        "the value at index 4 is negative (-2.5)"
+    );
+}
+
+#[test]
+fn a_model_asked_for_on_too_short_a_history_is_refused() {
+    let history = known(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(
+        forecast_with(Model::SeasonalNaive, &history, &options(2, 7)),
+        Err(ForecastError::TooFewPeriods {
+            model: Model::SeasonalNaive,
+            needed: 7,
+            available: 5
+        })
+    );
+    assert_eq!(
+        forecast_with(Model::EtsAna, &history, &options(2, 3)),
+        Err(ForecastError::TooFewPeriods {
+            model: Model::EtsAna,
+            needed: 6,
+            available: 5
+        })
+    );
+    // ETS(A,Ad,N) has α, β, φ, l0, b0: five parameters, so it needs six known values.
+    assert_eq!(
+        forecast_with(Model::EtsAadN, &history, &options(2, 1)),
+        Err(ForecastError::TooFewKnownValues {
+            model: Model::EtsAadN,
+            needed: 6,
+            available: 5
+        })
+    );
+    // The automatic choice always has an answer, down to one known value.
+    let one = forecast(&[None, Some(4.0)], &options(3, 7)).unwrap();
+    assert_eq!(one.model, Model::Naive);
+    assert_eq!(one.mean, [4.0; 3]);
+}
+
+#[test]
+fn a_season_far_longer_than_the_history_costs_nothing_extra() {
+    // A season of usize::MAX periods cannot apply to 20 values: the choice is non-seasonal.
+    let values: Vec<f64> = (0..20).map(|t| 3.0 + (t % 2) as f64).collect();
+    let chosen = forecast(&known(&values), &options(3, usize::MAX)).unwrap();
+    assert!(!matches!(
+        chosen.model,
+        Model::SeasonalNaive | Model::EtsAna | Model::EtsAaa | Model::EtsAadA
+    ));
+}
+
+#[test]
+fn model_names_are_stable_and_read_back() {
+    let names: Vec<String> = Model::ALL.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        names,
+        [
+            "Naive",
+            "SeasonalNaive",
+            "ETS(A,N,N)",
+            "ETS(A,A,N)",
+            "ETS(A,Ad,N)",
+            "ETS(A,N,A)",
+            "ETS(A,A,A)",
+            "ETS(A,Ad,A)",
+            "Croston",
+            "SBA",
+            "TSB"
+        ]
+    );
+    for model in Model::ALL {
+        assert_eq!(model.name().parse::<Model>(), Ok(model));
+    }
+    assert_eq!(
+        "ETS(M,N,N)".parse::<Model>(),
+        Err(ForecastError::UnknownModel {
+            name: "ETS(M,N,N)".into()
+        })
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_valid_history_gets_a_finite_non_negative_forecast_with_the_mean_inside_its_interval(
+        history in prop::collection::vec(prop::option::weighted(0.85, 0.0..1e6_f64), 1..70),
+        horizon in 1_usize..40,
+        season_length in 1_usize..12,
+        level in 0.01..0.99_f64,
+    ) {
+        let options = Options { horizon, season_length, level };
+        match forecast(&history, &options) {
+            Err(error) => prop_assert_eq!(error, ForecastError::NothingKnown),
+            Ok(f) => {
+                prop_assert_eq!(f.mean.len(), horizon);
+                prop_assert_eq!(f.lower.len(), horizon);
+                prop_assert_eq!(f.upper.len(), horizon);
+                for ((l, m), u) in f.lower.iter().zip(&f.mean).zip(&f.upper) {
+                    prop_assert!(l.is_finite() && m.is_finite() && u.is_finite());
+                    prop_assert!(0.0 <= *l && l <= m && m <= u);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_model_either_forecasts_or_says_why_not(
+        history in prop::collection::vec(prop::option::weighted(0.85, 0.0..1e3_f64), 1..40),
+        season_length in 1_usize..8,
+        index in 0_usize..11,
+    ) {
+        let model = Model::ALL[index];
+        let options = Options { horizon: 5, season_length, level: 0.9 };
+        match forecast_with(model, &history, &options) {
+            Ok(f) => prop_assert!(f.mean.iter().all(|m| m.is_finite() && *m >= 0.0)),
+            Err(ForecastError::NothingKnown
+                | ForecastError::TooFewPeriods { .. }
+                | ForecastError::TooFewKnownValues { .. }) => {}
+            Err(other) => prop_assert!(false, "unexpected {other}"),
+        }
+    }
+}
