@@ -13,6 +13,7 @@ mod bench;
 mod bench_api;
 mod bench_dashboard;
 mod bench_fairness;
+mod bench_forecast;
 mod bench_metrics;
 mod bench_startup;
 mod demo;
@@ -20,6 +21,7 @@ mod demo;
 mod dictionary;
 mod import;
 mod metrics;
+mod plan;
 
 /// mimalloc instead of the system allocator: the engine's writer allocates and frees many small
 /// objects per command, and glibc's allocator was a quarter of its profile.
@@ -107,6 +109,11 @@ enum Commands {
     /// The built-in Harbor & Pine, or a scenario file, runs through the real engine on a
     /// simulated clock; --serve then serves the API and the dashboard on it.
     Demo(demo::DemoArgs),
+    /// Plan: forecasts (and, to come, policies and proposals).
+    Plan {
+        #[command(subcommand)]
+        which: plan::PlanCommand,
+    },
     /// Compare scenarios: scorecards side by side over the same seeds.
     ///
     /// Prints the differences and their spread across seeds (a what-if on a digital twin).
@@ -150,6 +157,12 @@ enum BenchCommand {
     /// Cold (no snapshot) and warm (with the snapshots the cold run left), on a copy of the
     /// log; then `flowline metrics` cold and warm.
     Startup(bench_startup::StartupArgs),
+    /// Forecasts beside statsforecast's: wall time and MASE on M5 and generated series.
+    ///
+    /// The last --horizon days of each series are held out; Flowline's automatic choice and
+    /// seasonal naive, and statsforecast's AutoETS and SeasonalNaive (in a Python child, on the
+    /// same cores), forecast them.
+    Forecast(bench_forecast::ForecastArgs),
 }
 
 /// The database every subcommand uses unless `--db` or `FLOWLINE_DB` names another.
@@ -208,6 +221,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench_startup::startup(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Commands::Bench {
+            which: BenchCommand::Forecast(args),
+        } => {
+            bench_forecast::forecast(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Commands::Demo(args) => demo::demo(&args),
         Commands::Simulate(args) => demo::compare(&args),
         Commands::Bench {
@@ -229,6 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Tenant { which } => admin::tenant(which),
         Commands::Key { which } => admin::key(which),
         Commands::Import { which } => import::run(which),
+        Commands::Plan { which } => plan::run(which),
         Commands::Metrics(args) => {
             admin::init_warnings();
             metrics::run(&args)

@@ -843,3 +843,209 @@ fn a_long_command_writing_to_a_pipe_prints_progress_lines_instead_of_nothing() {
     // No terminal control sequences in a log.
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+/// `flowline plan forecast` continues a repeating week: eight Mondays-to-Sundays of
+/// 10, 12, 14, 16, 18, 30, 40 from Monday 5 January 2026 end on Sunday 1 March; the next seven
+/// days (2 to 8 March) are the same week again, whichever model is chosen (a pure cycle has no
+/// error for any seasonal model to smooth).
+#[test]
+fn plan_forecast_continues_a_repeating_week_with_dated_rows() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("weeks.csv");
+    let week = [10, 12, 14, 16, 18, 30, 40];
+    let start: jiff::civil::Date = "2026-01-05".parse().unwrap();
+    let mut text = String::from("series,date,quantity\n");
+    for day in 0..56 {
+        let date = start.checked_add(jiff::Span::new().days(day)).unwrap();
+        text.push_str(&format!("mugs,{date},{}\n", week[day as usize % 7]));
+    }
+    std::fs::write(&input, text).unwrap();
+    let output = flowline(&[
+        "plan",
+        "forecast",
+        "--input",
+        input.to_str().unwrap(),
+        "--horizon",
+        "7",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let mut lines = printed.lines();
+    assert_eq!(lines.next(), Some("series,date,forecast,lo80,hi80,model"));
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(printed.as_bytes())
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 7);
+    for (ahead, row) in rows.iter().enumerate() {
+        let expected_date = format!("2026-03-0{}", ahead + 2);
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str()),
+            ("mugs", expected_date.as_str())
+        );
+        let (mean, lower, upper): (f64, f64, f64) = (
+            row[2].parse().unwrap(),
+            row[3].parse().unwrap(),
+            row[4].parse().unwrap(),
+        );
+        assert!(
+            (mean - f64::from(week[ahead])).abs() < 0.5,
+            "day {ahead}: {mean} against {}",
+            week[ahead]
+        );
+        assert!(lower <= mean && mean <= upper, "{row:?}");
+    }
+}
+
+/// A malformed series file is reported value by value with its file, line and column, and no
+/// forecast is written.
+#[test]
+fn plan_forecast_refuses_a_malformed_file_naming_each_line_and_writes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("bad.csv");
+    let written = directory.path().join("out.csv");
+    std::fs::write(
+        &input,
+        "series,date,quantity\na,2026-01-01,3\na,2026-02-30,1\nb,2026-01-01,-2\nc,9026-01-01,1\n",
+    )
+    .unwrap();
+    let output = flowline(&[
+        "plan",
+        "forecast",
+        "--input",
+        input.to_str().unwrap(),
+        "--horizon",
+        "7",
+        "--output",
+        written.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let file = input.display().to_string();
+    assert!(
+        message.contains("malformed (3 problems); nothing was forecast"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{file}:3: column `date`: value \"2026-02-30\"")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{file}:4: column `quantity`: value \"-2\"")),
+        "{message}"
+    );
+    // The file's last date, 9026-01-01 on line 5, would make series `a` run 7,000 years: it
+    // is refused as too long, at that line.
+    assert!(
+        message.contains(&format!("{file}:5: column `date`: value \"9026-01-01\"")),
+        "{message}"
+    );
+    assert!(message.contains("at most 10958 are read"), "{message}");
+    assert!(!written.exists());
+}
+
+/// `flowline plan policy` for a cycle service level, worked by hand: 100 units a day
+/// (σ 20), 4 days' lead time (σ 1 day): lead-time demand has mean 400 and σ √(4·20² + 100²·1²)
+/// = √11,600 = 107.7033; z = Φ⁻¹(0.95) = 1.6448536; safety stock 1.6448536 × 107.7033 =
+/// 177.1562; reorder point 577.1562. With an order cost of 50 and a holding cost of 2.5 a
+/// unit-year, the EOQ is √(2·50·36,500/2.5) = √1,460,000 = 1,208.30, which in cases of 12 is
+/// 101 cases, 1,212 units.
+#[test]
+fn plan_policy_works_out_safety_stock_reorder_point_and_order_quantity() {
+    let output = flowline(&[
+        "plan",
+        "policy",
+        "--demand",
+        "100",
+        "--demand-sd",
+        "20",
+        "--lead-time",
+        "4",
+        "--lead-time-sd",
+        "1",
+        "--service-level",
+        "0.95",
+        "--order-cost",
+        "50",
+        "--holding-cost",
+        "2.5",
+        "--case-pack",
+        "12",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let number = |pointer: &str| shown.pointer(pointer).and_then(serde_json::Value::as_f64);
+    let close = |pointer: &str, expected: f64, tolerance: f64| {
+        let found = number(pointer).unwrap_or(f64::NAN);
+        assert!(
+            (found - expected).abs() < tolerance,
+            "{pointer}: {found} against {expected}"
+        );
+    };
+    close("/lead_time_demand/mean", 400.0, 1e-9);
+    close("/lead_time_demand/sd", 11_600f64.sqrt(), 1e-9);
+    close("/safety/safety_stock", 177.1562, 1e-4);
+    close("/safety/reorder_point", 577.1562, 1e-4);
+    close("/economic_order_quantity", 1_208.30, 1e-2);
+    close("/order/quantity", 1_212.0, 1e-9);
+}
+
+/// A fill rate is met on average: the expected shortage per cycle is the unmet share of the
+/// cycle's order, (1 − 0.98) × 500 = 10 units. An input out of range is refused naming its
+/// option, and a fill rate without an order quantity says what is missing.
+#[test]
+fn plan_policy_meets_a_fill_rate_and_refuses_bad_inputs_by_their_option() {
+    let base = [
+        "plan",
+        "policy",
+        "--demand",
+        "100",
+        "--demand-sd",
+        "20",
+        "--lead-time",
+        "4",
+        "--lead-time-sd",
+        "1",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        flowline(&args)
+    };
+    let output = with(&["--fill-rate", "0.98", "--order-quantity", "500", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let shortage = shown
+        .pointer("/safety/expected_shortage_per_cycle")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap();
+    assert!((shortage - 10.0).abs() < 1e-6, "{shortage}");
+
+    let refused = with(&["--service-level", "1"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("--service-level 1 is out of range"),
+        "{}",
+        stderr(&refused)
+    );
+    let negative = flowline(&[
+        "plan",
+        "policy",
+        "--demand",
+        "-3",
+        "--lead-time",
+        "4",
+        "--service-level",
+        "0.9",
+    ]);
+    assert_eq!(negative.status.code(), Some(1));
+    assert!(
+        stderr(&negative).contains("--demand -3 is out of range"),
+        "{}",
+        stderr(&negative)
+    );
+    let missing = with(&["--fill-rate", "0.9"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("--fill-rate needs an order quantity"));
+}

@@ -1,0 +1,475 @@
+//! `flowline plan ...`: the Plan process from the command line.
+//!
+//! `flowline plan forecast --input FILE.csv --horizon N` forecasts series given as long-format
+//! CSV (`series,date,quantity`) with the planner's models and automatic choice, and writes
+//! `series,date,forecast,lo80,hi80,model` (the interval's columns named for its level).
+
+use anyhow::Context as _;
+use flowline_formats::series::{self, Frequency, Series};
+use flowline_plan::forecast::{self, Forecast, MAX_HORIZON, Options};
+use flowline_plan::policy;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `flowline plan ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum PlanCommand {
+    /// Forecast series given as CSV: `series,date,quantity`, one row per series and date.
+    ///
+    /// Dates are ISO (YYYY-MM-DD); a series is daily, or weekly when its dates are whole weeks
+    /// apart (or as --frequency says); a date with no row is a period of zero demand. Each
+    /// series gets the model that forecast its own recent past best (seasonal naive,
+    /// exponential smoothing, or Croston-type methods for intermittent demand). Writes
+    /// `series,date,forecast,lo80,hi80,model`. A malformed file is reported line by line and
+    /// nothing is written.
+    Forecast(ForecastArgs),
+    /// An item's inventory policy at one center: safety stock and reorder point for a service
+    /// target, and the order quantity.
+    ///
+    /// Demand is per day and the lead time in days, each with its standard deviation; the
+    /// target is a cycle service level (--service-level: the chance a replenishment cycle has
+    /// no stock-out) or a fill rate (--fill-rate: the share of demand met from stock). The
+    /// order quantity is the EOQ when --order-cost and --holding-cost are given (or
+    /// --order-quantity), raised to the MOQ and rounded up to whole case packs. Each figure is
+    /// printed with the terms it is made of.
+    Policy(PolicyArgs),
+}
+
+/// Arguments of `flowline plan policy`. A negative number is read as a value (to be refused
+/// with its reason), not as an unknown option.
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct PolicyArgs {
+    /// Mean demand per day.
+    #[arg(long)]
+    demand: f64,
+    /// Standard deviation of daily demand.
+    #[arg(long, default_value_t = 0.0)]
+    demand_sd: f64,
+    /// Mean lead time in days.
+    #[arg(long)]
+    lead_time: f64,
+    /// Standard deviation of the lead time in days.
+    #[arg(long, default_value_t = 0.0)]
+    lead_time_sd: f64,
+    /// Cycle service level, strictly between 0 and 1 (e.g. 0.95).
+    #[arg(
+        long,
+        conflicts_with = "fill_rate",
+        required_unless_present = "fill_rate"
+    )]
+    service_level: Option<f64>,
+    /// Fill rate, strictly between 0 and 1 (e.g. 0.98); needs an order quantity.
+    #[arg(long)]
+    fill_rate: Option<f64>,
+    /// Cost of placing one order (for the EOQ).
+    #[arg(long, requires = "holding_cost")]
+    order_cost: Option<f64>,
+    /// Cost of holding one unit for a year (for the EOQ).
+    #[arg(long, requires = "order_cost")]
+    holding_cost: Option<f64>,
+    /// The order quantity, instead of the EOQ.
+    #[arg(long, conflicts_with = "order_cost")]
+    order_quantity: Option<f64>,
+    /// Minimum order quantity.
+    #[arg(long, default_value_t = 0.0)]
+    moq: f64,
+    /// Units per case; orders are whole cases.
+    #[arg(long, default_value_t = 1.0)]
+    case_pack: f64,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `flowline plan forecast`.
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// The series (CSV with a header: series,date,quantity).
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Periods to forecast past each series' last date.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_HORIZON as i64))]
+    horizon: u32,
+    /// Where to write the forecasts (standard output when absent).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Coverage of the prediction interval, in percent.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=99))]
+    level: u8,
+    /// The series' frequency, instead of finding it from each series' dates.
+    #[arg(long, value_enum)]
+    frequency: Option<FrequencyArg>,
+    /// Length of the seasonal cycle in periods (default: 7 for daily series, 52 for weekly;
+    /// 1 for none).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=400))]
+    season: Option<u16>,
+    /// Print as JSON (one object per series) instead of CSV.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `--frequency`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FrequencyArg {
+    Daily,
+    Weekly,
+}
+
+/// Runs `flowline plan ...`.
+pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PlanCommand::Forecast(args) => forecast_file(&args),
+        PlanCommand::Policy(args) => policy(&args),
+    }
+}
+
+/// The option a policy input came from, for messages: the library names its inputs.
+fn flag(field: &str) -> &str {
+    match field {
+        "demand_mean" => "--demand",
+        "demand_sd" => "--demand-sd",
+        "lead_time" => "--lead-time",
+        "lead_time_sd" => "--lead-time-sd",
+        "service_level" => "--service-level",
+        "fill_rate" => "--fill-rate",
+        "fixed_cost" => "--order-cost",
+        "holding_cost" => "--holding-cost",
+        "order_quantity" | "required" => "--order-quantity",
+        "minimum_order_quantity" => "--moq",
+        "case_pack" => "--case-pack",
+        other => other,
+    }
+}
+
+/// A policy error as the user typed it: the option, not the library's field.
+fn refused(error: &policy::PolicyError) -> String {
+    match error {
+        policy::PolicyError::OutOfRange {
+            field,
+            value,
+            expected,
+        } => format!(
+            "{} {value} is out of range: expected {expected}",
+            flag(field)
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn policy(args: &PolicyArgs) -> anyhow::Result<ExitCode> {
+    match policy_figures(args) {
+        Ok(figures) => {
+            if args.json {
+                outln!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                print_policy(&figures);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// What `flowline plan policy` works out.
+#[derive(Debug, serde::Serialize)]
+struct PolicyFigures {
+    lead_time_demand: policy::LeadTimeDemand,
+    /// `cycle_service_level` or `fill_rate`.
+    target: &'static str,
+    target_value: f64,
+    safety: policy::SafetyStock,
+    /// The EOQ before rounding, when costs were given.
+    economic_order_quantity: Option<f64>,
+    /// The order quantity before the MOQ and case packs: the EOQ or the one given.
+    order_quantity_required: Option<f64>,
+    order: Option<policy::RoundedOrder>,
+}
+
+fn policy_figures(args: &PolicyArgs) -> Result<PolicyFigures, String> {
+    let refuse = |error: policy::PolicyError| refused(&error);
+    let demand = policy::lead_time_demand(
+        args.demand,
+        args.demand_sd,
+        args.lead_time,
+        args.lead_time_sd,
+    )
+    .map_err(refuse)?;
+    let economic = match (args.order_cost, args.holding_cost) {
+        // Demand per day over a year of 365 days, with the holding cost per unit-year.
+        (Some(order_cost), Some(holding_cost)) => Some(
+            policy::eoq(order_cost, holding_cost, args.demand * 365.0)
+                .map_err(refuse)?
+                .quantity,
+        ),
+        _ => None,
+    };
+    let required = args.order_quantity.or(economic);
+    let order = required
+        .map(|quantity| policy::round_order_quantity(quantity, args.moq, args.case_pack))
+        .transpose()
+        .map_err(refuse)?;
+    let (target, target_value, safety) = match (args.service_level, args.fill_rate) {
+        (Some(level), _) => (
+            "cycle_service_level",
+            level,
+            policy::safety_stock_for_cycle_service_level(level, demand).map_err(refuse)?,
+        ),
+        (None, Some(rate)) => {
+            let quantity = order.map(|order| order.quantity).ok_or_else(|| {
+                "--fill-rate needs an order quantity: give --order-quantity, or --order-cost and --holding-cost for the EOQ".to_string()
+            })?;
+            (
+                "fill_rate",
+                rate,
+                policy::safety_stock_for_fill_rate(rate, quantity, demand).map_err(refuse)?,
+            )
+        }
+        (None, None) => return Err("give --service-level or --fill-rate".into()),
+    };
+    Ok(PolicyFigures {
+        lead_time_demand: demand,
+        target,
+        target_value,
+        safety,
+        economic_order_quantity: economic,
+        order_quantity_required: required,
+        order,
+    })
+}
+
+fn print_policy(figures: &PolicyFigures) {
+    let ltd = figures.lead_time_demand;
+    let safety = figures.safety;
+    outln!(
+        "lead-time demand    mean {:.2}, standard deviation {:.2}",
+        ltd.mean,
+        ltd.sd
+    );
+    let target = match figures.target {
+        "fill_rate" => "fill rate",
+        _ => "cycle service level",
+    };
+    outln!(
+        "safety stock        {:.2} = z {:.4} × {:.2} (for a {target} of {})",
+        safety.safety_stock,
+        safety.safety_factor,
+        ltd.sd,
+        figures.target_value
+    );
+    outln!(
+        "reorder point       {:.2} = {:.2} + {:.2} (lead-time demand + safety stock)",
+        safety.reorder_point,
+        ltd.mean,
+        safety.safety_stock
+    );
+    outln!(
+        "shortage per cycle  {:.3} units expected",
+        safety.expected_shortage_per_cycle
+    );
+    if let Some(economic) = figures.economic_order_quantity {
+        outln!(
+            "economic order qty  {economic:.2} = √(2 × order cost × annual demand / holding cost)"
+        );
+    }
+    if let (Some(required), Some(order)) = (figures.order_quantity_required, figures.order) {
+        outln!(
+            "order quantity      {} = {} cases, from {required:.2}{}",
+            order.quantity,
+            order.case_packs,
+            if order.raised_to_minimum {
+                " raised to the MOQ"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+fn forecast_file(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let frequency = args.frequency.map(|frequency| match frequency {
+        FrequencyArg::Daily => Frequency::Daily,
+        FrequencyArg::Weekly => Frequency::Weekly,
+    });
+    let name = args.input.display().to_string();
+    let all = match series::read(&name, &bytes, frequency) {
+        Ok(all) => all,
+        Err(error) => {
+            let total = error.total();
+            eprintln!(
+                "error: {name} is malformed ({total} problem{}); nothing was forecast",
+                if total == 1 { "" } else { "s" }
+            );
+            for problem in error.problems() {
+                eprintln!("{problem}");
+            }
+            let hidden = total - error.problems().len();
+            if hidden > 0 {
+                eprintln!("... and {hidden} more not shown");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let options = |one: &Series| Options {
+        horizon: args.horizon as usize,
+        season_length: args.season.map_or(
+            match one.frequency {
+                Frequency::Daily => 7,
+                Frequency::Weekly => 52,
+            },
+            usize::from,
+        ),
+        level: f64::from(args.level) / 100.0,
+    };
+    let forecasts = forecast_all(&all, &options);
+    let mut failed = false;
+    for (one, result) in all.iter().zip(&forecasts) {
+        if let Err(error) = result {
+            eprintln!(
+                "error: {name}: series `{}`: {error}",
+                one.name.escape_debug()
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    let mut out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let results = all
+        .iter()
+        .zip(forecasts.into_iter().flatten())
+        .collect::<Vec<_>>();
+    if args.json {
+        write_json(&mut out, &results)?;
+    } else {
+        write_csv(&mut out, &results, args.level)?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Forecasts every series, spread over the available cores; the results in the series' order.
+fn forecast_all(
+    all: &[Series],
+    options: &(dyn Fn(&Series) -> Options + Sync),
+) -> Vec<Result<Forecast, forecast::ForecastError>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = all.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = all
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|one| {
+                            let history: Vec<Option<f64>> =
+                                one.values.iter().copied().map(Some).collect();
+                            forecast::forecast(&history, &options(one))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The CSV form: one row per series and period ahead.
+fn write_csv(
+    out: &mut dyn std::io::Write,
+    results: &[(&Series, Forecast)],
+    level: u8,
+) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "series".to_string(),
+        "date".into(),
+        "forecast".into(),
+        format!("lo{level}"),
+        format!("hi{level}"),
+        "model".into(),
+    ])?;
+    for (one, forecast) in results {
+        let model = forecast.model.to_string();
+        let last = one.values.len() as i64 - 1;
+        for (ahead, ((mean, lower), upper)) in forecast
+            .mean
+            .iter()
+            .zip(&forecast.lower)
+            .zip(&forecast.upper)
+            .enumerate()
+        {
+            let date = one
+                .date(last + 1 + ahead as i64)
+                .map_or_else(String::new, |date| date.to_string());
+            writer.write_record([
+                one.name.as_str(),
+                &date,
+                &rounded(*mean),
+                &rounded(*lower),
+                &rounded(*upper),
+                &model,
+            ])?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// The JSON form: one object per series.
+fn write_json(out: &mut dyn std::io::Write, results: &[(&Series, Forecast)]) -> anyhow::Result<()> {
+    let shown: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(one, forecast)| {
+            let last = one.values.len() as i64 - 1;
+            let dates: Vec<String> = (0..forecast.mean.len() as i64)
+                .map(|ahead| {
+                    one.date(last + 1 + ahead)
+                        .map_or_else(String::new, |date| date.to_string())
+                })
+                .collect();
+            serde_json::json!({
+                "series": one.name,
+                "model": forecast.model.to_string(),
+                "dates": dates,
+                "forecast": forecast.mean,
+                "lower": forecast.lower,
+                "upper": forecast.upper,
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &shown)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A quantity as written: three decimals, without trailing zeros.
+fn rounded(value: f64) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
