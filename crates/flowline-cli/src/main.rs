@@ -15,6 +15,7 @@ mod bench_dashboard;
 mod bench_fairness;
 mod bench_forecast;
 mod bench_metrics;
+mod bench_policy;
 mod bench_startup;
 mod demo;
 #[cfg(test)]
@@ -163,6 +164,9 @@ enum BenchCommand {
     /// seasonal naive, and statsforecast's AutoETS and SeasonalNaive (in a Python child, on the
     /// same cores), forecast them.
     Forecast(bench_forecast::ForecastArgs),
+    /// Inventory-policy functions beside stockpyl's: values and time per call on the
+    /// textbook's worked examples.
+    Policy(bench_policy::PolicyArgs),
 }
 
 /// The database every subcommand uses unless `--db` or `FLOWLINE_DB` names another.
@@ -225,6 +229,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Forecast(args),
         } => {
             bench_forecast::forecast(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Policy(args),
+        } => {
+            bench_policy::policy(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Demo(args) => demo::demo(&args),
