@@ -1,6 +1,7 @@
 //! Exponential smoothing state-space models with additive errors: ETS(A,N,N), ETS(A,A,N),
-//! ETS(A,Ad,N), ETS(A,N,A), ETS(A,A,A) and ETS(A,Ad,A), after Hyndman, Koehler, Ord and Snyder,
-//! *Forecasting with Exponential Smoothing* (2008), chapters 2, 5 and 6.
+//! ETS(A,Ad,N), ETS(A,N,A), ETS(A,A,A) and ETS(A,Ad,A); and with multiplicative errors and
+//! season, ETS(M,N,M) and ETS(M,Ad,M); after Hyndman, Koehler, Ord and Snyder, *Forecasting
+//! with Exponential Smoothing* (2008), chapters 2, 5 and 6.
 //!
 //! For period `t`, with level `l`, slope `b`, seasonal state `s` of the period's position and
 //! damping `φ` (1 for an undamped trend, 0 for none):
@@ -21,6 +22,14 @@
 //! level and a unit initial slope with no data, and the best shift of each follows from their
 //! normal equations. The search thus has one to four dimensions, and each trial costs one pass
 //! over the data without allocating.
+//!
+//! With a multiplicative season (see [`multiplicative_filter`]) the errors are relative,
+//! `ε = e/ŷ`; the state equations are then the same as with additive errors and the season
+//! multiplying, only the likelihood differs: `n·ln(Σε²) + 2·Σ ln ŷ`, which the filter returns
+//! as the equivalent sum of squares `Σε²·exp(2·Σ ln ŷ / n)` so that the search and the AICc
+//! treat both kinds alike. These errors are not linear in the initial states, which stay as the
+//! decomposition (of ratios to the moving average, over every full season) gives them. Their
+//! intervals use the additive formulas with that equivalent variance, an approximation.
 
 use super::optimize::{self, MAX_DIM, Settings};
 use super::{Model, Paths, trailing_unknown};
@@ -41,6 +50,8 @@ pub(crate) enum Trend {
 pub(crate) struct Spec {
     pub(crate) trend: Trend,
     pub(crate) seasonal: bool,
+    /// The season multiplies the level rather than adding to it (only with `seasonal`).
+    pub(crate) multiplicative: bool,
 }
 
 /// Smoothing parameters (`phi` is 1 without damping; unused ones are 0).
@@ -78,22 +89,40 @@ pub(crate) struct Fit {
 
 /// Bounds of α and of the fractions that give β and γ.
 const SMOOTHING_BOUNDS: (f64, f64) = (1e-4, 0.9999);
+/// Seasons at most in the decomposition that starts an additive season (a multiplicative one
+/// uses every full season: ratios to the moving average do not drift with the level).
+const ADDITIVE_CYCLES: usize = 30;
 /// Bounds of φ.
 const DAMPING_BOUNDS: (f64, f64) = (0.8, 0.98);
 
 impl Spec {
-    /// The six models, simplest first.
-    pub(crate) const ALL: [Spec; 6] = [
+    /// The eight models, simplest first, the multiplicative seasons last.
+    pub(crate) const ALL: [Spec; 8] = [
         Spec::new(Trend::None, false),
         Spec::new(Trend::Additive, false),
         Spec::new(Trend::Damped, false),
         Spec::new(Trend::None, true),
         Spec::new(Trend::Additive, true),
         Spec::new(Trend::Damped, true),
+        Spec::multiplicative(Trend::None),
+        Spec::multiplicative(Trend::Damped),
     ];
 
-    const fn new(trend: Trend, seasonal: bool) -> Spec {
-        Spec { trend, seasonal }
+    pub(crate) const fn new(trend: Trend, seasonal: bool) -> Spec {
+        Spec {
+            trend,
+            seasonal,
+            multiplicative: false,
+        }
+    }
+
+    /// A model with a multiplicative season.
+    pub(crate) const fn multiplicative(trend: Trend) -> Spec {
+        Spec {
+            trend,
+            seasonal: true,
+            multiplicative: true,
+        }
     }
 
     /// The model's spec, if it is one of this class.
@@ -103,13 +132,17 @@ impl Spec {
 
     /// The public name.
     pub(crate) fn model(self) -> Model {
-        match (self.trend, self.seasonal) {
-            (Trend::None, false) => Model::EtsAnn,
-            (Trend::Additive, false) => Model::EtsAan,
-            (Trend::Damped, false) => Model::EtsAadN,
-            (Trend::None, true) => Model::EtsAna,
-            (Trend::Additive, true) => Model::EtsAaa,
-            (Trend::Damped, true) => Model::EtsAadA,
+        match (self.trend, self.seasonal, self.multiplicative) {
+            (Trend::None, false, _) => Model::EtsAnn,
+            (Trend::Additive, false, _) => Model::EtsAan,
+            (Trend::Damped, false, _) => Model::EtsAadN,
+            (Trend::None, true, false) => Model::EtsAna,
+            (Trend::Additive, true, false) => Model::EtsAaa,
+            (Trend::Damped, true, false) => Model::EtsAadA,
+            (Trend::None, true, true) => Model::EtsMnm,
+            // Not in `ALL`: an undamped trend with a multiplicative season is left out, as its
+            // forecasts run away; it would be named as the damped one.
+            (Trend::Additive | Trend::Damped, true, true) => Model::EtsMadM,
         }
     }
 
@@ -221,6 +254,18 @@ impl Spec {
 /// Runs the filter over `values` from `state` (before the first of them), leaving `state` after
 /// the last; returns the sum of squared one-step errors and the number of known values.
 pub(crate) fn run(spec: Spec, params: &Params, state: &mut State, values: &[f64]) -> (f64, usize) {
+    if spec.multiplicative {
+        let State {
+            level,
+            slope,
+            season,
+        } = state;
+        return if spec.has_trend() {
+            multiplicative_filter::<true>(params, level, slope, season, values)
+        } else {
+            multiplicative_filter::<false>(params, level, slope, season, values)
+        };
+    }
     match (spec.has_trend(), spec.seasonal) {
         (false, false) => filter::<false, false>(params, state, values),
         (true, false) => filter::<true, false>(params, state, values),
@@ -325,6 +370,94 @@ fn filter<const TREND: bool, const SEASON: bool>(
     state.level = level;
     state.slope = slope;
     (sse, known)
+}
+
+/// The filter of a model with a multiplicative season (Hyndman et al. 2008, table 2.3, additive
+/// errors): with `base = l + φ·b`,
+///
+/// ```text
+/// ŷ = base·s     e = y − ŷ
+/// l ← base + α·e/s     b ← φ·b + β·e/s     s ← s + γ·e/base
+/// ```
+///
+/// The states must stay positive: a level or seasonal state at or below zero (or not finite)
+/// makes the sum of squares infinite, which the search avoids.
+fn multiplicative_filter<const TREND: bool>(
+    params: &Params,
+    level: &mut f64,
+    slope: &mut f64,
+    season: &mut [f64],
+    values: &[f64],
+) -> (f64, usize) {
+    let Params {
+        alpha,
+        beta,
+        gamma,
+        phi,
+    } = *params;
+    let m = season.len();
+    if m == 0 {
+        return (f64::INFINITY, 0);
+    }
+    let mut l = *level;
+    let mut b = if TREND { *slope } else { 0.0 };
+    let mut position = 0;
+    let mut sse = 0.0;
+    let mut known = 0;
+    // Σ ln ŷ, gathered as a product taken to its logarithm every 32 known periods.
+    let mut log_sum = 0.0;
+    let mut product = 1.0;
+    for &y in values {
+        let s = season[position];
+        let base = if TREND { l + phi * b } else { l };
+        if !(base > 0.0 && s > 0.0) {
+            return (f64::INFINITY, known);
+        }
+        if y.is_nan() {
+            l = base;
+            if TREND {
+                b *= phi;
+            }
+        } else {
+            let forecast = base * s;
+            let error = y - forecast;
+            let relative_error = error / forecast;
+            sse += relative_error * relative_error;
+            product *= forecast;
+            known += 1;
+            if known % 32 == 0 {
+                log_sum += product.ln();
+                product = 1.0;
+            }
+            let relative = error / s;
+            l = base + alpha * relative;
+            if TREND {
+                b = phi * b + beta * relative;
+            }
+            season[position] = s + gamma * error / base;
+        }
+        position += 1;
+        if position == m {
+            position = 0;
+        }
+    }
+    *level = l;
+    *slope = b;
+    log_sum += product.ln();
+    if known == 0 {
+        return (sse, 0);
+    }
+    // The Gaussian likelihood of the relative errors ε = e/ŷ is that of additive errors whose
+    // sum of squares is Σε²·exp(2·Σ ln ŷ / n).
+    let equivalent = sse * (2.0 * log_sum / known as f64).exp();
+    (
+        if equivalent.is_nan() {
+            f64::INFINITY
+        } else {
+            equivalent
+        },
+        known,
+    )
 }
 
 /// The least sum of squared errors over the initial level and slope, for given parameters and
@@ -475,7 +608,11 @@ pub(crate) fn initial_state(spec: Spec, m: usize, values: &[f64]) -> State {
             season: Vec::new(),
         };
     }
-    let cycles = (values.len() / m).min(4);
+    let cycles = if spec.multiplicative {
+        values.len() / m
+    } else {
+        (values.len() / m).min(ADDITIVE_CYCLES)
+    };
     let length = cycles * m;
     let mut filled = Vec::with_capacity(length);
     let mut last = first;
@@ -502,8 +639,13 @@ pub(crate) fn initial_state(spec: Spec, m: usize, values: &[f64]) -> State {
             (prefix[t + half] - prefix[t - half + 1] + 0.5 * (filled[t - half] + filled[t + half]))
                 / m as f64
         };
-        sums[t % m] += filled[t] - average;
-        counts[t % m] += 1;
+        if !spec.multiplicative {
+            sums[t % m] += filled[t] - average;
+            counts[t % m] += 1;
+        } else if average > 0.0 {
+            sums[t % m] += filled[t] / average;
+            counts[t % m] += 1;
+        }
     }
     let mut season: Vec<f64> = sums
         .iter()
@@ -512,7 +654,13 @@ pub(crate) fn initial_state(spec: Spec, m: usize, values: &[f64]) -> State {
         .collect();
     let centre = season.iter().sum::<f64>() / m as f64;
     for s in &mut season {
-        *s -= centre;
+        if !spec.multiplicative {
+            *s -= centre;
+        } else if centre > 0.0 {
+            *s /= centre;
+        } else {
+            *s = 1.0;
+        }
     }
     let first_mean = prefix[m] / m as f64;
     let second_mean = (prefix[2 * m] - prefix[m]) / m as f64;
@@ -552,7 +700,15 @@ pub(crate) fn fit_near(spec: Spec, m: usize, values: &[f64], near: Option<&Param
         return None;
     }
     let initial = initial_state(spec, m, values);
-    let mut ring = vec![[0.0; 3]; if spec.seasonal { m } else { 0 }];
+    let mut ring = vec![
+        [0.0; 3];
+        if spec.seasonal && !spec.multiplicative {
+            m
+        } else {
+            0
+        }
+    ];
+    let mut scratch = vec![0.0; if spec.multiplicative { m } else { 0 }];
     let sum_of_squares: f64 = values.iter().filter(|v| !v.is_nan()).map(|v| v * v).sum();
     // A perfect fit would have ln(0): below this floor fits count as equally good.
     let floor = (1e-12 * sum_of_squares).max(1e-300);
@@ -562,8 +718,20 @@ pub(crate) fn fit_near(spec: Spec, m: usize, values: &[f64], near: Option<&Param
     let found = optimize::minimize(
         |point| {
             let params = spec.params(point);
-            let best = concentrated(spec, &params, &initial, &mut ring, values);
-            best.sse.max(floor).ln()
+            let sse = if spec.multiplicative {
+                // Not linear in the initial states: they stay as estimated.
+                scratch.copy_from_slice(&initial.season);
+                let (mut level, mut slope) = (initial.level, initial.slope);
+                let filter = if spec.has_trend() {
+                    multiplicative_filter::<true>
+                } else {
+                    multiplicative_filter::<false>
+                };
+                filter(&params, &mut level, &mut slope, &mut scratch, values).0
+            } else {
+                concentrated(spec, &params, &initial, &mut ring, values).sse
+            };
+            sse.max(floor).ln()
         },
         &start[..dimension],
         &step[..dimension],
@@ -579,11 +747,13 @@ pub(crate) fn fit_near(spec: Spec, m: usize, values: &[f64], near: Option<&Param
         return None;
     }
     let params = spec.params(&found.point[..dimension]);
-    let best = concentrated(spec, &params, &initial, &mut ring, values);
     let mut initial = initial;
-    if best.level_shift.is_finite() && best.slope_shift.is_finite() {
-        initial.level += best.level_shift;
-        initial.slope += best.slope_shift;
+    if !spec.multiplicative {
+        let best = concentrated(spec, &params, &initial, &mut ring, values);
+        if best.level_shift.is_finite() && best.slope_shift.is_finite() {
+            initial.level += best.level_shift;
+            initial.slope += best.slope_shift;
+        }
     }
     let mut state = initial.clone();
     let (sse, known) = run(spec, &params, &mut state, values);
@@ -652,7 +822,11 @@ fn means(fit: &Fit, state: &State, periods: usize, out: &mut [f64]) {
         } else {
             0.0
         };
-        *slot = state.level + trend + season;
+        *slot = if fit.spec.multiplicative {
+            (state.level + trend) * season
+        } else {
+            state.level + trend + season
+        };
     }
 }
 
@@ -715,9 +889,10 @@ pub(crate) fn forecast(fit: &Fit, values: &[f64], horizon: usize, z: f64) -> Pat
 /// the damped trend's from the undamped, the season's from no season).
 pub(crate) fn best_by_aicc(m: usize, values: &[f64]) -> Option<Fit> {
     let known = values.iter().filter(|v| !v.is_nan()).count();
-    let mut fits: [Option<Fit>; 6] = Default::default();
+    let positive = values.iter().all(|v| v.is_nan() || *v > 0.0);
+    let mut fits: [Option<Fit>; 8] = Default::default();
     for (i, spec) in Spec::ALL.into_iter().enumerate() {
-        if known <= least_known(spec, m).saturating_add(3) {
+        if known <= least_known(spec, m).saturating_add(3) || (spec.multiplicative && !positive) {
             continue;
         }
         // The simpler relative in `Spec::ALL`: A,N,N ← A,A,N ← A,Ad,N; A,N,N ← A,N,A ← A,A,A ←
@@ -725,8 +900,9 @@ pub(crate) fn best_by_aicc(m: usize, values: &[f64]) -> Option<Fit> {
         let simpler = match i {
             1 | 3 => Some(0),
             2 => Some(1),
-            4 => Some(3),
+            4 | 6 => Some(3),
             5 => Some(4),
+            7 => Some(6),
             _ => None,
         };
         let near = simpler.and_then(|j| fits[j].as_ref()).map(|fit| fit.params);

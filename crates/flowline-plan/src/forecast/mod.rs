@@ -4,17 +4,21 @@
 //! unknown) and chooses among:
 //!
 //! - the seasonal naive method (the naive method when there is no season), the baseline;
-//! - the exponential smoothing state-space model with additive errors (trend none, additive or
-//!   additive damped; season none or additive) that has the lowest AICc, its smoothing
-//!   parameters estimated by maximum likelihood with a bounded Nelder-Mead search and its initial
-//!   level and slope by least squares;
+//! - the exponential smoothing state-space model that has the lowest AICc among those with
+//!   additive errors (trend none, additive or additive damped; season none or additive) and,
+//!   for strictly positive series with a season, those with multiplicative errors and season
+//!   (trend none or additive damped), its smoothing parameters estimated by maximum likelihood
+//!   with a bounded Nelder-Mead search and, for additive seasons, its initial level and slope by
+//!   least squares;
 //! - Croston's method, the Syntetos-Boylan approximation and the Teunter-Syntetos-Babai method
 //!   when demand is intermittent (average demand interval above 1.32).
 //!
 //! The candidates are compared by a rolling-origin backtest over the end of the history, by mean
 //! squared error (a forecast's `mean` is meant to be the expected demand, which squared error
-//! rewards; absolute error would reward forecasting zero for intermittent demand). The winner is
-//! refitted on the whole history and gives the forecast and its interval.
+//! rewards; absolute error would reward forecasting zero for intermittent demand). The
+//! exponential smoothing model stays the choice unless another candidate wins the backtest
+//! clearly (by a fifth of its squared error). The choice is refitted on the whole history and
+//! gives the forecast and its interval.
 //!
 //! Unknown periods (`None`, such as stock-out days on which demand was censored) are skipped:
 //! they neither count as zero demand nor pull the forecast down. Forecasts, and the lower bounds
@@ -92,6 +96,13 @@ pub enum Model {
     /// Damped Holt-Winters: additive errors, additive damped trend, additive season.
     #[serde(rename = "ETS(A,Ad,A)")]
     EtsAadA,
+    /// Multiplicative errors, no trend, multiplicative season (strictly positive series only).
+    #[serde(rename = "ETS(M,N,M)")]
+    EtsMnm,
+    /// Multiplicative errors, additive damped trend, multiplicative season (strictly positive
+    /// series only).
+    #[serde(rename = "ETS(M,Ad,M)")]
+    EtsMadM,
     /// Croston's method for intermittent demand (smoothing constant 0.1).
     #[serde(rename = "Croston")]
     Croston,
@@ -105,7 +116,7 @@ pub enum Model {
 
 impl Model {
     /// Every model, in a fixed order.
-    pub const ALL: [Model; 11] = [
+    pub const ALL: [Model; 13] = [
         Model::Naive,
         Model::SeasonalNaive,
         Model::EtsAnn,
@@ -114,6 +125,8 @@ impl Model {
         Model::EtsAna,
         Model::EtsAaa,
         Model::EtsAadA,
+        Model::EtsMnm,
+        Model::EtsMadM,
         Model::Croston,
         Model::Sba,
         Model::Tsb,
@@ -131,6 +144,8 @@ impl Model {
             Model::EtsAna => "ETS(A,N,A)",
             Model::EtsAaa => "ETS(A,A,A)",
             Model::EtsAadA => "ETS(A,Ad,A)",
+            Model::EtsMnm => "ETS(M,N,M)",
+            Model::EtsMadM => "ETS(M,Ad,M)",
             Model::Croston => "Croston",
             Model::Sba => "SBA",
             Model::Tsb => "TSB",
@@ -277,7 +292,9 @@ pub fn forecast(history: &[Option<f64>], options: &Options) -> Result<Forecast, 
 ///
 /// Fails when the history is too short for the model: the seasonal naive method needs a full
 /// season, seasonal exponential smoothing two, and exponential smoothing one known value more
-/// than it has parameters.
+/// than it has parameters. A multiplicative season is meant for strictly positive series: when
+/// its states cannot stay positive on the history the fit fails (reported as too few known
+/// values).
 pub fn forecast_with(
     model: Model,
     history: &[Option<f64>],

@@ -90,15 +90,7 @@ fn holt_winters_parameters_are_recovered_from_a_simulated_series() {
         "the simulation must stay positive"
     );
 
-    let fit = ets::fit(
-        Spec {
-            trend: Trend::Additive,
-            seasonal: true,
-        },
-        4,
-        &values,
-    )
-    .unwrap();
+    let fit = ets::fit(Spec::new(Trend::Additive, true), 4, &values).unwrap();
     let p = fit.params;
     assert!((p.alpha - alpha).abs() < 0.1, "{p:?}");
     assert!((p.beta - beta).abs() < 0.03, "{p:?}");
@@ -431,6 +423,8 @@ fn model_names_are_stable_and_read_back() {
             "ETS(A,N,A)",
             "ETS(A,A,A)",
             "ETS(A,Ad,A)",
+            "ETS(M,N,M)",
+            "ETS(M,Ad,M)",
             "Croston",
             "SBA",
             "TSB"
@@ -476,7 +470,7 @@ proptest! {
     fn every_model_either_forecasts_or_says_why_not(
         history in prop::collection::vec(prop::option::weighted(0.85, 0.0..1e3_f64), 1..40),
         season_length in 1_usize..8,
-        index in 0_usize..11,
+        index in 0_usize..Model::ALL.len(),
     ) {
         let model = Model::ALL[index];
         let options = Options { horizon: 5, season_length, level: 0.9 };
@@ -488,4 +482,54 @@ proptest! {
             Err(other) => prop_assert!(false, "unexpected {other}"),
         }
     }
+}
+
+#[test]
+fn a_multiplicative_season_is_recovered_and_chosen_when_its_amplitude_grows_with_the_level() {
+    // y_t = (20 + 0.5·t)·w[t % 4] with w = (1.5, 0.5, 1.2, 0.8) (mean 1), for t = 0..160. The
+    // season's swing grows with the level, as no additive season can follow.
+    // ETS(M,N,M) and ETS(M,Ad,M) start from ratios to the 4-period centred moving average: the
+    // 2×4 average of (20 + 0.5·t)·w is 20 + 0.5·t plus a small term from w's deviations, so the
+    // ratios are w to within a few percent. The next 8 periods, t = 160..168, are
+    // (100 + 0.5·h)·w[h % 4] for h = 0..8 (160 ≡ 0 mod 4): 150, 50.25, 121.2, 81.2, ...
+    // The damped model, whose slope continues, must forecast each within 3 %, and the automatic
+    // choice is a multiplicative-season model (the additive ones cannot fit the growing swing).
+    let w = [1.5, 0.5, 1.2, 0.8];
+    let history: Vec<Option<f64>> = (0..160)
+        .map(|t| Some((20.0 + 0.5 * t as f64) * w[t % 4]))
+        .collect();
+    let expected: Vec<f64> = (0..8)
+        .map(|h| (100.0 + 0.5 * h as f64) * w[h % 4])
+        .collect();
+    let fitted = forecast_with(Model::EtsMadM, &history, &options(8, 4)).unwrap();
+    for (got, want) in fitted.mean.iter().zip(&expected) {
+        assert!((got / want - 1.0).abs() < 0.03, "{:?}", fitted.mean);
+    }
+    let chosen = forecast(&history, &options(8, 4)).unwrap();
+    assert!(
+        matches!(chosen.model, Model::EtsMnm | Model::EtsMadM),
+        "{}",
+        chosen.model
+    );
+}
+
+#[test]
+fn multiplicative_seasons_are_not_fitted_automatically_to_series_with_zeros() {
+    // The same kind of series with a zero every 10th period: only additive models qualify.
+    let w = [1.5, 0.5, 1.2, 0.8];
+    let history: Vec<Option<f64>> = (0..160)
+        .map(|t| {
+            Some(if t % 10 == 9 {
+                0.0
+            } else {
+                (20.0 + 0.5 * t as f64) * w[t % 4]
+            })
+        })
+        .collect();
+    let chosen = forecast(&history, &options(8, 4)).unwrap();
+    assert!(
+        !matches!(chosen.model, Model::EtsMnm | Model::EtsMadM),
+        "{}",
+        chosen.model
+    );
 }
