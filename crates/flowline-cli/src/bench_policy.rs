@@ -23,11 +23,12 @@ pub struct PolicyArgs {
     no_peer: bool,
 }
 
-/// One case: its name, what its values are, and Flowline's computation of them.
+/// One case: its name, what its values are, and Flowline's computation of them (into a buffer
+/// the timing loop reuses, so that it times the function and not an allocation).
 struct Case {
     name: &'static str,
     values: &'static str,
-    ours: fn() -> Vec<f64>,
+    ours: fn(&mut Vec<f64>),
 }
 
 /// Example 5.1's (r, Q) problem: h 0.225, p 7.5, K 8, λ 1300 a year, τ 150, L one month.
@@ -41,126 +42,140 @@ const EXAMPLE_5_1: RqProblem = RqProblem {
 };
 
 fn cases() -> Vec<Case> {
-    fn or_nan<T>(
+    fn or_nan<T, const N: usize>(
+        out: &mut Vec<f64>,
         result: Result<T, policy::PolicyError>,
-        values: impl Fn(T) -> Vec<f64>,
-    ) -> Vec<f64> {
-        result.map_or_else(|_| vec![f64::NAN], values)
+        values: impl Fn(T) -> [f64; N],
+    ) {
+        out.clear();
+        match result {
+            Ok(found) => out.extend_from_slice(&values(found)),
+            Err(_) => out.push(f64::NAN),
+        }
     }
     vec![
         Case {
             name: "EOQ 3.1",
             values: "Q, cost",
-            ours: || {
-                or_nan(policy::eoq(8.0, 0.225, 1300.0), |r| {
-                    vec![r.quantity, r.cost]
+            ours: |out| {
+                or_nan(out, policy::eoq(8.0, 0.225, 1300.0), |r| {
+                    [r.quantity, r.cost]
                 })
             },
         },
         Case {
             name: "EOQ backorders 3.8",
             values: "Q, x, cost",
-            ours: || {
-                or_nan(policy::eoq_with_backorders(8.0, 0.225, 5.0, 1300.0), |r| {
-                    vec![r.quantity, r.stockout_fraction, r.cost]
-                })
+            ours: |out| {
+                or_nan(
+                    out,
+                    policy::eoq_with_backorders(8.0, 0.225, 5.0, 1300.0),
+                    |r| [r.quantity, r.stockout_fraction, r.cost],
+                )
             },
         },
         Case {
             name: "EPQ 3.1",
             values: "Q, cost",
-            ours: || {
-                or_nan(policy::epq(8.0, 0.225, 1300.0, 2000.0), |r| {
-                    vec![r.quantity, r.cost]
+            ours: |out| {
+                or_nan(out, policy::epq(8.0, 0.225, 1300.0, 2000.0), |r| {
+                    [r.quantity, r.cost]
                 })
             },
         },
         Case {
             name: "newsvendor normal 4.3",
             values: "S, cost",
-            ours: || {
-                or_nan(policy::newsvendor_normal(0.18, 0.7, 50.0, 8.0), |r| {
-                    vec![r.base_stock_level, r.cost]
+            ours: |out| {
+                or_nan(out, policy::newsvendor_normal(0.18, 0.7, 50.0, 8.0), |r| {
+                    [r.base_stock_level, r.cost]
                 })
             },
         },
         Case {
             name: "base stock L=4 4.4",
             values: "S, cost",
-            ours: || {
-                or_nan(policy::base_stock_normal(0.18, 0.7, 50.0, 8.0, 4.0), |r| {
-                    vec![r.base_stock_level, r.cost]
-                })
+            ours: |out| {
+                or_nan(
+                    out,
+                    policy::base_stock_normal(0.18, 0.7, 50.0, 8.0, 4.0),
+                    |r| [r.base_stock_level, r.cost],
+                )
             },
         },
         Case {
             name: "newsvendor Poisson 4.7",
             values: "S, cost",
-            ours: || {
-                or_nan(policy::newsvendor_poisson(1.0, 4.0, 6.0), |r| {
-                    vec![r.base_stock_level as f64, r.cost]
+            ours: |out| {
+                or_nan(out, policy::newsvendor_poisson(1.0, 4.0, 6.0), |r| {
+                    [r.base_stock_level as f64, r.cost]
                 })
             },
         },
         Case {
             name: "(s,S) exact 4.7",
             values: "s, S, cost",
-            ours: || {
-                or_nan(policy::ss_poisson_exact(1.0, 4.0, 5.0, 6.0, 0.0), |r| {
-                    vec![r.reorder_point as f64, r.order_up_to_level as f64, r.cost]
-                })
+            ours: |out| {
+                or_nan(
+                    out,
+                    policy::ss_poisson_exact(1.0, 4.0, 5.0, 6.0, 0.0),
+                    |r| [r.reorder_point as f64, r.order_up_to_level as f64, r.cost],
+                )
             },
         },
         Case {
             name: "(s,S) power 4.8",
             values: "s, S",
-            ours: || {
+            ours: |out| {
                 or_nan(
+                    out,
                     policy::ss_power_approximation(0.18, 0.7, 2.5, 50.0, 8.0, 0.0),
-                    |r| vec![r.reorder_point, r.order_up_to_level],
+                    |r| [r.reorder_point, r.order_up_to_level],
                 )
             },
         },
         Case {
             name: "(r,Q) cost 5.1",
             values: "cost",
-            ours: || {
-                or_nan(policy::rq_cost(&EXAMPLE_5_1, 126.8, 328.5), |cost| {
-                    vec![cost]
+            ours: |out| {
+                or_nan(out, policy::rq_cost(&EXAMPLE_5_1, 126.8, 328.5), |cost| {
+                    [cost]
                 })
             },
         },
         Case {
             name: "(r,Q) EIL 5.2",
             values: "r, Q, cost",
-            ours: || {
-                or_nan(policy::rq_eil_approximation(&EXAMPLE_5_1), |r| {
-                    vec![r.reorder_point, r.order_quantity, r.approximate_cost]
+            ours: |out| {
+                or_nan(out, policy::rq_eil_approximation(&EXAMPLE_5_1), |r| {
+                    [r.reorder_point, r.order_quantity, r.approximate_cost]
                 })
             },
         },
         Case {
             name: "(r,Q) EOQ+SS 5.5",
             values: "r, Q",
-            ours: || {
-                or_nan(policy::rq_eoq_plus_safety_stock(&EXAMPLE_5_1), |r| {
-                    vec![r.reorder_point, r.order_quantity]
+            ours: |out| {
+                or_nan(out, policy::rq_eoq_plus_safety_stock(&EXAMPLE_5_1), |r| {
+                    [r.reorder_point, r.order_quantity]
                 })
             },
         },
         Case {
             name: "(r,Q) loss fn 5.6",
             values: "r, Q",
-            ours: || {
-                or_nan(policy::rq_loss_function_approximation(&EXAMPLE_5_1), |r| {
-                    vec![r.reorder_point, r.order_quantity]
-                })
+            ours: |out| {
+                or_nan(
+                    out,
+                    policy::rq_loss_function_approximation(&EXAMPLE_5_1),
+                    |r| [r.reorder_point, r.order_quantity],
+                )
             },
         },
         Case {
             name: "(r,Q) Poisson 5.8",
             values: "r, Q, cost",
-            ours: || {
+            ours: |out| {
                 let problem = RqPoissonProblem {
                     holding_cost: 20.0,
                     stockout_cost: 150.0,
@@ -168,35 +183,37 @@ fn cases() -> Vec<Case> {
                     demand_rate: 1.5,
                     lead_time: 2.0,
                 };
-                or_nan(policy::rq_poisson_exact(&problem), |r| {
-                    vec![r.reorder_point as f64, r.order_quantity as f64, r.cost]
+                or_nan(out, policy::rq_poisson_exact(&problem), |r| {
+                    [r.reorder_point as f64, r.order_quantity as f64, r.cost]
                 })
             },
         },
         Case {
             name: "Wagner-Whitin 3.9",
             values: "Q1..Q4, cost",
-            ours: || {
-                or_nan(
-                    policy::wagner_whitin(500.0, 2.0, &[90.0, 120.0, 80.0, 70.0]),
-                    |r| {
-                        let mut values = r.order_quantities;
-                        values.push(r.total_cost);
-                        values
-                    },
-                )
+            ours: |out| {
+                out.clear();
+                match policy::wagner_whitin(500.0, 2.0, &[90.0, 120.0, 80.0, 70.0]) {
+                    Ok(plan) => {
+                        out.extend_from_slice(&plan.order_quantities);
+                        out.push(plan.total_cost);
+                    }
+                    Err(_) => out.push(f64::NAN),
+                }
             },
         },
     ]
 }
 
 /// Seconds per call of `run`, called until `budget` has passed.
-fn per_call(run: fn() -> Vec<f64>, budget: Duration) -> f64 {
+fn per_call(run: fn(&mut Vec<f64>), budget: Duration) -> f64 {
+    let mut out = Vec::with_capacity(8);
     let started = Instant::now();
     let mut calls: u64 = 0;
     while started.elapsed() < budget {
         for _ in 0..64 {
-            black_box(run());
+            run(black_box(&mut out));
+            black_box(&out);
         }
         calls += 64;
     }
@@ -229,7 +246,8 @@ pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
     );
     let mut ratios = Vec::new();
     for case in &cases {
-        let ours = (case.ours)();
+        let mut ours = Vec::new();
+        (case.ours)(&mut ours);
         let seconds = per_call(case.ours, Duration::from_millis(50));
         let peer = theirs.get(case.name);
         let (their_seconds, their_values) = peer
