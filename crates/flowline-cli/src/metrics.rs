@@ -50,7 +50,7 @@ pub struct MetricsArgs {
     as_of: Option<Timestamp>,
 }
 
-fn tenant_of(store: &dyn Store, named: Option<&str>) -> anyhow::Result<TenantId> {
+pub(crate) fn tenant_of(store: &dyn Store, named: Option<&str>) -> anyhow::Result<TenantId> {
     if let Some(name) = named {
         return TenantId::parse(name).with_context(|| format!("`{name}` is not a tenant id"));
     }

@@ -4,11 +4,15 @@
 //! CSV (`series,date,quantity`) with the planner's models and automatic choice, and writes
 //! `series,date,forecast,lo80,hi80,model` (the interval's columns named for its level).
 
+use crate::backend;
 use anyhow::Context as _;
+use flowline_engine::projections::{self, Tracked};
 use flowline_formats::series::{self, Frequency, Series};
+use flowline_metrics::demand::DemandHistory;
 use flowline_plan::forecast::{self, Forecast, MAX_HORIZON, Options};
 use flowline_plan::policy;
 use std::io::Write as _;
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,6 +28,13 @@ pub enum PlanCommand {
     /// `series,date,forecast,lo80,hi80,model`. A malformed file is reported line by line and
     /// nothing is written.
     Forecast(ForecastArgs),
+    /// A tenant's demand history from its log, as series,date,quantity rows.
+    ///
+    /// Units ordered per day in the tenant's time zone, by stocked item and channel (series
+    /// `SKU@channel`), counted when orders are placed; a bundle counts as its stocked
+    /// components. Days without a row had no orders. The output is what `flowline plan
+    /// forecast --input` reads.
+    History(HistoryArgs),
     /// An item's inventory policy at one center: safety stock and reorder point for a service
     /// target, and the order quantity.
     ///
@@ -83,12 +94,38 @@ pub struct PolicyArgs {
     json: bool,
 }
 
+/// Arguments of `flowline plan history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The log.
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (needed when the log holds more than one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Where to write the rows (standard output when absent).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 /// Arguments of `flowline plan forecast`.
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
     /// The series (CSV with a header: series,date,quantity).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "db",
+        conflicts_with = "db"
+    )]
+    input: Option<PathBuf>,
+    /// Forecast a tenant's demand history from its log instead (each stocked item in each
+    /// channel, daily).
     #[arg(long, value_name = "FILE")]
-    input: PathBuf,
+    db: Option<PathBuf>,
+    /// The tenant, with --db (needed when the log holds more than one).
+    #[arg(long, requires = "db")]
+    tenant: Option<String>,
     /// Periods to forecast past each series' last date.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_HORIZON as i64))]
     horizon: u32,
@@ -121,6 +158,7 @@ enum FrequencyArg {
 pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
     match command {
         PlanCommand::Forecast(args) => forecast_file(&args),
+        PlanCommand::History(args) => history(&args),
         PlanCommand::Policy(args) => policy(&args),
     }
 }
@@ -290,15 +328,84 @@ fn print_policy(figures: &PolicyFigures) {
     }
 }
 
+/// The tenant's demand history folded from its log, from the first event.
+fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHistory> {
+    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
+    let mut tracked = Tracked {
+        projection: DemandHistory::new(),
+        head: 0,
+    };
+    projections::catch_up(
+        store.as_ref(),
+        &tenant,
+        &mut tracked,
+        &|| false,
+        &mut |_| {},
+    )
+    .with_context(|| format!("cannot read {}", db.display()))?;
+    Ok(tracked.projection)
+}
+
+/// The history's series as the forecast reads them: `SKU@channel`, daily.
+fn history_series(history: &DemandHistory) -> Vec<Series> {
+    history
+        .series()
+        .into_iter()
+        .map(|one| Series {
+            name: format!("{}@{}", one.sku, one.channel),
+            frequency: Frequency::Daily,
+            start: one.start,
+            values: one.daily.iter().map(|&units| units as f64).collect(),
+        })
+        .collect()
+}
+
+fn history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let history = demand_history(&args.db, args.tenant.as_deref())?;
+    let out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(out));
+    writer.write_record(["series", "date", "quantity"])?;
+    for one in history_series(&history) {
+        for (index, units) in one.values.iter().enumerate() {
+            if *units > 0.0 {
+                let date = one
+                    .date(index as i64)
+                    .map_or_else(String::new, |date| date.to_string());
+                writer.write_record([one.name.as_str(), &date, &rounded(*units)])?;
+            }
+        }
+    }
+    writer.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn forecast_file(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
     let frequency = args.frequency.map(|frequency| match frequency {
         FrequencyArg::Daily => Frequency::Daily,
         FrequencyArg::Weekly => Frequency::Weekly,
     });
-    let name = args.input.display().to_string();
-    let all = match series::read(&name, &bytes, frequency) {
+    let (name, read) = match (&args.input, &args.db) {
+        (Some(input), _) => {
+            let bytes =
+                std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+            let name = input.display().to_string();
+            let read = series::read(&name, &bytes, frequency);
+            (name, read)
+        }
+        (None, Some(db)) => {
+            let history = demand_history(db, args.tenant.as_deref())?;
+            (db.display().to_string(), Ok(history_series(&history)))
+        }
+        (None, None) => anyhow::bail!("give --input FILE.csv or --db FILE"),
+    };
+    let all = match read {
         Ok(all) => all,
         Err(error) => {
             let total = error.total();

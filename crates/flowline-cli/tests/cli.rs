@@ -736,8 +736,8 @@ fn help_names_every_subcommand_with_a_one_line_purpose() {
     assert_eq!(
         names,
         [
-            "check", "serve", "tenant", "key", "import", "metrics", "demo", "simulate", "bench",
-            "help"
+            "check", "serve", "tenant", "key", "import", "metrics", "demo", "plan", "simulate",
+            "bench", "help"
         ]
     );
     // One line each, short enough for an 100-column terminal.
@@ -1048,4 +1048,85 @@ fn plan_policy_meets_a_fill_rate_and_refuses_bad_inputs_by_their_option() {
     let missing = with(&["--fill-rate", "0.9"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("--fill-rate needs an order quantity"));
+}
+
+/// `flowline plan history` counts the units ordered per day in the tenant's time zone (New
+/// York), by item and channel, and `flowline plan forecast --db` forecasts those series:
+/// - SO-1 at 2 March 15:00 UTC (10:00 in New York): 2 of SKU-00000 and 1 of SKU-00001 on the 2nd;
+/// - SO-2 at 4 March 03:00 UTC, still 3 March (22:00) in New York: 3 of SKU-00000 on the 3rd;
+/// - SO-3 at 4 March 16:00 UTC: 4 of SKU-00001 on the 4th.
+#[test]
+fn plan_history_counts_units_ordered_per_local_day_and_feeds_the_forecast() {
+    use flowline_engine::workload::{OrderScript, sku};
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("orders.db");
+    {
+        let engine = Engine::open(
+            SqliteBackend::shared(&path, OpenOptions::durable()).unwrap(),
+            EngineOptions::default(),
+        )
+        .unwrap();
+        let tenant = TenantId::parse("acme").unwrap();
+        for command in workload::setup(2, 100) {
+            let answer = engine.submit(&tenant, Submission::new(command)).unwrap();
+            assert!(matches!(answer.outcome, Outcome::Applied { .. }));
+        }
+        let orders = [
+            (
+                "SO-1",
+                vec![(sku(0), 2), (sku(1), 1)],
+                "2026-03-02T15:00:00Z",
+            ),
+            ("SO-2", vec![(sku(0), 3)], "2026-03-04T03:00:00Z"),
+            ("SO-3", vec![(sku(1), 4)], "2026-03-04T16:00:00Z"),
+        ];
+        for (order, lines, at) in orders {
+            let script = OrderScript {
+                order: order.parse().unwrap(),
+                lines,
+                total_minor: 0,
+            };
+            let submission = Submission::new(script.place()).at(at.parse().unwrap());
+            let answer = engine.submit(&tenant, submission).unwrap();
+            assert!(
+                matches!(answer.outcome, Outcome::Applied { .. }),
+                "{answer:?}"
+            );
+        }
+    }
+    let db = path.to_str().unwrap();
+    let output = flowline(&["plan", "history", "--db", db]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "series,date,quantity\n\
+         SKU-00000@web,2026-03-02,2\n\
+         SKU-00000@web,2026-03-03,3\n\
+         SKU-00001@web,2026-03-02,1\n\
+         SKU-00001@web,2026-03-04,4\n"
+    );
+    // The history's last day is the 4th, so both series are forecast for the 5th and 6th.
+    let forecast = flowline(&["plan", "forecast", "--db", db, "--horizon", "2"]);
+    assert_eq!(forecast.status.code(), Some(0), "{}", stderr(&forecast));
+    let dated: Vec<(String, String)> = stdout(&forecast)
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let mut fields = line.split(',');
+            (
+                fields.next().unwrap().to_string(),
+                fields.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dated,
+        [
+            ("SKU-00000@web", "2026-03-05"),
+            ("SKU-00000@web", "2026-03-06"),
+            ("SKU-00001@web", "2026-03-05"),
+            ("SKU-00001@web", "2026-03-06"),
+        ]
+        .map(|(series, date)| (series.to_string(), date.to_string()))
+    );
 }

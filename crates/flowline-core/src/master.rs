@@ -440,6 +440,16 @@ impl Item {
     }
 }
 
+/// Stocked items per unit of `sku`: the item itself, or a bundle's components, exploded through
+/// nested bundles and merged (what a sales line for it reserves and ships). `lookup` finds an
+/// item's master data; an item it does not know counts as stocked.
+pub fn stocked_components<'a>(
+    lookup: &impl Fn(&Sku) -> Option<&'a Item>,
+    sku: &Sku,
+) -> Vec<(Sku, i64)> {
+    crate::documents::sales_order::allocate::explode(lookup, sku)
+}
+
 /// The deepest nesting of bills of materials accepted: a kit of kits of kits, counted from the
 /// item being defined down to a stocked component (`parent = 1 LEAF` is 1 level).
 pub const BOM_DEPTH_MAX: usize = 12;

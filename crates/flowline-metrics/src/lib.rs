@@ -20,13 +20,16 @@
 //! - [`histogram`]: distributions for medians and percentiles in bounded memory;
 //! - [`emissions`]: emission factor sets and the CO₂e of transport legs;
 //! - [`forecast`]: forecast accuracy (MAPE, WAPE, bias), computed from forecasts and actuals
-//!   rather than folded from events, for planning.
+//!   rather than folded from events, for planning;
+//! - [`demand`]: [`demand::DemandHistory`], the units ordered per day by stocked item and
+//!   channel, bundles as their components: what the planner forecasts from.
 //!
 //! Agility (SCOR-METRICS §5) is not computed: it is measured from capacity profiles and a risk
 //! register, which the event log does not hold.
 
 #![warn(missing_docs)]
 
+pub mod demand;
 pub mod drill;
 pub mod emissions;
 pub mod fold;

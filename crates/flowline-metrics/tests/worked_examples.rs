@@ -788,3 +788,192 @@ fn a_target_is_met_or_missed_with_its_trend_baseline_and_an_initiative_review() 
     assert_eq!(days(early.after_range), (d(2025, 1, 10), d(2025, 3, 1)));
     assert_eq!(days(early.before_range), (d(2025, 1, 1), d(2025, 1, 10)));
 }
+
+/// Demand history, worked by hand. A New York tenant; GIFT is a bundle of 2 MUG and 1 CANDLE.
+/// - SO-1, web, 2025-01-05 03:00 UTC = 4 January 22:00 in New York: 1 MUG and 2 GIFT, so
+///   1 + 2 × 2 = 5 MUG and 2 × 1 = 2 CANDLE on the 4th.
+/// - SO-2, web, 7 January 15:00 UTC (10:00 New York): 3 MUG on the 7th.
+/// - SO-3, store, 7 January: 1 CANDLE.
+///
+/// Every series runs to the latest day with an order, the 7th; the bundle never appears.
+#[test]
+fn demand_history_counts_placed_units_per_local_day_with_bundles_as_their_components() {
+    use common::address;
+    use flowline_core::documents::sales_order::{OrderLineInput, PlaceSalesOrder};
+    use flowline_core::money::Currency;
+    use flowline_core::projection::{Position, Projection};
+    use flowline_metrics::demand::DemandHistory;
+
+    let mut story = Story::new("America/New_York", &[("MUG", 100), ("CANDLE", 100)]);
+    story.define(
+        "GIFT",
+        Some(Bom {
+            kind: BomKind::Bundle,
+            components: vec![
+                BomComponent {
+                    sku: id("MUG"),
+                    quantity: 2,
+                },
+                BomComponent {
+                    sku: id("CANDLE"),
+                    quantity: 1,
+                },
+            ],
+        }),
+    );
+    story.place(
+        "SO-1",
+        &[("MUG", 1), ("GIFT", 2)],
+        "America/New_York",
+        None,
+        None,
+        "2025-01-05T03:00:00Z",
+    );
+    story.place(
+        "SO-2",
+        &[("MUG", 3)],
+        "America/New_York",
+        None,
+        None,
+        "2025-01-07T15:00:00Z",
+    );
+    story.run(
+        Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
+            order: id("SO-3"),
+            channel: id("store"),
+            customer: id("C-2"),
+            ship_to: address("America/New_York"),
+            currency: Currency::parse("USD").unwrap(),
+            exchange_rate: None,
+            lines: vec![OrderLineInput {
+                sku: id("CANDLE"),
+                quantity: 1,
+                unit_price_minor: 1000,
+                unit_tax_minor: 0,
+            }],
+            promise: None,
+            service_level: None,
+            shipping_charge_minor: 0,
+            allocate: None,
+        }),
+        "2025-01-07T16:00:00Z",
+    );
+
+    let history = demand_of(&story);
+    let shown = |history: &DemandHistory| -> Vec<(String, String, String, Vec<i64>)> {
+        history
+            .series()
+            .into_iter()
+            .map(|s| {
+                (
+                    s.sku.to_string(),
+                    s.channel.to_string(),
+                    s.start.to_string(),
+                    s.daily,
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (
+            "CANDLE".into(),
+            "store".into(),
+            "2025-01-07".into(),
+            vec![1],
+        ),
+        (
+            "CANDLE".into(),
+            "web".into(),
+            "2025-01-04".into(),
+            vec![2, 0, 0, 0],
+        ),
+        (
+            "MUG".into(),
+            "web".into(),
+            "2025-01-04".into(),
+            vec![5, 0, 0, 3],
+        ),
+    ];
+    assert_eq!(shown(&history), expected);
+
+    // Kept as a snapshot and restored, it answers the same and folds on: a fourth order, one
+    // MUG on the web on the 8th (8 January 12:00 UTC is 07:00 in New York), lengthens every
+    // series by a day.
+    let mut restored = DemandHistory::decode(&history.encode().unwrap()).unwrap();
+    assert_eq!(shown(&restored), expected);
+    story.place(
+        "SO-4",
+        &[("MUG", 1)],
+        "America/New_York",
+        None,
+        None,
+        "2025-01-08T12:00:00Z",
+    );
+    let (event, at) = story.events.last().cloned().unwrap();
+    let position = Position {
+        seq: story.events.len() as u64,
+        business_time: at,
+        recorded_at: at,
+    };
+    restored.apply(position, &event);
+    assert_eq!(
+        shown(&restored)[2],
+        (
+            "MUG".into(),
+            "web".into(),
+            "2025-01-04".into(),
+            vec![5, 0, 0, 3, 1]
+        )
+    );
+    assert_eq!(shown(&restored)[0].3, vec![1, 0]);
+}
+
+/// The history keeps eight years (2,922 days) before its latest day: an order on 5 January 2025
+/// is dropped once one arrives on 1 June 2033 (more than 2,922 days later), and the series
+/// starts at the later order.
+#[test]
+fn demand_history_forgets_days_older_than_its_horizon() {
+    use flowline_metrics::demand::HISTORY_DAYS_MAX;
+
+    assert_eq!(HISTORY_DAYS_MAX, 2_922);
+    let mut story = Story::new("UTC", &[("MUG", 100)]);
+    story.place(
+        "SO-1",
+        &[("MUG", 1)],
+        "UTC",
+        None,
+        None,
+        "2025-01-05T12:00:00Z",
+    );
+    story.place(
+        "SO-2",
+        &[("MUG", 2)],
+        "UTC",
+        None,
+        None,
+        "2033-06-01T12:00:00Z",
+    );
+    let history = demand_of(&story);
+    let series = history.series();
+    assert_eq!(series.len(), 1);
+    assert_eq!(
+        (series[0].start.to_string(), series[0].daily.clone()),
+        ("2033-06-01".to_string(), vec![2])
+    );
+}
+
+/// The demand history folded from a story's events.
+fn demand_of(story: &Story) -> flowline_metrics::demand::DemandHistory {
+    use flowline_core::projection::{Position, Projection};
+    let mut history = flowline_metrics::demand::DemandHistory::new();
+    for (seq, (event, at)) in story.events.iter().enumerate() {
+        let position = Position {
+            seq: seq as u64 + 1,
+            business_time: *at,
+            recorded_at: *at,
+        };
+        history.apply(position, event);
+    }
+    history
+}

@@ -11,7 +11,7 @@
 //! `apply` folds an event into the order. Everything public is re-exported here, so callers
 //! name `sales_order::X` whatever file `X` lives in.
 
-mod allocate;
+pub(crate) mod allocate;
 mod apply;
 mod command;
 mod decide;
