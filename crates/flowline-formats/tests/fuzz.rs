@@ -1,5 +1,5 @@
-//! Fuzzing of the Olist CSV importer (RELIABILITY R5), as proptest generators in the normal
-//! suite (cargo-fuzz needs a nightly toolchain). Through [`olist::import`] this reaches every
+//! Fuzzing of the Olist CSV importer and of the demand-series reader (RELIABILITY R5), as
+//! proptest generators in the normal suite (cargo-fuzz needs a nightly toolchain). Through [`olist::import`] this reaches every
 //! parser of the crate: CSV structure, UTF-8, headers, timestamps in all their forms (ISO, slash
 //! dates with two- and four-digit years, fractions, daylight-saving gaps and folds), money and
 //! whole numbers, identifiers and statuses.
@@ -24,6 +24,7 @@ use flowline_core::money::Currency;
 use flowline_core::state::ConfigureTenant;
 use flowline_core::{Command, Context, State, apply, decide};
 use flowline_formats::olist::{self, FILE_NAMES, OlistFiles, OlistImport};
+use flowline_formats::series;
 use flowline_formats::{ImportError, PROBLEMS_SHOWN_MAX};
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -817,6 +818,162 @@ fn amounts_are_read_exactly_or_refused_at_their_cell() {
         }
         Ok(())
     });
+    figures.into_inner().finish();
+    failed(result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Demand series (`flowline plan forecast --input`).
+
+/// One generated series: its name, first day (days after 2020-01-01), and a quantity or a gap
+/// for each day.
+type SeriesSpec = (String, u16, Vec<Option<u16>>);
+
+fn series_spec() -> impl Strategy<Value = SeriesSpec> {
+    (
+        "[A-Za-z0-9@_-]{1,12}",
+        0u16..2_000,
+        prop::collection::vec(prop::option::weighted(0.7, 0u16..500), 1..60),
+    )
+}
+
+/// The rows of `specs` as a CSV file, shuffled by `order` (the reader takes rows in any order).
+fn series_file(specs: &[SeriesSpec], order: &[Index]) -> (Vec<u8>, usize) {
+    let start: jiff::civil::Date = "2020-01-01".parse().unwrap();
+    let mut rows = Vec::new();
+    for (name, first, values) in specs {
+        for (offset, value) in values.iter().enumerate() {
+            if let Some(quantity) = value {
+                let day = start
+                    .checked_add(jiff::Span::new().days(i64::from(*first) + offset as i64))
+                    .unwrap();
+                rows.push(format!("{name},{day},{quantity}\n"));
+            }
+        }
+    }
+    let count = rows.len();
+    if count > 1 {
+        for (index, pick) in order.iter().enumerate() {
+            rows.swap(index % count, pick.index(count));
+        }
+    }
+    let mut bytes = b"series,date,quantity\n".to_vec();
+    for row in rows {
+        bytes.extend_from_slice(row.as_bytes());
+    }
+    (bytes, count)
+}
+
+/// Well-formed series, written in any order, read back as exactly the quantities written: each
+/// series from its first row's day to the file's last day, gaps and the days after its last row
+/// as zero (worked out here from the specification, not by the reader). Series that share a
+/// name are merged by the reader, so names are made distinct.
+#[test]
+fn series_written_in_any_order_read_back_as_written() {
+    let figures = Figures::new("series_round_trip");
+    let strategy = (
+        prop::collection::vec(series_spec(), 1..6),
+        prop::collection::vec(any::<Index>(), 0..40),
+    );
+    let result = runner("series_round_trip", cases(300)).run(&strategy, |(specs, order)| {
+        let specs: Vec<SeriesSpec> = specs
+            .into_iter()
+            .enumerate()
+            .map(|(number, (name, first, values))| (format!("{name}#{number}"), first, values))
+            .filter(|(_, _, values)| values.iter().any(Option::is_some))
+            .collect();
+        prop_assume!(!specs.is_empty());
+        let (bytes, _) = series_file(&specs, &order);
+        let read = figures
+            .borrow_mut()
+            .time("generated series", || {
+                series::read("s.csv", &bytes, Some(series::Frequency::Daily))
+            })
+            .map_err(|error| TestCaseError::fail(error.to_string()))?;
+        // Each series' known days, by offset from 2020-01-01.
+        let known: Vec<(String, Vec<(i64, u16)>)> = specs
+            .iter()
+            .map(|(name, first, values)| {
+                let days = values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(offset, value)| {
+                        value.map(|q| (i64::from(*first) + offset as i64, q))
+                    })
+                    .collect();
+                (name.clone(), days)
+            })
+            .collect();
+        let file_last = known
+            .iter()
+            .flat_map(|(_, days)| days.iter().map(|(day, _)| *day))
+            .max()
+            .unwrap();
+        let start: jiff::civil::Date = "2020-01-01".parse().unwrap();
+        prop_assert_eq!(read.len(), known.len());
+        for (name, days) in &known {
+            let found = read.iter().find(|one| &one.name == name);
+            let found = found.ok_or_else(|| TestCaseError::fail(format!("{name} missing")))?;
+            let first = days[0].0;
+            let mut expected = vec![0.0; usize::try_from(file_last - first + 1).unwrap()];
+            for (day, quantity) in days {
+                expected[usize::try_from(day - first).unwrap()] = f64::from(*quantity);
+            }
+            prop_assert_eq!(
+                found.start,
+                start.checked_add(jiff::Span::new().days(first)).unwrap()
+            );
+            prop_assert_eq!(&found.values, &expected);
+        }
+        Ok(())
+    });
+    figures.into_inner().finish();
+    failed(result);
+}
+
+/// Raw bytes, and a well-formed file with bytes overwritten, never panic; every problem names
+/// the file and a line inside it.
+#[test]
+fn damaged_series_files_never_panic_and_every_problem_is_located() {
+    let figures = Figures::new("series_damaged");
+    let strategy = (
+        prop::collection::vec(series_spec(), 1..4),
+        prop::collection::vec((any::<Index>(), any::<u8>()), 0..8),
+        prop::collection::vec(any::<u8>(), 0..256),
+        any::<bool>(),
+    );
+    let result =
+        runner("series_damaged", cases(500)).run(&strategy, |(specs, damage, raw, use_raw)| {
+            let bytes = if use_raw {
+                raw
+            } else {
+                let (mut bytes, _) = series_file(&specs, &[]);
+                for (at, byte) in &damage {
+                    let index = at.index(bytes.len());
+                    bytes[index] = *byte;
+                }
+                bytes
+            };
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let result = figures
+                .borrow_mut()
+                .time("damaged series", || series::read("d.csv", &bytes, None));
+            if let Err(error) = result {
+                for problem in error.problems() {
+                    prop_assert_eq!(&problem.file, "d.csv");
+                    if let Some(line) = problem.line {
+                        prop_assert!(
+                            (1..=lines).contains(&line),
+                            "line {} of {}: {}",
+                            line,
+                            lines,
+                            problem
+                        );
+                    }
+                }
+            }
+            Ok(())
+        });
     figures.into_inner().finish();
     failed(result);
 }
