@@ -105,6 +105,20 @@ pub enum ProblemKind {
         /// Why.
         reason: String,
     },
+    /// The series together run over far more periods than the file has rows.
+    #[error(
+        "with this series the file's {rows} rows would make more than {max} periods (at most {per_row} a row, or {floor} in all): are dates far apart or mistyped?"
+    )]
+    SeriesOutOfProportion {
+        /// Rows read.
+        rows: usize,
+        /// The most periods made from them.
+        max: u64,
+        /// Periods allowed per row.
+        per_row: u64,
+        /// Periods allowed whatever the rows.
+        floor: u64,
+    },
     /// A series runs over more periods than a forecast reads.
     #[error(
         "the series runs from {first} to {last}, {periods} {unit}s; at most {max} are read (is a date mistyped?)"

@@ -23,6 +23,14 @@ use std::collections::HashMap;
 /// century off would otherwise make a series of tens of thousands of zeros.
 pub const PERIODS_MAX: i64 = 10_958;
 
+/// Periods every file may make, however few its rows: a million (8 MB of quantities).
+pub const PERIODS_FLOOR: u64 = 1_000_000;
+
+/// Periods a file may make per row beyond [`PERIODS_FLOOR`]: a row stands for at most 64
+/// periods, so that a file of a few rows per series cannot make gigabytes of zeros (two rows
+/// thirty years apart make 10,958 daily periods).
+pub const PERIODS_PER_ROW: u64 = 64;
+
 /// The columns read.
 const SERIES: &str = "series";
 const DATE: &str = "date";
@@ -143,6 +151,9 @@ pub fn read(
         .flatten()
         .max_by_key(|row| (row.date, std::cmp::Reverse(row.line)))
         .map(|row| (row.date, row.line));
+    let row_count: usize = rows.values().map(Vec::len).sum();
+    let most = PERIODS_FLOOR.max(PERIODS_PER_ROW.saturating_mul(row_count as u64));
+    let mut remaining = most;
     let mut series = Vec::with_capacity(order.len());
     for name in order {
         let Some(mut rows) = rows.remove(&name) else {
@@ -153,8 +164,35 @@ pub fn read(
             continue;
         };
         let end = file_last.unwrap_or((last.date, last.line));
-        match assemble(&table, name, (first, last), end, &rows, frequency) {
-            Ok(one) => series.push(one),
+        let first_line = first.line;
+        match assemble(
+            &table,
+            name,
+            (first, last),
+            end,
+            &rows,
+            frequency,
+            remaining,
+        ) {
+            Ok(Some(one)) => {
+                remaining = remaining.saturating_sub(one.values.len() as u64);
+                series.push(one);
+            }
+            Ok(None) => {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    line: Some(first_line),
+                    column: Some(SERIES.to_string()),
+                    value: None,
+                    kind: ProblemKind::SeriesOutOfProportion {
+                        rows: row_count,
+                        max: most,
+                        per_row: PERIODS_PER_ROW,
+                        floor: PERIODS_FLOOR,
+                    },
+                });
+                break;
+            }
             Err(problem) => problems.push(*problem),
         }
     }
@@ -162,7 +200,9 @@ pub fn read(
 }
 
 /// One series from its rows, sorted by date (`first` and `last` among them), running to `end`
-/// (the file's last date, with its line).
+/// (the file's last date, with its line); `None`, before anything is allocated for it, when it
+/// would make more than `budget` periods.
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     table: &Table,
     name: String,
@@ -170,7 +210,8 @@ fn assemble(
     (end, end_line): (Date, u64),
     rows: &[Row],
     frequency: Option<Frequency>,
-) -> Result<Series, Box<Problem>> {
+    budget: u64,
+) -> Result<Option<Series>, Box<Problem>> {
     let offsets: Vec<i64> = rows
         .iter()
         .map(|row| days_between(first.date, row.date))
@@ -206,6 +247,9 @@ fn assemble(
             },
         }));
     }
+    if u64::try_from(span).unwrap_or(u64::MAX) > budget {
+        return Ok(None);
+    }
     let mut values = vec![0.0; usize::try_from(span).unwrap_or(0)];
     for (row, days) in rows.iter().zip(&offsets) {
         if days % step != 0 {
@@ -229,12 +273,12 @@ fn assemble(
             *value = row.quantity;
         }
     }
-    Ok(Series {
+    Ok(Some(Series {
         name,
         frequency,
         start: first.date,
         values,
-    })
+    }))
 }
 
 /// Whole days from `from` to `to`.
@@ -440,6 +484,30 @@ mod tests {
         let series = read("w.csv", text.as_bytes(), None).unwrap();
         assert_eq!(series[0].values, vec![1.0, 2.0, 0.0]);
         assert_eq!(series[1].values, vec![5.0]);
+    }
+
+    #[test]
+    fn series_far_sparser_than_their_rows_are_refused_before_they_are_made() {
+        // 200 series of two rows each, thirty years apart (1996-01-02 to 2026-01-01, 10,958
+        // days counting both ends): 400 rows may make at most 1,000,000 periods (the floor, as
+        // 400 × 64 = 25,600 is less). 91 series make 997,178 periods; the 92nd would pass the
+        // bound (1,008,136), so reading stops at it, at its first row: line 2 + 2 × 91 = 184.
+        let mut text = String::from("series,date,quantity\n");
+        for number in 0..200 {
+            text.push_str(&format!("s{number},1996-01-02,1\ns{number},2026-01-01,1\n"));
+        }
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].kind,
+            ProblemKind::SeriesOutOfProportion {
+                rows: 400,
+                max: PERIODS_FLOOR,
+                per_row: PERIODS_PER_ROW,
+                floor: PERIODS_FLOOR,
+            }
+        );
+        assert_eq!(found[0].line, Some(184));
     }
 
     #[test]
