@@ -446,6 +446,13 @@ pub struct Replenishment {
     pub cover_days: f64,
     /// Smoothing constant of the demand forecast (exponential smoothing of daily demand).
     pub forecast_alpha: f64,
+    /// The rule that sets bought items' reorder points: `fixed` (the default) or `planner`.
+    #[serde(default)]
+    pub policy: ReorderPolicy,
+    /// The cycle service level `planner` aims for: the probability that a replenishment cycle
+    /// has no stockout, strictly between 0 and 1 (0.95 by default). `fixed` uses `safety_z`.
+    #[serde(default = "default_service_level")]
+    pub service_level: f64,
     /// Days a backordered order waits before the brand cancels what is missing.
     pub backorder_cancel_days: i64,
     /// Days of kit demand one kitting work order makes.
@@ -454,6 +461,37 @@ pub struct Replenishment {
     pub kitting_hours: f64,
     /// Share of kits failing the quality check.
     pub kitting_fail_rate: f64,
+}
+
+/// The service level `planner` aims for when a scenario does not say.
+fn default_service_level() -> f64 {
+    0.95
+}
+
+/// The rule that sets the reorder point of bought items in the daily review.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(from = "String")]
+pub enum ReorderPolicy {
+    /// `fixed`: `forecast × cover + safety_z × spread × √cover`, where `cover` is the supplier's
+    /// mean lead time, its confirmation days and one review day.
+    #[default]
+    Fixed,
+    /// `planner`: the reorder point `flowline-plan` gives for `service_level`, with lead-time
+    /// demand over the same `cover` and the supplier's lead-time standard deviation, and the
+    /// order rounded up to the supplier's minimum.
+    Planner,
+    /// A name that is neither; [`Scenario::problems`] refuses it at `replenishment.policy`.
+    Unknown(String),
+}
+
+impl From<String> for ReorderPolicy {
+    fn from(name: String) -> Self {
+        match name.as_str() {
+            "fixed" => Self::Fixed,
+            "planner" => Self::Planner,
+            _ => Self::Unknown(name),
+        }
+    }
 }
 
 /// A recurring cost.
@@ -1145,6 +1183,13 @@ impl Scenario {
             0.001,
             1.0,
         );
+        if let ReorderPolicy::Unknown(name) = &plan.policy {
+            check.fail(
+                "replenishment.policy",
+                format!("`{name}` is neither fixed nor planner"),
+            );
+        }
+        check.open_rate("replenishment.service_level", plan.service_level);
         if plan.backorder_cancel_days < 1 {
             check.fail(
                 "replenishment.backorder_cancel_days",
@@ -1402,6 +1447,13 @@ impl Checker {
 
     fn rate(&mut self, key: &str, value: f64) {
         self.range(key, value, 0.0, 1.0);
+    }
+
+    /// A probability strictly between 0 and 1.
+    fn open_rate(&mut self, key: &str, value: f64) {
+        if self.finite(key, value) && !(value > 0.0 && value < 1.0) {
+            self.fail(key, format!("must be strictly between 0 and 1, is {value}"));
+        }
     }
 
     fn range(&mut self, key: &str, value: f64, low: f64, high: f64) {

@@ -1,10 +1,15 @@
 //! Supply: the daily replenishment review (a reorder point with an order-up-to level on an
 //! exponentially smoothed forecast), purchase orders from placing to paying, kitting work
 //! orders, and weekly cycle counts.
+//!
+//! Bought items' reorder points follow the scenario's `replenishment.policy`: `fixed` (a
+//! safety factor on the forecast's spread over the protection interval) or `planner` (the
+//! cycle-service-level reorder point of `flowline-plan`, which also counts the supplier's
+//! lead-time variability).
 
 use crate::driver::{SimError, Then};
 use crate::model::{Model, at_local, id, local};
-use crate::scenario::Scenario;
+use crate::scenario::{ReorderPolicy, Scenario};
 use crate::world::{Kind, World};
 use flowline_core::Command;
 use flowline_core::documents::inventory::{CountLineInput, RecordCount};
@@ -16,6 +21,9 @@ use flowline_core::documents::work_order::{
     CompleteWorkOrder, CreateWorkOrder, StartWorkOrder, WorkOrderKind,
 };
 use flowline_core::money::{ExchangeRate, Money};
+use flowline_plan::policy::{
+    PolicyError, lead_time_demand, round_order_quantity, safety_stock_for_cycle_service_level,
+};
 use jiff::civil::Date;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -121,19 +129,54 @@ impl Model<'_> {
                         };
                         let spec = &s.suppliers[supplier];
                         let cover = spec.lead_time_days.mean + spec.confirm_days + 1.0;
-                        let reorder_point =
-                            forecast * cover + plan.safety_z * spread * cover.sqrt();
+                        let fixed_point = forecast * cover + plan.safety_z * spread * cover.sqrt();
+                        let planner = plan.policy == ReorderPolicy::Planner;
+                        let reorder_point = if planner {
+                            match planner_reorder_point(
+                                forecast,
+                                spread,
+                                cover,
+                                spec.lead_time_days.sd,
+                                plan.service_level,
+                            ) {
+                                Ok(point) => point,
+                                Err(_) => {
+                                    self.supply.count("planner_fell_back_to_fixed", 1);
+                                    fixed_point
+                                }
+                            }
+                        } else {
+                            fixed_point
+                        };
                         let position =
                             self.avail[cell] + self.on_order[cell] - backorder_need[cell];
                         if (position as f64) <= reorder_point {
-                            let wanted = (reorder_point + plan.cover_days * forecast
-                                - position as f64)
-                                .ceil() as i64;
-                            let quantity = wanted.max(spec.minimum_order_quantity);
-                            groups
-                                .entry((supplier, center))
-                                .or_default()
-                                .push((item, quantity));
+                            let wanted =
+                                reorder_point + plan.cover_days * forecast - position as f64;
+                            let fixed_quantity =
+                                || (wanted.ceil() as i64).max(spec.minimum_order_quantity);
+                            let quantity = if planner {
+                                match round_order_quantity(
+                                    wanted,
+                                    spec.minimum_order_quantity as f64,
+                                    1.0,
+                                ) {
+                                    // A whole number of units below 2^53: the cast is exact.
+                                    Ok(rounded) => rounded.quantity as i64,
+                                    Err(_) => {
+                                        self.supply.count("planner_fell_back_to_fixed", 1);
+                                        fixed_quantity()
+                                    }
+                                }
+                            } else {
+                                fixed_quantity()
+                            };
+                            if quantity > 0 {
+                                groups
+                                    .entry((supplier, center))
+                                    .or_default()
+                                    .push((item, quantity));
+                            }
                         }
                     }
                     Kind::Kit(components) => {
@@ -592,7 +635,60 @@ impl Model<'_> {
     }
 }
 
+/// The `planner` policy's reorder point for a bought item: lead-time demand over the protection
+/// interval `cover` (days) from the daily `forecast` and its standard deviation `spread`, with
+/// the supplier's lead-time standard deviation `lead_time_sd` (days), then mean lead-time demand
+/// plus the safety stock for the cycle service level `service_level`:
+/// `forecast·cover + Φ⁻¹(service_level)·√(cover·spread² + forecast²·lead_time_sd²)`.
+pub(crate) fn planner_reorder_point(
+    forecast: f64,
+    spread: f64,
+    cover: f64,
+    lead_time_sd: f64,
+    service_level: f64,
+) -> Result<f64, PolicyError> {
+    let demand = lead_time_demand(forecast, spread, cover, lead_time_sd)?;
+    Ok(safety_stock_for_cycle_service_level(service_level, demand)?.reorder_point)
+}
+
 fn add_days(date: Date, days: i64) -> Date {
     date.checked_add(jiff::Span::new().days(days))
         .unwrap_or(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::planner_reorder_point;
+    use flowline_plan::policy::PolicyError;
+
+    #[test]
+    fn the_planner_reorder_point_matches_the_hand_calculation() -> Result<(), PolicyError> {
+        // Forecast 10 a day with spread 3, cover 8 days, lead-time sd 2 days, 95 %:
+        // mean lead-time demand 10 · 8 = 80;
+        // σ = √(8 · 3² + 10² · 2²) = √(72 + 400) = √472 = 21.725560982400431;
+        // z = Φ⁻¹(0.95) = 1.6448536269514727;
+        // z σ = 1.6 · 21.7255610 + 0.0448536 · 21.7255610 + 0.000000027 · 21.7255610
+        //     = 34.7608976 + 0.9744696 + 0.0000006 = 35.7353678;
+        // reorder point = 80 + 35.7353678 = 115.7353678.
+        let point = planner_reorder_point(10.0, 3.0, 8.0, 2.0, 0.95)?;
+        assert!((point - 115.735_367_8).abs() < 1e-6, "{point}");
+        // With a certain lead time only demand varies: σ = 3 · √8 = 8.4852814,
+        // z σ = 1.6 · 8.4852814 + 0.0448536 · 8.4852814 + 0.000000027 · 8.4852814
+        //     = 13.5764502 + 0.3805954 + 0.0000002 = 13.9570458,
+        // reorder point 93.9570458: the `fixed` rule's 10 · 8 + z · 3 · √8 with z = 1.6448536.
+        let point = planner_reorder_point(10.0, 3.0, 8.0, 0.0, 0.95)?;
+        assert!((point - 93.957_045_8).abs() < 1e-6, "{point}");
+        // At 50 % the safety factor is 0: the reorder point is mean lead-time demand.
+        let point = planner_reorder_point(10.0, 3.0, 8.0, 2.0, 0.5)?;
+        assert!((point - 80.0).abs() < 1e-9, "{point}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_planner_refuses_what_it_cannot_compute() {
+        // A service level of 1 needs infinite safety stock; a negative spread is not a spread.
+        assert!(planner_reorder_point(10.0, 3.0, 8.0, 2.0, 1.0).is_err());
+        assert!(planner_reorder_point(10.0, -3.0, 8.0, 2.0, 0.95).is_err());
+        assert!(planner_reorder_point(f64::NAN, 3.0, 8.0, 2.0, 0.95).is_err());
+    }
 }

@@ -159,6 +159,7 @@ const SCENARIOS: &[&str] = &[
     include_str!("../../../scenarios/faster-carrier.toml"),
     include_str!("../../../scenarios/fourth-fc.toml"),
     include_str!("../../../scenarios/more-safety-stock.toml"),
+    include_str!("../../../scenarios/planner.toml"),
 ];
 
 #[derive(Debug, Clone)]

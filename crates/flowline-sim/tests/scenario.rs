@@ -2,7 +2,7 @@
 //! file, where in it, and why — all of them at once, not only the first.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic in a test is a failing test
 
-use flowline_sim::scenario::{DEFAULT, Scenario, ScenarioErrors};
+use flowline_sim::scenario::{DEFAULT, ReorderPolicy, Scenario, ScenarioErrors};
 
 fn errors(text: &str) -> ScenarioErrors {
     match Scenario::parse(text, "brand.toml") {
@@ -215,7 +215,113 @@ fn the_what_if_scenarios_in_the_repository_are_valid() {
     let safer = load("more-safety-stock.toml");
     assert_eq!(safer.replenishment.safety_z, 2.33);
     assert_eq!(safer.replenishment.forecast_alpha, 0.1);
-    assert_eq!(load("default.toml"), Scenario::default_brand());
+    let planner = load("planner.toml");
+    assert_eq!(planner.replenishment.policy, ReorderPolicy::Planner);
+    assert_eq!(planner.replenishment.service_level, 0.95);
+    // Only the policy changed: the rest of the replenishment settings are the default's.
+    let default = Scenario::default_brand();
+    assert_eq!(
+        planner.replenishment.safety_z,
+        default.replenishment.safety_z
+    );
+    assert_eq!(planner.replenishment.cover_days, 21.0);
+    assert_eq!(planner.suppliers, default.suppliers);
+    assert_eq!(load("default.toml"), default);
+}
+
+#[test]
+fn the_built_in_brand_keeps_the_fixed_policy() {
+    // Neither key is in scenarios/default.toml: the serde defaults apply.
+    let plan = Scenario::default_brand().replenishment;
+    assert_eq!(plan.policy, ReorderPolicy::Fixed);
+    assert_eq!(plan.service_level, 0.95);
+    // Named explicitly, `fixed` is the same brand.
+    let text = DEFAULT.replacen(
+        "[replenishment]\n",
+        "[replenishment]\npolicy = \"fixed\"\n",
+        1,
+    );
+    assert_eq!(
+        Scenario::parse(&text, "brand.toml").unwrap(),
+        Scenario::default_brand()
+    );
+}
+
+#[test]
+fn a_service_level_of_zero_or_one_is_refused_at_its_key() {
+    // A cycle service level of 1 would need infinite safety stock and 0 none at all: both are
+    // refused, in an override of the built-in brand and in a whole file alike.
+    for (level, shown) in [
+        ("1.0", "1"),
+        ("0", "0"),
+        ("0.0", "0"),
+        ("-0.5", "-0.5"),
+        ("1.5", "1.5"),
+    ] {
+        let expected = format!(
+            "brand.toml: replenishment.service_level: must be strictly between 0 and 1, is {shown}"
+        );
+        let text = format!(
+            "base = \"default\"\n[replenishment]\npolicy = \"planner\"\nservice_level = {level}\n"
+        );
+        let found = errors(&text);
+        let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
+        assert_eq!(messages, [expected.as_str()], "{level}");
+        let whole = DEFAULT.replacen(
+            "[replenishment]\n",
+            &format!("[replenishment]\npolicy = \"planner\"\nservice_level = {level}\n"),
+            1,
+        );
+        let found = errors(&whole);
+        let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
+        assert_eq!(messages, [expected.as_str()], "{level}");
+    }
+    // Not a number at all.
+    let found = errors("base = \"default\"\n[replenishment]\nservice_level = nan\n");
+    assert_eq!(
+        found.to_string(),
+        "brand.toml: replenishment.service_level: must be a finite number"
+    );
+    // Just inside the bounds is accepted.
+    for level in ["0.5", "0.999", "0.001"] {
+        let text = format!("base = \"default\"\n[replenishment]\nservice_level = {level}\n");
+        assert!(Scenario::parse(&text, "brand.toml").is_ok(), "{level}");
+    }
+}
+
+#[test]
+fn an_unknown_policy_is_refused_at_its_key() {
+    let found = errors("base = \"default\"\n[replenishment]\npolicy = \"lifo\"\n");
+    let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["brand.toml: replenishment.policy: `lifo` is neither fixed nor planner"]
+    );
+    // Names are exact: no other case.
+    let whole = DEFAULT.replacen(
+        "[replenishment]\n",
+        "[replenishment]\npolicy = \"Planner\"\n",
+        1,
+    );
+    let messages: Vec<String> = errors(&whole).0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["brand.toml: replenishment.policy: `Planner` is neither fixed nor planner"]
+    );
+    // Both mistakes at once are both reported, in file order.
+    let found =
+        errors("base = \"default\"\n[replenishment]\npolicy = \"lifo\"\nservice_level = 1.0\n");
+    let locations: Vec<&str> = found.0.iter().map(|e| e.location.as_str()).collect();
+    assert_eq!(
+        locations,
+        ["replenishment.policy", "replenishment.service_level"]
+    );
+    // A policy that is not a string is a type error at its key.
+    let found = errors("base = \"default\"\n[replenishment]\npolicy = 3\n");
+    assert_eq!(
+        found.0[0].location, "replenishment.policy (after applying its base)",
+        "{found}"
+    );
 }
 
 #[test]
