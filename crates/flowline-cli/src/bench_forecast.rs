@@ -143,36 +143,13 @@ fn ours(set: &Set, horizon: usize, model: Option<Model>, method: &str) -> Run {
         level: 0.8,
     };
     let started = Instant::now();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = set.train.len().div_ceil(workers).max(1);
-    let forecasts: Vec<Vec<f64>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = set
-            .train
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|train| {
-                            let history: Vec<Option<f64>> =
-                                train.iter().copied().map(Some).collect();
-                            let result = match model {
-                                Some(model) => forecast::forecast_with(model, &history, &options),
-                                None => forecast::forecast(&history, &options),
-                            };
-                            result.map(|f| f.mean).unwrap_or_default()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let forecasts = crate::plan::on_all_cores(&set.train, |train| {
+        let history: Vec<Option<f64>> = train.iter().copied().map(Some).collect();
+        let result = match model {
+            Some(model) => forecast::forecast_with(model, &history, &options),
+            None => forecast::forecast(&history, &options),
+        };
+        result.map(|f| f.mean).unwrap_or_default()
     });
     Run {
         method: method.into(),

@@ -468,27 +468,27 @@ fn forecast_file(args: &ForecastArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Forecasts every series, spread over the available cores; the results in the series' order.
+/// Forecasts every series on all cores; the results in the series' order.
 fn forecast_all(
     all: &[Series],
     options: &(dyn Fn(&Series) -> Options + Sync),
 ) -> Vec<Result<Forecast, forecast::ForecastError>> {
+    on_all_cores(all, |one| {
+        let history: Vec<Option<f64>> = one.values.iter().copied().map(Some).collect();
+        forecast::forecast(&history, &options(one))
+    })
+}
+
+/// `work` applied to every item, the items split into one run per core; the results in the
+/// items' order. A panic in a worker is a panic here.
+pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = all.len().div_ceil(workers).max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
+    let work = &work;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = all
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|one| {
-                            let history: Vec<Option<f64>> =
-                                one.values.iter().copied().map(Some).collect();
-                            forecast::forecast(&history, &options(one))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(work).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()

@@ -72,14 +72,7 @@ pub fn base_stock_normal_cost(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tolerance: f64) {
-        let error = (actual - expected).abs();
-        assert!(
-            error <= tolerance * expected.abs().max(1.0),
-            "{actual} differs from {expected} by {error:e}"
-        );
-    }
+    use crate::policy::assert_close;
 
     #[test]
     fn base_stock_with_lead_time_matches_example_4_4() {

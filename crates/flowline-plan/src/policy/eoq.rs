@@ -244,14 +244,7 @@ pub fn epq_cost(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tolerance: f64) {
-        let error = (actual - expected).abs();
-        assert!(
-            error <= tolerance * expected.abs().max(1.0),
-            "{actual} differs from {expected} by {error:e}"
-        );
-    }
+    use crate::policy::assert_close;
 
     #[test]
     fn eoq_matches_example_3_1() {

@@ -240,6 +240,17 @@ pub(crate) fn critical_ratio_z(
     })
 }
 
+/// Asserts `actual` is within `tolerance` of `expected`, relative to `expected` (absolute below
+/// 1): the one comparison every policy's tests use.
+#[cfg(test)]
+pub(crate) fn assert_close(actual: f64, expected: f64, tolerance: f64) {
+    let error = (actual - expected).abs();
+    assert!(
+        error <= tolerance * expected.abs().max(1.0),
+        "{actual} differs from {expected} by {error:e}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

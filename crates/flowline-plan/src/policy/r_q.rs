@@ -458,14 +458,7 @@ pub fn rq_poisson_exact(problem: &RqPoissonProblem) -> Result<RqPoissonPolicy, P
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tolerance: f64) {
-        let error = (actual - expected).abs();
-        assert!(
-            error <= tolerance * expected.abs().max(1.0),
-            "{actual} differs from {expected} by {error:e}"
-        );
-    }
+    use crate::policy::assert_close;
 
     /// Snyder & Shen example 5.1: h = 0.225, p = 7.5, K = 8 per order, λ = 1300 per year with
     /// τ = 150 per year, L = 1/12 year. Lead-time demand is N(1300/12 = 108.333…,

@@ -308,14 +308,7 @@ pub fn ss_power_approximation(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tolerance: f64) {
-        let error = (actual - expected).abs();
-        assert!(
-            error <= tolerance * expected.abs().max(1.0),
-            "{actual} differs from {expected} by {error:e}"
-        );
-    }
+    use crate::policy::assert_close;
 
     /// `m(0) = 1/(1 − f(0))`, `m(j) = m(0) Σ_{l=1}^{j} f(l) m(j − l)`, term by term.
     fn brute_force_renewal(pmf: &[f64], count: usize) -> Vec<f64> {

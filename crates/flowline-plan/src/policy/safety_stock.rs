@@ -143,14 +143,7 @@ pub fn safety_stock_for_fill_rate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn assert_close(actual: f64, expected: f64, tolerance: f64) {
-        let error = (actual - expected).abs();
-        assert!(
-            error <= tolerance * expected.abs().max(1.0),
-            "{actual} differs from {expected} by {error:e}"
-        );
-    }
+    use crate::policy::assert_close;
 
     /// d = 100 per day, σ_d = 20 per day, L = 4 days, σ_L = 1 day.
     fn worked_example() -> LeadTimeDemand {
