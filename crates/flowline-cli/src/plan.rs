@@ -332,6 +332,12 @@ fn print_policy(figures: &PolicyFigures) {
 fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHistory> {
     let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
+    // A mistyped tenant would otherwise read as one with no demand at all.
+    anyhow::ensure!(
+        store.tenants()?.contains(&tenant),
+        "{} holds no tenant `{tenant}`",
+        db.display()
+    );
     let mut tracked = Tracked {
         projection: DemandHistory::new(),
         head: 0,

@@ -1105,6 +1105,14 @@ fn plan_history_counts_units_ordered_per_local_day_and_feeds_the_forecast() {
          SKU-00001@web,2026-03-02,1\n\
          SKU-00001@web,2026-03-04,4\n"
     );
+    // A mistyped tenant is refused, not read as one without demand.
+    let ghost = flowline(&["plan", "history", "--db", db, "--tenant", "ghost"]);
+    assert_eq!(ghost.status.code(), Some(2));
+    assert!(
+        stderr(&ghost).contains("holds no tenant `ghost`"),
+        "{}",
+        stderr(&ghost)
+    );
     // The history's last day is the 4th, so both series are forecast for the 5th and 6th.
     let forecast = flowline(&["plan", "forecast", "--db", db, "--horizon", "2"]);
     assert_eq!(forecast.status.code(), Some(0), "{}", stderr(&forecast));
