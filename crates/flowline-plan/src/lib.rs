@@ -14,6 +14,9 @@
 
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod distribution;
 pub mod forecast;
+pub mod placement;
 pub mod policy;
+pub mod replenish;
