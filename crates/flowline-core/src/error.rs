@@ -53,11 +53,13 @@ pub enum DocumentKind {
     Target,
     /// An improvement initiative.
     Initiative,
+    /// A replenishment proposal.
+    Proposal,
 }
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::Tenant,
         Self::Item,
         Self::Location,
@@ -80,6 +82,7 @@ impl DocumentKind {
         Self::Invoice,
         Self::Target,
         Self::Initiative,
+        Self::Proposal,
     ];
 
     /// Parses [`DocumentKind::as_str`].
@@ -112,6 +115,7 @@ impl DocumentKind {
             Self::Invoice => "invoice",
             Self::Target => "target",
             Self::Initiative => "initiative",
+            Self::Proposal => "proposal",
         }
     }
 }

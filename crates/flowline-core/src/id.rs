@@ -305,6 +305,11 @@ string_id!(
     InitiativeId,
     "initiative id"
 );
+string_id!(
+    /// A replenishment proposal: what the planner proposes to order or move.
+    ProposalId,
+    "proposal id"
+);
 
 /// Orders ids as people read them: runs of digits compare by their number, the rest by its
 /// characters, so `SO-9` comes before `SO-10` and `A2B` before `A10A`. Ids that

@@ -86,6 +86,10 @@ fn fields(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Opti
             let found = state.initiatives.get(&id.parse().ok()?)?;
             shaped(found, object, Some(found.state_name()))
         }
+        DocumentKind::Proposal => {
+            let found = state.proposals.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.state_name()))
+        }
         DocumentKind::Count | DocumentKind::Adjustment => {
             let stream = format!("{object}/{id}");
             let event = events.iter().find(|event| event.stream() == stream)?;

@@ -13,6 +13,7 @@
 //! - [`evict_settled`] removes the documents that no open work needs.
 
 use crate::documents::purchase_order::PurchaseOrderStatus;
+use crate::documents::replenishment::ProposalStatus;
 use crate::documents::return_auth::Disposition;
 use crate::documents::transfer::TransferStatus;
 use crate::documents::work_order::WorkOrderStatus;
@@ -111,6 +112,18 @@ impl Command {
             Self::AcquireFixedAsset(c) => vec![stream(K::FixedAsset, &c.asset)],
             Self::DepreciateFixedAsset(c) => vec![stream(K::FixedAsset, &c.asset)],
             Self::DisposeFixedAsset(c) => vec![stream(K::FixedAsset, &c.asset)],
+            Self::ProposeReplenishment(c) => vec![stream(K::Proposal, &c.proposal)],
+            // The document an approval creates is a purchase order or a transfer, depending on
+            // the proposal: both are named, so whichever already exists is found.
+            Self::ApproveProposal(c) => {
+                let created = crate::documents::replenishment::created_document_id(c);
+                vec![
+                    stream(K::Proposal, &c.proposal),
+                    stream(K::PurchaseOrder, &created),
+                    stream(K::Transfer, &created),
+                ]
+            }
+            Self::RejectProposal(c) => vec![stream(K::Proposal, &c.proposal)],
         }
     }
 }
@@ -173,6 +186,7 @@ pub fn holds_stream(state: &State, name: &str) -> bool {
         K::Adjustment => in_set(&state.adjustments, id),
         K::Cost => has(&state.costs, id),
         K::FixedAsset => has(&state.fixed_assets, id),
+        K::Proposal => has(&state.proposals, id),
         // Never evicted, so held whether or not the id names one yet: a command that names a
         // missing one is refused by `decide`, not sent to the log to look for it. Master data
         // and settings are never evicted either.
@@ -199,7 +213,7 @@ pub fn related_streams(state: &State, name: &str) -> Vec<String> {
 /// Removes from memory every document whose life cycle has ended and that no open work needs:
 /// closed or cancelled sales orders whose last delivery is before `return_horizon` (so no return
 /// can still be authorised) and that no open return refers to; settled purchase orders; finished
-/// work orders, returns and transfers; disposed fixed assets; posted costs, counts and
+/// work orders, returns and transfers; disposed fixed assets; decided proposals; posted costs, counts and
 /// adjustments. Targets and initiatives stay, even retired or closed, like master data.
 /// Returns how many documents left memory.
 pub fn evict_settled(state: &mut State, return_horizon: Timestamp) -> usize {
@@ -245,6 +259,9 @@ pub fn evict_settled(state: &mut State, return_horizon: Timestamp) -> usize {
     state
         .fixed_assets
         .retain(|_, asset| asset.disposed_at.is_none());
+    state
+        .proposals
+        .retain(|_, proposal| proposal.status == ProposalStatus::Proposed);
     state.costs.clear();
     state.counts.clear();
     state.adjustments.clear();
@@ -263,6 +280,7 @@ pub fn document_count(state: &State) -> usize {
         + state.returns.len()
         + state.transfers.len()
         + state.fixed_assets.len()
+        + state.proposals.len()
         + state.costs.len()
         + state.counts.len()
         + state.adjustments.len()

@@ -2,12 +2,13 @@
 //! (or a typed error, appending nothing), [`apply`] folds an event into the state.
 
 use crate::documents::{
-    finance, improvement, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+    finance, improvement, inventory, purchase_order, replenishment, return_auth, sales_order,
+    transfer, work_order,
 };
 use crate::effects::Effects;
 use crate::error::{DocumentKind, DomainError, positive};
 use crate::id::{
-    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, InitiativeId, LocationId,
+    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, InitiativeId, LocationId, ProposalId,
     PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId,
     TargetId, TransferId, WorkOrderId,
 };
@@ -86,6 +87,9 @@ pub struct State {
     /// Improvement initiatives, closed ones included.
     #[serde(with = "crate::codec::sorted")]
     pub initiatives: FxHashMap<InitiativeId, improvement::Initiative>,
+    /// Replenishment proposals: open ones, and decided ones until they leave memory.
+    #[serde(with = "crate::codec::sorted")]
+    pub proposals: FxHashMap<ProposalId, replenishment::Proposal>,
     /// The stock ledger.
     pub stock: StockLedger,
     /// The money ledger.
@@ -347,6 +351,9 @@ crate::registry::commands! {
         RetireTarget(improvement::RetireTarget),
         CreateInitiative(improvement::CreateInitiative),
         UpdateInitiative(improvement::UpdateInitiative),
+        ProposeReplenishment(replenishment::ProposeReplenishment),
+        ApproveProposal(replenishment::ApproveProposal),
+        RejectProposal(replenishment::RejectProposal),
     }
 }
 
@@ -437,6 +444,8 @@ crate::registry::events! {
         Finance(finance::FinanceEvent),
         /// Targets and improvement initiatives.
         Improvement(improvement::ImprovementEvent),
+        /// Replenishment proposals.
+        Proposal(replenishment::ProposalEvent),
     }
 }
 
@@ -473,6 +482,7 @@ impl Event {
             Self::Inventory(event) => event.stream(),
             Self::Finance(event) => event.stream(),
             Self::Improvement(event) => event.stream(),
+            Self::Proposal(event) => (DocumentKind::Proposal, event.proposal().as_str()),
         };
         crate::stream::StreamName::new(kind, id).to_string()
     }
@@ -480,7 +490,7 @@ impl Event {
     /// The event's effects on the ledgers, if any.
     pub fn effects(&self) -> Option<&Effects> {
         match self {
-            Self::Master(_) | Self::Improvement(_) => None,
+            Self::Master(_) | Self::Improvement(_) | Self::Proposal(_) => None,
             Self::SalesOrder(event) => event.effects(),
             Self::PurchaseOrder(event) => event.effects(),
             Self::WorkOrder(event) => event.effects(),
@@ -655,6 +665,21 @@ fn decide_command(
         Command::UpdateInitiative(c) => {
             lift(improvements, improvement::update_initiative(state, c, ctx))
         }
+        Command::ProposeReplenishment(c) => {
+            lift(Event::Proposal, replenishment::propose(state, c, ctx))
+        }
+        Command::ApproveProposal(c) => {
+            use replenishment::Decided;
+            Ok(match replenishment::approve(state, c, ctx)? {
+                Decided::Purchase(approved, placed) => std::iter::once(Event::Proposal(approved))
+                    .chain(placed.into_iter().map(purchase))
+                    .collect(),
+                Decided::Transfer(approved, created) => std::iter::once(Event::Proposal(approved))
+                    .chain(created.into_iter().map(transfers))
+                    .collect(),
+            })
+        }
+        Command::RejectProposal(c) => lift(Event::Proposal, replenishment::reject(state, c, ctx)),
     }
 }
 
@@ -692,6 +717,7 @@ pub(crate) fn apply_document_only(state: &mut State, event: &Event) {
         Event::Improvement(event) => {
             improvement::apply(&mut state.targets, &mut state.initiatives, event);
         }
+        Event::Proposal(event) => replenishment::apply(&mut state.proposals, event),
     }
 }
 

@@ -8,12 +8,25 @@
 //! tenant's reporting time zone's; a day with no order is a day of zero demand. Returns are not
 //! netted here: they are a flow of their own.
 //!
+//! Beside the demand it keeps what replenishment needs from the past and the state does not
+//! hold once documents close:
+//!
+//! - **where demand was served**: units allocated per stocked item, fulfillment center and day,
+//!   from which a forecast made per item is split between centers ([`DemandHistory::shares`]);
+//! - **how suppliers deliver**: per supplier and item, the last price, the lead times measured
+//!   from placement to the receipt that completed each line, and the lines received on time
+//!   (by the supplier's committed date, or the requested one) and in full
+//!   ([`DemandHistory::supplier_record`]).
+//!
 //! A [`Projection`] of the log: it folds events in order and is kept as a snapshot like the
-//! scorecard. It holds one count per item, channel and day with orders, so it grows with the
-//! days of history; [`HISTORY_DAYS_MAX`] bounds how far back it keeps.
+//! scorecard. It holds one count per item, channel (or center) and day with orders, so it grows
+//! with the days of history; [`HISTORY_DAYS_MAX`] bounds how far back it keeps. Open purchase
+//! orders are held until they are received, closed or cancelled; supplier records are a few
+//! sums each.
 
+use flowline_core::documents::purchase_order::PurchaseOrderEvent;
 use flowline_core::documents::sales_order::SalesOrderEvent;
-use flowline_core::id::{ChannelId, Sku};
+use flowline_core::id::{ChannelId, LocationId, PurchaseOrderId, Sku, SupplierId};
 use flowline_core::master::{Item, stocked_components};
 use flowline_core::projection::{Position, Projection};
 use flowline_core::state::{Event, MasterEvent};
@@ -38,6 +51,15 @@ pub struct DemandHistory {
     cells: BTreeMap<Sku, BTreeMap<ChannelId, BTreeMap<Date, i64>>>,
     /// The latest day with an order.
     latest: Option<Date>,
+    /// Units allocated, by item, center and day.
+    #[serde(default)]
+    allocated: BTreeMap<Sku, BTreeMap<LocationId, BTreeMap<Date, i64>>>,
+    /// Purchase orders not yet received in full, closed or cancelled.
+    #[serde(default)]
+    open_purchases: BTreeMap<PurchaseOrderId, OpenPurchase>,
+    /// How each supplier has delivered each item.
+    #[serde(default)]
+    suppliers: BTreeMap<SupplierId, BTreeMap<Sku, SupplierRecord>>,
     /// The time zone resolved, kept between events.
     #[serde(skip)]
     zone: Option<TimeZone>,
@@ -54,6 +76,68 @@ pub struct DemandSeries {
     pub start: Date,
     /// Units ordered each day from `start` to the history's latest day, zero on days without.
     pub daily: Vec<i64>,
+}
+
+/// A purchase order being received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OpenPurchase {
+    supplier: SupplierId,
+    placed_at: Timestamp,
+    /// The day the goods are due: the supplier's commitment, else the requested day.
+    due_on: Option<Date>,
+    /// Per line: the item, units ordered, units received so far.
+    lines: Vec<(Sku, i64, i64)>,
+}
+
+/// How a supplier has delivered one item: sums over the lines received in full or closed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupplierRecord {
+    /// Price per unit of the last order, supplier currency minor units.
+    pub last_price_minor: i64,
+    /// The last order's rate into the base currency, times one million.
+    pub last_rate_micro: i64,
+    /// Orders placed for the item.
+    pub orders: u32,
+    /// Lines finished (received in full, or closed short).
+    pub lines: u32,
+    /// Lines received in full.
+    pub in_full: u32,
+    /// Lines whose last receipt came by the due day (lines with a due day only).
+    pub on_time: u32,
+    /// Lines with a due day.
+    pub with_due_day: u32,
+    /// Sum of the lead times of the lines received in full, days.
+    pub lead_days: f64,
+    /// Sum of their squares.
+    pub lead_days_squared: f64,
+}
+
+impl SupplierRecord {
+    /// The mean and standard deviation of the measured lead time, in days, when at least one
+    /// line was received in full (the deviation is 0 with one).
+    pub fn lead_time(&self) -> Option<(f64, f64)> {
+        if self.in_full == 0 {
+            return None;
+        }
+        let n = f64::from(self.in_full);
+        let mean = self.lead_days / n;
+        let variance = if self.in_full > 1 {
+            ((self.lead_days_squared - n * mean * mean) / (n - 1.0)).max(0.0)
+        } else {
+            0.0
+        };
+        Some((mean, variance.sqrt()))
+    }
+
+    /// The share of finished lines received in full.
+    pub fn in_full_rate(&self) -> Option<f64> {
+        (self.lines > 0).then(|| f64::from(self.in_full) / f64::from(self.lines))
+    }
+
+    /// The share of lines with a due day received by it.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.with_due_day > 0).then(|| f64::from(self.on_time) / f64::from(self.with_due_day))
+    }
 }
 
 impl DemandHistory {
@@ -100,6 +184,163 @@ impl DemandHistory {
                 })
             })
             .collect()
+    }
+
+    /// Each center's share of the units of `sku` allocated over the `days` days up to the
+    /// latest order day, in center order; empty when none was allocated then.
+    pub fn shares(&self, sku: &Sku, days: i32) -> Vec<(LocationId, f64)> {
+        let Some(centers) = self.allocated.get(sku) else {
+            return Vec::new();
+        };
+        let since = self
+            .latest
+            .and_then(|latest| latest.checked_sub(jiff::Span::new().days(days)).ok());
+        let units: Vec<(LocationId, i64)> = centers
+            .iter()
+            .map(|(center, by_day)| {
+                let total = by_day
+                    .iter()
+                    .filter(|(day, _)| since.is_none_or(|since| **day > since))
+                    .map(|(_, units)| *units)
+                    .fold(0_i64, i64::saturating_add);
+                (center.clone(), total)
+            })
+            .filter(|(_, units)| *units > 0)
+            .collect();
+        let total = units.iter().map(|(_, u)| *u as f64).sum::<f64>();
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        units
+            .into_iter()
+            .map(|(center, u)| (center, u as f64 / total))
+            .collect()
+    }
+
+    /// How `supplier` has delivered `sku`, if it has been ordered from it.
+    pub fn supplier_record(&self, supplier: &SupplierId, sku: &Sku) -> Option<&SupplierRecord> {
+        self.suppliers.get(supplier)?.get(sku)
+    }
+
+    /// The suppliers `sku` has been ordered from, with their records.
+    pub fn suppliers_of<'h>(
+        &'h self,
+        sku: &'h Sku,
+    ) -> impl Iterator<Item = (&'h SupplierId, &'h SupplierRecord)> + 'h {
+        self.suppliers
+            .iter()
+            .filter_map(move |(supplier, items)| items.get(sku).map(|record| (supplier, record)))
+    }
+
+    fn purchase(&mut self, event: &PurchaseOrderEvent) {
+        match event {
+            PurchaseOrderEvent::Placed {
+                purchase_order,
+                supplier,
+                lines,
+                requested_on,
+                exchange_rate,
+                at,
+                ..
+            } => {
+                for line in lines {
+                    let record = self
+                        .suppliers
+                        .entry(supplier.clone())
+                        .or_default()
+                        .entry(line.sku.clone())
+                        .or_default();
+                    record.last_price_minor = line.unit_price_minor;
+                    record.last_rate_micro = exchange_rate.rate_micro;
+                    record.orders = record.orders.saturating_add(1);
+                }
+                self.open_purchases.insert(
+                    purchase_order.clone(),
+                    OpenPurchase {
+                        supplier: supplier.clone(),
+                        placed_at: *at,
+                        due_on: *requested_on,
+                        lines: lines
+                            .iter()
+                            .map(|l| (l.sku.clone(), l.quantity, 0))
+                            .collect(),
+                    },
+                );
+            }
+            PurchaseOrderEvent::Confirmed {
+                purchase_order,
+                committed_on,
+                ..
+            } => {
+                if let Some(open) = self.open_purchases.get_mut(purchase_order) {
+                    open.due_on = Some(*committed_on);
+                }
+            }
+            PurchaseOrderEvent::Received {
+                purchase_order,
+                lines,
+                arrived_at,
+                ..
+            } => {
+                let Some(mut open) = self.open_purchases.remove(purchase_order) else {
+                    return;
+                };
+                let arrived_day = self.day_of(*arrived_at);
+                let lead = arrived_at.duration_since(open.placed_at).as_secs_f64() / 86_400.0;
+                for received in lines {
+                    let Some((sku, ordered, so_far)) = open.lines.get_mut(received.line) else {
+                        continue;
+                    };
+                    let before = *so_far;
+                    *so_far = so_far
+                        .saturating_add(received.accepted)
+                        .saturating_add(received.rejected);
+                    if before < *ordered && *so_far >= *ordered {
+                        let on_time = open.due_on.map(|due| arrived_day <= due);
+                        let record = self
+                            .suppliers
+                            .entry(open.supplier.clone())
+                            .or_default()
+                            .entry(sku.clone())
+                            .or_default();
+                        record.lines = record.lines.saturating_add(1);
+                        record.in_full = record.in_full.saturating_add(1);
+                        record.lead_days += lead.max(0.0);
+                        record.lead_days_squared += lead.max(0.0).powi(2);
+                        if let Some(on_time) = on_time {
+                            record.with_due_day = record.with_due_day.saturating_add(1);
+                            record.on_time = record.on_time.saturating_add(u32::from(on_time));
+                        }
+                    }
+                }
+                if open.lines.iter().any(|(_, ordered, got)| got < ordered) {
+                    self.open_purchases.insert(purchase_order.clone(), open);
+                }
+            }
+            PurchaseOrderEvent::Closed { purchase_order, .. } => {
+                // Lines still short when the order is closed count as not in full.
+                if let Some(open) = self.open_purchases.remove(purchase_order) {
+                    for (sku, ordered, got) in &open.lines {
+                        if got < ordered {
+                            let record = self
+                                .suppliers
+                                .entry(open.supplier.clone())
+                                .or_default()
+                                .entry(sku.clone())
+                                .or_default();
+                            record.lines = record.lines.saturating_add(1);
+                            if open.due_on.is_some() {
+                                record.with_due_day = record.with_due_day.saturating_add(1);
+                            }
+                        }
+                    }
+                }
+            }
+            PurchaseOrderEvent::Cancelled { purchase_order, .. } => {
+                self.open_purchases.remove(purchase_order);
+            }
+            _ => {}
+        }
     }
 
     fn day_of(&mut self, at: Timestamp) -> Date {
@@ -153,6 +394,13 @@ impl DemandHistory {
             channels.retain(|_, days| !days.is_empty());
         }
         self.cells.retain(|_, channels| !channels.is_empty());
+        for centers in self.allocated.values_mut() {
+            for days in centers.values_mut() {
+                *days = days.split_off(&horizon);
+            }
+            centers.retain(|_, days| !days.is_empty());
+        }
+        self.allocated.retain(|_, centers| !centers.is_empty());
     }
 }
 
@@ -163,7 +411,7 @@ fn days_between(from: Date, to: Date) -> i64 {
 
 impl Projection for DemandHistory {
     const NAME: &'static str = "demand_history";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn apply(&mut self, _position: Position, event: &Event) {
         match event {
@@ -192,6 +440,29 @@ impl Projection for DemandHistory {
                     }
                 }
             }
+            Event::SalesOrder(SalesOrderEvent::Allocated {
+                allocations, at, ..
+            }) => {
+                let day = self.day_of(*at);
+                for allocation in allocations {
+                    for (sku, per_unit) in &allocation.components {
+                        let units = per_unit.saturating_mul(allocation.quantity);
+                        if units <= 0 {
+                            continue;
+                        }
+                        let cell = self
+                            .allocated
+                            .entry(sku.clone())
+                            .or_default()
+                            .entry(allocation.location.clone())
+                            .or_default()
+                            .entry(day)
+                            .or_default();
+                        *cell = cell.saturating_add(units);
+                    }
+                }
+            }
+            Event::PurchaseOrder(purchase) => self.purchase(purchase),
             _ => {}
         }
     }

@@ -21,6 +21,7 @@
 //! - [`emissions`]: emission factor sets and the CO₂e of transport legs;
 //! - [`forecast`]: forecast accuracy (MAPE, WAPE, bias), computed from forecasts and actuals
 //!   rather than folded from events, for planning;
+//! - [`replenishment`]: replenishment proposals from the state and the demand history.
 //! - [`demand`]: [`demand::DemandHistory`], the units ordered per day by stocked item and
 //!   channel, bundles as their components: what the planner forecasts from.
 //!
@@ -39,6 +40,7 @@ pub mod histogram;
 pub mod history;
 pub mod order;
 pub mod period;
+pub mod replenishment;
 pub mod scorecard;
 pub mod targets;
 pub mod value;

@@ -30,6 +30,7 @@ pub mod handlers;
 pub mod lists;
 pub mod metrics;
 pub mod openapi;
+pub mod plan_routes;
 pub mod rate;
 pub mod readers;
 pub mod render;
@@ -230,7 +231,7 @@ pub(crate) fn shutting_down() -> ApiError {
 }
 
 /// An engine error as the client sees it.
-fn engine_error(error: EngineError) -> ApiError {
+pub(crate) fn engine_error(error: EngineError) -> ApiError {
     match error {
         EngineError::IdempotencyKeyReused { key } => ApiError::new(
             Code::IdempotencyKeyReused,

@@ -413,6 +413,16 @@ const INITIATIVES: &[Filter] = &[
     ),
 ];
 
+const PROPOSALS: &[Filter] = &[
+    STATUS,
+    equals("location", "Only proposals for this center.", &["location"]),
+    equals(
+        "supplier",
+        "Only proposals from this supplier.",
+        &["source.supplier"],
+    ),
+];
+
 /// A collection's own filters (the time filters come on top).
 pub fn filters(collection: Collection) -> &'static [Filter] {
     match collection {
@@ -432,6 +442,7 @@ pub fn filters(collection: Collection) -> &'static [Filter] {
         Collection::FixedAssets => FIXED_ASSETS,
         Collection::Targets => TARGETS,
         Collection::Initiatives => INITIATIVES,
+        Collection::Proposals => PROPOSALS,
     }
 }
 

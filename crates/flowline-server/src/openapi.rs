@@ -10,7 +10,8 @@ use crate::error::Problem;
 use crate::render::Collection;
 use crate::routes::{Operation, QueryType, Success};
 use flowline_core::documents::{
-    finance, improvement, inventory, purchase_order, return_auth, sales_order, transfer, work_order,
+    finance, improvement, inventory, purchase_order, replenishment, return_auth, sales_order,
+    transfer, work_order,
 };
 use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
 use flowline_core::views::Position;
@@ -139,6 +140,7 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
         Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
         Collection::Targets => (reference::<improvement::Target>(generator), true),
         Collection::Initiatives => (reference::<improvement::Initiative>(generator), true),
+        Collection::Proposals => (reference::<replenishment::Proposal>(generator), true),
     };
     let mut shaped = shaped(domain, collection.kind().as_str(), has_state);
     shaped["allOf"][1]["properties"]["id"] = json!({

@@ -41,11 +41,13 @@ pub enum Collection {
     Targets,
     /// Improvement initiatives.
     Initiatives,
+    /// Replenishment proposals.
+    Proposals,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Items,
         Self::Locations,
         Self::Suppliers,
@@ -62,6 +64,7 @@ impl Collection {
         Self::FixedAssets,
         Self::Targets,
         Self::Initiatives,
+        Self::Proposals,
     ];
 
     /// The path segment under `/v1`.
@@ -83,6 +86,7 @@ impl Collection {
             Self::FixedAssets => "fixed-assets",
             Self::Targets => "targets",
             Self::Initiatives => "initiatives",
+            Self::Proposals => "proposals",
         }
     }
 
@@ -105,6 +109,7 @@ impl Collection {
             Self::FixedAssets => DocumentKind::FixedAsset,
             Self::Targets => DocumentKind::Target,
             Self::Initiatives => DocumentKind::Initiative,
+            Self::Proposals => DocumentKind::Proposal,
         }
     }
 
@@ -123,6 +128,7 @@ impl Collection {
             Self::WorkOrders => "Make",
             Self::SalesOrders | Self::Transfers => "Deliver",
             Self::Returns => "Return",
+            Self::Proposals => "Plan",
         }
     }
 
@@ -145,6 +151,7 @@ impl Collection {
             Self::FixedAssets => "fixed asset",
             Self::Targets => "target",
             Self::Initiatives => "initiative",
+            Self::Proposals => "replenishment proposal",
         }
     }
 }

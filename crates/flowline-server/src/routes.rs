@@ -20,8 +20,8 @@ use axum::http::{Method, StatusCode};
 use axum::routing::MethodRouter;
 use flowline_core::Command;
 use flowline_core::documents::{
-    finance as fi, improvement as im, inventory as inv, purchase_order as po, return_auth as ra,
-    sales_order as so, transfer as tr, work_order as wo,
+    finance as fi, improvement as im, inventory as inv, purchase_order as po, replenishment as rp,
+    return_auth as ra, sales_order as so, transfer as tr, work_order as wo,
 };
 use flowline_core::state as st;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -181,6 +181,7 @@ const TRANSFER: &[(&str, &str)] = &[("id", "transfer")];
 const FIXED_ASSET: &[(&str, &str)] = &[("id", "asset")];
 const TARGET: &[(&str, &str)] = &[("id", "target")];
 const INITIATIVE: &[(&str, &str)] = &[("id", "initiative")];
+const PROPOSAL: &[(&str, &str)] = &[("id", "proposal")];
 
 /// One row per command: method, path, operation id, the path's body fields, access, success
 /// status, OpenAPI tag, and the command (variant and type).
@@ -270,6 +271,12 @@ fn commands() -> Vec<Operation> {
         POST "/v1/targets/{id}/retirements" retire_target TARGET Administer OK Enable RetireTarget(im::RetireTarget);
         POST "/v1/initiatives" create_initiative NONE Operate CREATED Enable CreateInitiative(im::CreateInitiative);
         POST "/v1/initiatives/{id}/updates" update_initiative INITIATIVE Operate OK Enable UpdateInitiative(im::UpdateInitiative);
+        // Plan: replenishment proposals. The planner records them (POST /v1/plan/replenishment);
+        // a person approves one, which places its purchase order or creates its transfer, or
+        // rejects it with a reason.
+        POST "/v1/proposals" propose_replenishment NONE Operate CREATED Plan ProposeReplenishment(rp::ProposeReplenishment);
+        POST "/v1/proposals/{id}/approvals" approve_proposal PROPOSAL Operate OK Plan ApproveProposal(rp::ApproveProposal);
+        POST "/v1/proposals/{id}/rejections" reject_proposal PROPOSAL Operate OK Plan RejectProposal(rp::RejectProposal);
     }
 }
 
@@ -387,6 +394,7 @@ const NO_QUERY: &[QueryParameter] = &[];
 fn other_reads() -> Vec<Operation> {
     use crate::feed::{page_handler, stream_handler};
     use crate::openapi as doc;
+    use crate::plan_routes::REPLENISHMENT_QUERY;
     use crate::scorecard_routes::{
         METRIC_QUERY, SCORECARD_QUERY, metric_handler, scorecard_handler,
     };
@@ -406,6 +414,8 @@ fn other_reads() -> Vec<Operation> {
             "The SCOR scorecard of a range: Level-1 metrics with the Level-2 metrics that explain them, failure signatures, operational KPIs, optionally by dimension";
         "/v1/metrics/{id}" get_scorecard_metric Enable Read METRIC_QUERY Success::Json(doc::metric_schema), metric_handler(),
             "One metric of the scorecard with its Level-2 metrics, failure signatures, or the documents behind it";
+        "/v1/plan/replenishment" preview_replenishment Plan Read REPLENISHMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::preview_handler(),
+            "What the planner would order now, per item and center, each quantity with its explanation (forecast over the protection interval + safety stock − position, lot sizing, rounding) and the suppliers it weighed; records nothing";
         "/v1/me" get_me Platform Feed NO_QUERY Success::Json(doc::me_schema), me_handler(),
             "The tenant and role of the calling key";
         "/v1/openapi.json" get_openapi Platform Public NO_QUERY Success::Json(doc::any_object), openapi_handler(),
@@ -420,6 +430,20 @@ fn other_reads() -> Vec<Operation> {
 /// Every operation of the API, in the order the OpenAPI document lists them.
 pub fn operations() -> Vec<Operation> {
     let mut all = other_reads();
+    all.push(Operation {
+        method: Method::POST,
+        path: "/v1/plan/replenishment".to_string(),
+        id: "record_replenishment".to_string(),
+        summary: "Run the planner and record its proposals (one per supplier and center, ids                   `RP-<log position>-<n>`), all or none; an item and center with a proposal                   still waiting for a decision is skipped"
+            .to_string(),
+        tag: "Plan",
+        access: Access::Operate,
+        body: None,
+        query: crate::plan_routes::REPLENISHMENT_QUERY,
+        status: StatusCode::CREATED,
+        success: Success::Json(crate::openapi::any_object),
+        handler: crate::plan_routes::record_handler(),
+    });
     all.extend(collection_reads());
     all.extend(commands());
     all

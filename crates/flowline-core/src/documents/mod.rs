@@ -5,6 +5,7 @@ pub mod finance;
 pub mod improvement;
 pub mod inventory;
 pub mod purchase_order;
+pub mod replenishment;
 pub mod return_auth;
 pub mod sales_order;
 pub mod transfer;

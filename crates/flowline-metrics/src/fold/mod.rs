@@ -323,7 +323,10 @@ impl Fold {
         if self.watermark.is_none_or(|seen| time.at > seen) {
             self.watermark = Some(time.at);
         }
-        if !matches!(event, Event::Master(_) | Event::Improvement(_)) {
+        if !matches!(
+            event,
+            Event::Master(_) | Event::Improvement(_) | Event::Proposal(_)
+        ) {
             self.activity = Some(match self.activity {
                 None => (time.at, time.at),
                 Some((first, last)) => (first.min(time.at), last.max(time.at)),
@@ -346,7 +349,8 @@ impl Fold {
             Event::Improvement(_) => {
                 flowline_core::retention::apply_document(&mut self.improvement, event);
             }
-            Event::Transfer(_) => {}
+            // Proposals move nothing; an approved one's purchase order or transfer does.
+            Event::Transfer(_) | Event::Proposal(_) => {}
         }
         // A sweep costs one look at every record in memory, so it runs once per that many events
         // (and at least every 4,096): a constant amount of work per event on average.

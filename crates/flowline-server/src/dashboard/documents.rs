@@ -44,6 +44,7 @@ const LINKS: &[(&str, Collection)] = &[
     ("policy", Collection::ReturnPolicies),
     ("target", Collection::Targets),
     ("initiative", Collection::Initiatives),
+    ("proposal", Collection::Proposals),
     ("asset", Collection::FixedAssets),
 ];
 

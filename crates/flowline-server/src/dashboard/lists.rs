@@ -62,6 +62,7 @@ impl ListPage {
             Collection::FixedAssets => ("/list/fixed-assets", "/cash"),
             Collection::Targets => ("/list/targets", "/targets"),
             Collection::Initiatives => ("/list/initiatives", "/targets"),
+            Collection::Proposals => ("/list/proposals", "/plan"),
         };
         Self {
             collection,

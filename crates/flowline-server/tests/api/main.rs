@@ -16,6 +16,7 @@ mod improvement;
 mod isolation;
 mod limits;
 mod lists;
+mod plan;
 mod race;
 mod scorecard;
 mod shutdown;

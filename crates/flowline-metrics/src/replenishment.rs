@@ -1,0 +1,581 @@
+//! Replenishment proposals from the log: the planner's inputs gathered from the tenant's state
+//! and demand history, its answers turned into proposal documents.
+//!
+//! For every stocked item with demand or stock, and every fulfillment center:
+//!
+//! 1. **Demand.** The item's daily demand over all channels (the last [`Settings::fit_days`]
+//!    days of [`DemandHistory`]) is forecast by `flowline_plan::forecast` (weekly season,
+//!    automatic model choice) over the longest protection interval any supplier needs, and
+//!    split between centers by each center's share of the units allocated over the last
+//!    [`Settings::share_days`] days; an item never allocated is split evenly. The one-day
+//!    forecast error is read from the first day's 80 % interval.
+//! 2. **Position.** On hand, reserved, on order (open purchase orders) and in transit (shipped
+//!    transfers) at the center, from the state; units backordered on open sales orders (which
+//!    wait for stock at no center yet) are split between centers by the same shares, by
+//!    largest remainder, so the split keeps their total.
+//! 3. **Offers.** Every supplier the item has been bought from, with the last price (converted
+//!    at the last order's rate) and the lead time, its spread and the in-full and on-time rates
+//!    measured from the log; an item never bought gets every supplier's quoted terms at the
+//!    item's standard cost (suppliers in another currency are left out then: no price is
+//!    known in their currency). The supplier's minimum order quantity applies; items are
+//!    ordered singly (case pack 1).
+//! 4. **Proposal.** `flowline_plan::replenish::propose_all`, with the supplier-share cap. An
+//!    item × center with a proposal still waiting for a decision is skipped, so running the
+//!    planner twice does not propose the same units twice.
+//!
+//! [`commands`] groups the lines by supplier and center into [`ProposeReplenishment`]s, each
+//! line carrying its terms in thousandths of a unit.
+
+use crate::demand::DemandHistory;
+use flowline_core::State;
+use flowline_core::documents::replenishment::{
+    ProposalLine, ProposalSource, ProposalStatus, ProposeReplenishment, ReplenishmentTerms,
+};
+use flowline_core::id::{LocationId, ProposalId, Sku, SupplierId};
+use flowline_core::master::stocked_components;
+use flowline_core::views;
+use flowline_plan::forecast::{self, Options};
+use flowline_plan::replenish::{
+    self, Explanation, Offer, Proposal, Request, ServiceTarget, StockPosition,
+};
+use jiff::civil::Date;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How the planner proposes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    /// The service target of the safety stock.
+    pub service: ServiceTarget,
+    /// Days between planning runs (the review period `R`).
+    pub review_period_days: f64,
+    /// Annual holding cost as a share of the unit price.
+    pub holding_rate: f64,
+    /// Fixed cost of one purchase order, base currency (major units); 0: no lot sizing.
+    pub order_cost: f64,
+    /// The largest share of the proposed value any one supplier may get (1: no cap).
+    pub max_supplier_share: f64,
+    /// Days of history the forecast is fitted on.
+    pub fit_days: usize,
+    /// Days of allocations that split an item's forecast between centers.
+    pub share_days: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            service: ServiceTarget::CycleServiceLevel(0.95),
+            review_period_days: 1.0,
+            holding_rate: 0.25,
+            order_cost: 0.0,
+            max_supplier_share: 1.0,
+            fit_days: 365,
+            share_days: 90,
+        }
+    }
+}
+
+/// One item × center the planner proposes to order for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Planned {
+    /// The item.
+    pub sku: Sku,
+    /// The center.
+    pub location: LocationId,
+    /// The chosen supplier.
+    pub supplier: SupplierId,
+    /// Price per unit in the supplier's currency, minor units.
+    pub unit_price_minor: i64,
+    /// The forecast model.
+    pub model: String,
+    /// The center's share of the item's demand.
+    pub share: f64,
+    /// The planner's proposal, with its explanation and the offers it weighed.
+    pub proposal: Proposal,
+}
+
+/// An item × center the planner did not propose for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The item.
+    pub sku: Sku,
+    /// The center.
+    pub location: Option<LocationId>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A planning run's answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// The first day planned for: the day after the history's latest order day.
+    pub today: Option<Date>,
+    /// What to order.
+    pub planned: Vec<Planned>,
+    /// Item × centers whose position covers the protection interval: nothing to order.
+    pub covered: usize,
+    /// What was not planned, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The one-day forecast error from the first day's interval at this level.
+const INTERVAL_LEVEL: f64 = 0.8;
+/// Φ⁻¹(0.9): the half-width of an 80 % interval in standard deviations.
+const Z_80: f64 = 1.281_551_565_544_600_5;
+
+struct Candidate {
+    sku: Sku,
+    location: LocationId,
+    share: f64,
+    model: String,
+    prices: Vec<(SupplierId, i64)>,
+    request: Request,
+}
+
+/// Plans replenishment for every stocked item at every fulfillment center (or only `only`).
+pub fn plan(
+    state: &State,
+    history: &DemandHistory,
+    settings: &Settings,
+    only: Option<&Sku>,
+) -> Plan {
+    let mut answer = Plan {
+        today: history.latest().and_then(|day| day.tomorrow().ok()),
+        ..Plan::default()
+    };
+    let centers: Vec<LocationId> = {
+        let mut ids: Vec<_> = state.locations.keys().cloned().collect();
+        ids.sort();
+        ids
+    };
+    if centers.is_empty() {
+        return answer;
+    }
+    let mut demand: BTreeMap<Sku, (Date, Vec<f64>)> = BTreeMap::new();
+    for series in history.series() {
+        let entry = demand
+            .entry(series.sku.clone())
+            .or_insert_with(|| (series.start, Vec::new()));
+        // Every series runs to the same latest day: align them on their ends.
+        let length = entry.1.len().max(series.daily.len());
+        let mut sum = vec![0.0; length];
+        for (offset, value) in entry.1.iter().rev().enumerate() {
+            sum[length - 1 - offset] += value;
+        }
+        for (offset, value) in series.daily.iter().rev().enumerate() {
+            sum[length - 1 - offset] += *value as f64;
+        }
+        entry.1 = sum;
+        entry.0 = entry.0.min(series.start);
+    }
+    let open: BTreeSet<(Sku, LocationId)> = state
+        .proposals
+        .values()
+        .filter(|p| p.status == ProposalStatus::Proposed)
+        .flat_map(|p| {
+            p.lines
+                .iter()
+                .map(move |line| (line.sku.clone(), p.location.clone()))
+        })
+        .collect();
+    let backordered = backorders(state);
+    let mut items: Vec<&Sku> = state
+        .items
+        .values()
+        .filter(|item| !item.is_bundle())
+        .map(|item| &item.sku)
+        .filter(|sku| only.is_none_or(|wanted| wanted == *sku))
+        .collect();
+    items.sort();
+    let positions = views::positions(state, only, None);
+    let mut candidates = Vec::new();
+    for sku in items {
+        let held: BTreeMap<&LocationId, &views::Position> = positions
+            .iter()
+            .filter(|p| p.sku == *sku)
+            .map(|p| (&p.location, p))
+            .collect();
+        let series = demand.get(sku);
+        if series.is_none() && held.is_empty() {
+            continue;
+        }
+        let offers = offers_for(state, history, sku);
+        if offers.is_empty() {
+            answer.skipped.push(Skipped {
+                sku: sku.clone(),
+                location: None,
+                reason: "no supplier can be offered: none has sold it and none quotes in the base currency".into(),
+            });
+            continue;
+        }
+        let longest = offers
+            .iter()
+            .map(|(offer, _)| offer.lead_time_days + 3.0 * offer.lead_time_sd_days)
+            .fold(0.0_f64, f64::max);
+        let horizon = ((longest + settings.review_period_days).ceil() as usize + 7).min(3_000);
+        let (daily, sd, model) = match series {
+            Some((_, values)) => {
+                let fitted = &values[values.len().saturating_sub(settings.fit_days)..];
+                let history: Vec<Option<f64>> = fitted.iter().map(|v| Some(*v)).collect();
+                match forecast::forecast(
+                    &history,
+                    &Options {
+                        horizon,
+                        season_length: 7,
+                        level: INTERVAL_LEVEL,
+                    },
+                ) {
+                    Ok(made) => {
+                        let sd = made
+                            .upper
+                            .first()
+                            .zip(made.mean.first())
+                            .map_or(0.0, |(upper, mean)| ((upper - mean) / Z_80).max(0.0));
+                        (made.mean, sd, made.model.to_string())
+                    }
+                    Err(error) => {
+                        answer.skipped.push(Skipped {
+                            sku: sku.clone(),
+                            location: None,
+                            reason: format!("the forecast failed: {error}"),
+                        });
+                        continue;
+                    }
+                }
+            }
+            None => (vec![0.0; horizon], 0.0, "no_demand".to_string()),
+        };
+        let mut shares = history.shares(sku, settings.share_days);
+        if shares.is_empty() {
+            let even = 1.0 / centers.len() as f64;
+            shares = centers.iter().map(|c| (c.clone(), even)).collect();
+        }
+        let split = split_units(backordered.get(sku).copied().unwrap_or(0), &shares);
+        for location in &centers {
+            let share = shares
+                .iter()
+                .find(|(center, _)| center == location)
+                .map_or(0.0, |(_, share)| *share);
+            let position = held.get(location);
+            if share == 0.0 && position.is_none() {
+                continue;
+            }
+            if open.contains(&(sku.clone(), location.clone())) {
+                answer.skipped.push(Skipped {
+                    sku: sku.clone(),
+                    location: Some(location.clone()),
+                    reason: "a proposal for it is waiting for a decision".into(),
+                });
+                continue;
+            }
+            let stock = StockPosition {
+                on_hand: position.map_or(0, |p| p.on_hand.max(0)),
+                reserved: position.map_or(0, |p| p.reserved.max(0)),
+                backordered: split.get(location).copied().unwrap_or(0),
+                on_order: position.map_or(0, |p| p.on_order.max(0)),
+                inbound_transfers: position.map_or(0, |p| p.in_transit.max(0)),
+            };
+            candidates.push(Candidate {
+                sku: sku.clone(),
+                location: location.clone(),
+                share,
+                model: model.clone(),
+                prices: offers
+                    .iter()
+                    .map(|(offer, price)| (SupplierId::parse(&offer.supplier).ok(), *price))
+                    .filter_map(|(id, price)| Some((id?, price)))
+                    .collect(),
+                request: Request {
+                    demand: daily.iter().map(|d| d * share).collect(),
+                    demand_sd: sd * share,
+                    position: stock,
+                    offers: offers.iter().map(|(offer, _)| offer.clone()).collect(),
+                    service: settings.service,
+                    review_period_days: settings.review_period_days,
+                    holding_rate: settings.holding_rate,
+                    order_cost: settings.order_cost,
+                },
+            });
+        }
+    }
+    let requests: Vec<Request> = candidates.iter().map(|c| c.request.clone()).collect();
+    let proposals = replenish::propose_all(&requests, settings.max_supplier_share);
+    for (candidate, result) in candidates.into_iter().zip(proposals) {
+        match result {
+            Ok(proposal) if proposal.quantity > 0 => {
+                let chosen = candidate
+                    .prices
+                    .iter()
+                    .find(|(id, _)| id.as_str() == proposal.supplier);
+                let Some((supplier, price)) = chosen.cloned() else {
+                    continue;
+                };
+                answer.planned.push(Planned {
+                    sku: candidate.sku,
+                    location: candidate.location,
+                    supplier,
+                    unit_price_minor: price,
+                    model: candidate.model,
+                    share: candidate.share,
+                    proposal,
+                });
+            }
+            Ok(_) => answer.covered += 1,
+            Err(error) => answer.skipped.push(Skipped {
+                sku: candidate.sku,
+                location: Some(candidate.location),
+                reason: error.to_string(),
+            }),
+        }
+    }
+    answer
+}
+
+/// The offers for `sku`, each with its price in the supplier's currency (minor units).
+fn offers_for(state: &State, history: &DemandHistory, sku: &Sku) -> Vec<(Offer, i64)> {
+    let Some(base) = state.settings.as_ref().map(|s| s.base_currency) else {
+        return Vec::new();
+    };
+    let mut offers: Vec<(Offer, i64)> = Vec::new();
+    for (supplier_id, record) in history.suppliers_of(sku) {
+        let Some(supplier) = state.suppliers.get(supplier_id) else {
+            continue;
+        };
+        let scale = 10_f64.powi(supplier.currency.exponent() as i32);
+        let rate = record.last_rate_micro.max(1) as f64 / 1e6;
+        let (lead, spread) = record
+            .lead_time()
+            .unwrap_or((supplier.lead_time_days.max(0) as f64, 0.0));
+        offers.push((
+            Offer {
+                supplier: supplier_id.to_string(),
+                unit_price: (record.last_price_minor.max(0) as f64 / scale * rate).max(1e-9),
+                lead_time_days: lead,
+                lead_time_sd_days: spread,
+                in_full_rate: record.in_full_rate(),
+                on_time_rate: record.on_time_rate(),
+                minimum_order_quantity: supplier.minimum_order_quantity.max(0),
+                case_pack: 1,
+                measured_orders: record.orders,
+            },
+            record.last_price_minor.max(0),
+        ));
+    }
+    if !offers.is_empty() {
+        return offers;
+    }
+    let Some(item) = state.items.get(sku) else {
+        return offers;
+    };
+    let mut suppliers: Vec<_> = state
+        .suppliers
+        .values()
+        .filter(|s| s.currency == base)
+        .collect();
+    suppliers.sort_by(|a, b| a.id.cmp(&b.id));
+    let scale = 10_f64.powi(base.exponent() as i32);
+    for supplier in suppliers {
+        offers.push((
+            Offer {
+                supplier: supplier.id.to_string(),
+                unit_price: (item.unit_cost.amount_minor.max(0) as f64 / scale).max(1e-9),
+                lead_time_days: supplier.lead_time_days.max(0) as f64,
+                lead_time_sd_days: 0.0,
+                in_full_rate: None,
+                on_time_rate: None,
+                minimum_order_quantity: supplier.minimum_order_quantity.max(0),
+                case_pack: 1,
+                measured_orders: 0,
+            },
+            item.unit_cost.amount_minor.max(0),
+        ));
+    }
+    offers
+}
+
+/// Units backordered on open sales orders, by stocked item (bundles exploded).
+fn backorders(state: &State) -> BTreeMap<Sku, i64> {
+    let mut units: BTreeMap<Sku, i64> = BTreeMap::new();
+    for order in state.sales_orders.values() {
+        for line in order.lines.iter().filter(|l| l.backordered > 0) {
+            for (sku, per_unit) in stocked_components(&|s| state.items.get(s), &line.line.sku) {
+                let entry = units.entry(sku).or_default();
+                *entry = entry.saturating_add(per_unit.saturating_mul(line.backordered));
+            }
+        }
+    }
+    units
+}
+
+/// Splits `units` by `shares`, by largest remainder, so the parts sum to `units`.
+fn split_units(units: i64, shares: &[(LocationId, f64)]) -> BTreeMap<LocationId, i64> {
+    let mut parts: Vec<(LocationId, i64, f64)> = shares
+        .iter()
+        .map(|(center, share)| {
+            let exact = units as f64 * share;
+            (center.clone(), exact.floor() as i64, exact - exact.floor())
+        })
+        .collect();
+    let given: i64 = parts.iter().map(|(_, whole, _)| whole).sum();
+    let mut left = units - given;
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| parts[b].2.total_cmp(&parts[a].2).then(a.cmp(&b)));
+    for index in order {
+        if left <= 0 {
+            break;
+        }
+        parts[index].1 += 1;
+        left -= 1;
+    }
+    parts
+        .into_iter()
+        .map(|(center, whole, _)| (center, whole))
+        .collect()
+}
+
+fn milli(value: f64) -> i64 {
+    (value * 1000.0).round() as i64
+}
+
+/// The proposal's terms in thousandths of a unit, adding up exactly: each fractional term is
+/// rounded to the thousandth and the rounding term takes what is left; where that would break
+/// its bounds (below 0, or a whole case or more), the difference — a thousandth or two —
+/// moves into the safety stock instead.
+pub fn terms(
+    explanation: &Explanation,
+    service: ServiceTarget,
+    model: &str,
+) -> Option<ReplenishmentTerms> {
+    let forecast_milli = milli(explanation.forecast);
+    let mut safety_stock_milli = milli(explanation.safety_stock);
+    let lot_sizing_milli = milli(explanation.lot_sizing);
+    let quantity_milli = explanation.quantity.checked_mul(1000)?;
+    let position_milli = explanation.position.checked_mul(1000)?;
+    let case_milli = explanation.case_pack.checked_mul(1000)?;
+    let cases = explanation.minimum_order_quantity / explanation.case_pack.max(1)
+        + i64::from(explanation.minimum_order_quantity % explanation.case_pack.max(1) != 0);
+    let smallest = cases.max(1) * explanation.case_pack.max(1);
+    let need = |safety: i64| forecast_milli + safety - position_milli;
+    let mut rounding_milli = quantity_milli - need(safety_stock_milli) - lot_sizing_milli;
+    if rounding_milli < 0 {
+        safety_stock_milli += rounding_milli;
+        rounding_milli = 0;
+    } else if explanation.quantity > smallest && rounding_milli >= case_milli {
+        let excess = rounding_milli - (case_milli - 1);
+        safety_stock_milli += excess;
+        rounding_milli -= excess;
+    }
+    if safety_stock_milli < 0 || need(safety_stock_milli) <= 0 {
+        return None;
+    }
+    let (level, fill_rate) = match service {
+        ServiceTarget::CycleServiceLevel(level) => (level, false),
+        ServiceTarget::FillRate(level) => (level, true),
+    };
+    Some(ReplenishmentTerms {
+        protection_days_milli: milli(explanation.protection_days),
+        forecast_milli,
+        safety_stock_milli,
+        service_level_milli: milli(level).clamp(1, 999),
+        fill_rate,
+        on_hand: explanation.on_hand,
+        reserved: explanation.reserved,
+        backordered: explanation.backordered,
+        on_order: explanation.on_order,
+        inbound_transfers: explanation.inbound_transfers,
+        position: explanation.position,
+        need_milli: need(safety_stock_milli),
+        lot_sizing_milli,
+        rounding_milli,
+        minimum_order_quantity: explanation.minimum_order_quantity,
+        case_pack: explanation.case_pack,
+        model: Some(model.to_string()),
+    })
+}
+
+/// The plan as proposal commands: one per supplier and center, ids `{prefix}-{n}` from 1 in
+/// supplier then center order. `order_by` is the earliest line's order day, `needed_by` the
+/// day the longest lead time brings the goods.
+pub fn commands(plan: &Plan, settings: &Settings, prefix: &str) -> Vec<ProposeReplenishment> {
+    let mut groups: BTreeMap<(SupplierId, LocationId), Vec<&Planned>> = BTreeMap::new();
+    for planned in &plan.planned {
+        groups
+            .entry((planned.supplier.clone(), planned.location.clone()))
+            .or_default()
+            .push(planned);
+    }
+    let mut commands = Vec::new();
+    for ((supplier, location), lines) in groups {
+        let Ok(proposal) = ProposalId::parse(&format!("{prefix}-{}", commands.len() + 1)) else {
+            continue;
+        };
+        let mut proposal_lines = Vec::new();
+        let mut reasons = Vec::new();
+        let mut lead = 0.0_f64;
+        for planned in &lines {
+            let Some(terms) = terms(
+                &planned.proposal.explanation,
+                settings.service,
+                &planned.model,
+            ) else {
+                continue;
+            };
+            let chosen = planned.proposal.alternatives.iter().find(|a| a.chosen);
+            lead = lead.max(chosen.map_or(0.0, |a| a.lead_time_days));
+            if planned.proposal.alternatives.len() > 1 && reasons.len() < 8 {
+                let scores: Vec<String> = planned
+                    .proposal
+                    .alternatives
+                    .iter()
+                    .take(3)
+                    .map(|a| match a.score {
+                        Some(score) => format!("{} {score:.3}", a.supplier),
+                        None => format!("{} unusable", a.supplier),
+                    })
+                    .collect();
+                reasons.push(format!("{}: {}", planned.sku, scores.join(" < ")));
+            }
+            proposal_lines.push(ProposalLine {
+                sku: planned.sku.clone(),
+                quantity: planned.proposal.quantity,
+                unit_price_minor: planned.unit_price_minor,
+                terms: Some(terms),
+            });
+        }
+        if proposal_lines.is_empty() {
+            continue;
+        }
+        let rationale = if reasons.is_empty() {
+            "the only supplier offered".to_string()
+        } else {
+            format!(
+                "lowest expected cost per unit of demand (price with the holding cost of the safety stock its lead time needs, over its in-full rate): {}",
+                reasons.join("; ")
+            )
+        };
+        let today = plan.today;
+        let order_by = today.and_then(|day| {
+            let first = lines
+                .iter()
+                .filter_map(|p| p.proposal.order_by_day)
+                .min()
+                .unwrap_or(0);
+            day.checked_add(jiff::Span::new().days(i64::from(first)))
+                .ok()
+        });
+        let needed_by = today.and_then(|day| {
+            day.checked_add(jiff::Span::new().days(lead.ceil() as i64))
+                .ok()
+        });
+        commands.push(ProposeReplenishment {
+            proposal,
+            source: ProposalSource::Supplier { supplier },
+            location,
+            lines: proposal_lines,
+            order_by,
+            needed_by,
+            rationale: Some(rationale),
+        });
+    }
+    commands
+}

@@ -1,0 +1,294 @@
+//! `/v1/plan/replenishment`: the planner's replenishment proposals, previewed (`GET`) or
+//! recorded as proposal documents (`POST`), which a person then approves or rejects.
+//!
+//! The demand history is the `demand_history` projection, restored from its latest snapshot
+//! and caught up with the log's tail (a snapshot is saved when the tail was long, so the next
+//! run starts near the head); the stock position is the tenant's state, copied between the
+//! writer's batches so the forecasts run on a blocking thread, not on the writer.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+use flowline_core::id::{Sku, TenantId};
+use flowline_engine::projections::{self, Tracked};
+use flowline_engine::{AtomicOutcome, Submission};
+use flowline_metrics::demand::DemandHistory;
+use flowline_metrics::replenishment::{self, Plan, Settings};
+use flowline_plan::replenish::ServiceTarget;
+use serde_json::json;
+
+use crate::App;
+use crate::auth::{Access, Principal};
+use crate::error::ApiError;
+use crate::handlers::{json_response, query_params};
+use crate::routes::{QueryParameter, QueryType};
+
+/// A snapshot of the demand history is saved when catching up read more events than this.
+const SNAPSHOT_AFTER: u64 = 20_000;
+
+/// The parameters of the planner.
+pub const REPLENISHMENT_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "service_level",
+        description: "Target cycle service level (probability of no stock-out in a cycle), strictly between 0 and 1; default 0.95. Give this or `fill_rate`.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "fill_rate",
+        description: "Target fill rate (share of demand met from stock), strictly between 0 and 1.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "review_days",
+        description: "Days between planning runs (the review period), above 0 and at most 365; default 1.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "holding_rate",
+        description: "Annual holding cost as a share of the unit price, 0 to 10; default 0.25.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "order_cost",
+        description: "Fixed cost of one purchase order in the base currency (major units), 0 or more; default 0 (no lot sizing).",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "max_supplier_share",
+        description: "The largest share of the proposed value one supplier may get, above 0 and at most 1; default 1 (no cap).",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "sku",
+        description: "Only this item.",
+        json_type: QueryType::String,
+    },
+];
+
+fn number(
+    params: &BTreeMap<String, String>,
+    name: &str,
+    valid: impl Fn(f64) -> bool,
+    expected: &str,
+) -> Result<Option<f64>, ApiError> {
+    let Some(text) = params.get(name) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && valid(value) => Ok(Some(value)),
+        _ => Err(ApiError::query(name, format!("`{text}` is not {expected}"))),
+    }
+}
+
+/// The planner's settings and the item asked for, from the query.
+fn settings_of(params: &BTreeMap<String, String>) -> Result<(Settings, Option<Sku>), ApiError> {
+    let mut settings = Settings::default();
+    let share = |v: f64| v > 0.0 && v < 1.0;
+    let service = number(
+        params,
+        "service_level",
+        share,
+        "a number strictly between 0 and 1",
+    )?;
+    let fill = number(
+        params,
+        "fill_rate",
+        share,
+        "a number strictly between 0 and 1",
+    )?;
+    settings.service = match (service, fill) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::query(
+                "fill_rate",
+                "give `service_level` or `fill_rate`, not both",
+            ));
+        }
+        (Some(level), None) => ServiceTarget::CycleServiceLevel(level),
+        (None, Some(rate)) => ServiceTarget::FillRate(rate),
+        (None, None) => settings.service,
+    };
+    if let Some(days) = number(
+        params,
+        "review_days",
+        |v| v > 0.0 && v <= 365.0,
+        "a number of days above 0 and at most 365",
+    )? {
+        settings.review_period_days = days;
+    }
+    if let Some(rate) = number(
+        params,
+        "holding_rate",
+        |v| (0.0..=10.0).contains(&v),
+        "a share from 0 to 10",
+    )? {
+        settings.holding_rate = rate;
+    }
+    if let Some(cost) = number(
+        params,
+        "order_cost",
+        |v| (0.0..=1e12).contains(&v),
+        "an amount from 0 to 10^12",
+    )? {
+        settings.order_cost = cost;
+    }
+    if let Some(cap) = number(
+        params,
+        "max_supplier_share",
+        |v| v > 0.0 && v <= 1.0,
+        "a share above 0 and at most 1",
+    )? {
+        settings.max_supplier_share = cap;
+    }
+    let sku = params
+        .get("sku")
+        .map(|text| Sku::parse(text).map_err(|error| ApiError::query("sku", error.to_string())))
+        .transpose()?;
+    Ok((settings, sku))
+}
+
+/// The tenant's demand history, from its snapshot and the log's tail, with the head it reflects.
+async fn demand_history(app: &App, tenant: &TenantId) -> Result<(DemandHistory, u64), ApiError> {
+    let tenant = tenant.clone();
+    app.readers()
+        .read(move |store| {
+            let (mut tracked, _origin) =
+                projections::restore(store, &tenant, DemandHistory::new, |_| Ok(()))
+                    .unwrap_or_else(|_| {
+                        (
+                            Tracked {
+                                projection: DemandHistory::new(),
+                                head: 0,
+                            },
+                            projections::Origin::Nothing,
+                        )
+                    });
+            let from = tracked.head;
+            projections::catch_up(store, &tenant, &mut tracked, &|| false, &mut |_| {})
+                .map_err(ApiError::internal)?;
+            if tracked.head.saturating_sub(from) >= SNAPSHOT_AFTER {
+                // A snapshot is a cache: failing to save one costs the next run time, no more.
+                let _ = projections::save(store, &tenant, &tracked.projection, tracked.head);
+            }
+            Ok((tracked.projection, tracked.head))
+        })
+        .await
+}
+
+/// Runs the planner for the query.
+async fn run(
+    app: &App,
+    principal: &Principal,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<(Plan, Settings, u64), ApiError> {
+    let params = query_params(query, REPLENISHMENT_QUERY)?;
+    let (settings, sku) = settings_of(&params)?;
+    let (plan, head) = plan_for(app, &principal.tenant, &settings, sku).await?;
+    Ok((plan, settings, head))
+}
+
+/// Runs the planner over the tenant's demand history and a copy of its state, on a blocking
+/// thread: the plan and the log position it reflects.
+pub(crate) async fn plan_for(
+    app: &App,
+    tenant: &TenantId,
+    settings: &Settings,
+    sku: Option<Sku>,
+) -> Result<(Plan, u64), ApiError> {
+    let (history, head) = demand_history(app, tenant).await?;
+    let state = app.query(tenant, |state| Box::new(state.clone())).await?;
+    let planning = settings.clone();
+    let plan = tokio::task::spawn_blocking(move || {
+        replenishment::plan(&state, &history, &planning, sku.as_ref())
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok((plan, head))
+}
+
+/// Records a plan's proposals, all or none, as `RP-<head>-<n>`: their ids.
+pub(crate) async fn record(
+    app: &App,
+    tenant: &TenantId,
+    plan: &Plan,
+    settings: &Settings,
+    head: u64,
+) -> Result<Vec<String>, ApiError> {
+    let commands = replenishment::commands(plan, settings, &format!("RP-{head}"));
+    let recorded: Vec<String> = commands.iter().map(|c| c.proposal.to_string()).collect();
+    if !commands.is_empty() {
+        let submissions: Vec<Submission> = commands
+            .into_iter()
+            .map(|command| Submission::new(flowline_core::Command::ProposeReplenishment(command)))
+            .collect();
+        let engine = app.engine().clone();
+        let tenant = tenant.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            engine.submit_atomically(&tenant, submissions, None)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(crate::engine_error)?;
+        if let AtomicOutcome::Rejected {
+            code,
+            message,
+            details,
+            ..
+        } = answer.outcome
+        {
+            return Err(ApiError::rejected(&code, message, details));
+        }
+    }
+    Ok(recorded)
+}
+
+fn body(plan: &Plan, settings: &Settings, head: u64, recorded: &[String]) -> serde_json::Value {
+    let commands = replenishment::commands(plan, settings, &format!("RP-{head}"));
+    json!({
+        "object": "replenishment_plan",
+        "today": plan.today,
+        "settings": settings,
+        "planned": plan.planned,
+        "covered": plan.covered,
+        "skipped": plan.skipped,
+        "proposals": commands,
+        "recorded": recorded,
+    })
+}
+
+/// `GET /v1/plan/replenishment`: what the planner would propose now, recording nothing.
+pub fn preview_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let (plan, settings, head) = run(&app, &principal, query).await?;
+            Ok::<Response, ApiError>(json_response(
+                StatusCode::OK,
+                &body(&plan, &settings, head, &[]),
+            ))
+        },
+    )
+}
+
+/// `POST /v1/plan/replenishment`: plans and records the proposals, all or none, as
+/// `RP-<log position>-<n>`.
+pub fn record_handler() -> MethodRouter<App> {
+    post(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Operate)?;
+            let (plan, settings, head) = run(&app, &principal, query).await?;
+            let recorded = record(&app, &principal.tenant, &plan, &settings, head).await?;
+            Ok::<Response, ApiError>(json_response(
+                StatusCode::CREATED,
+                &body(&plan, &settings, head, &recorded),
+            ))
+        },
+    )
+}

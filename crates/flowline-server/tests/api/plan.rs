@@ -1,0 +1,237 @@
+//! The Plan process over HTTP: the planner previews and records replenishment proposals, a
+//! second run does not propose the same units again, and an approved proposal becomes a
+//! purchase order whose lines are the proposal's.
+
+use crate::helpers::spawn_app;
+use serde_json::{Value, json};
+
+fn address() -> Value {
+    json!({ "lines": ["1 Dock Road"], "city": "Newark", "region": "NJ",
+            "postal_code": "07102", "country": "US", "time_zone": "America/New_York" })
+}
+
+/// Redoes a proposal line's sum from its terms, in thousandths: the position from its five
+/// terms, the need from the forecast and safety stock, the quantity from need, lot sizing and
+/// rounding.
+fn assert_terms_add_up(line: &Value) {
+    let t = &line["terms"];
+    let n = |name: &str| t[name].as_i64().unwrap_or_else(|| panic!("{name} in {t}"));
+    let position =
+        n("on_hand") - n("reserved") - n("backordered") + n("on_order") + n("inbound_transfers");
+    assert_eq!(position, n("position"), "{t}");
+    assert_eq!(
+        n("forecast_milli") + n("safety_stock_milli") - 1000 * position,
+        n("need_milli"),
+        "{t}"
+    );
+    assert_eq!(
+        n("need_milli") + n("lot_sizing_milli") + n("rounding_milli"),
+        1000 * line["quantity"].as_i64().unwrap(),
+        "{t}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("planner", Some("USD")).await;
+    let (admin, operator, viewer) = (
+        tenant.admin.as_str(),
+        tenant.operator.as_str(),
+        tenant.viewer.as_str(),
+    );
+    app.put(
+        admin,
+        "/v1/locations/FC-1",
+        &json!({ "name": "East", "region": "us-east", "address": address() }),
+    )
+    .await
+    .expect(201);
+    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
+        "price": { "amount_minor": 1200, "currency": "USD" }, "weight_g": 350 });
+    app.put(admin, "/v1/items/MUG", &item).await.expect(201);
+    let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
+        "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
+    app.put(admin, "/v1/suppliers/ACME", &supplier)
+        .await
+        .expect(201);
+    let opening = json!({ "adjustment": "OPEN-1", "location": "FC-1", "reason": "opening_balance",
+        "lines": [{ "sku": "MUG", "quantity": 5, "unit_cost_minor": 400 }] });
+    app.post(admin, "/v1/adjustments", &opening)
+        .await
+        .expect(201);
+    // Three orders of 10: the first reserves the 5 on hand and waits for 5 more, the others
+    // wait for all 10. Position: 5 on hand − 5 reserved − 25 backordered = −25.
+    for order in 1..=3 {
+        let body = json!({ "order": format!("SO-{order}"), "channel": "web",
+            "customer": format!("C-{order}"), "ship_to": address(), "currency": "USD",
+            "allocate": "backorder",
+            "lines": [{ "sku": "MUG", "quantity": 10, "unit_price_minor": 1200 }] });
+        app.post(operator, "/v1/sales-orders", &body)
+            .await
+            .expect(201);
+    }
+
+    let preview = app
+        .get(viewer, "/v1/plan/replenishment?service_level=0.95")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(preview["object"], "replenishment_plan");
+    assert_eq!(preview["recorded"], json!([]));
+    let planned = preview["planned"].as_array().unwrap();
+    assert_eq!(planned.len(), 1, "{preview}");
+    assert_eq!(planned[0]["sku"], "MUG");
+    assert_eq!(planned[0]["location"], "FC-1");
+    assert_eq!(planned[0]["supplier"], "ACME");
+    let explanation = &planned[0]["proposal"]["explanation"];
+    assert_eq!(explanation["position"], -25);
+    assert_eq!(explanation["backordered"], 25);
+    // The supplier's minimum of 24 is the least it can order.
+    assert!(planned[0]["proposal"]["quantity"].as_i64().unwrap() >= 24);
+    // Previewing recorded nothing.
+    let listed = app.get(viewer, "/v1/proposals").await.expect(200).json();
+    assert_eq!(listed["data"], json!([]));
+
+    // A viewer may look but not record.
+    app.post(viewer, "/v1/plan/replenishment", &json!({}))
+        .await
+        .expect(403);
+    let run = app
+        .post(operator, "/v1/plan/replenishment", &json!({}))
+        .await
+        .expect(201)
+        .json();
+    let recorded = run["recorded"].as_array().unwrap();
+    assert_eq!(recorded.len(), 1, "{run}");
+    let id = recorded[0].as_str().unwrap().to_string();
+    let proposal = app
+        .get(viewer, &format!("/v1/proposals/{id}"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(proposal["state"], "proposed");
+    assert_eq!(
+        proposal["source"],
+        json!({ "kind": "supplier", "supplier": "ACME" })
+    );
+    let lines = proposal["lines"].as_array().unwrap().clone();
+    assert_eq!(lines.len(), 1);
+    assert_terms_add_up(&lines[0]);
+    assert_eq!(
+        lines[0]["unit_price_minor"], 400,
+        "the item's standard cost: never bought yet"
+    );
+
+    // Run again: the open proposal holds the item and center back.
+    let again = app
+        .post(operator, "/v1/plan/replenishment", &json!({}))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(again["recorded"], json!([]));
+    assert!(
+        again["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for a decision"),
+        "{again}"
+    );
+
+    let approved = app
+        .post(
+            operator,
+            &format!("/v1/proposals/{id}/approvals"),
+            &json!({ "document": "PO-9", "note": "as proposed" }),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(approved["document"]["state"], "approved");
+    assert_eq!(approved["document"]["purchase_order"], "PO-9");
+    let order = app
+        .get(viewer, "/v1/purchase-orders/PO-9")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(order["state"], "placed");
+    assert_eq!(order["supplier"], "ACME");
+    assert_eq!(order["location"], "FC-1");
+    let ordered: Vec<(Value, Value, Value)> = order["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"]["sku"].clone(),
+                l["line"]["quantity"].clone(),
+                l["line"]["unit_price_minor"].clone(),
+            )
+        })
+        .collect();
+    let proposed: Vec<(Value, Value, Value)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["sku"].clone(),
+                l["quantity"].clone(),
+                l["unit_price_minor"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ordered, proposed);
+    // The order now counts as on order: the next run's position includes it.
+    let after = app
+        .get(viewer, "/v1/plan/replenishment")
+        .await
+        .expect(200)
+        .json();
+    let on_order = lines[0]["quantity"].as_i64().unwrap();
+    let next = &after["planned"];
+    if let Some(first) = next.as_array().and_then(|p| p.first()) {
+        assert_eq!(first["proposal"]["explanation"]["on_order"], on_order);
+    }
+    // A decided proposal cannot be decided again.
+    let twice = app
+        .post(
+            operator,
+            &format!("/v1/proposals/{id}/rejections"),
+            &json!({ "reason": "price_too_high" }),
+        )
+        .await
+        .expect(409);
+    assert_eq!(twice.code(), "illegal_transition");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_planner_settings_are_refused_naming_the_parameter() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("planner-bad", Some("USD")).await;
+    let viewer = tenant.viewer.as_str();
+    for (query, parameter) in [
+        ("service_level=1", "service_level"),
+        ("service_level=abc", "service_level"),
+        ("fill_rate=0", "fill_rate"),
+        ("service_level=0.9&fill_rate=0.9", "fill_rate"),
+        ("review_days=0", "review_days"),
+        ("holding_rate=-1", "holding_rate"),
+        ("order_cost=NaN", "order_cost"),
+        ("max_supplier_share=1.5", "max_supplier_share"),
+        ("sku=a%2Fb", "sku"),
+        ("horizon=3", "horizon"),
+    ] {
+        let reply = app
+            .get(viewer, &format!("/v1/plan/replenishment?{query}"))
+            .await
+            .expect(400)
+            .json();
+        assert_eq!(reply["details"]["parameter"], parameter, "{query}: {reply}");
+    }
+    // An empty tenant plans nothing.
+    let empty = app
+        .get(viewer, "/v1/plan/replenishment")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(empty["planned"], json!([]));
+}
