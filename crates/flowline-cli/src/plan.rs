@@ -45,6 +45,16 @@ pub enum PlanCommand {
     /// --order-quantity), raised to the MOQ and rounded up to whole case packs. Each figure is
     /// printed with the terms it is made of.
     Policy(PolicyArgs),
+    /// What to order now for every stocked item at every center, from a tenant's log.
+    ///
+    /// Each item's demand is forecast and split between centers by where it was allocated;
+    /// the position counts on hand, reservations, backorders, open purchase orders and
+    /// transfers in transit; the quantity orders up to the forecast over the protection
+    /// interval (lead time + review period) plus the safety stock for the service target,
+    /// made an economic lot and rounded to the supplier's minimum. Each line is printed with
+    /// the terms of its sum and the suppliers weighed. Records nothing: approve proposals
+    /// through the API or the dashboard's Plan page.
+    Replenish(ReplenishArgs),
 }
 
 /// Arguments of `flowline plan policy`. A negative number is read as a value (to be refused
@@ -95,6 +105,40 @@ pub struct PolicyArgs {
 }
 
 /// Arguments of `flowline plan history`.
+#[derive(Debug, clap::Args)]
+pub struct ReplenishArgs {
+    /// The log (SQLite file).
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (the only one when the log holds one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Target cycle service level, strictly between 0 and 1 (default 0.95).
+    #[arg(long, conflicts_with = "fill_rate")]
+    service_level: Option<f64>,
+    /// Target fill rate, strictly between 0 and 1.
+    #[arg(long)]
+    fill_rate: Option<f64>,
+    /// Days between planning runs.
+    #[arg(long, default_value_t = 1.0)]
+    review_days: f64,
+    /// Annual holding cost as a share of the unit price.
+    #[arg(long, default_value_t = 0.25)]
+    holding_rate: f64,
+    /// Fixed cost of one purchase order, base currency; 0: no lot sizing.
+    #[arg(long, default_value_t = 0.0)]
+    order_cost: f64,
+    /// The largest share of the proposed value one supplier may get.
+    #[arg(long, default_value_t = 1.0)]
+    max_supplier_share: f64,
+    /// Only this item.
+    #[arg(long)]
+    sku: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
     /// The log.
@@ -160,7 +204,138 @@ pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         PlanCommand::Forecast(args) => forecast_file(&args),
         PlanCommand::History(args) => history(&args),
         PlanCommand::Policy(args) => policy(&args),
+        PlanCommand::Replenish(args) => replenish(&args),
     }
+}
+
+/// Checks a share given on the command line: strictly between 0 and 1 (or up to 1).
+fn share(flag: &str, value: f64, closed_above: bool) -> anyhow::Result<f64> {
+    let fits = value.is_finite() && value > 0.0 && (value < 1.0 || (closed_above && value == 1.0));
+    anyhow::ensure!(
+        fits,
+        "{flag}: must be above 0 and {} 1, is {value}",
+        if closed_above { "at most" } else { "below" }
+    );
+    Ok(value)
+}
+
+fn replenish(args: &ReplenishArgs) -> anyhow::Result<ExitCode> {
+    use flowline_metrics::replenishment::{self, Settings};
+    use flowline_plan::replenish::ServiceTarget;
+    let service = match (args.service_level, args.fill_rate) {
+        (_, Some(rate)) => ServiceTarget::FillRate(share("--fill-rate", rate, false)?),
+        (Some(level), None) => {
+            ServiceTarget::CycleServiceLevel(share("--service-level", level, false)?)
+        }
+        (None, None) => ServiceTarget::CycleServiceLevel(0.95),
+    };
+    anyhow::ensure!(
+        args.review_days.is_finite() && args.review_days > 0.0 && args.review_days <= 365.0,
+        "--review-days: must be above 0 and at most 365, is {}",
+        args.review_days
+    );
+    anyhow::ensure!(
+        (0.0..=10.0).contains(&args.holding_rate),
+        "--holding-rate: must be from 0 to 10, is {}",
+        args.holding_rate
+    );
+    anyhow::ensure!(
+        (0.0..=1e12).contains(&args.order_cost),
+        "--order-cost: must be from 0 to 10^12, is {}",
+        args.order_cost
+    );
+    let settings = Settings {
+        service,
+        review_period_days: args.review_days,
+        holding_rate: args.holding_rate,
+        order_cost: args.order_cost,
+        max_supplier_share: share("--max-supplier-share", args.max_supplier_share, true)?,
+        ..Settings::default()
+    };
+    let sku = args
+        .sku
+        .as_deref()
+        .map(flowline_core::id::Sku::parse)
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("--sku: {error}"))?;
+    let history = demand_history(&args.db, args.tenant.as_deref())?;
+    let store =
+        backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let tenant = crate::metrics::tenant_of(store.as_ref(), args.tenant.as_deref())?;
+    let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
+        .with_context(|| format!("cannot read {}", args.db.display()))?;
+    let plan = replenishment::plan(&state, &history, &settings, sku.as_ref());
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(today) = plan.today {
+        writeln!(
+            out,
+            "replenishment from {today}: {} to order, {} covered",
+            plan.planned.len(),
+            plan.covered
+        )?;
+    }
+    for planned in &plan.planned {
+        let e = &planned.proposal.explanation;
+        writeln!(
+            out,
+            "\n{} at {}: order {} from {} (forecast model {}, {:.0} % of the item's demand)",
+            planned.sku,
+            planned.location,
+            planned.proposal.quantity,
+            planned.supplier,
+            planned.model,
+            planned.share * 100.0
+        )?;
+        writeln!(
+            out,
+            "  forecast over {:.1} days {:.3} + safety stock {:.3} (z {:.4}, σ {:.3}) = order up to {:.3}",
+            e.protection_days,
+            e.forecast,
+            e.safety_stock,
+            e.safety_factor,
+            e.demand_sd_over_protection,
+            e.order_up_to
+        )?;
+        writeln!(
+            out,
+            "  position {} = on hand {} − reserved {} − backordered {} + on order {} + inbound {}",
+            e.position, e.on_hand, e.reserved, e.backordered, e.on_order, e.inbound_transfers
+        )?;
+        writeln!(
+            out,
+            "  need {:.3} + lot sizing {:.3} + rounding {:.3} (minimum {}, cases of {}) = {}",
+            e.need, e.lot_sizing, e.rounding, e.minimum_order_quantity, e.case_pack, e.quantity
+        )?;
+        for offer in &planned.proposal.alternatives {
+            let score = offer
+                .score
+                .map_or("unusable".to_string(), |s| format!("{s:.4}"));
+            writeln!(
+                out,
+                "  {} {}: price {:.2}, lead {:.1} ± {:.1} d, in full {:.0} %, expected cost per unit {score}",
+                if offer.chosen { "*" } else { " " },
+                offer.supplier,
+                offer.unit_price,
+                offer.lead_time_days,
+                offer.lead_time_sd_days,
+                offer.in_full_rate * 100.0
+            )?;
+        }
+    }
+    for skipped in &plan.skipped {
+        let at = skipped
+            .location
+            .as_ref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        writeln!(out, "skipped {}{at}: {}", skipped.sku, skipped.reason)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The option a policy input came from, for messages: the library names its inputs.

@@ -19,6 +19,7 @@
 //!    item's standard cost (suppliers in another currency are left out then: no price is
 //!    known in their currency). The supplier's minimum order quantity applies; items are
 //!    ordered singly (case pack 1).
+//!    Kits (items with a bill of materials) are made, not bought: they are skipped here.
 //! 4. **Proposal.** `flowline_plan::replenish::propose_all`, with the supplier-share cap. An
 //!    item × center with a proposal still waiting for a decision is skipped, so running the
 //!    planner twice does not propose the same units twice.
@@ -197,6 +198,14 @@ pub fn plan(
             .collect();
         let series = demand.get(sku);
         if series.is_none() && held.is_empty() {
+            continue;
+        }
+        if state.items.get(sku).is_some_and(|item| item.bom.is_some()) {
+            answer.skipped.push(Skipped {
+                sku: sku.clone(),
+                location: None,
+                reason: "made by kitting from its bill of materials, not bought".into(),
+            });
             continue;
         }
         let offers = offers_for(state, history, sku);

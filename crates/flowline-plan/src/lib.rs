@@ -10,6 +10,10 @@
 //!   per series by rolling-origin backtest, prediction intervals, accuracy (WAPE, MASE, bias).
 //! - [`policy`]: safety stock for a cycle service level or a fill rate, reorder points and order
 //!   quantities (EOQ with MOQ and case packs), (s, S), base stock, newsvendor.
+//! - [`replenish`]: replenishment proposals that explain themselves, term by term, with the
+//!   supplier chosen by expected cost per unit and a cap on one supplier's share.
+//! - [`placement`]: the stock each center should hold, by a linear program, with the transfers.
+//! - [`capacity`]: weeks whose forecast orders exceed a center's capacity, flagged ahead.
 //! - [`distribution`]: the normal and Poisson distributions the policies rest on.
 
 #![warn(missing_docs)]
