@@ -528,7 +528,8 @@ fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHisto
     Ok(tracked.projection)
 }
 
-/// The history's series as the forecast reads them: `SKU@channel`, daily.
+/// The history's series as the forecast reads them: `SKU@channel`, daily; a stock-out day's
+/// demand is censored, carried as NaN (which no series file can hold) and read as unknown.
 fn history_series(history: &DemandHistory) -> Vec<Series> {
     history
         .series()
@@ -537,7 +538,11 @@ fn history_series(history: &DemandHistory) -> Vec<Series> {
             name: format!("{}@{}", one.sku, one.channel),
             frequency: Frequency::Daily,
             start: one.start,
-            values: one.daily.iter().map(|&units| units as f64).collect(),
+            values: one
+                .observed()
+                .into_iter()
+                .map(|units| units.unwrap_or(f64::NAN))
+                .collect(),
         })
         .collect()
 }
@@ -553,13 +558,15 @@ fn history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     };
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(out));
     writer.write_record(["series", "date", "quantity"])?;
-    for one in history_series(&history) {
-        for (index, units) in one.values.iter().enumerate() {
-            if *units > 0.0 {
+    for one in history.series() {
+        let name = format!("{}@{}", one.sku, one.channel);
+        for (index, units) in one.daily.iter().enumerate() {
+            if *units > 0 {
                 let date = one
-                    .date(index as i64)
-                    .map_or_else(String::new, |date| date.to_string());
-                writer.write_record([one.name.as_str(), &date, &rounded(*units)])?;
+                    .start
+                    .checked_add(jiff::Span::new().days(index as i64))
+                    .map_or_else(|_| String::new(), |date| date.to_string());
+                writer.write_record([name.as_str(), &date, &units.to_string()])?;
             }
         }
     }
@@ -655,7 +662,11 @@ fn forecast_all(
     options: &(dyn Fn(&Series) -> Options + Sync),
 ) -> Vec<Result<Forecast, forecast::ForecastError>> {
     on_all_cores(all, |one| {
-        let history: Vec<Option<f64>> = one.values.iter().copied().map(Some).collect();
+        let history: Vec<Option<f64>> = one
+            .values
+            .iter()
+            .map(|value| value.is_finite().then_some(*value))
+            .collect();
         forecast::forecast(&history, &options(one))
     })
 }

@@ -8,6 +8,12 @@
 //! tenant's reporting time zone's; a day with no order is a day of zero demand. Returns are not
 //! netted here: they are a flow of their own.
 //!
+//! **Stock-outs.** A day on which an item's stock available to sell (on hand less reserved,
+//! over every fulfillment center) was at or below zero at some moment, after the item had first
+//! been in stock, is a stock-out day: what customers ordered that day is what they could order,
+//! not what they wanted, so the forecast treats it as censored ([`DemandSeries::censored`]) and
+//! fills it from the days around it instead of learning a dip.
+//!
 //! Beside the demand it keeps what replenishment needs from the past and the state does not
 //! hold once documents close:
 //!
@@ -54,6 +60,18 @@ pub struct DemandHistory {
     /// Units allocated, by item, center and day.
     #[serde(default)]
     allocated: BTreeMap<Sku, BTreeMap<LocationId, BTreeMap<Date, i64>>>,
+    /// Stock available to sell per item over the fulfillment centers (on hand − reserved).
+    #[serde(default)]
+    available: BTreeMap<Sku, i64>,
+    /// Items that have been in stock at least once.
+    #[serde(default)]
+    stocked: std::collections::BTreeSet<Sku>,
+    /// Items out of stock now, with the day they ran out.
+    #[serde(default)]
+    out_since: BTreeMap<Sku, Date>,
+    /// Past stock-out days per item (those before a run that is still open are in `out_since`).
+    #[serde(default)]
+    stockout_days: BTreeMap<Sku, std::collections::BTreeSet<Date>>,
     /// Purchase orders not yet received in full, closed or cancelled.
     #[serde(default)]
     open_purchases: BTreeMap<PurchaseOrderId, OpenPurchase>,
@@ -76,6 +94,19 @@ pub struct DemandSeries {
     pub start: Date,
     /// Units ordered each day from `start` to the history's latest day, zero on days without.
     pub daily: Vec<i64>,
+    /// Whether each day of `daily` was a stock-out day of the item: its demand is censored.
+    pub censored: Vec<bool>,
+}
+
+impl DemandSeries {
+    /// The series as the forecast reads it: a censored day is unknown (`None`).
+    pub fn observed(&self) -> Vec<Option<f64>> {
+        self.daily
+            .iter()
+            .zip(&self.censored)
+            .map(|(units, censored)| (!censored).then_some(*units as f64))
+            .collect()
+    }
 }
 
 /// A purchase order being received.
@@ -176,11 +207,19 @@ impl DemandHistory {
                         *slot = units;
                     }
                 }
+                let censored = (0..length)
+                    .map(|index| {
+                        start
+                            .checked_add(jiff::Span::new().days(index as i64))
+                            .is_ok_and(|day| self.is_stockout_day(sku, day))
+                    })
+                    .collect();
                 Some(DemandSeries {
                     sku: sku.clone(),
                     channel: channel.clone(),
                     start,
                     daily,
+                    censored,
                 })
             })
             .collect()
@@ -230,6 +269,58 @@ impl DemandHistory {
         self.suppliers
             .iter()
             .filter_map(move |(supplier, items)| items.get(sku).map(|record| (supplier, record)))
+    }
+
+    /// Whether `day` was a stock-out day of `sku`.
+    pub fn is_stockout_day(&self, sku: &Sku, day: Date) -> bool {
+        self.out_since.get(sku).is_some_and(|since| day >= *since)
+            || self
+                .stockout_days
+                .get(sku)
+                .is_some_and(|days| days.contains(&day))
+    }
+
+    /// Follows the stock available to sell through an event's moves and reservations, at the
+    /// fulfillment centers only (virtual locations are not for sale).
+    fn track_availability(&mut self, effects: &flowline_core::effects::Effects, day: Date) {
+        use flowline_core::ledger::VirtualLocation;
+        let at_center = |location: &LocationId| VirtualLocation::from_id(location).is_none();
+        let mut touched: Vec<Sku> = Vec::new();
+        for movement in &effects.moves {
+            let change = i64::from(at_center(&movement.to)) - i64::from(at_center(&movement.from));
+            if change != 0 {
+                let entry = self.available.entry(movement.sku.clone()).or_default();
+                *entry = entry.saturating_add(change.saturating_mul(movement.quantity));
+                touched.push(movement.sku.clone());
+            }
+        }
+        for change in &effects.reservations {
+            if at_center(&change.location) {
+                let entry = self.available.entry(change.sku.clone()).or_default();
+                *entry = entry.saturating_sub(change.quantity);
+                touched.push(change.sku.clone());
+            }
+        }
+        for sku in touched {
+            let available = self.available.get(&sku).copied().unwrap_or(0);
+            if available > 0 {
+                self.stocked.insert(sku.clone());
+                if let Some(since) = self.out_since.remove(&sku) {
+                    let days = self.stockout_days.entry(sku).or_default();
+                    let mut cursor = since;
+                    // The run's days, the day it ended included (it was out for part of it).
+                    while cursor <= day {
+                        days.insert(cursor);
+                        match cursor.tomorrow() {
+                            Ok(next) => cursor = next,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            } else if self.stocked.contains(&sku) {
+                self.out_since.entry(sku).or_insert(day);
+            }
+        }
     }
 
     fn purchase(&mut self, event: &PurchaseOrderEvent) {
@@ -401,6 +492,10 @@ impl DemandHistory {
             centers.retain(|_, days| !days.is_empty());
         }
         self.allocated.retain(|_, centers| !centers.is_empty());
+        for days in self.stockout_days.values_mut() {
+            *days = days.split_off(&horizon);
+        }
+        self.stockout_days.retain(|_, days| !days.is_empty());
     }
 }
 
@@ -413,7 +508,11 @@ impl Projection for DemandHistory {
     const NAME: &'static str = "demand_history";
     const VERSION: u32 = 2;
 
-    fn apply(&mut self, _position: Position, event: &Event) {
+    fn apply(&mut self, position: Position, event: &Event) {
+        if let Some(effects) = event.effects() {
+            let day = self.day_of(position.business_time);
+            self.track_availability(effects, day);
+        }
         match event {
             Event::Master(MasterEvent::TenantConfigured { settings }) => {
                 self.time_zone = Some(settings.reporting_time_zone.as_str().to_string());

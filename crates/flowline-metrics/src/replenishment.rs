@@ -4,7 +4,7 @@
 //! For every stocked item with demand or stock, and every fulfillment center:
 //!
 //! 1. **Demand.** The item's daily demand over all channels (the last [`Settings::fit_days`]
-//!    days of [`DemandHistory`]) is forecast by `flowline_plan::forecast` (weekly season,
+//!    days of [`DemandHistory`], stock-out days censored) is forecast by `flowline_plan::forecast` (weekly season,
 //!    automatic model choice) over the longest protection interval any supplier needs, and
 //!    split between centers by each center's share of the units allocated over the last
 //!    [`Settings::share_days`] days; an item never allocated is split evenly. The one-day
@@ -152,22 +152,38 @@ pub fn plan(
     if centers.is_empty() {
         return answer;
     }
-    let mut demand: BTreeMap<Sku, (Date, Vec<f64>)> = BTreeMap::new();
+    // Each item's demand over its channels, a stock-out day unknown (`None`): every series
+    // runs to the same latest day, so they are aligned on their ends; an item's stock-out days
+    // are the same in every channel.
+    let mut demand: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
+    let mut placed: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
     for series in history.series() {
-        let entry = demand
-            .entry(series.sku.clone())
-            .or_insert_with(|| (series.start, Vec::new()));
-        // Every series runs to the same latest day: align them on their ends.
-        let length = entry.1.len().max(series.daily.len());
-        let mut sum = vec![0.0; length];
-        for (offset, value) in entry.1.iter().rev().enumerate() {
-            sum[length - 1 - offset] += value;
+        let entry = placed.entry(series.sku.clone()).or_default();
+        let observed: Vec<Option<f64>> = series.daily.iter().map(|u| Some(*u as f64)).collect();
+        let length = entry.len().max(observed.len());
+        let mut sum: Vec<Option<f64>> = vec![Some(0.0); length];
+        let earlier = length - entry.len();
+        for (index, value) in entry.iter().enumerate() {
+            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
         }
-        for (offset, value) in series.daily.iter().rev().enumerate() {
-            sum[length - 1 - offset] += *value as f64;
+        let earlier = length - observed.len();
+        for (index, value) in observed.iter().enumerate() {
+            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
         }
-        entry.1 = sum;
-        entry.0 = entry.0.min(series.start);
+        *entry = sum;
+        let entry = demand.entry(series.sku.clone()).or_default();
+        let observed = series.observed();
+        let length = entry.len().max(observed.len());
+        let mut sum: Vec<Option<f64>> = vec![Some(0.0); length];
+        let earlier = length - entry.len();
+        for (index, value) in entry.iter().enumerate() {
+            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
+        }
+        let earlier = length - observed.len();
+        for (index, value) in observed.iter().enumerate() {
+            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
+        }
+        *entry = sum;
     }
     let open: BTreeSet<(Sku, LocationId)> = state
         .proposals
@@ -223,24 +239,33 @@ pub fn plan(
             .fold(0.0_f64, f64::max);
         let horizon = ((longest + settings.review_period_days).ceil() as usize + 7).min(3_000);
         let (daily, sd, model) = match series {
-            Some((_, values)) => {
-                let fitted = &values[values.len().saturating_sub(settings.fit_days)..];
-                let history: Vec<Option<f64>> = fitted.iter().map(|v| Some(*v)).collect();
-                match forecast::forecast(
-                    &history,
-                    &Options {
-                        horizon,
-                        season_length: 7,
-                        level: INTERVAL_LEVEL,
-                    },
-                ) {
-                    Ok(made) => {
+            Some(values) => {
+                let options = Options {
+                    horizon,
+                    season_length: 7,
+                    level: INTERVAL_LEVEL,
+                };
+                let window = |values: &[Option<f64>]| {
+                    values[values.len().saturating_sub(settings.fit_days)..].to_vec()
+                };
+                // When stock-outs leave too few known days to forecast from, the units ordered
+                // as placed (a floor under what customers wanted) are forecast instead.
+                let made = forecast::forecast(&window(values), &options)
+                    .map(|made| (made, ""))
+                    .or_else(|error| {
+                        let raw = placed.get(sku).map(|raw| window(raw)).unwrap_or_default();
+                        forecast::forecast(&raw, &options)
+                            .map(|made| (made, " on orders as placed: too few days in stock"))
+                            .map_err(|_| error)
+                    });
+                match made {
+                    Ok((made, note)) => {
                         let sd = made
                             .upper
                             .first()
                             .zip(made.mean.first())
                             .map_or(0.0, |(upper, mean)| ((upper - mean) / Z_80).max(0.0));
-                        (made.mean, sd, made.model.to_string())
+                        (made.mean, sd, format!("{}{note}", made.model))
                     }
                     Err(error) => {
                         answer.skipped.push(Skipped {

@@ -977,3 +977,47 @@ fn demand_of(story: &Story) -> flowline_metrics::demand::DemandHistory {
     }
     history
 }
+
+/// Stock-out days are censored. MUG starts with 10 on hand; 4 are reserved on 5 January (6
+/// left), the other 6 on the 6th (0 left: out from the 6th), 2 more are ordered and backordered
+/// on the 7th, and 20 arrive on the 9th, which ends the run: the 6th to the 9th are censored
+/// (the 9th was out until the delivery), the 5th and the 10th are not. CANDLE was never in
+/// stock, so its backordered days are not stock-outs of an item customers could once buy: they
+/// stay observed.
+#[test]
+fn stock_out_days_are_censored_once_an_item_has_been_in_stock() {
+    use flowline_core::documents::sales_order::ShortagePolicy;
+    let mut story = Story::new("UTC", &[("MUG", 10), ("CANDLE", 0)]);
+    let backorder = Some(ShortagePolicy::Backorder);
+    let days = [
+        ("SO-1", "MUG", 4, "2025-01-05T10:00:00Z"),
+        ("SO-2", "MUG", 6, "2025-01-06T10:00:00Z"),
+        ("SO-3", "MUG", 2, "2025-01-07T10:00:00Z"),
+        ("SO-4", "CANDLE", 1, "2025-01-07T11:00:00Z"),
+    ];
+    for (order, sku, quantity, at) in days {
+        story.place(order, &[(sku, quantity)], "UTC", None, backorder, at);
+    }
+    story.stock("MUG", 20, "2025-01-09T10:00:00Z");
+    story.place(
+        "SO-5",
+        &[("MUG", 1)],
+        "UTC",
+        None,
+        backorder,
+        "2025-01-10T10:00:00Z",
+    );
+    let history = demand_of(&story);
+    let series = history.series();
+    let mug = series.iter().find(|s| s.sku.as_str() == "MUG").unwrap();
+    assert_eq!(mug.start.to_string(), "2025-01-05");
+    assert_eq!(mug.daily, vec![4, 6, 2, 0, 0, 1]);
+    assert_eq!(mug.censored, vec![false, true, true, true, true, false]);
+    assert_eq!(
+        mug.observed(),
+        vec![Some(4.0), None, None, None, None, Some(1.0)]
+    );
+    let candle = series.iter().find(|s| s.sku.as_str() == "CANDLE").unwrap();
+    assert_eq!(candle.daily, vec![1, 0, 0, 0]);
+    assert_eq!(candle.censored, vec![false; 4]);
+}
