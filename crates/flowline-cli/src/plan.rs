@@ -55,6 +55,13 @@ pub enum PlanCommand {
     /// the terms of its sum and the suppliers weighed. Records nothing: approve proposals
     /// through the API or the dashboard's Plan page.
     Replenish(ReplenishArgs),
+    /// How the published forecasts did against what customers then ordered.
+    ///
+    /// Every forecast the planner published (with its proposals) is scored day by day once the
+    /// day has passed, against the units ordered that day over every channel (stock-out days
+    /// left out): WAPE, forecast accuracy (1 − WAPE), bias and MASE, by week, by how many days
+    /// ahead the figure was made, and the items with the largest errors.
+    Accuracy(AccuracyArgs),
 }
 
 /// Arguments of `flowline plan policy`. A negative number is read as a value (to be refused
@@ -140,6 +147,25 @@ pub struct ReplenishArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct AccuracyArgs {
+    /// The log (SQLite file).
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (the only one when the log holds one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// First day (YYYY-MM-DD), inclusive; default 28 days before --to.
+    #[arg(long)]
+    from: Option<jiff::civil::Date>,
+    /// Day after the last, exclusive; default the latest day with an order.
+    #[arg(long)]
+    to: Option<jiff::civil::Date>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
     /// The log.
     #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
@@ -205,6 +231,7 @@ pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         PlanCommand::History(args) => history(&args),
         PlanCommand::Policy(args) => policy(&args),
         PlanCommand::Replenish(args) => replenish(&args),
+        PlanCommand::Accuracy(args) => accuracy(&args),
     }
 }
 
@@ -771,4 +798,50 @@ fn rounded(value: f64) -> String {
     } else {
         text.into()
     }
+}
+
+fn accuracy(args: &AccuracyArgs) -> anyhow::Result<ExitCode> {
+    let history = demand_history(&args.db, args.tenant.as_deref())?;
+    let Some(to) = args.to.or_else(|| history.latest()) else {
+        println!("no orders yet: nothing to measure");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let from = match args.from {
+        Some(from) => from,
+        None => to.checked_sub(jiff::Span::new().days(28))?,
+    };
+    anyhow::ensure!(from < to, "--from: {from} is not before --to ({to})");
+    let report = history.accuracy().report(from, to);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let percent =
+        |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{:.1} %", v * 100.0));
+    let plain = |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let line = |label: &str, f: &flowline_metrics::accuracy::Figures| {
+        format!(
+            "{label:<24} accuracy {:>8}  WAPE {:>8}  bias {:>8}  MASE {:>6}  ({} figures, {:.0} units ordered)",
+            percent(f.accuracy),
+            percent(f.wape),
+            percent(f.bias),
+            plain(f.mase),
+            f.figures,
+            f.actual
+        )
+    };
+    writeln!(out, "forecast accuracy {from} to {to} (exclusive)")?;
+    writeln!(out, "{}", line("overall", &report.overall))?;
+    for (label, figures) in &report.by_lag {
+        writeln!(out, "{}", line(&format!("ahead {label}"), figures))?;
+    }
+    for (week, figures) in &report.by_week {
+        writeln!(out, "{}", line(&format!("week of {week}"), figures))?;
+    }
+    for (sku, figures) in report.worst.iter().take(10) {
+        writeln!(out, "{}", line(&format!("worst: {sku}"), figures))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

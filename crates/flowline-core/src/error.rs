@@ -55,11 +55,13 @@ pub enum DocumentKind {
     Initiative,
     /// A replenishment proposal.
     Proposal,
+    /// A published demand forecast.
+    Forecast,
 }
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::Tenant,
         Self::Item,
         Self::Location,
@@ -83,6 +85,7 @@ impl DocumentKind {
         Self::Target,
         Self::Initiative,
         Self::Proposal,
+        Self::Forecast,
     ];
 
     /// Parses [`DocumentKind::as_str`].
@@ -116,6 +119,7 @@ impl DocumentKind {
             Self::Target => "target",
             Self::Initiative => "initiative",
             Self::Proposal => "proposal",
+            Self::Forecast => "forecast",
         }
     }
 }

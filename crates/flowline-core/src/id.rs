@@ -306,6 +306,11 @@ string_id!(
     "initiative id"
 );
 string_id!(
+    /// A published demand forecast.
+    ForecastId,
+    "forecast id"
+);
+string_id!(
     /// A replenishment proposal: what the planner proposes to order or move.
     ProposalId,
     "proposal id"

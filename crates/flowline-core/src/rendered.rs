@@ -90,7 +90,7 @@ fn fields(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Opti
             let found = state.proposals.get(&id.parse().ok()?)?;
             shaped(found, object, Some(found.state_name()))
         }
-        DocumentKind::Count | DocumentKind::Adjustment => {
+        DocumentKind::Count | DocumentKind::Adjustment | DocumentKind::Forecast => {
             let stream = format!("{object}/{id}");
             let event = events.iter().find(|event| event.stream() == stream)?;
             let mut rendered = shaped(event, object, Some("recorded"))?;

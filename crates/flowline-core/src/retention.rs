@@ -124,6 +124,7 @@ impl Command {
                 ]
             }
             Self::RejectProposal(c) => vec![stream(K::Proposal, &c.proposal)],
+            Self::PublishForecast(c) => vec![stream(K::Forecast, &c.forecast)],
         }
     }
 }
@@ -187,6 +188,7 @@ pub fn holds_stream(state: &State, name: &str) -> bool {
         K::Cost => has(&state.costs, id),
         K::FixedAsset => has(&state.fixed_assets, id),
         K::Proposal => has(&state.proposals, id),
+        K::Forecast => in_set(&state.forecasts, id),
         // Never evicted, so held whether or not the id names one yet: a command that names a
         // missing one is refused by `decide`, not sent to the log to look for it. Master data
         // and settings are never evicted either.
@@ -214,7 +216,7 @@ pub fn related_streams(state: &State, name: &str) -> Vec<String> {
 /// closed or cancelled sales orders whose last delivery is before `return_horizon` (so no return
 /// can still be authorised) and that no open return refers to; settled purchase orders; finished
 /// work orders, returns and transfers; disposed fixed assets; decided proposals; posted costs, counts and
-/// adjustments. Targets and initiatives stay, even retired or closed, like master data.
+/// adjustments; published forecasts. Targets and initiatives stay, even retired or closed, like master data.
 /// Returns how many documents left memory.
 pub fn evict_settled(state: &mut State, return_horizon: Timestamp) -> usize {
     let before = document_count(state);
@@ -265,6 +267,7 @@ pub fn evict_settled(state: &mut State, return_horizon: Timestamp) -> usize {
     state.costs.clear();
     state.counts.clear();
     state.adjustments.clear();
+    state.forecasts.clear();
     before - document_count(state)
 }
 
@@ -281,6 +284,7 @@ pub fn document_count(state: &State) -> usize {
         + state.transfers.len()
         + state.fixed_assets.len()
         + state.proposals.len()
+        + state.forecasts.len()
         + state.costs.len()
         + state.counts.len()
         + state.adjustments.len()

@@ -2,15 +2,15 @@
 //! (or a typed error, appending nothing), [`apply`] folds an event into the state.
 
 use crate::documents::{
-    finance, improvement, inventory, purchase_order, replenishment, return_auth, sales_order,
-    transfer, work_order,
+    finance, forecast, improvement, inventory, purchase_order, replenishment, return_auth,
+    sales_order, transfer, work_order,
 };
 use crate::effects::Effects;
 use crate::error::{DocumentKind, DomainError, positive};
 use crate::id::{
-    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, InitiativeId, LocationId, ProposalId,
-    PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku, SupplierId,
-    TargetId, TransferId, WorkOrderId,
+    AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, ForecastId, InitiativeId, LocationId,
+    ProposalId, PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku,
+    SupplierId, TargetId, TransferId, WorkOrderId,
 };
 use crate::ledger::{Account, Balance, MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
@@ -90,6 +90,9 @@ pub struct State {
     /// Replenishment proposals: open ones, and decided ones until they leave memory.
     #[serde(with = "crate::codec::sorted")]
     pub proposals: FxHashMap<ProposalId, replenishment::Proposal>,
+    /// Ids of published forecasts (their figures are in the log).
+    #[serde(with = "crate::codec::sorted")]
+    pub forecasts: FxHashSet<ForecastId>,
     /// The stock ledger.
     pub stock: StockLedger,
     /// The money ledger.
@@ -354,6 +357,7 @@ crate::registry::commands! {
         ProposeReplenishment(replenishment::ProposeReplenishment),
         ApproveProposal(replenishment::ApproveProposal),
         RejectProposal(replenishment::RejectProposal),
+        PublishForecast(forecast::PublishForecast),
     }
 }
 
@@ -446,6 +450,8 @@ crate::registry::events! {
         Improvement(improvement::ImprovementEvent),
         /// Replenishment proposals.
         Proposal(replenishment::ProposalEvent),
+        /// Published forecasts.
+        Forecast(forecast::ForecastEvent),
     }
 }
 
@@ -483,6 +489,7 @@ impl Event {
             Self::Finance(event) => event.stream(),
             Self::Improvement(event) => event.stream(),
             Self::Proposal(event) => (DocumentKind::Proposal, event.proposal().as_str()),
+            Self::Forecast(event) => (DocumentKind::Forecast, event.forecast().as_str()),
         };
         crate::stream::StreamName::new(kind, id).to_string()
     }
@@ -490,7 +497,7 @@ impl Event {
     /// The event's effects on the ledgers, if any.
     pub fn effects(&self) -> Option<&Effects> {
         match self {
-            Self::Master(_) | Self::Improvement(_) | Self::Proposal(_) => None,
+            Self::Master(_) | Self::Improvement(_) | Self::Proposal(_) | Self::Forecast(_) => None,
             Self::SalesOrder(event) => event.effects(),
             Self::PurchaseOrder(event) => event.effects(),
             Self::WorkOrder(event) => event.effects(),
@@ -680,6 +687,7 @@ fn decide_command(
             })
         }
         Command::RejectProposal(c) => lift(Event::Proposal, replenishment::reject(state, c, ctx)),
+        Command::PublishForecast(c) => lift(Event::Forecast, forecast::publish(state, c, ctx)),
     }
 }
 
@@ -718,6 +726,7 @@ pub(crate) fn apply_document_only(state: &mut State, event: &Event) {
             improvement::apply(&mut state.targets, &mut state.initiatives, event);
         }
         Event::Proposal(event) => replenishment::apply(&mut state.proposals, event),
+        Event::Forecast(event) => forecast::apply(&mut state.forecasts, event),
     }
 }
 

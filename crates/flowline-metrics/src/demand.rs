@@ -72,6 +72,12 @@ pub struct DemandHistory {
     /// Past stock-out days per item (those before a run that is still open are in `out_since`).
     #[serde(default)]
     stockout_days: BTreeMap<Sku, std::collections::BTreeSet<Date>>,
+    /// Published forecasts with days still to pass.
+    #[serde(default)]
+    pending: Vec<crate::accuracy::Pending>,
+    /// How the forecasts have done ([`crate::accuracy`]).
+    #[serde(default)]
+    accuracy: crate::accuracy::Accuracy,
     /// Purchase orders not yet received in full, closed or cancelled.
     #[serde(default)]
     open_purchases: BTreeMap<PurchaseOrderId, OpenPurchase>,
@@ -271,6 +277,101 @@ impl DemandHistory {
             .filter_map(move |(supplier, items)| items.get(sku).map(|record| (supplier, record)))
     }
 
+    /// How the published forecasts have done against the days that have passed.
+    pub fn accuracy(&self) -> &crate::accuracy::Accuracy {
+        &self.accuracy
+    }
+
+    /// Units of `sku` ordered on `day`, over every channel.
+    fn ordered_on(&self, sku: &Sku, day: Date) -> i64 {
+        self.cells.get(sku).map_or(0, |channels| {
+            channels
+                .values()
+                .filter_map(|days| days.get(&day))
+                .fold(0_i64, |sum, units| sum.saturating_add(*units))
+        })
+    }
+
+    /// Takes a published forecast's network-wide lines to be scored as their days pass.
+    fn published(
+        &mut self,
+        forecast: &flowline_core::id::ForecastId,
+        first_day: Date,
+        lines: &[flowline_core::documents::forecast::ForecastLine],
+    ) {
+        let mut pending = Vec::new();
+        for line in lines.iter().filter(|line| line.location.is_none()) {
+            let before: Vec<f64> = (1..=365)
+                .rev()
+                .filter_map(|back| first_day.checked_sub(jiff::Span::new().days(back)).ok())
+                .skip_while(|day| {
+                    self.cells.get(&line.sku).is_none_or(|channels| {
+                        channels
+                            .values()
+                            .all(|days| days.first_key_value().is_none_or(|(first, _)| day < first))
+                    })
+                })
+                .map(|day| self.ordered_on(&line.sku, day) as f64)
+                .collect();
+            pending.push(crate::accuracy::PendingLine {
+                sku: line.sku.clone(),
+                daily: line
+                    .daily_milli
+                    .iter()
+                    .map(|m| *m as f64 / 1000.0)
+                    .collect(),
+                next: 0,
+                scale: crate::accuracy::naive_scale(&before),
+            });
+        }
+        if !pending.is_empty() {
+            self.pending.push(crate::accuracy::Pending {
+                forecast: forecast.to_string(),
+                first_day,
+                lines: pending,
+            });
+            if let Some(latest) = self.latest {
+                self.score_until(latest);
+            }
+        }
+    }
+
+    /// Scores every pending figure of a day before `latest` (the days that have passed).
+    fn score_until(&mut self, latest: Date) {
+        let mut pending = std::mem::take(&mut self.pending);
+        for forecast in &mut pending {
+            for line in &mut forecast.lines {
+                while let Some(&figure) = line.daily.get(line.next) {
+                    let Ok(day) = forecast
+                        .first_day
+                        .checked_add(jiff::Span::new().days(line.next as i64))
+                    else {
+                        line.next = line.daily.len();
+                        break;
+                    };
+                    if day >= latest {
+                        break;
+                    }
+                    if !self.is_stockout_day(&line.sku, day) {
+                        let actual = self.ordered_on(&line.sku, day) as f64;
+                        self.accuracy.score(
+                            &line.sku,
+                            day,
+                            line.next as u32,
+                            figure,
+                            actual,
+                            line.scale,
+                        );
+                    }
+                    line.next += 1;
+                }
+            }
+            forecast.lines.retain(|line| line.next < line.daily.len());
+        }
+        pending.retain(|forecast| !forecast.lines.is_empty());
+        self.pending = pending;
+    }
+
     /// Whether `day` was a stock-out day of `sku`.
     pub fn is_stockout_day(&self, sku: &Sku, day: Date) -> bool {
         self.out_since.get(sku).is_some_and(|since| day >= *since)
@@ -462,6 +563,7 @@ impl DemandHistory {
         *cell = cell.saturating_add(units);
         if self.latest.is_none_or(|latest| day > latest) {
             self.latest = Some(day);
+            self.score_until(day);
             self.forget_before(day);
         }
     }
@@ -495,6 +597,7 @@ impl DemandHistory {
         for days in self.stockout_days.values_mut() {
             *days = days.split_off(&horizon);
         }
+        self.accuracy.forget_before(horizon);
         self.stockout_days.retain(|_, days| !days.is_empty());
     }
 }
@@ -562,6 +665,12 @@ impl Projection for DemandHistory {
                 }
             }
             Event::PurchaseOrder(purchase) => self.purchase(purchase),
+            Event::Forecast(flowline_core::documents::forecast::ForecastEvent::Published {
+                forecast,
+                first_day,
+                lines,
+                ..
+            }) => self.published(forecast, *first_day, lines),
             _ => {}
         }
     }

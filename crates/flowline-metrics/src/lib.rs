@@ -21,6 +21,7 @@
 //! - [`emissions`]: emission factor sets and the CO₂e of transport legs;
 //! - [`forecast`]: forecast accuracy (MAPE, WAPE, bias), computed from forecasts and actuals
 //!   rather than folded from events, for planning;
+//! - [`accuracy`]: published forecasts measured against the demand that followed.
 //! - [`replenishment`]: replenishment proposals from the state and the demand history.
 //! - [`demand`]: [`demand::DemandHistory`], the units ordered per day by stocked item and
 //!   channel, bundles as their components: what the planner forecasts from.
@@ -30,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accuracy;
 pub mod demand;
 pub mod drill;
 pub mod emissions;

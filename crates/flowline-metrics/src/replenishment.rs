@@ -29,6 +29,7 @@
 
 use crate::demand::DemandHistory;
 use flowline_core::State;
+use flowline_core::documents::forecast::{ForecastLine, PublishForecast};
 use flowline_core::documents::replenishment::{
     ProposalLine, ProposalSource, ProposalStatus, ProposeReplenishment, ReplenishmentTerms,
 };
@@ -117,6 +118,19 @@ pub struct Plan {
     pub covered: usize,
     /// What was not planned, and why.
     pub skipped: Vec<Skipped>,
+    /// Each item's network-wide forecast the plan rests on, from `today`.
+    pub forecasts: Vec<ItemForecast>,
+}
+
+/// One item's forecast over the whole network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemForecast {
+    /// The item.
+    pub sku: Sku,
+    /// The model.
+    pub model: String,
+    /// Expected units each day from the plan's first day.
+    pub daily: Vec<f64>,
 }
 
 /// The one-day forecast error from the first day's interval at this level.
@@ -260,6 +274,11 @@ pub fn plan(
                     });
                 match made {
                     Ok((made, note)) => {
+                        answer.forecasts.push(ItemForecast {
+                            sku: sku.clone(),
+                            model: format!("{}{note}", made.model),
+                            daily: made.mean.clone(),
+                        });
                         let sd = made
                             .upper
                             .first()
@@ -612,4 +631,35 @@ pub fn commands(plan: &Plan, settings: &Settings, prefix: &str) -> Vec<ProposeRe
         });
     }
     commands
+}
+
+/// The plan's forecasts as a [`PublishForecast`] command (`id`), so their accuracy is measured
+/// as the days pass; none when the plan has no forecast or no first day.
+pub fn publish_forecast(plan: &Plan, id: &str) -> Option<PublishForecast> {
+    let first_day = plan.today?;
+    let lines: Vec<ForecastLine> = plan
+        .forecasts
+        .iter()
+        .take(flowline_core::documents::forecast::FORECAST_LINES_MAX)
+        .map(|item| ForecastLine {
+            sku: item.sku.clone(),
+            location: None,
+            model: Some(item.model.chars().take(200).collect()),
+            daily_milli: item
+                .daily
+                .iter()
+                .take(flowline_core::documents::forecast::FORECAST_DAYS_MAX)
+                .map(|units| milli(units.max(0.0)))
+                .collect(),
+        })
+        .filter(|line| !line.daily_milli.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    Some(PublishForecast {
+        forecast: flowline_core::id::ForecastId::parse(id).ok()?,
+        first_day,
+        lines,
+    })
 }

@@ -1021,3 +1021,73 @@ fn stock_out_days_are_censored_once_an_item_has_been_in_stock() {
     assert_eq!(candle.daily, vec![1, 0, 0, 0]);
     assert_eq!(candle.censored, vec![false; 4]);
 }
+
+/// A published forecast is scored day by day once each day has passed. MUG sells 4, 6, 4, 6, …
+/// from 1 to 10 January, so the seasonal naive scale (7 days) is the mean of |y8 − y1|,
+/// |y9 − y2|, |y10 − y3| = (2 + 2 + 2) / 3 = 2. The forecast from 11 January says 5 a day for
+/// three days; customers order 4, 7 and 5. Errors +1, −2, 0: Σ|e| = 3, Σe = −1, Σ actual = 16,
+/// so WAPE = 3/16 = 0.1875, accuracy 0.8125, bias −1/16 = −0.0625, MASE = (1/2 + 2/2 + 0)/3 =
+/// 0.5. The 13th is scored only once an order arrives on the 14th (before, it had not passed).
+#[test]
+fn a_published_forecast_is_scored_against_the_days_that_follow() {
+    use flowline_core::documents::forecast::{ForecastLine, PublishForecast};
+    use flowline_core::documents::sales_order::ShortagePolicy;
+    let mut story = Story::new("UTC", &[("MUG", 1000)]);
+    let backorder = Some(ShortagePolicy::Backorder);
+    let mut order = 0;
+    let mut sell = |story: &mut Story, day: u32, units: i64| {
+        order += 1;
+        let at = format!("2025-01-{day:02}T10:00:00Z");
+        story.place(
+            &format!("SO-{order}"),
+            &[("MUG", units)],
+            "UTC",
+            None,
+            backorder,
+            &at,
+        );
+    };
+    for day in 1..=10 {
+        sell(&mut story, day, if day % 2 == 1 { 4 } else { 6 });
+    }
+    story.run(
+        Command::PublishForecast(PublishForecast {
+            forecast: id("F-1"),
+            first_day: "2025-01-11".parse().unwrap(),
+            lines: vec![ForecastLine {
+                sku: id("MUG"),
+                location: None,
+                model: Some("naive".into()),
+                daily_milli: vec![5000, 5000, 5000],
+            }],
+        }),
+        "2025-01-11T08:00:00Z",
+    );
+    sell(&mut story, 11, 4);
+    sell(&mut story, 12, 7);
+    sell(&mut story, 13, 5);
+    let history = demand_of(&story);
+    let from = "2025-01-11".parse().unwrap();
+    let to = "2025-01-14".parse().unwrap();
+    let two_days = history.accuracy().report(from, to).overall;
+    assert_eq!(two_days.figures, 2, "the 13th has not passed yet");
+    assert!((two_days.wape.unwrap() - 3.0 / 11.0).abs() < 1e-12);
+    sell(&mut story, 14, 1);
+    let history = demand_of(&story);
+    let report = history.accuracy().report(from, to);
+    let overall = report.overall;
+    assert_eq!(overall.figures, 3);
+    assert!((overall.wape.unwrap() - 0.1875).abs() < 1e-12);
+    assert!((overall.accuracy.unwrap() - 0.8125).abs() < 1e-12);
+    assert!((overall.bias.unwrap() + 0.0625).abs() < 1e-12);
+    assert!((overall.mase.unwrap() - 0.5).abs() < 1e-12);
+    assert_eq!(overall.actual, 16.0);
+    assert_eq!(report.by_lag.len(), 1);
+    assert_eq!(report.by_lag[0].0, "days 0-6");
+    assert_eq!(report.worst[0].0.as_str(), "MUG");
+    // Kept as a snapshot and restored, it reports the same.
+    use flowline_core::projection::Projection;
+    let restored =
+        flowline_metrics::demand::DemandHistory::decode(&history.encode().unwrap()).unwrap();
+    assert_eq!(restored.accuracy().report(from, to), report);
+}

@@ -443,6 +443,7 @@ pub fn filters(collection: Collection) -> &'static [Filter] {
         Collection::Targets => TARGETS,
         Collection::Initiatives => INITIATIVES,
         Collection::Proposals => PROPOSALS,
+        Collection::Forecasts => &[],
     }
 }
 

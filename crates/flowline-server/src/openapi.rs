@@ -10,8 +10,8 @@ use crate::error::Problem;
 use crate::render::Collection;
 use crate::routes::{Operation, QueryType, Success};
 use flowline_core::documents::{
-    finance, improvement, inventory, purchase_order, replenishment, return_auth, sales_order,
-    transfer, work_order,
+    finance, forecast, improvement, inventory, purchase_order, replenishment, return_auth,
+    sales_order, transfer, work_order,
 };
 use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
 use flowline_core::views::Position;
@@ -134,8 +134,18 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
         Collection::WorkOrders => (reference::<work_order::WorkOrder>(generator), true),
         Collection::Returns => (reference::<return_auth::Return>(generator), true),
         Collection::Transfers => (reference::<transfer::Transfer>(generator), true),
-        Collection::Counts => (inventory_record(generator, "CountRecorded"), true),
-        Collection::Adjustments => (inventory_record(generator, "StockAdjusted"), true),
+        Collection::Counts => (
+            event_record::<inventory::InventoryEvent>(generator, "CountRecorded"),
+            true,
+        ),
+        Collection::Adjustments => (
+            event_record::<inventory::InventoryEvent>(generator, "StockAdjusted"),
+            true,
+        ),
+        Collection::Forecasts => (
+            event_record::<forecast::ForecastEvent>(generator, "ForecastPublished"),
+            true,
+        ),
         Collection::Costs => (reference::<finance::CostRecord>(generator), false),
         Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
         Collection::Targets => (reference::<improvement::Target>(generator), true),
@@ -158,13 +168,13 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
 /// schema of the event's own variant of `InventoryEvent`, less `type`, plus `id`. The whole
 /// `InventoryEvent` would not do: each of its `oneOf` branches requires the `type` the record
 /// does not have, so no record could ever match it.
-fn inventory_record(generator: &mut SchemaGenerator, variant: &str) -> Value {
-    let reference = reference::<inventory::InventoryEvent>(generator);
+fn event_record<E: JsonSchema>(generator: &mut SchemaGenerator, variant: &str) -> Value {
+    let reference = reference::<E>(generator);
     let name = reference
         .get("$ref")
         .and_then(Value::as_str)
         .and_then(|reference| reference.strip_prefix(COMPONENTS))
-        .unwrap_or("InventoryEvent");
+        .unwrap_or_default();
     let branch = generator
         .definitions()
         .get(name)

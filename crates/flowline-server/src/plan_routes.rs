@@ -209,7 +209,8 @@ pub(crate) async fn plan_for(
     Ok((plan, head))
 }
 
-/// Records a plan's proposals, all or none, as `RP-<head>-<n>`: their ids.
+/// Records a plan's proposals, all or none, as `RP-<head>-<n>`, with the forecast they rest on
+/// as `F-<head>`: the proposals' ids.
 pub(crate) async fn record(
     app: &App,
     tenant: &TenantId,
@@ -220,9 +221,15 @@ pub(crate) async fn record(
     let commands = replenishment::commands(plan, settings, &format!("RP-{head}"));
     let recorded: Vec<String> = commands.iter().map(|c| c.proposal.to_string()).collect();
     if !commands.is_empty() {
-        let submissions: Vec<Submission> = commands
+        // The forecast the proposals rest on is published with them, `F-<head>`, so that its
+        // accuracy is measured as its days pass.
+        let published = replenishment::publish_forecast(plan, &format!("F-{head}"));
+        let submissions: Vec<Submission> = published
             .into_iter()
-            .map(|command| Submission::new(flowline_core::Command::ProposeReplenishment(command)))
+            .map(|command| Submission::new(flowline_core::Command::PublishForecast(command)))
+            .chain(commands.into_iter().map(|command| {
+                Submission::new(flowline_core::Command::ProposeReplenishment(command))
+            }))
             .collect();
         let engine = app.engine().clone();
         let tenant = tenant.clone();
@@ -289,6 +296,74 @@ pub fn record_handler() -> MethodRouter<App> {
                 StatusCode::CREATED,
                 &body(&plan, &settings, head, &recorded),
             ))
+        },
+    )
+}
+
+/// The range of `GET /v1/plan/accuracy`.
+pub const ACCURACY_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "from",
+        description: "First day (YYYY-MM-DD, the tenant's reporting time zone), inclusive; default 28 days before `to`.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "to",
+        description: "Day after the last (YYYY-MM-DD), exclusive; default the latest day with an order.",
+        json_type: QueryType::String,
+    },
+];
+
+/// The longest range of an accuracy report, in days.
+const ACCURACY_DAYS_MAX: i64 = 3_660;
+
+/// `GET /v1/plan/accuracy`: how the published forecasts did against what was then ordered.
+pub fn accuracy_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let params = query_params(query, ACCURACY_QUERY)?;
+            let day = |name: &str| -> Result<Option<jiff::civil::Date>, ApiError> {
+                params
+                    .get(name)
+                    .map(|text| {
+                        text.parse::<jiff::civil::Date>().map_err(|error| {
+                            ApiError::query(name, format!("`{text}` is not a date: {error}"))
+                        })
+                    })
+                    .transpose()
+            };
+            let (from, to) = (day("from")?, day("to")?);
+            let (history, _) = demand_history(&app, &principal.tenant).await?;
+            let to = to
+                .or_else(|| history.latest())
+                .unwrap_or(jiff::civil::date(2000, 1, 1));
+            let from = match from {
+                Some(from) => from,
+                None => to
+                    .checked_sub(jiff::Span::new().days(28))
+                    .map_err(|error| ApiError::query("to", error.to_string()))?,
+            };
+            if from >= to {
+                return Err(ApiError::query(
+                    "from",
+                    format!("{from} is not before `to` ({to})"),
+                ));
+            }
+            let span = to
+                .since(from)
+                .map_or(i64::MAX, |span| i64::from(span.get_days()));
+            if span > ACCURACY_DAYS_MAX {
+                return Err(ApiError::query(
+                    "from",
+                    format!("the range is {span} days; the limit is {ACCURACY_DAYS_MAX}"),
+                ));
+            }
+            let report = history.accuracy().report(from, to);
+            let body = json!({ "object": "forecast_accuracy", "report": report });
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
         },
     )
 }

@@ -43,11 +43,13 @@ pub enum Collection {
     Initiatives,
     /// Replenishment proposals.
     Proposals,
+    /// Published demand forecasts.
+    Forecasts,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::Items,
         Self::Locations,
         Self::Suppliers,
@@ -65,6 +67,7 @@ impl Collection {
         Self::Targets,
         Self::Initiatives,
         Self::Proposals,
+        Self::Forecasts,
     ];
 
     /// The path segment under `/v1`.
@@ -87,6 +90,7 @@ impl Collection {
             Self::Targets => "targets",
             Self::Initiatives => "initiatives",
             Self::Proposals => "proposals",
+            Self::Forecasts => "forecasts",
         }
     }
 
@@ -110,6 +114,7 @@ impl Collection {
             Self::Targets => DocumentKind::Target,
             Self::Initiatives => DocumentKind::Initiative,
             Self::Proposals => DocumentKind::Proposal,
+            Self::Forecasts => DocumentKind::Forecast,
         }
     }
 
@@ -128,7 +133,7 @@ impl Collection {
             Self::WorkOrders => "Make",
             Self::SalesOrders | Self::Transfers => "Deliver",
             Self::Returns => "Return",
-            Self::Proposals => "Plan",
+            Self::Proposals | Self::Forecasts => "Plan",
         }
     }
 
@@ -152,6 +157,7 @@ impl Collection {
             Self::Targets => "target",
             Self::Initiatives => "initiative",
             Self::Proposals => "replenishment proposal",
+            Self::Forecasts => "forecast",
         }
     }
 }

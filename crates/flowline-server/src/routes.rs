@@ -20,8 +20,8 @@ use axum::http::{Method, StatusCode};
 use axum::routing::MethodRouter;
 use flowline_core::Command;
 use flowline_core::documents::{
-    finance as fi, improvement as im, inventory as inv, purchase_order as po, replenishment as rp,
-    return_auth as ra, sales_order as so, transfer as tr, work_order as wo,
+    finance as fi, forecast as fc, improvement as im, inventory as inv, purchase_order as po,
+    replenishment as rp, return_auth as ra, sales_order as so, transfer as tr, work_order as wo,
 };
 use flowline_core::state as st;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -277,6 +277,8 @@ fn commands() -> Vec<Operation> {
         POST "/v1/proposals" propose_replenishment NONE Operate CREATED Plan ProposeReplenishment(rp::ProposeReplenishment);
         POST "/v1/proposals/{id}/approvals" approve_proposal PROPOSAL Operate OK Plan ApproveProposal(rp::ApproveProposal);
         POST "/v1/proposals/{id}/rejections" reject_proposal PROPOSAL Operate OK Plan RejectProposal(rp::RejectProposal);
+        // Plan: a forecast published from elsewhere is measured like the planner's own.
+        POST "/v1/forecasts" publish_forecast NONE Operate CREATED Plan PublishForecast(fc::PublishForecast);
     }
 }
 
@@ -394,7 +396,7 @@ const NO_QUERY: &[QueryParameter] = &[];
 fn other_reads() -> Vec<Operation> {
     use crate::feed::{page_handler, stream_handler};
     use crate::openapi as doc;
-    use crate::plan_routes::REPLENISHMENT_QUERY;
+    use crate::plan_routes::{ACCURACY_QUERY, REPLENISHMENT_QUERY};
     use crate::scorecard_routes::{
         METRIC_QUERY, SCORECARD_QUERY, metric_handler, scorecard_handler,
     };
@@ -416,6 +418,8 @@ fn other_reads() -> Vec<Operation> {
             "One metric of the scorecard with its Level-2 metrics, failure signatures, or the documents behind it";
         "/v1/plan/replenishment" preview_replenishment Plan Read REPLENISHMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::preview_handler(),
             "What the planner would order now, per item and center, each quantity with its explanation (forecast over the protection interval + safety stock − position, lot sizing, rounding) and the suppliers it weighed; records nothing";
+        "/v1/plan/accuracy" get_forecast_accuracy Plan Read ACCURACY_QUERY Success::Json(doc::any_object), crate::plan_routes::accuracy_handler(),
+            "How the published forecasts did against what customers then ordered: WAPE, forecast accuracy (1 − WAPE), bias and MASE over a range of days, by week, by lag and for the worst items";
         "/v1/me" get_me Platform Feed NO_QUERY Success::Json(doc::me_schema), me_handler(),
             "The tenant and role of the calling key";
         "/v1/openapi.json" get_openapi Platform Public NO_QUERY Success::Json(doc::any_object), openapi_handler(),

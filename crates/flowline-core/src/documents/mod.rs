@@ -2,6 +2,7 @@
 //! events, state, `decide` functions and `apply`.
 
 pub mod finance;
+pub mod forecast;
 pub mod improvement;
 pub mod inventory;
 pub mod purchase_order;

@@ -325,7 +325,7 @@ impl Fold {
         }
         if !matches!(
             event,
-            Event::Master(_) | Event::Improvement(_) | Event::Proposal(_)
+            Event::Master(_) | Event::Improvement(_) | Event::Proposal(_) | Event::Forecast(_)
         ) {
             self.activity = Some(match self.activity {
                 None => (time.at, time.at),
@@ -350,7 +350,7 @@ impl Fold {
                 flowline_core::retention::apply_document(&mut self.improvement, event);
             }
             // Proposals move nothing; an approved one's purchase order or transfer does.
-            Event::Transfer(_) | Event::Proposal(_) => {}
+            Event::Transfer(_) | Event::Proposal(_) | Event::Forecast(_) => {}
         }
         // A sweep costs one look at every record in memory, so it runs once per that many events
         // (and at least every 4,096): a constant amount of work per event on average.

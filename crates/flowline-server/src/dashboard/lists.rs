@@ -63,6 +63,7 @@ impl ListPage {
             Collection::Targets => ("/list/targets", "/targets"),
             Collection::Initiatives => ("/list/initiatives", "/targets"),
             Collection::Proposals => ("/list/proposals", "/plan"),
+            Collection::Forecasts => ("/list/forecasts", "/plan"),
         };
         Self {
             collection,

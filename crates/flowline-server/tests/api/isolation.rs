@@ -60,6 +60,8 @@ const NAMES: &[&str] = &[
     "FA-1",
     "TGT-1",
     "INI-1",
+    "RP-1",
+    "F-1",
 ];
 
 /// One operation of the OpenAPI document.
@@ -457,6 +459,18 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
     )
     .await
     .expect(200);
+    // Plan: a proposal waiting for a decision and a published forecast.
+    let proposal = json!({
+        "proposal": id("RP-1"), "source": { "kind": "supplier", "supplier": id("SUP") },
+        "location": id("FC-1"), "rationale": format!("{note} cheapest"),
+        "lines": [{ "sku": id("MUG"), "quantity": 5, "unit_price_minor": 100 }]
+    });
+    app.post(key, "/v1/proposals", &proposal).await.expect(201);
+    let forecast = json!({
+        "forecast": id("F-1"), "first_day": "2025-03-01",
+        "lines": [{ "sku": id("MUG"), "model": format!("{note} ses"), "daily_milli": [1000, 2000] }]
+    });
+    app.post(key, "/v1/forecasts", &forecast).await.expect(201);
 }
 
 /// When a probe runs: before A has any record with a B id, A's own records named with B's ids,
@@ -573,6 +587,8 @@ const COLLECTIONS: &[(&str, &str, &str, &[&str])] = &[
     ),
     ("target", "list_targets", "targets", &["TGT-1"]),
     ("initiative", "list_initiatives", "initiatives", &["INI-1"]),
+    ("proposal", "list_proposals", "proposals", &["RP-1"]),
+    ("forecast", "list_forecasts", "forecasts", &["F-1"]),
 ];
 
 /// What A's admin key sends for an operation, by operation id; `None` for an operation this
@@ -1096,6 +1112,68 @@ fn probes_for(
             vec![b("INI-1")],
             json!({ "status": "done", "note": "finished" }),
         )],
+        // Plan: the planner's reads and runs, proposals and forecasts.
+        "preview_replenishment" => Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))]),
+        "get_forecast_accuracy" => Probe::reads(&[String::new()]),
+        "record_replenishment" => vec![Probe {
+            phase: OWN,
+            params: Vec::new(),
+            query: format!("?sku={}", b("MUG")),
+            body: Some(json!({})),
+            expect: Expect::Success(201, None),
+        }],
+        "propose_replenishment" => {
+            let proposal = |id: String, supplier: String, location: String, sku: String| {
+                json!({
+                    "proposal": id, "source": { "kind": "supplier", "supplier": supplier },
+                    "location": location, "rationale": format!("{A_NOTE} proposal"),
+                    "lines": [{ "sku": sku, "quantity": 1, "unit_price_minor": 1 }]
+                })
+            };
+            vec![
+                Probe::not_found(
+                    Vec::new(),
+                    proposal(a("RP-9"), b("SUP"), a("FC-1"), a("MUG")),
+                ),
+                Probe::not_found(
+                    Vec::new(),
+                    proposal(a("RP-9"), a("SUP"), b("FC-1"), a("MUG")),
+                ),
+                Probe::not_found(
+                    Vec::new(),
+                    proposal(a("RP-9"), a("SUP"), a("FC-1"), b("MUG")),
+                ),
+                Probe::own(
+                    Vec::new(),
+                    proposal(b("RP-1"), a("SUP"), a("FC-1"), a("MUG")),
+                    201,
+                    format!("/v1/proposals/{}", b("RP-1")),
+                ),
+            ]
+        }
+        "approve_proposal" => vec![Probe::not_found(vec![b("RP-1")], json!({}))],
+        "reject_proposal" => vec![Probe::not_found(
+            vec![b("RP-1")],
+            json!({ "reason": "other" }),
+        )],
+        "publish_forecast" => {
+            let forecast = |id: String, sku: String, location: Option<String>| {
+                json!({
+                    "forecast": id, "first_day": "2025-03-01",
+                    "lines": [{ "sku": sku, "location": location, "daily_milli": [1] }]
+                })
+            };
+            vec![
+                Probe::not_found(Vec::new(), forecast(a("F-9"), b("MUG"), None)),
+                Probe::not_found(Vec::new(), forecast(a("F-9"), a("MUG"), Some(b("FC-1")))),
+                Probe::own(
+                    Vec::new(),
+                    forecast(b("F-1"), a("MUG"), None),
+                    201,
+                    format!("/v1/forecasts/{}", b("F-1")),
+                ),
+            ]
+        }
         _ => return None,
     };
     Some(probes)

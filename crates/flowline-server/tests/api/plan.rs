@@ -122,6 +122,29 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
         lines[0]["unit_price_minor"], 400,
         "the item's standard cost: never bought yet"
     );
+    // The forecast the proposal rests on was published with it, under the same log position.
+    let head = id.trim_start_matches("RP-").trim_end_matches("-1");
+    let forecast = app
+        .get(viewer, &format!("/v1/forecasts/F-{head}"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(forecast["object"], "forecast");
+    assert_eq!(forecast["lines"][0]["sku"], "MUG");
+    assert_eq!(forecast["first_day"], preview["today"]);
+    assert!(
+        !forecast["lines"][0]["daily_milli"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // None of its days has passed: nothing is scored yet.
+    let accuracy = app
+        .get(viewer, "/v1/plan/accuracy")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(accuracy["report"]["overall"]["figures"], 0, "{accuracy}");
 
     // Run again: the open proposal holds the item and center back.
     let again = app
@@ -222,6 +245,19 @@ async fn bad_planner_settings_are_refused_naming_the_parameter() {
     ] {
         let reply = app
             .get(viewer, &format!("/v1/plan/replenishment?{query}"))
+            .await
+            .expect(400)
+            .json();
+        assert_eq!(reply["details"]["parameter"], parameter, "{query}: {reply}");
+    }
+    for (query, parameter) in [
+        ("from=2025-13-01", "from"),
+        ("from=2025-02-01&to=2025-01-01", "from"),
+        ("from=1900-01-01&to=2025-01-01", "from"),
+        ("until=2025-01-01", "until"),
+    ] {
+        let reply = app
+            .get(viewer, &format!("/v1/plan/accuracy?{query}"))
             .await
             .expect(400)
             .json();
