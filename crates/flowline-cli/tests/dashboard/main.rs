@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: the `flowline` binary serves a one-year database
 //! (`database::demo_database`) and headless Chromium, driven over WebDriver by chromedriver,
 //! signs in, reads every page, drills from a metric to the documents behind it and sets a
-//! target through the form. Figures on the pages are compared with `flowline metrics --json`
+//! target through the form; on a small tenant of its own, approves and rejects replenishment
+//! proposals on the Plan page. Figures on the pages are compared with `flowline metrics --json`
 //! run by the same binary on the same database and period.
 //!
 //! Screenshots of every page are saved under `<target dir>/dashboard-screenshots/` for CI to
@@ -15,7 +16,7 @@ mod webdriver;
 
 use flowline_core::id::TenantId;
 use flowline_server::auth::{Role, issue_key};
-use flowline_store::{EventStore, LogIndex};
+use flowline_store::{Directory, EventStore, LogIndex, TenantRecord};
 use flowline_store_sqlite::{OpenOptions, SqliteStore};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -125,6 +126,28 @@ impl Served {
                 std::fs::copy(&from, format!("{}{suffix}", db.display())).unwrap();
             }
         }
+        Self::serve(directory, db).await
+    }
+
+    /// `flowline serve` on an empty database where the tenant is registered and has nothing
+    /// else, for a test that builds its own small world through the API.
+    async fn fresh() -> Served {
+        let directory = tempfile::tempdir().unwrap();
+        let db = directory.path().join("fresh.db");
+        let mut store = SqliteStore::open(&db, &OpenOptions::durable()).unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: TenantId::parse(database::TENANT).unwrap(),
+                name: "Plan test".to_string(),
+                created_at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        drop(store);
+        Self::serve(directory, db).await
+    }
+
+    /// Issues an admin and a viewer key, and serves the database.
+    async fn serve(directory: tempfile::TempDir, db: PathBuf) -> Served {
         let tenant = TenantId::parse(database::TENANT).unwrap();
         let mut store = SqliteStore::open(&db, &OpenOptions::durable()).unwrap();
         let mut key = |role| {
@@ -285,6 +308,7 @@ async fn every_page_loads_with_no_console_errors_and_no_failed_requests() {
         ("cash", format!("/cash?{period}")),
         ("sustainability", format!("/sustainability?{period}")),
         ("targets", "/targets".to_string()),
+        ("plan-demo", "/plan".to_string()),
     ];
     for (name, path) in &pages {
         browser.goto(&served.url(path)).await;
@@ -1135,4 +1159,394 @@ async fn every_document_page_shows_its_timeline_and_formatted_money() {
     }
     assert!(shown >= 4, "only {shown} kinds of document were shown");
     browser.quit().await;
+}
+
+/// A request to the API with the admin key: its status and JSON body (`null` when empty).
+async fn api(
+    served: &Served,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, served.url(path))
+        .bearer_auth(&served.admin);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, json)
+}
+
+/// Sends a write and fails, with the answer, unless it succeeds.
+async fn api_ok(served: &Served, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let (status, answer) = api(served, method, path, Some(&body)).await;
+    assert!((200..300).contains(&status), "{path}: {status} {answer}");
+    answer
+}
+
+/// The tenant of the Plan test: one center, two items, one supplier. FC-EAST receives 30 MUG
+/// and 10 LID (PO-1), has 10 MUG more on order (PO-2, placed only) and 5 MUG reserved for a
+/// web order (SO-1). So MUG's position is 30 − 5 − 0 + 10 + 0 = 35 and LID's 10.
+async fn plan_tenant(served: &Served) {
+    use reqwest::Method;
+    let usd = |minor: i64| serde_json::json!({ "amount_minor": minor, "currency": "USD" });
+    let address = serde_json::json!({ "lines": ["1 Dock Road"], "city": "Newark", "region": "NJ",
+        "postal_code": "07102", "country": "US", "time_zone": "America/New_York" });
+    api_ok(
+        served,
+        Method::PUT,
+        "/v1/settings",
+        serde_json::json!({ "base_currency": "USD", "reporting_time_zone": "UTC" }),
+    )
+    .await;
+    api_ok(
+        served,
+        Method::PUT,
+        "/v1/locations/FC-EAST",
+        serde_json::json!({ "name": "East coast", "region": "us-east", "address": address }),
+    )
+    .await;
+    for (sku, name, cost, price) in [
+        ("MUG", "Stoneware mug", 400, 1200),
+        ("LID", "Mug lid", 150, 500),
+    ] {
+        api_ok(served, Method::PUT, &format!("/v1/items/{sku}"),
+            serde_json::json!({ "name": name, "unit_cost": usd(cost), "price": usd(price), "weight_g": 350 })).await;
+    }
+    api_ok(
+        served,
+        Method::PUT,
+        "/v1/suppliers/ACME",
+        serde_json::json!({ "name": "Acme Ceramics", "currency": "USD", "lead_time_days": 14,
+                            "payment_terms_days": 30, "country": "US" }),
+    )
+    .await;
+    api_ok(
+        served,
+        Method::POST,
+        "/v1/purchase-orders",
+        serde_json::json!({ "purchase_order": "PO-1", "supplier": "ACME", "location": "FC-EAST",
+            "currency": "USD", "lines": [
+                { "sku": "MUG", "quantity": 30, "unit_price_minor": 400 },
+                { "sku": "LID", "quantity": 10, "unit_price_minor": 150 } ] }),
+    )
+    .await;
+    api_ok(
+        served,
+        Method::POST,
+        "/v1/purchase-orders/PO-1/receipts",
+        serde_json::json!({ "receipt": "R-1", "lines": [
+            { "line": 0, "accepted": 30 }, { "line": 1, "accepted": 10 } ] }),
+    )
+    .await;
+    api_ok(served, Method::POST, "/v1/purchase-orders",
+        serde_json::json!({ "purchase_order": "PO-2", "supplier": "ACME", "location": "FC-EAST",
+            "currency": "USD", "lines": [{ "sku": "MUG", "quantity": 10, "unit_price_minor": 400 }] })).await;
+    api_ok(served, Method::POST, "/v1/sales-orders",
+        serde_json::json!({ "order": "SO-1", "channel": "web", "customer": "C-1", "ship_to": address,
+            "currency": "USD", "shipping_charge_minor": 0, "service_level": "standard",
+            "lines": [{ "sku": "MUG", "quantity": 5, "unit_price_minor": 1200, "unit_tax_minor": 0 }] })).await;
+    api_ok(
+        served,
+        Method::POST,
+        "/v1/sales-orders/SO-1/allocations",
+        serde_json::json!({ "shortage": "reject", "lines": [
+            { "line": 0, "location": "FC-EAST", "quantity": 5 } ] }),
+    )
+    .await;
+}
+
+/// The explanation of RP-E2E-1's MUG line, as the page must show it.
+const MUG_SUM: &str = "forecast over 15 days 60.000 + safety stock 20.412 (95 % cycle service) \
+    − position 35 (on hand 30 − reserved 5 − backordered 0 + on order 10 + inbound 0) = need 45.412; \
+    + lot sizing 0 + rounding 2.588 = 48";
+
+/// The explanation of RP-E2E-1's LID line.
+const LID_SUM: &str = "forecast over 15 days 30.000 + safety stock 8.250 (95 % cycle service) \
+    − position 10 (on hand 10 − reserved 0 − backordered 0 + on order 0 + inbound 0) = need 28.250; \
+    + lot sizing 11.750 + rounding 0 = 40";
+
+/// The `(sku, quantity, unit_price_minor)` of a document's lines, whether a line is flat (a
+/// proposal's) or keeps what was ordered under `line` (a purchase order's).
+fn line_triples(document: &Value) -> Vec<(String, i64, i64)> {
+    document["lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no lines in {document}"))
+        .iter()
+        .map(|line| {
+            let ordered = if line["line"].is_object() {
+                &line["line"]
+            } else {
+                line
+            };
+            (
+                ordered["sku"].as_str().unwrap().to_string(),
+                ordered["quantity"].as_i64().unwrap(),
+                ordered["unit_price_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_approved_in_the_browser_becomes_a_purchase_order_whose_lines_equal_the_proposal()
+ {
+    use reqwest::Method;
+    if skip() {
+        return;
+    }
+    let _turn = BROWSER_TURN.lock().await;
+    let served = Served::fresh().await;
+    plan_tenant(&served).await;
+    // RP-E2E-1 orders MUG and LID from ACME for FC-EAST, each line with the terms a planner
+    // would record, worked here by hand (thousandths of a unit):
+    //   MUG: position = 30 on hand − 5 reserved − 0 backordered + 10 on order + 0 inbound = 35;
+    //        need = 60.000 forecast (4 a day over 15 days) + 20.412 safety stock − 35 = 45.412;
+    //        in cases of 6: 8 cases = 48, so rounding = 48 − 45.412 = 2.588 (less than a case).
+    //   LID: position = 10; need = 30.000 + 8.250 − 10 = 28.250; an economic lot of 40 adds
+    //        11.750, and 40 is a whole number of single units, so rounding = 0.
+    let terms = |forecast: i64,
+                 safety: i64,
+                 stock: [i64; 5],
+                 need: i64,
+                 lot: i64,
+                 rounding: i64,
+                 case: i64| {
+        let [on_hand, reserved, backordered, on_order, inbound] = stock;
+        serde_json::json!({
+            "protection_days_milli": 15_000, "forecast_milli": forecast, "safety_stock_milli": safety,
+            "service_level_milli": 950, "on_hand": on_hand, "reserved": reserved,
+            "backordered": backordered, "on_order": on_order, "inbound_transfers": inbound,
+            "position": on_hand - reserved - backordered + on_order + inbound, "need_milli": need,
+            "lot_sizing_milli": lot, "rounding_milli": rounding, "minimum_order_quantity": 1,
+            "case_pack": case, "model": "ets(A,N,N)" })
+    };
+    api_ok(
+        &served,
+        Method::POST,
+        "/v1/proposals",
+        serde_json::json!({
+        "proposal": "RP-E2E-1", "source": { "kind": "supplier", "supplier": "ACME" },
+        "location": "FC-EAST", "order_by": "2030-01-05", "needed_by": "2030-01-19",
+        "rationale": "the only supplier offered",
+        "lines": [
+            { "sku": "MUG", "quantity": 48, "unit_price_minor": 400,
+              "terms": terms(60_000, 20_412, [30, 5, 0, 10, 0], 45_412, 0, 2_588, 6) },
+            { "sku": "LID", "quantity": 40, "unit_price_minor": 150,
+              "terms": terms(30_000, 8_250, [10, 0, 0, 0, 0], 28_250, 11_750, 0, 1) } ] }),
+    )
+    .await;
+    // RP-E2E-2, made by hand (no terms), with markup in its rationale that must stay text.
+    let rationale = "<script>alert('x')</script> & <b>cheaper</b>";
+    api_ok(
+        &served,
+        Method::POST,
+        "/v1/proposals",
+        serde_json::json!({
+        "proposal": "RP-E2E-2", "source": { "kind": "supplier", "supplier": "ACME" },
+        "location": "FC-EAST", "rationale": rationale,
+        "lines": [{ "sku": "LID", "quantity": 12, "unit_price_minor": 150 }] }),
+    )
+    .await;
+
+    let browser = Browser::start(true).await;
+    sign_in(&browser, &served, &served.admin).await;
+    browser.goto(&served.url("/plan")).await;
+    assert_clean(&browser, "/plan").await;
+    let card = |id: &str| format!("article.proposal[data-proposal=\"{id}\"]");
+    let one = card("RP-E2E-1");
+    for (sku, sum, quantity, price) in [
+        ("MUG", MUG_SUM, "48", "4.00 USD"),
+        ("LID", LID_SUM, "40", "1.50 USD"),
+    ] {
+        let row = format!("{one} tr[data-sku=\"{sku}\"]");
+        let shown = browser
+            .text(&browser.one(&format!("{row} .explanation")).await)
+            .await;
+        assert_eq!(shown, sum.split_whitespace().collect::<Vec<_>>().join(" "));
+        assert_eq!(
+            browser
+                .text(&browser.one(&format!("{row} td.quantity")).await)
+                .await,
+            quantity
+        );
+        assert_eq!(
+            browser
+                .text(&browser.one(&format!("{row} td.price")).await)
+                .await,
+            price
+        );
+    }
+    assert_eq!(
+        browser
+            .text(&browser.one(&format!("{one} dd.order-by")).await)
+            .await,
+        "2030-01-05"
+    );
+    assert_eq!(
+        browser
+            .text(&browser.one(&format!("{one} dd.needed-by")).await)
+            .await,
+        "2030-01-19"
+    );
+    // The markup in RP-E2E-2's rationale is shown as the text it is, not run or rendered.
+    let two = card("RP-E2E-2");
+    assert_eq!(
+        browser
+            .text(&browser.one(&format!("{two} dd.rationale")).await)
+            .await,
+        rationale
+    );
+    assert!(
+        browser
+            .all(&format!("{two} dd.rationale *"))
+            .await
+            .is_empty()
+    );
+    browser.screenshot(&screenshot_path("plan")).await;
+
+    // Approve RP-E2E-1: its purchase order is placed, with exactly the proposal's lines.
+    browser
+        .click(&browser.one(&format!("{one} form.approve button")).await)
+        .await;
+    browser
+        .wait_url(|url| url.contains("/plan?approved=RP-E2E-1"))
+        .await;
+    assert_eq!(
+        browser.text(&browser.one("p.notice").await).await,
+        "Approved RP-E2E-1: purchase order RP-E2E-1 placed."
+    );
+    assert_clean(&browser, "/plan?approved").await;
+    let (status, proposal) = api(&served, Method::GET, "/v1/proposals/RP-E2E-1", None).await;
+    assert_eq!(status, 200, "{proposal}");
+    assert_eq!(proposal["status"], "approved", "{proposal}");
+    assert_eq!(proposal["purchase_order"], "RP-E2E-1");
+    let (status, order) = api(&served, Method::GET, "/v1/purchase-orders/RP-E2E-1", None).await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(order["supplier"], "ACME");
+    assert_eq!(order["location"], "FC-EAST");
+    assert_eq!(line_triples(&order), line_triples(&proposal));
+    assert_eq!(
+        line_triples(&order),
+        vec![("MUG".to_string(), 48, 400), ("LID".to_string(), 40, 150)]
+    );
+
+    // Reject RP-E2E-2 with a reason and a note: no purchase order comes of it.
+    let option = browser
+        .one(&format!(
+            "{two} form.reject select[name=reason] option[value=price_too_high]"
+        ))
+        .await;
+    browser.click(&option).await;
+    browser
+        .fill(
+            &browser
+                .one(&format!("{two} form.reject input[name=note]"))
+                .await,
+            "a quote 10 % lower came in",
+        )
+        .await;
+    browser
+        .click(&browser.one(&format!("{two} form.reject button")).await)
+        .await;
+    browser
+        .wait_url(|url| url.contains("/plan?rejected=RP-E2E-2"))
+        .await;
+    assert_eq!(
+        browser.text(&browser.one("p.notice").await).await,
+        "Rejected RP-E2E-2."
+    );
+    let (_, rejected) = api(&served, Method::GET, "/v1/proposals/RP-E2E-2", None).await;
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    assert_eq!(rejected["reject_reason"], "price_too_high");
+    assert_eq!(rejected["note"], "a quote 10 % lower came in");
+    let (status, _) = api(&served, Method::GET, "/v1/purchase-orders/RP-E2E-2", None).await;
+    assert_eq!(status, 404);
+
+    // Both are listed as decided, the approval with a link to its purchase order.
+    assert!(browser.all("article.proposal").await.is_empty());
+    let created = browser
+        .one("table.decided tr[data-proposal=\"RP-E2E-1\"] td.created a")
+        .await;
+    assert_eq!(
+        browser.attribute(&created, "href").await.as_deref(),
+        Some("/documents/purchase-orders/RP-E2E-1")
+    );
+    let outcome = browser
+        .one("table.decided tr[data-proposal=\"RP-E2E-2\"] td.outcome")
+        .await;
+    assert_eq!(browser.text(&outcome).await, "✗ rejected (price_too_high)");
+
+    // A command the engine refuses is shown on the page: approving RP-E2E-1 a second time
+    // (a form sent from an old copy of the page).
+    let csrf = browser
+        .attribute(&browser.one("form.who input[name=csrf]").await, "value")
+        .await
+        .unwrap();
+    browser
+        .script(&format!(
+            "const f = document.createElement('form'); f.method = 'post';\
+             f.action = '/plan/proposals/RP-E2E-1/approvals';\
+             const i = document.createElement('input'); i.name = 'csrf'; i.value = '{csrf}'; f.appendChild(i);\
+             document.body.appendChild(f); f.submit(); return true;"
+        ))
+        .await;
+    let refused = browser.wait_for("p.error").await;
+    let text = browser.text(&refused).await;
+    assert!(
+        text.contains("RP-E2E-1") && text.contains("approved"),
+        "{text}"
+    );
+    assert_eq!(
+        browser.attribute(&refused, "data-code").await.as_deref(),
+        Some("illegal_transition")
+    );
+    // That answer was a 409, which the console reports; only what follows must be clean.
+    let _ = browser.log().await;
+
+    // The planner form: a service level that is not one is refused in words, the value kept;
+    // a good one runs the planner and says what it recorded.
+    browser.goto(&served.url("/plan")).await;
+    let field = browser.one("#run-planner input[name=service_level]").await;
+    browser.fill(&field, "100").await;
+    browser
+        .click(&browser.one("#run-planner button").await)
+        .await;
+    let error = browser.text(&browser.wait_for("p.error").await).await;
+    assert_eq!(
+        error,
+        "service_level: 100 % is not a service level: give a percentage above 0 and below 100, e.g. 95"
+    );
+    let _ = browser.log().await;
+    let field = browser.one("#run-planner input[name=service_level]").await;
+    assert_eq!(
+        browser.attribute(&field, "value").await.as_deref(),
+        Some("100")
+    );
+    browser.fill(&field, "97.5").await;
+    browser
+        .click(&browser.one("#run-planner button").await)
+        .await;
+    browser
+        .wait_url(|url| url.contains("/plan?recorded="))
+        .await;
+    let notice = browser.text(&browser.one("p.notice").await).await;
+    assert!(notice.starts_with("The planner "), "{notice}");
+    assert_clean(&browser, "/plan?recorded").await;
+    browser.screenshot(&screenshot_path("plan-decided")).await;
+    browser.quit().await;
+
+    // A viewer reads the page but is offered no form.
+    let viewer = Browser::start(true).await;
+    sign_in(&viewer, &served, &served.viewer).await;
+    viewer.goto(&served.url("/plan")).await;
+    assert!(viewer.all("#run-planner").await.is_empty());
+    assert!(viewer.all("form.approve").await.is_empty());
+    let main = viewer.text(&viewer.one("main").await).await;
+    assert!(main.contains("Running the planner needs an operator or admin key; yours is viewer."));
+    viewer.quit().await;
 }

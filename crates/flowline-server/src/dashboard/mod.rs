@@ -8,6 +8,8 @@
 //! - [`documents`]: one document with its whole event history (`/documents/{kind}/{id}`);
 //! - [`operations`]: inventory, orders and fulfillment, source, make, return;
 //! - [`finance`]: cash and cost, sustainability;
+//! - [`replenishment`]: Plan (`/plan`): the replenishment planner's proposals, approved or
+//!   rejected through forms, and a form that runs the planner;
 //! - [`plans`]: targets and improvement initiatives, with the forms that set them (the same
 //!   commands, through the same engine, with the same role checks as the API);
 //! - [`chart`] and [`format`]: SVG charts and numbers as shown; [`page`]: the frame;
@@ -29,6 +31,7 @@ pub mod lists;
 pub mod operations;
 pub mod page;
 pub mod plans;
+pub mod replenishment;
 pub mod scorecard;
 pub mod session;
 
@@ -80,6 +83,16 @@ pub fn routes() -> Router<App> {
         .route("/orders", get(operations::orders))
         .route("/orders/list", get(lists::orders))
         .route("/list/{collection}", get(lists::collection))
+        .route(replenishment::PATH, get(replenishment::show))
+        .route("/plan/runs", post(replenishment::run))
+        .route(
+            "/plan/proposals/{id}/approvals",
+            post(replenishment::approve),
+        )
+        .route(
+            "/plan/proposals/{id}/rejections",
+            post(replenishment::reject),
+        )
         .route("/source", get(operations::source))
         .route("/make", get(operations::make))
         .route("/return", get(operations::returns))

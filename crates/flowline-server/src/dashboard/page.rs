@@ -11,6 +11,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 /// The pages in the navigation: path, name, the access they need.
 pub const PAGES: &[(&str, &str, Access)] = &[
     ("/", "Scorecard", Access::Read),
+    ("/plan", "Plan", Access::Read),
     ("/inventory", "Inventory", Access::Feed),
     ("/orders", "Orders", Access::Read),
     ("/source", "Source", Access::Read),

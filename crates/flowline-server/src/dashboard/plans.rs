@@ -34,7 +34,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// The form fields as sent.
-type Fields = BTreeMap<String, String>;
+pub(super) type Fields = BTreeMap<String, String>;
 
 /// A decimal in the metric's display unit as thousandths: `95` is 95,000, `2.5` is 2,500.
 pub fn parse_milli(text: &str) -> Result<i64, String> {
@@ -65,14 +65,14 @@ pub fn parse_milli(text: &str) -> Result<i64, String> {
     Ok(if negative { -magnitude } else { magnitude })
 }
 
-fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields
         .get(name)
         .map(|value| value.trim())
         .filter(|value| !value.is_empty())
 }
 
-fn form_fields(
+pub(super) fn form_fields(
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Fields, ApiError> {
     let Form(pairs) = form.map_err(|rejection| {
@@ -86,7 +86,7 @@ fn form_fields(
 }
 
 /// A field error in the house shape.
-fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
+pub(super) fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
     let reason = reason.into();
     ApiError::new(
         Code::InvalidBody,
@@ -197,7 +197,7 @@ fn initiative_body(fields: &Fields) -> Result<Value, ApiError> {
 }
 
 /// A body read into a command type, with serde's message on failure.
-fn command<C: serde::de::DeserializeOwned>(body: Value) -> Result<C, ApiError> {
+pub(super) fn command<C: serde::de::DeserializeOwned>(body: Value) -> Result<C, ApiError> {
     serde_path_to_error::deserialize(body).map_err(|error| {
         let path = error.path().to_string();
         invalid(&path, error.inner().to_string())
@@ -205,7 +205,7 @@ fn command<C: serde::de::DeserializeOwned>(body: Value) -> Result<C, ApiError> {
 }
 
 /// Submits a command; `Ok` when it was applied, the rejection as an error otherwise.
-async fn submit(
+pub(super) async fn submit(
     app: &App,
     viewer: &Viewer,
     command: Command,

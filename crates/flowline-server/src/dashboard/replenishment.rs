@@ -1,0 +1,740 @@
+//! Plan: `/plan` puts the replenishment planner's proposals to a person. It lists the open
+//! proposals, each line with the sum that produced its quantity (the terms recorded in the
+//! document, formatted, never recomputed), with the forms that approve one (its purchase order
+//! or transfer is created with exactly its lines) or reject one with a reason; a form that runs
+//! the planner and records what it proposes, as `POST /v1/plan/replenishment` does; and the
+//! proposals decided most recently, with what became of them.
+//!
+//! The forms become the API's commands (`ApproveProposal`, `RejectProposal`), read by the same
+//! serde definitions, checked with the same access level (operator or admin) and submitted to
+//! the same engine, each rendering with its own idempotency key so a double click records one
+//! decision. A refused command is answered with the page again and the reason in words.
+
+use super::format;
+use super::page::{Html, page};
+use super::plans::{Fields, command, field, form_fields, invalid, parse_milli, submit};
+use super::session::{Viewer, percent_encode};
+use super::{params, respond};
+use crate::App;
+use crate::auth::Access;
+use crate::error::{ApiError, Code};
+use crate::plan_routes;
+use crate::render::Collection;
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use flowline_core::Command;
+use flowline_core::documents::replenishment::{
+    ApproveProposal, Proposal, ProposalSource, ProposalStatus, RejectProposal, ReplenishmentTerms,
+};
+use flowline_core::money::format_minor;
+use flowline_metrics::replenishment::Settings;
+use flowline_plan::replenish::ServiceTarget;
+use maud::{Markup, html};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The page's path, and its place in the navigation.
+pub const PATH: &str = "/plan";
+
+/// Decided proposals shown, newest first.
+const DECIDED_SHOWN: usize = 20;
+
+/// The reasons a proposal can be rejected for on this page: code and words.
+pub const REJECT_REASONS: &[(&str, &str)] = &[
+    ("stock_arriving", "stock is arriving anyway"),
+    ("price_too_high", "the price is too high"),
+    ("demand_changed", "demand has changed"),
+    ("other", "other (say why in the note)"),
+];
+
+/// The service level the planner form starts with, in percent.
+const SERVICE_LEVEL_DEFAULT: &str = "95";
+
+/// Thousandths of a unit as shown in a sum: `0` for nothing, otherwise three places with
+/// thousands grouped (`60.000`, `0.588`, `1,234.500`), so every digit the planner recorded is
+/// shown.
+pub fn units_milli(value_milli: i64) -> String {
+    if value_milli == 0 {
+        "0".to_string()
+    } else {
+        format_minor(i128::from(value_milli), 3)
+    }
+}
+
+/// Thousandths as a short decimal with no trailing zeros: `15000` as `15`, `14500` as `14.5`.
+pub fn short_milli(value_milli: i64) -> String {
+    let text = format_minor(i128::from(value_milli), 3);
+    let text = text.trim_end_matches('0');
+    text.strip_suffix('.').unwrap_or(text).to_string()
+}
+
+/// How a line's quantity was reached, as a sum a person can redo: "forecast over 14 days
+/// 60.000 + safety stock 20.412 (95 % cycle service) − position 33 (on hand 30 − reserved 5 −
+/// backordered 2 + on order 10 + inbound 0) = need 47.412; + lot sizing 0 + rounding 0.588 =
+/// 48". The terms are the document's; `quantity` is the line's.
+pub fn explanation(terms: &ReplenishmentTerms, quantity: i64) -> String {
+    let days = short_milli(terms.protection_days_milli);
+    let unit = if terms.protection_days_milli == 1000 {
+        "day"
+    } else {
+        "days"
+    };
+    // The service level is a share in thousandths: 950 is 95 %.
+    let level = short_milli(terms.service_level_milli.saturating_mul(100));
+    let target = if terms.fill_rate {
+        "fill rate"
+    } else {
+        "cycle service"
+    };
+    let whole = |value: i64| format::grouped(i128::from(value));
+    format!(
+        "forecast over {days} {unit} {} + safety stock {} ({level} % {target}) − position {} (on hand {} − reserved {} − backordered {} + on order {} + inbound {}) = need {}; + lot sizing {} + rounding {} = {}",
+        units_milli(terms.forecast_milli),
+        units_milli(terms.safety_stock_milli),
+        whole(terms.position),
+        whole(terms.on_hand),
+        whole(terms.reserved),
+        whole(terms.backordered),
+        whole(terms.on_order),
+        whole(terms.inbound_transfers),
+        units_milli(terms.need_milli),
+        units_milli(terms.lot_sizing_milli),
+        units_milli(terms.rounding_milli),
+        whole(quantity),
+    )
+}
+
+/// What the rounding rounded to, and the forecast model: "minimum order 10, cases of 6;
+/// model ets(A,N,A)".
+fn rounding_rules(terms: &ReplenishmentTerms) -> String {
+    let mut text = format!(
+        "minimum order {}, cases of {}",
+        format::grouped(i128::from(terms.minimum_order_quantity)),
+        format::grouped(i128::from(terms.case_pack))
+    );
+    if let Some(model) = &terms.model {
+        text.push_str("; forecast model ");
+        text.push_str(model);
+    }
+    text
+}
+
+/// A decimal with up to six places as millionths: `1.0842` is 1,084,200.
+fn parse_micro(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let invalid = || format!("`{text}` is not a rate (a positive decimal, e.g. 1.0842)");
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || fraction.len() > 6
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| invalid())?;
+    let micro = whole
+        .checked_mul(1_000_000)
+        .and_then(|value| value.checked_add(fraction))
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if micro == 0 {
+        return Err(invalid());
+    }
+    Ok(micro)
+}
+
+/// The service level of the planner form, in percent, as the planner's target: `95` is a
+/// cycle service level of 0.95.
+fn service_level(fields: &Fields) -> Result<ServiceTarget, ApiError> {
+    let text = field(fields, "service_level").unwrap_or(SERVICE_LEVEL_DEFAULT);
+    let milli = parse_milli(text).map_err(|reason| invalid("service_level", reason))?;
+    if !(1..100_000).contains(&milli) {
+        return Err(invalid(
+            "service_level",
+            format!(
+                "{text} % is not a service level: give a percentage above 0 and below 100, e.g. 95"
+            ),
+        ));
+    }
+    Ok(ServiceTarget::CycleServiceLevel(milli as f64 / 100_000.0))
+}
+
+/// What the page shows: the open proposals, suppliers and centers from the tenant's state,
+/// the decided proposals from the log.
+struct View {
+    open: Vec<Proposal>,
+    decided: Vec<Proposal>,
+    /// Suppliers' names and currencies.
+    suppliers: BTreeMap<String, (String, String)>,
+    /// Centers' names.
+    locations: BTreeMap<String, String>,
+    base_currency: Option<String>,
+}
+
+async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
+    let tenant = &viewer.principal.tenant;
+    let mut view = app
+        .query(tenant, |state| {
+            let mut open: Vec<Proposal> = state
+                .proposals
+                .values()
+                .filter(|proposal| proposal.status == ProposalStatus::Proposed)
+                .cloned()
+                .collect();
+            // The most urgent first: the earliest order-by day, proposals without one last.
+            open.sort_by(|a, b| {
+                (a.order_by.is_none(), a.order_by, a.id.as_str()).cmp(&(
+                    b.order_by.is_none(),
+                    b.order_by,
+                    b.id.as_str(),
+                ))
+            });
+            View {
+                open,
+                decided: Vec::new(),
+                suppliers: state
+                    .suppliers
+                    .values()
+                    .map(|supplier| {
+                        (
+                            supplier.id.to_string(),
+                            (supplier.name.clone(), supplier.currency.to_string()),
+                        )
+                    })
+                    .collect(),
+                locations: state
+                    .locations
+                    .values()
+                    .map(|location| (location.id.to_string(), location.name.clone()))
+                    .collect(),
+                base_currency: state
+                    .settings
+                    .as_ref()
+                    .map(|settings| settings.base_currency.to_string()),
+            }
+        })
+        .await?;
+    // Decided proposals leave memory (they need no more work), so they are read from the log,
+    // through the API's own list: the latest changed first.
+    let params: BTreeMap<String, String> = [
+        ("status", "approved,rejected".to_string()),
+        ("sort", "-updated".to_string()),
+        ("limit", DECIDED_SHOWN.to_string()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    let listed =
+        crate::handlers::list_page(app, tenant.clone(), Collection::Proposals, &params).await?;
+    view.decided = listed
+        .data
+        .into_iter()
+        .filter_map(|record| serde_json::from_value(record).ok())
+        .collect();
+    Ok(view)
+}
+
+fn link(collection: Collection, id: &str) -> Markup {
+    html! { a href=(super::documents::href(collection, id)) { (id) } }
+}
+
+fn source_text(view: &View, source: &ProposalSource) -> Markup {
+    match source {
+        ProposalSource::Supplier { supplier } => {
+            let id = supplier.as_str();
+            html! {
+                "supplier " (link(Collection::Suppliers, id))
+                @if let Some((name, _)) = view.suppliers.get(id) { @if name != id { " (" (name) ")" } }
+            }
+        }
+        ProposalSource::Transfer { from } => html! {
+            "transfer from " (link(Collection::Locations, from.as_str()))
+        },
+    }
+}
+
+fn center_text(view: &View, location: &str) -> Markup {
+    html! {
+        (link(Collection::Locations, location))
+        @if let Some(name) = view.locations.get(location) { @if name != location { " (" (name) ")" } }
+    }
+}
+
+/// The currency a proposal's prices are in: its supplier's (none for a transfer).
+fn currency_of<'v>(view: &'v View, proposal: &Proposal) -> Option<&'v str> {
+    match &proposal.source {
+        ProposalSource::Supplier { supplier } => view
+            .suppliers
+            .get(supplier.as_str())
+            .map(|(_, currency)| currency.as_str()),
+        ProposalSource::Transfer { .. } => None,
+    }
+}
+
+/// One open proposal: where from, for where, when, why, its lines with their sums, and the
+/// decision forms.
+fn open_card(view: &View, viewer: &Viewer, proposal: &Proposal, tokens: (&str, &str)) -> Markup {
+    let id = proposal.id.as_str();
+    let currency = currency_of(view, proposal);
+    let foreign = currency.is_some_and(|currency| view.base_currency.as_deref() != Some(currency));
+    let action = |what: &str| format!("{PATH}/proposals/{}/{what}", percent_encode(id));
+    let total: i128 = proposal
+        .lines
+        .iter()
+        .map(|line| i128::from(line.quantity) * i128::from(line.unit_price_minor))
+        .sum();
+    html! {
+        article class="proposal" data-proposal=(id) {
+            h3 { (link(Collection::Proposals, id)) " " span class="badge final" { (proposal.status.as_str()) } }
+            section class="card" {
+                dl class="overview" {
+                    dt { "From" } dd { (source_text(view, &proposal.source)) }
+                    dt { "For" } dd { (center_text(view, proposal.location.as_str())) }
+                    dt { "Order by" } dd class="order-by" { (proposal.order_by.map(|day| day.to_string()).unwrap_or_else(|| "—".into())) }
+                    dt { "Needed by" } dd class="needed-by" { (proposal.needed_by.map(|day| day.to_string()).unwrap_or_else(|| "—".into())) }
+                    @if let Some(currency) = currency {
+                        dt { "Value" } dd { (format::money_minor(total, currency)) " " (currency) }
+                    }
+                    dt { "Why" } dd class="rationale" { (proposal.rationale.as_deref().unwrap_or("—")) }
+                    dt { "Proposed" } dd { (format::instant(&proposal.proposed_at.to_string())) }
+                }
+                table class="proposal-lines" {
+                    thead { tr { th { "SKU" } th class="number" { "Quantity" } th class="number" { "Unit price" } th { "How the quantity was reached" } } }
+                    tbody {
+                        @for line in &proposal.lines {
+                            tr data-sku=(line.sku.as_str()) {
+                                td { (link(Collection::Items, line.sku.as_str())) }
+                                td class="number quantity" { (format::grouped(i128::from(line.quantity))) }
+                                td class="number price" {
+                                    @if let Some(currency) = currency {
+                                        (format::money_minor(i128::from(line.unit_price_minor), currency)) "\u{a0}" (currency)
+                                    } @else { "—" }
+                                }
+                                td {
+                                    @if let Some(terms) = &line.terms {
+                                        span class="explanation" { (explanation(terms, line.quantity)) }
+                                        br;
+                                        span class="muted" { (rounding_rules(terms)) }
+                                    } @else {
+                                        span class="muted" { "proposed by hand, with no explanation" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if viewer.may(Access::Operate) {
+                    div class="decide" {
+                        form class="inline approve" method="post" action=(action("approvals")) {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            input type="hidden" name="idempotency" value=(tokens.0);
+                            @if foreign {
+                                label { "Rate " (currency.unwrap_or_default()) " → " (view.base_currency.as_deref().unwrap_or_default()) " " input name="exchange_rate" inputmode="decimal" placeholder="1.0842" required size="8"; }
+                            }
+                            button type="submit" { "Approve" }
+                            span class="muted" {
+                                @match &proposal.source {
+                                    ProposalSource::Supplier { .. } => { "places purchase order " (id) " with these lines" }
+                                    ProposalSource::Transfer { .. } => { "creates transfer " (id) " with these lines" }
+                                }
+                            }
+                        }
+                        span class="muted" { " — or — " }
+                        form class="inline reject" method="post" action=(action("rejections")) {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            input type="hidden" name="idempotency" value=(tokens.1);
+                            label { "Reason " select name="reason" {
+                                @for (code, words) in REJECT_REASONS { option value=(code) { (words) } }
+                            } }
+                            label { "Note " input name="note" maxlength="4000"; }
+                            button type="submit" { "Reject" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn decided_table(view: &View) -> Markup {
+    html! {
+        table class="decided" {
+            thead { tr { th { "Proposal" } th { "From" } th { "For" } th { "Decided" } th { "Outcome" } th { "Created" } th { "Note" } } }
+            tbody {
+                @for proposal in &view.decided {
+                    tr data-proposal=(proposal.id.as_str()) {
+                        td { (link(Collection::Proposals, proposal.id.as_str())) }
+                        td { (source_text(view, &proposal.source)) }
+                        td { (center_text(view, proposal.location.as_str())) }
+                        td { (proposal.decided_at.map(|at| format::instant(&at.to_string())).unwrap_or_default()) }
+                        td class="outcome" {
+                            @match proposal.status {
+                                ProposalStatus::Approved => span class="status-met" { "✓ approved" },
+                                ProposalStatus::Rejected => {
+                                    span class="status-missed" { "✗ rejected" }
+                                    @if let Some(reason) = &proposal.reject_reason { " (" (reason.as_str()) ")" }
+                                }
+                                ProposalStatus::Proposed => span { "proposed" },
+                            }
+                        }
+                        td class="created" {
+                            @if let Some(order) = &proposal.purchase_order {
+                                "purchase order " (link(Collection::PurchaseOrders, order.as_str()))
+                            } @else if let Some(transfer) = &proposal.transfer {
+                                "transfer " (link(Collection::Transfers, transfer.as_str()))
+                            }
+                        }
+                        td { (proposal.note.as_deref().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the last form did, from the answer's query: only ids and counts travel in the query,
+/// and the words are made here.
+fn notice(view: &View, params: &BTreeMap<String, String>) -> Option<Markup> {
+    if let Some(id) = params.get("approved") {
+        let found = view.decided.iter().find(|p| p.id.as_str() == id.as_str())?;
+        return Some(html! {
+            "Approved " (link(Collection::Proposals, found.id.as_str())) ": "
+            @if let Some(order) = &found.purchase_order {
+                "purchase order " (link(Collection::PurchaseOrders, order.as_str())) " placed."
+            } @else if let Some(transfer) = &found.transfer {
+                "transfer " (link(Collection::Transfers, transfer.as_str())) " created."
+            }
+        });
+    }
+    if let Some(id) = params.get("rejected") {
+        let found = view.decided.iter().find(|p| p.id.as_str() == id.as_str())?;
+        return Some(html! { "Rejected " (link(Collection::Proposals, found.id.as_str())) "." });
+    }
+    let count = |name: &str| params.get(name).and_then(|text| text.parse::<u64>().ok());
+    let recorded = count("recorded")?;
+    let covered = count("covered").unwrap_or(0);
+    let skipped = count("skipped").unwrap_or(0);
+    Some(html! {
+        @if recorded == 0 { "The planner proposed nothing new" } @else if recorded == 1 { "The planner recorded 1 proposal" } @else { "The planner recorded " (recorded) " proposals" }
+        " (" (covered) " item × center positions already cover their need; " (skipped) " could not be planned)."
+    })
+}
+
+fn body(
+    view: &View,
+    viewer: &Viewer,
+    fields: &Fields,
+    error: Option<&ApiError>,
+    notice: Option<Markup>,
+    tokens: &[String],
+) -> Markup {
+    let service = fields
+        .get("service_level")
+        .cloned()
+        .unwrap_or_else(|| SERVICE_LEVEL_DEFAULT.to_string());
+    let token = |index: usize| tokens.get(index).map_or("", String::as_str);
+    html! {
+        @if let Some(error) = error { p class="error" role="alert" data-code=(error.code()) { (error.message()) } }
+        @if let Some(notice) = notice { p class="notice" role="status" { (notice) } }
+        p class="lead" { "The replenishment planner's proposals, waiting for a decision. Each quantity is explained term by term: the forecast over the protection interval (lead time and review period) plus the safety stock, less the inventory position, is the need; an economic lot and rounding to the supplier's minimum and case pack make the quantity. Approving places the purchase order (or creates the transfer) with exactly the proposal's lines." }
+        h2 { "Open proposals (" (view.open.len()) ")" }
+        @if view.open.is_empty() { p { "No proposal is waiting." } }
+        @for (index, proposal) in view.open.iter().enumerate() {
+            (open_card(view, viewer, proposal, (token(2 * index), token(2 * index + 1))))
+        }
+        @if !view.open.is_empty() && !viewer.may(Access::Operate) {
+            p class="muted" { "Approving and rejecting proposals needs an operator or admin key; yours is " (viewer.role().as_str()) "." }
+        }
+        h2 { "Run the planner" }
+        @if viewer.may(Access::Operate) {
+            form class="stack" method="post" action={(PATH) "/runs"} id="run-planner" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                label { "Cycle service level, %" input name="service_level" value=(service) inputmode="decimal" required; span class="hint" { "The chance of no stock-out in a replenishment cycle the safety stock is sized for, e.g. 95 or 97.5. Items with an open proposal are left out." } }
+                button type="submit" { "Run the planner" }
+            }
+        } @else {
+            p class="muted" { "Running the planner needs an operator or admin key; yours is " (viewer.role().as_str()) "." }
+        }
+        h2 { "Recently decided (" (view.decided.len()) ")" }
+        @if view.decided.is_empty() { p { "No proposal has been decided yet." } } @else { (decided_table(view)) }
+        p { a href="/list/proposals" { "All proposals" } }
+    }
+}
+
+async fn render(
+    app: &App,
+    viewer: &Viewer,
+    fields: Fields,
+    error: Option<ApiError>,
+    params: &BTreeMap<String, String>,
+) -> Result<Html, ApiError> {
+    let status = error.as_ref().map_or(StatusCode::OK, ApiError::status);
+    let view = view(app, viewer).await?;
+    let tokens = (0..2 * view.open.len())
+        .map(|_| super::session::token())
+        .collect::<Result<Vec<_>, _>>()?;
+    let shown = if error.is_some() {
+        None
+    } else {
+        notice(&view, params)
+    };
+    let content = body(&view, viewer, &fields, error.as_ref(), shown, &tokens);
+    let mut html = page(viewer, PATH, "Plan: replenishment proposals", content);
+    html.0 = status;
+    Ok(html)
+}
+
+/// `GET /plan`.
+pub async fn show(
+    State(app): State<App>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let result = async {
+        viewer.principal.require(Access::Read)?;
+        let params = params(query)?;
+        render(&app, &viewer, Fields::new(), None, &params).await
+    }
+    .await;
+    respond(&viewer, PATH, result)
+}
+
+/// The page again with the error, the planner form keeping what was typed.
+async fn answer(app: &App, viewer: &Viewer, fields: Fields, error: ApiError) -> Response {
+    let kept: Fields = fields
+        .into_iter()
+        .filter(|(name, _)| name == "service_level")
+        .collect();
+    let status = error.status();
+    match render(app, viewer, kept, Some(error), &BTreeMap::new()).await {
+        Ok(mut html) => {
+            html.0 = status;
+            html.into_response()
+        }
+        Err(error) => super::page::error_in_page(viewer, PATH, &error).into_response(),
+    }
+}
+
+/// Reads a form, checks its CSRF token and the operator role: the fields, or the page with
+/// the reason.
+async fn checked(
+    app: &App,
+    viewer: &Viewer,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Fields, Response> {
+    let fields = match form_fields(form) {
+        Ok(fields) => fields,
+        Err(error) => return Err(answer(app, viewer, Fields::new(), error).await),
+    };
+    if !viewer.check_csrf(fields.get("csrf").map(String::as_str)) {
+        let error = ApiError::plain(
+            Code::Forbidden,
+            "the form did not come from this site (its CSRF token is missing or wrong); reload the page and try again",
+        );
+        return Err(answer(app, viewer, fields, error).await);
+    }
+    if let Err(error) = viewer.principal.require(Access::Operate) {
+        return Err(answer(app, viewer, fields, error).await);
+    }
+    Ok(fields)
+}
+
+/// Submits a decision and goes back to the page saying what happened.
+async fn decide(
+    app: App,
+    viewer: Viewer,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    build: impl FnOnce(&Fields) -> Result<(Command, String), ApiError>,
+) -> Response {
+    let fields = match checked(&app, &viewer, form).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let (command, done) = match build(&fields) {
+        Ok(built) => built,
+        Err(error) => return answer(&app, &viewer, fields, error).await,
+    };
+    match submit(&app, &viewer, command, field(&fields, "idempotency")).await {
+        Ok(()) => Redirect::to(&format!("{PATH}?{done}")).into_response(),
+        Err(error) => answer(&app, &viewer, fields, error).await,
+    }
+}
+
+/// `POST /plan/proposals/{id}/approvals`: approves a proposal (operator), placing its
+/// purchase order or creating its transfer.
+pub async fn approve(
+    State(app): State<App>,
+    viewer: Viewer,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    decide(app, viewer, form, move |fields| {
+        let mut body = json!({ "proposal": id });
+        if let Some(rate) = field(fields, "exchange_rate") {
+            let micro = parse_micro(rate).map_err(|reason| invalid("exchange_rate", reason))?;
+            body["exchange_rate"] = json!({ "rate_micro": micro });
+        }
+        if let Some(note) = field(fields, "note") {
+            body["note"] = json!(note);
+        }
+        let command: ApproveProposal = command(body)?;
+        let done = format!("approved={}", percent_encode(command.proposal.as_str()));
+        Ok((Command::ApproveProposal(command), done))
+    })
+    .await
+}
+
+/// `POST /plan/proposals/{id}/rejections`: rejects a proposal with a reason (operator).
+pub async fn reject(
+    State(app): State<App>,
+    viewer: Viewer,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let id = path.map(|Path(id)| id).unwrap_or_default();
+    decide(app, viewer, form, move |fields| {
+        let reason = field(fields, "reason").ok_or_else(|| invalid("reason", "choose a reason"))?;
+        let mut body = json!({ "proposal": id, "reason": reason });
+        if let Some(note) = field(fields, "note") {
+            body["note"] = json!(note);
+        }
+        let command: RejectProposal = command(body)?;
+        let done = format!("rejected={}", percent_encode(command.proposal.as_str()));
+        Ok((Command::RejectProposal(command), done))
+    })
+    .await
+}
+
+/// `POST /plan/runs`: runs the planner and records its proposals (operator), as
+/// `POST /v1/plan/replenishment` does.
+pub async fn run(
+    State(app): State<App>,
+    viewer: Viewer,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let fields = match checked(&app, &viewer, form).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let result = async {
+        let settings = Settings {
+            service: service_level(&fields)?,
+            ..Settings::default()
+        };
+        let tenant = &viewer.principal.tenant;
+        let (plan, head) = plan_routes::plan_for(&app, tenant, &settings, None).await?;
+        let recorded = plan_routes::record(&app, tenant, &plan, &settings, head).await?;
+        Ok::<_, ApiError>(format!(
+            "{PATH}?recorded={}&covered={}&skipped={}",
+            recorded.len(),
+            plan.covered,
+            plan.skipped.len()
+        ))
+    }
+    .await;
+    match result {
+        Ok(target) => Redirect::to(&target).into_response(),
+        Err(error) => answer(&app, &viewer, fields, error).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms() -> ReplenishmentTerms {
+        // position = 30 − 5 − 2 + 10 + 0 = 33; need = 60.000 + 20.412 − 33 = 47.412;
+        // quantity = 47.412 + 0 + 0.588 = 48.
+        ReplenishmentTerms {
+            protection_days_milli: 15_000,
+            forecast_milli: 60_000,
+            safety_stock_milli: 20_412,
+            service_level_milli: 950,
+            fill_rate: false,
+            on_hand: 30,
+            reserved: 5,
+            backordered: 2,
+            on_order: 10,
+            inbound_transfers: 0,
+            position: 33,
+            need_milli: 47_412,
+            lot_sizing_milli: 0,
+            rounding_milli: 588,
+            minimum_order_quantity: 1,
+            case_pack: 1,
+            model: Some("ets(A,N,A)".into()),
+        }
+    }
+
+    #[test]
+    fn a_lines_quantity_is_explained_as_a_sum_of_the_recorded_terms() {
+        assert_eq!(terms().check(48, "lines[0].terms"), Ok(()));
+        assert_eq!(
+            explanation(&terms(), 48),
+            "forecast over 15 days 60.000 + safety stock 20.412 (95 % cycle service) − position 33 \
+             (on hand 30 − reserved 5 − backordered 2 + on order 10 + inbound 0) = need 47.412; \
+             + lot sizing 0 + rounding 0.588 = 48"
+        );
+        let mut fill = terms();
+        fill.fill_rate = true;
+        fill.service_level_milli = 975;
+        fill.protection_days_milli = 1_000;
+        assert!(
+            explanation(&fill, 48)
+                .starts_with("forecast over 1 day 60.000 + safety stock 20.412 (97.5 % fill rate)")
+        );
+        assert_eq!(
+            rounding_rules(&terms()),
+            "minimum order 1, cases of 1; forecast model ets(A,N,A)"
+        );
+    }
+
+    #[test]
+    fn thousandths_are_shown_with_every_digit_or_as_a_short_decimal() {
+        assert_eq!(units_milli(0), "0");
+        assert_eq!(units_milli(588), "0.588");
+        assert_eq!(units_milli(1_234_500), "1,234.500");
+        assert_eq!(units_milli(-1_500), "-1.500");
+        assert_eq!(short_milli(15_000), "15");
+        assert_eq!(short_milli(14_500), "14.5");
+        assert_eq!(short_milli(0), "0");
+        assert_eq!(short_milli(95_000), "95");
+    }
+
+    #[test]
+    fn the_service_level_is_a_percentage_strictly_between_0_and_100() {
+        let level = |text: &str| {
+            let mut fields = Fields::new();
+            fields.insert("service_level".into(), text.into());
+            service_level(&fields).map_err(|error| error.message().to_string())
+        };
+        assert_eq!(level("95"), Ok(ServiceTarget::CycleServiceLevel(0.95)));
+        assert_eq!(level("97.5"), Ok(ServiceTarget::CycleServiceLevel(0.975)));
+        assert_eq!(
+            service_level(&Fields::new()).ok(),
+            Some(ServiceTarget::CycleServiceLevel(0.95))
+        );
+        assert!(level("100").is_err());
+        assert!(level("0").is_err());
+        assert!(level("-5").is_err());
+        assert!(level("ninety").is_err());
+    }
+
+    #[test]
+    fn exchange_rates_are_read_as_millionths() {
+        assert_eq!(parse_micro("1.0842"), Ok(1_084_200));
+        assert_eq!(parse_micro(".0067"), Ok(6_700));
+        assert!(parse_micro("0").is_err());
+        assert!(parse_micro("1.1234567").is_err());
+        assert!(parse_micro("-1").is_err());
+        assert!(parse_micro("1e3").is_err());
+        assert!(parse_micro("99999999999999999").is_err());
+    }
+}
