@@ -427,6 +427,10 @@ pub fn scorecard_schema(_: &mut SchemaGenerator) -> Value {
                 "type": "array",
                 "description": "Improvement initiatives with each metric before and during them.",
                 "items": { "type": "object" }
+            },
+            "plan": {
+                "type": ["object", "null"],
+                "description": "Plan: how the published forecasts did over the range (forecast accuracy = 1 − WAPE, WAPE, bias, MASE), by week and lag, with the items of largest error first; null until a forecast has been published and one of its days has passed. The same as GET /v1/plan/accuracy."
             }
         },
         "required": ["tenant", "from", "to", "scorecard", "slices"]

@@ -151,7 +151,10 @@ fn settings_of(params: &BTreeMap<String, String>) -> Result<(Settings, Option<Sk
 }
 
 /// The tenant's demand history, from its snapshot and the log's tail, with the head it reflects.
-async fn demand_history(app: &App, tenant: &TenantId) -> Result<(DemandHistory, u64), ApiError> {
+pub(crate) async fn demand_history(
+    app: &App,
+    tenant: &TenantId,
+) -> Result<(DemandHistory, u64), ApiError> {
     let tenant = tenant.clone();
     app.readers()
         .read(move |store| {

@@ -550,14 +550,21 @@ pub fn scorecard_handler() -> MethodRouter<App> {
                 .iter()
                 .map(|(name, value)| format!("{name}={value}"))
                 .collect();
+            // The Plan metric comes from the demand history, which scores published forecasts.
+            let (history, _) = crate::plan_routes::demand_history(&app, &principal.tenant).await?;
             let body = shared_report(
                 &app,
                 &principal.tenant,
                 format!("scorecard?{}", query.join("&")),
                 move |fold| {
                     let range = scorecards::range_of(fold, from, to, granularity);
-                    serde_json::to_value(scorecards::report(&tenant, fold, range, by, as_of, 50))
-                        .map_err(ApiError::internal)
+                    let mut report = scorecards::report(&tenant, fold, range, by, as_of, 50);
+                    report.plan = (!history.accuracy().is_empty()).then(|| {
+                        history
+                            .accuracy()
+                            .report(range.from.date(), range.to.date())
+                    });
+                    serde_json::to_value(report).map_err(ApiError::internal)
                 },
             )
             .await?;

@@ -305,6 +305,9 @@ pub struct Report {
     pub targets: Vec<flowline_metrics::targets::TargetStatus>,
     /// The tenant's improvement initiatives with each metric before and during them.
     pub initiatives: Vec<InitiativeReview>,
+    /// Plan: the published forecasts' accuracy over the range, with the worst items; none
+    /// until a forecast has been scored (filled by whoever holds the demand history).
+    pub plan: Option<flowline_metrics::accuracy::Report>,
 }
 
 /// An initiative and the reviews of its metrics.
@@ -367,6 +370,7 @@ pub fn report(
                 reviews: flowline_metrics::targets::reviews(fold, initiative, as_of),
             })
             .collect(),
+        plan: None,
     }
 }
 

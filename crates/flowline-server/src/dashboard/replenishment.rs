@@ -175,6 +175,8 @@ struct View {
     /// Centers' names.
     locations: BTreeMap<String, String>,
     base_currency: Option<String>,
+    /// The published forecasts' accuracy over the last four weeks, once any was scored.
+    accuracy: Option<flowline_metrics::accuracy::Report>,
 }
 
 async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
@@ -217,6 +219,7 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
                     .settings
                     .as_ref()
                     .map(|settings| settings.base_currency.to_string()),
+                accuracy: None,
             }
         })
         .await?;
@@ -237,7 +240,50 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
         .into_iter()
         .filter_map(|record| serde_json::from_value(record).ok())
         .collect();
+    let (history, _) = plan_routes::demand_history(app, tenant).await?;
+    if !history.accuracy().is_empty()
+        && let Some(to) = history.latest()
+        && let Ok(from) = to.checked_sub(jiff::Span::new().days(ACCURACY_DAYS))
+    {
+        view.accuracy = Some(history.accuracy().report(from, to));
+    }
     Ok(view)
+}
+
+/// The days of the accuracy section: the last four weeks.
+const ACCURACY_DAYS: i64 = 28;
+
+fn share(value: Option<f64>) -> String {
+    value.map_or("—".to_string(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn accuracy_section(report: &flowline_metrics::accuracy::Report) -> Markup {
+    let row = |label: Markup, f: &flowline_metrics::accuracy::Figures| {
+        html! {
+            tr {
+                td { (label) }
+                td class="num" { (share(f.accuracy)) }
+                td class="num" { (share(f.wape)) }
+                td class="num" { (share(f.bias)) }
+                td class="num" { (f.mase.map_or("—".to_string(), |m| format!("{m:.2}"))) }
+                td class="num" { (format!("{:.0}", f.forecast)) }
+                td class="num" { (format!("{:.0}", f.actual)) }
+            }
+        }
+    };
+    html! {
+        p class="lead" { "Every forecast the planner publishes is scored day by day once the day has passed, against what customers ordered (stock-out days left out). Forecast accuracy is 1 − WAPE; bias above 0 means over-forecast; MASE below 1 beats the seasonal naive forecast. " (report.from) " to " (report.to) " (exclusive)." }
+        table id="forecast-accuracy" {
+            thead { tr { th { "" } th { "Accuracy" } th { "WAPE" } th { "Bias" } th { "MASE" } th { "Forecast" } th { "Ordered" } } }
+            tbody {
+                (row(html! { strong { "All items" } }, &report.overall))
+                @for (label, figures) in &report.by_lag { (row(html! { "ahead " (label) }, figures)) }
+                @for (sku, figures) in report.worst.iter().take(10) {
+                    (row(html! { "worst: " (link(Collection::Items, sku.as_str())) }, figures))
+                }
+            }
+        }
+    }
 }
 
 fn link(collection: Collection, id: &str) -> Markup {
@@ -460,6 +506,11 @@ fn body(
             }
         } @else {
             p class="muted" { "Running the planner needs an operator or admin key; yours is " (viewer.role().as_str()) "." }
+        }
+        h2 { "Forecast accuracy" }
+        @match &view.accuracy {
+            Some(report) => (accuracy_section(report)),
+            None => p { "No published forecast has been scored yet: the planner publishes its forecast with its proposals, and each day is scored once it has passed." },
         }
         h2 { "Recently decided (" (view.decided.len()) ")" }
         @if view.decided.is_empty() { p { "No proposal has been decided yet." } } @else { (decided_table(view)) }

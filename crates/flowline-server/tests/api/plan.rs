@@ -145,6 +145,8 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
         .expect(200)
         .json();
     assert_eq!(accuracy["report"]["overall"]["figures"], 0, "{accuracy}");
+    let scorecard = app.get(viewer, "/v1/scorecard").await.expect(200).json();
+    assert_eq!(scorecard["plan"], Value::Null, "nothing scored yet");
 
     // Run again: the open proposal holds the item and center back.
     let again = app
@@ -270,4 +272,80 @@ async fn bad_planner_settings_are_refused_naming_the_parameter() {
         .expect(200)
         .json();
     assert_eq!(empty["planned"], json!([]));
+}
+
+/// A forecast published over HTTP is scored once its days have passed, and the scorecard
+/// shows it as the Plan metric. Orders of 4 and 7 MUG three and two days ago; a forecast of 5
+/// a day for those two days, published after them: errors +1 and −2, Σ|e| = 3 over 11
+/// ordered, so WAPE = 3/11 and forecast accuracy 8/11 = 0.7273; bias −1/11.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("accuracy", Some("USD")).await;
+    let (admin, operator, viewer) = (
+        tenant.admin.as_str(),
+        tenant.operator.as_str(),
+        tenant.viewer.as_str(),
+    );
+    app.put(
+        admin,
+        "/v1/locations/FC-1",
+        &json!({ "name": "East", "region": "us-east", "address": address() }),
+    )
+    .await
+    .expect(201);
+    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
+        "price": { "amount_minor": 1200, "currency": "USD" }, "weight_g": 350 });
+    app.put(admin, "/v1/items/MUG", &item).await.expect(201);
+    let settings = app.get(viewer, "/v1/settings").await.expect(200).json();
+    let zone = jiff::tz::TimeZone::get(settings["reporting_time_zone"].as_str().unwrap()).unwrap();
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    let day = |back: i64| today.checked_sub(jiff::Span::new().days(back)).unwrap();
+    let noon = |date: jiff::civil::Date| {
+        date.at(12, 0, 0, 0)
+            .to_zoned(zone.clone())
+            .unwrap()
+            .timestamp()
+            .to_string()
+    };
+    for (order, back, units) in [("SO-1", 3, 4), ("SO-2", 2, 7), ("SO-3", 0, 1)] {
+        let body = json!({ "order": order, "channel": "web", "customer": "C-1",
+            "ship_to": address(), "currency": "USD", "occurred_at": noon(day(back)),
+            "lines": [{ "sku": "MUG", "quantity": units, "unit_price_minor": 1200 }] });
+        app.post(operator, "/v1/sales-orders", &body)
+            .await
+            .expect(201);
+    }
+    let forecast = json!({ "forecast": "F-1", "first_day": day(3).to_string(),
+        "lines": [{ "sku": "MUG", "model": "by hand", "daily_milli": [5000, 5000] }] });
+    app.post(operator, "/v1/forecasts", &forecast)
+        .await
+        .expect(201);
+    let from = day(3).to_string();
+    let to = today.to_string();
+    let report = app
+        .get(viewer, &format!("/v1/plan/accuracy?from={from}&to={to}"))
+        .await
+        .expect(200)
+        .json()["report"]
+        .clone();
+    let overall = &report["overall"];
+    assert_eq!(overall["figures"], 2, "{report}");
+    assert_eq!(overall["actual"], 11.0);
+    let close = |value: &Value, expected: f64| {
+        assert!(
+            (value.as_f64().unwrap() - expected).abs() < 1e-12,
+            "{value} vs {expected}"
+        );
+    };
+    close(&overall["wape"], 3.0 / 11.0);
+    close(&overall["accuracy"], 8.0 / 11.0);
+    close(&overall["bias"], -1.0 / 11.0);
+    assert_eq!(report["worst"][0][0], "MUG");
+    let scorecard = app
+        .get(viewer, &format!("/v1/scorecard?from={from}&to={to}"))
+        .await
+        .expect(200)
+        .json();
+    close(&scorecard["plan"]["overall"]["accuracy"], 8.0 / 11.0);
 }
