@@ -133,6 +133,7 @@ fn setup(generator: &mut Generator, sink: &mut Sink) -> anyhow::Result<()> {
             reporting_time_zone: zone.clone(),
         }),
         Command::DefineLocation(DefineLocation {
+            capacity_orders_per_day: None,
             location: id("FC-1")?,
             name: "Central".into(),
             region: "us".into(),

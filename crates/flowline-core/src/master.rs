@@ -580,6 +580,9 @@ pub struct Location {
     pub region: String,
     /// Address and time zone.
     pub address: Address,
+    /// Orders it can pick, pack and ship in a day, when stated (for capacity plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_orders_per_day: Option<i64>,
 }
 
 /// A supplier.

@@ -237,6 +237,9 @@ pub struct DefineLocation {
     pub region: String,
     /// Address.
     pub address: Address,
+    /// Orders the center can pick, pack and ship in a day, for capacity plans (1 to 10,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_orders_per_day: Option<i64>,
 }
 
 /// Define (create or update) a supplier.
@@ -866,6 +869,9 @@ fn define_item(state: &State, command: &DefineItem) -> Result<Vec<Event>, Domain
     })
 }
 
+/// The largest pick/pack capacity a center may state, orders a day.
+pub const CAPACITY_ORDERS_PER_DAY_MAX: i64 = 10_000_000;
+
 fn define_location(state: &State, command: &DefineLocation) -> Result<Vec<Event>, DomainError> {
     state.settings()?;
     if VirtualLocation::from_id(&command.location).is_some() {
@@ -881,12 +887,21 @@ fn define_location(state: &State, command: &DefineLocation) -> Result<Vec<Event>
         });
     }
     command.address.validate("address")?;
+    if let Some(capacity) = command.capacity_orders_per_day
+        && !(1..=CAPACITY_ORDERS_PER_DAY_MAX).contains(&capacity)
+    {
+        return Err(DomainError::invalid(
+            "capacity_orders_per_day",
+            format!("must be from 1 to {CAPACITY_ORDERS_PER_DAY_MAX} orders a day, is {capacity}"),
+        ));
+    }
     master(MasterEvent::LocationDefined {
         location: Location {
             id: command.location.clone(),
             name: command.name.clone(),
             region: command.region.clone(),
             address: command.address.clone(),
+            capacity_orders_per_day: command.capacity_orders_per_day,
         },
     })
 }

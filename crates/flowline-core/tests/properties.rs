@@ -114,6 +114,7 @@ fn fixture() -> Vec<Command> {
     })];
     for center in CENTERS {
         commands.push(Command::DefineLocation(DefineLocation {
+            capacity_orders_per_day: None,
             location: id(center),
             name: center.into(),
             region: "eu".into(),

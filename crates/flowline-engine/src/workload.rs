@@ -81,6 +81,7 @@ pub fn setup(items: usize, units_per_item: i64) -> Vec<Command> {
             .zip(["America/New_York", "America/Los_Angeles", "America/Chicago"])
     {
         commands.push(Command::DefineLocation(DefineLocation {
+            capacity_orders_per_day: None,
             location: id(center),
             name: (*center).to_string(),
             region: zone.to_string(),

@@ -166,12 +166,14 @@ pub(crate) mod testkit {
                 reporting_time_zone: TimeZoneName::parse("UTC").unwrap(),
             }),
             Command::DefineLocation(state::DefineLocation {
+                capacity_orders_per_day: None,
                 location: id("FC-EAST"),
                 name: "East".into(),
                 region: "us-east".into(),
                 address: address(),
             }),
             Command::DefineLocation(state::DefineLocation {
+                capacity_orders_per_day: None,
                 location: id("FC-WEST"),
                 name: "West".into(),
                 region: "us-west".into(),

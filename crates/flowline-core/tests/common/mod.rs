@@ -100,12 +100,14 @@ impl Tenant {
                 reporting_time_zone: TimeZoneName::parse("America/New_York").unwrap(),
             }),
             Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
                 location: id("FC-EAST"),
                 name: "East".into(),
                 region: "us-east".into(),
                 address: address("America/New_York"),
             }),
             Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
                 location: id("FC-WEST"),
                 name: "West".into(),
                 region: "us-west".into(),

@@ -461,6 +461,7 @@ pub(super) fn map(parsed: &Parsed) -> Result<OlistImport, ImportError> {
         }
         output.push(
             Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
                 location: (*center).clone(),
                 name: place.map_or_else(|| format!("seller {seller}"), |p| p.city.clone()),
                 region: place.map(|p| p.state.clone()).unwrap_or_default(),
@@ -472,6 +473,7 @@ pub(super) fn map(parsed: &Parsed) -> Result<OlistImport, ImportError> {
     if any_placeholder {
         output.push(
             Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
                 location: fixed.placeholder_center.clone(),
                 name: "Olist sellers of orders without item rows".into(),
                 region: String::new(),

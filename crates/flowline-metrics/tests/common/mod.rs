@@ -101,6 +101,7 @@ impl Story {
         );
         story.run(
             Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
                 location: id("FC-1"),
                 name: "One".into(),
                 region: "us".into(),
