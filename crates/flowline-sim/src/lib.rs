@@ -9,6 +9,7 @@
 //! - [`scenario`]: the brand, read from TOML and checked (`scenarios/default.toml`).
 //! - [`run`]: simulate a scenario into a log and summarise what happened.
 //! - [`run_with_faults`]: the same with seeded faults in the engine's appends ([`faults`]).
+//! - [`service`]: the cycle service level a run achieved against its policy's target.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod driver;
 pub mod faults;
 mod model;
 pub mod scenario;
+pub mod service;
 mod supply;
 mod world;
 

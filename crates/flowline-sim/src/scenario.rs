@@ -453,6 +453,15 @@ pub struct Replenishment {
     /// has no stockout, strictly between 0 and 1 (0.95 by default). `fixed` uses `safety_z`.
     #[serde(default = "default_service_level")]
     pub service_level: f64,
+    /// For `planner`: what placing one purchase order line costs, in the brand's currency (the
+    /// EOQ's `K`; 15 by default).
+    #[serde(default = "default_order_cost")]
+    pub order_cost: f64,
+    /// For `planner`: the yearly cost of holding a unit as a share of its cost (capital, risk,
+    /// insurance; 0.25 by default), to which the center's storage fee is added for the EOQ's
+    /// `h`.
+    #[serde(default = "default_holding_rate")]
+    pub holding_rate: f64,
     /// Days a backordered order waits before the brand cancels what is missing.
     pub backorder_cancel_days: i64,
     /// Days of kit demand one kitting work order makes.
@@ -468,6 +477,16 @@ fn default_service_level() -> f64 {
     0.95
 }
 
+/// What `planner` counts for placing an order line when a scenario does not say.
+fn default_order_cost() -> f64 {
+    15.0
+}
+
+/// The yearly holding rate `planner` counts when a scenario does not say.
+fn default_holding_rate() -> f64 {
+    0.25
+}
+
 /// The rule that sets the reorder point of bought items in the daily review.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(from = "String")]
@@ -476,9 +495,9 @@ pub enum ReorderPolicy {
     /// mean lead time, its confirmation days and one review day.
     #[default]
     Fixed,
-    /// `planner`: the reorder point `flowline-plan` gives for `service_level`, with lead-time
-    /// demand over the same `cover` and the supplier's lead-time standard deviation, and the
-    /// order rounded up to the supplier's minimum.
+    /// `planner`: a forecast that knows the brand's season, the reorder point `flowline-plan`
+    /// gives for `service_level` over the supplier's measured lead time and its spread, and an
+    /// economic order quantity on top, rounded up to the supplier's minimum.
     Planner,
     /// A name that is neither; [`Scenario::problems`] refuses it at `replenishment.policy`.
     Unknown(String),
@@ -1190,6 +1209,8 @@ impl Scenario {
             );
         }
         check.open_rate("replenishment.service_level", plan.service_level);
+        check.non_negative("replenishment.order_cost", plan.order_cost);
+        check.range("replenishment.holding_rate", plan.holding_rate, 0.0, 10.0);
         if plan.backorder_cancel_days < 1 {
             check.fail(
                 "replenishment.backorder_cancel_days",

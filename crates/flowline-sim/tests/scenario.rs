@@ -218,6 +218,8 @@ fn the_what_if_scenarios_in_the_repository_are_valid() {
     let planner = load("planner.toml");
     assert_eq!(planner.replenishment.policy, ReorderPolicy::Planner);
     assert_eq!(planner.replenishment.service_level, 0.95);
+    assert_eq!(planner.replenishment.order_cost, 15.0);
+    assert_eq!(planner.replenishment.holding_rate, 0.25);
     // Only the policy changed: the rest of the replenishment settings are the default's.
     let default = Scenario::default_brand();
     assert_eq!(
@@ -287,6 +289,38 @@ fn a_service_level_of_zero_or_one_is_refused_at_its_key() {
         let text = format!("base = \"default\"\n[replenishment]\nservice_level = {level}\n");
         assert!(Scenario::parse(&text, "brand.toml").is_ok(), "{level}");
     }
+}
+
+#[test]
+fn the_planner_costs_are_checked_at_their_keys() {
+    // Not in scenarios/default.toml: the defaults apply.
+    let plan = Scenario::default_brand().replenishment;
+    assert_eq!((plan.order_cost, plan.holding_rate), (15.0, 0.25));
+    let found = errors(
+        "base = \"default\"\n[replenishment]\npolicy = \"planner\"\norder_cost = -1.0\nholding_rate = 12.0\n",
+    );
+    let messages: Vec<String> = found.0.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "brand.toml: replenishment.order_cost: must not be negative, is -1",
+            "brand.toml: replenishment.holding_rate: must be between 0 and 10, is 12",
+        ]
+    );
+    let found = errors("base = \"default\"\n[replenishment]\nholding_rate = inf\n");
+    assert_eq!(
+        found.to_string(),
+        "brand.toml: replenishment.holding_rate: must be a finite number"
+    );
+    // A text where a number belongs is a type error at its key.
+    let found = errors("base = \"default\"\n[replenishment]\norder_cost = \"cheap\"\n");
+    assert!(
+        found.to_string().contains("replenishment.order_cost"),
+        "{found}"
+    );
+    // Free orders are allowed (the EOQ is then 0 and the minimum sets each order).
+    let text = "base = \"default\"\n[replenishment]\norder_cost = 0.0\n";
+    assert!(Scenario::parse(text, "brand.toml").is_ok());
 }
 
 #[test]

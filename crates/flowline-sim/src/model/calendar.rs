@@ -65,6 +65,58 @@ impl Model<'_> {
         )
     }
 
+    /// What the brand's planner knows ahead of a day's demand for each category's items,
+    /// relative to `orders_per_day` and the category's share: the trend, weekday, month and
+    /// peak multipliers, and the brand's own flash sales (its promotion calendar), which lift
+    /// the order rate and send most lines to the featured category.
+    pub(crate) fn known_profiles(&self, date: Date) -> Vec<f64> {
+        let base = self.known_profile(date);
+        let mut profiles = vec![base; self.s.categories.len()];
+        let flash = &self.s.demand.flash_sales;
+        for (first, last, featured) in &self.flash {
+            if *first <= date && date <= *last {
+                let total: f64 = self.s.categories.iter().map(|c| c.share).sum();
+                for (category, profile) in profiles.iter_mut().enumerate() {
+                    let share = if total > 0.0 {
+                        self.s.categories[category].share / total
+                    } else {
+                        0.0
+                    };
+                    // A line goes to the featured category with `featured_share`, else by share.
+                    let lines = (1.0 - flash.featured_share) * share
+                        + if category == *featured {
+                            flash.featured_share
+                        } else {
+                            0.0
+                        };
+                    if share > 0.0 {
+                        *profile *= flash.multiplier * lines / share;
+                    }
+                }
+            }
+        }
+        profiles
+    }
+
+    /// The trend, weekday, month and peak multipliers of a day's order rate.
+    pub(crate) fn known_profile(&self, date: Date) -> f64 {
+        let demand = &self.s.demand;
+        let elapsed = (date - self.start).get_days() as f64;
+        let trend = 1.0 + demand.trend_per_year * elapsed / 365.0;
+        let weekday = demand.weekly[date.weekday().to_monday_zero_offset() as usize];
+        let month = demand.yearly[(date.month() - 1) as usize];
+        let today = (date.month(), date.day());
+        let peak: f64 = demand
+            .peaks
+            .iter()
+            .filter(|p| {
+                (p.from.month(), p.from.day()) <= today && today <= (p.to.month(), p.to.day())
+            })
+            .map(|p| p.multiplier)
+            .product();
+        trend * weekday * month * peak
+    }
+
     /// Draws the hour's customer orders in every region.
     pub(super) fn arrivals(&mut self, hour: i64) {
         let total_share: f64 = self.s.regions.iter().map(|r| r.share).sum();

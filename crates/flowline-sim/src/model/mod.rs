@@ -104,6 +104,12 @@ pub struct Summary {
     pub wall: Duration,
     /// Wall time spent reading the log back to hash it, after the simulation.
     pub hash_wall: Duration,
+    /// Bought items' replenishment cycles and the cycle service level achieved against the
+    /// policy's target (see [`crate::service`]).
+    pub cycle_service: crate::service::CycleService,
+    /// The average value of the stock on hand (bought items and kits) at the daily reviews, at
+    /// cost, in the brand's currency (major units).
+    pub average_inventory_value: f64,
 }
 
 /// An action due at a time.
@@ -449,6 +455,7 @@ impl<'s> Model<'s> {
             self.answer(then, applied);
         }
         self.refresh()?;
+        self.supply.observe(&self.avail);
         self.now = hour;
         self.hour_end = hour + 3600;
         self.sync()?;

@@ -170,6 +170,9 @@ impl Model<'_> {
             log_hash: String::new(),
             wall: Duration::ZERO,
             hash_wall: Duration::ZERO,
+            cycle_service: self.supply.cycles.service,
+            average_inventory_value: self.supply.average_inventory_value()
+                / 10f64.powi(self.w.currency.exponent() as i32),
         }
     }
 }

@@ -41,6 +41,7 @@ impl Model<'_> {
             self.send(
                 at,
                 Command::DefineLocation(DefineLocation {
+                    capacity_orders_per_day: Some(i64::from(center.capacity_orders_per_day)),
                     location: id(&center.id)?,
                     name: center.name.clone(),
                     region: center.region.clone(),
