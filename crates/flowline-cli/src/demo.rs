@@ -319,6 +319,15 @@ const COMPARED: &[&str] = &[
     "ops.return_rate",
 ];
 
+/// Figures of the run itself, beside the scorecard's: the cycle service level achieved (share
+/// of replenishment cycles, receipt to receipt, with no stock-out), the policy's target, and
+/// the average value at cost of the stock on hand at the daily reviews.
+const RUN_FIGURES: &[(&str, &str)] = &[
+    ("Cycle service level achieved", "percent"),
+    ("Cycle service level target", "percent"),
+    ("Average inventory value at cost", "money"),
+];
+
 /// One metric across a scenario's seeds.
 #[derive(Debug, Clone, serde::Serialize)]
 struct Spread {
@@ -380,8 +389,14 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             summary.counts.get("orders_placed").copied().unwrap_or(0),
             summary.wall.as_secs_f64()
         );
-        Ok(card)
+        let figures = [
+            summary.cycle_service.achieved().map(|a| a * 100.0),
+            Some(summary.cycle_service.target * 100.0),
+            Some(summary.average_inventory_value),
+        ];
+        Ok((card, figures))
     })?;
+    let (cards, figures): (Vec<_>, Vec<_>) = cards.into_iter().unzip();
     // results[scenario][metric] = values by seed
     let mut results: Vec<Vec<Vec<Option<f64>>>> =
         vec![vec![Vec::new(); COMPARED.len()]; scenarios.len()];
@@ -408,6 +423,22 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|metrics| metrics.into_iter().map(spread).collect())
         .collect();
+    // run_table[scenario][figure]
+    let run_table: Vec<Vec<Spread>> = (0..scenarios.len())
+        .map(|s| {
+            (0..RUN_FIGURES.len())
+                .map(|f| {
+                    spread(
+                        runs.iter()
+                            .zip(&figures)
+                            .filter(|((scenario, _), _)| *scenario == s)
+                            .map(|(_, values)| values[f])
+                            .collect(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
     if args.json {
         let json = serde_json::json!({
             "days": args.days,
@@ -415,6 +446,7 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             "scenarios": scenarios.iter().enumerate().map(|(s, (label, _))| serde_json::json!({
                 "scenario": label,
                 "metrics": COMPARED.iter().enumerate().map(|(m, id)| (id.to_string(), serde_json::to_value(&table[s][m]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+                "run": RUN_FIGURES.iter().enumerate().map(|(f, (name, _))| (name.to_string(), serde_json::to_value(&run_table[s][f]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
             })).collect::<Vec<_>>(),
         });
         outln!("{}", serde_json::to_string_pretty(&json)?);
@@ -449,6 +481,24 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             row.push_str(&format!(
                 " {:>26}",
                 difference(&table[0][m], &column[m], seeds)
+            ));
+        }
+        outln!("{row}");
+    }
+    for (f, (name, unit)) in RUN_FIGURES.iter().enumerate() {
+        let unit = if *unit == "money" {
+            scenarios[0].1.brand.currency.as_str()
+        } else {
+            unit
+        };
+        let mut row = format!("{:<44}", truncate(name, 44));
+        for column in &run_table {
+            row.push_str(&format!(" {:>24}", cell(&column[f], unit)));
+        }
+        for column in &run_table[1..] {
+            row.push_str(&format!(
+                " {:>26}",
+                difference(&run_table[0][f], &column[f], seeds)
             ));
         }
         outln!("{row}");
