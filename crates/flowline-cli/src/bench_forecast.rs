@@ -3,7 +3,7 @@
 //!
 //! The series: the real M5 daily unit sales in `--m5` (skipped with a message when the file is
 //! absent) and `--series` generated daily series (weekly and yearly cycles, trend, noise, a third
-//! of them intermittent), from a fixed seed. The last `--horizon` days of each are held out;
+//! of them intermittent), from `--seed`. The last `--horizon` days of each are held out;
 //! every method forecasts them from the rest. Flowline's automatic choice and its seasonal
 //! naive run in this process on all cores; statsforecast's AutoETS and SeasonalNaive run in a
 //! Python child with `n_jobs` set to the same cores, timed inside the child after a warm-up that
@@ -39,6 +39,9 @@ pub struct ForecastArgs {
     /// Leave statsforecast out.
     #[arg(long)]
     no_peer: bool,
+    /// Seed of the generated series (the default is the set of docs/benchmarks.md).
+    #[arg(long, default_value_t = 0x5EED_F0CA)]
+    seed: u64,
 }
 
 /// A set of series with their holdouts.
@@ -77,7 +80,7 @@ pub fn forecast(args: &ForecastArgs) -> anyhow::Result<()> {
         Err(error) => anyhow::bail!("{}: {error}", args.m5.display()),
     }
     if args.series > 0 {
-        sets.push(generated(args.series, args.days, args.horizon));
+        sets.push(generated(args.series, args.days, args.horizon, args.seed));
     }
     let directory = tempfile::tempdir()?;
     outln!(
@@ -216,11 +219,11 @@ fn read_m5(path: &Path, horizon: usize) -> anyhow::Result<Option<Set>> {
     Ok(Some(set))
 }
 
-/// `count` daily series of `days` days from a fixed seed: a level between 2 and 200 units,
+/// `count` daily series of `days` days from `seed`: a level between 2 and 200 units,
 /// a weekly cycle, a yearly swing, a trend and noise; every third series intermittent (a few
 /// units on a minority of days).
-fn generated(count: usize, days: usize, horizon: usize) -> Set {
-    let mut random = Random(0x5EED_F0CA);
+fn generated(count: usize, days: usize, horizon: usize, seed: u64) -> Set {
+    let mut random = Random(seed);
     let mut set = Set {
         name: "generated".into(),
         names: Vec::with_capacity(count),

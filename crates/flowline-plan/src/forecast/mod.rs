@@ -7,9 +7,10 @@
 //! - the exponential smoothing state-space model that has the lowest AICc among those with
 //!   additive errors (trend none, additive or additive damped; season none or additive) and,
 //!   for strictly positive series with a season, those with multiplicative errors and season
-//!   (trend none or additive damped), its smoothing parameters estimated by maximum likelihood
-//!   with a bounded Nelder-Mead search and, for additive seasons, its initial level and slope by
-//!   least squares;
+//!   (trend none, additive or additive damped), its smoothing parameters estimated by maximum
+//!   likelihood with a bounded Nelder-Mead search; for additive seasons its initial level and
+//!   slope by least squares at each step, for multiplicative ones its initial level, slope and
+//!   seasons by Gauss-Newton on the likelihood once the parameters are found;
 //! - Croston's method, the Syntetos-Boylan approximation and the Teunter-Syntetos-Babai method
 //!   when demand is intermittent (average demand interval above 1.32).
 //!
@@ -34,6 +35,7 @@ mod naive;
 mod normal;
 mod optimize;
 mod select;
+mod start;
 
 #[cfg(test)]
 mod tests;
@@ -99,6 +101,10 @@ pub enum Model {
     /// Multiplicative errors, no trend, multiplicative season (strictly positive series only).
     #[serde(rename = "ETS(M,N,M)")]
     EtsMnm,
+    /// Multiplicative errors, additive trend, multiplicative season (strictly positive series
+    /// only).
+    #[serde(rename = "ETS(M,A,M)")]
+    EtsMam,
     /// Multiplicative errors, additive damped trend, multiplicative season (strictly positive
     /// series only).
     #[serde(rename = "ETS(M,Ad,M)")]
@@ -116,7 +122,7 @@ pub enum Model {
 
 impl Model {
     /// Every model, in a fixed order.
-    pub const ALL: [Model; 13] = [
+    pub const ALL: [Model; 14] = [
         Model::Naive,
         Model::SeasonalNaive,
         Model::EtsAnn,
@@ -126,6 +132,7 @@ impl Model {
         Model::EtsAaa,
         Model::EtsAadA,
         Model::EtsMnm,
+        Model::EtsMam,
         Model::EtsMadM,
         Model::Croston,
         Model::Sba,
@@ -145,6 +152,7 @@ impl Model {
             Model::EtsAaa => "ETS(A,A,A)",
             Model::EtsAadA => "ETS(A,Ad,A)",
             Model::EtsMnm => "ETS(M,N,M)",
+            Model::EtsMam => "ETS(M,A,M)",
             Model::EtsMadM => "ETS(M,Ad,M)",
             Model::Croston => "Croston",
             Model::Sba => "SBA",

@@ -229,6 +229,7 @@ pub(crate) fn with_model(
         | Model::EtsAaa
         | Model::EtsAadA
         | Model::EtsMnm
+        | Model::EtsMam
         | Model::EtsMadM => {
             let Some(spec) = Spec::of(model) else {
                 return Err(ForecastError::UnknownModel {
