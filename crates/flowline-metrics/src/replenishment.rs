@@ -172,32 +172,12 @@ pub fn plan(
     let mut demand: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
     let mut placed: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
     for series in history.series() {
-        let entry = placed.entry(series.sku.clone()).or_default();
-        let observed: Vec<Option<f64>> = series.daily.iter().map(|u| Some(*u as f64)).collect();
-        let length = entry.len().max(observed.len());
-        let mut sum: Vec<Option<f64>> = vec![Some(0.0); length];
-        let earlier = length - entry.len();
-        for (index, value) in entry.iter().enumerate() {
-            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
-        }
-        let earlier = length - observed.len();
-        for (index, value) in observed.iter().enumerate() {
-            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
-        }
-        *entry = sum;
-        let entry = demand.entry(series.sku.clone()).or_default();
-        let observed = series.observed();
-        let length = entry.len().max(observed.len());
-        let mut sum: Vec<Option<f64>> = vec![Some(0.0); length];
-        let earlier = length - entry.len();
-        for (index, value) in entry.iter().enumerate() {
-            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
-        }
-        let earlier = length - observed.len();
-        for (index, value) in observed.iter().enumerate() {
-            sum[earlier + index] = sum[earlier + index].zip(*value).map(|(a, b)| a + b);
-        }
-        *entry = sum;
+        let placed_here: Vec<Option<f64>> = series.daily.iter().map(|u| Some(*u as f64)).collect();
+        add_aligned(placed.entry(series.sku.clone()).or_default(), &placed_here);
+        add_aligned(
+            demand.entry(series.sku.clone()).or_default(),
+            &series.observed(),
+        );
     }
     let open: BTreeSet<(Sku, LocationId)> = state
         .proposals
@@ -382,6 +362,20 @@ pub fn plan(
         }
     }
     answer
+}
+
+/// Adds `series` to `sum`, the two aligned on their last day (every series of the history runs
+/// to the same latest day); a day unknown in either is unknown in the sum.
+fn add_aligned(sum: &mut Vec<Option<f64>>, series: &[Option<f64>]) {
+    if series.len() > sum.len() {
+        let mut longer = vec![Some(0.0); series.len() - sum.len()];
+        longer.append(sum);
+        *sum = longer;
+    }
+    let earlier = sum.len() - series.len();
+    for (slot, value) in sum[earlier..].iter_mut().zip(series) {
+        *slot = slot.zip(*value).map(|(a, b)| a + b);
+    }
 }
 
 /// The offers for `sku`, each with its price in the supplier's currency (minor units).

@@ -2,12 +2,26 @@
 //! second run does not propose the same units again, and an approved proposal becomes a
 //! purchase order whose lines are the proposal's.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 fn address() -> Value {
     json!({ "lines": ["1 Dock Road"], "city": "Newark", "region": "NJ",
             "postal_code": "07102", "country": "US", "time_zone": "America/New_York" })
+}
+
+/// Center FC-1 and item MUG (standard cost 4.00, price 12.00), defined by `admin`.
+async fn center_and_mug(app: &TestApp, admin: &str) {
+    app.put(
+        admin,
+        "/v1/locations/FC-1",
+        &json!({ "name": "East", "region": "us-east", "address": address() }),
+    )
+    .await
+    .expect(201);
+    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
+        "price": { "amount_minor": 1200, "currency": "USD" }, "weight_g": 350 });
+    app.put(admin, "/v1/items/MUG", &item).await.expect(201);
 }
 
 /// Redoes a proposal line's sum from its terms, in thousandths: the position from its five
@@ -40,16 +54,7 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
         tenant.operator.as_str(),
         tenant.viewer.as_str(),
     );
-    app.put(
-        admin,
-        "/v1/locations/FC-1",
-        &json!({ "name": "East", "region": "us-east", "address": address() }),
-    )
-    .await
-    .expect(201);
-    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
-        "price": { "amount_minor": 1200, "currency": "USD" }, "weight_g": 350 });
-    app.put(admin, "/v1/items/MUG", &item).await.expect(201);
+    center_and_mug(&app, admin).await;
     let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
         "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
     app.put(admin, "/v1/suppliers/ACME", &supplier)
@@ -287,16 +292,7 @@ async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
         tenant.operator.as_str(),
         tenant.viewer.as_str(),
     );
-    app.put(
-        admin,
-        "/v1/locations/FC-1",
-        &json!({ "name": "East", "region": "us-east", "address": address() }),
-    )
-    .await
-    .expect(201);
-    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
-        "price": { "amount_minor": 1200, "currency": "USD" }, "weight_g": 350 });
-    app.put(admin, "/v1/items/MUG", &item).await.expect(201);
+    center_and_mug(&app, admin).await;
     let settings = app.get(viewer, "/v1/settings").await.expect(200).json();
     let zone = jiff::tz::TimeZone::get(settings["reporting_time_zone"].as_str().unwrap()).unwrap();
     let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
