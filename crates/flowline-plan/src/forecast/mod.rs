@@ -21,6 +21,19 @@
 //! clearly (by a fifth of its squared error). The choice is refitted on the whole history and
 //! gives the forecast and its interval.
 //!
+//! Daily series (season length 7) that are not intermittent and hold two years and more of
+//! known days (800 at least; see `yearly.rs`) may have a yearly cycle as well as the weekly one,
+//! such as a November-December peak. For them the choice has one more candidate, in the manner
+//! of MSTL: a smooth multiplicative yearly profile (six harmonics of a 365.25-day year, fitted
+//! to weekly ratios of demand to its 365-day moving average, shrunk toward 1 by their noise and
+//! when the history spans under three years) divides the history; the exponential smoothing
+//! model of the AICc choice is refitted on the adjusted series, and its forecast and interval
+//! are multiplied back by the profile of each day ahead. The profile's days are counted from
+//! the first known day, a year being 365.25 days, so leap years need no calendar. It replaces
+//! the plain model only when its backtest error is below 0.95 times the plain one's, and the
+//! model's name then ends in `+Y` (`ETS(A,N,A)+Y`). Shorter histories, other season lengths and
+//! intermittent demand are forecast as before, to the bit.
+//!
 //! Unknown periods (`None`, such as stock-out days on which demand was censored) are skipped:
 //! they neither count as zero demand nor pull the forecast down. Forecasts, and the lower bounds
 //! of intervals, are never below zero.
@@ -36,6 +49,7 @@ mod normal;
 mod optimize;
 mod select;
 mod start;
+mod yearly;
 
 #[cfg(test)]
 mod tests;
@@ -109,6 +123,35 @@ pub enum Model {
     /// series only).
     #[serde(rename = "ETS(M,Ad,M)")]
     EtsMadM,
+    /// ETS(A,N,N) of the series divided by its yearly profile, the forecast multiplied back
+    /// (daily series with a weekly season and two years of history; see the module doc). Each
+    /// exponential smoothing model has such a variant, named with `+Y`.
+    #[serde(rename = "ETS(A,N,N)+Y")]
+    EtsAnnY,
+    /// ETS(A,A,N) with a yearly profile.
+    #[serde(rename = "ETS(A,A,N)+Y")]
+    EtsAanY,
+    /// ETS(A,Ad,N) with a yearly profile.
+    #[serde(rename = "ETS(A,Ad,N)+Y")]
+    EtsAadNY,
+    /// ETS(A,N,A) with a yearly profile.
+    #[serde(rename = "ETS(A,N,A)+Y")]
+    EtsAnaY,
+    /// ETS(A,A,A) with a yearly profile.
+    #[serde(rename = "ETS(A,A,A)+Y")]
+    EtsAaaY,
+    /// ETS(A,Ad,A) with a yearly profile.
+    #[serde(rename = "ETS(A,Ad,A)+Y")]
+    EtsAadAY,
+    /// ETS(M,N,M) with a yearly profile.
+    #[serde(rename = "ETS(M,N,M)+Y")]
+    EtsMnmY,
+    /// ETS(M,A,M) with a yearly profile.
+    #[serde(rename = "ETS(M,A,M)+Y")]
+    EtsMamY,
+    /// ETS(M,Ad,M) with a yearly profile.
+    #[serde(rename = "ETS(M,Ad,M)+Y")]
+    EtsMadMY,
     /// Croston's method for intermittent demand (smoothing constant 0.1).
     #[serde(rename = "Croston")]
     Croston,
@@ -122,7 +165,7 @@ pub enum Model {
 
 impl Model {
     /// Every model, in a fixed order.
-    pub const ALL: [Model; 14] = [
+    pub const ALL: [Model; 23] = [
         Model::Naive,
         Model::SeasonalNaive,
         Model::EtsAnn,
@@ -134,13 +177,22 @@ impl Model {
         Model::EtsMnm,
         Model::EtsMam,
         Model::EtsMadM,
+        Model::EtsAnnY,
+        Model::EtsAanY,
+        Model::EtsAadNY,
+        Model::EtsAnaY,
+        Model::EtsAaaY,
+        Model::EtsAadAY,
+        Model::EtsMnmY,
+        Model::EtsMamY,
+        Model::EtsMadMY,
         Model::Croston,
         Model::Sba,
         Model::Tsb,
     ];
 
-    /// The short stable name: "Naive", "SeasonalNaive", "ETS(A,N,N)", ..., "Croston", "SBA",
-    /// "TSB".
+    /// The short stable name: "Naive", "SeasonalNaive", "ETS(A,N,N)", ..., "ETS(A,N,N)+Y", ...,
+    /// "Croston", "SBA", "TSB".
     pub fn name(self) -> &'static str {
         match self {
             Model::Naive => "Naive",
@@ -154,10 +206,48 @@ impl Model {
             Model::EtsMnm => "ETS(M,N,M)",
             Model::EtsMam => "ETS(M,A,M)",
             Model::EtsMadM => "ETS(M,Ad,M)",
+            Model::EtsAnnY => "ETS(A,N,N)+Y",
+            Model::EtsAanY => "ETS(A,A,N)+Y",
+            Model::EtsAadNY => "ETS(A,Ad,N)+Y",
+            Model::EtsAnaY => "ETS(A,N,A)+Y",
+            Model::EtsAaaY => "ETS(A,A,A)+Y",
+            Model::EtsAadAY => "ETS(A,Ad,A)+Y",
+            Model::EtsMnmY => "ETS(M,N,M)+Y",
+            Model::EtsMamY => "ETS(M,A,M)+Y",
+            Model::EtsMadMY => "ETS(M,Ad,M)+Y",
             Model::Croston => "Croston",
             Model::Sba => "SBA",
             Model::Tsb => "TSB",
         }
+    }
+
+    /// Whether the model divides a yearly profile out of the series (a `+Y` model).
+    pub fn yearly(self) -> bool {
+        self.without_yearly() != self
+    }
+
+    /// The model without its yearly profile (the model itself when it has none).
+    pub fn without_yearly(self) -> Model {
+        match self {
+            Model::EtsAnnY => Model::EtsAnn,
+            Model::EtsAanY => Model::EtsAan,
+            Model::EtsAadNY => Model::EtsAadN,
+            Model::EtsAnaY => Model::EtsAna,
+            Model::EtsAaaY => Model::EtsAaa,
+            Model::EtsAadAY => Model::EtsAadA,
+            Model::EtsMnmY => Model::EtsMnm,
+            Model::EtsMamY => Model::EtsMam,
+            Model::EtsMadMY => Model::EtsMadM,
+            other => other,
+        }
+    }
+
+    /// The model with a yearly profile, if it has such a variant (the exponential smoothing
+    /// models).
+    pub fn with_yearly(self) -> Option<Model> {
+        Model::ALL
+            .into_iter()
+            .find(|model| model.yearly() && model.without_yearly() == self)
     }
 }
 
@@ -230,6 +320,13 @@ pub enum ForecastError {
         /// Known values there are.
         available: usize,
     },
+    /// A `+Y` model was asked for with a season other than the week of daily data (7).
+    YearlyNeedsDailyData {
+        /// The model asked for.
+        model: Model,
+        /// The season length given.
+        season_length: usize,
+    },
     /// No model has this name.
     UnknownModel {
         /// The name given.
@@ -275,6 +372,14 @@ impl fmt::Display for ForecastError {
             } => write!(
                 f,
                 "{model} needs at least {needed} known values, the history has {available}"
+            ),
+            ForecastError::YearlyNeedsDailyData {
+                model,
+                season_length,
+            } => write!(
+                f,
+                "{model} applies to daily data with a weekly season (season length 7), \
+                 not season length {season_length}"
             ),
             ForecastError::UnknownModel { name } => write!(f, "no model is named {name:?}"),
         }

@@ -10,12 +10,19 @@
 //!
 //! The candidates are the seasonal naive method (naive without season), the exponential
 //! smoothing model with the lowest AICc, and, when demand is intermittent, Croston, SBA and TSB.
-//! The exponential smoothing model is kept unless another candidate's backtest error is below
-//! [`CLEAR_WIN`] times its own; among the others, ties go to the first in that order. Without a backtest the choice is SBA for intermittent
-//! demand, else the lowest-AICc exponential smoothing model, else the baseline.
+//! With a weekly season on daily data (season length 7), demand that is not intermittent and a
+//! yearly profile (see [`super::yearly`]; it needs two years and more of known days before the
+//! backtest's first origin), the same kind of exponential smoothing model fitted on the series
+//! divided by the profile is a candidate too; it replaces the plain one only when its backtest
+//! error is below [`YEARLY_WIN`] times the plain one's, and the plain one then takes no further
+//! part. The exponential smoothing model is kept unless another candidate's backtest error is
+//! below [`CLEAR_WIN`] times its own; among the others, ties go to the first in that order.
+//! Without a backtest the choice is SBA for intermittent demand, else the lowest-AICc
+//! exponential smoothing model, else the baseline (never with a yearly profile).
 
 use super::ets::{self, Spec};
 use super::intermittent::{self, Method};
+use super::yearly::{self, Profile};
 use super::{ForecastError, Model, Options, Paths, Series, naive, normal};
 
 /// Origins of the backtest at most.
@@ -25,6 +32,14 @@ const MAX_ORIGINS: usize = 3;
 /// generated benchmark series, AICc alone picks well; near-ties in a short backtest mostly
 /// swapped a good model for a worse one.)
 const CLEAR_WIN: f64 = 0.8;
+/// The exponential smoothing model of the series with its yearly profile divided out replaces
+/// the one of the plain series only when its backtest mean squared error is below this share of
+/// the plain one's. (On 600 generated series of 1,100 days with yearly swings of up to 30 %,
+/// horizon 28, a margin of 0.9, 0.95 and 1 took 113, 174 and 287 to the profile and mean MASE
+/// from 0.7870 to 0.7760, 0.7703 and 0.7640; on 300 of 1,400 days, horizon 90, from 0.7565 to
+/// 0.7257, 0.7222 and 0.7222. The margin stays in the spirit of [`CLEAR_WIN`]: a profile is an
+/// assumption about the future, and a near-tie in a short backtest is not evidence for it.)
+const YEARLY_WIN: f64 = 0.95;
 
 /// A candidate, fitted.
 #[derive(Debug, Clone)]
@@ -32,6 +47,9 @@ enum Candidate {
     /// Seasonal naive with this season length (1: naive).
     Naive(usize),
     Ets(ets::Fit),
+    /// Exponential smoothing of the series divided by a yearly profile (the fit is of the
+    /// adjusted series).
+    Yearly(ets::Fit, Profile),
     Intermittent(intermittent::Fit),
 }
 
@@ -41,6 +59,10 @@ impl Candidate {
             Candidate::Naive(1) => Model::Naive,
             Candidate::Naive(_) => Model::SeasonalNaive,
             Candidate::Ets(fit) => fit.spec.model(),
+            Candidate::Yearly(fit, _) => {
+                let model = fit.spec.model();
+                model.with_yearly().unwrap_or(model)
+            }
             Candidate::Intermittent(fit) => match fit.method {
                 Method::Croston => Model::Croston,
                 Method::Sba => Model::Sba,
@@ -54,6 +76,10 @@ impl Candidate {
         match self {
             Candidate::Naive(m) => naive::point(values, *m, out),
             Candidate::Ets(fit) => ets::point(fit, values, out),
+            Candidate::Yearly(fit, profile) => {
+                ets::point(fit, &profile.adjust(values), out);
+                profile.apply(values.len(), out);
+            }
             Candidate::Intermittent(fit) => intermittent::point(fit, values, out),
         }
         for value in out {
@@ -61,13 +87,23 @@ impl Candidate {
         }
     }
 
-    /// The same kind of candidate fitted on `values`; `None` if it no longer fits.
+    /// The same kind of candidate fitted on `values`; `None` if it no longer fits. A yearly
+    /// profile is estimated again (on `values`); when it no longer applies, the plain model is
+    /// fitted.
     fn refit(&self, values: &[f64]) -> Option<Candidate> {
         Some(match self {
             Candidate::Naive(m) => Candidate::Naive(*m),
             Candidate::Ets(fit) => {
                 Candidate::Ets(ets::fit_near(fit.spec, fit.m, values, Some(&fit.params))?)
             }
+            Candidate::Yearly(fit, _) => match Profile::estimate(values) {
+                Some(profile) => {
+                    let adjusted = profile.adjust(values);
+                    let fit = ets::fit_near(fit.spec, fit.m, &adjusted, Some(&fit.params))?;
+                    Candidate::Yearly(fit, profile)
+                }
+                None => Candidate::Ets(ets::fit_near(fit.spec, fit.m, values, Some(&fit.params))?),
+            },
             Candidate::Intermittent(fit) => {
                 Candidate::Intermittent(intermittent::fit(fit.method, values))
             }
@@ -80,6 +116,14 @@ impl Candidate {
         match self {
             Candidate::Naive(m) => naive::forecast(values, *m, options.horizon, z),
             Candidate::Ets(fit) => ets::forecast(fit, values, options.horizon, z),
+            Candidate::Yearly(fit, profile) => {
+                let mut paths = ets::forecast(fit, &profile.adjust(values), options.horizon, z);
+                // The factors are positive: each bound stays on its side of the mean.
+                for path in [&mut paths.mean, &mut paths.lower, &mut paths.upper] {
+                    profile.apply(values.len(), path);
+                }
+                paths
+            }
             Candidate::Intermittent(fit) => {
                 intermittent::forecast(fit, values, options.horizon, options.level)
             }
@@ -97,11 +141,27 @@ fn baseline(m: usize, periods: usize) -> Candidate {
     }
 }
 
-/// The candidates fitted on `values`.
-fn candidates(values: &[f64], m: usize, intermittent: bool) -> Vec<Candidate> {
+/// The candidates fitted on `values`. With a weekly season, demand that is not intermittent and
+/// a yearly profile, also the lowest-AICc exponential smoothing model's kind refitted on the
+/// series divided by the profile, its search starting from the plain fit's parameters: one fit
+/// more rather than the nine of a second AICc choice. (On 1,100- and 1,400-day generated
+/// series of the default seed, a full second AICc choice reached a mean MASE of 0.7651 and
+/// 0.6852, this one 0.7657 and 0.6952, from 0.7794 and 0.7371 without the profile, for about
+/// 95 % more time instead of 25 %.)
+fn candidates(values: &[f64], m: usize, intermittent: bool, with_yearly: bool) -> Vec<Candidate> {
     let mut all = vec![baseline(m, values.len())];
     if let Some(fit) = ets::best_by_aicc(m, values) {
         all.push(Candidate::Ets(fit));
+    }
+    if with_yearly
+        && m == yearly::DAILY_SEASON
+        && !intermittent
+        && let Some(Candidate::Ets(plain)) = all.last()
+        && let Some(profile) = Profile::estimate(values)
+        && let Some(fit) =
+            ets::fit_near(plain.spec, m, &profile.adjust(values), Some(&plain.params))
+    {
+        all.push(Candidate::Yearly(fit, profile));
     }
     if intermittent {
         for method in [Method::Croston, Method::Sba, Method::Tsb] {
@@ -127,11 +187,16 @@ fn plan(periods: usize, horizon: usize, m: usize) -> Option<(usize, usize)> {
 
 /// Chooses a model for the series and forecasts with it.
 pub(crate) fn automatic(series: &Series, options: &Options) -> (Model, Paths) {
+    choose(series, options, true)
+}
+
+/// [`automatic`], with or without the yearly candidate.
+pub(crate) fn choose(series: &Series, options: &Options, with_yearly: bool) -> (Model, Paths) {
     let values = &series.values;
     let m = options.season_length;
     let intermittent = series.intermittent();
     let chosen = match plan(values.len(), options.horizon, m) {
-        Some((window, origins)) => backtest(values, m, intermittent, window, origins),
+        Some((window, origins)) => backtest(values, m, intermittent, with_yearly, window, origins),
         None => None,
     };
     let chosen = chosen.unwrap_or_else(|| {
@@ -147,12 +212,14 @@ pub(crate) fn automatic(series: &Series, options: &Options) -> (Model, Paths) {
 }
 
 /// The backtest's winner, refitted on all of `values`; `None` when nothing could be scored.
-/// The exponential smoothing model is kept unless another candidate's mean squared error is
-/// below [`CLEAR_WIN`] times its own.
+/// The exponential smoothing model is the one of the series divided by its yearly profile when
+/// that one's mean squared error is below [`YEARLY_WIN`] times the plain one's, else the plain
+/// one; it is kept unless another candidate's error is below [`CLEAR_WIN`] times its own.
 fn backtest(
     values: &[f64],
     m: usize,
     intermittent: bool,
+    with_yearly: bool,
     window: usize,
     origins: usize,
 ) -> Option<Candidate> {
@@ -161,10 +228,9 @@ fn backtest(
     if training.iter().all(|v| v.is_nan()) {
         return None;
     }
-    let candidates = candidates(training, m, intermittent);
+    let candidates = candidates(training, m, intermittent, with_yearly);
     let mut out = vec![0.0; window];
-    let mut best: Option<(f64, &Candidate)> = None;
-    let mut smoothing: Option<(f64, &Candidate)> = None;
+    let mut scores = Vec::with_capacity(candidates.len());
     for candidate in &candidates {
         let mut total = 0.0;
         let mut count = 0_usize;
@@ -180,14 +246,28 @@ fn backtest(
         if count == 0 {
             return None;
         }
-        let score = total / count as f64;
-        if matches!(candidate, Candidate::Ets(_)) {
-            smoothing = Some((score, candidate));
+        scores.push(total / count as f64);
+    }
+    let scored = || candidates.iter().zip(scores.iter().copied());
+    let plain = scored().find(|(c, _)| matches!(c, Candidate::Ets(_)));
+    let with_profile = scored().find(|(c, _)| matches!(c, Candidate::Yearly(..)));
+    // The exponential smoothing model that stands: the plain one unless the yearly one wins
+    // clearly; the other one takes no further part.
+    let (smoothing, dropped) = match (plain, with_profile) {
+        (Some(plain), Some(profiled)) if profiled.1 < YEARLY_WIN * plain.1 => {
+            (Some(profiled), Some(plain))
         }
-        if best.is_none_or(|(lowest, _)| score < lowest) {
+        (Some(plain), profiled) => (Some(plain), profiled),
+        (None, profiled) => (profiled, None),
+    };
+    let mut best: Option<(f64, &Candidate)> = None;
+    for (candidate, score) in scored() {
+        let is_dropped = dropped.is_some_and(|(c, _)| std::ptr::eq(c, candidate));
+        if !is_dropped && best.is_none_or(|(lowest, _)| score < lowest) {
             best = Some((score, candidate));
         }
     }
+    let smoothing = smoothing.map(|(candidate, score)| (score, candidate));
     let (lowest, mut winner) = best?;
     if let Some((score, candidate)) = smoothing
         && lowest >= CLEAR_WIN * score
@@ -222,6 +302,43 @@ pub(crate) fn with_model(
         Model::Croston => Candidate::Intermittent(intermittent::fit(Method::Croston, values)),
         Model::Sba => Candidate::Intermittent(intermittent::fit(Method::Sba, values)),
         Model::Tsb => Candidate::Intermittent(intermittent::fit(Method::Tsb, values)),
+        Model::EtsAnnY
+        | Model::EtsAanY
+        | Model::EtsAadNY
+        | Model::EtsAnaY
+        | Model::EtsAaaY
+        | Model::EtsAadAY
+        | Model::EtsMnmY
+        | Model::EtsMamY
+        | Model::EtsMadMY => {
+            if m != yearly::DAILY_SEASON {
+                return Err(ForecastError::YearlyNeedsDailyData {
+                    model,
+                    season_length: m,
+                });
+            }
+            if series.known < yearly::MIN_KNOWN {
+                return Err(ForecastError::TooFewKnownValues {
+                    model,
+                    needed: yearly::MIN_KNOWN,
+                    available: series.known,
+                });
+            }
+            let Some(profile) = Profile::estimate(values) else {
+                // No yearly cycle to speak of (or a year without demand): the profile is flat.
+                return with_model(model.without_yearly(), series, options);
+            };
+            let adjusted = profile.adjust(values);
+            let spec = Spec::of(model.without_yearly()).ok_or(ForecastError::UnknownModel {
+                name: model.to_string(),
+            })?;
+            let fit = ets::fit(spec, m, &adjusted).ok_or(ForecastError::TooFewKnownValues {
+                model,
+                needed: ets::least_known(spec, m),
+                available: series.known,
+            })?;
+            Candidate::Yearly(fit, profile)
+        }
         Model::EtsAnn
         | Model::EtsAan
         | Model::EtsAadN

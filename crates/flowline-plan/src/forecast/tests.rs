@@ -125,9 +125,10 @@ fn a_censored_stock_out_does_not_pull_the_forecast_down_where_zeros_would() {
     let pulled = forecast(&zeros, &options(7, 7)).unwrap();
     assert!(pulled.mean[0] < 9.0, "{}: {:?}", pulled.model, pulled.mean);
 
-    // Each model forecasts as if the unknown week were not there at all.
+    // Each model forecasts as if the unknown week were not there at all (the `+Y` models need
+    // two years: see the yearly tests at the end).
     let without: Vec<Option<f64>> = vec![Some(10.0); 60];
-    for model in Model::ALL {
+    for model in Model::ALL.into_iter().filter(|model| !model.yearly()) {
         let with_gap = forecast_with(model, &censored, &options(7, 7)).unwrap();
         let no_gap = forecast_with(model, &without, &options(7, 7)).unwrap();
         assert!(
@@ -234,8 +235,8 @@ fn intervals_widen_with_the_horizon_and_contain_the_mean() {
     for ((l, m), u) in chosen.lower.iter().zip(&chosen.mean).zip(&chosen.upper) {
         assert!(l <= m && m <= u);
     }
-    // The same for every model that applies.
-    for model in Model::ALL {
+    // The same for every model that applies (the `+Y` models need two years).
+    for model in Model::ALL.into_iter().filter(|model| !model.yearly()) {
         let fitted = forecast_with(model, &known(&values), &options(21, 7)).unwrap();
         let first = fitted.upper[0] - fitted.lower[0];
         let last = fitted.upper[20] - fitted.lower[20];
@@ -426,6 +427,15 @@ fn model_names_are_stable_and_read_back() {
             "ETS(M,N,M)",
             "ETS(M,A,M)",
             "ETS(M,Ad,M)",
+            "ETS(A,N,N)+Y",
+            "ETS(A,A,N)+Y",
+            "ETS(A,Ad,N)+Y",
+            "ETS(A,N,A)+Y",
+            "ETS(A,A,A)+Y",
+            "ETS(A,Ad,A)+Y",
+            "ETS(M,N,M)+Y",
+            "ETS(M,A,M)+Y",
+            "ETS(M,Ad,M)+Y",
             "Croston",
             "SBA",
             "TSB"
@@ -433,6 +443,13 @@ fn model_names_are_stable_and_read_back() {
     );
     for model in Model::ALL {
         assert_eq!(model.name().parse::<Model>(), Ok(model));
+        assert_eq!(
+            model.without_yearly().with_yearly().is_some(),
+            model.name().starts_with("ETS")
+        );
+        if model.yearly() {
+            assert_eq!(model.name(), format!("{}+Y", model.without_yearly()));
+        }
     }
     assert_eq!(
         "ETS(M,N,N)".parse::<Model>(),
@@ -479,7 +496,8 @@ proptest! {
             Ok(f) => prop_assert!(f.mean.iter().all(|m| m.is_finite() && *m >= 0.0)),
             Err(ForecastError::NothingKnown
                 | ForecastError::TooFewPeriods { .. }
-                | ForecastError::TooFewKnownValues { .. }) => {}
+                | ForecastError::TooFewKnownValues { .. }
+                | ForecastError::YearlyNeedsDailyData { .. }) => {}
             Err(other) => prop_assert!(false, "unexpected {other}"),
         }
     }
@@ -552,5 +570,140 @@ fn ets_m_a_m_continues_a_trend_under_a_multiplicative_season_exactly() {
     let fitted = forecast_with(Model::EtsMam, &history, &options(8, 4)).unwrap();
     for (got, want) in fitted.mean.iter().zip(&expected) {
         assert!((got / want - 1.0).abs() < 1e-3, "{:?}", fitted.mean);
+    }
+}
+
+/// Three years and more of daily demand: `100 · w[t % 7] · (1 + 0.3·sin(2πt / 365.25))`, the
+/// weekly factors `w` averaging 1, times `1 + 0.05·z` with `z` standard normal from the fixed
+/// generator. Returns the history and the expected values of the `horizon` days after it.
+fn yearly_series(days: usize, horizon: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    const W: [f64; 7] = [1.2, 1.0, 0.9, 0.9, 1.0, 1.3, 0.7];
+    let expected = |t: usize| {
+        100.0 * W[t % 7] * (1.0 + 0.3 * (2.0 * std::f64::consts::PI * t as f64 / 365.25).sin())
+    };
+    let mut noise = Lcg(seed);
+    let history = (0..days)
+        .map(|t| expected(t) * (1.0 + 0.05 * noise.normal()))
+        .collect();
+    (history, (days..days + horizon).map(expected).collect())
+}
+
+/// Mean absolute error of `forecast` relative to `truth`'s mean.
+fn relative_error(forecast: &[f64], truth: &[f64]) -> f64 {
+    let error: f64 = forecast.iter().zip(truth).map(|(f, t)| (f - t).abs()).sum();
+    error / truth.iter().sum::<f64>()
+}
+
+#[test]
+fn a_yearly_cycle_of_three_years_of_daily_data_is_recovered_and_chosen() {
+    // 1,150 days (three years and two months), horizon 90: days 1,150..1,240 are phases
+    // 3.148..3.395 of the year, where the yearly factor 1 + 0.3·sin rises from 1.24 to its peak
+    // 1.30 (phase 3.25) and falls back to 1.18. The weekly-only choice (the same choice without
+    // the yearly candidate) sees only the last weeks' rise, about 0.3·2π/365.25·cos(2π·0.148)
+    // = 0.31 % of the level a day: continued for 90 days it overshoots the turn by up to a
+    // quarter (measured: 16.5 % mean relative error). With the profile (two years of ratios in
+    // the backtest's fit, hardly shrunk at 5 % noise) the forecast turns with the peak: within
+    // 3 % (measured 1.6 %; the daily noise does not enter, the truth being the expected value),
+    // and under a quarter of the weekly-only error.
+    let (history, truth) = yearly_series(1_150, 90, 7);
+    let opts = options(90, 7);
+    let chosen = forecast(&known(&history), &opts).unwrap();
+    assert!(chosen.model.yearly(), "{}", chosen.model);
+    let series = Series::new(&known(&history), &opts).unwrap();
+    let (model, paths) = select::choose(&series, &opts, false);
+    let weekly = series.finish(model, paths);
+    let with = relative_error(&chosen.mean, &truth);
+    let without = relative_error(&weekly.mean, &truth);
+    assert!(
+        with < 0.03 && with < 0.25 * without,
+        "{}: {with} against {}: {without}",
+        chosen.model,
+        weekly.model
+    );
+    // The interval is scaled with the mean and still holds it.
+    for ((l, m), u) in chosen.lower.iter().zip(&chosen.mean).zip(&chosen.upper) {
+        assert!(0.0 <= *l && l < m && m < u);
+    }
+    // The +Y model asked for by name forecasts as well.
+    let named = forecast_with(chosen.model, &known(&history), &opts).unwrap();
+    assert!(relative_error(&named.mean, &truth) < 0.03);
+}
+
+#[test]
+fn a_history_under_two_years_is_forecast_exactly_as_without_the_yearly_candidate() {
+    // 700 days (under the 800 known days a profile needs): the same forecast, to the bit, as
+    // the choice without the yearly candidate (which is the choice before it existed).
+    let (history, _) = yearly_series(700, 90, 7);
+    let opts = options(90, 7);
+    let chosen = forecast(&known(&history), &opts).unwrap();
+    let series = Series::new(&known(&history), &opts).unwrap();
+    let (model, paths) = select::choose(&series, &opts, false);
+    assert!(!chosen.model.yearly());
+    assert_eq!(chosen, series.finish(model, paths));
+    // The +Y models refuse it.
+    assert_eq!(
+        forecast_with(Model::EtsAnaY, &known(&history), &opts),
+        Err(ForecastError::TooFewKnownValues {
+            model: Model::EtsAnaY,
+            needed: 800,
+            available: 700
+        })
+    );
+    assert!(matches!(
+        forecast_with(Model::EtsAnaY, &known(&history), &options(90, 1)),
+        Err(ForecastError::YearlyNeedsDailyData { .. })
+    ));
+}
+
+#[test]
+fn a_censored_stretch_does_not_stop_the_yearly_profile() {
+    // 1,300 days of the series above with 60 unknown days (a long stock-out, days 500..560) and
+    // every 10th day unknown besides. The backtest holds out 3 × 90 days and fits on the first
+    // 1,030, of which 1,030 − 60 − 97 = 873 are known: enough for a profile (800). Days
+    // 1,300..1,390 are phases 3.559..3.806 of the year, where the factor falls from 0.89 to
+    // 0.72, 0.80 on average: the same model without the profile, at the level of the last weeks
+    // and with their slope, is off by several percent (measured 7.1 %). The profile's blocks
+    // skip the unknown days; the forecast follows the fall within 3 % (measured 0.7 %), under
+    // half the error without the profile.
+    let (history, truth) = yearly_series(1_300, 90, 11);
+    let censored: Vec<Option<f64>> = history
+        .iter()
+        .enumerate()
+        .map(|(t, &y)| (!(500..560).contains(&t) && t % 10 != 3).then_some(y))
+        .collect();
+    let chosen = forecast(&censored, &options(90, 7)).unwrap();
+    assert!(chosen.model.yearly(), "{}", chosen.model);
+    let weekly = forecast_with(chosen.model.without_yearly(), &censored, &options(90, 7)).unwrap();
+    let error = relative_error(&chosen.mean, &truth);
+    let without = relative_error(&weekly.mean, &truth);
+    assert!(
+        error < 0.03 && error < 0.5 * without,
+        "{}: {error} against {without}",
+        chosen.model
+    );
+}
+
+#[test]
+fn a_flat_series_gets_no_spurious_yearly_profile() {
+    // Three years of 100 · w[t % 7] · (1 + 0.2·z), no yearly cycle. A block's ratio then has a
+    // standard deviation of about 0.2/√7 = 7.5 %, and each harmonic's coefficient, from about
+    // 105 blocks, about 7.5 % · √(2/105) = 1 %: noise, which the shrinkage drops or shrinks.
+    // The profile is absent or within 3 % of 1 everywhere (seeds 1 to 10: at most 1.7 %), and
+    // the backtest keeps the plain model.
+    const W: [f64; 7] = [1.2, 1.0, 0.9, 0.9, 1.0, 1.3, 0.7];
+    for seed in [1, 2, 3] {
+        let mut noise = Lcg(seed);
+        let history: Vec<f64> = (0..1_095)
+            .map(|t| 100.0 * W[t % 7] * (1.0 + 0.2 * noise.normal()))
+            .collect();
+        let series = Series::new(&known(&history), &options(28, 7)).unwrap();
+        if let Some(profile) = yearly::Profile::estimate(&series.values) {
+            let worst = (0..366)
+                .map(|t| (profile.factor(t) - 1.0).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 0.03, "seed {seed}: {worst}");
+        }
+        let chosen = forecast(&known(&history), &options(28, 7)).unwrap();
+        assert!(!chosen.model.yearly(), "seed {seed}: {}", chosen.model);
     }
 }
