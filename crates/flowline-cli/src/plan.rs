@@ -62,6 +62,93 @@ pub enum PlanCommand {
     /// left out): WAPE, forecast accuracy (1 − WAPE), bias and MASE, by week, by how many days
     /// ahead the figure was made, and the items with the largest errors.
     Accuracy(AccuracyArgs),
+    /// Each center's orders forecast week by week against what it can pick and pack.
+    ///
+    /// The orders allocated at each center per day are forecast (ordinary days; the days of
+    /// planned promotions lifted by their uplift) and summed into calendar weeks against the
+    /// center's `capacity_orders_per_day`; a week whose chance of exceeding it is at least
+    /// --flag-probability is flagged with its shortfall.
+    Capacity(CapacityArgs),
+    /// Where stock should sit: each item's units per center that serve the regions' demand at
+    /// the least shipping cost and transit time, and the transfers that get there.
+    ///
+    /// Regional demand is the units ordered by ship-to region over the last --window-days,
+    /// scaled to --horizon-days; a lane's cost per unit is measured from the carrier costs
+    /// posted per unit-kilometre shipped (or assumed from the distance), its transit days
+    /// measured from deliveries once a lane has enough (or assumed from the distance).
+    /// Records nothing unless --record: then each transfer is a proposal to approve.
+    Place(PlaceArgs),
+    /// Plans promotions given as CSV: promotion,name,first_day,last_day,items,channels,uplift.
+    ///
+    /// `items` and `channels` are lists separated by spaces (empty: every item, every
+    /// channel); `uplift` is the expected demand as a multiple of an ordinary day's (empty:
+    /// what past promotions achieved). The whole file is checked first; then every promotion
+    /// is planned in one append, or none is. A promotion already planned with the same id is
+    /// refused, so importing a file twice plans nothing twice.
+    Promotions(PromotionsArgs),
+}
+
+/// Arguments of `flowline plan capacity`.
+#[derive(Debug, clap::Args)]
+pub struct CapacityArgs {
+    /// The log (SQLite file).
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (the only one when the log holds one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Days ahead, 7 to 366.
+    #[arg(long, default_value_t = 56)]
+    horizon_days: usize,
+    /// The quantile of each week's orders shown beside the forecast, strictly between 0 and 1.
+    #[arg(long, default_value_t = 0.9)]
+    level: f64,
+    /// The chance of exceeding capacity at which a week is flagged, above 0 and at most 1.
+    #[arg(long, default_value_t = 0.5)]
+    flag_probability: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `flowline plan place`.
+#[derive(Debug, clap::Args)]
+pub struct PlaceArgs {
+    /// The log (SQLite file).
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (the only one when the log holds one).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// Days of demand placed for.
+    #[arg(long, default_value_t = 28)]
+    horizon_days: u32,
+    /// Days of past demand read, scaled to the horizon.
+    #[arg(long, default_value_t = 28)]
+    window_days: u32,
+    /// Cost of one unit-day in transit, base currency: what a day faster is worth.
+    #[arg(long, default_value_t = 0.10)]
+    days_weight: f64,
+    /// Record each transfer as a proposal to approve (through the API or the Plan page).
+    #[arg(long)]
+    record: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `flowline plan promotions`.
+#[derive(Debug, clap::Args)]
+pub struct PromotionsArgs {
+    /// The promotions (CSV with a header).
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// The log (SQLite file).
+    #[arg(long, env = "FLOWLINE_DB", default_value = crate::DEFAULT_DB)]
+    db: PathBuf,
+    /// The tenant (the only one when the log holds one).
+    #[arg(long)]
+    tenant: Option<String>,
 }
 
 /// Arguments of `flowline plan policy`. A negative number is read as a value (to be refused
@@ -232,6 +319,9 @@ pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         PlanCommand::Policy(args) => policy(&args),
         PlanCommand::Replenish(args) => replenish(&args),
         PlanCommand::Accuracy(args) => accuracy(&args),
+        PlanCommand::Capacity(args) => capacity(&args),
+        PlanCommand::Place(args) => place(&args),
+        PlanCommand::Promotions(args) => promotions(&args),
     }
 }
 
@@ -532,6 +622,29 @@ fn print_policy(figures: &PolicyFigures) {
 
 /// The tenant's demand history folded from its log, from the first event.
 fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHistory> {
+    fold(db, tenant, DemandHistory::new())
+}
+
+/// The tenant's state and a projection folded from its log, from the first event.
+fn state_and<P: flowline_core::projection::Projection>(
+    db: &Path,
+    tenant: Option<&str>,
+    fresh: P,
+) -> anyhow::Result<(flowline_core::State, P)> {
+    let projection = fold(db, tenant, fresh)?;
+    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
+    let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
+        .with_context(|| format!("cannot read {}", db.display()))?;
+    Ok((state, projection))
+}
+
+/// A projection of the tenant's log, folded from the first event.
+fn fold<P: flowline_core::projection::Projection>(
+    db: &Path,
+    tenant: Option<&str>,
+    fresh: P,
+) -> anyhow::Result<P> {
     let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
     // A mistyped tenant would otherwise read as one with no demand at all.
@@ -541,7 +654,7 @@ fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHisto
         db.display()
     );
     let mut tracked = Tracked {
-        projection: DemandHistory::new(),
+        projection: fresh,
         head: 0,
     };
     projections::catch_up(
@@ -844,4 +957,276 @@ fn accuracy(args: &AccuracyArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", line(&format!("worst: {sku}"), figures))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn capacity(args: &CapacityArgs) -> anyhow::Result<ExitCode> {
+    use flowline_metrics::capacity::{self, CapacitySettings};
+    let settings = CapacitySettings {
+        horizon_days: args.horizon_days,
+        level: args.level,
+        flag_probability: args.flag_probability,
+        ..CapacitySettings::default()
+    };
+    if let Err((field, reason)) = settings.check() {
+        anyhow::bail!("--{}: {reason}", field.replace('_', "-"));
+    }
+    let (state, history) = state_and(&args.db, args.tenant.as_deref(), DemandHistory::new())?;
+    let plan = capacity::plan(&state, &history, &settings)
+        .map_err(|(field, reason)| anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(today) = plan.today else {
+        writeln!(
+            out,
+            "no orders yet: nothing to forecast the centers' load from"
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let warnings: Vec<_> = plan.warnings().collect();
+    writeln!(
+        out,
+        "capacity from {today}, {} days: {} week(s) flagged",
+        settings.horizon_days,
+        warnings.len()
+    )?;
+    for (center, week) in &warnings {
+        writeln!(
+            out,
+            "  WARNING {} week of {}: {:.0} orders forecast, capacity {:.0}, {:.0} short ({:.0} % likely to exceed)",
+            center.center,
+            week.from,
+            week.week.forecast,
+            week.week.capacity,
+            week.week.shortfall,
+            week.week.probability_over * 100.0
+        )?;
+    }
+    for promotion in &plan.promotions {
+        writeln!(
+            out,
+            "promotion {} ({}) {} to {}: uplift {:.2} ({:?})",
+            promotion.promotion,
+            promotion.name,
+            promotion.first_day,
+            promotion.last_day,
+            promotion.uplift,
+            promotion.uplift_source
+        )?;
+    }
+    for center in &plan.centers {
+        let capacity = center
+            .capacity_orders_per_day
+            .map_or("no capacity stated".to_string(), |c| {
+                format!("capacity {c}/day")
+            });
+        writeln!(
+            out,
+            "\n{} ({}): {:.0} orders/day over the last 4 weeks, {capacity}, model {}",
+            center.center, center.name, center.recent_per_day, center.model
+        )?;
+        for week in &center.weeks {
+            writeln!(
+                out,
+                "  {} to {}  forecast {:>8.0}  at {:.0} % {:>8.0}  capacity {:>8.0}  short {:>7.0}  P(over) {:>5.1} %{}",
+                week.from,
+                week.to,
+                week.week.forecast,
+                settings.level * 100.0,
+                week.week.upper,
+                week.week.capacity,
+                week.week.shortfall,
+                week.week.probability_over * 100.0,
+                if week.week.flagged { "  FLAGGED" } else { "" }
+            )?;
+        }
+    }
+    for skipped in &plan.skipped {
+        writeln!(out, "skipped {}: {}", skipped.center, skipped.reason)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn place(args: &PlaceArgs) -> anyhow::Result<ExitCode> {
+    use flowline_metrics::network::{self, NetworkHistory, PlacementSettings};
+    let settings = PlacementSettings {
+        horizon_days: args.horizon_days,
+        window_days: args.window_days,
+        days_weight: args.days_weight,
+        ..PlacementSettings::default()
+    };
+    settings
+        .check()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let (state, history) = state_and(&args.db, args.tenant.as_deref(), NetworkHistory::new())?;
+    let plan =
+        network::plan(&state, &history, &settings).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let mut recorded = Vec::new();
+    if args.record {
+        let commands = network::proposals(
+            &plan,
+            &format!(
+                "PL-{}",
+                plan.today.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        );
+        recorded = submit_all(&args.db, args.tenant.as_deref(), commands)?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "plan": plan, "recorded": recorded }),
+        )?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(placement) = &plan.placement else {
+        writeln!(
+            out,
+            "nothing to place: no demand in the window or no stock at the centers"
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let figures = |label: &str, f: &flowline_plan::placement::Figures| {
+        format!(
+            "{label:<7} expected shipping {:.2} {}, {:.2} days a unit, {:.0} units shipped, {:.0} unserved",
+            f.expected_cost,
+            plan.currency.map(|c| c.to_string()).unwrap_or_default(),
+            f.expected_days,
+            f.units,
+            f.unserved
+        )
+    };
+    writeln!(
+        out,
+        "placement for {} days of demand (the last {} days, scaled)",
+        plan.horizon_days, plan.window_days
+    )?;
+    writeln!(out, "{}", figures("before", &placement.before))?;
+    writeln!(out, "{}", figures("after", &placement.after))?;
+    writeln!(out, "{} transfer(s)", placement.transfers.len())?;
+    for transfer in &placement.transfers {
+        writeln!(
+            out,
+            "  {} {} units {} -> {}",
+            transfer.sku, transfer.quantity, transfer.from, transfer.to
+        )?;
+    }
+    let shown = |value: Option<f64>, decimals: usize| {
+        value.map_or("-".to_string(), |v| format!("{v:.decimals$}"))
+    };
+    for lane in &plan.lanes {
+        writeln!(
+            out,
+            "  lane {} -> {}: {} km, {} a unit ({:?}), {} days ({:?}, {} shipments)",
+            lane.center,
+            lane.region,
+            shown(lane.distance_km, 0),
+            shown(lane.cost_per_unit, 2),
+            lane.cost_basis,
+            shown(lane.transit_days, 1),
+            lane.transit_basis,
+            lane.shipments
+        )?;
+    }
+    for skipped in &plan.skipped {
+        writeln!(out, "skipped {}: {}", skipped.sku, skipped.reason)?;
+    }
+    if !recorded.is_empty() {
+        writeln!(
+            out,
+            "recorded {} proposal(s): {}",
+            recorded.len(),
+            recorded.join(", ")
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends `commands` to the tenant's log in one atomic batch (all or none), answering the
+/// documents they created; a refusal names the command's position and why.
+fn submit_all(
+    db: &Path,
+    tenant: Option<&str>,
+    commands: Vec<flowline_core::Command>,
+) -> anyhow::Result<Vec<String>> {
+    use flowline_engine::{AtomicOutcome, Engine, EngineOptions, Submission};
+    if commands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tenant = {
+        let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+        crate::metrics::tenant_of(store.as_ref(), tenant)?
+    };
+    let created: Vec<String> = commands
+        .iter()
+        .filter_map(flowline_core::rendered::target)
+        .map(|(kind, id)| format!("{}/{id}", kind.as_str()))
+        .collect();
+    let engine = Engine::open(backend::durable(db)?, EngineOptions::default())
+        .with_context(|| format!("cannot open {}", db.display()))?;
+    let submissions = commands.into_iter().map(Submission::new).collect();
+    let answer = engine
+        .submit_atomically(&tenant, submissions, None)
+        .with_context(|| format!("cannot append to {}", db.display()))?;
+    if let AtomicOutcome::Rejected { index, message, .. } = answer.outcome {
+        return Err(Refused { index, message }.into());
+    }
+    Ok(created)
+}
+
+/// A command of an atomic batch refused: nothing was appended.
+#[derive(Debug)]
+struct Refused {
+    index: usize,
+    message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command {} refused, nothing recorded: {}",
+            self.index + 1,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn promotions(args: &PromotionsArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let file = args.input.display().to_string();
+    let rows = match flowline_formats::promotions::read(&file, &bytes) {
+        Ok(rows) => rows,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let lines: Vec<u64> = rows.iter().map(|row| row.line).collect();
+    let commands = rows
+        .into_iter()
+        .map(|row| flowline_core::Command::PlanPromotion(row.command))
+        .collect();
+    match submit_all(&args.db, args.tenant.as_deref(), commands) {
+        Ok(created) => {
+            outln!("planned {} promotion(s) from {file}", created.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => match error.downcast_ref::<Refused>() {
+            Some(refused) => {
+                let line = lines.get(refused.index).copied().unwrap_or(0);
+                eprintln!("{file}:{line}: {}; nothing was planned", refused.message);
+                Ok(ExitCode::FAILURE)
+            }
+            None => Err(error),
+        },
+    }
 }

@@ -57,11 +57,13 @@ pub enum DocumentKind {
     Proposal,
     /// A published demand forecast.
     Forecast,
+    /// A planned promotion.
+    Promotion,
 }
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::Tenant,
         Self::Item,
         Self::Location,
@@ -86,6 +88,7 @@ impl DocumentKind {
         Self::Initiative,
         Self::Proposal,
         Self::Forecast,
+        Self::Promotion,
     ];
 
     /// Parses [`DocumentKind::as_str`].
@@ -120,6 +123,7 @@ impl DocumentKind {
             Self::Initiative => "initiative",
             Self::Proposal => "proposal",
             Self::Forecast => "forecast",
+            Self::Promotion => "promotion",
         }
     }
 }

@@ -311,6 +311,11 @@ string_id!(
     "forecast id"
 );
 string_id!(
+    /// A promotion: a sale or feature planned ahead, with the demand it is expected to bring.
+    PromotionId,
+    "promotion id"
+);
+string_id!(
     /// A replenishment proposal: what the planner proposes to order or move.
     ProposalId,
     "proposal id"

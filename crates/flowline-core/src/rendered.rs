@@ -100,6 +100,10 @@ fn fields(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Opti
             }
             Some(rendered)
         }
+        DocumentKind::Promotion => {
+            let found = state.promotions.get(&id.parse().ok()?)?;
+            shaped(found, object, Some(found.status.as_str()))
+        }
         _ => None,
     }
 }

@@ -125,6 +125,8 @@ impl Command {
             }
             Self::RejectProposal(c) => vec![stream(K::Proposal, &c.proposal)],
             Self::PublishForecast(c) => vec![stream(K::Forecast, &c.forecast)],
+            Self::PlanPromotion(c) => vec![stream(K::Promotion, &c.promotion)],
+            Self::CancelPromotion(c) => vec![stream(K::Promotion, &c.promotion)],
         }
     }
 }
@@ -189,6 +191,7 @@ pub fn holds_stream(state: &State, name: &str) -> bool {
         K::FixedAsset => has(&state.fixed_assets, id),
         K::Proposal => has(&state.proposals, id),
         K::Forecast => in_set(&state.forecasts, id),
+        K::Promotion => has(&state.promotions, id),
         // Never evicted, so held whether or not the id names one yet: a command that names a
         // missing one is refused by `decide`, not sent to the log to look for it. Master data
         // and settings are never evicted either.

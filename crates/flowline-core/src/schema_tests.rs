@@ -428,6 +428,8 @@ fn events_are_any_of_the_document_event_unions_tagged_by_type() {
         "ProposalApproved",
         "ProposalRejected",
         "ForecastPublished",
+        "PromotionPlanned",
+        "PromotionCancelled",
     ] {
         assert!(types.contains(tag), "no event typed {tag}");
     }

@@ -2,15 +2,15 @@
 //! (or a typed error, appending nothing), [`apply`] folds an event into the state.
 
 use crate::documents::{
-    finance, forecast, improvement, inventory, purchase_order, replenishment, return_auth,
-    sales_order, transfer, work_order,
+    finance, forecast, improvement, inventory, promotion, purchase_order, replenishment,
+    return_auth, sales_order, transfer, work_order,
 };
 use crate::effects::Effects;
 use crate::error::{DocumentKind, DomainError, positive};
 use crate::id::{
     AdjustmentId, CarrierId, CostId, CountId, FixedAssetId, ForecastId, InitiativeId, LocationId,
-    ProposalId, PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode, Sku,
-    SupplierId, TargetId, TransferId, WorkOrderId,
+    PromotionId, ProposalId, PurchaseOrderId, ReturnId, ReturnPolicyId, SalesOrderId, ServiceCode,
+    Sku, SupplierId, TargetId, TransferId, WorkOrderId,
 };
 use crate::ledger::{Account, Balance, MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
@@ -93,6 +93,9 @@ pub struct State {
     /// Ids of published forecasts (their figures are in the log).
     #[serde(with = "crate::codec::sorted")]
     pub forecasts: FxHashSet<ForecastId>,
+    /// Promotions, cancelled ones included.
+    #[serde(default, with = "crate::codec::sorted")]
+    pub promotions: FxHashMap<PromotionId, promotion::Promotion>,
     /// The stock ledger.
     pub stock: StockLedger,
     /// The money ledger.
@@ -361,6 +364,8 @@ crate::registry::commands! {
         ApproveProposal(replenishment::ApproveProposal),
         RejectProposal(replenishment::RejectProposal),
         PublishForecast(forecast::PublishForecast),
+        PlanPromotion(promotion::PlanPromotion),
+        CancelPromotion(promotion::CancelPromotion),
     }
 }
 
@@ -455,6 +460,8 @@ crate::registry::events! {
         Proposal(replenishment::ProposalEvent),
         /// Published forecasts.
         Forecast(forecast::ForecastEvent),
+        /// Promotions.
+        Promotion(promotion::PromotionEvent),
     }
 }
 
@@ -493,6 +500,7 @@ impl Event {
             Self::Improvement(event) => event.stream(),
             Self::Proposal(event) => (DocumentKind::Proposal, event.proposal().as_str()),
             Self::Forecast(event) => (DocumentKind::Forecast, event.forecast().as_str()),
+            Self::Promotion(event) => (DocumentKind::Promotion, event.promotion().as_str()),
         };
         crate::stream::StreamName::new(kind, id).to_string()
     }
@@ -500,7 +508,11 @@ impl Event {
     /// The event's effects on the ledgers, if any.
     pub fn effects(&self) -> Option<&Effects> {
         match self {
-            Self::Master(_) | Self::Improvement(_) | Self::Proposal(_) | Self::Forecast(_) => None,
+            Self::Master(_)
+            | Self::Improvement(_)
+            | Self::Proposal(_)
+            | Self::Forecast(_)
+            | Self::Promotion(_) => None,
             Self::SalesOrder(event) => event.effects(),
             Self::PurchaseOrder(event) => event.effects(),
             Self::WorkOrder(event) => event.effects(),
@@ -691,6 +703,8 @@ fn decide_command(
         }
         Command::RejectProposal(c) => lift(Event::Proposal, replenishment::reject(state, c, ctx)),
         Command::PublishForecast(c) => lift(Event::Forecast, forecast::publish(state, c, ctx)),
+        Command::PlanPromotion(c) => lift(Event::Promotion, promotion::plan(state, c, ctx)),
+        Command::CancelPromotion(c) => lift(Event::Promotion, promotion::cancel(state, c, ctx)),
     }
 }
 
@@ -730,6 +744,7 @@ pub(crate) fn apply_document_only(state: &mut State, event: &Event) {
         }
         Event::Proposal(event) => replenishment::apply(&mut state.proposals, event),
         Event::Forecast(event) => forecast::apply(&mut state.forecasts, event),
+        Event::Promotion(event) => promotion::apply(&mut state.promotions, event),
     }
 }
 

@@ -11,6 +11,7 @@
 //!   imported, what was skipped and why.
 //! - [`series::read`] reads demand series given as long-format CSV (`series,date,quantity`)
 //!   into one run of quantities per series, for the planner's forecasts.
+//! - [`promotions::read`] reads promotions given as CSV into the commands that plan them.
 //! - [`ImportError`] rejects malformed input as a whole and lists every [`Problem`] with its
 //!   file, line, column and value, as ripgrep reports every match rather than the first one.
 //!
@@ -23,6 +24,7 @@
 mod error;
 mod number;
 pub mod olist;
+pub mod promotions;
 pub mod series;
 mod table;
 mod timestamp;

@@ -24,12 +24,27 @@
 //!   (by the supplier's committed date, or the requested one) and in full
 //!   ([`DemandHistory::supplier_record`]).
 //!
+//! - **where orders are picked**: orders allocated per fulfillment center and day, each
+//!   allocation of an order at a center counting once (a backorder allocated later at the same
+//!   center is another pick), which the capacity plan forecasts ([`DemandHistory::center_orders`]);
+//! - **promotions**: those planned, with their items, channels, days and expected uplift, until
+//!   their last day is older than the history keeps ([`DemandHistory::promotions`]).
+//!
+//! **Promotions.** A promotion's days are demand made on purpose, not the item's ordinary
+//! demand: the forecast leaves them out of the history it fits ([`DemandSeries::promoted`]), so
+//! a sale neither lifts nor distorts the ordinary level, and lifts the days a promotion will
+//! cover by its uplift ([`DemandHistory::factor`]). A promotion planned without an uplift gets
+//! the mean of what past promotions achieved ([`DemandHistory::achieved_uplift`]): units ordered
+//! of its items per day while it ran, over the same per day in the 28 days before it (days of
+//! other promotions and stock-out days left out of both).
+//!
 //! A [`Projection`] of the log: it folds events in order and is kept as a snapshot like the
 //! scorecard. It holds one count per item, channel (or center) and day with orders, so it grows
 //! with the days of history; [`HISTORY_DAYS_MAX`] bounds how far back it keeps. Open purchase
 //! orders are held until they are received, closed or cancelled; supplier records are a few
 //! sums each.
 
+use flowline_core::documents::promotion::PromotionEvent;
 use flowline_core::documents::purchase_order::PurchaseOrderEvent;
 use flowline_core::documents::sales_order::SalesOrderEvent;
 use flowline_core::id::{ChannelId, LocationId, PurchaseOrderId, Sku, SupplierId};
@@ -84,10 +99,105 @@ pub struct DemandHistory {
     /// How each supplier has delivered each item.
     #[serde(default)]
     suppliers: BTreeMap<SupplierId, BTreeMap<Sku, SupplierRecord>>,
+    /// Orders allocated per center and day.
+    #[serde(default)]
+    center_orders: BTreeMap<LocationId, BTreeMap<Date, i64>>,
+    /// Promotions planned and not cancelled, by id.
+    #[serde(default)]
+    promotions: BTreeMap<String, Promotion>,
     /// The time zone resolved, kept between events.
     #[serde(skip)]
     zone: Option<TimeZone>,
 }
+
+/// A promotion as the planner reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// Its name.
+    pub name: String,
+    /// Its first day.
+    pub first_day: Date,
+    /// Its last day, inclusive.
+    pub last_day: Date,
+    /// The stocked items it lifts (bundles named in it exploded to their components); every
+    /// item when empty.
+    pub items: Vec<Sku>,
+    /// The channels it runs in; every channel when empty.
+    pub channels: Vec<ChannelId>,
+    /// The uplift it was planned with, as a multiple of ordinary demand.
+    pub uplift: Option<f64>,
+}
+
+impl Promotion {
+    /// Whether it covers `day`.
+    pub fn covers(&self, day: Date) -> bool {
+        self.first_day <= day && day <= self.last_day
+    }
+
+    /// Whether it lifts `sku`.
+    pub fn lifts(&self, sku: &Sku) -> bool {
+        self.items.is_empty() || self.items.contains(sku)
+    }
+}
+
+/// Where a promotion's uplift comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpliftSource {
+    /// Planned with the promotion.
+    Planned,
+    /// The mean of what past promotions achieved.
+    Past,
+    /// Nothing is known: no uplift is assumed.
+    Unknown,
+}
+
+/// The uplift counted on for each promotion, and each item's recent units to weigh them by.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lifts {
+    /// Each promotion's uplift and where it comes from, by id.
+    pub uplifts: BTreeMap<String, (f64, UpliftSource)>,
+    /// Units ordered of each item over the last [`BASELINE_DAYS`] days of the history.
+    weights: BTreeMap<Sku, i64>,
+}
+
+impl Lifts {
+    /// The multiple of ordinary demand for `sku` on `day` the promotions covering it bring:
+    /// the product over them of `1 + (uplift − 1) × s`, `s` the share of the item's units of
+    /// the last [`BASELINE_DAYS`] days ordered in the promotion's channels (1 for every
+    /// channel); 1 when none covers it.
+    pub fn factor(&self, history: &DemandHistory, sku: &Sku, day: Date) -> f64 {
+        history
+            .promotions
+            .iter()
+            .filter(|(_, p)| p.covers(day) && p.lifts(sku))
+            .map(|(id, promotion)| {
+                let uplift = self.uplifts.get(id).map_or(1.0, |(uplift, _)| *uplift);
+                1.0 + (uplift - 1.0) * history.channel_share(sku, &promotion.channels)
+            })
+            .product()
+    }
+
+    /// The multiple of ordinary orders on `day` the promotions bring: each item's
+    /// [`Lifts::factor`] weighted by its units of the last [`BASELINE_DAYS`] days.
+    pub fn order_factor(&self, history: &DemandHistory, day: Date) -> f64 {
+        if !history.promotions.values().any(|p| p.covers(day)) {
+            return 1.0;
+        }
+        let total: i64 = self.weights.values().sum();
+        if total <= 0 {
+            return 1.0;
+        }
+        self.weights
+            .iter()
+            .map(|(sku, units)| *units as f64 * self.factor(history, sku, day))
+            .sum::<f64>()
+            / total as f64
+    }
+}
+
+/// Days before a promotion whose demand is its baseline.
+const BASELINE_DAYS: i64 = 28;
 
 /// One series of the history: an item's daily demand in one channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,15 +212,18 @@ pub struct DemandSeries {
     pub daily: Vec<i64>,
     /// Whether each day of `daily` was a stock-out day of the item: its demand is censored.
     pub censored: Vec<bool>,
+    /// Whether a promotion of the item in the channel covered each day of `daily`.
+    pub promoted: Vec<bool>,
 }
 
 impl DemandSeries {
-    /// The series as the forecast reads it: a censored day is unknown (`None`).
+    /// The series as the forecast of ordinary demand reads it: a censored or promoted day is
+    /// unknown (`None`).
     pub fn observed(&self) -> Vec<Option<f64>> {
         self.daily
             .iter()
-            .zip(&self.censored)
-            .map(|(units, censored)| (!censored).then_some(*units as f64))
+            .zip(self.censored.iter().zip(&self.promoted))
+            .map(|(units, (censored, promoted))| (!censored && !promoted).then_some(*units as f64))
             .collect()
     }
 }
@@ -213,11 +326,13 @@ impl DemandHistory {
                         *slot = units;
                     }
                 }
+                let day_of = |index: usize| start.checked_add(jiff::Span::new().days(index as i64));
                 let censored = (0..length)
+                    .map(|index| day_of(index).is_ok_and(|day| self.is_stockout_day(sku, day)))
+                    .collect();
+                let promoted = (0..length)
                     .map(|index| {
-                        start
-                            .checked_add(jiff::Span::new().days(index as i64))
-                            .is_ok_and(|day| self.is_stockout_day(sku, day))
+                        day_of(index).is_ok_and(|day| self.is_promoted(sku, Some(channel), day))
                     })
                     .collect();
                 Some(DemandSeries {
@@ -226,6 +341,7 @@ impl DemandHistory {
                     start,
                     daily,
                     censored,
+                    promoted,
                 })
             })
             .collect()
@@ -260,6 +376,157 @@ impl DemandHistory {
             .into_iter()
             .map(|(center, u)| (center, u as f64 / total))
             .collect()
+    }
+
+    /// Orders allocated at `center` each day from its first day with one to the history's
+    /// latest day: the first day and the counts, zero on days without.
+    pub fn center_orders(&self, center: &LocationId) -> Option<(Date, Vec<i64>)> {
+        let days = self.center_orders.get(center)?;
+        let latest = self.latest?;
+        let (&start, _) = days.first_key_value()?;
+        let length = usize::try_from(days_between(start, latest)).ok()? + 1;
+        let mut daily = vec![0; length];
+        for (&day, &orders) in days {
+            if let Some(slot) = usize::try_from(days_between(start, day))
+                .ok()
+                .and_then(|index| daily.get_mut(index))
+            {
+                *slot = orders;
+            }
+        }
+        Some((start, daily))
+    }
+
+    /// The promotions planned and not cancelled, by id, in id order.
+    pub fn promotions(&self) -> impl Iterator<Item = (&str, &Promotion)> {
+        self.promotions.iter().map(|(id, p)| (id.as_str(), p))
+    }
+
+    /// Whether a promotion lifting `sku` (in `channel`, or in any channel when `None`) covers
+    /// `day`.
+    pub fn is_promoted(&self, sku: &Sku, channel: Option<&ChannelId>, day: Date) -> bool {
+        self.promotions.values().any(|promotion| {
+            promotion.covers(day)
+                && promotion.lifts(sku)
+                && channel.is_none_or(|channel| {
+                    promotion.channels.is_empty() || promotion.channels.contains(channel)
+                })
+        })
+    }
+
+    /// What the promotion `id` achieved, once its last day has passed: for each item it lifts,
+    /// the units ordered per day in its channels while it ran and in the [`BASELINE_DAYS`] days
+    /// before it (the item's stock-out days left out of both, and days of other promotions of
+    /// the item out of the baseline); the uplift is the sum over the items of the first over the
+    /// sum of the second. `None` when it has not ended or no item has days on both sides.
+    pub fn achieved_uplift(&self, id: &str) -> Option<f64> {
+        let promotion = self.promotions.get(id)?;
+        if self
+            .latest
+            .is_none_or(|latest| promotion.last_day >= latest)
+        {
+            return None;
+        }
+        let baseline_from = promotion
+            .first_day
+            .checked_sub(jiff::Span::new().days(BASELINE_DAYS))
+            .ok()?;
+        let mut during = 0.0;
+        let mut before = 0.0;
+        for sku in self.cells.keys().filter(|sku| promotion.lifts(sku)) {
+            let mean = |from: Date, to: Date, baseline: bool| -> Option<f64> {
+                let (mut units, mut days) = (0_i64, 0_i64);
+                let mut day = from;
+                while day <= to {
+                    let promoted = baseline && self.is_promoted(sku, None, day);
+                    if !promoted && !self.is_stockout_day(sku, day) {
+                        units =
+                            units.saturating_add(self.ordered_in(sku, &promotion.channels, day));
+                        days += 1;
+                    }
+                    day = day.tomorrow().ok()?;
+                }
+                (days > 0).then(|| units as f64 / days as f64)
+            };
+            let inside = mean(promotion.first_day, promotion.last_day, false);
+            let outside = mean(baseline_from, promotion.first_day.yesterday().ok()?, true);
+            if let (Some(inside), Some(outside)) = (inside, outside) {
+                during += inside;
+                before += outside;
+            }
+        }
+        (before > 0.0).then(|| during / before)
+    }
+
+    /// The uplift the planner counts on for each promotion: the one it was planned with, else
+    /// the mean of what the promotions that have ended achieved, else none (1).
+    pub fn lifts(&self) -> Lifts {
+        let achieved: Vec<f64> = self
+            .promotions
+            .keys()
+            .filter_map(|id| self.achieved_uplift(id))
+            .collect();
+        let past =
+            (!achieved.is_empty()).then(|| achieved.iter().sum::<f64>() / achieved.len() as f64);
+        let uplifts = self
+            .promotions
+            .iter()
+            .map(|(id, promotion)| {
+                let chosen = match (promotion.uplift, past) {
+                    (Some(uplift), _) => (uplift, UpliftSource::Planned),
+                    (None, Some(past)) => (past, UpliftSource::Past),
+                    (None, None) => (1.0, UpliftSource::Unknown),
+                };
+                (id.clone(), chosen)
+            })
+            .collect();
+        let weights = self
+            .cells
+            .keys()
+            .map(|sku| (sku.clone(), self.recent_units(sku, &[])))
+            .filter(|(_, units)| *units > 0)
+            .collect();
+        Lifts { uplifts, weights }
+    }
+
+    /// Units of `sku` ordered in `channels` (every channel when empty) over the last
+    /// [`BASELINE_DAYS`] days of the history.
+    fn recent_units(&self, sku: &Sku, channels: &[ChannelId]) -> i64 {
+        let Some(latest) = self.latest else { return 0 };
+        let Ok(since) = latest.checked_sub(jiff::Span::new().days(BASELINE_DAYS)) else {
+            return 0;
+        };
+        self.cells.get(sku).map_or(0, |by_channel| {
+            by_channel
+                .iter()
+                .filter(|(channel, _)| channels.is_empty() || channels.contains(channel))
+                .flat_map(|(_, days)| days.range(since.tomorrow().unwrap_or(since)..))
+                .fold(0_i64, |sum, (_, units)| sum.saturating_add(*units))
+        })
+    }
+
+    /// The share of `sku`'s recent units ordered in `channels`: 1 for every channel, and when
+    /// the item has no recent units.
+    fn channel_share(&self, sku: &Sku, channels: &[ChannelId]) -> f64 {
+        if channels.is_empty() {
+            return 1.0;
+        }
+        let all = self.recent_units(sku, &[]);
+        if all <= 0 {
+            return 1.0;
+        }
+        self.recent_units(sku, channels) as f64 / all as f64
+    }
+
+    /// Units of `sku` ordered on `day` in `channels` (every channel when empty).
+    fn ordered_in(&self, sku: &Sku, channels: &[ChannelId], day: Date) -> i64 {
+        self.cells.get(sku).map_or(0, |by_channel| {
+            by_channel
+                .iter()
+                .filter(|(channel, _)| channels.is_empty() || channels.contains(channel))
+                .filter_map(|(_, days)| days.get(&day))
+                .fold(0_i64, |sum, units| sum.saturating_add(*units))
+        })
     }
 
     /// How `supplier` has delivered `sku`, if it has been ordered from it.
@@ -594,6 +861,12 @@ impl DemandHistory {
             centers.retain(|_, days| !days.is_empty());
         }
         self.allocated.retain(|_, centers| !centers.is_empty());
+        for days in self.center_orders.values_mut() {
+            *days = days.split_off(&horizon);
+        }
+        self.center_orders.retain(|_, days| !days.is_empty());
+        self.promotions
+            .retain(|_, promotion| promotion.last_day >= horizon);
         for days in self.stockout_days.values_mut() {
             *days = days.split_off(&horizon);
         }
@@ -609,7 +882,7 @@ fn days_between(from: Date, to: Date) -> i64 {
 
 impl Projection for DemandHistory {
     const NAME: &'static str = "demand_history";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     fn apply(&mut self, position: Position, event: &Event) {
         if let Some(effects) = event.effects() {
@@ -646,6 +919,19 @@ impl Projection for DemandHistory {
                 allocations, at, ..
             }) => {
                 let day = self.day_of(*at);
+                let mut centers: Vec<&LocationId> =
+                    allocations.iter().map(|a| &a.location).collect();
+                centers.sort();
+                centers.dedup();
+                for center in centers {
+                    let cell = self
+                        .center_orders
+                        .entry(center.clone())
+                        .or_default()
+                        .entry(day)
+                        .or_default();
+                    *cell = cell.saturating_add(1);
+                }
                 for allocation in allocations {
                     for (sku, per_unit) in &allocation.components {
                         let units = per_unit.saturating_mul(allocation.quantity);
@@ -665,6 +951,38 @@ impl Projection for DemandHistory {
                 }
             }
             Event::PurchaseOrder(purchase) => self.purchase(purchase),
+            Event::Promotion(PromotionEvent::Planned {
+                promotion,
+                name,
+                first_day,
+                last_day,
+                items,
+                channels,
+                uplift_milli,
+                ..
+            }) => {
+                let mut stocked: Vec<Sku> = items
+                    .iter()
+                    .flat_map(|sku| stocked_components(&|sku| self.bundles.get(sku), sku))
+                    .map(|(sku, _)| sku)
+                    .collect();
+                stocked.sort();
+                stocked.dedup();
+                self.promotions.insert(
+                    promotion.to_string(),
+                    Promotion {
+                        name: name.clone(),
+                        first_day: *first_day,
+                        last_day: *last_day,
+                        items: stocked,
+                        channels: channels.clone(),
+                        uplift: uplift_milli.map(|milli| milli as f64 / 1000.0),
+                    },
+                );
+            }
+            Event::Promotion(PromotionEvent::Cancelled { promotion, .. }) => {
+                self.promotions.remove(promotion.as_str());
+            }
             Event::Forecast(flowline_core::documents::forecast::ForecastEvent::Published {
                 forecast,
                 first_day,

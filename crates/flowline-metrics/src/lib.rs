@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod accuracy;
+pub mod capacity;
 pub mod demand;
 pub mod drill;
 pub mod emissions;
@@ -40,6 +41,7 @@ pub mod forecast;
 pub mod geo;
 pub mod histogram;
 pub mod history;
+pub mod network;
 pub mod order;
 pub mod period;
 pub mod replenishment;

@@ -190,6 +190,7 @@ pub fn plan(
         })
         .collect();
     let backordered = backorders(state);
+    let lifts = history.lifts();
     let mut items: Vec<&Sku> = state
         .items
         .values()
@@ -254,17 +255,37 @@ pub fn plan(
                     });
                 match made {
                     Ok((made, note)) => {
-                        answer.forecasts.push(ItemForecast {
-                            sku: sku.clone(),
-                            model: format!("{}{note}", made.model),
-                            daily: made.mean.clone(),
-                        });
                         let sd = made
                             .upper
                             .first()
                             .zip(made.mean.first())
                             .map_or(0.0, |(upper, mean)| ((upper - mean) / Z_80).max(0.0));
-                        (made.mean, sd, format!("{}{note}", made.model))
+                        // Promotions lift the days they cover; the days they covered were left
+                        // out of the fit.
+                        let mut lifted = false;
+                        let daily: Vec<f64> = made
+                            .mean
+                            .iter()
+                            .enumerate()
+                            .map(|(ahead, mean)| {
+                                let factor = answer
+                                    .today
+                                    .and_then(|today| {
+                                        today.checked_add(jiff::Span::new().days(ahead as i64)).ok()
+                                    })
+                                    .map_or(1.0, |day| lifts.factor(history, sku, day));
+                                lifted |= factor != 1.0;
+                                mean * factor
+                            })
+                            .collect();
+                        let promoted = if lifted { " with promotions" } else { "" };
+                        let model = format!("{}{note}{promoted}", made.model);
+                        answer.forecasts.push(ItemForecast {
+                            sku: sku.clone(),
+                            model: model.clone(),
+                            daily: daily.clone(),
+                        });
+                        (daily, sd, model)
                     }
                     Err(error) => {
                         answer.skipped.push(Skipped {

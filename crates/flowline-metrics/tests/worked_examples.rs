@@ -1091,3 +1091,215 @@ fn a_published_forecast_is_scored_against_the_days_that_follow() {
         flowline_metrics::demand::DemandHistory::decode(&history.encode().unwrap()).unwrap();
     assert_eq!(restored.accuracy().report(from, to), report);
 }
+
+/// Plans a promotion of every item in every channel (or `channels`), without an uplift unless
+/// one is given.
+fn promote(
+    story: &mut Story,
+    promotion: &str,
+    (first, last): (&str, &str),
+    channels: &[&str],
+    uplift_milli: Option<i64>,
+    at: &str,
+) {
+    use flowline_core::documents::promotion::PlanPromotion;
+    story.run(
+        Command::PlanPromotion(PlanPromotion {
+            promotion: id(promotion),
+            name: promotion.into(),
+            first_day: first.parse().unwrap(),
+            last_day: last.parse().unwrap(),
+            items: vec![],
+            channels: channels.iter().map(|c| id(c)).collect(),
+            uplift_milli,
+            note: None,
+        }),
+        at,
+    );
+}
+
+/// A promotion's days are left out of the ordinary demand, and what it achieved becomes the
+/// uplift of a later promotion planned without one. MUG sells 10 a day from 1 to 28 January;
+/// PROMO-1 (every item, no uplift given) runs 29 to 31 January, when it sells 30 a day; 10 again
+/// on 1 February. PROMO-1 achieved (30 × 3 / 3) / (10 × 28 / 28) = 3.0 against the 28 days
+/// before it (1 to 28 January). PROMO-2 (10 and 11 February, no uplift) is counted at 3.0, the
+/// mean of the promotions that have ended; PROMO-3 runs only on the marketplace, where MUG has
+/// sold nothing in the last 28 days, so its planned 2.0 lifts MUG by 1 + (2 − 1) × 0 = 1;
+/// PROMO-4 is cancelled and counts for nothing.
+#[test]
+fn promotions_are_left_out_of_ordinary_demand_and_lift_the_days_they_cover() {
+    use flowline_core::documents::promotion::CancelPromotion;
+    use flowline_core::documents::sales_order::ShortagePolicy;
+    use flowline_metrics::demand::UpliftSource;
+    let mut story = Story::new("UTC", &[("MUG", 10_000)]);
+    let backorder = Some(ShortagePolicy::Backorder);
+    promote(
+        &mut story,
+        "PROMO-1",
+        ("2025-01-29", "2025-01-31"),
+        &[],
+        None,
+        "2025-01-01T00:00:00Z",
+    );
+    let day = |d: i64| {
+        "2025-01-01"
+            .parse::<jiff::civil::Date>()
+            .unwrap()
+            .checked_add(jiff::Span::new().days(d))
+            .unwrap()
+    };
+    for d in 0..32 {
+        let units = if (28..31).contains(&d) { 30 } else { 10 };
+        let at = format!("{}T10:00:00Z", day(d));
+        story.place(
+            &format!("SO-{d}"),
+            &[("MUG", units)],
+            "UTC",
+            None,
+            backorder,
+            &at,
+        );
+    }
+    promote(
+        &mut story,
+        "PROMO-2",
+        ("2025-02-10", "2025-02-11"),
+        &[],
+        None,
+        "2025-02-01T12:00:00Z",
+    );
+    promote(
+        &mut story,
+        "PROMO-3",
+        ("2025-02-10", "2025-02-11"),
+        &["marketplace"],
+        Some(2000),
+        "2025-02-01T12:00:00Z",
+    );
+    promote(
+        &mut story,
+        "PROMO-4",
+        ("2025-02-05", "2025-02-06"),
+        &[],
+        Some(5000),
+        "2025-02-01T12:00:00Z",
+    );
+    story.run(
+        Command::CancelPromotion(CancelPromotion {
+            promotion: id("PROMO-4"),
+            reason: Some("called off".into()),
+        }),
+        "2025-02-01T13:00:00Z",
+    );
+    let history = demand_of(&story);
+    let series = history.series();
+    let mug = &series[0];
+    assert_eq!(mug.daily.len(), 32);
+    let promoted: Vec<usize> = (0..32).filter(|d| mug.promoted[*d]).collect();
+    assert_eq!(promoted, vec![28, 29, 30]);
+    assert_eq!(mug.observed()[28], None);
+    assert_eq!(mug.observed()[27], Some(10.0));
+    assert_eq!(history.achieved_uplift("PROMO-1"), Some(3.0));
+    assert_eq!(
+        history.achieved_uplift("PROMO-2"),
+        None,
+        "it has not run yet"
+    );
+    let lifts = history.lifts();
+    assert_eq!(lifts.uplifts["PROMO-2"], (3.0, UpliftSource::Past));
+    assert_eq!(lifts.uplifts["PROMO-3"], (2.0, UpliftSource::Planned));
+    assert!(!lifts.uplifts.contains_key("PROMO-4"));
+    let sku = id("MUG");
+    assert_eq!(lifts.factor(&history, &sku, day(40)), 3.0, "10 February");
+    assert_eq!(lifts.factor(&history, &sku, day(39)), 1.0, "9 February");
+    assert_eq!(
+        lifts.factor(&history, &sku, day(35)),
+        1.0,
+        "PROMO-4 was cancelled"
+    );
+    assert_eq!(lifts.order_factor(&history, day(41)), 3.0);
+}
+
+/// The capacity plan flags the week a promotion will load past the center's capacity. FC-1
+/// picks 12 orders a day (84 a week) and gets 10 one-unit orders a day from Monday 6 January to
+/// Sunday 2 March 2025 (8 weeks). The plan starts Monday 3 March; PROMO-1 doubles every item
+/// from Monday 17 to Sunday 23 March. An ordinary week is 7 × 10 = 70 orders, under 84: not
+/// flagged; the promotion's week is 140, 56 over: flagged. The constant history leaves no
+/// forecast error, so the probability of exceeding is 0 or 1.
+#[test]
+fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
+    use flowline_core::documents::sales_order::ShortagePolicy;
+    use flowline_metrics::capacity::{CapacitySettings, plan};
+    let mut story = Story::new("UTC", &[("MUG", 10_000)]);
+    // The story's center is defined without a capacity and a location is defined once: the
+    // plan reads the capacity from the state.
+    story
+        .state
+        .locations
+        .get_mut(&id("FC-1"))
+        .unwrap()
+        .capacity_orders_per_day = Some(12);
+    promote(
+        &mut story,
+        "PROMO-1",
+        ("2025-03-17", "2025-03-23"),
+        &[],
+        Some(2000),
+        "2025-01-02T00:00:00Z",
+    );
+    let first: jiff::civil::Date = "2025-01-06".parse().unwrap();
+    for d in 0..56 {
+        let date = first.checked_add(jiff::Span::new().days(d)).unwrap();
+        for n in 0..10 {
+            let at = format!("{date}T{:02}:00:00Z", 8 + n);
+            let order = format!("SO-{d}-{n}");
+            story.place(
+                &order,
+                &[("MUG", 1)],
+                "UTC",
+                None,
+                Some(ShortagePolicy::Backorder),
+                &at,
+            );
+        }
+    }
+    let history = demand_of(&story);
+    let settings = CapacitySettings {
+        horizon_days: 28,
+        ..CapacitySettings::default()
+    };
+    let capacity = plan(&story.state, &history, &settings).unwrap();
+    assert_eq!(capacity.today.unwrap().to_string(), "2025-03-03");
+    let center = &capacity.centers[0];
+    assert_eq!(center.recent_per_day, 10.0);
+    let weeks: Vec<(String, f64, bool)> = center
+        .weeks
+        .iter()
+        .map(|w| {
+            (
+                w.from.to_string(),
+                (w.week.forecast * 1000.0).round() / 1000.0,
+                w.week.flagged,
+            )
+        })
+        .collect();
+    assert_eq!(
+        weeks,
+        vec![
+            ("2025-03-03".to_string(), 70.0, false),
+            ("2025-03-10".to_string(), 70.0, false),
+            ("2025-03-17".to_string(), 140.0, true),
+            ("2025-03-24".to_string(), 70.0, false),
+        ]
+    );
+    let warnings: Vec<_> = capacity.warnings().collect();
+    assert_eq!(warnings.len(), 1);
+    assert!((warnings[0].1.week.shortfall - 56.0).abs() < 1e-3);
+    assert_eq!(capacity.promotions.len(), 1);
+    // A bad setting is named.
+    let bad = CapacitySettings {
+        level: 1.0,
+        ..CapacitySettings::default()
+    };
+    assert_eq!(plan(&story.state, &history, &bad).unwrap_err().0, "level");
+}

@@ -423,6 +423,15 @@ const PROPOSALS: &[Filter] = &[
     ),
 ];
 
+const PROMOTIONS: &[Filter] = &[
+    STATUS,
+    equals(
+        "sku",
+        "Only promotions naming this item (promotions of every item are not included).",
+        &["items.*"],
+    ),
+];
+
 /// A collection's own filters (the time filters come on top).
 pub fn filters(collection: Collection) -> &'static [Filter] {
     match collection {
@@ -444,6 +453,7 @@ pub fn filters(collection: Collection) -> &'static [Filter] {
         Collection::Initiatives => INITIATIVES,
         Collection::Proposals => PROPOSALS,
         Collection::Forecasts => &[],
+        Collection::Promotions => PROMOTIONS,
     }
 }
 

@@ -10,8 +10,8 @@ use crate::error::Problem;
 use crate::render::Collection;
 use crate::routes::{Operation, QueryType, Success};
 use flowline_core::documents::{
-    finance, forecast, improvement, inventory, purchase_order, replenishment, return_auth,
-    sales_order, transfer, work_order,
+    finance, forecast, improvement, inventory, promotion, purchase_order, replenishment,
+    return_auth, sales_order, transfer, work_order,
 };
 use flowline_core::master::{Carrier, Item, Location, ReturnPolicy, Supplier, TenantSettings};
 use flowline_core::views::Position;
@@ -146,6 +146,7 @@ fn record(generator: &mut SchemaGenerator, collection: Collection) -> Value {
             event_record::<forecast::ForecastEvent>(generator, "ForecastPublished"),
             true,
         ),
+        Collection::Promotions => (reference::<promotion::Promotion>(generator), true),
         Collection::Costs => (reference::<finance::CostRecord>(generator), false),
         Collection::FixedAssets => (reference::<finance::FixedAsset>(generator), true),
         Collection::Targets => (reference::<improvement::Target>(generator), true),

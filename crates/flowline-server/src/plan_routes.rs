@@ -1,5 +1,6 @@
-//! `/v1/plan/replenishment`: the planner's replenishment proposals, previewed (`GET`) or
-//! recorded as proposal documents (`POST`), which a person then approves or rejects.
+//! `/v1/plan/...`: the planner's replenishment proposals, previewed (`GET`) or recorded as
+//! proposal documents (`POST`), which a person then approves or rejects; the accuracy of the
+//! forecasts published; and each center's capacity plan.
 //!
 //! The demand history is the `demand_history` projection, restored from its latest snapshot
 //! and caught up with the log's tail (a snapshot is saved when the tail was long, so the next
@@ -16,7 +17,9 @@ use axum::routing::{MethodRouter, get, post};
 use flowline_core::id::{Sku, TenantId};
 use flowline_engine::projections::{self, Tracked};
 use flowline_engine::{AtomicOutcome, Submission};
+use flowline_metrics::capacity::{self, CapacityPlan, CapacitySettings};
 use flowline_metrics::demand::DemandHistory;
+use flowline_metrics::network::{self, NetworkHistory, PlacementPlan, PlacementSettings};
 use flowline_metrics::replenishment::{self, Plan, Settings};
 use flowline_plan::replenish::ServiceTarget;
 use serde_json::json;
@@ -155,20 +158,32 @@ pub(crate) async fn demand_history(
     app: &App,
     tenant: &TenantId,
 ) -> Result<(DemandHistory, u64), ApiError> {
+    caught_up(app, tenant, DemandHistory::new).await
+}
+
+/// A projection of the tenant's log, from its snapshot and the log's tail, with the head it
+/// reflects; a snapshot is saved when the tail was long.
+pub(crate) async fn caught_up<P>(
+    app: &App,
+    tenant: &TenantId,
+    fresh: fn() -> P,
+) -> Result<(P, u64), ApiError>
+where
+    P: flowline_core::projection::Projection + Send + 'static,
+{
     let tenant = tenant.clone();
     app.readers()
         .read(move |store| {
-            let (mut tracked, _origin) =
-                projections::restore(store, &tenant, DemandHistory::new, |_| Ok(()))
-                    .unwrap_or_else(|_| {
-                        (
-                            Tracked {
-                                projection: DemandHistory::new(),
-                                head: 0,
-                            },
-                            projections::Origin::Nothing,
-                        )
-                    });
+            let (mut tracked, _origin) = projections::restore(store, &tenant, fresh, |_| Ok(()))
+                .unwrap_or_else(|_| {
+                    (
+                        Tracked {
+                            projection: fresh(),
+                            head: 0,
+                        },
+                        projections::Origin::Nothing,
+                    )
+                });
             let from = tracked.head;
             projections::catch_up(store, &tenant, &mut tracked, &|| false, &mut |_| {})
                 .map_err(ApiError::internal)?;
@@ -367,6 +382,275 @@ pub fn accuracy_handler() -> MethodRouter<App> {
             let report = history.accuracy().report(from, to);
             let body = json!({ "object": "forecast_accuracy", "report": report });
             Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}
+
+/// The parameters of `GET /v1/plan/capacity`.
+pub const CAPACITY_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "horizon_days",
+        description: "Days ahead from the day after the latest order day, 7 to 366; default 56.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "level",
+        description: "The quantile of each week's orders reported beside the forecast, strictly between 0 and 1; default 0.9.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "flag_probability",
+        description: "The probability of exceeding capacity at which a week is flagged, above 0 and at most 1; default 0.5.",
+        json_type: QueryType::String,
+    },
+];
+
+/// The capacity plan's settings from the query.
+pub(crate) fn capacity_settings(
+    params: &BTreeMap<String, String>,
+) -> Result<CapacitySettings, ApiError> {
+    let mut settings = CapacitySettings::default();
+    if let Some(days) = number(
+        params,
+        "horizon_days",
+        |v| v.fract() == 0.0 && (7.0..=366.0).contains(&v),
+        "a whole number of days from 7 to 366",
+    )? {
+        settings.horizon_days = days as usize;
+    }
+    if let Some(level) = number(
+        params,
+        "level",
+        |v| v > 0.0 && v < 1.0,
+        "a number strictly between 0 and 1",
+    )? {
+        settings.level = level;
+    }
+    if let Some(probability) = number(
+        params,
+        "flag_probability",
+        |v| v > 0.0 && v <= 1.0,
+        "a number above 0 and at most 1",
+    )? {
+        settings.flag_probability = probability;
+    }
+    Ok(settings)
+}
+
+/// The capacity plan of the tenant's centers, on a blocking thread.
+pub(crate) async fn capacity_for(
+    app: &App,
+    tenant: &TenantId,
+    settings: &CapacitySettings,
+) -> Result<CapacityPlan, ApiError> {
+    let (history, _) = demand_history(app, tenant).await?;
+    let state = app.query(tenant, |state| Box::new(state.clone())).await?;
+    let planning = settings.clone();
+    tokio::task::spawn_blocking(move || capacity::plan(&state, &history, &planning))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|(field, reason)| ApiError::query(field, reason))
+}
+
+/// `GET /v1/plan/capacity`: each center's orders forecast week by week against what it can
+/// pick and pack, the weeks likely to exceed it flagged.
+pub fn capacity_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let params = query_params(query, CAPACITY_QUERY)?;
+            let settings = capacity_settings(&params)?;
+            let plan = capacity_for(&app, &principal.tenant, &settings).await?;
+            let warnings: Vec<serde_json::Value> = plan
+                .warnings()
+                .map(|(center, week)| {
+                    json!({
+                        "center": center.center,
+                        "from": week.from,
+                        "to": week.to,
+                        "forecast": week.week.forecast,
+                        "capacity": week.week.capacity,
+                        "shortfall": week.week.shortfall,
+                        "probability_over": week.week.probability_over,
+                    })
+                })
+                .collect();
+            let body = json!({
+                "object": "capacity_plan",
+                "today": plan.today,
+                "settings": settings,
+                "warnings": warnings,
+                "centers": plan.centers,
+                "promotions": plan.promotions,
+                "skipped": plan.skipped,
+            });
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}
+
+/// The parameters of `/v1/plan/placement`.
+pub const PLACEMENT_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "horizon_days",
+        description: "Days of demand placed for, 1 to 365; default 28.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "window_days",
+        description: "Days of past demand read and scaled to the horizon, 1 to 365; default 28.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "days_weight",
+        description: "Cost of one unit-day in transit, base currency (major units), 0 to 10^6: what a day faster is worth; default 0.10.",
+        json_type: QueryType::String,
+    },
+];
+
+/// The placement settings from the query.
+fn placement_settings(params: &BTreeMap<String, String>) -> Result<PlacementSettings, ApiError> {
+    let mut settings = PlacementSettings::default();
+    let days = |v: f64| v.fract() == 0.0 && (1.0..=365.0).contains(&v);
+    if let Some(value) = number(
+        params,
+        "horizon_days",
+        days,
+        "a whole number of days from 1 to 365",
+    )? {
+        settings.horizon_days = value as u32;
+    }
+    if let Some(value) = number(
+        params,
+        "window_days",
+        days,
+        "a whole number of days from 1 to 365",
+    )? {
+        settings.window_days = value as u32;
+    }
+    if let Some(value) = number(
+        params,
+        "days_weight",
+        |v| (0.0..=1e6).contains(&v),
+        "an amount from 0 to 10^6",
+    )? {
+        settings.days_weight = value;
+    }
+    settings
+        .check()
+        .map_err(|error| ApiError::query("horizon_days", error.to_string()))?;
+    Ok(settings)
+}
+
+/// The placement plan of the tenant's stock, on a blocking thread, with the head it reflects.
+pub(crate) async fn placement_for(
+    app: &App,
+    tenant: &TenantId,
+    settings: &PlacementSettings,
+) -> Result<(PlacementPlan, u64), ApiError> {
+    let (history, head) = caught_up(app, tenant, NetworkHistory::new).await?;
+    let state = app.query(tenant, |state| Box::new(state.clone())).await?;
+    let planning = settings.clone();
+    let plan = tokio::task::spawn_blocking(move || network::plan(&state, &history, &planning))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|error| ApiError::rejected("placement_failed", error.to_string(), json!({})))?;
+    Ok((plan, head))
+}
+
+/// Records a placement plan's transfers as proposals, all or none, as `PL-<head>-<n>`: the
+/// proposals' ids.
+pub(crate) async fn record_placement(
+    app: &App,
+    tenant: &TenantId,
+    plan: &PlacementPlan,
+    head: u64,
+) -> Result<Vec<String>, ApiError> {
+    let commands = network::proposals(plan, &format!("PL-{head}"));
+    if commands.is_empty() {
+        return Ok(Vec::new());
+    }
+    let recorded = commands
+        .iter()
+        .filter_map(flowline_core::rendered::target)
+        .map(|(_, id)| id)
+        .collect();
+    let submissions: Vec<Submission> = commands.into_iter().map(Submission::new).collect();
+    let engine = app.engine().clone();
+    let tenant = tenant.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || engine.submit_atomically(&tenant, submissions, None))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(crate::engine_error)?;
+    if let AtomicOutcome::Rejected {
+        code,
+        message,
+        details,
+        ..
+    } = answer.outcome
+    {
+        return Err(ApiError::rejected(&code, message, details));
+    }
+    Ok(recorded)
+}
+
+/// `GET /v1/plan/placement` previews, `POST` records each transfer as a proposal
+/// (`PL-<head>-<n>`), all or none.
+async fn placement(
+    app: App,
+    principal: Principal,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    record: bool,
+) -> Result<Response, ApiError> {
+    principal.require(if record {
+        Access::Operate
+    } else {
+        Access::Read
+    })?;
+    let params = query_params(query, PLACEMENT_QUERY)?;
+    let settings = placement_settings(&params)?;
+    let (plan, head) = placement_for(&app, &principal.tenant, &settings).await?;
+    let recorded = if record {
+        record_placement(&app, &principal.tenant, &plan, head).await?
+    } else {
+        Vec::new()
+    };
+    let body = json!({
+        "object": "placement_plan",
+        "settings": settings,
+        "plan": plan,
+        "recorded": recorded,
+    });
+    let status = if record {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &body))
+}
+
+/// `GET /v1/plan/placement`: where stock should sit, and the transfers that get there; records
+/// nothing.
+pub fn placement_preview_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            placement(app, principal, query, false).await
+        },
+    )
+}
+
+/// `POST /v1/plan/placement`: records the plan's transfers as proposals to approve.
+pub fn placement_record_handler() -> MethodRouter<App> {
+    post(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            placement(app, principal, query, true).await
         },
     )
 }

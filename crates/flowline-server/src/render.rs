@@ -45,11 +45,13 @@ pub enum Collection {
     Proposals,
     /// Published demand forecasts.
     Forecasts,
+    /// Planned promotions.
+    Promotions,
 }
 
 impl Collection {
     /// Every collection.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Items,
         Self::Locations,
         Self::Suppliers,
@@ -68,6 +70,7 @@ impl Collection {
         Self::Initiatives,
         Self::Proposals,
         Self::Forecasts,
+        Self::Promotions,
     ];
 
     /// The path segment under `/v1`.
@@ -91,6 +94,7 @@ impl Collection {
             Self::Initiatives => "initiatives",
             Self::Proposals => "proposals",
             Self::Forecasts => "forecasts",
+            Self::Promotions => "promotions",
         }
     }
 
@@ -115,6 +119,7 @@ impl Collection {
             Self::Initiatives => DocumentKind::Initiative,
             Self::Proposals => DocumentKind::Proposal,
             Self::Forecasts => DocumentKind::Forecast,
+            Self::Promotions => DocumentKind::Promotion,
         }
     }
 
@@ -133,7 +138,7 @@ impl Collection {
             Self::WorkOrders => "Make",
             Self::SalesOrders | Self::Transfers => "Deliver",
             Self::Returns => "Return",
-            Self::Proposals | Self::Forecasts => "Plan",
+            Self::Proposals | Self::Forecasts | Self::Promotions => "Plan",
         }
     }
 
@@ -158,6 +163,7 @@ impl Collection {
             Self::Initiatives => "initiative",
             Self::Proposals => "replenishment proposal",
             Self::Forecasts => "forecast",
+            Self::Promotions => "promotion",
         }
     }
 }

@@ -20,8 +20,9 @@ use axum::http::{Method, StatusCode};
 use axum::routing::MethodRouter;
 use flowline_core::Command;
 use flowline_core::documents::{
-    finance as fi, forecast as fc, improvement as im, inventory as inv, purchase_order as po,
-    replenishment as rp, return_auth as ra, sales_order as so, transfer as tr, work_order as wo,
+    finance as fi, forecast as fc, improvement as im, inventory as inv, promotion as pm,
+    purchase_order as po, replenishment as rp, return_auth as ra, sales_order as so,
+    transfer as tr, work_order as wo,
 };
 use flowline_core::state as st;
 use schemars::{JsonSchema, SchemaGenerator};
@@ -182,6 +183,7 @@ const FIXED_ASSET: &[(&str, &str)] = &[("id", "asset")];
 const TARGET: &[(&str, &str)] = &[("id", "target")];
 const INITIATIVE: &[(&str, &str)] = &[("id", "initiative")];
 const PROPOSAL: &[(&str, &str)] = &[("id", "proposal")];
+const PROMOTION: &[(&str, &str)] = &[("id", "promotion")];
 
 /// One row per command: method, path, operation id, the path's body fields, access, success
 /// status, OpenAPI tag, and the command (variant and type).
@@ -279,6 +281,9 @@ fn commands() -> Vec<Operation> {
         POST "/v1/proposals/{id}/rejections" reject_proposal PROPOSAL Operate OK Plan RejectProposal(rp::RejectProposal);
         // Plan: a forecast published from elsewhere is measured like the planner's own.
         POST "/v1/forecasts" publish_forecast NONE Operate CREATED Plan PublishForecast(fc::PublishForecast);
+        // Plan: promotions planned ahead, which the forecasts lift on their days.
+        POST "/v1/promotions" plan_promotion NONE Operate CREATED Plan PlanPromotion(pm::PlanPromotion);
+        POST "/v1/promotions/{id}/cancellations" cancel_promotion PROMOTION Operate OK Plan CancelPromotion(pm::CancelPromotion);
     }
 }
 
@@ -396,7 +401,9 @@ const NO_QUERY: &[QueryParameter] = &[];
 fn other_reads() -> Vec<Operation> {
     use crate::feed::{page_handler, stream_handler};
     use crate::openapi as doc;
-    use crate::plan_routes::{ACCURACY_QUERY, REPLENISHMENT_QUERY};
+    use crate::plan_routes::{
+        ACCURACY_QUERY, CAPACITY_QUERY, PLACEMENT_QUERY, REPLENISHMENT_QUERY,
+    };
     use crate::scorecard_routes::{
         METRIC_QUERY, SCORECARD_QUERY, metric_handler, scorecard_handler,
     };
@@ -420,6 +427,10 @@ fn other_reads() -> Vec<Operation> {
             "What the planner would order now, per item and center, each quantity with its explanation (forecast over the protection interval + safety stock − position, lot sizing, rounding) and the suppliers it weighed; records nothing";
         "/v1/plan/accuracy" get_forecast_accuracy Plan Read ACCURACY_QUERY Success::Json(doc::any_object), crate::plan_routes::accuracy_handler(),
             "How the published forecasts did against what customers then ordered: WAPE, forecast accuracy (1 − WAPE), bias and MASE over a range of days, by week, by lag and for the worst items";
+        "/v1/plan/placement" preview_placement Plan Read PLACEMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::placement_preview_handler(),
+            "Where stock should sit: each item's units per center that serve the regions' recent demand at the least shipping cost and transit time (a linear program), the expected cost and days before and after, each lane's cost and transit (measured from the log or assumed from the distance) and the transfers that get there; records nothing";
+        "/v1/plan/capacity" get_capacity_plan Plan Read CAPACITY_QUERY Success::Json(doc::any_object), crate::plan_routes::capacity_handler(),
+            "Each fulfillment center's orders forecast week by week (promotions included) against the orders it can pick and pack a day, with the weeks likely to exceed it flagged and their shortfall";
         "/v1/me" get_me Platform Feed NO_QUERY Success::Json(doc::me_schema), me_handler(),
             "The tenant and role of the calling key";
         "/v1/openapi.json" get_openapi Platform Public NO_QUERY Success::Json(doc::any_object), openapi_handler(),
@@ -438,7 +449,9 @@ pub fn operations() -> Vec<Operation> {
         method: Method::POST,
         path: "/v1/plan/replenishment".to_string(),
         id: "record_replenishment".to_string(),
-        summary: "Run the planner and record its proposals (one per supplier and center, ids                   `RP-<log position>-<n>`), all or none; an item and center with a proposal                   still waiting for a decision is skipped"
+        summary: "Run the planner and record its proposals (one per supplier and center, ids \
+                  `RP-<log position>-<n>`), all or none; an item and center with a proposal \
+                  still waiting for a decision is skipped"
             .to_string(),
         tag: "Plan",
         access: Access::Operate,
@@ -447,6 +460,22 @@ pub fn operations() -> Vec<Operation> {
         status: StatusCode::CREATED,
         success: Success::Json(crate::openapi::any_object),
         handler: crate::plan_routes::record_handler(),
+    });
+    all.push(Operation {
+        method: Method::POST,
+        path: "/v1/plan/placement".to_string(),
+        id: "record_placement".to_string(),
+        summary: "Plan where stock should sit and record each transfer that gets there as a \
+                  proposal to approve (ids `PL-<log position>-<n>`), all or none; an item with a \
+                  transfer proposal still waiting for a decision is skipped"
+            .to_string(),
+        tag: "Plan",
+        access: Access::Operate,
+        body: None,
+        query: crate::plan_routes::PLACEMENT_QUERY,
+        status: StatusCode::CREATED,
+        success: Success::Json(crate::openapi::any_object),
+        handler: crate::plan_routes::placement_record_handler(),
     });
     all.extend(collection_reads());
     all.extend(commands());

@@ -5,6 +5,7 @@ pub mod finance;
 pub mod forecast;
 pub mod improvement;
 pub mod inventory;
+pub mod promotion;
 pub mod purchase_order;
 pub mod replenishment;
 pub mod return_auth;

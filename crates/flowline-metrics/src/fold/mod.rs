@@ -325,7 +325,11 @@ impl Fold {
         }
         if !matches!(
             event,
-            Event::Master(_) | Event::Improvement(_) | Event::Proposal(_) | Event::Forecast(_)
+            Event::Master(_)
+                | Event::Improvement(_)
+                | Event::Proposal(_)
+                | Event::Forecast(_)
+                | Event::Promotion(_)
         ) {
             self.activity = Some(match self.activity {
                 None => (time.at, time.at),
@@ -350,7 +354,7 @@ impl Fold {
                 flowline_core::retention::apply_document(&mut self.improvement, event);
             }
             // Proposals move nothing; an approved one's purchase order or transfer does.
-            Event::Transfer(_) | Event::Proposal(_) | Event::Forecast(_) => {}
+            Event::Transfer(_) | Event::Proposal(_) | Event::Forecast(_) | Event::Promotion(_) => {}
         }
         // A sweep costs one look at every record in memory, so it runs once per that many events
         // (and at least every 4,096): a constant amount of work per event on average.

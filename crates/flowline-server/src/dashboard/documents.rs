@@ -45,6 +45,7 @@ const LINKS: &[(&str, Collection)] = &[
     ("target", Collection::Targets),
     ("initiative", Collection::Initiatives),
     ("proposal", Collection::Proposals),
+    ("promotion", Collection::Promotions),
     ("asset", Collection::FixedAssets),
 ];
 

@@ -64,6 +64,7 @@ impl ListPage {
             Collection::Initiatives => ("/list/initiatives", "/targets"),
             Collection::Proposals => ("/list/proposals", "/plan"),
             Collection::Forecasts => ("/list/forecasts", "/plan"),
+            Collection::Promotions => ("/list/promotions", "/plan"),
         };
         Self {
             collection,

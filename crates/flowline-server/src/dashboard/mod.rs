@@ -85,6 +85,7 @@ pub fn routes() -> Router<App> {
         .route("/list/{collection}", get(lists::collection))
         .route(replenishment::PATH, get(replenishment::show))
         .route("/plan/runs", post(replenishment::run))
+        .route("/plan/placements", post(replenishment::place))
         .route(
             "/plan/proposals/{id}/approvals",
             post(replenishment::approve),

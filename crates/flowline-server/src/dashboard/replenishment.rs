@@ -177,6 +177,10 @@ struct View {
     base_currency: Option<String>,
     /// The published forecasts' accuracy over the last four weeks, once any was scored.
     accuracy: Option<flowline_metrics::accuracy::Report>,
+    /// The centers' capacity plan over the next eight weeks.
+    capacity: Option<flowline_metrics::capacity::CapacityPlan>,
+    /// Where stock should sit for the next four weeks.
+    placement: Option<flowline_metrics::network::PlacementPlan>,
 }
 
 async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
@@ -220,6 +224,8 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
                     .as_ref()
                     .map(|settings| settings.base_currency.to_string()),
                 accuracy: None,
+                capacity: None,
+                placement: None,
             }
         })
         .await?;
@@ -247,6 +253,22 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
     {
         view.accuracy = Some(history.accuracy().report(from, to));
     }
+    let state = app.query(tenant, |state| Box::new(state.clone())).await?;
+    view.capacity = tokio::task::spawn_blocking(move || {
+        flowline_metrics::capacity::plan(
+            &state,
+            &history,
+            &flowline_metrics::capacity::CapacitySettings::default(),
+        )
+        .ok()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    // A plan that cannot be made (no stock, no demand) shows as none, not as an error page.
+    view.placement = plan_routes::placement_for(app, tenant, &Default::default())
+        .await
+        .ok()
+        .map(|(plan, _)| plan);
     Ok(view)
 }
 
@@ -280,6 +302,111 @@ fn accuracy_section(report: &flowline_metrics::accuracy::Report) -> Markup {
                 @for (label, figures) in &report.by_lag { (row(html! { "ahead " (label) }, figures)) }
                 @for (sku, figures) in report.worst.iter().take(10) {
                     (row(html! { "worst: " (link(Collection::Items, sku.as_str())) }, figures))
+                }
+            }
+        }
+    }
+}
+
+fn capacity_section(plan: &flowline_metrics::capacity::CapacityPlan) -> Markup {
+    let warnings: Vec<_> = plan.warnings().collect();
+    html! {
+        p class="lead" { "Each center's orders forecast week by week (ordinary demand, lifted on the days of planned promotions) against the orders it can pick and pack; a week is flagged when the chance of exceeding its capacity is 50 % or more. Weeks run Monday to Sunday from " (plan.today.map(|d| d.to_string()).unwrap_or_default()) "." }
+        @if warnings.is_empty() {
+            p id="capacity-warnings" { "No week of the next eight is likely to exceed a center's capacity." }
+        } @else {
+            ul id="capacity-warnings" class="warnings" {
+                @for (center, week) in &warnings {
+                    li class="error" {
+                        strong { (link(Collection::Locations, center.center.as_str())) }
+                        " week of " (week.from) ": " (format!("{:.0}", week.week.forecast)) " orders forecast against a capacity of "
+                        (format!("{:.0}", week.week.capacity)) ", " (format!("{:.0}", week.week.shortfall)) " short ("
+                        (format!("{:.0} %", week.week.probability_over * 100.0)) " likely to exceed)."
+                    }
+                }
+            }
+        }
+        @if !plan.promotions.is_empty() {
+            p { "Promotions in the horizon: "
+                @for (index, promotion) in plan.promotions.iter().enumerate() {
+                    @if index > 0 { ", " }
+                    (link(Collection::Promotions, &promotion.promotion)) " (" (promotion.name) ", " (promotion.first_day) " to " (promotion.last_day) ", ×" (format!("{:.2}", promotion.uplift))
+                    @match promotion.uplift_source {
+                        flowline_metrics::demand::UpliftSource::Planned => {},
+                        flowline_metrics::demand::UpliftSource::Past => { " from past promotions" },
+                        flowline_metrics::demand::UpliftSource::Unknown => { ", no uplift known" },
+                    }
+                    ")"
+                }
+                "."
+            }
+        }
+        @for center in &plan.centers {
+            h3 { (link(Collection::Locations, center.center.as_str())) " " (center.name) }
+            p class="muted" {
+                (format!("{:.0}", center.recent_per_day)) " orders a day over the last four weeks; model " (center.model) "; "
+                @match center.capacity_orders_per_day {
+                    Some(capacity) => { "capacity " (capacity) " orders a day." },
+                    None => { "no capacity stated for the center, so no week is judged." },
+                }
+            }
+            @if !center.weeks.is_empty() {
+                table class="capacity" data-center=(center.center.as_str()) {
+                    thead { tr { th { "Week" } th { "Forecast" } th { "At 90 %" } th { "Capacity" } th { "Short" } th { "Chance over" } } }
+                    tbody {
+                        @for week in &center.weeks {
+                            tr class=[week.week.flagged.then_some("flagged")] {
+                                td { (week.from) " – " (week.to) }
+                                td class="num" { (format!("{:.0}", week.week.forecast)) }
+                                td class="num" { (format!("{:.0}", week.week.upper)) }
+                                td class="num" { (format!("{:.0}", week.week.capacity)) }
+                                td class="num" { (format!("{:.0}", week.week.shortfall)) }
+                                td class="num" { (format!("{:.0} %", week.week.probability_over * 100.0)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn placement_section(
+    plan: &flowline_metrics::network::PlacementPlan,
+    viewer: &Viewer,
+    currency: &str,
+) -> Markup {
+    let Some(placement) = &plan.placement else {
+        return html! { p { "Nothing to place: no demand in the last " (plan.window_days) " days, or no stock at the centers." } };
+    };
+    let row = |label: &str, f: &flowline_plan::placement::Figures| {
+        html! {
+            tr {
+                td { (label) }
+                td class="num" { (format!("{:.2} {currency}", f.expected_cost)) }
+                td class="num" { (format!("{:.2}", f.expected_days)) }
+                td class="num" { (format!("{:.0}", f.units)) }
+                td class="num" { (format!("{:.0}", f.unserved)) }
+            }
+        }
+    };
+    let moved: u64 = placement.transfers.iter().map(|m| m.quantity).sum();
+    html! {
+        p class="lead" { "Where stock should sit to serve each region's demand of the last " (plan.window_days) " days (scaled to " (plan.horizon_days) ") at the least shipping cost and transit time. Lane costs come from the carrier charges per unit-kilometre shipped, transit times from deliveries once a lane has enough of them; otherwise both are assumed from the distance. Moving the stock is not costed here: weigh the saving against it." }
+        table id="placement" {
+            thead { tr { th { "" } th { "Expected shipping" } th { "Days a unit" } th { "Units shipped" } th { "Unserved" } } }
+            tbody {
+                (row("Today's stock", &placement.before))
+                (row("Placed", &placement.after))
+            }
+        }
+        p { (placement.transfers.len()) " transfer(s), " (moved) " units in all." }
+        @if !placement.transfers.is_empty() {
+            @if viewer.may(Access::Operate) {
+                form class="stack" method="post" action={(PATH) "/placements"} id="record-placement" {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    button type="submit" { "Propose these transfers" }
+                    span class="hint" { "Each becomes a proposal above, to approve or reject." }
                 }
             }
         }
@@ -463,6 +590,13 @@ fn notice(view: &View, params: &BTreeMap<String, String>) -> Option<Markup> {
         return Some(html! { "Rejected " (link(Collection::Proposals, found.id.as_str())) "." });
     }
     let count = |name: &str| params.get(name).and_then(|text| text.parse::<u64>().ok());
+    if let Some(placed) = count("placed") {
+        return Some(html! {
+            @if placed == 0 { "No transfer to propose: the stock already sits where it serves best, or its transfers wait for a decision." }
+            @else if placed == 1 { "Recorded 1 transfer proposal." }
+            @else { "Recorded " (placed) " transfer proposals." }
+        });
+    }
     let recorded = count("recorded")?;
     let covered = count("covered").unwrap_or(0);
     let skipped = count("skipped").unwrap_or(0);
@@ -512,6 +646,17 @@ fn body(
             Some(report) => (accuracy_section(report)),
             None => p { "No published forecast has been scored yet: the planner publishes its forecast with its proposals, and each day is scored once it has passed." },
         }
+        h2 { "Capacity" }
+        @match &view.capacity {
+            Some(plan) if !plan.centers.is_empty() => (capacity_section(plan)),
+            _ => p { "No center has orders allocated yet, so there is nothing to forecast its load from." },
+        }
+        p { a href="/list/promotions" { "Promotions" } }
+        h2 { "Placement" }
+        @match &view.placement {
+            Some(plan) => (placement_section(plan, viewer, view.base_currency.as_deref().unwrap_or(""))),
+            None => p { "No placement can be planned yet." },
+        }
         h2 { "Recently decided (" (view.decided.len()) ")" }
         @if view.decided.is_empty() { p { "No proposal has been decided yet." } } @else { (decided_table(view)) }
         p { a href="/list/proposals" { "All proposals" } }
@@ -536,7 +681,12 @@ async fn render(
         notice(&view, params)
     };
     let content = body(&view, viewer, &fields, error.as_ref(), shown, &tokens);
-    let mut html = page(viewer, PATH, "Plan: replenishment proposals", content);
+    let mut html = page(
+        viewer,
+        PATH,
+        "Plan: proposals, forecast accuracy and capacity",
+        content,
+    );
     html.0 = status;
     Ok(html)
 }
@@ -688,6 +838,30 @@ pub async fn run(
             plan.covered,
             plan.skipped.len()
         ))
+    }
+    .await;
+    match result {
+        Ok(target) => Redirect::to(&target).into_response(),
+        Err(error) => answer(&app, &viewer, fields, error).await,
+    }
+}
+
+/// `POST /plan/placements`: plans where stock should sit and records each transfer as a
+/// proposal (operator), as `POST /v1/plan/placement` does.
+pub async fn place(
+    State(app): State<App>,
+    viewer: Viewer,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let fields = match checked(&app, &viewer, form).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let result = async {
+        let tenant = &viewer.principal.tenant;
+        let (plan, head) = plan_routes::placement_for(&app, tenant, &Default::default()).await?;
+        let recorded = plan_routes::record_placement(&app, tenant, &plan, head).await?;
+        Ok::<_, ApiError>(format!("{PATH}?placed={}", recorded.len()))
     }
     .await;
     match result {

@@ -24,8 +24,9 @@ use crate::helpers::spawn_app;
 use axum::extract::Query;
 use axum::http::Uri;
 use flowline_core::documents::{
-    finance as fi, forecast as fc, improvement as im, inventory as inv, purchase_order as po,
-    replenishment as rp, return_auth as ra, sales_order as so, transfer as tr, work_order as wo,
+    finance as fi, forecast as fc, improvement as im, inventory as inv, promotion as pm,
+    purchase_order as po, replenishment as rp, return_auth as ra, sales_order as so,
+    transfer as tr, work_order as wo,
 };
 use flowline_core::state as st;
 use flowline_server::body;
@@ -358,6 +359,8 @@ const PARSERS: &[(&str, ParseFn)] = parsers! {
     approve_proposal => rp::ApproveProposal,
     reject_proposal => rp::RejectProposal,
     publish_forecast => fc::PublishForecast,
+    plan_promotion => pm::PlanPromotion,
+    cancel_promotion => pm::CancelPromotion,
 };
 
 /// One command operation: its parser, the body fields its path gives, and its body schema.

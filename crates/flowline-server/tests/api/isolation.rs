@@ -62,6 +62,7 @@ const NAMES: &[&str] = &[
     "INI-1",
     "RP-1",
     "F-1",
+    "PROMO-1",
 ];
 
 /// One operation of the OpenAPI document.
@@ -471,6 +472,14 @@ async fn populate(app: &TestApp, tenant: &Tenant, prefix: &str, note: &str) {
         "lines": [{ "sku": id("MUG"), "model": format!("{note} ses"), "daily_milli": [1000, 2000] }]
     });
     app.post(key, "/v1/forecasts", &forecast).await.expect(201);
+    let promotion = json!({
+        "promotion": id("PROMO-1"), "name": format!("{note} sale"),
+        "first_day": "2025-03-10", "last_day": "2025-03-12",
+        "items": [id("MUG")], "channels": [id("web")], "uplift_milli": 1500
+    });
+    app.post(key, "/v1/promotions", &promotion)
+        .await
+        .expect(201);
 }
 
 /// When a probe runs: before A has any record with a B id, A's own records named with B's ids,
@@ -589,6 +598,7 @@ const COLLECTIONS: &[(&str, &str, &str, &[&str])] = &[
     ("initiative", "list_initiatives", "initiatives", &["INI-1"]),
     ("proposal", "list_proposals", "proposals", &["RP-1"]),
     ("forecast", "list_forecasts", "forecasts", &["F-1"]),
+    ("promotion", "list_promotions", "promotions", &["PROMO-1"]),
 ];
 
 /// What A's admin key sends for an operation, by operation id; `None` for an operation this
@@ -1115,6 +1125,36 @@ fn probes_for(
         // Plan: the planner's reads and runs, proposals and forecasts.
         "preview_replenishment" => Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))]),
         "get_forecast_accuracy" => Probe::reads(&[String::new()]),
+        "get_capacity_plan" => Probe::reads(&[String::new(), "?horizon_days=14".to_string()]),
+        "preview_placement" => Probe::reads(&[String::new()]),
+        "record_placement" => vec![Probe {
+            phase: OWN,
+            params: Vec::new(),
+            query: String::new(),
+            body: Some(json!({})),
+            expect: Expect::Success(201, None),
+        }],
+        "plan_promotion" => {
+            let promotion = |id: String, sku: String| {
+                json!({
+                    "promotion": id, "name": format!("{A_NOTE} sale"),
+                    "first_day": "2025-03-10", "last_day": "2025-03-12", "items": [sku]
+                })
+            };
+            vec![
+                Probe::not_found(Vec::new(), promotion(a("PROMO-9"), b("MUG"))),
+                Probe::own(
+                    Vec::new(),
+                    promotion(b("PROMO-1"), a("MUG")),
+                    201,
+                    format!("/v1/promotions/{}", b("PROMO-1")),
+                ),
+            ]
+        }
+        "cancel_promotion" => vec![Probe::not_found(
+            vec![b("PROMO-1")],
+            json!({ "reason": "moved" }),
+        )],
         "record_replenishment" => vec![Probe {
             phase: OWN,
             params: Vec::new(),
