@@ -394,9 +394,10 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             Some(summary.cycle_service.target * 100.0),
             Some(summary.average_inventory_value),
         ];
-        Ok((card, figures))
+        Ok((card, (figures, summary.capacity_warnings)))
     })?;
     let (cards, figures): (Vec<_>, Vec<_>) = cards.into_iter().unzip();
+    let (figures, warnings): (Vec<_>, Vec<_>) = figures.into_iter().unzip();
     // results[scenario][metric] = values by seed
     let mut results: Vec<Vec<Vec<Option<f64>>>> =
         vec![vec![Vec::new(); COMPARED.len()]; scenarios.len()];
@@ -447,6 +448,7 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
                 "scenario": label,
                 "metrics": COMPARED.iter().enumerate().map(|(m, id)| (id.to_string(), serde_json::to_value(&table[s][m]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
                 "run": RUN_FIGURES.iter().enumerate().map(|(f, (name, _))| (name.to_string(), serde_json::to_value(&run_table[s][f]).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+                "capacity_warnings": runs.iter().zip(&warnings).filter(|((scenario, _), _)| *scenario == s).map(|((_, seed), found)| serde_json::json!({ "seed": seed, "warnings": found })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
         outln!("{}", serde_json::to_string_pretty(&json)?);
@@ -503,7 +505,49 @@ pub fn compare(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         }
         outln!("{row}");
     }
+    capacity_warnings(&scenarios, &runs, &warnings);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the weeks the planner's capacity watch flagged in each run: when it first flagged
+/// each, how many days ahead, the forecast against the capacity, and the orders the week
+/// brought.
+fn capacity_warnings(
+    scenarios: &[(String, Scenario)],
+    runs: &[(usize, u64)],
+    warnings: &[Vec<flowline_sim::capacity::CapacityWarning>],
+) {
+    for ((s, seed), found) in runs.iter().zip(warnings) {
+        if scenarios[*s].1.replenishment.policy != flowline_sim::scenario::ReorderPolicy::Planner {
+            continue;
+        }
+        let label = &scenarios[*s].0;
+        if found.is_empty() {
+            outln!("\n{label} seed {seed}: the capacity watch flagged no week");
+            continue;
+        }
+        outln!(
+            "\n{label} seed {seed}: capacity warnings raised during the run (the planner's Monday watch)"
+        );
+        for warning in found {
+            let actual = warning
+                .actual
+                .map_or("after the run".to_string(), |orders| {
+                    format!("{orders} orders")
+                });
+            outln!(
+                "  {} week of {}: flagged {} ({} days ahead), forecast {:.0} orders against capacity {:.0} ({:.0} short, {:.0} % likely); the week brought {actual}",
+                warning.center,
+                warning.week,
+                warning.raised_on,
+                warning.days_ahead(),
+                warning.forecast,
+                warning.capacity,
+                warning.shortfall,
+                warning.probability_over * 100.0
+            );
+        }
+    }
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -156,6 +156,11 @@ impl Driver {
         &self.engine
     }
 
+    /// The log the engine writes.
+    pub fn log(&self) -> &SharedBackend {
+        &self.log
+    }
+
     /// The tenant.
     pub fn tenant(&self) -> &TenantId {
         &self.tenant

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capacity;
 pub mod dice;
 pub mod driver;
 pub mod faults;

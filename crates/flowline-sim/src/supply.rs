@@ -166,6 +166,13 @@ impl Model<'_> {
             self.demand.iter_mut().for_each(|d| *d = 0.0);
         }
         self.supply.last_review = Some(self.now);
+        if today.weekday() == jiff::civil::Weekday::Monday
+            && let Some(mut watch) = self.capacity.take()
+        {
+            let reviewed = watch.review(&self.d, today);
+            self.capacity = Some(watch);
+            reviewed?;
+        }
         let value: f64 = (0..self.on_hand.len())
             .map(|cell| {
                 let item = cell / self.w.centers.len();

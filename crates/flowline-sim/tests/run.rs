@@ -429,3 +429,62 @@ fn the_planner_policy_is_deterministic_and_reports_its_cycle_service() {
     }
     assert_ne!(first.log_hash, fixed.log_hash);
 }
+
+/// The planner's Monday capacity watch flags the Black Friday week weeks ahead. The small brand
+/// (120 orders a day) runs from Monday 6 October 2025 with the planner, its east center cut to
+/// 130 orders a day (910 a week). The scenario's calendar plans Black Friday to Cyber Monday
+/// (28 November to 1 December, 2.8 times ordinary demand) as a promotion at the start of the
+/// run. FC-EAST takes about 80 orders a day in October, so an ordinary week is about 560 orders
+/// (under 910) and the week of 24 November, with three sale days (28 to 30 November), about
+/// 4 × 80 + 3 × 80 × 2.8 ≈ 990: over. With two weeks of orders allocated (the Monday of 20
+/// October; seed 5 flags it then, at 964 orders) the watch must see it at least four weeks
+/// ahead; ordinary weeks stay unflagged; and the week must then bring more orders than the
+/// center can pick (seed 5: 943).
+#[test]
+fn the_planners_capacity_watch_flags_the_black_friday_week_weeks_ahead() {
+    let mut planner = small();
+    planner.replenishment.policy = flowline_sim::scenario::ReorderPolicy::Planner;
+    planner.brand.start = "2025-10-06".parse().unwrap();
+    let east = planner
+        .centers
+        .iter_mut()
+        .find(|c| c.id == "FC-EAST")
+        .unwrap();
+    east.capacity_orders_per_day = 130;
+    let log = flowline_store_memory::MemoryBackend::shared();
+    let options = Options {
+        seed: 5,
+        days: 70,
+        tenant: tenant(),
+    };
+    let summary = flowline_sim::run(&planner, &log, &options, &mut |_| {}).unwrap();
+    assert!(summary.refused.is_empty(), "{:?}", summary.refusal_samples);
+    let warnings = &summary.capacity_warnings;
+    let week: Date = "2025-11-24".parse().unwrap();
+    let found = warnings
+        .iter()
+        .find(|w| w.center == "FC-EAST" && w.week == week)
+        .unwrap_or_else(|| panic!("no warning: {warnings:#?}"));
+    assert!(found.days_ahead() >= 28, "{found:?}");
+    assert_eq!(found.capacity, 910.0);
+    assert!(
+        found
+            .actual
+            .is_some_and(|orders| orders as f64 > found.capacity),
+        "{found:?}"
+    );
+    let ordinary: Date = "2025-11-10".parse().unwrap();
+    assert!(
+        !warnings.iter().any(|w| w.week == ordinary),
+        "{warnings:#?}"
+    );
+    // The fixed rule keeps no watch.
+    let fixed = flowline_sim::run(
+        &small(),
+        &flowline_store_memory::MemoryBackend::shared(),
+        &options,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(fixed.capacity_warnings.is_empty());
+}

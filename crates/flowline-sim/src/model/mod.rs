@@ -110,6 +110,9 @@ pub struct Summary {
     /// The average value of the stock on hand (bought items and kits) at the daily reviews, at
     /// cost, in the brand's currency (major units).
     pub average_inventory_value: f64,
+    /// The weeks the planner's capacity watch flagged during the run (planner policy only),
+    /// with when each was first flagged and the orders it brought.
+    pub capacity_warnings: Vec<crate::capacity::CapacityWarning>,
 }
 
 /// An action due at a time.
@@ -244,6 +247,8 @@ pub(crate) struct Model<'s> {
     flash: Vec<(Date, Date, usize)>,
     start: Date,
     pub supply: crate::supply::Supply,
+    /// The planner's weekly capacity watch (planner policy only).
+    pub(crate) capacity: Option<crate::capacity::CapacityWatch>,
 }
 
 fn ts(second: i64) -> Timestamp {
@@ -375,6 +380,8 @@ impl<'s> Model<'s> {
             flash,
             start,
             supply,
+            capacity: (s.replenishment.policy == crate::scenario::ReorderPolicy::Planner)
+                .then(crate::capacity::CapacityWatch::new),
             w,
         })
     }

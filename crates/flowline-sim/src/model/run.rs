@@ -58,6 +58,7 @@ fn run_with(
     };
     let mut model = Model::new(scenario, world, dice, driver)?;
     model.setup(first_hour - 3600)?;
+    model.announce_peaks(first_hour - 3600, options.days)?;
     let end = at_local(
         start_date
             .checked_add(jiff::Span::new().days(i64::from(options.days)))
@@ -90,6 +91,9 @@ fn run_with(
     model.now = end;
     model.sync()?;
     let mut summary = model.summarise(options, start_date);
+    if let Some(watch) = model.capacity.take() {
+        summary.capacity_warnings = watch.finish(&model.d)?;
+    }
     let tenant = options.tenant.clone();
     model.d.finish()?;
     summary.wall = started.elapsed();
@@ -173,6 +177,7 @@ impl Model<'_> {
             cycle_service: self.supply.cycles.service,
             average_inventory_value: self.supply.average_inventory_value()
                 / 10f64.powi(self.w.currency.exponent() as i32),
+            capacity_warnings: Vec::new(),
         }
     }
 }

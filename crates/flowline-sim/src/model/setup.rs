@@ -261,3 +261,42 @@ impl Model<'_> {
         self.send(self.now + 60, update, Then::Nothing)
     }
 }
+
+impl Model<'_> {
+    /// Plans the scenario's announced peaks as promotions, each year the run covers, at the
+    /// start of the run: the brand's marketing calendar, known ahead, with the demand multiplier
+    /// as the expected uplift. Flash sales are unannounced and are not planned.
+    pub(crate) fn announce_peaks(&mut self, at: i64, days: u32) -> Result<(), SimError> {
+        let start = self.start;
+        let end = start
+            .checked_add(jiff::Span::new().days(i64::from(days)))
+            .unwrap_or(start);
+        for year in start.year()..=end.year() {
+            for (index, peak) in self.s.demand.peaks.iter().enumerate() {
+                let first = jiff::civil::Date::new(year, peak.from.month(), peak.from.day());
+                // A peak that runs over the new year ends in the next one.
+                let last_year = year + i16::from(peak.to < peak.from);
+                let last = jiff::civil::Date::new(last_year, peak.to.month(), peak.to.day());
+                let (Ok(first), Ok(last)) = (first, last) else {
+                    continue;
+                };
+                if last < start || first >= end {
+                    continue;
+                }
+                let command =
+                    Command::PlanPromotion(flowline_core::documents::promotion::PlanPromotion {
+                        promotion: id(&format!("PEAK-{year}-{}", index + 1))?,
+                        name: peak.name.clone(),
+                        first_day: first,
+                        last_day: last,
+                        items: Vec::new(),
+                        channels: Vec::new(),
+                        uplift_milli: Some((peak.multiplier * 1000.0).round().max(1.0) as i64),
+                        note: Some("announced in the scenario's calendar".into()),
+                    });
+                self.send(at, command, Then::Nothing)?;
+            }
+        }
+        Ok(())
+    }
+}
