@@ -11,7 +11,9 @@
 //!    ([`crate::demand::Lifts::order_factor`]: each item's uplift weighted by its recent
 //!    units), so a holiday sale entered weeks before shows in the weeks it will load.
 //! 3. **Weeks.** `flowline_plan::capacity::weekly_capacity` sums the days into calendar weeks
-//!    (Monday to Sunday) against the center's `capacity_orders_per_day`, with the one-day
+//!    (Monday to Sunday) against the center's `capacity_orders_per_day` on the weekdays it works
+//!    (those on which it shipped over the last eight weeks; every weekday until it has shipped
+//!    on 14 days), with the one-day
 //!    forecast error read from the first day's 80 % interval, and flags each week whose
 //!    probability of exceeding capacity reaches [`CapacitySettings::flag_probability`]. A
 //!    center without a stated capacity gets its forecast and no flags.
@@ -173,6 +175,9 @@ impl CapacityPlan {
     }
 }
 
+/// Days of shipments read to tell the weekdays a center works: eight weeks.
+const WORKING_DAYS_READ: i64 = 56;
+
 /// The one-day forecast error from the first day's interval at this level.
 const INTERVAL_LEVEL: f64 = 0.8;
 /// Φ⁻¹(0.9): the half-width of an 80 % interval in standard deviations.
@@ -278,6 +283,7 @@ pub fn plan(
                 orders_sd,
                 capacity_per_day: per_day as f64,
                 start_weekday: today.weekday().to_monday_zero_offset() as u8,
+                open: history.working_weekdays(&location.id, WORKING_DAYS_READ),
             };
             match capacity::weekly_capacity(&load, settings.level, settings.flag_probability) {
                 Ok(found) => {

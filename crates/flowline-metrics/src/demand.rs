@@ -26,7 +26,9 @@
 //!
 //! - **where orders are picked**: orders allocated per fulfillment center and day, each
 //!   allocation of an order at a center counting once (a backorder allocated later at the same
-//!   center is another pick), which the capacity plan forecasts ([`DemandHistory::center_orders`]);
+//!   center is another pick), which the capacity plan forecasts ([`DemandHistory::center_orders`]),
+//!   and shipments per center and day, which tell the weekdays a center works
+//!   ([`DemandHistory::working_weekdays`]);
 //! - **promotions**: those planned, with their items, channels, days and expected uplift, until
 //!   their last day is older than the history keeps ([`DemandHistory::promotions`]).
 //!
@@ -102,6 +104,9 @@ pub struct DemandHistory {
     /// Orders allocated per center and day.
     #[serde(default)]
     center_orders: BTreeMap<LocationId, BTreeMap<Date, i64>>,
+    /// Shipments handed to carriers per center and day: the days a center works.
+    #[serde(default)]
+    center_shipments: BTreeMap<LocationId, BTreeMap<Date, i64>>,
     /// Promotions planned and not cancelled, by id.
     #[serde(default)]
     promotions: BTreeMap<String, Promotion>,
@@ -395,6 +400,34 @@ impl DemandHistory {
             }
         }
         Some((start, daily))
+    }
+
+    /// The weekdays (Monday first) on which `center` handed shipments to carriers over the last
+    /// `days` days of the history; every weekday when it has shipped on fewer than 14 days then
+    /// (too little to tell a closed day from a quiet one).
+    pub fn working_weekdays(&self, center: &LocationId, days: i64) -> [bool; 7] {
+        let since = self
+            .latest
+            .and_then(|latest| latest.checked_sub(jiff::Span::new().days(days)).ok());
+        let Some(shipped) = self.center_shipments.get(center) else {
+            return [true; 7];
+        };
+        let recent: Vec<Date> = shipped
+            .iter()
+            .filter(|(day, count)| since.is_none_or(|since| **day > since) && **count > 0)
+            .map(|(day, _)| *day)
+            .collect();
+        if recent.len() < 14 {
+            return [true; 7];
+        }
+        let mut open = [false; 7];
+        for day in recent {
+            let weekday = usize::try_from(day.weekday().to_monday_zero_offset()).unwrap_or(0);
+            if let Some(slot) = open.get_mut(weekday) {
+                *slot = true;
+            }
+        }
+        open
     }
 
     /// The promotions planned and not cancelled, by id, in id order.
@@ -865,6 +898,10 @@ impl DemandHistory {
             *days = days.split_off(&horizon);
         }
         self.center_orders.retain(|_, days| !days.is_empty());
+        for days in self.center_shipments.values_mut() {
+            *days = days.split_off(&horizon);
+        }
+        self.center_shipments.retain(|_, days| !days.is_empty());
         self.promotions
             .retain(|_, promotion| promotion.last_day >= horizon);
         for days in self.stockout_days.values_mut() {
@@ -949,6 +986,16 @@ impl Projection for DemandHistory {
                         *cell = cell.saturating_add(units);
                     }
                 }
+            }
+            Event::SalesOrder(SalesOrderEvent::Shipped { location, at, .. }) => {
+                let day = self.day_of(*at);
+                let cell = self
+                    .center_shipments
+                    .entry(location.clone())
+                    .or_default()
+                    .entry(day)
+                    .or_default();
+                *cell = cell.saturating_add(1);
             }
             Event::PurchaseOrder(purchase) => self.purchase(purchase),
             Event::Promotion(PromotionEvent::Planned {

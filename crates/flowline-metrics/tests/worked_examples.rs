@@ -1221,11 +1221,13 @@ fn promotions_are_left_out_of_ordinary_demand_and_lift_the_days_they_cover() {
 }
 
 /// The capacity plan flags the week a promotion will load past the center's capacity. FC-1
-/// picks 12 orders a day (84 a week) and gets 10 one-unit orders a day from Monday 6 January to
-/// Sunday 2 March 2025 (8 weeks). The plan starts Monday 3 March; PROMO-1 doubles every item
-/// from Monday 17 to Sunday 23 March. An ordinary week is 7 × 10 = 70 orders, under 84: not
-/// flagged; the promotion's week is 140, 56 over: flagged. The constant history leaves no
-/// forecast error, so the probability of exceeding is 0 or 1.
+/// picks 12 orders a day and gets 10 one-unit orders a day from Monday 6 January to Sunday 2
+/// March 2025 (8 weeks); over the last three weeks it ships one of them a day, Monday to
+/// Saturday, never on Sunday, so it works six days: 6 × 12 = 72 orders a week. The plan starts
+/// Monday 3 March; PROMO-1 doubles every item from Monday 17 to Sunday 23 March. An ordinary
+/// week is 7 × 10 = 70 orders, under 72: not flagged; the promotion's week is 140, 68 over:
+/// flagged. The constant history leaves no forecast error, so the probability of exceeding is 0
+/// or 1.
 #[test]
 fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
     use flowline_core::documents::sales_order::ShortagePolicy;
@@ -1261,6 +1263,11 @@ fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
                 Some(ShortagePolicy::Backorder),
                 &at,
             );
+            // Monday 6 January is day 0, so day `d` is a Sunday when d % 7 == 6.
+            if n == 0 && d >= 35 && d % 7 != 6 {
+                let at = format!("{date}T20:00:00Z");
+                story.ship(&order, &format!("SH-{d}"), &[(0, 1)], &at);
+            }
         }
     }
     let history = demand_of(&story);
@@ -1272,13 +1279,14 @@ fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
     assert_eq!(capacity.today.unwrap().to_string(), "2025-03-03");
     let center = &capacity.centers[0];
     assert_eq!(center.recent_per_day, 10.0);
-    let weeks: Vec<(String, f64, bool)> = center
+    let weeks: Vec<(String, f64, f64, bool)> = center
         .weeks
         .iter()
         .map(|w| {
             (
                 w.from.to_string(),
                 (w.week.forecast * 1000.0).round() / 1000.0,
+                w.week.capacity,
                 w.week.flagged,
             )
         })
@@ -1286,15 +1294,15 @@ fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
     assert_eq!(
         weeks,
         vec![
-            ("2025-03-03".to_string(), 70.0, false),
-            ("2025-03-10".to_string(), 70.0, false),
-            ("2025-03-17".to_string(), 140.0, true),
-            ("2025-03-24".to_string(), 70.0, false),
+            ("2025-03-03".to_string(), 70.0, 72.0, false),
+            ("2025-03-10".to_string(), 70.0, 72.0, false),
+            ("2025-03-17".to_string(), 140.0, 72.0, true),
+            ("2025-03-24".to_string(), 70.0, 72.0, false),
         ]
     );
     let warnings: Vec<_> = capacity.warnings().collect();
     assert_eq!(warnings.len(), 1);
-    assert!((warnings[0].1.week.shortfall - 56.0).abs() < 1e-3);
+    assert!((warnings[0].1.week.shortfall - 68.0).abs() < 1e-3);
     assert_eq!(capacity.promotions.len(), 1);
     // A bad setting is named.
     let bad = CapacitySettings {

@@ -7,7 +7,8 @@
 //! forecast fall in it), with:
 //!
 //! - `forecast` `F` = the week's orders, summed over its days;
-//! - `capacity` `C` = `capacity_per_day × days`;
+//! - `capacity` `C` = `capacity_per_day × open days`, the days of the week's span on which the
+//!   center works ([`CenterLoad::open`]; orders that arrive on a closed day wait for an open one);
 //! - `σ = orders_sd × √days`, taking the days' forecast errors as independent;
 //! - `upper` = `F + z σ`, with `z = Φ⁻¹(level)`: the week's orders at the `level` quantile;
 //! - `shortfall` = `max(0, F − C)` and `shortfall_at_upper` = `max(0, upper − C)`;
@@ -49,6 +50,14 @@ pub struct CenterLoad {
     pub capacity_per_day: f64,
     /// The weekday of day 0: 0 = Monday, …, 6 = Sunday.
     pub start_weekday: u8,
+    /// Whether the center picks and packs on each weekday, Monday first.
+    #[serde(default = "every_day")]
+    pub open: [bool; 7],
+}
+
+/// Open every day of the week.
+fn every_day() -> [bool; 7] {
+    [true; 7]
 }
 
 /// One calendar week's load against capacity.
@@ -65,7 +74,7 @@ pub struct Week {
     pub forecast: f64,
     /// `forecast + z σ`, the week's orders at the `level` quantile, `σ = orders_sd × √days`.
     pub upper: f64,
-    /// `capacity_per_day × days`.
+    /// `capacity_per_day × ` the week's open days.
     pub capacity: f64,
     /// `max(0, forecast − capacity)`.
     pub shortfall: f64,
@@ -200,7 +209,15 @@ fn week(
     if !forecast.is_finite() {
         return Err(term("forecast"));
     }
-    let capacity = load.capacity_per_day * length;
+    // The weekday of day `first_day + i` is `(start_weekday + first_day + i) mod 7`.
+    let open_days = (0..days.len())
+        .filter(|offset| {
+            let weekday = (usize::from(load.start_weekday) + first_day + offset) % 7;
+            load.open.get(weekday).copied().unwrap_or(true)
+        })
+        .count();
+    #[allow(clippy::cast_precision_loss, reason = "at most 7")]
+    let capacity = load.capacity_per_day * open_days as f64;
     if !capacity.is_finite() {
         return Err(term("capacity"));
     }
@@ -312,6 +329,7 @@ mod tests {
             orders_sd: 80.0,
             capacity_per_day: 1000.0,
             start_weekday: 0,
+            open: [true; 7],
         }
     }
 
@@ -379,6 +397,7 @@ mod tests {
             orders_sd: 10.0,
             capacity_per_day: 120.0,
             start_weekday: 3,
+            open: [true; 7],
         };
         let weeks = weekly_capacity(&load, 0.95, 0.01).unwrap();
         let shape: Vec<(u32, u32, f64, f64)> = weeks
@@ -391,6 +410,29 @@ mod tests {
         assert_close(weeks[0].upper, 432.897_072_539_029_45, 1e-13);
         assert_close(weeks[1].upper, 640.290_520_875_973_4, 1e-13);
         assert!(weeks.iter().all(|w| !w.flagged && w.shortfall == 0.0));
+    }
+
+    /// A center closed on Sundays picks on six days of a full week: capacity 6 · 1,000 = 6,000.
+    /// December's third week (8,000 orders) against 6,000: σ = 80 √7 = 211.66, (6000 − 8000)/σ
+    /// = −9.45, over for certain; the partial first week of a Thursday start (Thursday to Sunday,
+    /// Sunday closed) has 3 open days: 3,000.
+    #[test]
+    fn a_closed_weekday_gives_no_capacity() {
+        let mut open = [true; 7];
+        open[6] = false;
+        let load = CenterLoad { open, ..december() };
+        let weeks = weekly_capacity(&load, 0.95, 0.5).unwrap();
+        let capacities: Vec<f64> = weeks.iter().map(|w| w.capacity).collect();
+        assert_eq!(capacities, [6000.0; 4]);
+        assert_eq!(weeks[2].shortfall, 2000.0);
+        assert!(weeks[2].flagged);
+        let thursday = CenterLoad {
+            start_weekday: 3,
+            orders: vec![1.0; 4],
+            ..load
+        };
+        let weeks = weekly_capacity(&thursday, 0.95, 0.5).unwrap();
+        assert_eq!((weeks[0].days, weeks[0].capacity), (4, 3000.0));
     }
 
     #[test]

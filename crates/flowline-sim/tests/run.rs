@@ -432,13 +432,15 @@ fn the_planner_policy_is_deterministic_and_reports_its_cycle_service() {
 
 /// The planner's Monday capacity watch flags the Black Friday week weeks ahead. The small brand
 /// (120 orders a day) runs from Monday 6 October 2025 with the planner, its east center cut to
-/// 130 orders a day (910 a week). The scenario's calendar plans Black Friday to Cyber Monday
-/// (28 November to 1 December, 2.8 times ordinary demand) as a promotion at the start of the
-/// run. FC-EAST takes about 80 orders a day in October, so an ordinary week is about 560 orders
-/// (under 910) and the week of 24 November, with three sale days (28 to 30 November), about
-/// 4 × 80 + 3 × 80 × 2.8 ≈ 990: over. With two weeks of orders allocated (the Monday of 20
-/// October; seed 5 flags it then, at 964 orders) the watch must see it at least four weeks
-/// ahead; ordinary weeks stay unflagged; and the week must then bring more orders than the
+/// 130 orders a day (910 a week). The scenario's calendar is planned as promotions at the start
+/// of the run: Black Friday to Cyber Monday (28 November to 1 December, 2.8 times ordinary
+/// demand) and, as peak season, November and December (their `yearly` multipliers 1.25 and 1.40
+/// over the mean month's 1.0167: 1.23 and 1.38). FC-EAST takes about 80 orders a day in
+/// October, so an ordinary November week is about 80 × 1.23 × 7 ≈ 690 orders (under 910) and
+/// the week of 24 November, with three sale days (28 to 30 November), about 80 × 1.23 × (4 +
+/// 3 × 2.8) ≈ 1,220: over. With two weeks of orders allocated (the Monday of 20 October; seed 5
+/// flags it then, at 1,186 orders) the watch must see it at least four weeks ahead; the ordinary
+/// week of 10 November stays unflagged; and the week must then bring more orders than the
 /// center can pick (seed 5: 943).
 #[test]
 fn the_planners_capacity_watch_flags_the_black_friday_week_weeks_ahead() {

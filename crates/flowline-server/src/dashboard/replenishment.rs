@@ -376,8 +376,25 @@ fn placement_section(
     viewer: &Viewer,
     currency: &str,
 ) -> Markup {
+    let skipped = html! {
+        @if !plan.skipped.is_empty() {
+            ul class="skipped" {
+                @for skipped in plan.skipped.iter().take(10) {
+                    li { (link(Collection::Items, skipped.sku.as_str())) ": " (skipped.reason) }
+                }
+            }
+            @if plan.skipped.len() > 10 { p class="muted" { "… and " (plan.skipped.len() - 10) " more items left out." } }
+        }
+    };
     let Some(placement) = &plan.placement else {
-        return html! { p { "Nothing to place: no demand in the last " (plan.window_days) " days, or no stock at the centers." } };
+        return html! {
+            @if plan.skipped.is_empty() {
+                p { "Nothing to place: no demand in the last " (plan.window_days) " days, or no stock at the centers." }
+            } @else {
+                p { "Nothing else to place. Left out:" }
+                (skipped)
+            }
+        };
     };
     let row = |label: &str, f: &flowline_plan::placement::Figures| {
         html! {
@@ -401,6 +418,7 @@ fn placement_section(
             }
         }
         p { (placement.transfers.len()) " transfer(s), " (moved) " units in all." }
+        @if !plan.skipped.is_empty() { p { "Left out:" } (skipped) }
         @if !placement.transfers.is_empty() {
             @if viewer.may(Access::Operate) {
                 form class="stack" method="post" action={(PATH) "/placements"} id="record-placement" {
@@ -495,7 +513,7 @@ fn open_card(view: &View, viewer: &Viewer, proposal: &Proposal, tokens: (&str, &
                                         br;
                                         span class="muted" { (rounding_rules(terms)) }
                                     } @else {
-                                        span class="muted" { "proposed by hand, with no explanation" }
+                                        span class="muted" { "no terms recorded with the line: see Why above" }
                                     }
                                 }
                             }

@@ -262,16 +262,50 @@ impl Model<'_> {
     }
 }
 
+/// A month is announced as peak season when its `yearly` multiplier is at least this many times
+/// the year's mean (the built-in brand: November 1.23, December 1.38).
+const SEASON_MONTH_MIN: f64 = 1.15;
+
 impl Model<'_> {
-    /// Plans the scenario's announced peaks as promotions, each year the run covers, at the
-    /// start of the run: the brand's marketing calendar, known ahead, with the demand multiplier
-    /// as the expected uplift. Flash sales are unannounced and are not planned.
+    /// Plans what the brand knows of its year as promotions, each year the run covers, at the
+    /// start of the run: its announced peaks (the marketing calendar), with the peak's demand
+    /// multiplier as the expected uplift, and its peak season, each month whose `yearly`
+    /// multiplier is at least [`SEASON_MONTH_MIN`] times the year's mean, with that ratio as the
+    /// uplift (a brand knows its holiday season from last year, which a one-year log cannot
+    /// teach the forecast). Flash sales are unannounced and are not planned.
     pub(crate) fn announce_peaks(&mut self, at: i64, days: u32) -> Result<(), SimError> {
         let start = self.start;
         let end = start
             .checked_add(jiff::Span::new().days(i64::from(days)))
             .unwrap_or(start);
+        let yearly = &self.s.demand.yearly;
+        let mean = yearly.iter().sum::<f64>() / yearly.len() as f64;
         for year in start.year()..=end.year() {
+            for (index, multiplier) in yearly.iter().enumerate() {
+                let ratio = multiplier / mean;
+                if !ratio.is_finite() || ratio < SEASON_MONTH_MIN {
+                    continue;
+                }
+                let Ok(first) = jiff::civil::Date::new(year, index as i8 + 1, 1) else {
+                    continue;
+                };
+                let last = first.last_of_month();
+                if last < start || first >= end {
+                    continue;
+                }
+                let command =
+                    Command::PlanPromotion(flowline_core::documents::promotion::PlanPromotion {
+                        promotion: id(&format!("SEASON-{year}-{:02}", index + 1))?,
+                        name: format!("peak season, {}", first.strftime("%B")),
+                        first_day: first,
+                        last_day: last,
+                        items: Vec::new(),
+                        channels: Vec::new(),
+                        uplift_milli: Some((ratio * 1000.0).round() as i64),
+                        note: Some("the brand's season, known from past years".into()),
+                    });
+                self.send(at, command, Then::Nothing)?;
+            }
             for (index, peak) in self.s.demand.peaks.iter().enumerate() {
                 let first = jiff::civil::Date::new(year, peak.from.month(), peak.from.day());
                 // A peak that runs over the new year ends in the next one.
