@@ -678,3 +678,127 @@ pub fn publish_forecast(plan: &Plan, id: &str) -> Option<PublishForecast> {
         lines,
     })
 }
+
+/// One item's network-wide forecast with its interval, as `GET /v1/plan/forecast` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastedItem {
+    /// The item.
+    pub sku: Sku,
+    /// The first day forecast: the day after the history's latest order day.
+    pub first_day: Option<Date>,
+    /// The model, with ` with promotions` when promotions lift some of its days.
+    pub model: String,
+    /// Expected units each day.
+    pub mean: Vec<f64>,
+    /// The interval's lower bound each day.
+    pub lower: Vec<f64>,
+    /// The interval's upper bound each day.
+    pub upper: Vec<f64>,
+    /// Units ordered each day over the last `horizon` days before `first_day` (over every
+    /// channel; stock-out and promotion days included as ordered), to draw against.
+    pub actual: Vec<i64>,
+}
+
+/// An item the forecast could not be made for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnforecastItem {
+    /// The item.
+    pub sku: Sku,
+    /// Why.
+    pub reason: String,
+}
+
+/// Forecasts each of `skus` over its channels, `horizon` days ahead with an interval at
+/// `level`, from the history as the planner reads it (the last `fit_days` days, stock-out and
+/// promotion days unknown), the days of planned promotions lifted by their uplift, interval
+/// included. An item with no demand in the history is answered as unforecast.
+pub fn forecast_items(
+    history: &DemandHistory,
+    skus: &[Sku],
+    horizon: usize,
+    level: f64,
+    fit_days: usize,
+) -> (Vec<ForecastedItem>, Vec<UnforecastItem>) {
+    let wanted: BTreeSet<&Sku> = skus.iter().collect();
+    let mut demand: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
+    let mut placed: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
+    for series in history.series() {
+        if !wanted.contains(&series.sku) {
+            continue;
+        }
+        let raw: Vec<Option<f64>> = series.daily.iter().map(|u| Some(*u as f64)).collect();
+        add_aligned(placed.entry(series.sku.clone()).or_default(), &raw);
+        add_aligned(
+            demand.entry(series.sku.clone()).or_default(),
+            &series.observed(),
+        );
+    }
+    let first_day = history.latest().and_then(|day| day.tomorrow().ok());
+    let lifts = history.lifts();
+    let options = Options {
+        horizon,
+        season_length: 7,
+        level,
+    };
+    let mut made = Vec::new();
+    let mut failed = Vec::new();
+    for sku in skus {
+        let Some(values) = demand.get(sku) else {
+            failed.push(UnforecastItem {
+                sku: sku.clone(),
+                reason: "no demand in the history".into(),
+            });
+            continue;
+        };
+        let window =
+            |values: &[Option<f64>]| values[values.len().saturating_sub(fit_days)..].to_vec();
+        let result = forecast::forecast(&window(values), &options)
+            .map(|made| (made, ""))
+            .or_else(|error| {
+                let raw = placed.get(sku).map(|raw| window(raw)).unwrap_or_default();
+                forecast::forecast(&raw, &options)
+                    .map(|made| (made, " on orders as placed: too few days in stock"))
+                    .map_err(|_| error)
+            });
+        let (forecast, note) = match result {
+            Ok(found) => found,
+            Err(error) => {
+                failed.push(UnforecastItem {
+                    sku: sku.clone(),
+                    reason: format!("the forecast failed: {error}"),
+                });
+                continue;
+            }
+        };
+        let factors: Vec<f64> = (0..horizon)
+            .map(|ahead| {
+                first_day
+                    .and_then(|day| day.checked_add(jiff::Span::new().days(ahead as i64)).ok())
+                    .map_or(1.0, |day| lifts.factor(history, sku, day))
+            })
+            .collect();
+        let lifted = factors.iter().any(|factor| *factor != 1.0);
+        let times = |values: &[f64]| -> Vec<f64> {
+            values.iter().zip(&factors).map(|(v, f)| v * f).collect()
+        };
+        let raw = placed.get(sku).map(Vec::as_slice).unwrap_or_default();
+        let actual = raw[raw.len().saturating_sub(horizon)..]
+            .iter()
+            .map(|units| units.unwrap_or(0.0) as i64)
+            .collect();
+        made.push(ForecastedItem {
+            sku: sku.clone(),
+            first_day,
+            model: format!(
+                "{}{note}{}",
+                forecast.model,
+                if lifted { " with promotions" } else { "" }
+            ),
+            mean: times(&forecast.mean),
+            lower: times(&forecast.lower),
+            upper: times(&forecast.upper),
+            actual,
+        });
+    }
+    (made, failed)
+}

@@ -1311,3 +1311,49 @@ fn the_capacity_plan_flags_the_week_a_promotion_loads_past_capacity() {
     };
     assert_eq!(plan(&story.state, &history, &bad).unwrap_err().0, "level");
 }
+
+/// The item forecast shown by `GET /v1/plan/forecast`: MUG sells exactly 10 a day from 1 to 28
+/// January 2025, so any of the candidate models forecasts 10 a day (a constant series has no
+/// trend, season or error to learn); PROMO-1 (every item, planned at 2.0) covers 30 and 31
+/// January, the 2nd and 3rd days ahead, which are lifted to 20 with their interval. The actual
+/// orders drawn against it are the last 7 days' 10s.
+#[test]
+fn the_item_forecast_lifts_the_days_of_a_planned_promotion() {
+    use flowline_core::documents::sales_order::ShortagePolicy;
+    use flowline_metrics::replenishment::forecast_items;
+    let mut story = Story::new("UTC", &[("MUG", 10_000)]);
+    for d in 1..=28 {
+        let at = format!("2025-01-{d:02}T10:00:00Z");
+        story.place(
+            &format!("SO-{d}"),
+            &[("MUG", 10)],
+            "UTC",
+            None,
+            Some(ShortagePolicy::Backorder),
+            &at,
+        );
+    }
+    promote(
+        &mut story,
+        "PROMO-1",
+        ("2025-01-30", "2025-01-31"),
+        &[],
+        Some(2000),
+        "2025-01-28T12:00:00Z",
+    );
+    let history = demand_of(&story);
+    let (items, unforecast) = forecast_items(&history, &[id("MUG"), id("NONE")], 7, 0.8, 365);
+    assert_eq!(unforecast.len(), 1);
+    assert_eq!(unforecast[0].sku.as_str(), "NONE");
+    let mug = &items[0];
+    assert_eq!(mug.first_day.unwrap().to_string(), "2025-01-29");
+    let mean: Vec<f64> = mug
+        .mean
+        .iter()
+        .map(|m| (m * 1000.0).round() / 1000.0)
+        .collect();
+    assert_eq!(mean, [10.0, 20.0, 20.0, 10.0, 10.0, 10.0, 10.0]);
+    assert!(mug.model.ends_with("with promotions"), "{}", mug.model);
+    assert!(mug.lower.iter().zip(&mug.upper).all(|(l, u)| l <= u));
+    assert_eq!(mug.actual, vec![10; 7]);
+}

@@ -654,3 +654,111 @@ pub fn placement_record_handler() -> MethodRouter<App> {
         },
     )
 }
+
+/// The parameters of `GET /v1/plan/forecast`.
+pub const FORECAST_QUERY: &[QueryParameter] = &[
+    QueryParameter {
+        name: "horizon",
+        description: "Days ahead from the day after the latest order day, 1 to 366; default 28.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "level",
+        description: "Coverage of the prediction interval, strictly between 0 and 1; default 0.8.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "sku",
+        description: "Only this item.",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "after",
+        description: "Items after this SKU (the previous page's `next_after`).",
+        json_type: QueryType::String,
+    },
+    QueryParameter {
+        name: "limit",
+        description: "Items per page: 1 to 1000, default 50.",
+        json_type: crate::routes::PAGE_SIZE,
+    },
+];
+
+/// `GET /v1/plan/forecast`: each stocked item's demand forecast over every channel, with its
+/// interval, the model chosen and the last days' actual orders to draw it against; records
+/// nothing.
+pub fn forecast_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let params = query_params(query, FORECAST_QUERY)?;
+            let horizon = number(
+                &params,
+                "horizon",
+                |v| v.fract() == 0.0 && (1.0..=366.0).contains(&v),
+                "a whole number of days from 1 to 366",
+            )?
+            .map_or(28, |v| v as usize);
+            let level = number(
+                &params,
+                "level",
+                |v| v > 0.0 && v < 1.0,
+                "a number strictly between 0 and 1",
+            )?
+            .unwrap_or(0.8);
+            let limit = number(
+                &params,
+                "limit",
+                |v| v.fract() == 0.0 && (1.0..=1000.0).contains(&v),
+                "a whole number from 1 to 1000",
+            )?
+            .map_or(50, |v| v as usize);
+            let sku_of = |name: &str| {
+                params
+                    .get(name)
+                    .map(|text| {
+                        Sku::parse(text).map_err(|error| ApiError::query(name, error.to_string()))
+                    })
+                    .transpose()
+            };
+            let (only, after) = (sku_of("sku")?, sku_of("after")?);
+            let mut skus: Vec<Sku> = app
+                .query(&principal.tenant, |state| {
+                    state
+                        .items
+                        .values()
+                        .filter(|item| !item.is_bundle())
+                        .map(|item| item.sku.clone())
+                        .collect::<Vec<_>>()
+                })
+                .await?;
+            skus.sort();
+            skus.retain(|sku| {
+                only.as_ref().is_none_or(|only| only == sku)
+                    && after.as_ref().is_none_or(|after| sku > after)
+            });
+            let more = skus.len() > limit;
+            skus.truncate(limit);
+            let next_after = more.then(|| skus.last().cloned()).flatten();
+            let (history, _) = demand_history(&app, &principal.tenant).await?;
+            let settings = Settings::default();
+            let (items, unforecast) = tokio::task::spawn_blocking(move || {
+                replenishment::forecast_items(&history, &skus, horizon, level, settings.fit_days)
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            let body = json!({
+                "object": "forecast_plan",
+                "horizon": horizon,
+                "level": level,
+                "items": items,
+                "unforecast": unforecast,
+                "has_more": more,
+                "next_after": next_after,
+            });
+            Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
+        },
+    )
+}

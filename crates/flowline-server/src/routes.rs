@@ -402,7 +402,7 @@ fn other_reads() -> Vec<Operation> {
     use crate::feed::{page_handler, stream_handler};
     use crate::openapi as doc;
     use crate::plan_routes::{
-        ACCURACY_QUERY, CAPACITY_QUERY, PLACEMENT_QUERY, REPLENISHMENT_QUERY,
+        ACCURACY_QUERY, CAPACITY_QUERY, FORECAST_QUERY, PLACEMENT_QUERY, REPLENISHMENT_QUERY,
     };
     use crate::scorecard_routes::{
         METRIC_QUERY, SCORECARD_QUERY, metric_handler, scorecard_handler,
@@ -427,6 +427,8 @@ fn other_reads() -> Vec<Operation> {
             "What the planner would order now, per item and center, each quantity with its explanation (forecast over the protection interval + safety stock − position, lot sizing, rounding) and the suppliers it weighed; records nothing";
         "/v1/plan/accuracy" get_forecast_accuracy Plan Read ACCURACY_QUERY Success::Json(doc::any_object), crate::plan_routes::accuracy_handler(),
             "How the published forecasts did against what customers then ordered: WAPE, forecast accuracy (1 − WAPE), bias and MASE over a range of days, by week, by lag and for the worst items";
+        "/v1/plan/forecast" get_demand_forecast Plan Read FORECAST_QUERY Success::Json(doc::any_object), crate::plan_routes::forecast_handler(),
+            "Each stocked item's daily demand forecast over every channel (stock-out and promotion days left out of the fit, the days of planned promotions lifted), with its interval, the model chosen and the last days' actual orders; a page of items at a time; records nothing";
         "/v1/plan/placement" preview_placement Plan Read PLACEMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::placement_preview_handler(),
             "Where stock should sit: each item's units per center that serve the regions' recent demand at the least shipping cost and transit time (a linear program), the expected cost and days before and after, each lane's cost and transit (measured from the log or assumed from the distance) and the transfers that get there; records nothing";
         "/v1/plan/capacity" get_capacity_plan Plan Read CAPACITY_QUERY Success::Json(doc::any_object), crate::plan_routes::capacity_handler(),

@@ -1422,8 +1422,8 @@ async fn every_type_array_has_distinct_members_and_every_integer_has_both_bounds
             }
         }
     }
-    // 19 collection lists, the event feed and the metric drill.
-    assert_eq!(limits, 21);
+    // 19 collection lists, the event feed, the metric drill and the demand forecast.
+    assert_eq!(limits, 22);
     app.finish().await;
 }
 

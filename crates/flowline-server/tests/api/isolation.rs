@@ -1125,6 +1125,11 @@ fn probes_for(
         // Plan: the planner's reads and runs, proposals and forecasts.
         "preview_replenishment" => Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))]),
         "get_forecast_accuracy" => Probe::reads(&[String::new()]),
+        "get_demand_forecast" => Probe::reads(&[
+            String::new(),
+            format!("?sku={}", b("MUG")),
+            format!("?after={}", b("MUG")),
+        ]),
         "get_capacity_plan" => Probe::reads(&[String::new(), "?horizon_days=14".to_string()]),
         "preview_placement" => Probe::reads(&[String::new()]),
         "record_placement" => vec![Probe {

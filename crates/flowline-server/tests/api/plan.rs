@@ -270,6 +270,37 @@ async fn bad_planner_settings_are_refused_naming_the_parameter() {
             .json();
         assert_eq!(reply["details"]["parameter"], parameter, "{query}: {reply}");
     }
+    for (path, query, parameter) in [
+        ("forecast", "horizon=0", "horizon"),
+        ("forecast", "horizon=367", "horizon"),
+        ("forecast", "level=1", "level"),
+        ("forecast", "limit=1001", "limit"),
+        ("forecast", "after=a%2Fb", "after"),
+        ("capacity", "horizon_days=6", "horizon_days"),
+        ("capacity", "flag_probability=0", "flag_probability"),
+        ("placement", "window_days=366", "window_days"),
+        ("placement", "days_weight=-1", "days_weight"),
+    ] {
+        let reply = app
+            .get(viewer, &format!("/v1/plan/{path}?{query}"))
+            .await
+            .expect(400)
+            .json();
+        assert_eq!(reply["details"]["parameter"], parameter, "{query}: {reply}");
+    }
+    // An empty tenant forecasts, places and flags nothing.
+    let forecast = app
+        .get(viewer, "/v1/plan/forecast")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(forecast["items"], json!([]), "{forecast}");
+    let capacity = app
+        .get(viewer, "/v1/plan/capacity")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(capacity["warnings"], json!([]), "{capacity}");
     // An empty tenant plans nothing.
     let empty = app
         .get(viewer, "/v1/plan/replenishment")
