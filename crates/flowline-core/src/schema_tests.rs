@@ -119,7 +119,7 @@ fn command_is_one_of_its_variants_each_tagged_with_its_snake_case_name() {
     let schema = accepted::<crate::Command>();
     let variants = variants_by_tag(&schema, "command");
     // One variant per command, each with its own tag.
-    assert_eq!(variants.len(), 59);
+    assert_eq!(variants.len(), 61);
     let tags: BTreeSet<&str> = variants.iter().map(|(tag, _)| tag.as_str()).collect();
     assert_eq!(tags.len(), variants.len());
     for tag in [
@@ -401,7 +401,7 @@ fn events_are_any_of_the_document_event_unions_tagged_by_type() {
     let schema = produced::<crate::Event>();
     // `Event` is untagged: its schema is the union of the document event enums.
     let unions = schema["anyOf"].as_array().unwrap();
-    assert_eq!(unions.len(), 11);
+    assert_eq!(unions.len(), 12);
     let mut types = BTreeSet::new();
     for union in unions {
         let events = resolve(&schema, union);
@@ -410,8 +410,8 @@ fn events_are_any_of_the_document_event_unions_tagged_by_type() {
             assert!(types.insert(tag.clone()), "{tag} appears twice");
         }
     }
-    // Six master data events and 55 document events.
-    assert_eq!(types.len(), 61);
+    // Six master data events and 57 document events.
+    assert_eq!(types.len(), 63);
     for tag in [
         "TenantConfigured",
         "SalesOrderPlaced",
@@ -438,7 +438,7 @@ fn events_are_any_of_the_document_event_unions_tagged_by_type() {
 #[test]
 fn the_registrys_names_are_the_tags_serde_writes_for_events_and_commands() {
     // Events: the `type` tags of the schema serde's attributes produce, against the names the
-    // log stores (61: six master data events and 55 document events).
+    // log stores (63: six master data events and 57 document events).
     let schema = produced::<crate::Event>();
     let mut tags = BTreeSet::new();
     for union in schema["anyOf"].as_array().unwrap() {
@@ -447,7 +447,7 @@ fn the_registrys_names_are_the_tags_serde_writes_for_events_and_commands() {
         }
     }
     let stored: BTreeSet<String> = crate::Event::type_names().map(str::to_string).collect();
-    assert_eq!(crate::Event::type_names().count(), 61, "one name per event");
+    assert_eq!(crate::Event::type_names().count(), 63, "one name per event");
     assert_eq!(stored, tags);
     // Commands: each name in snake case is its `command` tag, written out by hand for one:
     // PlaceSalesOrder -> place_sales_order.
@@ -468,7 +468,7 @@ fn the_registrys_names_are_the_tags_serde_writes_for_events_and_commands() {
         .map(|(tag, _)| tag)
         .collect::<BTreeSet<String>>();
     let named: BTreeSet<String> = crate::Command::NAMES.iter().map(|n| snake(n)).collect();
-    assert_eq!(crate::Command::NAMES.len(), 59);
+    assert_eq!(crate::Command::NAMES.len(), 61);
     assert_eq!(named, commands);
 }
 
