@@ -16,10 +16,10 @@
 //! refusal there names the row's line through [`Row::line`].
 
 use crate::error::{ImportError, Problem, ProblemKind, Problems};
+use crate::series::parse_date;
 use crate::table::{Field, Table};
 use flowline_core::documents::promotion::PlanPromotion;
 use flowline_core::id::{ChannelId, PromotionId, Sku};
-use jiff::civil::Date;
 use std::collections::HashMap;
 
 const PROMOTION: &str = "promotion";
@@ -59,8 +59,8 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
             let promotion = table.field(record, PROMOTION);
             let id = promotion.id(PromotionId::parse)?;
             let name = table.field(record, NAME).required()?.to_string();
-            let first_day = date(&table.field(record, FIRST_DAY))?;
-            let last_day = date(&table.field(record, LAST_DAY))?;
+            let first_day = parse_date(&table.field(record, FIRST_DAY))?;
+            let last_day = parse_date(&table.field(record, LAST_DAY))?;
             let items = list(&table.field(record, ITEMS), Sku::parse)?;
             let channels = list(&table.field(record, CHANNELS), ChannelId::parse)?;
             let uplift_milli = uplift(&table.field(record, UPLIFT))?;
@@ -99,25 +99,6 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
         }
     }
     problems.into_result(rows)
-}
-
-fn date(field: &Field<'_>) -> Result<Date, Box<Problem>> {
-    let text = field.required()?;
-    let well_formed = text.len() == 10
-        && text.bytes().enumerate().all(|(index, byte)| match index {
-            4 | 7 => byte == b'-',
-            _ => byte.is_ascii_digit(),
-        });
-    if !well_formed {
-        return Err(field.problem(ProblemKind::Date {
-            reason: "expected four digits, two and two, such as 2026-11-27".into(),
-        }));
-    }
-    text.parse::<Date>().map_err(|error| {
-        field.problem(ProblemKind::Date {
-            reason: error.to_string(),
-        })
-    })
 }
 
 /// A list of ids separated by spaces; empty for none.

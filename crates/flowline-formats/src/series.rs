@@ -287,7 +287,8 @@ fn days_between(from: Date, to: Date) -> i64 {
     i64::from(to.since(from).map_or(0, |span| span.get_days()))
 }
 
-fn parse_date(field: &Field<'_>) -> Result<Date, Box<Problem>> {
+/// An ISO date (YYYY-MM-DD, exactly), or the problem with the field.
+pub(crate) fn parse_date(field: &Field<'_>) -> Result<Date, Box<Problem>> {
     let text = field.required()?;
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(index, byte)| match index {

@@ -249,25 +249,35 @@ pub(crate) async fn record(
                 Submission::new(flowline_core::Command::ProposeReplenishment(command))
             }))
             .collect();
-        let engine = app.engine().clone();
-        let tenant = tenant.clone();
-        let answer = tokio::task::spawn_blocking(move || {
-            engine.submit_atomically(&tenant, submissions, None)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(crate::engine_error)?;
-        if let AtomicOutcome::Rejected {
-            code,
-            message,
-            details,
-            ..
-        } = answer.outcome
-        {
-            return Err(ApiError::rejected(&code, message, details));
-        }
+        submit_atomically(app, tenant, submissions).await?;
     }
     Ok(recorded)
+}
+
+/// Appends `submissions` in one atomic batch on a blocking thread: all, or none and the
+/// refusal of the first that failed.
+async fn submit_atomically(
+    app: &App,
+    tenant: &TenantId,
+    submissions: Vec<Submission>,
+) -> Result<(), ApiError> {
+    let engine = app.engine().clone();
+    let tenant = tenant.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || engine.submit_atomically(&tenant, submissions, None))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(crate::engine_error)?;
+    if let AtomicOutcome::Rejected {
+        code,
+        message,
+        details,
+        ..
+    } = answer.outcome
+    {
+        return Err(ApiError::rejected(&code, message, details));
+    }
+    Ok(())
 }
 
 fn body(plan: &Plan, settings: &Settings, head: u64, recorded: &[String]) -> serde_json::Value {
@@ -578,22 +588,7 @@ pub(crate) async fn record_placement(
         .map(|(_, id)| id)
         .collect();
     let submissions: Vec<Submission> = commands.into_iter().map(Submission::new).collect();
-    let engine = app.engine().clone();
-    let tenant = tenant.clone();
-    let answer =
-        tokio::task::spawn_blocking(move || engine.submit_atomically(&tenant, submissions, None))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(crate::engine_error)?;
-    if let AtomicOutcome::Rejected {
-        code,
-        message,
-        details,
-        ..
-    } = answer.outcome
-    {
-        return Err(ApiError::rejected(&code, message, details));
-    }
+    submit_atomically(app, tenant, submissions).await?;
     Ok(recorded)
 }
 
