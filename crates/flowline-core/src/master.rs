@@ -674,6 +674,69 @@ pub struct ReturnPolicy {
     pub refundable_conditions: Vec<Condition>,
 }
 
+/// What a planner has set for one item's replenishment, at one center or at every center: the
+/// inputs of the policy the replenishment planner computes, each one optional. A figure left
+/// out is taken from the item's policy for every center, and then from the planner's own
+/// settings, so a center's policy need only say how it differs.
+///
+/// The policy sets inputs, never the outputs: the safety stock, order-up-to level and order
+/// quantity are still computed from them, so every proposal still explains itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct InventoryPolicy {
+    /// The item.
+    pub sku: Sku,
+    /// The fulfillment center it holds at; every center when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationId>,
+    /// The service target the safety stock is set for, thousandths (1 to 999; 980 is 98 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_milli: Option<i64>,
+    /// Whether `service_level_milli` is a fill rate (the share of demand met from stock)
+    /// rather than a cycle service level (the chance a cycle has no stock-out).
+    #[serde(default)]
+    pub fill_rate: bool,
+    /// Days between planning runs, the review period (1 to 365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_period_days: Option<i64>,
+    /// The fewest units one order line of the item may ask for (the larger of this and the
+    /// supplier's applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_order_quantity: Option<i64>,
+    /// Units in one case: orders are whole cases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_pack: Option<i64>,
+    /// `false`: the planner proposes nothing for it (a discontinued item running down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replenish: Option<bool>,
+    /// Why the policy is what it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl InventoryPolicy {
+    /// `self` with every figure it leaves out taken from `wider` (the item's policy for every
+    /// center). The location and note stay `self`'s.
+    #[must_use]
+    pub fn over(&self, wider: &InventoryPolicy) -> InventoryPolicy {
+        let (service_level_milli, fill_rate) = match self.service_level_milli {
+            Some(level) => (Some(level), self.fill_rate),
+            None => (wider.service_level_milli, wider.fill_rate),
+        };
+        InventoryPolicy {
+            sku: self.sku.clone(),
+            location: self.location.clone(),
+            service_level_milli,
+            fill_rate,
+            review_period_days: self.review_period_days.or(wider.review_period_days),
+            minimum_order_quantity: self.minimum_order_quantity.or(wider.minimum_order_quantity),
+            case_pack: self.case_pack.or(wider.case_pack),
+            replenish: self.replenish.or(wider.replenish),
+            note: self.note.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,7 +46,20 @@ fn fields(state: &State, kind: DocumentKind, id: &str, events: &[Event]) -> Opti
     let object = kind.as_str();
     match kind {
         DocumentKind::Tenant => shaped(state.settings.as_ref()?, "settings", None),
-        DocumentKind::Item => shaped(state.items.get(&id.parse().ok()?)?, object, None),
+        DocumentKind::Item => {
+            let sku = id.parse().ok()?;
+            let mut item = shaped(state.items.get(&sku)?, object, None)?;
+            // The policies set for it by hand ride with the item they are set on.
+            if let (Value::Object(fields), Some(policies)) =
+                (&mut item, state.inventory_policies.get(&sku))
+            {
+                fields.insert(
+                    "inventory_policies".into(),
+                    serde_json::to_value(policies).ok()?,
+                );
+            }
+            Some(item)
+        }
         DocumentKind::Location => shaped(state.locations.get(&id.parse().ok()?)?, object, None),
         DocumentKind::Supplier => shaped(state.suppliers.get(&id.parse().ok()?)?, object, None),
         DocumentKind::Carrier => shaped(state.carriers.get(&id.parse().ok()?)?, object, None),
@@ -118,6 +131,8 @@ pub fn target(command: &Command) -> Option<(DocumentKind, String)> {
         Command::DefineSupplier(c) => Some((DocumentKind::Supplier, c.supplier.to_string())),
         Command::DefineCarrier(c) => Some((DocumentKind::Carrier, c.carrier.to_string())),
         Command::SetReturnPolicy(c) => Some((DocumentKind::ReturnPolicy, c.policy.to_string())),
+        Command::SetInventoryPolicy(c) => Some((DocumentKind::Item, c.sku.to_string())),
+        Command::ClearInventoryPolicy(c) => Some((DocumentKind::Item, c.sku.to_string())),
         Command::SetTarget(c) => Some((DocumentKind::Target, c.target.to_string())),
         Command::RetireTarget(c) => Some((DocumentKind::Target, c.target.to_string())),
         Command::CreateInitiative(c) => Some((DocumentKind::Initiative, c.initiative.to_string())),

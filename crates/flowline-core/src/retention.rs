@@ -44,7 +44,9 @@ impl Command {
             | Self::DefineLocation(_)
             | Self::DefineSupplier(_)
             | Self::DefineCarrier(_)
-            | Self::SetReturnPolicy(_) => Vec::new(),
+            | Self::SetReturnPolicy(_)
+            | Self::SetInventoryPolicy(_)
+            | Self::ClearInventoryPolicy(_) => Vec::new(),
             // Few and small, and read by every scorecard: kept like master data.
             Self::SetTarget(_)
             | Self::RetireTarget(_)

@@ -36,6 +36,10 @@ pub fn canonical(state: &State) -> String {
     put("suppliers", sorted(state.suppliers.iter()));
     put("carriers", sorted(state.carriers.iter()));
     put("return_policies", sorted(state.return_policies.iter()));
+    put(
+        "inventory_policies",
+        sorted(state.inventory_policies.iter()),
+    );
     put("sales_orders", sorted(state.sales_orders.iter()));
     put("purchase_orders", sorted(state.purchase_orders.iter()));
     put("work_orders", sorted(state.work_orders.iter()));

@@ -14,8 +14,9 @@ use crate::id::{
 };
 use crate::ledger::{Account, Balance, MoneyLedger, StockLedger, VirtualLocation};
 use crate::master::{
-    Address, Bom, BusinessTimeWindow, Carrier, CarrierService, Condition, Dimensions, Item,
-    Location, ReturnPolicy, Supplier, TenantSettings, TimeZoneName, check_bom,
+    Address, Bom, BusinessTimeWindow, Carrier, CarrierService, Condition, Dimensions,
+    InventoryPolicy, Item, Location, ReturnPolicy, Supplier, TenantSettings, TimeZoneName,
+    check_bom,
 };
 use crate::money::{Currency, Money};
 use jiff::Timestamp;
@@ -54,6 +55,10 @@ pub struct State {
     /// Return policies.
     #[serde(with = "crate::codec::sorted")]
     pub return_policies: FxHashMap<ReturnPolicyId, ReturnPolicy>,
+    /// Inventory policies set by hand, by item: the one for every center first, then one per
+    /// center.
+    #[serde(default, with = "crate::codec::sorted")]
+    pub inventory_policies: FxHashMap<Sku, Vec<InventoryPolicy>>,
     /// Sales orders.
     #[serde(with = "crate::codec::sorted")]
     pub sales_orders: FxHashMap<SalesOrderId, sales_order::SalesOrder>,
@@ -298,6 +303,63 @@ pub struct SetReturnPolicy {
     pub refundable_conditions: Vec<Condition>,
 }
 
+/// The longest note on an inventory policy, in bytes.
+pub const POLICY_NOTE_MAX: usize = 2_000;
+
+/// The largest minimum order quantity or case pack a policy may set.
+pub const POLICY_QUANTITY_MAX: i64 = 1_000_000_000;
+
+/// The longest review period a policy may set, in days.
+pub const POLICY_REVIEW_DAYS_MAX: i64 = 365;
+
+/// Set an item's inventory policy at one center, or at every center: the figures given
+/// replace the planner's own for that item (see [`InventoryPolicy`]). Setting it again
+/// replaces the whole policy at that place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetInventoryPolicy {
+    /// The item (stocked, not a bundle).
+    pub sku: Sku,
+    /// The fulfillment center; every center when absent.
+    #[serde(default)]
+    pub location: Option<LocationId>,
+    /// Service target, thousandths (1 to 999).
+    #[serde(default)]
+    pub service_level_milli: Option<i64>,
+    /// Whether the service target is a fill rate rather than a cycle service level.
+    #[serde(default)]
+    pub fill_rate: bool,
+    /// Review period, days (1 to 365).
+    #[serde(default)]
+    pub review_period_days: Option<i64>,
+    /// Minimum order quantity, units (1 to 1,000,000,000).
+    #[serde(default)]
+    pub minimum_order_quantity: Option<i64>,
+    /// Units per case (1 to 1,000,000,000).
+    #[serde(default)]
+    pub case_pack: Option<i64>,
+    /// `false` to stop proposing orders for it.
+    #[serde(default)]
+    pub replenish: Option<bool>,
+    /// Why.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Remove an item's inventory policy at one center, or its policy for every center; the
+/// planner's own figures apply again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClearInventoryPolicy {
+    /// The item.
+    pub sku: Sku,
+    /// The center whose policy goes; the policy for every center when absent.
+    #[serde(default)]
+    pub location: Option<LocationId>,
+}
+
 crate::registry::commands! {
     /// A command: one request to change a tenant's state.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,6 +373,8 @@ crate::registry::commands! {
         DefineSupplier(DefineSupplier),
         DefineCarrier(DefineCarrier),
         SetReturnPolicy(SetReturnPolicy),
+        SetInventoryPolicy(SetInventoryPolicy),
+        ClearInventoryPolicy(ClearInventoryPolicy),
         PlaceSalesOrder(sales_order::PlaceSalesOrder),
         AllocateSalesOrder(sales_order::AllocateSalesOrder),
         DeallocateSalesOrder(sales_order::DeallocateSalesOrder),
@@ -429,6 +493,18 @@ crate::registry::event_family! {
             /// The policy.
             policy: ReturnPolicy,
         },
+        /// An item's inventory policy was set at a center, or at every center.
+        "InventoryPolicySet" => InventoryPolicySet {
+            /// The policy.
+            policy: InventoryPolicy,
+        },
+        /// An item's inventory policy at a center (or for every center) was removed.
+        "InventoryPolicyCleared" => InventoryPolicyCleared {
+            /// The item.
+            sku: Sku,
+            /// The center; every center when absent.
+            location: Option<LocationId>,
+        },
     }
 }
 
@@ -486,6 +562,13 @@ impl Event {
                 }
                 MasterEvent::ReturnPolicySet { policy } => {
                     (DocumentKind::ReturnPolicy, policy.id.as_str())
+                }
+                // A policy is the item's: its changes are read on the item's stream.
+                MasterEvent::InventoryPolicySet { policy } => {
+                    (DocumentKind::Item, policy.sku.as_str())
+                }
+                MasterEvent::InventoryPolicyCleared { sku, .. } => {
+                    (DocumentKind::Item, sku.as_str())
                 }
             },
             Self::SalesOrder(event) => (DocumentKind::SalesOrder, event.order().as_str()),
@@ -633,6 +716,8 @@ fn decide_command(
         Command::DefineSupplier(c) => define_supplier(state, c),
         Command::DefineCarrier(c) => define_carrier(state, c),
         Command::SetReturnPolicy(c) => set_return_policy(state, c),
+        Command::SetInventoryPolicy(c) => set_inventory_policy(state, c),
+        Command::ClearInventoryPolicy(c) => clear_inventory_policy(state, c),
         Command::PlaceSalesOrder(c) => lift(sales, so::place(state, c, ctx)),
         Command::AllocateSalesOrder(c) => lift(sales, so::allocate(state, c, ctx)),
         Command::DeallocateSalesOrder(c) => lift(sales, so::deallocate(state, c, ctx)),
@@ -771,6 +856,24 @@ fn apply_master(state: &mut State, event: &MasterEvent) {
             state
                 .return_policies
                 .insert(policy.id.clone(), policy.clone());
+        }
+        MasterEvent::InventoryPolicySet { policy } => {
+            let policies = state
+                .inventory_policies
+                .entry(policy.sku.clone())
+                .or_default();
+            policies.retain(|held| held.location != policy.location);
+            policies.push(policy.clone());
+            // The policy for every center first, then the centers in order.
+            policies.sort_by(|a, b| a.location.cmp(&b.location));
+        }
+        MasterEvent::InventoryPolicyCleared { sku, location } => {
+            if let Some(policies) = state.inventory_policies.get_mut(sku) {
+                policies.retain(|held| held.location != *location);
+                if policies.is_empty() {
+                    state.inventory_policies.remove(sku);
+                }
+            }
         }
     }
 }
@@ -953,6 +1056,127 @@ fn define_supplier(state: &State, command: &DefineSupplier) -> Result<Vec<Event>
     })
 }
 
+impl State {
+    /// The policy in force for `sku` at `location`: the center's own over the item's policy
+    /// for every center; `None` when neither is set.
+    pub fn inventory_policy(&self, sku: &Sku, location: &LocationId) -> Option<InventoryPolicy> {
+        let policies = self.inventory_policies.get(sku)?;
+        let every = policies.iter().find(|p| p.location.is_none());
+        let own = policies
+            .iter()
+            .find(|p| p.location.as_ref() == Some(location));
+        match (own, every) {
+            (Some(own), Some(every)) => Some(own.over(every)),
+            (Some(one), None) | (None, Some(one)) => Some(one.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+fn set_inventory_policy(
+    state: &State,
+    command: &SetInventoryPolicy,
+) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    state.stocked_item(&command.sku, "sku")?;
+    if let Some(location) = &command.location {
+        state.fulfillment_center(location, "location")?;
+    }
+    if let Some(level) = command.service_level_milli
+        && !(1..=999).contains(&level)
+    {
+        return Err(DomainError::invalid(
+            "service_level_milli",
+            format!("must be from 1 to 999 thousandths (0.1 % to 99.9 %), is {level}"),
+        ));
+    }
+    if command.fill_rate && command.service_level_milli.is_none() {
+        return Err(DomainError::invalid(
+            "fill_rate",
+            "says the service level is a fill rate, but no service_level_milli is given",
+        ));
+    }
+    if let Some(days) = command.review_period_days
+        && !(1..=POLICY_REVIEW_DAYS_MAX).contains(&days)
+    {
+        return Err(DomainError::invalid(
+            "review_period_days",
+            format!("must be from 1 to {POLICY_REVIEW_DAYS_MAX} days, is {days}"),
+        ));
+    }
+    for (field, value) in [
+        ("minimum_order_quantity", command.minimum_order_quantity),
+        ("case_pack", command.case_pack),
+    ] {
+        if let Some(value) = value
+            && !(1..=POLICY_QUANTITY_MAX).contains(&value)
+        {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be from 1 to {POLICY_QUANTITY_MAX} units, is {value}"),
+            ));
+        }
+    }
+    if let Some(note) = &command.note
+        && note.len() > POLICY_NOTE_MAX
+    {
+        return Err(DomainError::invalid(
+            "note",
+            format!("is {} bytes; the limit is {POLICY_NOTE_MAX}", note.len()),
+        ));
+    }
+    let sets_nothing = command.service_level_milli.is_none()
+        && command.review_period_days.is_none()
+        && command.minimum_order_quantity.is_none()
+        && command.case_pack.is_none()
+        && command.replenish.is_none();
+    if sets_nothing {
+        return Err(DomainError::invalid(
+            "service_level_milli",
+            "the policy sets nothing: give at least one of service_level_milli, review_period_days, minimum_order_quantity, case_pack or replenish (ClearInventoryPolicy removes one)",
+        ));
+    }
+    master(MasterEvent::InventoryPolicySet {
+        policy: InventoryPolicy {
+            sku: command.sku.clone(),
+            location: command.location.clone(),
+            service_level_milli: command.service_level_milli,
+            fill_rate: command.fill_rate,
+            review_period_days: command.review_period_days,
+            minimum_order_quantity: command.minimum_order_quantity,
+            case_pack: command.case_pack,
+            replenish: command.replenish,
+            note: command.note.clone(),
+        },
+    })
+}
+
+fn clear_inventory_policy(
+    state: &State,
+    command: &ClearInventoryPolicy,
+) -> Result<Vec<Event>, DomainError> {
+    state.settings()?;
+    state.item(&command.sku, "sku")?;
+    let held = state
+        .inventory_policies
+        .get(&command.sku)
+        .is_some_and(|policies| policies.iter().any(|p| p.location == command.location));
+    if !held {
+        let place = command
+            .location
+            .as_ref()
+            .map_or_else(|| "every center".to_string(), |l| l.to_string());
+        return Err(DomainError::invalid(
+            "location",
+            format!("{} has no inventory policy set for {place}", command.sku),
+        ));
+    }
+    master(MasterEvent::InventoryPolicyCleared {
+        sku: command.sku.clone(),
+        location: command.location.clone(),
+    })
+}
+
 fn define_carrier(state: &State, command: &DefineCarrier) -> Result<Vec<Event>, DomainError> {
     state.settings()?;
     if command.services.is_empty() {
@@ -999,4 +1223,171 @@ fn set_return_policy(state: &State, command: &SetReturnPolicy) -> Result<Vec<Eve
             refundable_conditions: command.refundable_conditions.clone(),
         },
     })
+}
+
+#[cfg(test)]
+mod inventory_policy_tests {
+    use super::*;
+    use crate::documents::testkit::{T0, id, ok, rejected, tenant};
+
+    fn set(sku: &str, location: Option<&str>) -> SetInventoryPolicy {
+        SetInventoryPolicy {
+            sku: id(sku),
+            location: location.map(id),
+            service_level_milli: None,
+            fill_rate: false,
+            review_period_days: None,
+            minimum_order_quantity: None,
+            case_pack: None,
+            replenish: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_centers_policy_takes_what_it_leaves_out_from_the_items_policy_for_every_center() {
+        let mut state = tenant();
+        ok(
+            &mut state,
+            Command::SetInventoryPolicy(SetInventoryPolicy {
+                service_level_milli: Some(980),
+                case_pack: Some(12),
+                note: Some("cartons of a dozen".into()),
+                ..set("MUG", None)
+            }),
+            T0,
+        );
+        ok(
+            &mut state,
+            Command::SetInventoryPolicy(SetInventoryPolicy {
+                service_level_milli: Some(900),
+                fill_rate: true,
+                review_period_days: Some(7),
+                ..set("MUG", Some("FC-WEST"))
+            }),
+            T0,
+        );
+        let (mug, east, west) = (id("MUG"), id("FC-EAST"), id("FC-WEST"));
+        // East has no policy of its own: the item's applies whole.
+        let at_east = state.inventory_policy(&mug, &east).unwrap();
+        assert_eq!(
+            (
+                at_east.service_level_milli,
+                at_east.fill_rate,
+                at_east.case_pack
+            ),
+            (Some(980), false, Some(12))
+        );
+        // West sets a 90 % fill rate and a weekly review; the case pack of 12 comes from the
+        // item's policy.
+        let at_west = state.inventory_policy(&mug, &west).unwrap();
+        assert_eq!(
+            (
+                at_west.service_level_milli,
+                at_west.fill_rate,
+                at_west.review_period_days,
+                at_west.case_pack,
+            ),
+            (Some(900), true, Some(7), Some(12))
+        );
+        assert_eq!(state.inventory_policy(&id("LID"), &east), None);
+
+        // Clearing the item's policy leaves West's own.
+        let cleared = ok(
+            &mut state,
+            Command::ClearInventoryPolicy(ClearInventoryPolicy {
+                sku: id("MUG"),
+                location: None,
+            }),
+            T0,
+        );
+        assert_eq!(cleared[0].stream(), "item/MUG");
+        assert_eq!(state.inventory_policy(&mug, &east), None);
+        assert_eq!(state.inventory_policy(&mug, &west).unwrap().case_pack, None);
+    }
+
+    #[test]
+    fn a_policy_for_an_unknown_item_or_out_of_range_figure_is_refused_naming_the_field() {
+        let mut state = tenant();
+        let cases: Vec<(SetInventoryPolicy, &str)> = vec![
+            (
+                SetInventoryPolicy {
+                    service_level_milli: Some(950),
+                    ..set("NOPE", None)
+                },
+                "sku",
+            ),
+            (
+                SetInventoryPolicy {
+                    service_level_milli: Some(950),
+                    ..set("DUO", None)
+                },
+                "sku",
+            ),
+            (
+                SetInventoryPolicy {
+                    service_level_milli: Some(950),
+                    ..set("MUG", Some("FC-NOWHERE"))
+                },
+                "location",
+            ),
+            (
+                SetInventoryPolicy {
+                    service_level_milli: Some(1000),
+                    ..set("MUG", None)
+                },
+                "service_level_milli",
+            ),
+            (
+                SetInventoryPolicy {
+                    fill_rate: true,
+                    case_pack: Some(6),
+                    ..set("MUG", None)
+                },
+                "fill_rate",
+            ),
+            (
+                SetInventoryPolicy {
+                    review_period_days: Some(0),
+                    ..set("MUG", None)
+                },
+                "review_period_days",
+            ),
+            (
+                SetInventoryPolicy {
+                    case_pack: Some(0),
+                    ..set("MUG", None)
+                },
+                "case_pack",
+            ),
+            (
+                SetInventoryPolicy {
+                    minimum_order_quantity: Some(POLICY_QUANTITY_MAX + 1),
+                    ..set("MUG", None)
+                },
+                "minimum_order_quantity",
+            ),
+            (set("MUG", None), "service_level_milli"),
+        ];
+        for (command, field) in cases {
+            let error = rejected(&mut state, Command::SetInventoryPolicy(command.clone()), T0);
+            let named = serde_json::to_value(&error).unwrap()["field"].clone();
+            assert_eq!(named, field, "{command:?}: {error}");
+        }
+        assert!(state.inventory_policies.is_empty());
+        let error = rejected(
+            &mut state,
+            Command::ClearInventoryPolicy(ClearInventoryPolicy {
+                sku: id("MUG"),
+                location: Some(id("FC-EAST")),
+            }),
+            T0,
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("no inventory policy set for FC-EAST"),
+            "{error}"
+        );
+    }
 }

@@ -397,7 +397,10 @@ impl Fold {
                 self.longest_return_window_days =
                     self.longest_return_window_days.max(policy.window_days);
             }
-            MasterEvent::TenantConfigured { .. } | MasterEvent::SupplierDefined { .. } => {}
+            MasterEvent::TenantConfigured { .. }
+            | MasterEvent::SupplierDefined { .. }
+            | MasterEvent::InventoryPolicySet { .. }
+            | MasterEvent::InventoryPolicyCleared { .. } => {}
         }
     }
 
