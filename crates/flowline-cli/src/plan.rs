@@ -86,6 +86,30 @@ pub enum PlanCommand {
     /// is planned in one append, or none is. A promotion already planned with the same id is
     /// refused, so importing a file twice plans nothing twice.
     Promotions(PromotionsArgs),
+    /// The inventory policy in force at every item and center, or sets policies from a CSV.
+    ///
+    /// Without --input: for each item × center, the service target, review period, minimum
+    /// order quantity and case pack the planner uses — the planner's settings (the same
+    /// options as `plan replenish`) under the policies set on the items — each with where it
+    /// came from, and what it orders today: forecast over the protection interval, safety
+    /// stock, order-up-to level, position, quantity.
+    ///
+    /// With --input FILE.csv (`sku,location,service_level,fill_rate,review_days,moq,case_pack,
+    /// replenish,note`): an empty location is every center, an empty figure is left to the
+    /// item's policy for every center and then to the planner; `replenish` is yes or no. The
+    /// whole file is checked first; then every policy is set in one append, or none is.
+    Policies(PoliciesArgs),
+}
+
+/// Arguments of `flowline plan policies`.
+#[derive(Debug, clap::Args)]
+pub struct PoliciesArgs {
+    /// Policies to set (CSV with a header); without it, the policies in force are listed.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// The planner's settings the policies fall back on, and the log.
+    #[command(flatten)]
+    planner: ReplenishArgs,
 }
 
 /// Arguments of `flowline plan capacity`.
@@ -322,6 +346,7 @@ pub fn run(command: PlanCommand) -> anyhow::Result<ExitCode> {
         PlanCommand::Capacity(args) => capacity(&args),
         PlanCommand::Place(args) => place(&args),
         PlanCommand::Promotions(args) => promotions(&args),
+        PlanCommand::Policies(args) => policies(&args),
     }
 }
 
@@ -336,8 +361,14 @@ fn share(flag: &str, value: f64, closed_above: bool) -> anyhow::Result<f64> {
     Ok(value)
 }
 
-fn replenish(args: &ReplenishArgs) -> anyhow::Result<ExitCode> {
-    use flowline_metrics::replenishment::{self, Settings};
+/// The planner's settings and the item asked for, from `plan replenish`'s options.
+fn planner_settings(
+    args: &ReplenishArgs,
+) -> anyhow::Result<(
+    flowline_metrics::replenishment::Settings,
+    Option<flowline_core::id::Sku>,
+)> {
+    use flowline_metrics::replenishment::Settings;
     use flowline_plan::replenish::ServiceTarget;
     let service = match (args.service_level, args.fill_rate) {
         (_, Some(rate)) => ServiceTarget::FillRate(share("--fill-rate", rate, false)?),
@@ -375,13 +406,28 @@ fn replenish(args: &ReplenishArgs) -> anyhow::Result<ExitCode> {
         .map(flowline_core::id::Sku::parse)
         .transpose()
         .map_err(|error| anyhow::anyhow!("--sku: {error}"))?;
+    Ok((settings, sku))
+}
+
+/// Runs the replenishment planner over the tenant's log with `plan replenish`'s options.
+fn planned(args: &ReplenishArgs) -> anyhow::Result<flowline_metrics::replenishment::Plan> {
+    let (settings, sku) = planner_settings(args)?;
     let history = demand_history(&args.db, args.tenant.as_deref())?;
     let store =
         backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
         .with_context(|| format!("cannot read {}", args.db.display()))?;
-    let plan = replenishment::plan(&state, &history, &settings, sku.as_ref());
+    Ok(flowline_metrics::replenishment::plan(
+        &state,
+        &history,
+        &settings,
+        sku.as_ref(),
+    ))
+}
+
+fn replenish(args: &ReplenishArgs) -> anyhow::Result<ExitCode> {
+    let plan = planned(args)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &plan)?;
@@ -1229,4 +1275,108 @@ fn promotions(args: &PromotionsArgs) -> anyhow::Result<ExitCode> {
             None => Err(error),
         },
     }
+}
+
+fn policies(args: &PoliciesArgs) -> anyhow::Result<ExitCode> {
+    let planner = &args.planner;
+    if let Some(input) = &args.input {
+        let bytes =
+            std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+        let file = input.display().to_string();
+        let rows = match flowline_formats::policies::read(&file, &bytes) {
+            Ok(rows) => rows,
+            Err(error) => {
+                eprintln!("{error}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let lines: Vec<u64> = rows.iter().map(|row| row.line).collect();
+        let commands = rows
+            .into_iter()
+            .map(|row| flowline_core::Command::SetInventoryPolicy(row.command))
+            .collect();
+        return match submit_all(&planner.db, planner.tenant.as_deref(), commands) {
+            Ok(set) => {
+                let noun = if set.len() == 1 { "policy" } else { "policies" };
+                outln!("set {} inventory {noun} from {file}", set.len());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => match error.downcast_ref::<Refused>() {
+                Some(refused) => {
+                    let line = lines.get(refused.index).copied().unwrap_or(0);
+                    eprintln!("{file}:{line}: {}; nothing was set", refused.message);
+                    Ok(ExitCode::FAILURE)
+                }
+                None => Err(error),
+            },
+        };
+    }
+    let plan = planned(planner)?;
+    let mut out = std::io::stdout().lock();
+    if planner.json {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({
+                "today": plan.today,
+                "policies": plan.policies,
+                "skipped": plan.skipped,
+            }),
+        )?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    use flowline_metrics::replenishment::Source;
+    use flowline_plan::replenish::ServiceTarget;
+    let from = |source: Source| match source {
+        Source::Center => "center policy",
+        Source::Item => "item policy",
+        Source::Planner => "planner",
+    };
+    if let Some(today) = plan.today {
+        writeln!(out, "inventory policies in force on {today}")?;
+    }
+    for policy in &plan.policies {
+        let e = &policy.explanation;
+        let service = match policy.service {
+            ServiceTarget::CycleServiceLevel(level) => format!("cycle service level {level}"),
+            ServiceTarget::FillRate(rate) => format!("fill rate {rate}"),
+        };
+        writeln!(out, "\n{} at {}", policy.sku, policy.location)?;
+        writeln!(
+            out,
+            "  {service} ({}), review every {} d ({}), cases of {} ({}){}",
+            from(policy.service_from),
+            policy.review_period_days,
+            from(policy.review_period_from),
+            policy.case_pack,
+            from(policy.case_pack_from),
+            policy
+                .minimum_order_quantity
+                .map(|moq| format!(", at least {moq} a line (item policy)"))
+                .unwrap_or_default()
+        )?;
+        writeln!(
+            out,
+            "  order up to {:.3} = forecast over {:.1} d {:.3} + safety stock {:.3}; position {}; order {} from {}",
+            e.order_up_to,
+            e.protection_days,
+            e.forecast,
+            e.safety_stock,
+            e.position,
+            policy.quantity,
+            policy.supplier
+        )?;
+        if let Some(note) = policy.set.as_ref().and_then(|set| set.note.as_deref()) {
+            writeln!(out, "  note: {note}")?;
+        }
+    }
+    for skipped in &plan.skipped {
+        let at = skipped
+            .location
+            .as_ref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        writeln!(out, "skipped {}{at}: {}", skipped.sku, skipped.reason)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

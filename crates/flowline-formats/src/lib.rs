@@ -12,6 +12,7 @@
 //! - [`series::read`] reads demand series given as long-format CSV (`series,date,quantity`)
 //!   into one run of quantities per series, for the planner's forecasts.
 //! - [`promotions::read`] reads promotions given as CSV into the commands that plan them.
+//! - [`policies::read`] reads inventory policies given as CSV into the commands that set them.
 //! - [`ImportError`] rejects malformed input as a whole and lists every [`Problem`] with its
 //!   file, line, column and value, as ripgrep reports every match rather than the first one.
 //!
@@ -24,6 +25,7 @@
 mod error;
 mod number;
 pub mod olist;
+pub mod policies;
 pub mod promotions;
 pub mod series;
 mod table;

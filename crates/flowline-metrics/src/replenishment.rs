@@ -18,11 +18,19 @@
 //!    measured from the log; an item never bought gets every supplier's quoted terms at the
 //!    item's standard cost (suppliers in another currency are left out then: no price is
 //!    known in their currency). The supplier's minimum order quantity applies; items are
-//!    ordered singly (case pack 1).
+//!    ordered singly (case pack 1) unless their policy says otherwise (below).
 //!    Kits (items with a bill of materials) are made, not bought: they are skipped here.
 //! 4. **Proposal.** `flowline_plan::replenish::propose_all`, with the supplier-share cap. An
 //!    item × center with a proposal still waiting for a decision is skipped, so running the
 //!    planner twice does not propose the same units twice.
+//!
+//!
+//! **Policies set by hand.** An item's [`InventoryPolicy`] (at the center, or for every center;
+//! [`State::inventory_policy`]) replaces the planner's settings for that item × center: its
+//! service target, its review period, a minimum order quantity (the larger of it and the
+//! supplier's applies) and a case pack; `replenish = false` skips it. Each item × center's
+//! policy in force, with where each figure came from and what it orders today, is in
+//! [`Plan::policies`].
 //!
 //! [`commands`] groups the lines by supplier and center into [`ProposeReplenishment`]s, each
 //! line carrying its terms in thousandths of a unit.
@@ -34,7 +42,7 @@ use flowline_core::documents::replenishment::{
     ProposalLine, ProposalSource, ProposalStatus, ProposeReplenishment, ReplenishmentTerms,
 };
 use flowline_core::id::{LocationId, ProposalId, Sku, SupplierId};
-use flowline_core::master::stocked_components;
+use flowline_core::master::{InventoryPolicy, stocked_components};
 use flowline_core::views;
 use flowline_plan::forecast::{self, Options};
 use flowline_plan::replenish::{
@@ -92,8 +100,62 @@ pub struct Planned {
     pub model: String,
     /// The center's share of the item's demand.
     pub share: f64,
+    /// The service target its safety stock is set for.
+    pub service: ServiceTarget,
     /// The planner's proposal, with its explanation and the offers it weighed.
     pub proposal: Proposal,
+}
+
+/// Where a figure of a policy in force came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The item's policy at this center.
+    Center,
+    /// The item's policy for every center.
+    Item,
+    /// The planner's settings (or, for order quantities, the supplier's terms).
+    Planner,
+}
+
+/// The policy in force for one item × center, where each of its figures came from, and what
+/// it orders today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyInForce {
+    /// The item.
+    pub sku: Sku,
+    /// The center.
+    pub location: LocationId,
+    /// The service target.
+    pub service: ServiceTarget,
+    /// Where the service target came from.
+    pub service_from: Source,
+    /// Days between planning runs.
+    pub review_period_days: f64,
+    /// Where the review period came from.
+    pub review_period_from: Source,
+    /// The item's own minimum order quantity, when a policy sets one.
+    pub minimum_order_quantity: Option<i64>,
+    /// Units per case the orders are rounded to.
+    pub case_pack: i64,
+    /// Where the case pack came from.
+    pub case_pack_from: Source,
+    /// The policy set by hand that applies, the center's over the item's; none when the
+    /// planner's settings apply whole.
+    pub set: Option<InventoryPolicy>,
+    /// The forecast model.
+    pub model: String,
+    /// The center's share of the item's demand.
+    pub share: f64,
+    /// The best supplier's id.
+    pub supplier: String,
+    /// Units to order now (0: the position covers the protection interval).
+    pub quantity: i64,
+    /// Days from today by which an order is due (see [`Proposal::order_by_day`]).
+    pub order_by_day: Option<u32>,
+    /// The policy's figures today: protection interval, forecast over it, safety stock,
+    /// order-up-to level, position, economic order quantity and the rounding.
+    pub explanation: Explanation,
 }
 
 /// An item × center the planner did not propose for, and why.
@@ -120,6 +182,8 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// Each item's network-wide forecast the plan rests on, from `today`.
     pub forecasts: Vec<ItemForecast>,
+    /// The policy in force at every item × center planned, whether it orders or not.
+    pub policies: Vec<PolicyInForce>,
 }
 
 /// One item's forecast over the whole network.
@@ -144,7 +208,70 @@ struct Candidate {
     share: f64,
     model: String,
     prices: Vec<(SupplierId, i64)>,
+    policy: Terms,
     request: Request,
+}
+
+/// The policy figures one item × center is planned with, and where each came from.
+struct Terms {
+    service: (ServiceTarget, Source),
+    review_period_days: (f64, Source),
+    minimum_order_quantity: Option<i64>,
+    case_pack: (i64, Source),
+    replenish: bool,
+    set: Option<InventoryPolicy>,
+}
+
+impl Terms {
+    /// The planner's settings under the policies set for `sku` at `location`.
+    fn of(state: &State, settings: &Settings, sku: &Sku, location: &LocationId) -> Terms {
+        let policies = state.inventory_policies.get(sku);
+        let own =
+            policies.and_then(|all| all.iter().find(|p| p.location.as_ref() == Some(location)));
+        let every = policies.and_then(|all| all.iter().find(|p| p.location.is_none()));
+        // The center's figure, else the item's, else the planner's.
+        fn pick<T>(
+            own: Option<&InventoryPolicy>,
+            every: Option<&InventoryPolicy>,
+            figure: impl Fn(&InventoryPolicy) -> Option<T>,
+        ) -> Option<(T, Source)> {
+            own.and_then(&figure)
+                .map(|value| (value, Source::Center))
+                .or_else(|| every.and_then(&figure).map(|value| (value, Source::Item)))
+        }
+        let service = pick(own, every, |p| {
+            let level = p.service_level_milli? as f64 / 1000.0;
+            Some(if p.fill_rate {
+                ServiceTarget::FillRate(level)
+            } else {
+                ServiceTarget::CycleServiceLevel(level)
+            })
+        })
+        .unwrap_or((settings.service, Source::Planner));
+        let review_period_days = pick(own, every, |p| p.review_period_days.map(|d| d as f64))
+            .unwrap_or((settings.review_period_days, Source::Planner));
+        let case_pack = pick(own, every, |p| p.case_pack).unwrap_or((1, Source::Planner));
+        Terms {
+            service,
+            review_period_days,
+            minimum_order_quantity: pick(own, every, |p| p.minimum_order_quantity)
+                .map(|(moq, _)| moq),
+            case_pack,
+            replenish: pick(own, every, |p| p.replenish).is_none_or(|(replenish, _)| replenish),
+            set: state.inventory_policy(sku, location),
+        }
+    }
+
+    /// `offer` under the policy: the larger minimum order quantity, the policy's case pack.
+    fn apply(&self, offer: &Offer) -> Offer {
+        Offer {
+            minimum_order_quantity: offer
+                .minimum_order_quantity
+                .max(self.minimum_order_quantity.unwrap_or(0)),
+            case_pack: self.case_pack.0,
+            ..offer.clone()
+        }
+    }
 }
 
 /// Plans replenishment for every stocked item at every fulfillment center (or only `only`).
@@ -232,7 +359,15 @@ pub fn plan(
             .iter()
             .map(|(offer, _)| offer.lead_time_days + 3.0 * offer.lead_time_sd_days)
             .fold(0.0_f64, f64::max);
-        let horizon = ((longest + settings.review_period_days).ceil() as usize + 7).min(3_000);
+        let longest_review = state
+            .inventory_policies
+            .get(sku)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.review_period_days)
+            .map(|days| days as f64)
+            .fold(settings.review_period_days, f64::max);
+        let horizon = ((longest + longest_review).ceil() as usize + 7).min(3_000);
         let (daily, sd, model) = match series {
             Some(values) => {
                 let options = Options {
@@ -314,6 +449,15 @@ pub fn plan(
             if share == 0.0 && position.is_none() {
                 continue;
             }
+            let policy = Terms::of(state, settings, sku, location);
+            if !policy.replenish {
+                answer.skipped.push(Skipped {
+                    sku: sku.clone(),
+                    location: Some(location.clone()),
+                    reason: "its inventory policy says not to replenish it".into(),
+                });
+                continue;
+            }
             if open.contains(&(sku.clone(), location.clone())) {
                 answer.skipped.push(Skipped {
                     sku: sku.clone(),
@@ -343,18 +487,43 @@ pub fn plan(
                     demand: daily.iter().map(|d| d * share).collect(),
                     demand_sd: sd * share,
                     position: stock,
-                    offers: offers.iter().map(|(offer, _)| offer.clone()).collect(),
-                    service: settings.service,
-                    review_period_days: settings.review_period_days,
+                    offers: offers
+                        .iter()
+                        .map(|(offer, _)| policy.apply(offer))
+                        .collect(),
+                    service: policy.service.0,
+                    review_period_days: policy.review_period_days.0,
                     holding_rate: settings.holding_rate,
                     order_cost: settings.order_cost,
                 },
+                policy,
             });
         }
     }
     let requests: Vec<Request> = candidates.iter().map(|c| c.request.clone()).collect();
     let proposals = replenish::propose_all(&requests, settings.max_supplier_share);
     for (candidate, result) in candidates.into_iter().zip(proposals) {
+        if let Ok(proposal) = &result {
+            let terms = &candidate.policy;
+            answer.policies.push(PolicyInForce {
+                sku: candidate.sku.clone(),
+                location: candidate.location.clone(),
+                service: terms.service.0,
+                service_from: terms.service.1,
+                review_period_days: terms.review_period_days.0,
+                review_period_from: terms.review_period_days.1,
+                minimum_order_quantity: terms.minimum_order_quantity,
+                case_pack: terms.case_pack.0,
+                case_pack_from: terms.case_pack.1,
+                set: terms.set.clone(),
+                model: candidate.model.clone(),
+                share: candidate.share,
+                supplier: proposal.supplier.clone(),
+                quantity: proposal.quantity,
+                order_by_day: proposal.order_by_day,
+                explanation: proposal.explanation.clone(),
+            });
+        }
         match result {
             Ok(proposal) if proposal.quantity > 0 => {
                 let chosen = candidate
@@ -371,6 +540,7 @@ pub fn plan(
                     unit_price_minor: price,
                     model: candidate.model,
                     share: candidate.share,
+                    service: candidate.policy.service.0,
                     proposal,
                 });
             }
@@ -564,7 +734,7 @@ pub fn terms(
 /// The plan as proposal commands: one per supplier and center, ids `{prefix}-{n}` from 1 in
 /// supplier then center order. `order_by` is the earliest line's order day, `needed_by` the
 /// day the longest lead time brings the goods.
-pub fn commands(plan: &Plan, settings: &Settings, prefix: &str) -> Vec<ProposeReplenishment> {
+pub fn commands(plan: &Plan, prefix: &str) -> Vec<ProposeReplenishment> {
     let mut groups: BTreeMap<(SupplierId, LocationId), Vec<&Planned>> = BTreeMap::new();
     for planned in &plan.planned {
         groups
@@ -583,7 +753,7 @@ pub fn commands(plan: &Plan, settings: &Settings, prefix: &str) -> Vec<ProposeRe
         for planned in &lines {
             let Some(terms) = terms(
                 &planned.proposal.explanation,
-                settings.service,
+                planned.service,
                 &planned.model,
             ) else {
                 continue;

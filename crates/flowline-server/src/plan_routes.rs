@@ -233,10 +233,9 @@ pub(crate) async fn record(
     app: &App,
     tenant: &TenantId,
     plan: &Plan,
-    settings: &Settings,
     head: u64,
 ) -> Result<Vec<String>, ApiError> {
-    let commands = replenishment::commands(plan, settings, &format!("RP-{head}"));
+    let commands = replenishment::commands(plan, &format!("RP-{head}"));
     let recorded: Vec<String> = commands.iter().map(|c| c.proposal.to_string()).collect();
     if !commands.is_empty() {
         // The forecast the proposals rest on is published with them, `F-<head>`, so that its
@@ -281,7 +280,7 @@ async fn submit_atomically(
 }
 
 fn body(plan: &Plan, settings: &Settings, head: u64, recorded: &[String]) -> serde_json::Value {
-    let commands = replenishment::commands(plan, settings, &format!("RP-{head}"));
+    let commands = replenishment::commands(plan, &format!("RP-{head}"));
     json!({
         "object": "replenishment_plan",
         "today": plan.today,
@@ -310,6 +309,31 @@ pub fn preview_handler() -> MethodRouter<App> {
     )
 }
 
+/// `GET /v1/plan/policy`: the inventory policy in force at every item × center the planner
+/// plans — the planner's settings from the query under the policies set by hand, each figure
+/// with where it came from — and what it orders today, with its figures; records nothing.
+pub fn policy_handler() -> MethodRouter<App> {
+    get(
+        |State(app): State<App>,
+         principal: Principal,
+         query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
+            principal.require(Access::Read)?;
+            let (plan, settings, head) = run(&app, &principal, query).await?;
+            Ok::<Response, ApiError>(json_response(
+                StatusCode::OK,
+                &json!({
+                    "object": "inventory_policies",
+                    "today": plan.today,
+                    "position": head,
+                    "settings": settings,
+                    "policies": plan.policies,
+                    "skipped": plan.skipped,
+                }),
+            ))
+        },
+    )
+}
+
 /// `POST /v1/plan/replenishment`: plans and records the proposals, all or none, as
 /// `RP-<log position>-<n>`.
 pub fn record_handler() -> MethodRouter<App> {
@@ -319,7 +343,7 @@ pub fn record_handler() -> MethodRouter<App> {
          query: Result<Query<Vec<(String, String)>>, QueryRejection>| async move {
             principal.require(Access::Operate)?;
             let (plan, settings, head) = run(&app, &principal, query).await?;
-            let recorded = record(&app, &principal.tenant, &plan, &settings, head).await?;
+            let recorded = record(&app, &principal.tenant, &plan, head).await?;
             Ok::<Response, ApiError>(json_response(
                 StatusCode::CREATED,
                 &body(&plan, &settings, head, &recorded),

@@ -215,6 +215,9 @@ fn commands() -> Vec<Operation> {
         PUT "/v1/suppliers/{id}" define_supplier SUPPLIER Administer OK Source DefineSupplier(st::DefineSupplier);
         PUT "/v1/carriers/{id}" define_carrier CARRIER Administer OK Deliver DefineCarrier(st::DefineCarrier);
         PUT "/v1/return-policies/{id}" set_return_policy POLICY Administer OK Return SetReturnPolicy(st::SetReturnPolicy);
+        // Plan: an item's inventory policy, set by hand over the planner's settings.
+        PUT "/v1/items/{id}/policy" set_inventory_policy ITEM Operate OK Plan SetInventoryPolicy(st::SetInventoryPolicy);
+        POST "/v1/items/{id}/policy/clearances" clear_inventory_policy ITEM Operate OK Plan ClearInventoryPolicy(st::ClearInventoryPolicy);
         // Deliver: sales orders.
         POST "/v1/sales-orders" place_sales_order NONE Operate CREATED Deliver PlaceSalesOrder(so::PlaceSalesOrder);
         POST "/v1/sales-orders/{id}/allocations" allocate_sales_order SALES_ORDER Operate OK Deliver AllocateSalesOrder(so::AllocateSalesOrder);
@@ -425,6 +428,8 @@ fn other_reads() -> Vec<Operation> {
             "One metric of the scorecard with its Level-2 metrics, failure signatures, or the documents behind it";
         "/v1/plan/replenishment" preview_replenishment Plan Read REPLENISHMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::preview_handler(),
             "What the planner would order now, per item and center, each quantity with its explanation (forecast over the protection interval + safety stock − position, lot sizing, rounding) and the suppliers it weighed; records nothing";
+        "/v1/plan/policy" get_inventory_policies Plan Read REPLENISHMENT_QUERY Success::Json(doc::any_object), crate::plan_routes::policy_handler(),
+            "The inventory policy in force at every item and center: the planner's settings (from the query) under the policies set by hand on the items, each figure with where it came from (center, item or planner), and what it orders today with its figures (protection interval, forecast over it, safety stock, order-up-to level, position, economic order quantity, rounding); records nothing";
         "/v1/plan/accuracy" get_forecast_accuracy Plan Read ACCURACY_QUERY Success::Json(doc::any_object), crate::plan_routes::accuracy_handler(),
             "How the published forecasts did against what customers then ordered: WAPE, forecast accuracy (1 − WAPE), bias and MASE over a range of days, by week, by lag and for the worst items";
         "/v1/plan/forecast" get_demand_forecast Plan Read FORECAST_QUERY Success::Json(doc::any_object), crate::plan_routes::forecast_handler(),

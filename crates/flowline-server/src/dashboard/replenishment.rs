@@ -849,7 +849,7 @@ pub async fn run(
         };
         let tenant = &viewer.principal.tenant;
         let (plan, head) = plan_routes::plan_for(&app, tenant, &settings, None).await?;
-        let recorded = plan_routes::record(&app, tenant, &plan, &settings, head).await?;
+        let recorded = plan_routes::record(&app, tenant, &plan, head).await?;
         Ok::<_, ApiError>(format!(
             "{PATH}?recorded={}&covered={}&skipped={}",
             recorded.len(),

@@ -361,6 +361,8 @@ const PARSERS: &[(&str, ParseFn)] = parsers! {
     publish_forecast => fc::PublishForecast,
     plan_promotion => pm::PlanPromotion,
     cancel_promotion => pm::CancelPromotion,
+    set_inventory_policy => st::SetInventoryPolicy,
+    clear_inventory_policy => st::ClearInventoryPolicy,
 };
 
 /// One command operation: its parser, the body fields its path gives, and its body schema.

@@ -1156,6 +1156,19 @@ fn probes_for(
                 ),
             ]
         }
+        "set_inventory_policy" => vec![
+            Probe::not_found(vec![b("MUG")], json!({ "case_pack": 6 })),
+            Probe::own(
+                vec![b("MUG")],
+                json!({ "case_pack": 6, "note": format!("{A_NOTE} cartons") }),
+                200,
+                format!("/v1/items/{}", b("MUG")),
+            ),
+        ],
+        "clear_inventory_policy" => vec![Probe::not_found(vec![b("MUG")], json!({}))],
+        "get_inventory_policies" => {
+            Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))])
+        }
         "cancel_promotion" => vec![Probe::not_found(
             vec![b("PROMO-1")],
             json!({ "reason": "moved" }),
@@ -1423,6 +1436,9 @@ fn expected_access(op: &DocOp) -> &'static str {
     }
     if op.method == Method::GET {
         "read"
+    } else if op.path.ends_with("/policy") || op.path.ends_with("/policy/clearances") {
+        // An item's inventory policy is a planning decision, the planners' (operators') own.
+        "operate"
     } else if op.method == Method::PUT
         || op.path.starts_with("/v1/costs")
         || op.path.starts_with("/v1/fixed-assets")

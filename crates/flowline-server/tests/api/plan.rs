@@ -376,3 +376,201 @@ async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
         .json();
     close(&scorecard["plan"]["overall"]["accuracy"], 8.0 / 11.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_set_on_an_item_is_what_the_planner_orders_with_and_says_where_each_figure_came_from()
+ {
+    let app = spawn_app().await;
+    let tenant = app.tenant("policies", Some("USD")).await;
+    let (admin, operator, viewer) = (
+        tenant.admin.as_str(),
+        tenant.operator.as_str(),
+        tenant.viewer.as_str(),
+    );
+    center_and_mug(&app, admin).await;
+    let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
+        "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
+    app.put(admin, "/v1/suppliers/ACME", &supplier)
+        .await
+        .expect(201);
+    // Two orders of 20 wait for stock: position −40.
+    for order in 1..=2 {
+        let body = json!({ "order": format!("SO-{order}"), "channel": "web",
+            "customer": format!("C-{order}"), "ship_to": address(), "currency": "USD",
+            "allocate": "backorder",
+            "lines": [{ "sku": "MUG", "quantity": 20, "unit_price_minor": 1200 }] });
+        app.post(operator, "/v1/sales-orders", &body)
+            .await
+            .expect(201);
+    }
+
+    // Bad policies are refused naming the field, and change nothing.
+    let unknown = app
+        .put(
+            operator,
+            "/v1/items/NOPE/policy",
+            &json!({ "case_pack": 6 }),
+        )
+        .await
+        .expect(404)
+        .json();
+    assert_eq!(unknown["details"]["field"], "sku", "{unknown}");
+    let out_of_range = app
+        .put(
+            operator,
+            "/v1/items/MUG/policy",
+            &json!({ "service_level_milli": 1000 }),
+        )
+        .await
+        .expect(422)
+        .json();
+    assert_eq!(
+        out_of_range["details"]["field"], "service_level_milli",
+        "{out_of_range}"
+    );
+    app.put(viewer, "/v1/items/MUG/policy", &json!({ "case_pack": 6 }))
+        .await
+        .expect(403);
+
+    // For every center: a 98 % cycle service level, cases of 50. At FC-1: a weekly review.
+    app.put(
+        operator,
+        "/v1/items/MUG/policy",
+        &json!({ "service_level_milli": 980, "case_pack": 50, "note": "pallet layers of 50" }),
+    )
+    .await
+    .expect(200);
+    let item = app
+        .put(
+            operator,
+            "/v1/items/MUG/policy",
+            &json!({ "location": "FC-1", "review_period_days": 7 }),
+        )
+        .await
+        .expect(200)
+        .json();
+    let set = item["document"]["inventory_policies"].as_array().unwrap();
+    assert_eq!(set.len(), 2, "{item}");
+    assert_eq!(set[0]["case_pack"], 50);
+    assert_eq!(set[1]["location"], "FC-1");
+    let history = app
+        .get(viewer, "/v1/items/MUG/events")
+        .await
+        .expect(200)
+        .json();
+    let types: Vec<&str> = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["ItemDefined", "InventoryPolicySet", "InventoryPolicySet"]
+    );
+
+    let policies = app.get(viewer, "/v1/plan/policy").await.expect(200).json();
+    assert_eq!(policies["object"], "inventory_policies");
+    let at_fc1 = &policies["policies"][0];
+    assert_eq!(
+        (&at_fc1["sku"], &at_fc1["location"]),
+        (&json!("MUG"), &json!("FC-1"))
+    );
+    assert_eq!(
+        at_fc1["service"],
+        json!({ "kind": "cycle_service_level", "target": 0.98 })
+    );
+    assert_eq!(at_fc1["service_from"], "item");
+    assert_eq!(
+        (&at_fc1["review_period_days"], &at_fc1["review_period_from"]),
+        (&json!(7.0), &json!("center"))
+    );
+    assert_eq!(
+        (&at_fc1["case_pack"], &at_fc1["case_pack_from"]),
+        (&json!(50), &json!("item"))
+    );
+    let explanation = &at_fc1["explanation"];
+    // The protection interval is the supplier's 14 days plus the 7-day review.
+    assert_eq!(explanation["protection_days"], 21.0);
+    // z for a 98 % cycle service level, Φ⁻¹(0.98) = 2.053749 (normal tables).
+    let z = explanation["safety_factor"].as_f64().unwrap();
+    assert!((z - 2.053_749).abs() < 1e-6, "{z}");
+    assert_eq!(explanation["position"], -40);
+    // Whole cases of 50, at least the supplier's 24.
+    let quantity = at_fc1["quantity"].as_i64().unwrap();
+    assert!(quantity >= 50 && quantity % 50 == 0, "{at_fc1}");
+
+    // The proposal recorded carries the policy's service level in its terms.
+    let run = app
+        .post(operator, "/v1/plan/replenishment", &json!({}))
+        .await
+        .expect(201)
+        .json();
+    let id = run["recorded"][0].as_str().unwrap().to_string();
+    let proposal = app
+        .get(viewer, &format!("/v1/proposals/{id}"))
+        .await
+        .expect(200)
+        .json();
+    let line = &proposal["lines"][0];
+    assert_terms_add_up(line);
+    assert_eq!(line["terms"]["service_level_milli"], 980);
+    assert_eq!(line["quantity"], quantity);
+    app.post(
+        operator,
+        &format!("/v1/proposals/{id}/rejections"),
+        &json!({ "reason": "other", "note": "running the item down" }),
+    )
+    .await
+    .expect(200);
+
+    // Stopped at FC-1: the planner proposes nothing there and says why.
+    app.put(
+        operator,
+        "/v1/items/MUG/policy",
+        &json!({ "location": "FC-1", "replenish": false, "note": "discontinued" }),
+    )
+    .await
+    .expect(200);
+    let stopped = app
+        .get(viewer, "/v1/plan/replenishment")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(stopped["planned"], json!([]), "{stopped}");
+    assert!(
+        stopped["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not to replenish"),
+        "{stopped}"
+    );
+    // Cleared, the item's policy for every center applies again at FC-1.
+    app.post(
+        operator,
+        "/v1/items/MUG/policy/clearances",
+        &json!({ "location": "FC-1" }),
+    )
+    .await
+    .expect(200);
+    let after = app.get(viewer, "/v1/plan/policy").await.expect(200).json();
+    assert_eq!(after["policies"][0]["review_period_from"], "planner");
+    assert_eq!(after["policies"][0]["case_pack_from"], "item");
+    // Clearing what is not set is refused, naming the place.
+    let none = app
+        .post(
+            operator,
+            "/v1/items/MUG/policy/clearances",
+            &json!({ "location": "FC-1" }),
+        )
+        .await
+        .expect(422)
+        .json();
+    assert!(
+        none["message"]
+            .as_str()
+            .unwrap()
+            .contains("no inventory policy set for FC-1"),
+        "{none}"
+    );
+}
