@@ -1260,6 +1260,121 @@ async fn plan_tenant(served: &Served) {
     .await;
 }
 
+/// TEA's units ordered on the `index`-th of the eight weeks of days `tea_demand` makes: a
+/// weekly rhythm with an 11-day wobble on top (so the forecast has errors to learn its interval
+/// from), at least 1, and 8 a day over the promotion (days 40 to 42). Days 0 to 2: 2, 3, 2.
+fn tea_units(index: usize) -> i64 {
+    if (40..=42).contains(&index) {
+        8
+    } else {
+        let weekly = [2, 3, 1, 4, 2, 5, 3][index % 7];
+        let wobble = [0, 0, 1, -1, 2, 0, -2, 1, 1, -1, 0][index % 11];
+        (weekly + wobble).max(1)
+    }
+}
+
+/// The days `tea_demand` marks: stock-out days 2 to 5 and promotion days 40 to 42.
+const TEA_STOCKOUT: std::ops::RangeInclusive<usize> = 2..=5;
+const TEA_PROMOTION: std::ops::RangeInclusive<usize> = 40..=42;
+
+/// F-E2E, published for TEA from day 42 for 14 days: 2.5, 2.6, ... 3.8 a day.
+fn tea_published(offset: usize) -> f64 {
+    2.5 + 0.1 * offset as f64
+}
+
+/// Eight weeks of TEA orders ending today (UTC, the tenant's reporting zone), one order a day
+/// at noon, backdated, with what the Forecast section marks: 6 TEA in stock on the first
+/// morning, so that orders reserve it all on day 2 (2 + 3 + 2 ≥ 6 > 2 + 3) and the item is out
+/// until 500 are found on day 5 (stock-out days 2 to 5); a promotion over days 40 to 42; and a forecast F-E2E
+/// published for days 42 to 55. The first day.
+async fn tea_demand(served: &Served) -> jiff::civil::Date {
+    use reqwest::Method;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let first = today.checked_sub(jiff::Span::new().days(55)).unwrap();
+    let day = |index: usize| {
+        first
+            .checked_add(jiff::Span::new().days(index as i64))
+            .unwrap()
+    };
+    let at = |index: usize, time: &str| format!("{}T{time}Z", day(index));
+    let address = serde_json::json!({ "lines": ["1 Dock Road"], "city": "Newark", "region": "NJ",
+        "postal_code": "07102", "country": "US", "time_zone": "America/New_York" });
+    api_ok(served, Method::PUT, "/v1/items/TEA",
+        serde_json::json!({ "name": "Loose-leaf tea", "unit_cost": { "amount_minor": 300, "currency": "USD" },
+            "price": { "amount_minor": 900, "currency": "USD" }, "weight_g": 100 })).await;
+    let stock = |id: &str, reason: &str, quantity: i64, occurred_at: String| {
+        serde_json::json!({ "adjustment": id, "location": "FC-EAST", "reason": reason,
+            "lines": [{ "sku": "TEA", "quantity": quantity, "unit_cost_minor": 300 }],
+            "occurred_at": occurred_at })
+    };
+    api_ok(
+        served,
+        Method::POST,
+        "/v1/adjustments",
+        stock("TEA-OPEN", "opening_balance", 6, at(0, "08:00:00")),
+    )
+    .await;
+    for index in 0..56 {
+        if index == 5 {
+            api_ok(
+                served,
+                Method::POST,
+                "/v1/adjustments",
+                stock("TEA-FOUND", "found", 500, at(5, "06:00:00")),
+            )
+            .await;
+        }
+        api_ok(served, Method::POST, "/v1/sales-orders",
+            serde_json::json!({ "order": format!("TEA-{index}"), "channel": "web", "customer": "C-2",
+                "ship_to": address, "currency": "USD", "shipping_charge_minor": 0,
+                "service_level": "standard", "allocate": "backorder",
+                "lines": [{ "sku": "TEA", "quantity": tea_units(index), "unit_price_minor": 900, "unit_tax_minor": 0 }],
+                "occurred_at": at(index, "12:00:00") })).await;
+    }
+    api_ok(served, Method::POST, "/v1/promotions",
+        serde_json::json!({ "promotion": "PR-TEA", "name": "Tea week", "first_day": day(40).to_string(),
+            "last_day": day(42).to_string(), "items": ["TEA"], "uplift_milli": 2000 })).await;
+    let daily: Vec<i64> = (0..14)
+        .map(|offset| (tea_published(offset) * 1000.0).round() as i64)
+        .collect();
+    api_ok(
+        served,
+        Method::POST,
+        "/v1/forecasts",
+        serde_json::json!({ "forecast": "F-E2E", "first_day": day(42).to_string(),
+            "lines": [{ "sku": "TEA", "model": "by hand", "daily_milli": daily }] }),
+    )
+    .await;
+    first
+}
+
+/// The Forecast section of the page shown: each point's `data-` attributes, by kind.
+async fn forecast_points(browser: &Browser, selector: &str, fields: &[&str]) -> Vec<Vec<Value>> {
+    let fields = fields
+        .iter()
+        .map(|field| format!("g.getAttribute('data-{field}')"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let points = browser
+        .script(&format!(
+            "return Array.from(document.querySelectorAll('#forecast {selector}')).map(g => [{fields}]);"
+        ))
+        .await;
+    points
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| point.as_array().unwrap().clone())
+        .collect()
+}
+
+/// A `data-` number attribute.
+fn number(value: &Value) -> f64 {
+    value.as_str().unwrap().parse().unwrap()
+}
+
 /// The explanation of RP-E2E-1's MUG line, as the page must show it.
 const MUG_SUM: &str = "forecast over 15 days 60.000 + safety stock 20.412 (95 % cycle service) \
     − position 35 (on hand 30 − reserved 5 − backordered 0 + on order 10 + inbound 0) = need 45.412; \
@@ -1302,6 +1417,7 @@ async fn a_proposal_approved_in_the_browser_becomes_a_purchase_order_whose_lines
     let _turn = BROWSER_TURN.lock().await;
     let served = Served::fresh().await;
     plan_tenant(&served).await;
+    let tea_first = tea_demand(&served).await;
     // RP-E2E-1 orders MUG and LID from ACME for FC-EAST, each line with the terms a planner
     // would record, worked here by hand (thousandths of a unit):
     //   MUG: position = 30 on hand − 5 reserved − 0 backordered + 10 on order + 0 inbound = 35;
@@ -1408,6 +1524,165 @@ async fn a_proposal_approved_in_the_browser_becomes_a_purchase_order_whose_lines
             .is_empty()
     );
     browser.screenshot(&screenshot_path("plan")).await;
+
+    // The Forecast section, for TEA: the days drawn are TEA's orders as made above, the days
+    // ahead are the API's forecast for TEA, and F-E2E is drawn over the days it covered.
+    browser.goto(&served.url("/plan?sku=TEA")).await;
+    assert_clean(&browser, "/plan?sku=TEA").await;
+    let section = browser.one("#forecast").await;
+    assert_eq!(
+        browser.attribute(&section, "data-sku").await.as_deref(),
+        Some("TEA")
+    );
+    let (status, api_forecast) = api(&served, Method::GET, "/v1/plan/forecast?sku=TEA", None).await;
+    assert_eq!(status, 200, "{api_forecast}");
+    let item = &api_forecast["items"][0];
+    assert_eq!(item["sku"], "TEA", "{api_forecast}");
+    let model = item["model"].as_str().unwrap();
+    assert_eq!(
+        browser.attribute(&section, "data-model").await.as_deref(),
+        Some(model)
+    );
+    assert_eq!(
+        browser.text(&browser.one("#forecast .model").await).await,
+        model
+    );
+    let legend = browser
+        .text(&browser.one("#forecast figcaption").await)
+        .await;
+    for entry in [
+        format!("forecast: {model}"),
+        "80 % prediction interval".into(),
+        "published F-E2E".into(),
+        "stock-out day".into(),
+        "promotion day".into(),
+    ] {
+        assert!(legend.contains(&entry), "{entry} not in {legend}");
+    }
+    let selected = browser
+        .one("#forecast-item select[name=sku] option[selected]")
+        .await;
+    assert_eq!(
+        browser.attribute(&selected, "value").await.as_deref(),
+        Some("TEA")
+    );
+    // Each day drawn: its units, and whether it is marked a stock-out or a promotion day.
+    let actual = forecast_points(
+        &browser,
+        "g.actual",
+        &["day", "value", "censored", "promoted"],
+    )
+    .await;
+    assert_eq!(actual.len(), 56, "{actual:?}");
+    for (index, point) in actual.iter().enumerate() {
+        let day = tea_first
+            .checked_add(jiff::Span::new().days(index as i64))
+            .unwrap();
+        assert_eq!(
+            point[0].as_str(),
+            Some(day.to_string().as_str()),
+            "{point:?}"
+        );
+        assert_eq!(number(&point[1]), tea_units(index) as f64, "{point:?}");
+        assert_eq!(
+            point[2].as_str() == Some("true"),
+            TEA_STOCKOUT.contains(&index),
+            "{point:?}"
+        );
+        assert_eq!(
+            point[3].as_str() == Some("true"),
+            TEA_PROMOTION.contains(&index),
+            "{point:?}"
+        );
+    }
+    // The API's actuals are the last 28 of those days.
+    let api_actual: Vec<f64> = item["actual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let drawn: Vec<f64> = actual[28..].iter().map(|point| number(&point[1])).collect();
+    assert_eq!(drawn, api_actual);
+    // The forecast drawn is the API's, day by day (an interval below zero drawn from zero).
+    let ahead = forecast_points(&browser, "g.forecast", &["day", "mean", "lower", "upper"]).await;
+    assert_eq!(ahead.len(), 28);
+    assert_eq!(ahead[0][0].as_str(), item["first_day"].as_str());
+    for (at, point) in ahead.iter().enumerate() {
+        for (field, name) in [(1, "mean"), (2, "lower"), (3, "upper")] {
+            let expected = item[name][at].as_f64().unwrap().max(0.0);
+            assert!(
+                (number(&point[field]) - expected).abs() < 0.0006,
+                "{name} day {at}: {point:?} against {expected}"
+            );
+        }
+        assert!(
+            number(&point[2]) <= number(&point[1]) && number(&point[1]) <= number(&point[3]),
+            "{point:?}"
+        );
+    }
+    // F-E2E over the 14 days it covered, 42 to 55, with the figures it was published with.
+    let earlier = forecast_points(&browser, "g.earlier-point", &["day", "value"]).await;
+    assert_eq!(earlier.len(), 14, "{earlier:?}");
+    for (offset, point) in earlier.iter().enumerate() {
+        let day = tea_first
+            .checked_add(jiff::Span::new().days(42 + offset as i64))
+            .unwrap();
+        assert_eq!(point[0].as_str(), Some(day.to_string().as_str()));
+        assert!(
+            (number(&point[1]) - tea_published(offset)).abs() < 1e-9,
+            "{point:?}"
+        );
+    }
+    // The points are where their values say: the circles' heights are one straight line of
+    // their units (units = a + b × y), fitted on two points and checked on every other.
+    let circles = browser
+        .script("return Array.from(document.querySelectorAll('#forecast g.actual')).filter(g => g.querySelector('circle'))                 .map(g => [Number(g.getAttribute('data-value')), Number(g.querySelector('circle').getAttribute('cy'))]);")
+        .await;
+    let circles: Vec<(f64, f64)> = circles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap()))
+        .collect();
+    let (low, high) = (
+        circles[0],
+        *circles
+            .iter()
+            .find(|point| point.0 != circles[0].0)
+            .unwrap(),
+    );
+    let slope = (high.0 - low.0) / (high.1 - low.1);
+    assert!(slope < 0.0, "more units must be drawn higher: {circles:?}");
+    for (units, y) in &circles {
+        assert!(
+            (low.0 + slope * (y - low.1) - units).abs() < 0.01,
+            "{units} at y {y}: {circles:?}"
+        );
+    }
+    browser.screenshot(&screenshot_path("plan-forecast")).await;
+    // An item asked for that is not one, or has no orders, gets the page with the reason.
+    let long = "X".repeat(300);
+    for (asked, reason) in [
+        ("NOPE", "No order for NOPE is in the history"),
+        (
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "That is not an item: SKU `<script>alert(1)</script>` contains '<'",
+        ),
+        (long.as_str(), "is 300 bytes long; the limit is 64"),
+    ] {
+        browser
+            .goto(&served.url(&format!("/plan?sku={asked}")))
+            .await;
+        assert_clean(&browser, "/plan?sku=bad").await;
+        let problem = browser.text(&browser.one("#forecast-problem").await).await;
+        assert!(problem.contains(reason), "{asked}: {problem}");
+        assert!(browser.all("#forecast").await.is_empty());
+        assert!(!browser.all("#forecast-item option").await.is_empty());
+        // What was typed is shown as text, never as markup.
+        assert!(browser.all("#forecast-problem *").await.is_empty());
+    }
+    browser.goto(&served.url("/plan")).await;
 
     // Approve RP-E2E-1: its purchase order is placed, with exactly the proposal's lines.
     browser

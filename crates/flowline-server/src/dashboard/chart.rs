@@ -463,6 +463,285 @@ pub fn lines(title: &str, labels: &[String], series: &[Line], unit: &str) -> Mar
     }
 }
 
+/// What a band chart draws over its periods, oldest first: what happened up to now, the
+/// forecast from then on with its interval as a shaded band, and forecasts made earlier drawn
+/// over the periods they covered, so a reader sees how they did.
+#[derive(Debug, Clone, Default)]
+pub struct Band {
+    /// Each period's name, for the tooltips (`2025-06-02`).
+    pub labels: Vec<String>,
+    /// The periods named under the axis, with their names (`Jun 2`).
+    pub ticks: Vec<(usize, String)>,
+    /// What happened each period; `None` where it is not known yet.
+    pub actual: Vec<Option<f64>>,
+    /// The periods whose actual a stock-out held down.
+    pub censored: Vec<bool>,
+    /// The periods a promotion lifted.
+    pub promoted: Vec<bool>,
+    /// The forecast each period, `(expected, lower, upper)`; `None` before it starts.
+    pub forecast: Vec<Option<(f64, f64, f64)>>,
+    /// The forecast's name in the legend (its model).
+    pub forecast_name: String,
+    /// The interval's name in the legend (`80 % interval`).
+    pub interval_name: String,
+    /// Forecasts made earlier, each one value per period (`None` outside the days it covered).
+    pub earlier: Vec<Line>,
+}
+
+/// The SVG path of a band: along `upper` over each run of periods with a forecast, back along
+/// `lower`, closed.
+fn band_path(
+    forecast: &[Option<(f64, f64, f64)>],
+    x: &impl Fn(usize) -> f64,
+    y: &impl Fn(f64) -> f64,
+) -> String {
+    let mut path = String::new();
+    let mut index = 0;
+    while index < forecast.len() {
+        if forecast[index].is_none() {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index < forecast.len() && forecast[index].is_some() {
+            index += 1;
+        }
+        let run: Vec<(usize, f64, f64)> = (start..index)
+            .filter_map(|at| forecast[at].map(|(_, lower, upper)| (at, lower, upper)))
+            .collect();
+        for (step, (at, _, upper)) in run.iter().enumerate() {
+            let command = if step == 0 { 'M' } else { 'L' };
+            path.push_str(&format!("{command}{:.1} {:.1} ", x(*at), y(*upper)));
+        }
+        for (at, lower, _) in run.iter().rev() {
+            path.push_str(&format!("L{:.1} {:.1} ", x(*at), y(*lower)));
+        }
+        path.push_str("Z ");
+    }
+    path
+}
+
+/// A forecast against what happened: the actuals as a solid line (stock-out periods marked
+/// with a hollow square, promotion periods with a triangle), then the forecast as a dashed
+/// line inside its interval, shaded, and forecasts made earlier as thinner dashed lines over
+/// the actuals they covered. A dashed rule separates the past from the forecast. Every point
+/// carries its value in a tooltip and in `data-` attributes; the last actual is printed.
+pub fn band(title: &str, chart: &Band, unit: &str) -> Markup {
+    let periods = chart.labels.len();
+    let left = 64.0;
+    let plot_width = 640.0;
+    let plot_height = 200.0;
+    let top = 12.0;
+    let width = left + plot_width + 40.0;
+    let height = top + plot_height + 40.0;
+    let values = chart
+        .actual
+        .iter()
+        .flatten()
+        .copied()
+        .chain(
+            chart
+                .forecast
+                .iter()
+                .flatten()
+                .flat_map(|(m, l, u)| [*m, *l, *u]),
+        )
+        .chain(
+            chart
+                .earlier
+                .iter()
+                .flat_map(|line| line.values.iter().flatten().copied()),
+        );
+    let (low, high) = values.fold((0.0_f64, 0.0_f64), |(low, high), value| {
+        (low.min(value), high.max(value))
+    });
+    let (low, high, ticks) = axis(low, high);
+    let step = if periods > 1 {
+        plot_width / (periods - 1) as f64
+    } else {
+        0.0
+    };
+    let x = |index: usize| left + step * index as f64;
+    let y = |value: f64| top + plot_height * (1.0 - (value - low) / (high - low));
+    let label = |index: usize| chart.labels.get(index).map_or("", String::as_str);
+    let flag = |flags: &[bool], index: usize| flags.get(index).copied().unwrap_or(false);
+    let mean: Vec<Option<f64>> = chart
+        .forecast
+        .iter()
+        .map(|f| f.map(|(m, _, _)| m))
+        .collect();
+    let lower: Vec<Option<f64>> = chart
+        .forecast
+        .iter()
+        .map(|f| f.map(|(_, l, _)| l))
+        .collect();
+    let upper: Vec<Option<f64>> = chart
+        .forecast
+        .iter()
+        .map(|f| f.map(|(_, _, u)| u))
+        .collect();
+    let first_forecast = chart.forecast.iter().position(Option::is_some);
+    let last_actual = chart.actual.iter().rposition(Option::is_some);
+    let known: Vec<f64> = chart.actual.iter().flatten().copied().collect();
+    let expected: Vec<f64> = mean.iter().flatten().copied().collect();
+    let mut description = format!("{title}.");
+    if let (Some(first), Some(last)) = (chart.actual.iter().position(Option::is_some), last_actual)
+    {
+        description.push_str(&format!(
+            " {} to {}: {} {unit} in all.",
+            label(first),
+            label(last),
+            decimal(known.iter().sum())
+        ));
+    }
+    if let (Some(first), Some(last)) = (
+        first_forecast,
+        chart.forecast.iter().rposition(Option::is_some),
+    ) {
+        description.push_str(&format!(
+            " Forecast {} to {} ({}): {} {unit} expected.",
+            label(first),
+            label(last),
+            chart.forecast_name,
+            decimal(expected.iter().sum())
+        ));
+    }
+    let has_censored = chart.censored.iter().any(|c| *c);
+    let has_promoted = chart.promoted.iter().any(|p| *p);
+    // Series styles: actuals 0 (solid, circles), forecast 1 (dashed, squares), earlier
+    // forecasts 3 on (diamonds, crosses, bars), so no marker is the promotion's triangle.
+    let earlier_style = |number: usize| (number + 3) % 6;
+    html! {
+        figure class="chart band-chart" {
+            svg viewBox={"0 0 " (width) " " (height)} width=(width * SCALE) height=(height * SCALE) role="img" aria-label=(description) {
+                title { (description) }
+                @for tick in &ticks {
+                    line class="grid" x1=(left) y1=(y(*tick)) x2=(left + plot_width) y2=(y(*tick)) {}
+                    text class="tick" x=(left - 6.0) y=(y(*tick) + 4.0) text-anchor="end" { (tick_label(*tick)) }
+                }
+                text class="axis-label" x="12" y=(top + plot_height / 2.0) transform=(format!("rotate(-90 12 {})", top + plot_height / 2.0)) text-anchor="middle" { (unit) }
+                line class="axis" x1=(left) y1=(top) x2=(left) y2=(top + plot_height) {}
+                line class="axis" x1=(left) y1=(y(low.max(0.0).min(high))) x2=(left + plot_width) y2=(y(low.max(0.0).min(high))) {}
+                @for (index, name) in &chart.ticks {
+                    line class="axis" x1=(x(*index)) y1=(top + plot_height) x2=(x(*index)) y2=(top + plot_height + 4.0) {}
+                    text class="tick" x=(x(*index)) y=(top + plot_height + 16.0) text-anchor="middle" { (name) }
+                }
+                path class="band" d=(band_path(&chart.forecast, &x, &y)) {}
+                path class="band-edge" d=(line_path(&upper, &x, &y)) {}
+                path class="band-edge" d=(line_path(&lower, &x, &y)) {}
+                @if let Some(first) = first_forecast.filter(|first| *first > 0) {
+                    @let rule = (x(first - 1) + x(first)) / 2.0;
+                    line class="now" x1=(format!("{rule:.1}")) y1=(top) x2=(format!("{rule:.1}")) y2=(top + plot_height) {}
+                    text class="tick" x=(rule - 4.0) y=(top + 10.0) text-anchor="end" { "← ordered" }
+                    text class="tick" x=(rule + 4.0) y=(top + 10.0) { "forecast →" }
+                }
+                @for (number, line) in chart.earlier.iter().enumerate() {
+                    @let style = earlier_style(number);
+                    path class={"series earlier s" (style)} d=(line_path(&line.values, &x, &y)) stroke-dasharray=(DASHES[style]) {}
+                }
+                path class="series s0" d=(line_path(&chart.actual, &x, &y)) {}
+                path class="series s1" d=(line_path(&mean, &x, &y)) stroke-dasharray=(DASHES[1]) {}
+                @for (number, line) in chart.earlier.iter().enumerate() {
+                    @for (index, value) in line.values.iter().enumerate() {
+                        @if let Some(value) = value {
+                            g class="earlier-point" data-series=(line.name) data-day=(label(index)) data-value=(format!("{value:.3}")) {
+                                title { (line.name) ", " (label(index)) ": " (decimal(*value)) " " (unit) }
+                                (marker(earlier_style(number), x(index), y(*value)))
+                            }
+                        }
+                    }
+                }
+                @for (index, value) in chart.actual.iter().enumerate() {
+                    @if let Some(value) = value {
+                        @let censored = flag(&chart.censored, index);
+                        @let promoted = flag(&chart.promoted, index);
+                        g class="actual" data-day=(label(index)) data-value=(format!("{value:.3}")) data-censored=[censored.then_some("true")] data-promoted=[promoted.then_some("true")] {
+                            title {
+                                (label(index)) ": " (decimal(*value)) " " (unit)
+                                @if censored { " (stock-out: demand held down)" }
+                                @if promoted { " (promotion)" }
+                            }
+                            @if censored {
+                                rect class="censored" x=(x(index) - 3.5) y=(y(*value) - 3.5) width="7" height="7" {}
+                            } @else if promoted {
+                                (promotion_marker(x(index), y(*value)))
+                            } @else {
+                                circle class="marker s0" cx=(x(index)) cy=(y(*value)) r="2.2" {}
+                            }
+                        }
+                    }
+                }
+                @if let Some(last) = last_actual {
+                    @if let Some(value) = chart.actual[last] {
+                        text class="value halo" x=(x(last) - 4.0) y=(y(value) - 7.0) text-anchor="end" { (tick_label(value)) }
+                    }
+                }
+                @for (index, forecast) in chart.forecast.iter().enumerate() {
+                    @if let Some((mean, lower, upper)) = forecast {
+                        g class="forecast" data-day=(label(index)) data-mean=(format!("{mean:.3}")) data-lower=(format!("{lower:.3}")) data-upper=(format!("{upper:.3}")) {
+                            title { (label(index)) ": " (decimal(*mean)) " " (unit) " expected, " (chart.interval_name) " " (decimal(*lower)) " to " (decimal(*upper)) }
+                            (marker(1, x(index), y(*mean)))
+                        }
+                    }
+                }
+            }
+            figcaption {
+                ul class="legend" {
+                    li {
+                        svg width="28" height="12" aria-hidden="true" {
+                            line x1="1" y1="6" x2="27" y2="6" class="series s0" {}
+                            circle class="marker s0" cx="14" cy="6" r="2.2" {}
+                        }
+                        " " (unit) " ordered"
+                    }
+                    li {
+                        svg width="28" height="12" aria-hidden="true" {
+                            line x1="1" y1="6" x2="27" y2="6" class="series s1" stroke-dasharray=(DASHES[1]) {}
+                            (marker(1, 14.0, 6.0))
+                        }
+                        " forecast: " (chart.forecast_name)
+                    }
+                    li {
+                        svg width="28" height="12" aria-hidden="true" {
+                            rect x="1" y="1" width="26" height="10" class="band" {}
+                            line x1="1" y1="1.5" x2="27" y2="1.5" class="band-edge" {}
+                            line x1="1" y1="10.5" x2="27" y2="10.5" class="band-edge" {}
+                        }
+                        " " (chart.interval_name)
+                    }
+                    @for (number, line) in chart.earlier.iter().enumerate() {
+                        @let style = earlier_style(number);
+                        li {
+                            svg width="28" height="12" aria-hidden="true" {
+                                line x1="1" y1="6" x2="27" y2="6" class={"series earlier s" (style)} stroke-dasharray=(DASHES[style]) {}
+                                (marker(style, 14.0, 6.0))
+                            }
+                            " " (line.name)
+                        }
+                    }
+                    @if has_censored {
+                        li {
+                            svg width="28" height="12" aria-hidden="true" { rect class="censored" x="10.5" y="2.5" width="7" height="7" {} }
+                            " stock-out day"
+                        }
+                    }
+                    @if has_promoted {
+                        li {
+                            svg width="28" height="12" aria-hidden="true" { (promotion_marker(14.0, 6.0)) }
+                            " promotion day"
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The mark of a promotion day: a triangle pointing up.
+fn promotion_marker(x: f64, y: f64) -> Markup {
+    html! { path class="promoted" d=(format!("M{x:.1} {:.1} L{:.1} {:.1} L{:.1} {:.1} Z", y - 4.5, x + 4.5, y + 3.5, x - 4.5, y + 3.5)) {} }
+}
+
 /// Vertical columns over labelled bins (a histogram or a count per category), the count over
 /// each column.
 pub fn columns(
@@ -693,6 +972,85 @@ mod tests {
         // Nothing to show still gives a usable axis.
         let (low, high, _) = axis(0.0, 0.0);
         assert!(high > low);
+    }
+
+    #[test]
+    fn a_band_chart_draws_the_actuals_then_the_forecast_inside_its_interval() {
+        // Four days: 2 and 4 units ordered, then 3 a day forecast, within 1 to 5 and 2 to 6.
+        // An earlier forecast said 3 a day for the first two days.
+        let chart = Band {
+            labels: ["d0", "d1", "d2", "d3"].map(String::from).to_vec(),
+            ticks: vec![(0, "d0".into()), (2, "d2".into())],
+            actual: vec![Some(2.0), Some(4.0), None, None],
+            censored: vec![false, true, false, false],
+            promoted: vec![true, false, false, false],
+            forecast: vec![None, None, Some((3.0, 1.0, 5.0)), Some((3.0, 2.0, 6.0))],
+            forecast_name: "ets(A,N,N)".into(),
+            interval_name: "80 % interval".into(),
+            earlier: vec![Line {
+                name: "published F-1".into(),
+                values: vec![Some(3.0), Some(3.0), None, None],
+            }],
+        };
+        let svg = band("MUG", &chart, "units").into_string();
+        // The axis runs from 0 to 6 in steps of 2 (6 over about 4 steps is 1.5, rounded up).
+        for tick in ["0", "2", "4", "6"] {
+            assert!(
+                svg.contains(&format!("text-anchor=\"end\">{tick}</text>")),
+                "{svg}"
+            );
+        }
+        // x = 64 + 640 / 3 × day: 64.0, 277.3, 490.7, 704.0;
+        // y = 12 + 200 × (1 − units / 6): 1 → 178.7, 2 → 145.3, 3 → 112.0, 4 → 78.7, 5 → 45.3,
+        // 6 → 12.0.
+        assert!(
+            svg.contains(r#"class="series s0" d="M64.0 145.3 L277.3 78.7 ""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"d="M490.7 112.0 L704.0 112.0 " stroke-dasharray="6 3""#),
+            "{svg}"
+        );
+        // The band: along the upper bounds (5, 6), back along the lower (2, 1).
+        assert!(
+            svg.contains(
+                r#"class="band" d="M490.7 45.3 L704.0 12.0 L704.0 145.3 L490.7 178.7 Z ""#
+            ),
+            "{svg}"
+        );
+        // The earlier forecast over the two days it covered.
+        assert!(svg.contains(r#"d="M64.0 112.0 L277.3 112.0 ""#), "{svg}");
+        // The rule between past and forecast, halfway between days 1 and 2: (277.3 + 490.7) / 2.
+        assert!(svg.contains(r#"class="now" x1="384.0""#), "{svg}");
+        // Day 1 was a stock-out, day 0 a promotion; each says so and has its own mark.
+        assert!(svg.contains(r#"data-day="d1" data-value="4.000" data-censored="true""#));
+        assert!(svg.contains(r#"data-day="d0" data-value="2.000" data-promoted="true""#));
+        assert!(
+            svg.contains("d1: 4.00 units (stock-out: demand held down)"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(
+                r#"data-day="d3" data-mean="3.000" data-lower="2.000" data-upper="6.000""#
+            )
+        );
+        // The legend names the model, the interval, the earlier forecast and both marks.
+        for entry in [
+            "forecast: ets(A,N,N)",
+            "80 % interval",
+            "published F-1",
+            "stock-out day",
+            "promotion day",
+        ] {
+            assert!(svg.contains(entry), "{entry}: {svg}");
+        }
+        // The description totals both sides: 2 + 4 ordered, 3 + 3 expected.
+        assert!(
+            svg.contains(
+                "d0 to d1: 6.00 units in all. Forecast d2 to d3 (ets(A,N,N)): 6.00 units expected."
+            ),
+            "{svg}"
+        );
     }
 
     #[test]

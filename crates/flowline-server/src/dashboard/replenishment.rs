@@ -3,17 +3,19 @@
 //! document, formatted, never recomputed), with the forms that approve one (its purchase order
 //! or transfer is created with exactly its lines) or reject one with a reason; a form that runs
 //! the planner and records what it proposes, as `POST /v1/plan/replenishment` does; and the
-//! proposals decided most recently, with what became of them.
+//! proposals decided most recently, with what became of them. Its Forecast section draws one
+//! item's daily orders of the last eight weeks and the forecast ahead with its interval, and the
+//! forecasts published earlier against the days they covered (`?sku=` picks the item).
 //!
 //! The forms become the API's commands (`ApproveProposal`, `RejectProposal`), read by the same
 //! serde definitions, checked with the same access level (operator or admin) and submitted to
 //! the same engine, each rendering with its own idempotency key so a double click records one
 //! decision. A refused command is answered with the page again and the reason in words.
 
-use super::format;
 use super::page::{Html, page};
 use super::plans::{Fields, command, field, form_fields, invalid, parse_milli, submit};
 use super::session::{Viewer, percent_encode};
+use super::{chart, format};
 use super::{params, respond};
 use crate::App;
 use crate::auth::Access;
@@ -28,9 +30,12 @@ use flowline_core::Command;
 use flowline_core::documents::replenishment::{
     ApproveProposal, Proposal, ProposalSource, ProposalStatus, RejectProposal, ReplenishmentTerms,
 };
+use flowline_core::id::Sku;
 use flowline_core::money::format_minor;
-use flowline_metrics::replenishment::Settings;
+use flowline_metrics::demand::DemandHistory;
+use flowline_metrics::replenishment::{ForecastedItem, Settings};
 use flowline_plan::replenish::ServiceTarget;
+use jiff::civil::Date;
 use maud::{Markup, html};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -181,9 +186,11 @@ struct View {
     capacity: Option<flowline_metrics::capacity::CapacityPlan>,
     /// Where stock should sit for the next four weeks.
     placement: Option<flowline_metrics::network::PlacementPlan>,
+    /// One item's recent orders and forecast.
+    forecast: ForecastView,
 }
 
-async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
+async fn view(app: &App, viewer: &Viewer, sku: Option<&str>) -> Result<View, ApiError> {
     let tenant = &viewer.principal.tenant;
     let mut view = app
         .query(tenant, |state| {
@@ -226,6 +233,7 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
                 accuracy: None,
                 capacity: None,
                 placement: None,
+                forecast: ForecastView::default(),
             }
         })
         .await?;
@@ -247,6 +255,20 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
         .filter_map(|record| serde_json::from_value(record).ok())
         .collect();
     let (history, _) = plan_routes::demand_history(app, tenant).await?;
+    // One item's forecast, made on a blocking thread; the history comes back for the rest.
+    let asked = sku.map(str::to_string);
+    let (mut forecast, history) = tokio::task::spawn_blocking(move || {
+        let made = forecast_view(&history, asked.as_deref());
+        (made, history)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if let (Some(sku), Some(start), Some(latest)) =
+        (forecast.chosen.clone(), forecast.start, history.latest())
+    {
+        forecast.earlier = published_for(app, tenant, sku, start, latest).await?;
+    }
+    view.forecast = forecast;
     if !history.accuracy().is_empty()
         && let Some(to) = history.latest()
         && let Ok(from) = to.checked_sub(jiff::Span::new().days(ACCURACY_DAYS))
@@ -270,6 +292,321 @@ async fn view(app: &App, viewer: &Viewer) -> Result<View, ApiError> {
         .ok()
         .map(|(plan, _)| plan);
     Ok(view)
+}
+
+/// Days of orders the Forecast section draws: the last eight weeks.
+const FORECAST_PAST_DAYS: usize = 56;
+
+/// Days it forecasts: the next four weeks.
+const FORECAST_AHEAD_DAYS: usize = 28;
+
+/// The coverage of the interval it shades: `GET /v1/plan/forecast`'s default.
+const FORECAST_LEVEL: f64 = 0.8;
+
+/// Published forecasts read, newest first, to find those that covered the days drawn.
+const PUBLISHED_READ: usize = 8;
+
+/// Published forecasts drawn at most.
+const PUBLISHED_SHOWN: usize = 3;
+
+/// Items offered in the section's select at most, most ordered first.
+const CHOICES_MAX: usize = 200;
+
+/// A forecast published earlier, its item's network-wide line.
+#[derive(Debug, Clone, PartialEq)]
+struct Published {
+    id: String,
+    first_day: Date,
+    /// Expected units each day from `first_day`.
+    daily: Vec<f64>,
+}
+
+/// The Forecast section: one item's orders over the last days, its forecast and the forecasts
+/// published earlier for those days.
+#[derive(Debug, Default)]
+struct ForecastView {
+    /// Items with orders in the history, with their units over the days drawn, most first.
+    choices: Vec<(Sku, i64)>,
+    /// The item drawn.
+    chosen: Option<Sku>,
+    /// Why the item asked for is not drawn, in words.
+    problem: Option<String>,
+    /// The first day drawn.
+    start: Option<Date>,
+    /// Each day from `start` to the latest order day: units ordered over every channel (`None`
+    /// before the item's first order), whether it was a stock-out day, whether a promotion of
+    /// the item ran.
+    days: Vec<(Option<i64>, bool, bool)>,
+    /// The forecast ahead, as `GET /v1/plan/forecast` makes it.
+    forecast: Option<ForecastedItem>,
+    /// Why there is no forecast.
+    unforecast: Option<String>,
+    /// Forecasts published earlier that covered some of the days drawn, newest first.
+    earlier: Vec<Published>,
+}
+
+/// The Forecast section's data from the demand history: the item asked for (`asked`, as typed)
+/// or else the item with the most units ordered over the days drawn, and its one forecast.
+fn forecast_view(history: &DemandHistory, asked: Option<&str>) -> ForecastView {
+    let mut view = ForecastView::default();
+    let Some(latest) = history.latest() else {
+        return view;
+    };
+    let series = history.series();
+    let mut units: BTreeMap<&Sku, i64> = BTreeMap::new();
+    for one in &series {
+        let recent: i64 = one.daily.iter().rev().take(FORECAST_PAST_DAYS).sum();
+        *units.entry(&one.sku).or_default() += recent;
+    }
+    let mut choices: Vec<(Sku, i64)> = units
+        .into_iter()
+        .map(|(sku, units)| (sku.clone(), units))
+        .collect();
+    choices.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let chosen = match asked.map(str::trim).filter(|text| !text.is_empty()) {
+        None => choices.first().map(|(sku, _)| sku.clone()),
+        Some(text) => match Sku::parse(text) {
+            Err(error) => {
+                view.problem = Some(format!("That is not an item: {error}."));
+                None
+            }
+            Ok(sku) if !choices.iter().any(|(known, _)| *known == sku) => {
+                view.problem = Some(format!(
+                    "No order for {sku} is in the history, so there is nothing to draw or forecast; choose an item that has orders."
+                ));
+                None
+            }
+            Ok(sku) => Some(sku),
+        },
+    };
+    // An item asked for by name is offered even when it sells too little to be listed.
+    let unlisted = chosen.as_ref().and_then(|sku| {
+        choices
+            .iter()
+            .skip(CHOICES_MAX)
+            .find(|(known, _)| known == sku)
+            .cloned()
+    });
+    choices.truncate(CHOICES_MAX);
+    choices.extend(unlisted);
+    view.choices = choices;
+    let Some(sku) = chosen else {
+        return view;
+    };
+    view.start = latest
+        .checked_sub(jiff::Span::new().days(FORECAST_PAST_DAYS as i64 - 1))
+        .ok();
+    let mut days = vec![(None, false, false); FORECAST_PAST_DAYS];
+    for one in series.iter().filter(|one| one.sku == sku) {
+        // Every series runs to the latest order day: its last days are the last days drawn.
+        let shown = one.daily.len().min(FORECAST_PAST_DAYS);
+        for back in 0..shown {
+            let at = one.daily.len() - 1 - back;
+            let day = &mut days[FORECAST_PAST_DAYS - 1 - back];
+            day.0 = Some(day.0.unwrap_or(0) + one.daily[at]);
+            day.1 |= one.censored.get(at).copied().unwrap_or(false);
+            day.2 |= one.promoted.get(at).copied().unwrap_or(false);
+        }
+    }
+    view.days = days;
+    let (made, failed) = flowline_metrics::replenishment::forecast_items(
+        history,
+        std::slice::from_ref(&sku),
+        FORECAST_AHEAD_DAYS,
+        FORECAST_LEVEL,
+        Settings::default().fit_days,
+    );
+    view.forecast = made.into_iter().next();
+    view.unforecast = failed.into_iter().next().map(|failed| failed.reason);
+    view.chosen = Some(sku);
+    view
+}
+
+/// The forecasts published for `sku` whose days include some from `start` to `latest`, newest
+/// first: the latest [`PUBLISHED_READ`] published are read from the log, so the cost stays
+/// bounded however many there are.
+async fn published_for(
+    app: &App,
+    tenant: &flowline_core::id::TenantId,
+    sku: Sku,
+    start: Date,
+    latest: Date,
+) -> Result<Vec<Published>, ApiError> {
+    use flowline_core::documents::forecast::ForecastEvent;
+    use flowline_core::error::DocumentKind;
+    let tenant = tenant.clone();
+    app.readers()
+        .read(move |store| {
+            let kind = DocumentKind::Forecast.as_str();
+            let mut summaries = store
+                .stream_summaries(&tenant, kind)
+                .map_err(ApiError::internal)?;
+            summaries.sort_by(|a, b| {
+                b.created
+                    .cmp(&a.created)
+                    .then_with(|| flowline_core::id::natural_cmp(&b.id, &a.id))
+            });
+            let mut found = Vec::new();
+            for summary in summaries.iter().take(PUBLISHED_READ) {
+                let stream =
+                    flowline_core::stream::StreamName::new(DocumentKind::Forecast, &summary.id);
+                let stored = store
+                    .read_stream(&tenant, &stream.to_string())
+                    .map_err(ApiError::internal)?;
+                let Some(first) = stored.first() else {
+                    continue;
+                };
+                let event = flowline_core::Event::from_json(
+                    &first.event_type,
+                    first.schema_version,
+                    &first.payload,
+                )
+                .map_err(ApiError::internal)?;
+                let flowline_core::Event::Forecast(ForecastEvent::Published {
+                    forecast,
+                    first_day,
+                    lines,
+                    ..
+                }) = event
+                else {
+                    continue;
+                };
+                let Some(line) = lines
+                    .iter()
+                    .find(|line| line.sku == sku && line.location.is_none())
+                else {
+                    continue;
+                };
+                let last = first_day
+                    .checked_add(jiff::Span::new().days(line.daily_milli.len() as i64 - 1))
+                    .unwrap_or(first_day);
+                if first_day > latest || last < start {
+                    continue;
+                }
+                found.push(Published {
+                    id: forecast.to_string(),
+                    first_day,
+                    daily: line
+                        .daily_milli
+                        .iter()
+                        .map(|m| *m as f64 / 1000.0)
+                        .collect(),
+                });
+                if found.len() == PUBLISHED_SHOWN {
+                    break;
+                }
+            }
+            Ok(found)
+        })
+        .await
+}
+
+/// The day `offset` days after `day`, if the calendar has it.
+fn day_after(day: Date, offset: usize) -> Option<Date> {
+    day.checked_add(jiff::Span::new().days(offset as i64)).ok()
+}
+
+/// The Forecast section's chart: the days drawn, then the forecast's.
+fn forecast_chart(view: &ForecastView, item: &ForecastedItem) -> Option<chart::Band> {
+    let start = view.start?;
+    let past = view.days.len();
+    let ahead = item.mean.len();
+    let days: Vec<Date> = (0..past + ahead)
+        .map(|offset| day_after(start, offset))
+        .collect::<Option<_>>()?;
+    let mut band = chart::Band {
+        labels: days.iter().map(Date::to_string).collect(),
+        // A tick each week, on the forecast's first day and every seventh day before and after.
+        ticks: (0..days.len())
+            .filter(|index| index % 7 == past % 7)
+            .map(|index| (index, days[index].strftime("%b %-d").to_string()))
+            .collect(),
+        actual: view
+            .days
+            .iter()
+            .map(|(units, _, _)| units.map(|units| units as f64))
+            .chain(std::iter::repeat_n(None, ahead))
+            .collect(),
+        censored: view.days.iter().map(|(_, censored, _)| *censored).collect(),
+        promoted: view.days.iter().map(|(_, _, promoted)| *promoted).collect(),
+        // Demand is never negative: an interval reaching below zero is drawn from zero.
+        forecast: std::iter::repeat_n(None, past)
+            .chain((0..ahead).map(|at| {
+                Some((
+                    item.mean[at].max(0.0),
+                    item.lower.get(at).copied().unwrap_or(0.0).max(0.0),
+                    item.upper.get(at).copied().unwrap_or(0.0).max(0.0),
+                ))
+            }))
+            .collect(),
+        forecast_name: item.model.clone(),
+        interval_name: format!("{:.0} % prediction interval", FORECAST_LEVEL * 100.0),
+        earlier: Vec::new(),
+    };
+    for published in &view.earlier {
+        let values = days
+            .iter()
+            .take(past)
+            .map(|day| {
+                let offset = published.first_day.until(*day).ok()?.get_days();
+                usize::try_from(offset)
+                    .ok()
+                    .and_then(|offset| published.daily.get(offset).copied())
+            })
+            .chain(std::iter::repeat_n(None, ahead))
+            .collect();
+        band.earlier.push(chart::Line {
+            name: format!("published {} (from {})", published.id, published.first_day),
+            values,
+        });
+    }
+    Some(band)
+}
+
+fn forecast_section(view: &ForecastView) -> Markup {
+    let chosen = view.chosen.as_ref().map(Sku::as_str);
+    html! {
+        p class="lead" { "One item's daily orders over every channel for the last eight weeks, then the forecast the planner would use for the next four, shaded with its " (format!("{:.0} %", FORECAST_LEVEL * 100.0)) " prediction interval, and the forecasts published earlier drawn over the days they covered. Stock-out and promotion days are marked: the forecast leaves them out of what it learns from. Days rather than weeks, because the models see a weekly rhythm and a stock-out or a promotion is a day." }
+        @if view.choices.is_empty() && view.problem.is_none() {
+            p { "No order is in the history yet, so there is nothing to forecast." }
+        } @else {
+            form method="get" action=(PATH) id="forecast-item" class="pickers" {
+                label { "Item"
+                    select name="sku" {
+                        @for (sku, units) in &view.choices {
+                            option value=(sku.as_str()) selected[Some(sku.as_str()) == chosen] { (sku.as_str()) " (" (format::grouped(i128::from(*units))) " in 8 weeks)" }
+                        }
+                    }
+                }
+                button type="submit" { "Show" }
+            }
+        }
+        @if let Some(problem) = &view.problem {
+            p class="error" role="alert" id="forecast-problem" { (problem) }
+        }
+        @if let Some(sku) = &view.chosen {
+            @match &view.forecast {
+                Some(item) => {
+                    div id="forecast" data-sku=(sku.as_str()) data-model=(item.model) {
+                        @if let Some(band) = forecast_chart(view, item) {
+                            (chart::band(&format!("{sku}: units ordered a day, and forecast"), &band, "units"))
+                        }
+                        p class="muted" {
+                            "Item " (link(Collection::Items, sku.as_str())) "; model " span class="model" { (item.model) }
+                            @if let Some(first) = item.first_day { "; forecast from " (first) }
+                            "."
+                            @if view.earlier.is_empty() { " No forecast published earlier covered these days." }
+                        }
+                    }
+                },
+                None => {
+                    p id="forecast" data-sku=(sku.as_str()) {
+                        "No forecast for " (link(Collection::Items, sku.as_str())) ": " (view.unforecast.as_deref().unwrap_or("the forecast could not be made")) "."
+                    }
+                },
+            }
+        }
+    }
 }
 
 /// The days of the accuracy section: the last four weeks.
@@ -659,6 +996,8 @@ fn body(
         } @else {
             p class="muted" { "Running the planner needs an operator or admin key; yours is " (viewer.role().as_str()) "." }
         }
+        h2 { "Forecast" }
+        (forecast_section(&view.forecast))
         h2 { "Forecast accuracy" }
         @match &view.accuracy {
             Some(report) => (accuracy_section(report)),
@@ -689,7 +1028,7 @@ async fn render(
     params: &BTreeMap<String, String>,
 ) -> Result<Html, ApiError> {
     let status = error.as_ref().map_or(StatusCode::OK, ApiError::status);
-    let view = view(app, viewer).await?;
+    let view = view(app, viewer, params.get("sku").map(String::as_str)).await?;
     let tokens = (0..2 * view.open.len())
         .map(|_| super::session::token())
         .collect::<Result<Vec<_>, _>>()?;
@@ -937,6 +1276,58 @@ mod tests {
             rounding_rules(&terms()),
             "minimum order 1, cases of 1; forecast model ets(A,N,A)"
         );
+    }
+
+    #[test]
+    fn the_forecast_chart_puts_each_earlier_forecast_on_the_days_it_covered() {
+        let day = |text: &str| text.parse::<Date>().unwrap();
+        // Eight weeks from 2025-05-05 (a Monday) to 2025-06-29; the forecast from 2025-06-30.
+        let view = ForecastView {
+            start: Some(day("2025-05-05")),
+            days: (0..FORECAST_PAST_DAYS)
+                .map(|index| (Some(index as i64 % 3), index == 10, index == 20))
+                .collect(),
+            earlier: vec![Published {
+                id: "F-7".into(),
+                first_day: day("2025-06-28"),
+                daily: vec![1.5, 2.5, 3.5],
+            }],
+            ..ForecastView::default()
+        };
+        let item = ForecastedItem {
+            sku: Sku::parse("MUG").unwrap(),
+            first_day: Some(day("2025-06-30")),
+            model: "ets(A,N,A)".into(),
+            mean: vec![2.0; 28],
+            lower: vec![-0.5; 28],
+            upper: vec![4.0; 28],
+            actual: vec![0; 28],
+        };
+        let band = forecast_chart(&view, &item).unwrap();
+        assert_eq!(band.labels.len(), 56 + 28);
+        assert_eq!(band.labels[55], "2025-06-29");
+        assert_eq!(band.labels[56], "2025-06-30");
+        // Ticks every seven days, the forecast's first day among them.
+        assert_eq!(band.ticks.len(), 12);
+        assert_eq!(band.ticks[8], (56, "Jun 30".to_string()));
+        assert_eq!(band.ticks[0], (0, "May 5".to_string()));
+        // F-7 began on 2025-06-28 (day 54): 1.5 then 2.5 over the last two days drawn; its
+        // third day, 2025-06-30, is the forecast's, not a day with orders, so it is not drawn.
+        let earlier = &band.earlier[0].values;
+        assert_eq!(earlier[53], None);
+        assert_eq!(
+            (earlier[54], earlier[55], earlier[56]),
+            (Some(1.5), Some(2.5), None)
+        );
+        assert_eq!(band.earlier[0].name, "published F-7 (from 2025-06-28)");
+        // Orders on the past days only, the forecast on the days ahead, its lower bound no
+        // lower than zero.
+        assert_eq!((band.actual[4], band.actual[56]), (Some(1.0), None));
+        assert_eq!(
+            (band.forecast[55], band.forecast[56]),
+            (None, Some((2.0, 0.0, 4.0)))
+        );
+        assert!(band.censored[10] && band.promoted[20] && !band.censored[20]);
     }
 
     #[test]
