@@ -135,7 +135,7 @@ pub struct DemandHistory {
     promotions: BTreeMap<String, Promotion>,
     /// Units received back from customers, by item, channel, center and day.
     #[serde(default)]
-    returned: BTreeMap<Sku, BTreeMap<ChannelId, BTreeMap<LocationId, BTreeMap<Date, i64>>>>,
+    returned: BTreeMap<Sku, BTreeMap<ChannelId, ByCenter>>,
     /// Orders that may still be returned: their channel and shipping center.
     #[serde(default)]
     origins: BTreeMap<SalesOrderId, Origin>,
@@ -270,6 +270,9 @@ impl DemandSeries {
             .collect()
     }
 }
+
+/// Units per center and day.
+type ByCenter = BTreeMap<LocationId, BTreeMap<Date, i64>>;
 
 /// Where an order came from and went out: what a return of it counts against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

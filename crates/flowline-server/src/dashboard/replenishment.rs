@@ -303,6 +303,12 @@ fn accuracy_section(report: &flowline_metrics::accuracy::Report) -> Markup {
                 @for (sku, figures) in report.worst.iter().take(10) {
                     (row(html! { "worst: " (link(Collection::Items, sku.as_str())) }, figures))
                 }
+                @for (center, figures) in &report.by_center {
+                    (row(html! { "center " (link(Collection::Locations, center.as_str())) }, figures))
+                }
+                @for (channel, figures) in &report.by_channel {
+                    (row(html! { "channel " (channel.as_str()) }, figures))
+                }
             }
         }
     }
