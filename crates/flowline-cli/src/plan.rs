@@ -1002,6 +1002,12 @@ fn accuracy(args: &AccuracyArgs) -> anyhow::Result<ExitCode> {
     for (sku, figures) in report.worst.iter().take(10) {
         writeln!(out, "{}", line(&format!("worst: {sku}"), figures))?;
     }
+    for (center, figures) in &report.by_center {
+        writeln!(out, "{}", line(&format!("center {center}"), figures))?;
+    }
+    for (channel, figures) in &report.by_channel {
+        writeln!(out, "{}", line(&format!("channel {channel}"), figures))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,23 +5,32 @@
 //! on a later day — each network-wide line's figure for it is compared with the units ordered
 //! that day over every channel, and the error is added to sums kept by day, by item and month,
 //! and by lag (how many days after the forecast's first day the figure was for). Stock-out days
-//! are left out: what customers could order then says nothing about the forecast. Lines for one
-//! center are not scored (demand is known per item; its split between centers is the
-//! planner's, not the customers').
+//! are left out: what customers could order then says nothing about the forecast.
+//!
+//! A line for one center or one channel (the item's forecast times the share the planner gave
+//! it) is judged where it was made, apart from the headline: a channel's line against the units
+//! ordered in that channel, a center's line against the units allocated at that center that day
+//! (where demand was served: the orders name a channel, not a center, and a backorder counts
+//! on the day it found stock). Their errors go to sums by center and month and by channel and
+//! month, never into the network-wide sums above, so publishing them leaves the headline
+//! figures as they were. Stock-out days are left out of them too.
 //!
 //! From the sums:
 //!
 //! - **WAPE** = Σ|forecast − actual| / Σ actual, and **forecast accuracy** = 1 − WAPE (the Plan
 //!   metric the scorecard shows; it can fall below zero when errors exceed demand);
 //! - **bias** = Σ(forecast − actual) / Σ actual (positive: over-forecast);
-//! - **MASE** = the mean of |forecast − actual| / s over the scored days, where `s` is the item's
-//!   in-sample mean absolute error of the seasonal naive forecast (7 days) over up to 365 days
-//!   before the forecast's first day; left out for an item with fewer than 8 such days or `s = 0`.
+//! - **MASE** = the mean of |forecast − actual| / s over the scored days, where `s` is the
+//!   in-sample mean absolute error of the seasonal naive forecast (7 days) of the actuals the
+//!   line is judged against (the item's orders, or its orders in the channel, or its units
+//!   allocated at the center) over up to 365 days before the forecast's first day; left out
+//!   for a line with fewer than 8 such days or `s = 0`.
 //!
 //! What is pending holds only the figures of days not yet passed: memory follows the open
-//! horizons, and the sums are a few numbers per day, per item and month, and per lag and month.
+//! horizons, and the sums are a few numbers per day, per item and month, per lag and month,
+//! and per center or channel and month.
 
-use flowline_core::id::Sku;
+use flowline_core::id::{ChannelId, LocationId, Sku};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -126,10 +135,26 @@ fn month_of(day: Date) -> Date {
     day.first_of_month()
 }
 
+/// Where a line of a published forecast is judged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Place {
+    /// The whole network: the headline.
+    #[default]
+    Network,
+    /// One fulfillment center.
+    Center(LocationId),
+    /// One sales channel.
+    Channel(ChannelId),
+}
+
 /// One line of a published forecast, waiting for its days to pass.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PendingLine {
     pub(crate) sku: Sku,
+    /// Where it is judged.
+    #[serde(default)]
+    pub(crate) place: Place,
     /// Expected units per day from `first_day`.
     pub(crate) daily: Vec<f64>,
     /// The next day to score, as an index into `daily`.
@@ -152,6 +177,12 @@ pub struct Accuracy {
     by_day: BTreeMap<Date, Errors>,
     by_item: BTreeMap<Sku, BTreeMap<Date, Errors>>,
     by_lag: BTreeMap<u32, BTreeMap<Date, Errors>>,
+    /// Centers' lines, by center and month.
+    #[serde(default)]
+    by_center: BTreeMap<LocationId, BTreeMap<Date, Errors>>,
+    /// Channels' lines, by channel and month.
+    #[serde(default)]
+    by_channel: BTreeMap<ChannelId, BTreeMap<Date, Errors>>,
 }
 
 /// Accuracy over a range of days.
@@ -170,12 +201,21 @@ pub struct Report {
     /// The items with the largest absolute error over the months the range touches, worst
     /// first (at most 20): where to look first.
     pub worst: Vec<(Sku, Figures)>,
+    /// Each center's lines over the months the range touches, the highest WAPE first (centers
+    /// without demand last).
+    pub by_center: Vec<(LocationId, Figures)>,
+    /// Each channel's lines over the months the range touches, the highest WAPE first
+    /// (channels without demand last).
+    pub by_channel: Vec<(ChannelId, Figures)>,
 }
 
 impl Accuracy {
-    /// Adds one scored figure.
+    /// Adds one scored figure of a line for `place`: a center's or a channel's go to their own
+    /// sums only.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn score(
         &mut self,
+        place: &Place,
         sku: &Sku,
         day: Date,
         lag: u32,
@@ -183,6 +223,18 @@ impl Accuracy {
         actual: f64,
         scale: Option<f64>,
     ) {
+        let by_place = match place {
+            Place::Network => None,
+            Place::Center(center) => Some(self.by_center.entry(center.clone()).or_default()),
+            Place::Channel(channel) => Some(self.by_channel.entry(channel.clone()).or_default()),
+        };
+        if let Some(months) = by_place {
+            months
+                .entry(month_of(day))
+                .or_default()
+                .add(forecast, actual, scale);
+            return;
+        }
         self.by_day
             .entry(day)
             .or_default()
@@ -213,6 +265,14 @@ impl Accuracy {
             *months = months.split_off(&month);
         }
         self.by_lag.retain(|_, months| !months.is_empty());
+        for months in self.by_center.values_mut() {
+            *months = months.split_off(&month);
+        }
+        self.by_center.retain(|_, months| !months.is_empty());
+        for months in self.by_channel.values_mut() {
+            *months = months.split_off(&month);
+        }
+        self.by_channel.retain(|_, months| !months.is_empty());
     }
 
     /// Whether any figure was scored.
@@ -273,8 +333,32 @@ impl Accuracy {
                 .into_iter()
                 .map(|(sku, sum)| (sku, sum.figures()))
                 .collect(),
+            by_center: worst_first(&self.by_center, &months),
+            by_channel: worst_first(&self.by_channel, &months),
         }
     }
+}
+
+/// Each place's sums over `months`, the highest WAPE first (none last), then by place.
+fn worst_first<K: Clone + Ord>(
+    places: &BTreeMap<K, BTreeMap<Date, Errors>>,
+    months: &std::ops::Range<Date>,
+) -> Vec<(K, Figures)> {
+    let mut figures: Vec<(K, Figures)> = places
+        .iter()
+        .filter_map(|(place, by_month)| {
+            let mut sum = Errors::default();
+            for errors in by_month.range(months.clone()).map(|(_, e)| e) {
+                sum.merge(errors);
+            }
+            (sum.figures > 0).then(|| (place.clone(), sum.figures()))
+        })
+        .collect();
+    figures.sort_by(|a, b| {
+        let wape = |f: &Figures| f.wape.unwrap_or(f64::NEG_INFINITY);
+        wape(&b.1).total_cmp(&wape(&a.1)).then(a.0.cmp(&b.0))
+    });
+    figures
 }
 
 /// The seasonal naive (7 days) in-sample mean absolute error of `daily`, when it has at least

@@ -5,8 +5,20 @@
 //! is still the day's demand. A bundle (never stocked; a line for it reserves its components)
 //! counts as the stocked components it is made of, exploded through nested bundles, since those
 //! are what must be bought and placed; a kit is stocked and counts as itself. Days are the
-//! tenant's reporting time zone's; a day with no order is a day of zero demand. Returns are not
-//! netted here: they are a flow of their own.
+//! tenant's reporting time zone's; a day with no order is a day of zero demand.
+//!
+//! **Returns** are a flow of their own, kept beside demand and never netted from it: forecasts
+//! are of gross demand (what customers ordered), and what comes back is a supply the planner can
+//! restock. Units count on the day a return is *received* (the RMA's `ReturnReceived`), not
+//! when it is authorised: an authorisation is a promise the customer may not keep (the RMA is
+//! closed with the rest unreceived), while received units are in hand. They are counted per
+//! stocked component like orders (a bundle's return is its components, from the return line),
+//! in the order's channel and at the center that shipped the order last (where the parcel goes
+//! back, as the scorecard's return leg assumes) ([`DemandSeries::returned`],
+//! [`DemandHistory::return_rate`]). For that the history remembers each order's channel and
+//! shipping center until the longest return window (plus [`ORIGIN_GRACE_DAYS`]) has passed
+//! since its last shipment or delivery, and each authorised return until it is received in
+//! full or closed; a return whose order it no longer remembers is not counted.
 //!
 //! **Stock-outs.** A day on which an item's stock available to sell (on hand less reserved,
 //! over every fulfillment center) was at or below zero at some moment, after the item had first
@@ -41,15 +53,21 @@
 //! other promotions and stock-out days left out of both).
 //!
 //! A [`Projection`] of the log: it folds events in order and is kept as a snapshot like the
-//! scorecard. It holds one count per item, channel (or center) and day with orders, so it grows
-//! with the days of history; [`HISTORY_DAYS_MAX`] bounds how far back it keeps. Open purchase
+//! scorecard. It holds one count per item, channel (or center) and day with orders, and per
+//! item, channel, center and day with returns, so it grows with the days of history;
+//! [`HISTORY_DAYS_MAX`] bounds how far back it keeps. Open purchase
 //! orders are held until they are received, closed or cancelled; supplier records are a few
 //! sums each.
 
+use crate::accuracy::Place;
 use flowline_core::documents::promotion::PromotionEvent;
 use flowline_core::documents::purchase_order::PurchaseOrderEvent;
+use flowline_core::documents::return_auth::ReturnEvent;
+use flowline_core::documents::sales_order::LineQuantity;
 use flowline_core::documents::sales_order::SalesOrderEvent;
-use flowline_core::id::{ChannelId, LocationId, PurchaseOrderId, Sku, SupplierId};
+use flowline_core::id::{
+    ChannelId, LocationId, PurchaseOrderId, ReturnId, SalesOrderId, Sku, SupplierId,
+};
 use flowline_core::master::{Item, stocked_components};
 use flowline_core::projection::{Position, Projection};
 use flowline_core::state::{Event, MasterEvent};
@@ -62,6 +80,11 @@ use std::collections::BTreeMap;
 /// How many days before the latest order day the history keeps: eight years, enough for any
 /// seasonal model; older days are dropped as newer ones arrive.
 pub const HISTORY_DAYS_MAX: i32 = 2_922;
+
+/// Days past the longest return window an order's channel and center are remembered after its
+/// last shipment or delivery, for a return authorised late in its window (the window runs from
+/// delivery, and the day an event carries may trail the history's latest day).
+pub const ORIGIN_GRACE_DAYS: i64 = 60;
 
 /// Units ordered per day, by stocked item and channel.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +133,18 @@ pub struct DemandHistory {
     /// Promotions planned and not cancelled, by id.
     #[serde(default)]
     promotions: BTreeMap<String, Promotion>,
+    /// Units received back from customers, by item, channel, center and day.
+    #[serde(default)]
+    returned: BTreeMap<Sku, BTreeMap<ChannelId, ByCenter>>,
+    /// Orders that may still be returned: their channel and shipping center.
+    #[serde(default)]
+    origins: BTreeMap<SalesOrderId, Origin>,
+    /// Returns authorised and not yet received in full or closed.
+    #[serde(default)]
+    open_returns: BTreeMap<ReturnId, OpenReturn>,
+    /// The longest return window of any policy, days.
+    #[serde(default)]
+    longest_return_window_days: i64,
     /// The time zone resolved, kept between events.
     #[serde(skip)]
     zone: Option<TimeZone>,
@@ -219,6 +254,9 @@ pub struct DemandSeries {
     pub censored: Vec<bool>,
     /// Whether a promotion of the item in the channel covered each day of `daily`.
     pub promoted: Vec<bool>,
+    /// Units of the item sold in the channel received back each day of `daily`, over every
+    /// center: a flow of its own, never taken off `daily`.
+    pub returned: Vec<i64>,
 }
 
 impl DemandSeries {
@@ -231,6 +269,28 @@ impl DemandSeries {
             .map(|(units, (censored, promoted))| (!censored && !promoted).then_some(*units as f64))
             .collect()
     }
+}
+
+/// Units per center and day.
+type ByCenter = BTreeMap<LocationId, BTreeMap<Date, i64>>;
+
+/// Where an order came from and went out: what a return of it counts against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Origin {
+    channel: ChannelId,
+    /// The center that shipped it last, once shipped.
+    center: Option<LocationId>,
+    /// Its last day placed, shipped or delivered.
+    last_on: Date,
+}
+
+/// A return being received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OpenReturn {
+    channel: ChannelId,
+    center: LocationId,
+    /// Per return line: the stocked items per unit, and the units still to come.
+    lines: Vec<(Vec<(Sku, i64)>, i64)>,
 }
 
 /// A purchase order being received.
@@ -340,6 +400,17 @@ impl DemandHistory {
                         day_of(index).is_ok_and(|day| self.is_promoted(sku, Some(channel), day))
                     })
                     .collect();
+                let mut returned: Vec<i64> = vec![0; length];
+                let centers = self.returned.get(sku).and_then(|by| by.get(channel));
+                for (&day, &units) in centers.into_iter().flat_map(|c| c.values()).flatten() {
+                    if let Some(slot) = usize::try_from(days_between(start, day))
+                        .ok()
+                        .filter(|_| day >= start)
+                        .and_then(|index| returned.get_mut(index))
+                    {
+                        *slot = (*slot).saturating_add(units);
+                    }
+                }
                 Some(DemandSeries {
                     sku: sku.clone(),
                     channel: channel.clone(),
@@ -347,6 +418,7 @@ impl DemandHistory {
                     daily,
                     censored,
                     promoted,
+                    returned,
                 })
             })
             .collect()
@@ -380,6 +452,86 @@ impl DemandHistory {
         units
             .into_iter()
             .map(|(center, u)| (center, u as f64 / total))
+            .collect()
+    }
+
+    /// Each channel's share of the units of `sku` ordered over the `days` days up to the latest
+    /// order day, in channel order; empty when none was ordered then. The same recent window
+    /// as [`DemandHistory::shares`] gives the centers'.
+    pub fn channel_shares(&self, sku: &Sku, days: i32) -> Vec<(ChannelId, f64)> {
+        let Some(channels) = self.cells.get(sku) else {
+            return Vec::new();
+        };
+        let since = self
+            .latest
+            .and_then(|latest| latest.checked_sub(jiff::Span::new().days(days)).ok());
+        let units: Vec<(ChannelId, i64)> = channels
+            .iter()
+            .map(|(channel, by_day)| {
+                let total = by_day
+                    .iter()
+                    .filter(|(day, _)| since.is_none_or(|since| **day > since))
+                    .map(|(_, units)| *units)
+                    .fold(0_i64, i64::saturating_add);
+                (channel.clone(), total)
+            })
+            .filter(|(_, units)| *units > 0)
+            .collect();
+        let total = units.iter().map(|(_, u)| *u as f64).sum::<f64>();
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        units
+            .into_iter()
+            .map(|(channel, u)| (channel, u as f64 / total))
+            .collect()
+    }
+
+    /// The units of `sku` received back over the units ordered, both over the `days` days up
+    /// to the latest order day and every channel (the period view: what came back in the
+    /// window, whenever it was sold); `None` when none was ordered then.
+    pub fn return_rate(&self, sku: &Sku, days: i32) -> Option<f64> {
+        let latest = self.latest?;
+        let from = latest
+            .checked_sub(jiff::Span::new().days(days))
+            .ok()?
+            .tomorrow()
+            .ok()?;
+        let window = |by_day: &BTreeMap<Date, i64>| -> i64 {
+            by_day
+                .range(from..=latest)
+                .fold(0_i64, |sum, (_, units)| sum.saturating_add(*units))
+        };
+        let ordered: i64 = self
+            .cells
+            .get(sku)?
+            .values()
+            .map(window)
+            .fold(0, i64::saturating_add);
+        let returned: i64 = self
+            .returned
+            .get(sku)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .flat_map(BTreeMap::values)
+            .map(window)
+            .fold(0, i64::saturating_add);
+        (ordered > 0).then(|| returned as f64 / ordered as f64)
+    }
+
+    /// Units of `sku` received back, as (channel, center, day, units), in that order.
+    pub fn returned_units(&self, sku: &Sku) -> Vec<(ChannelId, LocationId, Date, i64)> {
+        let Some(channels) = self.returned.get(sku) else {
+            return Vec::new();
+        };
+        channels
+            .iter()
+            .flat_map(|(channel, centers)| {
+                centers.iter().flat_map(move |(center, days)| {
+                    days.iter()
+                        .map(move |(day, units)| (channel.clone(), center.clone(), *day, *units))
+                })
+            })
             .collect()
     }
 
@@ -592,7 +744,40 @@ impl DemandHistory {
         })
     }
 
-    /// Takes a published forecast's network-wide lines to be scored as their days pass.
+    /// The actuals a line for `place` is judged against: units of `sku` ordered on `day` over
+    /// every channel (the network) or in one channel, or allocated at one center.
+    fn actual_at(&self, place: &Place, sku: &Sku, day: Date) -> i64 {
+        match place {
+            Place::Network => self.ordered_on(sku, day),
+            Place::Channel(channel) => self
+                .cells
+                .get(sku)
+                .and_then(|channels| channels.get(channel))
+                .and_then(|days| days.get(&day))
+                .copied()
+                .unwrap_or(0),
+            Place::Center(center) => self
+                .allocated
+                .get(sku)
+                .and_then(|centers| centers.get(center))
+                .and_then(|days| days.get(&day))
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+
+    /// The first day with actuals of `sku` at `place`.
+    fn first_at(&self, place: &Place, sku: &Sku) -> Option<Date> {
+        let first = |days: &BTreeMap<Date, i64>| days.first_key_value().map(|(day, _)| *day);
+        match place {
+            Place::Network => self.cells.get(sku)?.values().filter_map(first).min(),
+            Place::Channel(channel) => first(self.cells.get(sku)?.get(channel)?),
+            Place::Center(center) => first(self.allocated.get(sku)?.get(center)?),
+        }
+    }
+
+    /// Takes a published forecast's lines to be scored as their days pass, each where it was
+    /// made (the network, a center, a channel).
     fn published(
         &mut self,
         forecast: &flowline_core::id::ForecastId,
@@ -600,21 +785,24 @@ impl DemandHistory {
         lines: &[flowline_core::documents::forecast::ForecastLine],
     ) {
         let mut pending = Vec::new();
-        for line in lines.iter().filter(|line| line.location.is_none()) {
+        for line in lines {
+            let place = match (&line.location, &line.channel) {
+                (None, None) => Place::Network,
+                (Some(center), None) => Place::Center(center.clone()),
+                (None, Some(channel)) => Place::Channel(channel.clone()),
+                // Refused when published; a line for both is judged nowhere.
+                (Some(_), Some(_)) => continue,
+            };
+            let first = self.first_at(&place, &line.sku);
             let before: Vec<f64> = (1..=365)
                 .rev()
                 .filter_map(|back| first_day.checked_sub(jiff::Span::new().days(back)).ok())
-                .skip_while(|day| {
-                    self.cells.get(&line.sku).is_none_or(|channels| {
-                        channels
-                            .values()
-                            .all(|days| days.first_key_value().is_none_or(|(first, _)| day < first))
-                    })
-                })
-                .map(|day| self.ordered_on(&line.sku, day) as f64)
+                .skip_while(|day| first.is_none_or(|first| *day < first))
+                .map(|day| self.actual_at(&place, &line.sku, day) as f64)
                 .collect();
             pending.push(crate::accuracy::PendingLine {
                 sku: line.sku.clone(),
+                place,
                 daily: line
                     .daily_milli
                     .iter()
@@ -653,8 +841,9 @@ impl DemandHistory {
                         break;
                     }
                     if !self.is_stockout_day(&line.sku, day) {
-                        let actual = self.ordered_on(&line.sku, day) as f64;
+                        let actual = self.actual_at(&line.place, &line.sku, day) as f64;
                         self.accuracy.score(
+                            &line.place,
                             &line.sku,
                             day,
                             line.next as u32,
@@ -670,6 +859,52 @@ impl DemandHistory {
         }
         pending.retain(|forecast| !forecast.lines.is_empty());
         self.pending = pending;
+    }
+
+    /// Counts units of a return received on `day`.
+    fn return_received(&mut self, id: &ReturnId, lines: &[LineQuantity], day: Date) {
+        let Some(mut open) = self.open_returns.remove(id) else {
+            return;
+        };
+        for received in lines {
+            let Some((components, to_come)) = open.lines.get_mut(received.line) else {
+                continue;
+            };
+            *to_come = to_come.saturating_sub(received.quantity);
+            for (sku, per_unit) in components.iter() {
+                let units = per_unit.saturating_mul(received.quantity);
+                if units <= 0 {
+                    continue;
+                }
+                let cell = self
+                    .returned
+                    .entry(sku.clone())
+                    .or_default()
+                    .entry(open.channel.clone())
+                    .or_default()
+                    .entry(open.center.clone())
+                    .or_default()
+                    .entry(day)
+                    .or_default();
+                *cell = cell.saturating_add(units);
+            }
+        }
+        if open.lines.iter().any(|(_, to_come)| *to_come > 0) {
+            self.open_returns.insert(id.clone(), open);
+        }
+    }
+
+    /// Forgets the channel and center of orders whose return window (the longest, plus
+    /// [`ORIGIN_GRACE_DAYS`]) has passed since they were last shipped or delivered.
+    fn forget_origins(&mut self, latest: Date) {
+        let keep = self
+            .longest_return_window_days
+            .max(0)
+            .saturating_add(ORIGIN_GRACE_DAYS);
+        let Ok(horizon) = latest.checked_sub(jiff::Span::new().days(keep)) else {
+            return;
+        };
+        self.origins.retain(|_, origin| origin.last_on >= horizon);
     }
 
     /// Whether `day` was a stock-out day of `sku`.
@@ -865,6 +1100,7 @@ impl DemandHistory {
             self.latest = Some(day);
             self.score_until(day);
             self.forget_before(day);
+            self.forget_origins(day);
         }
     }
 
@@ -894,6 +1130,16 @@ impl DemandHistory {
             centers.retain(|_, days| !days.is_empty());
         }
         self.allocated.retain(|_, centers| !centers.is_empty());
+        for channels in self.returned.values_mut() {
+            for centers in channels.values_mut() {
+                for days in centers.values_mut() {
+                    *days = days.split_off(&horizon);
+                }
+                centers.retain(|_, days| !days.is_empty());
+            }
+            channels.retain(|_, centers| !centers.is_empty());
+        }
+        self.returned.retain(|_, channels| !channels.is_empty());
         for days in self.center_orders.values_mut() {
             *days = days.split_off(&horizon);
         }
@@ -919,7 +1165,7 @@ fn days_between(from: Date, to: Date) -> i64 {
 
 impl Projection for DemandHistory {
     const NAME: &'static str = "demand_history";
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
 
     fn apply(&mut self, position: Position, event: &Event) {
         if let Some(effects) = event.effects() {
@@ -938,13 +1184,26 @@ impl Projection for DemandHistory {
                     self.bundles.remove(&item.sku);
                 }
             }
+            Event::Master(MasterEvent::ReturnPolicySet { policy }) => {
+                self.longest_return_window_days =
+                    self.longest_return_window_days.max(policy.window_days);
+            }
             Event::SalesOrder(SalesOrderEvent::Placed {
+                order,
                 channel,
                 lines,
                 placed_at,
                 ..
             }) => {
                 let day = self.day_of(*placed_at);
+                self.origins.insert(
+                    order.clone(),
+                    Origin {
+                        channel: channel.clone(),
+                        center: None,
+                        last_on: day,
+                    },
+                );
                 for line in lines {
                     let stocked = stocked_components(&|sku| self.bundles.get(sku), &line.sku);
                     for (sku, per_unit) in stocked {
@@ -987,8 +1246,17 @@ impl Projection for DemandHistory {
                     }
                 }
             }
-            Event::SalesOrder(SalesOrderEvent::Shipped { location, at, .. }) => {
+            Event::SalesOrder(SalesOrderEvent::Shipped {
+                order,
+                location,
+                at,
+                ..
+            }) => {
                 let day = self.day_of(*at);
+                if let Some(origin) = self.origins.get_mut(order) {
+                    origin.center = Some(location.clone());
+                    origin.last_on = origin.last_on.max(day);
+                }
                 let cell = self
                     .center_shipments
                     .entry(location.clone())
@@ -996,6 +1264,47 @@ impl Projection for DemandHistory {
                     .entry(day)
                     .or_default();
                 *cell = cell.saturating_add(1);
+            }
+            Event::SalesOrder(SalesOrderEvent::Delivered {
+                order,
+                delivered_at,
+                ..
+            }) => {
+                let day = self.day_of(*delivered_at);
+                if let Some(origin) = self.origins.get_mut(order) {
+                    origin.last_on = origin.last_on.max(day);
+                }
+            }
+            Event::Return(ReturnEvent::Authorised {
+                return_id,
+                order,
+                lines,
+                ..
+            }) => {
+                let origin = self.origins.get(order);
+                if let Some((channel, Some(center))) = origin.map(|o| (&o.channel, &o.center)) {
+                    let open = OpenReturn {
+                        channel: channel.clone(),
+                        center: center.clone(),
+                        lines: lines
+                            .iter()
+                            .map(|line| (line.components.clone(), line.quantity))
+                            .collect(),
+                    };
+                    self.open_returns.insert(return_id.clone(), open);
+                }
+            }
+            Event::Return(ReturnEvent::Received {
+                return_id,
+                lines,
+                at,
+                ..
+            }) => {
+                let day = self.day_of(*at);
+                self.return_received(return_id, lines, day);
+            }
+            Event::Return(ReturnEvent::Closed { return_id, .. }) => {
+                self.open_returns.remove(return_id);
             }
             Event::PurchaseOrder(purchase) => self.purchase(purchase),
             Event::Promotion(PromotionEvent::Planned {

@@ -33,7 +33,9 @@
 //! [`Plan::policies`].
 //!
 //! [`commands`] groups the lines by supplier and center into [`ProposeReplenishment`]s, each
-//! line carrying its terms in thousandths of a unit.
+//! line carrying its terms in thousandths of a unit. [`publish_forecast`] records the forecast
+//! they rest on: each item's network-wide line, and, once [`split_forecasts`] has noted the
+//! shares, its share at each center and in each channel, so that accuracy can be judged there.
 
 use crate::demand::DemandHistory;
 use flowline_core::State;
@@ -41,7 +43,7 @@ use flowline_core::documents::forecast::{ForecastLine, PublishForecast};
 use flowline_core::documents::replenishment::{
     ProposalLine, ProposalSource, ProposalStatus, ProposeReplenishment, ReplenishmentTerms,
 };
-use flowline_core::id::{LocationId, ProposalId, Sku, SupplierId};
+use flowline_core::id::{ChannelId, LocationId, ProposalId, Sku, SupplierId};
 use flowline_core::master::{InventoryPolicy, stocked_components};
 use flowline_core::views;
 use flowline_plan::forecast::{self, Options};
@@ -184,6 +186,21 @@ pub struct Plan {
     pub forecasts: Vec<ItemForecast>,
     /// The policy in force at every item × center planned, whether it orders or not.
     pub policies: Vec<PolicyInForce>,
+    /// How each item's forecast splits between centers and channels, once [`split_forecasts`]
+    /// has noted it; published with the forecast, not part of the plan's answer.
+    #[serde(skip)]
+    pub splits: BTreeMap<Sku, Split>,
+}
+
+/// How one item's forecast splits: each center's share of its recent allocations (the split
+/// the planner orders by) and each channel's share of its recent orders, over
+/// [`Settings::share_days`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Split {
+    /// Centers and their shares, in center order.
+    pub centers: Vec<(LocationId, f64)>,
+    /// Channels and their shares, in channel order.
+    pub channels: Vec<(ChannelId, f64)>,
 }
 
 /// One item's forecast over the whole network.
@@ -818,27 +835,87 @@ pub fn commands(plan: &Plan, prefix: &str) -> Vec<ProposeReplenishment> {
     commands
 }
 
-/// The plan's forecasts as a [`PublishForecast`] command (`id`), so their accuracy is measured
-/// as the days pass; none when the plan has no forecast or no first day.
-pub fn publish_forecast(plan: &Plan, id: &str) -> Option<PublishForecast> {
-    let first_day = plan.today?;
-    let lines: Vec<ForecastLine> = plan
+/// Notes how each of the plan's forecasts splits between centers and channels, from the same
+/// recent window the planner splits by ([`DemandHistory::shares`],
+/// [`DemandHistory::channel_shares`]). An item never allocated has no center split: the even
+/// split the planner falls back on then is a placeholder, not a claim about where its demand
+/// arises.
+pub fn split_forecasts(plan: &mut Plan, history: &DemandHistory, settings: &Settings) {
+    plan.splits = plan
         .forecasts
         .iter()
-        .take(flowline_core::documents::forecast::FORECAST_LINES_MAX)
-        .map(|item| ForecastLine {
-            sku: item.sku.clone(),
-            location: None,
-            model: Some(item.model.chars().take(200).collect()),
-            daily_milli: item
-                .daily
-                .iter()
-                .take(flowline_core::documents::forecast::FORECAST_DAYS_MAX)
-                .map(|units| milli(units.max(0.0)))
-                .collect(),
+        .map(|item| {
+            let split = Split {
+                centers: history.shares(&item.sku, settings.share_days),
+                channels: history.channel_shares(&item.sku, settings.share_days),
+            };
+            (item.sku.clone(), split)
         })
-        .filter(|line| !line.daily_milli.is_empty())
         .collect();
+}
+
+/// The plan's forecasts as a [`PublishForecast`] command (`id`), so their accuracy is measured
+/// as the days pass; none when the plan has no forecast or no first day.
+///
+/// Each item's network-wide line comes first: it is the headline, and the document's limits
+/// ([`FORECAST_LINES_MAX`](flowline_core::documents::forecast::FORECAST_LINES_MAX) lines,
+/// [`FORECAST_FIGURES_MAX`](flowline_core::documents::forecast::FORECAST_FIGURES_MAX) daily
+/// figures) are spent on those before any split. Then, item by item while the limits allow
+/// all of an item's, one line per center and per channel of its [`Split`]: the item's forecast
+/// times the share.
+pub fn publish_forecast(plan: &Plan, id: &str) -> Option<PublishForecast> {
+    use flowline_core::documents::forecast::{
+        FORECAST_DAYS_MAX, FORECAST_FIGURES_MAX, FORECAST_LINES_MAX,
+    };
+    let first_day = plan.today?;
+    let line = |item: &ItemForecast, share: f64| ForecastLine {
+        sku: item.sku.clone(),
+        location: None,
+        channel: None,
+        model: Some(item.model.chars().take(200).collect()),
+        daily_milli: item
+            .daily
+            .iter()
+            .take(FORECAST_DAYS_MAX)
+            .map(|units| milli((units * share).max(0.0)))
+            .collect(),
+    };
+    let mut lines: Vec<ForecastLine> = Vec::new();
+    let mut figures = 0_usize;
+    let mut headed: Vec<&ItemForecast> = Vec::new();
+    for item in &plan.forecasts {
+        let network = line(item, 1.0);
+        let days = network.daily_milli.len();
+        if days == 0 {
+            continue;
+        }
+        if lines.len() >= FORECAST_LINES_MAX || figures + days > FORECAST_FIGURES_MAX {
+            break;
+        }
+        figures += days;
+        lines.push(network);
+        headed.push(item);
+    }
+    for item in headed {
+        let Some(split) = plan.splits.get(&item.sku) else {
+            continue;
+        };
+        let centers = split.centers.iter().map(|(center, share)| ForecastLine {
+            location: Some(center.clone()),
+            ..line(item, *share)
+        });
+        let channels = split.channels.iter().map(|(channel, share)| ForecastLine {
+            channel: Some(channel.clone()),
+            ..line(item, *share)
+        });
+        let parts: Vec<ForecastLine> = centers.chain(channels).collect();
+        let more: usize = parts.iter().map(|part| part.daily_milli.len()).sum();
+        if lines.len() + parts.len() > FORECAST_LINES_MAX || figures + more > FORECAST_FIGURES_MAX {
+            continue;
+        }
+        figures += more;
+        lines.extend(parts);
+    }
     if lines.is_empty() {
         return None;
     }
@@ -867,6 +944,12 @@ pub struct ForecastedItem {
     /// Units ordered each day over the last `horizon` days before `first_day` (over every
     /// channel; stock-out and promotion days included as ordered), to draw against.
     pub actual: Vec<i64>,
+    /// Units received back each day over the same days as `actual` (over every channel and
+    /// center): a flow of their own, never taken off `actual` nor the forecast.
+    pub returned: Vec<i64>,
+    /// Units received back over units ordered in the last `fit_days` days
+    /// ([`DemandHistory::return_rate`]); none without orders then.
+    pub return_rate: Option<f64>,
 }
 
 /// An item the forecast could not be made for, and why.
@@ -892,12 +975,15 @@ pub fn forecast_items(
     let wanted: BTreeSet<&Sku> = skus.iter().collect();
     let mut demand: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
     let mut placed: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
+    let mut returns: BTreeMap<Sku, Vec<Option<f64>>> = BTreeMap::new();
     for series in history.series() {
         if !wanted.contains(&series.sku) {
             continue;
         }
         let raw: Vec<Option<f64>> = series.daily.iter().map(|u| Some(*u as f64)).collect();
         add_aligned(placed.entry(series.sku.clone()).or_default(), &raw);
+        let back: Vec<Option<f64>> = series.returned.iter().map(|u| Some(*u as f64)).collect();
+        add_aligned(returns.entry(series.sku.clone()).or_default(), &back);
         add_aligned(
             demand.entry(series.sku.clone()).or_default(),
             &series.observed(),
@@ -956,6 +1042,12 @@ pub fn forecast_items(
             .iter()
             .map(|units| units.unwrap_or(0.0) as i64)
             .collect();
+        let back = returns.get(sku).map(Vec::as_slice).unwrap_or_default();
+        let returned = back[back.len().saturating_sub(horizon)..]
+            .iter()
+            .map(|units| units.unwrap_or(0.0) as i64)
+            .collect();
+        let fit_window = i32::try_from(fit_days).unwrap_or(crate::demand::HISTORY_DAYS_MAX);
         made.push(ForecastedItem {
             sku: sku.clone(),
             first_day,
@@ -968,6 +1060,8 @@ pub fn forecast_items(
             lower: times(&forecast.lower),
             upper: times(&forecast.upper),
             actual,
+            returned,
+            return_rate: history.return_rate(sku, fit_window),
         });
     }
     (made, failed)

@@ -1057,6 +1057,7 @@ fn a_published_forecast_is_scored_against_the_days_that_follow() {
             lines: vec![ForecastLine {
                 sku: id("MUG"),
                 location: None,
+                channel: None,
                 model: Some("naive".into()),
                 daily_milli: vec![5000, 5000, 5000],
             }],
@@ -1090,6 +1091,313 @@ fn a_published_forecast_is_scored_against_the_days_that_follow() {
     let restored =
         flowline_metrics::demand::DemandHistory::decode(&history.encode().unwrap()).unwrap();
     assert_eq!(restored.accuracy().report(from, to), report);
+}
+
+/// Places an order of `units` MUG in `channel` at `at` and allocates it at `center`.
+fn sell_at(story: &mut Story, order: &str, channel: &str, center: &str, units: i64, at: &str) {
+    use common::address;
+    use flowline_core::documents::sales_order::{
+        AllocateSalesOrder, AllocationRequest, OrderLineInput, PlaceSalesOrder,
+    };
+    use flowline_core::money::Currency;
+    story.run(
+        Command::PlaceSalesOrder(PlaceSalesOrder {
+            contact: None,
+            order: id(order),
+            channel: id(channel),
+            customer: id("C-1"),
+            ship_to: address("UTC"),
+            currency: Currency::parse("USD").unwrap(),
+            exchange_rate: None,
+            lines: vec![OrderLineInput {
+                sku: id("MUG"),
+                quantity: units,
+                unit_price_minor: 1000,
+                unit_tax_minor: 0,
+            }],
+            promise: None,
+            service_level: None,
+            shipping_charge_minor: 0,
+            allocate: None,
+        }),
+        at,
+    );
+    story.run(
+        Command::AllocateSalesOrder(AllocateSalesOrder {
+            order: id(order),
+            shortage: ShortagePolicy::Backorder,
+            lines: Some(vec![AllocationRequest {
+                line: 0,
+                location: id(center),
+                quantity: units,
+            }]),
+        }),
+        at,
+    );
+}
+
+/// Two centers and two channels, ten days of MUG, then a forecast with its splits.
+///
+/// Every day of 1–10 January: 2 units in `web` served from FC-1, 1 in `web` from FC-2 and 1 in
+/// `shop` from FC-2 (so 4 a day; centers 2 and 2, channels 3 and 1). The forecast from the 11th
+/// says, for two days, 4 a day for the network, 2 at each center (shares 0.5, 0.5) and 3 in
+/// `web`, 1 in `shop` (shares 0.75, 0.25). Then:
+///
+/// | day | web@FC-1 | web@FC-2 | shop@FC-2 | shop@FC-1 | network | FC-1 | FC-2 | web | shop |
+/// |-----|----------|----------|-----------|-----------|---------|------|------|-----|------|
+/// | 11  | 2        | 2        | 1         | 0         | 5       | 2    | 3    | 4   | 1    |
+/// | 12  | 1        | 0        | 0         | 2         | 3       | 3    | 0    | 1   | 2    |
+///
+/// An order on the 13th lets the 12th pass. Errors (forecast − actual), then Σ|e|/ΣA and Σe/ΣA:
+///
+/// - network: −1, +1 → WAPE 2/8 = 0.25, bias 0 (the headline, as without the split lines);
+/// - FC-1: 0, −1 → WAPE 1/5 = 0.2, bias −0.2; FC-2: −1, +2 → WAPE 3/3 = 1, bias +1/3;
+/// - web: −1, +2 → WAPE 3/5 = 0.6, bias +0.2; shop: 0, −1 → WAPE 1/3, bias −1/3.
+///
+/// Worst first: FC-2 then FC-1, web then shop. Every place sold the same each day before, so
+/// the seasonal naive scale is 0 and MASE is left out everywhere.
+#[test]
+fn accuracy_is_judged_at_each_center_and_in_each_channel_beside_the_headline() {
+    use flowline_core::documents::forecast::{ForecastLine, PublishForecast};
+    use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
+    use flowline_core::state::DefineLocation;
+    let story_with = |split: bool| {
+        let mut story = Story::new("UTC", &[("MUG", 1000)]);
+        story.run(
+            Command::DefineLocation(DefineLocation {
+                capacity_orders_per_day: None,
+                location: id("FC-2"),
+                name: "Two".into(),
+                region: "us".into(),
+                address: common::address("UTC"),
+            }),
+            "2025-01-01T00:00:00Z",
+        );
+        story.run(
+            Command::AdjustStock(AdjustStock {
+                adjustment: id("ADJ-FC-2"),
+                location: id("FC-2"),
+                reason: id("opening_balance"),
+                lines: vec![AdjustLineInput {
+                    sku: id("MUG"),
+                    quantity: 1000,
+                    unit_cost_minor: Some(100),
+                }],
+            }),
+            "2025-01-01T00:00:00Z",
+        );
+        let mut n = 0;
+        let mut sell = |story: &mut Story, channel: &str, center: &str, units: i64, day: u32| {
+            n += 1;
+            let at = format!("2025-01-{day:02}T10:00:00Z");
+            sell_at(story, &format!("SO-{n}"), channel, center, units, &at);
+        };
+        for day in 1..=10 {
+            sell(&mut story, "web", "FC-1", 2, day);
+            sell(&mut story, "web", "FC-2", 1, day);
+            sell(&mut story, "shop", "FC-2", 1, day);
+        }
+        let line = |location: Option<&str>, channel: Option<&str>, units: i64| ForecastLine {
+            sku: id("MUG"),
+            location: location.map(id),
+            channel: channel.map(id),
+            model: Some("naive".into()),
+            daily_milli: vec![units * 1000; 2],
+        };
+        let mut lines = vec![line(None, None, 4)];
+        if split {
+            lines.extend([
+                line(Some("FC-1"), None, 2),
+                line(Some("FC-2"), None, 2),
+                line(None, Some("web"), 3),
+                line(None, Some("shop"), 1),
+            ]);
+        }
+        story.run(
+            Command::PublishForecast(PublishForecast {
+                forecast: id("F-1"),
+                first_day: "2025-01-11".parse().unwrap(),
+                lines,
+            }),
+            "2025-01-11T08:00:00Z",
+        );
+        sell(&mut story, "web", "FC-1", 2, 11);
+        sell(&mut story, "web", "FC-2", 2, 11);
+        sell(&mut story, "shop", "FC-2", 1, 11);
+        sell(&mut story, "web", "FC-1", 1, 12);
+        sell(&mut story, "shop", "FC-1", 2, 12);
+        sell(&mut story, "web", "FC-1", 1, 13);
+        demand_of(&story)
+    };
+    let history = story_with(true);
+    let from = "2025-01-11".parse().unwrap();
+    let to = "2025-01-13".parse().unwrap();
+    let report = history.accuracy().report(from, to);
+    let close = |value: Option<f64>, expected: f64| {
+        assert!(
+            value.is_some_and(|v| (v - expected).abs() < 1e-12),
+            "{value:?} != {expected}"
+        )
+    };
+    close(report.overall.wape, 0.25);
+    close(report.overall.bias, 0.0);
+    assert_eq!(report.overall.figures, 2);
+    assert_eq!(report.overall.actual, 8.0);
+
+    let centers: Vec<&str> = report.by_center.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(centers, ["FC-2", "FC-1"]);
+    let (fc2, fc1) = (&report.by_center[0].1, &report.by_center[1].1);
+    close(fc2.wape, 1.0);
+    close(fc2.accuracy, 0.0);
+    close(fc2.bias, 1.0 / 3.0);
+    assert_eq!((fc2.actual, fc2.forecast, fc2.figures), (3.0, 4.0, 2));
+    close(fc1.wape, 0.2);
+    close(fc1.accuracy, 0.8);
+    close(fc1.bias, -0.2);
+    assert_eq!((fc1.actual, fc1.forecast), (5.0, 4.0));
+
+    let channels: Vec<&str> = report.by_channel.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(channels, ["web", "shop"]);
+    let (web, shop) = (&report.by_channel[0].1, &report.by_channel[1].1);
+    close(web.wape, 0.6);
+    close(web.bias, 0.2);
+    assert_eq!((web.actual, web.forecast), (5.0, 6.0));
+    close(shop.wape, 1.0 / 3.0);
+    close(shop.bias, -1.0 / 3.0);
+    assert_eq!((shop.actual, shop.forecast), (3.0, 2.0));
+    let places = report.by_center.iter().map(|(_, f)| f);
+    for figures in places.chain(report.by_channel.iter().map(|(_, f)| f)) {
+        assert_eq!(figures.mase, None, "a flat history has no naive scale");
+    }
+
+    // The split lines leave every headline figure as the network line alone gives it.
+    let alone = story_with(false).accuracy().report(from, to);
+    assert!(alone.by_center.is_empty() && alone.by_channel.is_empty());
+    assert_eq!(alone.overall, report.overall);
+    assert_eq!(alone.by_week, report.by_week);
+    assert_eq!(alone.by_lag, report.by_lag);
+    assert_eq!(alone.worst, report.worst);
+
+    // The shares the planner splits by: allocations per center, orders per channel, over the
+    // last 90 days to the 13th: FC-1 20 + 2 + 3 + 1 = 26 of 49 units (FC-2 20 + 3 = 23); web
+    // 30 + 4 + 1 + 1 = 36 of 49 (shop 10 + 1 + 2 = 13).
+    let shares = history.shares(&id("MUG"), 90);
+    close(Some(shares[0].1), 26.0 / 49.0);
+    close(Some(shares[1].1), 23.0 / 49.0);
+    let channels = history.channel_shares(&id("MUG"), 90);
+    assert_eq!(channels[0].0.as_str(), "shop");
+    close(Some(channels[0].1), 13.0 / 49.0);
+    close(Some(channels[1].1), 36.0 / 49.0);
+
+    // Kept as a snapshot and restored, it reports the same.
+    use flowline_core::projection::Projection;
+    let restored =
+        flowline_metrics::demand::DemandHistory::decode(&history.encode().unwrap()).unwrap();
+    assert_eq!(restored.accuracy().report(from, to), report);
+}
+
+/// A return counts on the day it is received, on the stocked components, in the order's
+/// channel and at the center that shipped it, and is never taken off demand.
+///
+/// SET is a bundle of 1 MUG and 2 LID. SO-1 (web) orders 2 SET on 1 January: 2 MUG and 4 LID
+/// of demand that day. It ships from FC-1 on the 2nd and is delivered on the 4th; one SET is
+/// authorised for return on the 6th (nothing counted yet: it may never come) and received on the
+/// 9th: 1 MUG and 2 LID returned on the 9th. SO-2 orders 1 MUG on the 10th (the latest day).
+/// Over the last 30 days MUG was ordered 2 + 1 = 3 times and returned once: a return rate of
+/// 1/3; LID 2 of 4 = 1/2.
+#[test]
+fn a_returned_bundle_counts_on_its_components_the_day_it_is_received() {
+    use flowline_core::documents::return_auth::ReceiveReturn;
+    use flowline_core::documents::sales_order::LineQuantity;
+    let mut story = Story::new("UTC", &[("MUG", 100), ("LID", 100)]);
+    story.define(
+        "SET",
+        Some(Bom {
+            kind: BomKind::Bundle,
+            components: vec![
+                BomComponent {
+                    sku: id("MUG"),
+                    quantity: 1,
+                },
+                BomComponent {
+                    sku: id("LID"),
+                    quantity: 2,
+                },
+            ],
+        }),
+    );
+    let backorder = Some(ShortagePolicy::Backorder);
+    story.place(
+        "SO-1",
+        &[("SET", 2)],
+        "UTC",
+        None,
+        backorder,
+        "2025-01-01T10:00:00Z",
+    );
+    story.ship("SO-1", "SH-1", &[(0, 2)], "2025-01-02T10:00:00Z");
+    story.deliver("SO-1", "SH-1", "2025-01-04T10:00:00Z");
+    story.open_return(
+        "RMA-1",
+        "SO-1",
+        0,
+        1,
+        "changed_mind",
+        "2025-01-06T10:00:00Z",
+    );
+    let authorised = demand_of(&story);
+    assert!(authorised.returned_units(&id("MUG")).is_empty());
+    story.run(
+        Command::ReceiveReturn(ReceiveReturn {
+            return_id: id("RMA-1"),
+            lines: vec![LineQuantity {
+                line: 0,
+                quantity: 1,
+            }],
+        }),
+        "2025-01-09T15:00:00Z",
+    );
+    story.place(
+        "SO-2",
+        &[("MUG", 1)],
+        "UTC",
+        None,
+        backorder,
+        "2025-01-10T10:00:00Z",
+    );
+    let history = demand_of(&story);
+    let ninth: jiff::civil::Date = "2025-01-09".parse().unwrap();
+    assert_eq!(
+        history.returned_units(&id("MUG")),
+        vec![(id("web"), id("FC-1"), ninth, 1)]
+    );
+    assert_eq!(
+        history.returned_units(&id("LID")),
+        vec![(id("web"), id("FC-1"), ninth, 2)]
+    );
+    let series = history.series();
+    let mug = series.iter().find(|s| s.sku.as_str() == "MUG").unwrap();
+    assert_eq!(
+        mug.daily,
+        vec![2, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        "demand stays gross"
+    );
+    assert_eq!(mug.returned, vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    let lid = series.iter().find(|s| s.sku.as_str() == "LID").unwrap();
+    assert_eq!(lid.daily[0], 4);
+    assert_eq!(lid.returned[8], 2);
+    assert_eq!(history.return_rate(&id("MUG"), 30), Some(1.0 / 3.0));
+    assert_eq!(history.return_rate(&id("LID"), 30), Some(0.5));
+    assert_eq!(
+        history.return_rate(&id("SET"), 30),
+        None,
+        "a bundle has no series"
+    );
+    // Kept as a snapshot and restored, it reads the same.
+    use flowline_core::projection::Projection;
+    let restored =
+        flowline_metrics::demand::DemandHistory::decode(&history.encode().unwrap()).unwrap();
+    assert_eq!(restored.series(), series);
 }
 
 /// Plans a promotion of every item in every channel (or `channels`), without an uplift unless
@@ -1356,4 +1664,101 @@ fn the_item_forecast_lifts_the_days_of_a_planned_promotion() {
     assert!(mug.model.ends_with("with promotions"), "{}", mug.model);
     assert!(mug.lower.iter().zip(&mug.upper).all(|(l, u)| l <= u));
     assert_eq!(mug.actual, vec![10; 7]);
+    assert_eq!(mug.returned, vec![0; 7]);
+    assert_eq!(mug.return_rate, Some(0.0));
+}
+
+/// The forecast published with a plan: each item's network-wide line, then its share at each
+/// center and in each channel. MUG's 4 a day split 0.5 / 0.5 between the centers is 2 at each;
+/// 0.75 / 0.25 between the channels is 3 in `web` and 1 in `shop`.
+#[test]
+fn the_published_forecast_carries_each_items_center_and_channel_shares() {
+    use flowline_metrics::replenishment::{ItemForecast, Plan, Split, publish_forecast};
+    let mut plan = Plan {
+        today: Some("2025-01-11".parse().unwrap()),
+        forecasts: vec![ItemForecast {
+            sku: id("MUG"),
+            model: "naive".into(),
+            daily: vec![4.0, 4.0],
+        }],
+        ..Plan::default()
+    };
+    plan.splits.insert(
+        id("MUG"),
+        Split {
+            centers: vec![(id("FC-1"), 0.5), (id("FC-2"), 0.5)],
+            channels: vec![(id("shop"), 0.25), (id("web"), 0.75)],
+        },
+    );
+    let command = publish_forecast(&plan, "F-1").unwrap();
+    let lines: Vec<(Option<&str>, Option<&str>, &[i64])> = command
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.location.as_ref().map(|c| c.as_str()),
+                l.channel.as_ref().map(|c| c.as_str()),
+                l.daily_milli.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (None, None, &[4000, 4000][..]),
+            (Some("FC-1"), None, &[2000, 2000][..]),
+            (Some("FC-2"), None, &[2000, 2000][..]),
+            (None, Some("shop"), &[1000, 1000][..]),
+            (None, Some("web"), &[3000, 3000][..]),
+        ]
+    );
+}
+
+/// The document's limits are spent on the headline first. 600 items forecast 366 days take
+/// 219 600 of the 500 000 figures; each item's four split lines take 1 464 more, so the
+/// remaining 280 400 hold the splits of 191 items (191 × 1 464 = 279 624): 600 + 764 lines.
+/// With 1 400 items only 1 366 network lines fit (1 366 × 366 = 499 956) and no split.
+#[test]
+fn the_published_forecast_keeps_within_the_documents_limits_headline_first() {
+    use flowline_core::documents::forecast::{FORECAST_FIGURES_MAX, FORECAST_LINES_MAX};
+    use flowline_metrics::replenishment::{ItemForecast, Plan, Split, publish_forecast};
+    let plan_of = |items: usize| {
+        let mut plan = Plan {
+            today: Some("2025-01-11".parse().unwrap()),
+            ..Plan::default()
+        };
+        for n in 0..items {
+            let sku: flowline_core::id::Sku = id(&format!("I-{n:04}"));
+            plan.forecasts.push(ItemForecast {
+                sku: sku.clone(),
+                model: "naive".into(),
+                daily: vec![1.0; 400],
+            });
+            plan.splits.insert(
+                sku,
+                Split {
+                    centers: vec![(id("FC-1"), 0.5), (id("FC-2"), 0.5)],
+                    channels: vec![(id("shop"), 0.5), (id("web"), 0.5)],
+                },
+            );
+        }
+        plan
+    };
+    let command = publish_forecast(&plan_of(600), "F-1").unwrap();
+    let figures: usize = command.lines.iter().map(|l| l.daily_milli.len()).sum();
+    assert_eq!(command.lines.len(), 600 + 191 * 4);
+    assert!(figures <= FORECAST_FIGURES_MAX && command.lines.len() <= FORECAST_LINES_MAX);
+    assert!(
+        command.lines[..600]
+            .iter()
+            .all(|l| l.location.is_none() && l.channel.is_none())
+    );
+    let command = publish_forecast(&plan_of(1_400), "F-2").unwrap();
+    assert_eq!(command.lines.len(), 1_366);
+    assert!(
+        command
+            .lines
+            .iter()
+            .all(|l| l.location.is_none() && l.channel.is_none())
+    );
 }

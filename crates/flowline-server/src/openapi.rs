@@ -431,7 +431,7 @@ pub fn scorecard_schema(_: &mut SchemaGenerator) -> Value {
             },
             "plan": {
                 "type": ["object", "null"],
-                "description": "Plan: how the published forecasts did over the range (forecast accuracy = 1 − WAPE, WAPE, bias, MASE), by week and lag, with the items of largest error first; null until a forecast has been published and one of its days has passed. The same as GET /v1/plan/accuracy."
+                "description": "Plan: how the published forecasts did over the range (forecast accuracy = 1 − WAPE, WAPE, bias, MASE), by week and lag, with the items of largest error first, and each center's and each channel's share of the forecast judged where it was made (by_center, by_channel, highest WAPE first); null until a forecast has been published and one of its days has passed. The same as GET /v1/plan/accuracy."
             }
         },
         "required": ["tenant", "from", "to", "scorecard", "slices"]

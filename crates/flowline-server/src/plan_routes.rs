@@ -220,7 +220,10 @@ pub(crate) async fn plan_for(
     let state = app.query(tenant, |state| Box::new(state.clone())).await?;
     let planning = settings.clone();
     let plan = tokio::task::spawn_blocking(move || {
-        replenishment::plan(&state, &history, &planning, sku.as_ref())
+        let mut plan = replenishment::plan(&state, &history, &planning, sku.as_ref());
+        // The shares the forecast is published with, to judge it at each center and channel.
+        replenishment::split_forecasts(&mut plan, &history, &planning);
+        plan
     })
     .await
     .map_err(ApiError::internal)?;
@@ -704,8 +707,8 @@ pub const FORECAST_QUERY: &[QueryParameter] = &[
 ];
 
 /// `GET /v1/plan/forecast`: each stocked item's demand forecast over every channel, with its
-/// interval, the model chosen and the last days' actual orders to draw it against; records
-/// nothing.
+/// interval, the model chosen and the last days' actual orders (and units received back) to
+/// draw it against; records nothing.
 pub fn forecast_handler() -> MethodRouter<App> {
     get(
         |State(app): State<App>,

@@ -5,10 +5,15 @@
 //! what customers ordered, at every lag (how many days ahead each figure was made). Nothing
 //! changes a forecast once published; a new one supersedes it for the days it covers.
 //!
+//! A line is the whole network's forecast of an item (the headline), or its share at one
+//! fulfillment center, or in one sales channel, so that the split can be judged where it is
+//! made; a line names at most one of the two. Those are a center's or a channel's demand, not
+//! a center's demand in a channel: nothing is measured at that grain.
+//!
 //! Quantities are in thousandths of a unit: the planner's figures are real numbers.
 
 use crate::error::{DocumentKind, DomainError};
-use crate::id::{ForecastId, LocationId, Sku};
+use crate::id::{ChannelId, ForecastId, LocationId, Sku};
 use crate::state::{Context, State};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -17,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 const KIND: DocumentKind = DocumentKind::Forecast;
 
-/// The most lines (items, or items at centers) one forecast may carry.
+/// The most lines (items, items at centers, items in channels) one forecast may carry.
 pub const FORECAST_LINES_MAX: usize = 5_000;
 
 /// The longest horizon, in days.
@@ -36,6 +41,10 @@ pub struct ForecastLine {
     /// The center, when the forecast is one center's share; the whole network when absent.
     #[serde(default)]
     pub location: Option<LocationId>,
+    /// The sales channel, when the forecast is one channel's share (never with a center).
+    /// Absent from forecasts published before channels were forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelId>,
     /// The model that made it (`ets(A,N,A)`).
     #[serde(default)]
     pub model: Option<String>,
@@ -52,7 +61,7 @@ pub struct PublishForecast {
     pub forecast: ForecastId,
     /// The first day forecast (day 0 of every line), in the tenant's reporting time zone.
     pub first_day: Date,
-    /// Lines, each item (and center) once.
+    /// Lines, each item once per place (the network, a center, a channel).
     pub lines: Vec<ForecastLine>,
 }
 
@@ -119,8 +128,14 @@ pub(crate) fn publish(
         state.stocked_item(&line.sku, &at("sku"))?;
         if let Some(location) = &line.location {
             state.fulfillment_center(location, &at("location"))?;
+            if line.channel.is_some() {
+                return Err(DomainError::invalid(
+                    at("channel"),
+                    "a line is one center's or one channel's share, not both",
+                ));
+            }
         }
-        if !seen.insert((&line.sku, &line.location)) {
+        if !seen.insert((&line.sku, &line.location, &line.channel)) {
             return Err(DomainError::invalid(
                 at("sku"),
                 format!("{} is forecast twice for the same place", line.sku),
@@ -174,7 +189,7 @@ pub(crate) fn apply(forecasts: &mut FxHashSet<ForecastId>, event: &ForecastEvent
 mod tests {
     use super::*;
     use crate::documents::testkit::{id, ok, rejected, tenant};
-    use crate::state::Command;
+    use crate::state::{Command, Event};
 
     const T1: &str = "2025-03-02T09:00:00Z";
 
@@ -190,9 +205,67 @@ mod tests {
         ForecastLine {
             sku: id(sku),
             location: None,
+            channel: None,
             model: Some("ses".into()),
             daily_milli: daily.to_vec(),
         }
+    }
+
+    fn placed(sku: &str, location: Option<&str>, channel: Option<&str>) -> ForecastLine {
+        ForecastLine {
+            location: location.map(id),
+            channel: channel.map(id),
+            ..line(sku, &[1000])
+        }
+    }
+
+    /// The network-wide line, one per center and one per channel: each place once per item.
+    #[test]
+    fn an_item_is_forecast_for_the_network_each_center_and_each_channel() {
+        let mut state = tenant();
+        let lines = vec![
+            line("MUG", &[3000]),
+            placed("MUG", Some("FC-EAST"), None),
+            placed("MUG", Some("FC-WEST"), None),
+            placed("MUG", None, Some("web")),
+            placed("MUG", None, Some("shop")),
+        ];
+        let events = ok(&mut state, publish(lines.clone()), T1);
+        let Event::Forecast(ForecastEvent::Published {
+            lines: recorded, ..
+        }) = &events[0]
+        else {
+            panic!("{events:?}");
+        };
+        assert_eq!(recorded, &lines);
+    }
+
+    /// A forecast published before lines could name a channel reads as it did: every line
+    /// without one. A line without a channel is written without the field, as before.
+    #[test]
+    fn forecasts_published_before_channels_still_decode() {
+        let old = serde_json::json!({
+            "type": "ForecastPublished",
+            "forecast": "F-1",
+            "first_day": "2025-03-03",
+            "lines": [
+                {"sku": "MUG", "location": null, "model": "ses", "daily_milli": [1500]},
+                {"sku": "MUG", "location": "FC-EAST", "model": "ses", "daily_milli": [500]}
+            ],
+            "at": "2025-03-02T09:00:00Z"
+        });
+        let event =
+            Event::from_json("ForecastPublished", Event::SCHEMA_VERSION, &old.to_string()).unwrap();
+        let Event::Forecast(ForecastEvent::Published { lines, .. }) = &event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|line| line.channel.is_none()));
+        assert_eq!(lines[1].location, Some(id("FC-EAST")));
+        let written = serde_json::to_value(&lines[0]).unwrap();
+        assert!(written.get("channel").is_none(), "{written}");
+        let again: serde_json::Value = serde_json::from_str(&event.to_json()).unwrap();
+        assert_eq!(again, old);
     }
 
     #[test]
@@ -225,6 +298,24 @@ mod tests {
             (
                 publish(vec![line("MUG", &[1]), line("MUG", &[2])]),
                 "lines[1].sku",
+            ),
+            (
+                publish(vec![
+                    line("MUG", &[1]),
+                    placed("MUG", Some("FC-EAST"), Some("web")),
+                ]),
+                "lines[1].channel",
+            ),
+            (
+                publish(vec![
+                    placed("MUG", None, Some("web")),
+                    placed("MUG", None, Some("web")),
+                ]),
+                "lines[1].sku",
+            ),
+            (
+                publish(vec![placed("MUG", Some("FC-NOWHERE"), None)]),
+                "lines[0].location",
             ),
         ];
         for (command, field) in cases {

@@ -640,6 +640,12 @@ fn accuracy_section(report: &flowline_metrics::accuracy::Report) -> Markup {
                 @for (sku, figures) in report.worst.iter().take(10) {
                     (row(html! { "worst: " (link(Collection::Items, sku.as_str())) }, figures))
                 }
+                @for (center, figures) in &report.by_center {
+                    (row(html! { "center " (link(Collection::Locations, center.as_str())) }, figures))
+                }
+                @for (channel, figures) in &report.by_channel {
+                    (row(html! { "channel " (channel.as_str()) }, figures))
+                }
             }
         }
     }
@@ -1302,6 +1308,8 @@ mod tests {
             lower: vec![-0.5; 28],
             upper: vec![4.0; 28],
             actual: vec![0; 28],
+            returned: vec![0; 28],
+            return_rate: None,
         };
         let band = forecast_chart(&view, &item).unwrap();
         assert_eq!(band.labels.len(), 56 + 28);

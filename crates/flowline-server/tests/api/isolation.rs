@@ -1166,9 +1166,7 @@ fn probes_for(
             ),
         ],
         "clear_inventory_policy" => vec![Probe::not_found(vec![b("MUG")], json!({}))],
-        "get_inventory_policies" => {
-            Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))])
-        }
+        "get_inventory_policies" => Probe::reads(&[String::new(), format!("?sku={}", b("MUG"))]),
         "cancel_promotion" => vec![Probe::not_found(
             vec![b("PROMO-1")],
             json!({ "reason": "moved" }),

@@ -143,6 +143,15 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
             .unwrap()
             .is_empty()
     );
+    // With it, the item's share at each center it was allocated at and in each channel it was
+    // ordered in: all of it at FC-1 (the 5 allocated) and in `web`, so the same figures.
+    let published = forecast["lines"].as_array().unwrap();
+    assert_eq!(published.len(), 3, "{forecast}");
+    assert_eq!(published[1]["location"], "FC-1");
+    assert_eq!(published[2]["channel"], "web");
+    assert_eq!(published[2]["location"], Value::Null);
+    assert_eq!(published[1]["daily_milli"], published[0]["daily_milli"]);
+    assert_eq!(published[2]["daily_milli"], published[0]["daily_milli"]);
     // None of its days has passed: nothing is scored yet.
     let accuracy = app
         .get(viewer, "/v1/plan/accuracy")
@@ -313,7 +322,9 @@ async fn bad_planner_settings_are_refused_naming_the_parameter() {
 /// A forecast published over HTTP is scored once its days have passed, and the scorecard
 /// shows it as the Plan metric. Orders of 4 and 7 MUG three and two days ago; a forecast of 5
 /// a day for those two days, published after them: errors +1 and −2, Σ|e| = 3 over 11
-/// ordered, so WAPE = 3/11 and forecast accuracy 8/11 = 0.7273; bias −1/11.
+/// ordered, so WAPE = 3/11 and forecast accuracy 8/11 = 0.7273; bias −1/11. The same forecast
+/// says 4 a day in `web` (every order's channel: errors 0 and −3, WAPE 3/11, bias −3/11) and
+/// 1 a day in `shop` (nothing ordered there: no WAPE, listed last); the headline stays 3/11.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
     let app = spawn_app().await;
@@ -344,7 +355,9 @@ async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
             .expect(201);
     }
     let forecast = json!({ "forecast": "F-1", "first_day": day(3).to_string(),
-        "lines": [{ "sku": "MUG", "model": "by hand", "daily_milli": [5000, 5000] }] });
+        "lines": [{ "sku": "MUG", "model": "by hand", "daily_milli": [5000, 5000] },
+            { "sku": "MUG", "channel": "web", "daily_milli": [4000, 4000] },
+            { "sku": "MUG", "channel": "shop", "daily_milli": [1000, 1000] }] });
     app.post(operator, "/v1/forecasts", &forecast)
         .await
         .expect(201);
@@ -369,6 +382,15 @@ async fn a_published_forecast_is_scored_and_shown_on_the_scorecard() {
     close(&overall["accuracy"], 8.0 / 11.0);
     close(&overall["bias"], -1.0 / 11.0);
     assert_eq!(report["worst"][0][0], "MUG");
+    let channels = report["by_channel"].as_array().unwrap();
+    assert_eq!(channels.len(), 2, "{report}");
+    assert_eq!(channels[0][0], "web");
+    close(&channels[0][1]["wape"], 3.0 / 11.0);
+    close(&channels[0][1]["bias"], -3.0 / 11.0);
+    assert_eq!(channels[1][0], "shop");
+    assert_eq!(channels[1][1]["wape"], Value::Null);
+    assert_eq!(channels[1][1]["figures"], 2);
+    assert_eq!(report["by_center"], json!([]));
     let scorecard = app
         .get(viewer, &format!("/v1/scorecard?from={from}&to={to}"))
         .await
