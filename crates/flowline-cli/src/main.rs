@@ -16,6 +16,7 @@ mod bench_fairness;
 mod bench_forecast;
 mod bench_metrics;
 mod bench_policy;
+mod bench_reconcile;
 mod bench_startup;
 mod demo;
 #[cfg(test)]
@@ -167,6 +168,9 @@ enum BenchCommand {
     /// Inventory-policy functions beside stockpyl's: values and time per call on the
     /// textbook's worked examples.
     Policy(bench_policy::PolicyArgs),
+    /// Item forecasts reconciled to their category's forecast, against their own: WAPE of
+    /// items and categories over the last --holdout days of a tenant's log.
+    Reconcile(bench_reconcile::ReconcileArgs),
 }
 
 /// The database every subcommand uses unless `--db` or `FLOWLINE_DB` names another.
@@ -235,6 +239,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Policy(args),
         } => {
             bench_policy::policy(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Reconcile(args),
+        } => {
+            bench_reconcile::reconcile(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Demo(args) => demo::demo(&args),

@@ -672,7 +672,7 @@ fn demand_history(db: &Path, tenant: Option<&str>) -> anyhow::Result<DemandHisto
 }
 
 /// The tenant's state and a projection folded from its log, from the first event.
-fn state_and<P: flowline_core::projection::Projection>(
+pub(crate) fn state_and<P: flowline_core::projection::Projection>(
     db: &Path,
     tenant: Option<&str>,
     fresh: P,

@@ -574,7 +574,7 @@ pub fn plan(
 
 /// Adds `series` to `sum`, the two aligned on their last day (every series of the history runs
 /// to the same latest day); a day unknown in either is unknown in the sum.
-fn add_aligned(sum: &mut Vec<Option<f64>>, series: &[Option<f64>]) {
+pub fn add_aligned(sum: &mut Vec<Option<f64>>, series: &[Option<f64>]) {
     if series.len() > sum.len() {
         let mut longer = vec![Some(0.0); series.len() - sum.len()];
         longer.append(sum);

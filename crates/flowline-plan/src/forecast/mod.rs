@@ -47,6 +47,7 @@ mod intermittent;
 mod naive;
 mod normal;
 mod optimize;
+pub mod reconcile;
 mod select;
 mod start;
 mod yearly;
