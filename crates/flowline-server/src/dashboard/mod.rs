@@ -31,6 +31,7 @@ pub mod lists;
 pub mod operations;
 pub mod page;
 pub mod plans;
+pub mod policies;
 pub mod replenishment;
 pub mod scorecard;
 pub mod session;
@@ -86,6 +87,8 @@ pub fn routes() -> Router<App> {
         .route(replenishment::PATH, get(replenishment::show))
         .route("/plan/runs", post(replenishment::run))
         .route("/plan/placements", post(replenishment::place))
+        .route("/plan/policies", post(policies::set))
+        .route("/plan/policies/clearances", post(policies::clear))
         .route(
             "/plan/proposals/{id}/approvals",
             post(replenishment::approve),

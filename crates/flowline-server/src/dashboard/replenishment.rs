@@ -188,6 +188,8 @@ struct View {
     placement: Option<flowline_metrics::network::PlacementPlan>,
     /// One item's recent orders and forecast.
     forecast: ForecastView,
+    /// The inventory policies set by hand, by item, the one for every center first.
+    policies: Vec<flowline_core::master::InventoryPolicy>,
 }
 
 async fn view(app: &App, viewer: &Viewer, sku: Option<&str>) -> Result<View, ApiError> {
@@ -234,6 +236,16 @@ async fn view(app: &App, viewer: &Viewer, sku: Option<&str>) -> Result<View, Api
                 capacity: None,
                 placement: None,
                 forecast: ForecastView::default(),
+                policies: {
+                    let mut all: Vec<_> = state
+                        .inventory_policies
+                        .values()
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    all.sort_by(|a, b| (&a.sku, &a.location).cmp(&(&b.sku, &b.location)));
+                    all
+                },
             }
         })
         .await?;
@@ -950,6 +962,16 @@ fn notice(view: &View, params: &BTreeMap<String, String>) -> Option<Markup> {
         let found = view.decided.iter().find(|p| p.id.as_str() == id.as_str())?;
         return Some(html! { "Rejected " (link(Collection::Proposals, found.id.as_str())) "." });
     }
+    if let Some(sku) = params.get("policy_set") {
+        return Some(
+            html! { "The inventory policy of " (link(Collection::Items, sku)) " is set." },
+        );
+    }
+    if let Some(sku) = params.get("policy_cleared") {
+        return Some(
+            html! { "The inventory policy of " (link(Collection::Items, sku)) " is cleared." },
+        );
+    }
     let count = |name: &str| params.get(name).and_then(|text| text.parse::<u64>().ok());
     if let Some(placed) = count("placed") {
         return Some(html! {
@@ -980,6 +1002,11 @@ fn body(
         .cloned()
         .unwrap_or_else(|| SERVICE_LEVEL_DEFAULT.to_string());
     let token = |index: usize| tokens.get(index).map_or("", String::as_str);
+    let centers: Vec<(String, String)> = view
+        .locations
+        .iter()
+        .map(|(id, name)| (id.clone(), name.clone()))
+        .collect();
     html! {
         @if let Some(error) = error { p class="error" role="alert" data-code=(error.code()) { (error.message()) } }
         @if let Some(notice) = notice { p class="notice" role="status" { (notice) } }
@@ -1002,6 +1029,8 @@ fn body(
         } @else {
             p class="muted" { "Running the planner needs an operator or admin key; yours is " (viewer.role().as_str()) "." }
         }
+        h2 { "Inventory policies" }
+        (super::policies::section(&view.policies, &centers, viewer, fields, tokens.get(2 * view.open.len()..).unwrap_or(&[])))
         h2 { "Forecast" }
         (forecast_section(&view.forecast))
         h2 { "Forecast accuracy" }
@@ -1035,7 +1064,8 @@ async fn render(
 ) -> Result<Html, ApiError> {
     let status = error.as_ref().map_or(StatusCode::OK, ApiError::status);
     let view = view(app, viewer, params.get("sku").map(String::as_str)).await?;
-    let tokens = (0..2 * view.open.len())
+    // Two forms per open proposal, then the policy form and one per policy set.
+    let tokens = (0..2 * view.open.len() + 1 + view.policies.len())
         .map(|_| super::session::token())
         .collect::<Result<Vec<_>, _>>()?;
     let shown = if error.is_some() {
@@ -1110,7 +1140,7 @@ async fn checked(
 }
 
 /// Submits a decision and goes back to the page saying what happened.
-async fn decide(
+pub(super) async fn decide(
     app: App,
     viewer: Viewer,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,

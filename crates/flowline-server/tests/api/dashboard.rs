@@ -4,6 +4,7 @@
 use crate::helpers::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
+use serde_json::json;
 
 /// A client that does not follow redirects, so each answer can be checked.
 fn client() -> reqwest::Client {
@@ -528,4 +529,106 @@ async fn pages_over_orders_in_two_currencies_show_each_in_its_own_and_add_neithe
     assert!(blank.body.contains("PO-EU") && blank.body.contains("PO-US"));
     let unknown = get(&app, &session, "/list/spaceships").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_items_policy_is_set_and_cleared_on_the_plan_page_as_the_api_would() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let item = json!({ "name": "Mug", "unit_cost": { "amount_minor": 400, "currency": "USD" },
+        "price": { "amount_minor": 1200, "currency": "USD" } });
+    app.put(&tenant.admin, "/v1/items/MUG", &item)
+        .await
+        .expect(201);
+    let operator = session(&app, &tenant.operator).await;
+    let page = get(&app, &operator, "/plan").await;
+    assert!(page.body.contains("No policy is set"), "{}", page.body);
+    let token = csrf(&page.body);
+
+    // 97.5 % is 975 thousandths; a second decimal is refused, naming the field, with nothing
+    // recorded.
+    let refused = post(
+        &app,
+        &operator,
+        "/plan/policies",
+        &[("csrf", &token), ("sku", "MUG"), ("service_level", "97.55")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .body
+            .contains("service_level: 97.55 %: at most one decimal"),
+        "{}",
+        refused.body
+    );
+    let unknown = post(
+        &app,
+        &operator,
+        "/plan/policies",
+        &[("csrf", &token), ("sku", "NOPE"), ("case_pack", "12")],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.body.contains("item `NOPE` does not exist"));
+
+    let set = post(
+        &app,
+        &operator,
+        "/plan/policies",
+        &[
+            ("csrf", &token),
+            ("idempotency", "policy-form-1"),
+            ("sku", "MUG"),
+            ("service_level", "97.5"),
+            ("fill_rate", "on"),
+            ("case_pack", "12"),
+            ("replenish", ""),
+            ("note", "cartons of a dozen"),
+        ],
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert_eq!(set.location, "/plan?policy_set=MUG");
+    let recorded = app
+        .get(&tenant.viewer, "/v1/items/MUG")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        recorded["inventory_policies"],
+        json!([{ "sku": "MUG", "service_level_milli": 975, "fill_rate": true,
+                 "case_pack": 12, "note": "cartons of a dozen" }])
+    );
+    let shown = get(&app, &operator, "/plan?policy_set=MUG").await;
+    assert!(
+        shown.body.contains("The inventory policy of"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.body.contains("97.5 % fill rate; cases of 12"),
+        "{}",
+        shown.body
+    );
+    // A viewer sees the policy but no form.
+    let viewer = session(&app, &tenant.viewer).await;
+    let seen = get(&app, &viewer, "/plan").await;
+    assert!(seen.body.contains("97.5 % fill rate; cases of 12"));
+    assert!(!seen.body.contains("id=\"set-policy\""));
+
+    let cleared = post(
+        &app,
+        &operator,
+        "/plan/policies/clearances",
+        &[("csrf", &csrf(&shown.body)), ("sku", "MUG")],
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+    let after = app
+        .get(&tenant.viewer, "/v1/items/MUG")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(after.get("inventory_policies"), None, "{after}");
 }
