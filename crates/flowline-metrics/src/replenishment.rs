@@ -34,8 +34,8 @@
 //!
 //! [`commands`] groups the lines by supplier and center into [`ProposeReplenishment`]s, each
 //! line carrying its terms in thousandths of a unit. [`publish_forecast`] records the forecast
-//! they rest on: each item's network-wide line, and, once [`split_forecasts`] has noted the
-//! shares, its share at each center and in each channel, so that accuracy can be judged there.
+//! they rest on: each item's network-wide line, then its share at each center and in each
+//! channel ([`Plan::splits`]), so that accuracy can be judged there.
 
 use crate::demand::DemandHistory;
 use flowline_core::State;
@@ -186,8 +186,8 @@ pub struct Plan {
     pub forecasts: Vec<ItemForecast>,
     /// The policy in force at every item × center planned, whether it orders or not.
     pub policies: Vec<PolicyInForce>,
-    /// How each item's forecast splits between centers and channels, once [`split_forecasts`]
-    /// has noted it; published with the forecast, not part of the plan's answer.
+    /// How each item's forecast splits between centers and channels; published with the
+    /// forecast, not part of the plan's answer.
     #[serde(skip)]
     pub splits: BTreeMap<Sku, Split>,
 }
@@ -569,6 +569,21 @@ pub fn plan(
             }),
         }
     }
+    // How each forecast splits, from the same recent window the planner splits by, so the
+    // published forecast can be judged at each center and in each channel. An item never
+    // allocated has no center split: the even split the planner falls back on then is a
+    // placeholder, not a claim about where its demand arises.
+    answer.splits = answer
+        .forecasts
+        .iter()
+        .map(|item| {
+            let split = Split {
+                centers: history.shares(&item.sku, settings.share_days),
+                channels: history.channel_shares(&item.sku, settings.share_days),
+            };
+            (item.sku.clone(), split)
+        })
+        .collect();
     answer
 }
 
@@ -833,25 +848,6 @@ pub fn commands(plan: &Plan, prefix: &str) -> Vec<ProposeReplenishment> {
         });
     }
     commands
-}
-
-/// Notes how each of the plan's forecasts splits between centers and channels, from the same
-/// recent window the planner splits by ([`DemandHistory::shares`],
-/// [`DemandHistory::channel_shares`]). An item never allocated has no center split: the even
-/// split the planner falls back on then is a placeholder, not a claim about where its demand
-/// arises.
-pub fn split_forecasts(plan: &mut Plan, history: &DemandHistory, settings: &Settings) {
-    plan.splits = plan
-        .forecasts
-        .iter()
-        .map(|item| {
-            let split = Split {
-                centers: history.shares(&item.sku, settings.share_days),
-                channels: history.channel_shares(&item.sku, settings.share_days),
-            };
-            (item.sku.clone(), split)
-        })
-        .collect();
 }
 
 /// The plan's forecasts as a [`PublishForecast`] command (`id`), so their accuracy is measured

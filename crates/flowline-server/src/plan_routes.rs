@@ -220,10 +220,7 @@ pub(crate) async fn plan_for(
     let state = app.query(tenant, |state| Box::new(state.clone())).await?;
     let planning = settings.clone();
     let plan = tokio::task::spawn_blocking(move || {
-        let mut plan = replenishment::plan(&state, &history, &planning, sku.as_ref());
-        // The shares the forecast is published with, to judge it at each center and channel.
-        replenishment::split_forecasts(&mut plan, &history, &planning);
-        plan
+        replenishment::plan(&state, &history, &planning, sku.as_ref())
     })
     .await
     .map_err(ApiError::internal)?;
