@@ -1251,31 +1251,39 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-fn promotions(args: &PromotionsArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let file = args.input.display().to_string();
-    let rows = match flowline_formats::promotions::read(&file, &bytes) {
+/// Reads `input` with `read` (each row's line and command) and submits every command in one
+/// append: `done` words what was recorded (`planned 2 promotion(s)`); a malformed file is
+/// listed problem by problem, and a refused row is named by its line, with nothing recorded.
+fn import_rows(
+    db: &Path,
+    tenant: Option<&str>,
+    input: &Path,
+    read: impl FnOnce(
+        &str,
+        &[u8],
+    ) -> Result<Vec<(u64, flowline_core::Command)>, flowline_formats::ImportError>,
+    done: impl FnOnce(usize) -> String,
+    nothing: &str,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let file = input.display().to_string();
+    let rows = match read(&file, &bytes) {
         Ok(rows) => rows,
         Err(error) => {
             eprintln!("{error}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    let lines: Vec<u64> = rows.iter().map(|row| row.line).collect();
-    let commands = rows
-        .into_iter()
-        .map(|row| flowline_core::Command::PlanPromotion(row.command))
-        .collect();
-    match submit_all(&args.db, args.tenant.as_deref(), commands) {
-        Ok(created) => {
-            outln!("planned {} promotion(s) from {file}", created.len());
+    let (lines, commands): (Vec<u64>, Vec<flowline_core::Command>) = rows.into_iter().unzip();
+    match submit_all(db, tenant, commands) {
+        Ok(recorded) => {
+            outln!("{} from {file}", done(recorded.len()));
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => match error.downcast_ref::<Refused>() {
             Some(refused) => {
                 let line = lines.get(refused.index).copied().unwrap_or(0);
-                eprintln!("{file}:{line}: {}; nothing was planned", refused.message);
+                eprintln!("{file}:{line}: {}; {nothing}", refused.message);
                 Ok(ExitCode::FAILURE)
             }
             None => Err(error),
@@ -1283,39 +1291,46 @@ fn promotions(args: &PromotionsArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn promotions(args: &PromotionsArgs) -> anyhow::Result<ExitCode> {
+    import_rows(
+        &args.db,
+        args.tenant.as_deref(),
+        &args.input,
+        |file, bytes| {
+            let rows = flowline_formats::promotions::read(file, bytes)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.line, flowline_core::Command::PlanPromotion(row.command)))
+                .collect())
+        },
+        |count| format!("planned {count} promotion(s)"),
+        "nothing was planned",
+    )
+}
+
 fn policies(args: &PoliciesArgs) -> anyhow::Result<ExitCode> {
     let planner = &args.planner;
     if let Some(input) = &args.input {
-        let bytes =
-            std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-        let file = input.display().to_string();
-        let rows = match flowline_formats::policies::read(&file, &bytes) {
-            Ok(rows) => rows,
-            Err(error) => {
-                eprintln!("{error}");
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        let lines: Vec<u64> = rows.iter().map(|row| row.line).collect();
-        let commands = rows
-            .into_iter()
-            .map(|row| flowline_core::Command::SetInventoryPolicy(row.command))
-            .collect();
-        return match submit_all(&planner.db, planner.tenant.as_deref(), commands) {
-            Ok(set) => {
-                let noun = if set.len() == 1 { "policy" } else { "policies" };
-                outln!("set {} inventory {noun} from {file}", set.len());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(error) => match error.downcast_ref::<Refused>() {
-                Some(refused) => {
-                    let line = lines.get(refused.index).copied().unwrap_or(0);
-                    eprintln!("{file}:{line}: {}; nothing was set", refused.message);
-                    Ok(ExitCode::FAILURE)
-                }
-                None => Err(error),
+        return import_rows(
+            &planner.db,
+            planner.tenant.as_deref(),
+            input,
+            |file, bytes| {
+                let rows = flowline_formats::policies::read(file, bytes)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let command = flowline_core::Command::SetInventoryPolicy(row.command);
+                        (row.line, command)
+                    })
+                    .collect())
             },
-        };
+            |count| {
+                let noun = if count == 1 { "policy" } else { "policies" };
+                format!("set {count} inventory {noun}")
+            },
+            "nothing was set",
+        );
     }
     let plan = planned(planner)?;
     let mut out = std::io::stdout().lock();

@@ -427,53 +427,39 @@ impl DemandHistory {
     /// Each center's share of the units of `sku` allocated over the `days` days up to the
     /// latest order day, in center order; empty when none was allocated then.
     pub fn shares(&self, sku: &Sku, days: i32) -> Vec<(LocationId, f64)> {
-        let Some(centers) = self.allocated.get(sku) else {
-            return Vec::new();
-        };
-        let since = self
-            .latest
-            .and_then(|latest| latest.checked_sub(jiff::Span::new().days(days)).ok());
-        let units: Vec<(LocationId, i64)> = centers
-            .iter()
-            .map(|(center, by_day)| {
-                let total = by_day
-                    .iter()
-                    .filter(|(day, _)| since.is_none_or(|since| **day > since))
-                    .map(|(_, units)| *units)
-                    .fold(0_i64, i64::saturating_add);
-                (center.clone(), total)
-            })
-            .filter(|(_, units)| *units > 0)
-            .collect();
-        let total = units.iter().map(|(_, u)| *u as f64).sum::<f64>();
-        if total <= 0.0 {
-            return Vec::new();
-        }
-        units
-            .into_iter()
-            .map(|(center, u)| (center, u as f64 / total))
-            .collect()
+        self.allocated
+            .get(sku)
+            .map_or_else(Vec::new, |centers| self.recent_shares(centers, days))
     }
 
     /// Each channel's share of the units of `sku` ordered over the `days` days up to the latest
     /// order day, in channel order; empty when none was ordered then. The same recent window
     /// as [`DemandHistory::shares`] gives the centers'.
     pub fn channel_shares(&self, sku: &Sku, days: i32) -> Vec<(ChannelId, f64)> {
-        let Some(channels) = self.cells.get(sku) else {
-            return Vec::new();
-        };
+        self.cells
+            .get(sku)
+            .map_or_else(Vec::new, |channels| self.recent_shares(channels, days))
+    }
+
+    /// Each key's share of the units of `by_key` over the `days` days up to the latest order
+    /// day, in key order, keys without units left out; empty when there were none.
+    fn recent_shares<K: Clone>(
+        &self,
+        by_key: &BTreeMap<K, BTreeMap<Date, i64>>,
+        days: i32,
+    ) -> Vec<(K, f64)> {
         let since = self
             .latest
             .and_then(|latest| latest.checked_sub(jiff::Span::new().days(days)).ok());
-        let units: Vec<(ChannelId, i64)> = channels
+        let units: Vec<(K, i64)> = by_key
             .iter()
-            .map(|(channel, by_day)| {
+            .map(|(key, by_day)| {
                 let total = by_day
                     .iter()
                     .filter(|(day, _)| since.is_none_or(|since| **day > since))
                     .map(|(_, units)| *units)
                     .fold(0_i64, i64::saturating_add);
-                (channel.clone(), total)
+                (key.clone(), total)
             })
             .filter(|(_, units)| *units > 0)
             .collect();
@@ -483,7 +469,7 @@ impl DemandHistory {
         }
         units
             .into_iter()
-            .map(|(channel, u)| (channel, u as f64 / total))
+            .map(|(key, u)| (key, u as f64 / total))
             .collect()
     }
 

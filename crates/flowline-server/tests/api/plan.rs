@@ -24,6 +24,29 @@ async fn center_and_mug(app: &TestApp, admin: &str) {
     app.put(admin, "/v1/items/MUG", &item).await.expect(201);
 }
 
+/// Supplier ACME: USD, 14 days' lead time, at least 24 a line.
+async fn acme(app: &TestApp, admin: &str) {
+    let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
+        "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
+    app.put(admin, "/v1/suppliers/ACME", &supplier)
+        .await
+        .expect(201);
+}
+
+/// Orders `SO-1` to `SO-<count>`, each of `quantity` MUGs in `web`, waiting for stock
+/// (`allocate: backorder`).
+async fn backordered_mugs(app: &TestApp, operator: &str, count: u32, quantity: i64) {
+    for order in 1..=count {
+        let body = json!({ "order": format!("SO-{order}"), "channel": "web",
+            "customer": format!("C-{order}"), "ship_to": address(), "currency": "USD",
+            "allocate": "backorder",
+            "lines": [{ "sku": "MUG", "quantity": quantity, "unit_price_minor": 1200 }] });
+        app.post(operator, "/v1/sales-orders", &body)
+            .await
+            .expect(201);
+    }
+}
+
 /// Redoes a proposal line's sum from its terms, in thousandths: the position from its five
 /// terms, the need from the forecast and safety stock, the quantity from need, lot sizing and
 /// rounding.
@@ -55,11 +78,7 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
         tenant.viewer.as_str(),
     );
     center_and_mug(&app, admin).await;
-    let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
-        "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
-    app.put(admin, "/v1/suppliers/ACME", &supplier)
-        .await
-        .expect(201);
+    acme(&app, admin).await;
     let opening = json!({ "adjustment": "OPEN-1", "location": "FC-1", "reason": "opening_balance",
         "lines": [{ "sku": "MUG", "quantity": 5, "unit_cost_minor": 400 }] });
     app.post(admin, "/v1/adjustments", &opening)
@@ -67,15 +86,7 @@ async fn a_recorded_proposal_approved_becomes_a_purchase_order_with_its_lines() 
         .expect(201);
     // Three orders of 10: the first reserves the 5 on hand and waits for 5 more, the others
     // wait for all 10. Position: 5 on hand − 5 reserved − 25 backordered = −25.
-    for order in 1..=3 {
-        let body = json!({ "order": format!("SO-{order}"), "channel": "web",
-            "customer": format!("C-{order}"), "ship_to": address(), "currency": "USD",
-            "allocate": "backorder",
-            "lines": [{ "sku": "MUG", "quantity": 10, "unit_price_minor": 1200 }] });
-        app.post(operator, "/v1/sales-orders", &body)
-            .await
-            .expect(201);
-    }
+    backordered_mugs(&app, operator, 3, 10).await;
 
     let preview = app
         .get(viewer, "/v1/plan/replenishment?service_level=0.95")
@@ -410,21 +421,9 @@ async fn a_policy_set_on_an_item_is_what_the_planner_orders_with_and_says_where_
         tenant.viewer.as_str(),
     );
     center_and_mug(&app, admin).await;
-    let supplier = json!({ "name": "Acme", "currency": "USD", "lead_time_days": 14,
-        "minimum_order_quantity": 24, "payment_terms_days": 30, "country": "US" });
-    app.put(admin, "/v1/suppliers/ACME", &supplier)
-        .await
-        .expect(201);
+    acme(&app, admin).await;
     // Two orders of 20 wait for stock: position −40.
-    for order in 1..=2 {
-        let body = json!({ "order": format!("SO-{order}"), "channel": "web",
-            "customer": format!("C-{order}"), "ship_to": address(), "currency": "USD",
-            "allocate": "backorder",
-            "lines": [{ "sku": "MUG", "quantity": 20, "unit_price_minor": 1200 }] });
-        app.post(operator, "/v1/sales-orders", &body)
-            .await
-            .expect(201);
-    }
+    backordered_mugs(&app, operator, 2, 20).await;
 
     // Bad policies are refused naming the field, and change nothing.
     let unknown = app
