@@ -483,10 +483,9 @@ async fn published_for(
                 else {
                     continue;
                 };
-                let Some(line) = lines
-                    .iter()
-                    .find(|line| line.sku == sku && line.location.is_none())
-                else {
+                let Some(line) = lines.iter().find(|line| {
+                    line.sku == sku && line.location.is_none() && line.channel.is_none()
+                }) else {
                     continue;
                 };
                 let last = first_day
