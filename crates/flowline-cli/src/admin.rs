@@ -146,7 +146,7 @@ fn open_existing(db: &Path) -> anyhow::Result<Box<dyn Store>> {
 }
 
 fn open(db: &Path) -> anyhow::Result<Box<dyn Store>> {
-    backend::open(db).with_context(|| format!("cannot open {}", db.display()))
+    backend::open(db).with_context(|| format!("cannot open {}", backend::name(db)))
 }
 
 /// Runs `flowline tenant ...`.
@@ -183,7 +183,7 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             outln!("registered tenant {tenant} in {}", db.display());
             if let Some(configure) = configure {
                 let engine = Engine::open(backend::durable(&db)?, EngineOptions::default())
-                    .with_context(|| format!("cannot open {}", db.display()))?;
+                    .with_context(|| format!("cannot open {}", backend::name(&db)))?;
                 let answer = engine
                     .submit(
                         &tenant,
@@ -198,8 +198,8 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TenantCommand::List { db } => {
-            let store =
-                backend::read(&db).with_context(|| format!("cannot open {}", db.display()))?;
+            let store = backend::read(&db)
+                .with_context(|| format!("cannot open {}", backend::name(&db)))?;
             for record in store.registered_tenants()? {
                 outln!("{}\t{}\t{}", record.tenant, record.name, record.created_at);
             }
@@ -240,8 +240,8 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
         }
         KeyCommand::List { tenant, db } => {
             let tenant = tenant_id(&tenant)?;
-            let store =
-                backend::read(&db).with_context(|| format!("cannot open {}", db.display()))?;
+            let store = backend::read(&db)
+                .with_context(|| format!("cannot open {}", backend::name(&db)))?;
             for record in store.keys(&tenant)? {
                 let status = match record.revoked_at {
                     Some(at) => format!("revoked {at}"),
@@ -391,6 +391,10 @@ pub fn serve(
     cors: &flowline_server::cors::Origins,
 ) -> anyhow::Result<()> {
     init_logging(log_json);
+    // Opened before the runtime starts: a database client may run its own.
+    let log = backend::durable(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
+    let durability = backend::durability(db)
+        .with_context(|| format!("cannot read back the durability of {}", backend::name(db)))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -399,8 +403,7 @@ pub fn serve(
         let options = ServeOptions {
             cors: cors.clone(),
             bind,
-            log: backend::durable(db)
-                .with_context(|| format!("cannot open {}", db.display()))?,
+            log,
             limits,
         };
         let engine = EngineOptions::default();
@@ -409,16 +412,13 @@ pub fn serve(
         // The store refuses a connection whose pragmas read back other than asked; say what
         // they are, read back on a connection opened as the engine opens its own, so the
         // operator (and a test) sees the durability the log is written with.
-        let (journal_mode, synchronous) = backend::durability(db)
-            .with_context(|| format!("cannot read back the durability of {}", db.display()))?;
         eprintln!(
-            "flowline durability of {}: journal_mode={journal_mode} synchronous={} ({synchronous})",
-            db.display(),
-            synchronous_name(synchronous)
+            "flowline durability of {}: {durability}",
+            backend::name(db)
         );
         eprintln!(
             "flowline serving {} on http://{} (dashboard: http://{}/, OpenAPI: http://{}/v1/openapi.json)",
-            db.display(),
+            backend::name(db),
             running.address,
             running.address,
             running.address
@@ -432,16 +432,6 @@ pub fn serve(
 }
 
 /// The name of a `PRAGMA synchronous` value.
-fn synchronous_name(value: i64) -> &'static str {
-    match value {
-        0 => "OFF",
-        1 => "NORMAL",
-        2 => "FULL",
-        3 => "EXTRA",
-        _ => "unknown",
-    }
-}
-
 /// Waits for Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
 /// future is first polled, so a signal sent as soon as the banner is out is caught.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {

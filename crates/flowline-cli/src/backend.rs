@@ -1,23 +1,75 @@
 //! Where the log lives: the one module of the binary that names a backend. Every command opens
 //! its log through here; the rest of Flowline knows only the `flowline_store` interfaces.
 //!
-//! Today a log is a SQLite file (the embedded default) or, for simulations, held in memory.
+//! A log is a SQLite file (the embedded default), a PostgreSQL database (when the command is
+//! given `--database-url`, which then stands in for every `--db` file), or, for simulations,
+//! held in memory.
 
-use flowline_store::{SharedBackend, Store, StoreError};
+use flowline_store::{Backend, SharedBackend, Store, StoreError};
 use flowline_store_memory::MemoryBackend;
+use flowline_store_postgres::PostgresBackend;
 use flowline_store_sqlite::{OpenOptions, SqliteBackend, SqliteStore};
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// The PostgreSQL database every command's log is on instead of its `--db` file, when the
+/// command line (or `FLOWLINE_DATABASE_URL`) names one; set once, before any command runs.
+static DATABASE_URL: OnceLock<String> = OnceLock::new();
+
+/// From now on, every log this module opens is the PostgreSQL database at `url`.
+pub fn use_database(url: String) {
+    // Set once, from `main`; a second call (a test running commands in one process) keeps the
+    // first.
+    let _ = DATABASE_URL.set(url);
+}
+
+/// Whether logs are on PostgreSQL rather than in files.
+pub fn is_postgres() -> bool {
+    DATABASE_URL.get().is_some()
+}
+
+fn postgres() -> Option<&'static str> {
+    DATABASE_URL.get().map(String::as_str)
+}
+
+/// The log as messages name it: the file's path, or the database (never its password).
+pub fn name(path: &Path) -> String {
+    match postgres() {
+        Some(url) => redact(url),
+        None => path.display().to_string(),
+    }
+}
+
+/// The URL with any password replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
 
 /// The log file at `path`, created if absent, every commit flushed to disk before it is
-/// answered.
+/// answered; or the database, whose commits are as durable as its server is set to make them.
 pub fn durable(path: &Path) -> Result<SharedBackend, StoreError> {
-    SqliteBackend::shared(path, OpenOptions::durable())
+    match postgres() {
+        Some(url) => PostgresBackend::shared(url),
+        None => SqliteBackend::shared(path, OpenOptions::durable()),
+    }
 }
 
 /// The log file at `path`, created if absent, commits not flushed one by one: for logs that can
-/// be made again (a simulation from its seed, a benchmark's).
+/// be made again (a simulation from its seed, a benchmark's). On PostgreSQL, as [`durable`].
 pub fn relaxed(path: &Path) -> Result<SharedBackend, StoreError> {
-    SqliteBackend::shared(path, OpenOptions::relaxed())
+    match postgres() {
+        Some(url) => PostgresBackend::shared(url),
+        None => SqliteBackend::shared(path, OpenOptions::relaxed()),
+    }
 }
 
 /// A log held in memory, gone when the process ends.
@@ -34,24 +86,61 @@ pub fn memory_sized() -> (SharedBackend, impl Fn() -> u64) {
 
 /// A handle that writes the log file at `path` (created if absent), durably.
 pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {
-    Ok(Box::new(SqliteStore::open(path, &OpenOptions::durable())?))
+    match postgres() {
+        Some(url) => PostgresBackend::connect(url)?.open(),
+        None => Ok(Box::new(SqliteStore::open(path, &OpenOptions::durable())?)),
+    }
 }
 
 /// A handle that writes the log file at `path` (created if absent), commits not flushed one by
 /// one.
 pub fn open_relaxed(path: &Path) -> Result<Box<dyn Store>, StoreError> {
-    Ok(Box::new(SqliteStore::open(path, &OpenOptions::relaxed())?))
+    match postgres() {
+        Some(url) => PostgresBackend::connect(url)?.open(),
+        None => Ok(Box::new(SqliteStore::open(path, &OpenOptions::relaxed())?)),
+    }
 }
 
 /// A handle that reads the existing log file at `path`; never creates one.
 pub fn read(path: &Path) -> Result<Box<dyn Store>, StoreError> {
-    Ok(Box::new(SqliteStore::open_read_only(path)?))
+    match postgres() {
+        Some(url) => PostgresBackend::connect(url)?.open_reader(),
+        None => Ok(Box::new(SqliteStore::open_read_only(path)?)),
+    }
 }
 
-/// How the log file at `path` keeps commits, as its database reports it on a connection opened
-/// as the engine opens its own: the journal mode and the `synchronous` level (2 is FULL).
-pub fn durability(path: &Path) -> Result<(String, i64), StoreError> {
-    SqliteStore::open(path, &OpenOptions::durable())?.durability_settings()
+/// How the log keeps commits, as its database reports it on a connection opened as the engine
+/// opens its own: for a file, the journal mode and the `synchronous` level (`journal_mode=wal
+/// synchronous=FULL (2)`); for PostgreSQL, the server's `fsync` and `synchronous_commit`.
+pub fn durability(path: &Path) -> Result<String, StoreError> {
+    match postgres() {
+        Some(url) => {
+            let settings = PostgresBackend::connect(url)?.durability_settings()?;
+            Ok(settings
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join(" "))
+        }
+        None => {
+            let (journal_mode, synchronous) =
+                SqliteStore::open(path, &OpenOptions::durable())?.durability_settings()?;
+            Ok(format!(
+                "journal_mode={journal_mode} synchronous={} ({synchronous})",
+                synchronous_name(synchronous)
+            ))
+        }
+    }
+}
+
+fn synchronous_name(value: i64) -> &'static str {
+    match value {
+        0 => "OFF",
+        1 => "NORMAL",
+        2 => "FULL",
+        3 => "EXTRA",
+        _ => "unknown",
+    }
 }
 
 /// Where the snapshots of the log at `path` are kept.

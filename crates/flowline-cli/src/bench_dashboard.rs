@@ -154,8 +154,8 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     if wrote {
         simulate(args, &args.db)?;
     }
-    let mut store =
-        backend::open(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let mut store = backend::open(&args.db)
+        .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant: TenantId = match store.tenants()?.as_slice() {
         [first, ..] => first.clone(),
         [] => anyhow::bail!("{} holds no tenant", args.db.display()),

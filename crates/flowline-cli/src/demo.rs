@@ -171,6 +171,9 @@ fn refused(summary: &Summary) -> anyhow::Result<()> {
 }
 
 fn size(path: &Path) -> String {
+    if backend::is_postgres() {
+        return "PostgreSQL".to_string();
+    }
     let bytes: u64 = ["", "-wal"]
         .iter()
         .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
@@ -189,7 +192,17 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         Some(path) => load(&path.display().to_string())?,
         None => Scenario::default_brand(),
     };
-    if args.db.exists() {
+    if backend::is_postgres() {
+        // A database is not a file to replace: the demo goes into one that holds no demo yet.
+        let store = backend::read(&args.db)
+            .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
+        if store.tenant_head(&demo_tenant())? > 0 {
+            anyhow::bail!(
+                "{} already holds tenant `demo`'s log; use an empty database",
+                backend::name(&args.db)
+            );
+        }
+    } else if args.db.exists() {
         if !args.replace {
             anyhow::bail!(
                 "{} already exists; pass --replace to simulate over it, or --db to choose another file",
@@ -210,7 +223,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         args.days,
         scenario.brand.start,
         args.seed,
-        args.db.display()
+        backend::name(&args.db)
     );
     let options = Options {
         seed: args.seed,
@@ -222,7 +235,8 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         backend::relaxed
     };
-    let log = open(&args.db).with_context(|| format!("cannot create {}", args.db.display()))?;
+    let log =
+        open(&args.db).with_context(|| format!("cannot create {}", backend::name(&args.db)))?;
     let summary = simulate(&scenario, &log, &options, "simulating")?;
     let orders = summary.counts.get("orders_placed").copied().unwrap_or(0);
     outln!(
@@ -237,7 +251,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     );
     outln!(
         "Log: {} ({}), tenant `demo`, log SHA-256 {}",
-        args.db.display(),
+        backend::name(&args.db),
         size(&args.db),
         summary.log_hash
     );
@@ -249,7 +263,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     // Register the tenant and give the user a key for the API and the dashboard.
     let mut store = log
         .open()
-        .with_context(|| format!("cannot open {}", args.db.display()))?;
+        .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant = demo_tenant();
     if !store
         .registered_tenants()?
@@ -289,10 +303,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &Default::default(),
         )?;
     } else {
-        outln!(
-            "Next: flowline serve --db {} and open the dashboard at http://127.0.0.1:8080/ with that key.",
-            args.db.display()
-        );
+        let serve = if backend::is_postgres() {
+            "flowline serve (with the same FLOWLINE_DATABASE_URL)".to_string()
+        } else {
+            format!("flowline serve --db {}", args.db.display())
+        };
+        outln!("Next: {serve} and open the dashboard at http://127.0.0.1:8080/ with that key.");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -80,7 +80,8 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     };
     let key = format!("import:olist:{}", content_hash(&files));
 
-    let mut store = backend::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let mut store =
+        backend::open(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     if store
         .registered_tenant(&tenant)
         .with_context(|| format!("cannot read {}", db.display()))?
@@ -98,7 +99,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     drop(store);
 
     let engine = Engine::open(backend::durable(db)?, EngineOptions::default())
-        .with_context(|| format!("cannot open {}", db.display()))?;
+        .with_context(|| format!("cannot open {}", backend::name(db)))?;
     let settings = engine
         .query(&tenant, |state| state.settings.clone())
         .context("cannot read the tenant's settings")?;

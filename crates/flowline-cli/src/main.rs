@@ -42,6 +42,18 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Commands,
+
+    /// Keep the log on PostgreSQL instead of a SQLite file: `postgres://user:password@host:port/database`.
+    /// It stands in for `--db` in every command that takes one; the schema is created or
+    /// migrated on first use.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "FLOWLINE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +200,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(url) = cli.database_url.filter(|url| !url.is_empty()) {
+        backend::use_database(url);
+    }
     match cli.command {
         Commands::Check { db } => {
             admin::init_warnings();
@@ -278,7 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
     use flowline_engine::projections::Verdict;
-    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let store = backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let mut report = flowline_engine::check::check(store.as_ref())
         .with_context(|| format!("cannot read {}", db.display()))?;
     for tenant in store.tenants()? {

@@ -90,8 +90,8 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
-    let store =
-        backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let store = backend::read(&args.db)
+        .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant = tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &tenant, false)
         .with_context(|| format!("cannot read {}", args.db.display()))?

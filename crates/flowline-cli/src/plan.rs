@@ -413,8 +413,8 @@ fn planner_settings(
 fn planned(args: &ReplenishArgs) -> anyhow::Result<flowline_metrics::replenishment::Plan> {
     let (settings, sku) = planner_settings(args)?;
     let history = demand_history(&args.db, args.tenant.as_deref())?;
-    let store =
-        backend::read(&args.db).with_context(|| format!("cannot open {}", args.db.display()))?;
+    let store = backend::read(&args.db)
+        .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
         .with_context(|| format!("cannot read {}", args.db.display()))?;
@@ -678,7 +678,7 @@ pub(crate) fn state_and<P: flowline_core::projection::Projection>(
     fresh: P,
 ) -> anyhow::Result<(flowline_core::State, P)> {
     let projection = fold(db, tenant, fresh)?;
-    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let store = backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
     let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
         .with_context(|| format!("cannot read {}", db.display()))?;
@@ -691,7 +691,7 @@ fn fold<P: flowline_core::projection::Projection>(
     tenant: Option<&str>,
     fresh: P,
 ) -> anyhow::Result<P> {
-    let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let store = backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
     // A mistyped tenant would otherwise read as one with no demand at all.
     anyhow::ensure!(
@@ -1211,7 +1211,8 @@ fn submit_all(
         return Ok(Vec::new());
     }
     let tenant = {
-        let store = backend::read(db).with_context(|| format!("cannot open {}", db.display()))?;
+        let store =
+            backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
         crate::metrics::tenant_of(store.as_ref(), tenant)?
     };
     let created: Vec<String> = commands
@@ -1220,7 +1221,7 @@ fn submit_all(
         .map(|(kind, id)| format!("{}/{id}", kind.as_str()))
         .collect();
     let engine = Engine::open(backend::durable(db)?, EngineOptions::default())
-        .with_context(|| format!("cannot open {}", db.display()))?;
+        .with_context(|| format!("cannot open {}", backend::name(db)))?;
     let submissions = commands.into_iter().map(Submission::new).collect();
     let answer = engine
         .submit_atomically(&tenant, submissions, None)

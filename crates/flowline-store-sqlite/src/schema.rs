@@ -431,9 +431,9 @@ fn copy_idempotency(
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail by panicking.
 mod tests {
     use super::*;
-    use crate::store::checksum;
     use crate::{OpenOptions, SqliteStore};
     use flowline_core::id::TenantId;
+    use flowline_store::event_checksum as checksum;
     use flowline_store::{
         AppendRequest, BalanceRow, CommandRecord, Directory, EventStore, IdempotencyLookup,
         LogIndex, NewEvent, StoredEvent,

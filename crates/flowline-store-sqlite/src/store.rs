@@ -705,7 +705,7 @@ impl Appender<'_> {
                 let version_i64 = to_i64(version, "stream version")?;
                 let type_id = self.type_id(&event.event_type)?;
                 let business_time = event.business_time.as_microsecond();
-                let checksum = checksum(
+                let checksum = flowline_store::event_checksum(
                     tenant.as_str(),
                     seq_i64,
                     &event.stream,
@@ -886,7 +886,7 @@ impl Reader<'_> {
 
         let schema_version = u32::try_from(schema_version)
             .map_err(|_| corrupt(format!("schema_version {schema_version} is out of range")))?;
-        let computed = checksum(
+        let computed = flowline_store::event_checksum(
             tenant.as_str(),
             seq,
             &stream,
@@ -1055,38 +1055,6 @@ fn idempotency_in(
         other => return Err(corrupt(format!("is {:?}, not a blob", other.data_type()))),
     };
     Ok(IdempotencyLookup::Same { response })
-}
-
-/// The CRC-32 of an event's identity and content. Every field is length-prefixed or fixed-width,
-/// so no two different events encode to the same bytes. Names and the payload's JSON text go in
-/// as they are, not their ids or compressed form, so the checksum does not depend on how the
-/// file stores them.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn checksum(
-    tenant: &str,
-    seq: i64,
-    stream: &str,
-    stream_version: i64,
-    event_type: &str,
-    schema_version: u32,
-    business_time: i64,
-    payload: &str,
-) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    update_text(&mut hasher, tenant);
-    hasher.update(&seq.to_le_bytes());
-    update_text(&mut hasher, stream);
-    hasher.update(&stream_version.to_le_bytes());
-    update_text(&mut hasher, event_type);
-    hasher.update(&schema_version.to_le_bytes());
-    hasher.update(&business_time.to_le_bytes());
-    update_text(&mut hasher, payload);
-    hasher.finalize()
-}
-
-fn update_text(hasher: &mut crc32fast::Hasher, value: &str) {
-    hasher.update(&(value.len() as u64).to_le_bytes());
-    hasher.update(value.as_bytes());
 }
 
 /// How a checksum is stored: its 32 bits as a signed integer, which SQLite keeps in 4 bytes.

@@ -282,6 +282,13 @@ pub enum StoreError {
     /// The database stayed locked by another writer for longer than the busy timeout.
     #[error("the database is busy (locked by another connection)")]
     Busy,
+    /// The database cannot be reached (a server that is down, restarting or refusing
+    /// connections). Nothing was written that was not also committed; retry later.
+    #[error("the database is unavailable: {reason}")]
+    Unavailable {
+        /// What the connection attempt or the broken connection reported.
+        reason: String,
+    },
     /// A stored event failed its checksum or could not be decoded.
     #[error("corrupt event at position {position}: {reason}")]
     Corrupt {
@@ -445,3 +452,37 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
 /// A shared backend, as the engine and the server hold it.
 pub type SharedBackend = Arc<dyn Backend>;
+
+/// The CRC-32 of an event's identity and content, as every backend stores it beside the event
+/// and checks it on every read. Every field is length-prefixed or fixed-width, so no two
+/// different events encode to the same bytes. Names and the payload's JSON text go in as they
+/// are, not a backend's ids or compressed form, so the checksum does not depend on how a
+/// backend stores them, and an event copied from one backend to another keeps it.
+/// `business_time` is in microseconds since the Unix epoch.
+#[allow(clippy::too_many_arguments)]
+pub fn event_checksum(
+    tenant: &str,
+    seq: i64,
+    stream: &str,
+    stream_version: i64,
+    event_type: &str,
+    schema_version: u32,
+    business_time: i64,
+    payload: &str,
+) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    update_text(&mut hasher, tenant);
+    hasher.update(&seq.to_le_bytes());
+    update_text(&mut hasher, stream);
+    hasher.update(&stream_version.to_le_bytes());
+    update_text(&mut hasher, event_type);
+    hasher.update(&schema_version.to_le_bytes());
+    hasher.update(&business_time.to_le_bytes());
+    update_text(&mut hasher, payload);
+    hasher.finalize()
+}
+
+fn update_text(hasher: &mut crc32fast::Hasher, value: &str) {
+    hasher.update(&(value.len() as u64).to_le_bytes());
+    hasher.update(value.as_bytes());
+}
