@@ -1,5 +1,6 @@
-//! `spawn_app`: the real server on port 0 with a fresh SQLite log in a temporary directory, and
-//! typed helpers to drive it over real HTTP.
+//! `spawn_app`: the real server on port 0 with a fresh SQLite log in a temporary directory (or,
+//! with `spawn_app_on_postgres`, a fresh schema of the PostgreSQL test database), and typed
+//! helpers to drive it over real HTTP.
 //!
 //! Every key a test is given is remembered; [`TestApp::finish`] shuts the server down and then
 //! scans the log file (with its WAL) and the suite's log output for any of them, so every test
@@ -9,9 +10,9 @@ use flowline_core::id::TenantId;
 use flowline_engine::EngineOptions;
 use flowline_server::auth::{Role, issue_key};
 use flowline_server::{Running, ServeOptions, start};
-use flowline_store::Directory as _;
+use flowline_store::SharedBackend;
 use flowline_store::TenantRecord;
-use flowline_store_sqlite::{OpenOptions, SqliteStore};
+use flowline_store_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -95,6 +96,8 @@ impl Tenant {
 pub struct TestApp {
     pub address: SocketAddr,
     pub db: PathBuf,
+    /// The log the server runs on.
+    pub log: SharedBackend,
     pub client: reqwest::Client,
     running: Option<Running>,
     keys: Mutex<Vec<String>>,
@@ -124,20 +127,56 @@ pub async fn spawn_app_serving(
     log_path();
     let directory = tempfile::tempdir().unwrap();
     let db = directory.path().join("flowline.db");
+    let log = flowline_store_sqlite::SqliteBackend::shared(
+        &db.clone(),
+        flowline_store_sqlite::OpenOptions::durable(),
+    )
+    .unwrap();
+    spawn_app_on(log, db, directory, limits, cors).await
+}
+
+/// The server on a fresh schema of the PostgreSQL test database (no rate limits), or `None`
+/// when tests on PostgreSQL are skipped (see `flowline_store_postgres::testing`).
+pub async fn spawn_app_on_postgres(test: &str) -> Option<TestApp> {
+    log_path();
+    let backend = flowline_store_postgres::testing::fresh(test)?.unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    // No file: the key scan of `finish` reads the suite's log output only.
+    let db = directory.path().join("no-file.db");
+    let limits = flowline_server::ServerLimits {
+        rate: flowline_server::rate::RateLimits::UNLIMITED,
+        ..Default::default()
+    };
+    Some(
+        spawn_app_on(
+            std::sync::Arc::new(backend),
+            db,
+            directory,
+            limits,
+            flowline_server::cors::Origins::default(),
+        )
+        .await,
+    )
+}
+
+async fn spawn_app_on(
+    log: SharedBackend,
+    db: PathBuf,
+    directory: tempfile::TempDir,
+    limits: flowline_server::ServerLimits,
+    cors: flowline_server::cors::Origins,
+) -> TestApp {
     let options = ServeOptions {
         cors,
         limits,
         bind: "127.0.0.1:0".parse().unwrap(),
-        log: flowline_store_sqlite::SqliteBackend::shared(
-            &db.clone(),
-            flowline_store_sqlite::OpenOptions::durable(),
-        )
-        .unwrap(),
+        log: log.clone(),
     };
     let running = start(&options, EngineOptions::default()).await.unwrap();
     TestApp {
         address: running.address,
         db,
+        log,
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(128)
             .build()
@@ -158,7 +197,7 @@ impl TestApp {
     /// `flowline key create` do); with a currency, configures it through the API.
     pub async fn tenant(&self, id: &str, currency: Option<&str>) -> Tenant {
         let tenant = TenantId::parse(id).unwrap();
-        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
+        let mut store = self.log.open().unwrap();
         store
             .register_tenant(&TenantRecord {
                 tenant: tenant.clone(),
@@ -167,8 +206,14 @@ impl TestApp {
             })
             .unwrap();
         let mut issue = |role| {
-            let issued =
-                issue_key(&mut store, &tenant, role, "test", jiff::Timestamp::now()).unwrap();
+            let issued = issue_key(
+                store.as_mut(),
+                &tenant,
+                role,
+                "test",
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
             self.keys.lock().unwrap().push(issued.plaintext.clone());
             issued.plaintext
         };
@@ -194,15 +239,22 @@ impl TestApp {
 
     /// Issues one more key and remembers it for the final scan.
     pub fn issue(&self, tenant: &TenantId, role: Role) -> (String, String) {
-        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
-        let issued = issue_key(&mut store, tenant, role, "extra", jiff::Timestamp::now()).unwrap();
+        let mut store = self.log.open().unwrap();
+        let issued = issue_key(
+            store.as_mut(),
+            tenant,
+            role,
+            "extra",
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
         self.keys.lock().unwrap().push(issued.plaintext.clone());
         (issued.record.key_id, issued.plaintext)
     }
 
     /// Revokes a key.
     pub fn revoke(&self, tenant: &TenantId, key_id: &str) {
-        let mut store = SqliteStore::open(&self.db, &OpenOptions::durable()).unwrap();
+        let mut store = self.log.open().unwrap();
         assert!(
             store
                 .revoke_key(tenant, key_id, jiff::Timestamp::now())
@@ -277,11 +329,14 @@ impl TestApp {
 
     /// The tenant's last sequence number, read from the log.
     pub fn head(&self, tenant: &TenantId) -> u64 {
-        use flowline_store::EventStore;
-        SqliteStore::open_read_only(&self.db)
-            .unwrap()
-            .tenant_head(tenant)
-            .unwrap()
+        self.log.open_reader().unwrap().tenant_head(tenant).unwrap()
+    }
+
+    /// Audits the log as `flowline check` does: every balance recomputed, every invariant held.
+    pub fn check_is_clean(&self) {
+        let store = self.log.open_reader().unwrap();
+        let report = flowline_engine::check::check(store.as_ref()).unwrap();
+        assert!(report.is_clean(), "{:?}", report.findings);
     }
 
     /// Shuts the server down gracefully now (finishing requests in flight); the files stay for

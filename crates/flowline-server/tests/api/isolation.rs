@@ -14,7 +14,7 @@
 //! an unknown well-formed key, a known key id with a wrong secret) gets exactly the allow or
 //! deny of a role table written out here by hand.
 
-use crate::helpers::{Reply, Tenant, TestApp, spawn_app};
+use crate::helpers::{Reply, Tenant, TestApp, spawn_app, spawn_app_on_postgres};
 use flowline_server::auth::Role;
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -1266,7 +1266,18 @@ async fn tenant_view(app: &TestApp, key: &str, operations: &[DocOp]) -> BTreeMap
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_against_another_tenants_ids_is_not_found_and_appends_nothing() {
-    let app = spawn_app().await;
+    cross_tenant(spawn_app().await).await;
+}
+
+/// The same matrix with the log on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_against_another_tenants_ids_is_not_found_on_postgres() {
+    if let Some(app) = spawn_app_on_postgres("isolation").await {
+        cross_tenant(app).await;
+    }
+}
+
+async fn cross_tenant(app: TestApp) {
     let a = app.tenant("iso-tenant-a", Some("USD")).await;
     let b = app.tenant("iso-tenant-b", Some("USD")).await;
     populate(&app, &b, "B", MARKER).await;
@@ -1417,7 +1428,7 @@ async fn every_operation_against_another_tenants_ids_is_not_found_and_appends_no
         b_view,
         "B's records as B reads them"
     );
-    crate::helpers::check_is_clean(&app.db);
+    app.check_is_clean();
     app.finish().await;
 }
 
@@ -1470,7 +1481,18 @@ struct Principal {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_and_role_gets_exactly_the_expected_allow_or_deny() {
-    let app = spawn_app().await;
+    roles(spawn_app().await).await;
+}
+
+/// The same matrix with the log on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_and_role_gets_exactly_the_expected_allow_or_deny_on_postgres() {
+    if let Some(app) = spawn_app_on_postgres("roles").await {
+        roles(app).await;
+    }
+}
+
+async fn roles(app: TestApp) {
     let tenant = app.tenant("roles-tenant", Some("USD")).await;
     let (revoked_id, revoked) = app.issue(&tenant.id, Role::Admin);
     app.revoke(&tenant.id, &revoked_id);

@@ -15,7 +15,7 @@
 //!   and below the demand. Since availability only falls, every refused demand must also
 //!   exceed the availability at the end.
 
-use crate::helpers::{check_is_clean, spawn_app};
+use crate::helpers::{spawn_app, spawn_app_on_postgres};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -102,12 +102,24 @@ async fn availability_levels(app: &crate::helpers::TestApp, key: &str) -> Vec<i6
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_clients_allocate_exactly_the_stock_and_refuse_only_what_did_not_fit() {
+    race(spawn_app().await).await;
+}
+
+/// The same race with the log on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_clients_allocate_exactly_the_stock_on_postgres() {
+    if let Some(app) = spawn_app_on_postgres("race").await {
+        race(app).await;
+    }
+}
+
+async fn race(app: crate::helpers::TestApp) {
     let seed: u64 = std::env::var("FLOWLINE_SEED")
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(20_261_201);
     eprintln!("race seed {seed} (replay with FLOWLINE_SEED={seed})");
-    let app = Arc::new(spawn_app().await);
+    let app = Arc::new(app);
     let tenant = app.tenant("race", Some("USD")).await;
     let admin = tenant.admin.clone();
     let location = json!({ "name": "One", "region": "us-east",
@@ -215,7 +227,7 @@ async fn sixty_four_clients_allocate_exactly_the_stock_and_refuse_only_what_did_
         "race: {} refused, {accepted_demand} of {STOCK} MUG allocated, {available} left",
         refused.len()
     );
-    check_is_clean(&app.db);
+    app.check_is_clean();
     match Arc::try_unwrap(app) {
         Ok(app) => app.finish().await,
         Err(_) => panic!("a client still holds the app"),
