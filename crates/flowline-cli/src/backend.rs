@@ -41,7 +41,7 @@ pub fn name(path: &Path) -> String {
 }
 
 /// The URL with any password replaced by `***`.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -107,6 +107,17 @@ pub fn read(path: &Path) -> Result<Box<dyn Store>, StoreError> {
         Some(url) => PostgresBackend::connect(url)?.open_reader(),
         None => Ok(Box::new(SqliteStore::open_read_only(path)?)),
     }
+}
+
+/// A handle that reads the SQLite log file at `path`, whatever `--database-url` says: the
+/// source of a copy to PostgreSQL.
+pub fn sqlite_reader(path: &Path) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(SqliteStore::open_read_only(path)?))
+}
+
+/// A handle that writes the PostgreSQL database at `url`, its schema migrated first.
+pub fn postgres_writer(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    PostgresBackend::connect(url)?.open()
 }
 
 /// How the log keeps commits, as its database reports it on a connection opened as the engine

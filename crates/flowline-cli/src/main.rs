@@ -23,6 +23,7 @@ mod demo;
 mod dictionary;
 mod import;
 mod metrics;
+mod migrate;
 mod plan;
 
 /// mimalloc instead of the system allocator: the engine's writer allocates and frees many small
@@ -112,6 +113,13 @@ enum Commands {
         #[command(subcommand)]
         which: import::ImportCommand,
     },
+    /// Copy a SQLite log to PostgreSQL, then verify the copy.
+    ///
+    /// Tenants, API keys, every event (same sequence numbers, stream versions, times and
+    /// checksums), idempotency records and balances. The copy is compared with the source tenant
+    /// by tenant (log SHA-256, event and record counts) and audited as `flowline check` does
+    /// before the command reports success. The source is only read.
+    Migrate(migrate::MigrateArgs),
     /// Print a tenant's SCOR scorecard, computed from the log.
     ///
     /// Level-1 metrics with the Level-2 metrics beneath, failure signatures and operational
@@ -283,6 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Tenant { which } => admin::tenant(which),
         Commands::Key { which } => admin::key(which),
         Commands::Import { which } => import::run(which),
+        Commands::Migrate(args) => migrate::run(&args),
         Commands::Plan { which } => plan::run(which),
         Commands::Metrics(args) => {
             admin::init_warnings();

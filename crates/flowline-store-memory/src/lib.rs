@@ -15,8 +15,8 @@ use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
 use flowline_store::{
     AppendOutcome, AppendRequest, Backend, BalanceRow, Directory, EventStore, IdempotencyLookup,
-    KeyRecord, LogIndex, SharedBackend, Snapshots, Store, StoreError, StoredEvent, StreamSummary,
-    TenantRecord,
+    IdempotencyRecord, KeyRecord, LogIndex, SharedBackend, Snapshots, Store, StoreError,
+    StoredEvent, StreamSummary, TenantRecord,
 };
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
@@ -448,6 +448,36 @@ impl EventStore for MemoryStore {
             .tenant(tenant)
             .map(|events| events.balances.values().cloned().collect())
             .unwrap_or_default())
+    }
+
+    fn idempotency_records(
+        &self,
+        tenant: &TenantId,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let log = self.read();
+        let Some(events) = log.tenant(tenant) else {
+            return Ok(Vec::new());
+        };
+        let mut keys: Vec<&String> = events
+            .idempotency
+            .keys()
+            .filter(|key| after_key.is_none_or(|after| key.as_str() > after))
+            .collect();
+        keys.sort_unstable();
+        Ok(keys
+            .into_iter()
+            .take(limit)
+            .map(|key| {
+                let (hash, response) = &events.idempotency[key];
+                IdempotencyRecord {
+                    key: key.clone(),
+                    request_hash: hash.clone(),
+                    response: response.clone(),
+                }
+            })
+            .collect())
     }
 }
 

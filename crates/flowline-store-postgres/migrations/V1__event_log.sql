@@ -47,7 +47,7 @@ CREATE TABLE events (
 
 CREATE TABLE idempotency (
     tenant_id    integer NOT NULL REFERENCES tenants (id),
-    key          text NOT NULL,
+    key          text COLLATE "C" NOT NULL,
     request_hash text NOT NULL,
     response     text NOT NULL,
     recorded_at  bigint NOT NULL,

@@ -5,8 +5,8 @@ use crate::{PostgresStore, clamp, db_error, stored_u64};
 use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
 use flowline_store::{
-    AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, LogIndex, StoreError,
-    StoredEvent, StreamSummary,
+    AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, IdempotencyRecord,
+    LogIndex, StoreError, StoredEvent, StreamSummary,
 };
 use jiff::Timestamp;
 use postgres::Row;
@@ -239,6 +239,33 @@ impl EventStore for PostgresStore {
                     on_hand: row.get(2),
                     reserved: row.get(3),
                     value_minor: row.get(4),
+                })
+                .collect())
+        })
+    }
+
+    fn idempotency_records(
+        &self,
+        tenant: &TenantId,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let limit = clamp(limit as u64);
+        self.with(|client| {
+            Ok(client
+                .query(
+                    "SELECT i.key, i.request_hash, i.response FROM idempotency AS i \
+                     JOIN tenants AS t ON t.id = i.tenant_id \
+                     WHERE t.tenant = $1 AND ($2::text IS NULL OR i.key > $2) \
+                     ORDER BY i.key LIMIT $3",
+                    &[&tenant.as_str(), &after_key, &limit],
+                )
+                .map_err(db_error)?
+                .iter()
+                .map(|row| IdempotencyRecord {
+                    key: row.get(0),
+                    request_hash: row.get(1),
+                    response: row.get(2),
                 })
                 .collect())
         })

@@ -45,6 +45,7 @@ conformance_tests!(
     a_key_repeated_within_one_request_rejects_the_request,
     idempotency_keys_are_scoped_per_tenant,
     a_rejected_command_without_events_is_remembered,
+    idempotency_records_page_in_key_order,
     read_tenant_pages_return_every_event_once_in_order,
     read_all_pages_return_every_event_once_in_position_order,
     read_stream_returns_the_stream_in_version_order,

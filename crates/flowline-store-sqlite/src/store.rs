@@ -12,8 +12,8 @@ use crate::schema::{
 };
 use flowline_core::id::TenantId;
 use flowline_store::{
-    AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, StoreError,
-    StoredEvent,
+    AppendOutcome, AppendRequest, BalanceRow, EventStore, IdempotencyLookup, IdempotencyRecord,
+    StoreError, StoredEvent,
 };
 use jiff::Timestamp;
 use rusqlite::config::DbConfig;
@@ -549,6 +549,48 @@ impl EventStore for SqliteStore {
             })
             .db()?;
         rows.collect::<Result<Vec<_>, _>>().db()
+    }
+
+    fn idempotency_records(
+        &self,
+        tenant: &TenantId,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let Some(tenant_id) = self.tenant_id(tenant)? else {
+            return Ok(Vec::new());
+        };
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT key, request_hash, response FROM idempotency \
+                 WHERE tenant_id = ?1 AND (?2 IS NULL OR key > ?2) ORDER BY key LIMIT ?3",
+            )
+            .db()?;
+        let mut rows = statement
+            .query(params![tenant_id, after_key, clamp_usize(limit)])
+            .db()?;
+        let mut codec = self.codec.borrow_mut();
+        let mut records = Vec::new();
+        while let Some(row) = rows.next().db()? {
+            let key: String = row.get(0).db()?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                position: 0,
+                reason: format!("the response stored for idempotency key `{key}` {reason}"),
+            };
+            let response = match row.get_ref(2).db()? {
+                ValueRef::Blob(bytes) => {
+                    decode_value(&self.connection, &mut codec, bytes).map_err(corrupt)?
+                }
+                other => return Err(corrupt(format!("is {:?}, not a blob", other.data_type()))),
+            };
+            records.push(IdempotencyRecord {
+                request_hash: row.get(1).db()?,
+                key,
+                response,
+            });
+        }
+        Ok(records)
     }
 }
 
@@ -1177,6 +1219,7 @@ mod tests {
         a_key_repeated_within_one_request_rejects_the_request,
         idempotency_keys_are_scoped_per_tenant,
         a_rejected_command_without_events_is_remembered,
+        idempotency_records_page_in_key_order,
         read_tenant_pages_return_every_event_once_in_order,
         read_all_pages_return_every_event_once_in_position_order,
         read_stream_returns_the_stream_in_version_order,

@@ -300,6 +300,9 @@ checks! {
     /// A rejected command (no events, with a key) is remembered: its retry gets the saved
     /// error response, and the tenant's head does not move.
     a_rejected_command_without_events_is_remembered,
+    /// A tenant's idempotency records page in key order (byte order, whatever the order they
+    /// were written in), each with its hash and response, none of another tenant's.
+    idempotency_records_page_in_key_order,
     /// Paging through `read_tenant` by `after_seq` returns every event of the tenant exactly
     /// once, in seq order, and none of another tenant's.
     read_tenant_pages_return_every_event_once_in_order,
@@ -818,6 +821,60 @@ mod body {
             "globex's record"
         );
         ensure_eq!(store.read_all(0, 10)?.len(), 2, "both appended");
+        Ok(())
+    }
+
+    pub(super) fn idempotency_records_page_in_key_order(
+        store: &mut dyn EventStore,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        let globex = tenant("globex")?;
+        ensure_eq!(
+            store.idempotency_records(&acme, None, 10)?,
+            Vec::<IdempotencyRecord>::new(),
+            "no records before any"
+        );
+        // Written b, Z, a (one without events: a rejection remembered), then globex's a.
+        // Byte order puts `Z` (0x5A) before `a` (0x61) and `b`.
+        store.append(&request(
+            &acme,
+            0,
+            vec![
+                keyed(vec![event("s", 1)], "b", "hb", "rb"),
+                keyed(vec![event("s", 2)], "Z", "hZ", "rZ"),
+                keyed(Vec::new(), "a", "ha", "ra"),
+            ],
+        ))?;
+        store.append(&request(
+            &globex,
+            0,
+            vec![keyed(vec![event("s", 1)], "a", "other", "globex")],
+        ))?;
+        let record = |key: &str, hash: &str, response: &str| IdempotencyRecord {
+            key: key.to_string(),
+            request_hash: hash.to_string(),
+            response: response.to_string(),
+        };
+        ensure_eq!(
+            store.idempotency_records(&acme, None, 2)?,
+            vec![record("Z", "hZ", "rZ"), record("a", "ha", "ra")],
+            "the first page"
+        );
+        ensure_eq!(
+            store.idempotency_records(&acme, Some("a"), 2)?,
+            vec![record("b", "hb", "rb")],
+            "the page after `a`"
+        );
+        ensure_eq!(
+            store.idempotency_records(&acme, Some("b"), 2)?,
+            Vec::<IdempotencyRecord>::new(),
+            "nothing after the last"
+        );
+        ensure_eq!(
+            store.idempotency_records(&globex, None, 10)?,
+            vec![record("a", "other", "globex")],
+            "globex's own"
+        );
         Ok(())
     }
 

@@ -428,6 +428,16 @@ pub trait EventStore: Send {
 
     /// The tenant's balance rows, sorted by item then location.
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError>;
+
+    /// Up to `limit` of the tenant's idempotency records with keys after `after_key`, in key
+    /// order: what a copy of the log to another backend carries over, so that a retry of a
+    /// request answered before the copy is still answered the same after it.
+    fn idempotency_records(
+        &self,
+        tenant: &TenantId,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError>;
 }
 
 /// One handle on a backend's log, tenants and keys, and the snapshots of its projections.
