@@ -330,6 +330,53 @@ fn init_logging_at(json: bool, level: &str) {
     };
 }
 
+/// How `flowline serve` shares a PostgreSQL log with other `flowline serve` processes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShareArgs {
+    /// The address other processes send this one's clients to, when this process writes a
+    /// tenant they are asked about (`http://10.0.0.5:8080`). Defaults to `http://` and the bind
+    /// address, which must then be one the others can reach. Used on PostgreSQL only.
+    #[arg(long, value_name = "URL", env = "FLOWLINE_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// How long a tenant's writer lease lasts unless renewed (it is renewed every third of
+    /// that): the longest a killed process's tenants wait before another takes them over.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_seconds: u64,
+}
+
+impl Default for ShareArgs {
+    fn default() -> Self {
+        Self {
+            advertise: None,
+            lease_seconds: 10,
+        }
+    }
+}
+
+impl ShareArgs {
+    /// The lease this process claims for each tenant it writes: as holder, the host, the
+    /// process id and a random part, so two processes never take each other for the same.
+    fn claim(&self, bind: SocketAddr) -> flowline_store::LeaseClaim {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "host".to_string());
+        let mut random = [0u8; 4];
+        // The process id alone tells the processes of one host apart; the random part only
+        // guards against a reused id.
+        let _ = getrandom::fill(&mut random);
+        flowline_store::LeaseClaim {
+            holder: format!("{host}:{}:{}", std::process::id(), hex::encode(random)),
+            address: self
+                .advertise
+                .clone()
+                .unwrap_or_else(|| format!("http://{bind}")),
+            ttl: std::time::Duration::from_secs(self.lease_seconds),
+        }
+    }
+}
+
 /// The bounds `flowline serve` puts on callers.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
@@ -389,6 +436,7 @@ pub fn serve(
     log_json: bool,
     limits: flowline_server::ServerLimits,
     cors: &flowline_server::cors::Origins,
+    share: &ShareArgs,
 ) -> anyhow::Result<()> {
     init_logging(log_json);
     // Opened before the runtime starts: a database client may run its own.
@@ -406,7 +454,11 @@ pub fn serve(
             log,
             limits,
         };
-        let engine = EngineOptions::default();
+        // On a shared database each tenant is written by one process at a time, under a lease.
+        let engine = EngineOptions {
+            lease: backend::is_postgres().then(|| share.claim(bind)),
+            ..EngineOptions::default()
+        };
         let stop = shutdown_signal();
         let running = start(&options, engine).await?;
         // The store refuses a connection whose pragmas read back other than asked; say what

@@ -23,6 +23,21 @@ pub fn use_database(url: String) {
     let _ = DATABASE_URL.set(url);
 }
 
+/// The PostgreSQL database logs are on, if one was named.
+pub fn database_url() -> Option<String> {
+    postgres().map(str::to_string)
+}
+
+/// The SQLite file at `path`, durably, whatever `--database-url` says: a benchmark's baseline.
+pub fn sqlite_durable(path: &Path) -> Result<SharedBackend, StoreError> {
+    SqliteBackend::shared(path, OpenOptions::durable())
+}
+
+/// The PostgreSQL database at `url`.
+pub fn postgres_shared(url: &str) -> Result<SharedBackend, StoreError> {
+    PostgresBackend::shared(url)
+}
+
 /// Whether logs are on PostgreSQL rather than in files.
 pub fn is_postgres() -> bool {
     DATABASE_URL.get().is_some()

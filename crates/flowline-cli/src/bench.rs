@@ -16,7 +16,7 @@ use flowline_core::retention::{document_count, evict_settled};
 use flowline_core::{Command, Context, Event, State, apply, decide};
 use flowline_engine::workload::{self, Lcg, OrderScript};
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission, Ticket};
-use flowline_store::{AppendRequest, BalanceRow, CommandRecord, NewEvent, Store};
+use flowline_store::{AppendRequest, BalanceRow, CommandRecord, NewEvent, SharedBackend, Store};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
@@ -357,7 +357,7 @@ fn measure(
     tenant: &TenantId,
     args: &LedgerArgs,
     label: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(u64, Duration)> {
     let events = Arc::new(AtomicU64::new(0));
     let target = args.durable_events;
     let started = Instant::now();
@@ -449,7 +449,7 @@ fn measure(
         percentile(0.99).as_secs_f64() * 1e3,
         all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
-    Ok(())
+    Ok((events.load(Ordering::Relaxed), elapsed))
 }
 
 /// A memory field of a process's `/proc/<process>/status` (`RssAnon:`, `VmHWM:`), MiB; 0 when
@@ -520,4 +520,111 @@ pub(crate) fn thread_times() -> Vec<ThreadTime> {
             })
         })
         .collect()
+}
+
+/// `flowline bench backends`.
+#[derive(Debug, clap::Args)]
+pub struct BackendsArgs {
+    /// Durable events to append in each measurement (split among the tenants).
+    #[arg(long, default_value_t = 200_000)]
+    durable_events: u64,
+    /// Tenants written at once in the second measurement.
+    #[arg(long, default_value_t = 4)]
+    tenants: usize,
+    /// Clients submitting to the engine, spread over the tenants.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Commands each client keeps in flight.
+    #[arg(long, default_value_t = 256)]
+    pipeline: usize,
+    /// Distinct items.
+    #[arg(long, default_value_t = 1_000)]
+    items: usize,
+}
+
+/// Durable events per second through the engine on the embedded SQLite file and on the
+/// PostgreSQL database of `--database-url`, in one run: one tenant, then several written at
+/// once (one writer each). The same workload as `bench ledger`'s durable part.
+pub fn backends(args: &BackendsArgs) -> anyhow::Result<()> {
+    let Some(url) = backend::database_url() else {
+        anyhow::bail!(
+            "bench backends compares SQLite with PostgreSQL: give the database with \
+             --database-url or FLOWLINE_DATABASE_URL"
+        );
+    };
+    outln!(
+        "flowline bench backends: {} cores, {} clients, pipeline {}, items {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.clients,
+        args.pipeline,
+        args.items
+    );
+    let directory = tempfile::tempdir()?;
+    let run = std::process::id();
+    let logs: [(&str, SharedBackend); 2] = [
+        (
+            "SQLite (WAL, synchronous=FULL)",
+            backend::sqlite_durable(&directory.path().join("bench.db"))?,
+        ),
+        ("PostgreSQL", backend::postgres_shared(&url)?),
+    ];
+    for (name, log) in logs {
+        outln!("{name}: {}", log.describe());
+        for tenants in [1, args.tenants.max(1)] {
+            let engine = Engine::open(log.clone(), EngineOptions::default())?;
+            let ids: Vec<TenantId> = (0..tenants)
+                .map(|n| TenantId::parse(&format!("bench-{run}-{tenants}-{n}")))
+                .collect::<Result<_, _>>()?;
+            for tenant in &ids {
+                for command in workload::setup(args.items, UNITS_PER_ITEM) {
+                    let answer = engine.submit(tenant, Submission::new(command))?;
+                    if let Outcome::Rejected { message, .. } = answer.outcome {
+                        anyhow::bail!("setup rejected: {message}");
+                    }
+                }
+            }
+            let each = LedgerArgs {
+                events: 0,
+                log_events: 0,
+                clients: (args.clients / tenants).max(1),
+                durable_events: args.durable_events / tenants as u64,
+                pipeline: args.pipeline,
+                items: args.items,
+                db: None,
+            };
+            let started = Instant::now();
+            let results = std::thread::scope(|scope| {
+                let handles: Vec<_> = ids
+                    .iter()
+                    .map(|tenant| {
+                        let engine = &engine;
+                        let each = &each;
+                        scope.spawn(move || {
+                            measure(engine, tenant, each, &format!("tenant {tenant}"))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|_| Err(anyhow::anyhow!("a tenant's clients panicked")))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()
+            })?;
+            let wall = started.elapsed();
+            let events: u64 = results.iter().map(|(events, _)| events).sum();
+            outln!(
+                "  {name}, {tenants} tenant(s) at once: {events} events in {:.2} s = {:.0} durable events/s",
+                wall.as_secs_f64(),
+                events as f64 / wall.as_secs_f64()
+            );
+        }
+    }
+    outln!(
+        "peak RSS {:.0} MiB (this process: engine and clients)",
+        peak_rss_mib()
+    );
+    Ok(())
 }

@@ -301,6 +301,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             false,
             Default::default(),
             &Default::default(),
+            &Default::default(),
         )?;
     } else {
         let serve = if backend::is_postgres() {

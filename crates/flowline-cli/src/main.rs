@@ -91,6 +91,8 @@ enum Commands {
         log_json: bool,
         #[command(flatten)]
         limits: admin::LimitArgs,
+        #[command(flatten)]
+        share: admin::ShareArgs,
         /// An origin whose browser pages may call the API (`https://app.example.com`, or `*`
         /// for any); repeat for several. None by default.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
@@ -154,6 +156,11 @@ enum BenchCommand {
     /// Durable appends go through the engine with group commit, with a log of a few events and
     /// with a long log.
     Ledger(bench::LedgerArgs),
+    /// Durable events per second on the SQLite file and on PostgreSQL, side by side.
+    ///
+    /// Through the engine with group commit, one tenant and then several written at once; the
+    /// database is the one `--database-url` names.
+    Backends(bench::BackendsArgs),
     /// Orders per second over HTTP by 1, 16 and 64 clients, with latencies.
     ///
     /// Each order is placed and allocated against a server on loopback.
@@ -223,6 +230,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Commands::Bench {
+            which: BenchCommand::Backends(args),
+        } => {
+            bench::backends(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
             which: BenchCommand::Api(args),
         } => {
             bench_api::api(&args)?;
@@ -280,12 +293,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             log_json,
             limits,
+            share,
             cors_origins,
         } => {
             let cors =
                 flowline_server::cors::Origins::parse(cors_origins.iter().map(String::as_str))
                     .map_err(|error| anyhow::anyhow!("--cors-origin: {error}"))?;
-            admin::serve(bind, &db, log_json, limits.limits(), &cors)?;
+            admin::serve(bind, &db, log_json, limits.limits(), &cors, &share)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Tenant { which } => admin::tenant(which),

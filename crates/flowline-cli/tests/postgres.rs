@@ -165,3 +165,343 @@ fn a_database_url_that_cannot_be_reached_fails_naming_it_without_the_password() 
     assert!(said.contains("unavailable"), "{said}");
     assert!(!said.contains("secret"), "{said}");
 }
+
+/// An answer: status, `Location`, body.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+/// One HTTP/1.1 request on a connection of its own; `None` if the server cannot be reached
+/// (killed) or the connection breaks.
+fn send(
+    address: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    idempotency: &str,
+    body: &str,
+) -> Option<Answer> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n\
+         Idempotency-Key: {idempotency}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let location = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("location")
+            .then(|| value.trim().to_string())
+    });
+    Some(Answer {
+        status,
+        location,
+        body: body.to_string(),
+    })
+}
+
+/// Sends until a server gives a final answer: follows `307` to the tenant's writer, and on a
+/// server that is gone or answers `503` tries the other one with the same idempotency key.
+/// Returns the answer and when the request that got it was sent.
+fn place(
+    servers: &[String; 2],
+    first: usize,
+    path: &str,
+    key: &str,
+    idempotency: &str,
+    body: &str,
+) -> (Answer, std::time::Instant) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut target = format!("127.0.0.1:{}", servers[first % 2]);
+    let mut other = format!("127.0.0.1:{}", servers[(first + 1) % 2]);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no final answer for {idempotency}"
+        );
+        let sent = std::time::Instant::now();
+        match send(&target, "POST", path, key, idempotency, body) {
+            Some(answer) if answer.status == 307 => {
+                let location = answer.location.expect("a 307 names where");
+                let writer = location
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .to_string();
+                other = std::mem::replace(&mut target, writer);
+            }
+            Some(answer) if answer.status != 503 => return (answer, sent),
+            _ => {
+                std::mem::swap(&mut target, &mut other);
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// A free port on loopback, for a server to bind.
+fn free_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port().to_string()
+}
+
+/// `flowline serve` on the shared database, waited for until it serves.
+fn serve(url: &str, port: &str, lease_seconds: &str, log: &std::path::Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_flowline"))
+        .args([
+            "--database-url",
+            url,
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--lease-seconds",
+            lease_seconds,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(log)
+        .map(|text| !text.contains("flowline serving"))
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server on {port} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
+/// Two `flowline serve` processes share one database while 8 clients race for 300 MUG through
+/// both, and the tenant's writer is killed with SIGKILL a third of the way through. The other
+/// process takes the tenant over once the lease (2 s) has expired; clients that were cut off
+/// retry with the same idempotency key. Afterwards, from the log itself: the units allocated
+/// are exactly the accepted orders' (300 at most: nothing oversold), every acknowledged order
+/// was placed exactly once and no refused one at all, the sequence has no gap or repeat, and
+/// `flowline check` passes.
+#[test]
+fn two_servers_on_one_database_sell_no_unit_twice_and_survive_the_writer_killed() {
+    let Some((url, backend)) = fresh_url("two_servers") else {
+        return;
+    };
+    const STOCK: i64 = 300;
+    const CLIENTS: usize = 8;
+    const ORDERS_PER_CLIENT: usize = 30;
+    let tenant = TenantId::parse("acme").unwrap();
+    let key = {
+        let mut store = backend.open().unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant.clone(),
+                name: "Acme".into(),
+                created_at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        flowline_server::auth::issue_key(
+            store.as_mut(),
+            &tenant,
+            flowline_server::auth::Role::Admin,
+            "test",
+            jiff::Timestamp::now(),
+        )
+        .unwrap()
+        .plaintext
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let directory_path = directory.path().to_path_buf();
+    let ports = [free_port(), free_port()];
+    let logs = [directory_path.join("a.log"), directory_path.join("b.log")];
+    let mut children = [
+        Some(serve(&url, &ports[0], "2", &logs[0])),
+        Some(serve(&url, &ports[1], "2", &logs[1])),
+    ];
+
+    let setup = [
+        ("PUT", "/v1/settings", r#"{"base_currency":"USD","reporting_time_zone":"UTC"}"#.to_string()),
+        ("PUT", "/v1/locations/FC-1", r#"{"name":"One","region":"us-east","address":{"country":"US","time_zone":"America/New_York"}}"#.to_string()),
+        ("PUT", "/v1/items/MUG", r#"{"name":"Mug","unit_cost":{"amount_minor":400,"currency":"USD"},"price":{"amount_minor":1200,"currency":"USD"}}"#.to_string()),
+        ("POST", "/v1/adjustments", format!(r#"{{"adjustment":"OPEN","location":"FC-1","reason":"opening_balance","lines":[{{"sku":"MUG","quantity":{STOCK},"unit_cost_minor":400}}]}}"#)),
+    ];
+    for (n, (method, path, body)) in setup.iter().enumerate() {
+        let mut target = format!("127.0.0.1:{}", ports[0]);
+        let answer = loop {
+            let answer = send(&target, method, path, &key, &format!("setup-{n}"), body).unwrap();
+            match answer.location {
+                Some(location) if answer.status == 307 => {
+                    target = location
+                        .trim_start_matches("http://")
+                        .split('/')
+                        .next()
+                        .unwrap()
+                        .to_string();
+                }
+                _ => break answer,
+            }
+        };
+        assert!(
+            answer.status == 200 || answer.status == 201,
+            "{path}: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let ports = ports.clone();
+            let key = key.clone();
+            let answered = answered.clone();
+            std::thread::spawn(move || {
+                let mut outcomes = Vec::new();
+                for number in 0..ORDERS_PER_CLIENT {
+                    let order = format!("SO-{client}-{number}");
+                    let quantity = 1 + ((client * 7 + number * 3) % 3) as i64;
+                    let body = format!(
+                        r#"{{"order":"{order}","channel":"web","customer":"C-{client}","ship_to":{{"country":"US","time_zone":"UTC"}},"currency":"USD","allocate":"reject","lines":[{{"sku":"MUG","quantity":{quantity},"unit_price_minor":1200}}]}}"#
+                    );
+                    let (answer, sent) = place(&ports, client + number, "/v1/sales-orders", &key, &order, &body);
+                    answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    outcomes.push((order, quantity, answer.status, sent, std::time::Instant::now(), answer.body));
+                }
+                outcomes
+            })
+        })
+        .collect();
+
+    // A third of the way through, kill the process holding the tenant's lease.
+    while answered.load(std::sync::atomic::Ordering::Relaxed) < CLIENTS * ORDERS_PER_CLIENT / 3 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let holder_address: String = {
+        let mut raw = raw_client(&url);
+        raw.query_one(
+            "SELECT address FROM writer_leases WHERE tenant = 'acme'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let victim = usize::from(!holder_address.ends_with(&format!(":{}", ports[0])));
+    let mut child = children[victim].take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    let killed = std::time::Instant::now();
+    child.wait().unwrap();
+
+    let mut accepted: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut refused = Vec::new();
+    let mut first_after_kill: Option<std::time::Duration> = None;
+    for client in clients {
+        for (order, quantity, status, sent, at, body) in client.join().unwrap() {
+            match status {
+                201 => {
+                    accepted.insert(order, quantity);
+                    // Answered by the survivor: sent after the kill.
+                    if sent > killed {
+                        let after = at - killed;
+                        first_after_kill =
+                            Some(first_after_kill.map_or(after, |first| first.min(after)));
+                    }
+                }
+                409 => {
+                    assert!(body.contains("insufficient_stock"), "{order}: {body}");
+                    refused.push(order);
+                }
+                other => panic!("{order}: {other} {body}"),
+            }
+        }
+    }
+    for child in children.iter_mut().flatten() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    // From the log itself.
+    let store = backend.open_reader().unwrap();
+    let events = store.read_tenant(&tenant, 0, 1_000_000).unwrap();
+    let seqs: Vec<u64> = events.iter().map(|event| event.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=events.len() as u64).collect::<Vec<_>>(),
+        "no gap, no repeat"
+    );
+    let mut placed: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for event in &events {
+        if event.event_type == "SalesOrderPlaced" {
+            *placed
+                .entry(event.stream.trim_start_matches("sales_order/").to_string())
+                .or_default() += 1;
+        }
+    }
+    for order in accepted.keys() {
+        assert_eq!(
+            placed.get(order),
+            Some(&1),
+            "{order} acknowledged: placed exactly once"
+        );
+    }
+    for order in &refused {
+        assert_eq!(placed.get(order), None, "{order} refused: never placed");
+    }
+    assert_eq!(
+        placed.len(),
+        accepted.len(),
+        "nothing placed that was not acknowledged"
+    );
+    let sold: i64 = accepted.values().sum();
+    let balance = store
+        .balances(&tenant)
+        .unwrap()
+        .into_iter()
+        .find(|row| row.item == "MUG" && row.location == "FC-1")
+        .unwrap();
+    assert_eq!(balance.on_hand, STOCK);
+    assert_eq!(
+        balance.reserved, sold,
+        "reserved is exactly what was acknowledged"
+    );
+    assert!(sold <= STOCK, "oversold: {sold} of {STOCK}");
+    // 8 × 30 orders ask for 30 × (1+2+3+1+2+3+1+2) = 450 units (a client orders 1 + its
+    // number mod 3 each time), more than 300: the stock runs out (after
+    // the kill, at about 160 units), so whatever
+    // still fits is refused only for lack of it.
+    assert!(
+        !refused.is_empty() && STOCK - sold < 3,
+        "{sold} sold, {} refused",
+        refused.len()
+    );
+    let takeover = first_after_kill.expect("orders were accepted after the kill");
+    assert!(
+        takeover < std::time::Duration::from_secs(2 + 3),
+        "the other process took over after {takeover:?} (lease 2 s)"
+    );
+    let check = flowline(&["--database-url", &url, "check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+    eprintln!(
+        "two servers: {} accepted ({sold} units), {} refused; writer killed, first order after it in {takeover:?}",
+        accepted.len(),
+        refused.len()
+    );
+}
+
+fn raw_client(url: &str) -> postgres::Client {
+    url.parse::<postgres::Config>()
+        .unwrap()
+        .connect(postgres::NoTls)
+        .unwrap()
+}

@@ -34,6 +34,7 @@
 
 pub mod check;
 pub mod feed;
+mod lease;
 pub mod projections;
 pub mod workload;
 
@@ -43,7 +44,7 @@ use flowline_core::retention;
 use flowline_core::{Command, Context, DomainError, Event, State, apply, decide};
 use flowline_store::{
     AppendRequest, BalanceRow, CommandRecord, EventStore, IdempotencyLookup, IdempotencyRecord,
-    NewEvent, SharedBackend, Store, StoreError,
+    LeaseClaim, NewEvent, SharedBackend, Store, StoreError,
 };
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -148,6 +149,10 @@ pub struct EngineOptions {
     pub observer: Option<Arc<dyn Observer>>,
     /// Faults to inject into appends; tests only (see [`AppendFaults`]).
     pub faults: Option<Arc<dyn AppendFaults>>,
+    /// When several processes share the log: the lease this process claims for each tenant
+    /// before writing it, renewed every third of its time-to-live. `None` (one process) claims
+    /// nothing.
+    pub lease: Option<LeaseClaim>,
 }
 
 impl Default for EngineOptions {
@@ -162,6 +167,7 @@ impl Default for EngineOptions {
             snapshot_every_events: Some(250_000),
             observer: None,
             faults: None,
+            lease: None,
         }
     }
 }
@@ -368,6 +374,14 @@ pub enum EngineError {
     /// The engine has shut down.
     #[error("the engine has stopped")]
     Stopped,
+    /// Another process holds the tenant's writer lease: send the command there.
+    #[error("tenant's writer is {holder}, serving at {address}")]
+    Elsewhere {
+        /// The holding process.
+        holder: String,
+        /// Where it serves.
+        address: String,
+    },
 }
 
 type QueryFn = Box<dyn FnOnce(&State) + Send>;
@@ -425,6 +439,8 @@ struct Writer {
     /// Jobs queued and not yet taken by the writer.
     depth: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
+    /// The token of the lease it writes under, when the log is shared.
+    lease_token: Option<u64>,
 }
 
 /// The answer to a queued command, for a thread that may block to wait for it.
@@ -476,13 +492,15 @@ pub struct Engine {
     backend: SharedBackend,
     options: EngineOptions,
     /// The running writers. Held only to look one up or add one, never while a writer starts.
-    writers: Mutex<FxHashMap<TenantId, Writer>>,
+    writers: lease::Writers,
     /// One lock per tenant whose writer has been asked for, held while it starts: a tenant's
     /// writer starts once, and starting it (which replays the tenant's log) holds up no other
     /// tenant.
     starting: Mutex<FxHashMap<TenantId, Arc<Mutex<()>>>>,
     /// Each tenant's subscribers to its durable batches.
     feeds: feed::Feeds,
+    /// Renews the writers' leases, when the log is shared.
+    keeper: Option<lease::Keeper>,
 }
 
 impl Engine {
@@ -490,12 +508,22 @@ impl Engine {
     pub fn open(backend: SharedBackend, options: EngineOptions) -> Result<Self, EngineError> {
         // Open once up front so a log that cannot be opened fails here, not at the first command.
         backend.open().map_err(unavailable)?;
+        let writers = lease::Writers::default();
+        let keeper = match &options.lease {
+            Some(claim) => Some(lease::Keeper::start(
+                backend.clone(),
+                claim.clone(),
+                writers.clone(),
+            )?),
+            None => None,
+        };
         Ok(Self {
             backend,
             options,
-            writers: Mutex::new(FxHashMap::default()),
+            writers,
             starting: Mutex::new(FxHashMap::default()),
             feeds: feed::Feeds::default(),
+            keeper,
         })
     }
 
@@ -614,11 +642,16 @@ impl Engine {
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
+        let lease_token = match &self.options.lease {
+            Some(claim) => Some(lease::claim(&self.backend, tenant, claim)?),
+            None => None,
+        };
         let worker = TenantWriter::new(
             tenant.clone(),
             &self.backend,
             self.options.clone(),
             self.feeds.of(tenant),
+            lease_token,
         )?;
         let taken = depth.clone();
         let thread = std::thread::Builder::new()
@@ -631,6 +664,7 @@ impl Engine {
             sender,
             depth,
             thread: Some(thread),
+            lease_token,
         })
     }
 
@@ -650,17 +684,25 @@ impl Engine {
         &self.backend
     }
 
-    /// Stops every writer after it has finished the commands already queued.
+    /// Stops every writer after it has finished the commands already queued, then gives up
+    /// their leases.
     pub fn shutdown(&self) {
-        let writers: Vec<Writer> = match self.writers.lock() {
-            Ok(mut writers) => writers.drain().map(|(_, writer)| writer).collect(),
+        let writers: Vec<(TenantId, Writer)> = match self.writers.lock() {
+            Ok(mut writers) => writers.drain().collect(),
             Err(_) => return,
         };
-        for mut writer in writers {
+        let mut leased = Vec::new();
+        for (tenant, mut writer) in writers {
             drop(writer.sender);
             if let Some(thread) = writer.thread.take() {
                 let _ = thread.join();
             }
+            if writer.lease_token.is_some() {
+                leased.push(tenant);
+            }
+        }
+        if let Some(claim) = &self.options.lease {
+            lease::release(&self.backend, &leased, &claim.holder);
         }
     }
 }
@@ -685,6 +727,9 @@ fn queue_on((sender, depth): &Queue, job: Job) -> Result<(), EngineError> {
 
 impl Drop for Engine {
     fn drop(&mut self) {
+        if let Some(keeper) = &mut self.keeper {
+            keeper.stop();
+        }
         self.shutdown();
     }
 }
@@ -835,6 +880,8 @@ type InFlightKeys = VecDeque<(u64, Vec<(String, String, Answer)>)>;
 struct TenantWriter {
     tenant: TenantId,
     store: Box<dyn Store>,
+    /// When rebuilding the state from the log last failed, while it has not succeeded since.
+    recovery_failed_at: Option<std::time::Instant>,
     options: EngineOptions,
     state: State,
     /// The last sequence number decided, durable or in flight.
@@ -859,9 +906,13 @@ impl TenantWriter {
         backend: &SharedBackend,
         options: EngineOptions,
         feed: Arc<feed::TenantFeed>,
+        lease_token: Option<u64>,
     ) -> Result<Self, EngineError> {
         let store = backend.open().map_err(unavailable)?;
-        let committer_store = backend.open().map_err(unavailable)?;
+        let mut committer_store = backend.open().map_err(unavailable)?;
+        if let Some(token) = lease_token {
+            committer_store.fence(&tenant, token);
+        }
         // Two batches may wait for the committer: enough to overlap deciding with committing,
         // few enough that a failure throws away little work.
         let (committer, jobs) = mpsc::sync_channel(2);
@@ -879,6 +930,7 @@ impl TenantWriter {
         let mut writer = Self {
             tenant,
             store,
+            recovery_failed_at: None,
             options,
             state: State::default(),
             head: 0,
@@ -1068,6 +1120,7 @@ impl TenantWriter {
             failed |= !acknowledgement.committed;
         }
         if !failed {
+            self.retry_recovery();
             return;
         }
         let (done, wait) = mpsc::sync_channel(1);
@@ -1077,14 +1130,37 @@ impl TenantWriter {
         while self.acknowledgements.try_recv().is_ok() {}
         self.in_flight.clear();
         // The state holds effects that never reached the log: rebuild it from the log. If even
-        // that fails, refuse every command until the engine is reopened.
+        // that fails (the log cannot be read), refuse every command until it can be read again.
         if self.recover().is_err() {
             self.state = State::default();
             self.head = u64::MAX;
+            self.recovery_failed_at = Some(std::time::Instant::now());
         } else if let Some(faults) = &self.options.faults {
             faults.recovered(&self.tenant);
         }
         let _ = self.committer.send(CommitterJob::Reset);
+    }
+
+    /// After a rebuild that failed (a database that went away): tries again, at most once a
+    /// second, so the writer comes back by itself when the log can be read again.
+    fn retry_recovery(&mut self) {
+        if self.head != u64::MAX {
+            return;
+        }
+        if self
+            .recovery_failed_at
+            .is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(1))
+        {
+            return;
+        }
+        if self.recover().is_ok() {
+            self.recovery_failed_at = None;
+            let _ = self.committer.send(CommitterJob::Reset);
+        } else {
+            self.state = State::default();
+            self.head = u64::MAX;
+            self.recovery_failed_at = Some(std::time::Instant::now());
+        }
     }
 
     /// Decides every submission against the state; on the first rejection restores the state

@@ -102,6 +102,8 @@ codes! {
         Unavailable => "unavailable", SERVICE_UNAVAILABLE;
         /// The server is stopping.
         ShuttingDown => "shutting_down", SERVICE_UNAVAILABLE;
+        /// Another process writes the tenant: the client is sent there (`Location`).
+        HeldElsewhere => "held_elsewhere", TEMPORARY_REDIRECT;
         /// A fault in the server.
         Internal => "internal", INTERNAL_SERVER_ERROR;
     }
@@ -193,7 +195,15 @@ pub struct ApiError {
     message: String,
     details: Value,
     retry_after_seconds: Option<u32>,
+    /// Where to send the client instead (a server's address; the request's path and query
+    /// are added to it when the answer is written).
+    redirect_to: Option<String>,
 }
+
+/// On a response, the server the client is sent to: the router's redirect layer adds the
+/// request's path and query and writes `Location`.
+#[derive(Debug, Clone)]
+pub struct RedirectTo(pub String);
 
 impl ApiError {
     /// An error with a code, a message and details.
@@ -203,6 +213,7 @@ impl ApiError {
             message: message.into(),
             details,
             retry_after_seconds: None,
+            redirect_to: None,
         }
     }
 
@@ -231,6 +242,12 @@ impl ApiError {
     /// Asks the client to retry after this many seconds (503).
     pub fn retry_after(mut self, seconds: u32) -> Self {
         self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    /// Sends the client to the server at `address` (307).
+    pub fn redirect_to(mut self, address: impl Into<String>) -> Self {
+        self.redirect_to = Some(address.into());
         self
     }
 
@@ -301,6 +318,9 @@ impl IntoResponse for ApiError {
         }
         // The code, for the request log and metrics.
         response.extensions_mut().insert(self.code);
+        if let Some(address) = self.redirect_to {
+            response.extensions_mut().insert(RedirectTo(address));
+        }
         response
     }
 }
@@ -364,6 +384,8 @@ mod tests {
             ("busy", 503),
             ("unavailable", 503),
             ("shutting_down", 503),
+            // Added with the writer leases of a shared PostgreSQL log.
+            ("held_elsewhere", 307),
             ("internal", 500),
             ("tenant_not_configured", 409),
             ("invalid_field", 422),

@@ -254,6 +254,15 @@ pub(crate) fn engine_error(error: EngineError) -> ApiError {
         EngineError::Stopped => {
             ApiError::plain(Code::ShuttingDown, "the server is shutting down").retry_after(1)
         }
+        EngineError::Elsewhere { holder, address } => ApiError::new(
+            Code::HeldElsewhere,
+            format!(
+                "the tenant is written by another Flowline process; send the request to it at \
+                 {address} (nothing was applied here)"
+            ),
+            json!({ "holder": holder, "address": address }),
+        )
+        .redirect_to(address),
         other => ApiError::internal(other),
     }
 }
@@ -287,6 +296,7 @@ pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
             )
         })
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(redirect))
         .layer(middleware::from_fn({
             let limits = app.limits().connections;
             move |request, next| connections::bound(limits, request, next)
@@ -294,6 +304,26 @@ pub fn router(app: App) -> (Router, Vec<(Method, String)>) {
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app);
     (router, registered)
+}
+
+/// Writes `Location` on an answer that sends the client to another server: that server's
+/// address with this request's path and query, so a client that follows redirects resends the
+/// same request there (307 keeps the method and the body).
+async fn redirect(request: Request, next: Next) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), |path| path.as_str().to_string());
+    let mut response = next.run(request).await;
+    if let Some(error::RedirectTo(address)) = response.extensions_mut().remove() {
+        let location = format!("{}{target}", address.trim_end_matches('/'));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&location) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, value);
+        }
+    }
+    response
 }
 
 /// Gives each request an id and a span (tenant, key id and command are recorded into it as they

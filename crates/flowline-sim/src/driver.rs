@@ -134,6 +134,7 @@ impl Driver {
             faults: faults
                 .clone()
                 .map(|faults| faults as Arc<dyn flowline_engine::AppendFaults>),
+            lease: None,
         };
         let engine = Engine::open(log.clone(), options.clone())?;
         Ok(Self {

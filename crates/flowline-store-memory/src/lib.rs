@@ -630,6 +630,23 @@ impl LogIndex for MemoryStore {
     }
 }
 
+/// A log in memory has one process: its leases are always held, with token 0.
+impl flowline_store::Leases for MemoryStore {
+    fn claim_lease(
+        &mut self,
+        _tenant: &TenantId,
+        _claim: &flowline_store::LeaseClaim,
+    ) -> Result<flowline_store::LeaseState, StoreError> {
+        Ok(flowline_store::LeaseState::Held { token: 0 })
+    }
+
+    fn release_lease(&mut self, _tenant: &TenantId, _holder: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn fence(&mut self, _tenant: &TenantId, _token: u64) {}
+}
+
 impl Snapshots for MemoryStore {
     fn save_snapshot(
         &self,

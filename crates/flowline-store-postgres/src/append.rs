@@ -29,9 +29,10 @@ impl PostgresStore {
             let last = self.with(last_position)?;
             return Ok(empty_outcome(head, last));
         }
+        let fence = self.fences.get(&request.tenant).copied();
         self.with(|client| {
             let mut transaction = client.transaction().map_err(db_error)?;
-            let outcome = append(&mut transaction, request)?;
+            let outcome = append(&mut transaction, request, fence)?;
             transaction.commit().map_err(db_error)?;
             Ok(outcome)
         })
@@ -61,8 +62,12 @@ fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
 fn append(
     transaction: &mut Transaction<'_>,
     request: &AppendRequest,
+    fence: Option<u64>,
 ) -> Result<AppendOutcome, StoreError> {
     let tenant = &request.tenant;
+    if let Some(token) = fence {
+        crate::lease::check_fence(transaction, tenant, token)?;
+    }
     let (tenant_id, head) = lock_tenant(transaction, tenant.as_str())?;
     if head != request.expected_seq {
         return Err(StoreError::SeqConflict {

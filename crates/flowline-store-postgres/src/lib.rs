@@ -28,6 +28,7 @@
 
 mod append;
 mod directory;
+mod lease;
 mod read;
 pub mod testing;
 
@@ -229,6 +230,8 @@ pub struct PostgresStore {
     /// connection.
     client: Mutex<Option<Client>>,
     read_only: bool,
+    /// The lease token each tenant's appends are made under ([`flowline_store::Leases::fence`]).
+    fences: std::collections::HashMap<flowline_core::id::TenantId, u64>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -261,6 +264,7 @@ impl PostgresStore {
             backend,
             client: Mutex::new(Some(client)),
             read_only,
+            fences: std::collections::HashMap::new(),
         })
     }
 
@@ -341,10 +345,19 @@ pub(crate) fn db_error(error: postgres::Error) -> StoreError {
             }
         }
         Some(_) => StoreError::Database(Box::new(error)),
-        // No SQL state: the connection itself failed (refused, timed out, reset).
-        None => StoreError::Unavailable {
-            reason: error.to_string(),
-        },
+        // No SQL state: the connection failed (refused, timed out, reset), or the client did
+        // (a value it could not encode or decode).
+        None => {
+            let io = std::error::Error::source(&error)
+                .is_some_and(|source| source.downcast_ref::<std::io::Error>().is_some());
+            if io {
+                StoreError::Unavailable {
+                    reason: error.to_string(),
+                }
+            } else {
+                StoreError::Database(Box::new(error))
+            }
+        }
     }
 }
 

@@ -16,7 +16,9 @@
 //!   business time, for lists.
 //! - [`Snapshots`]: the latest [`Snapshot`] of each projection of each tenant, a cache that
 //!   start-up restores instead of folding the whole log (see [`snapshot`]).
-//! - [`Store`]: all four together, one handle of a [`Backend`], which opens handles that read
+//! - [`Leases`]: which process writes each tenant when several share a database (see
+//!   [`lease`]).
+//! - [`Store`]: all five together, one handle of a [`Backend`], which opens handles that read
 //!   and write or only read.
 //! - [`StoreError`]: what can go wrong, with the variants a caller must handle differently
 //!   ([`StoreError::SeqConflict`], [`StoreError::StreamVersionConflict`],
@@ -37,9 +39,11 @@
 
 pub mod conformance;
 mod directory;
+pub mod lease;
 pub mod snapshot;
 
 pub use directory::{Directory, KeyRecord, LogIndex, StreamSummary, TenantRecord};
+pub use lease::{LeaseClaim, LeaseState, Leases};
 pub use snapshot::{Snapshot, SnapshotError, Snapshots};
 
 use flowline_core::id::TenantId;
@@ -289,6 +293,20 @@ pub enum StoreError {
         /// What the connection attempt or the broken connection reported.
         reason: String,
     },
+    /// The append was made under a lease another process has since taken: this process is no
+    /// longer the tenant's writer. Nothing was appended.
+    #[error(
+        "tenant {tenant}: the writer's lease (token {token}) was taken over by {holder}; \
+         the append is refused"
+    )]
+    Fenced {
+        /// The tenant.
+        tenant: TenantId,
+        /// The token the append was made under.
+        token: u64,
+        /// The lease's holder now.
+        holder: String,
+    },
     /// A stored event failed its checksum or could not be decoded.
     #[error("corrupt event at position {position}: {reason}")]
     Corrupt {
@@ -440,10 +458,11 @@ pub trait EventStore: Send {
     ) -> Result<Vec<IdempotencyRecord>, StoreError>;
 }
 
-/// One handle on a backend's log, tenants and keys, and the snapshots of its projections.
-pub trait Store: EventStore + Directory + LogIndex + Snapshots {}
+/// One handle on a backend's log, tenants and keys, the snapshots of its projections and the
+/// writers' leases.
+pub trait Store: EventStore + Directory + LogIndex + Snapshots + Leases {}
 
-impl<T: EventStore + Directory + LogIndex + Snapshots> Store for T {}
+impl<T: EventStore + Directory + LogIndex + Snapshots + Leases> Store for T {}
 
 /// Where the log lives: opens handles on it. The engine takes one for each tenant's writer and
 /// committer, the server a few for reading. Implemented by each backend crate; only the binary
