@@ -505,3 +505,221 @@ fn raw_client(url: &str) -> postgres::Client {
         .connect(postgres::NoTls)
         .unwrap()
 }
+
+/// A TCP relay between Flowline and PostgreSQL that can be cut, as a database that goes away
+/// (stopped, or the network between them down) and comes back.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start(target: String) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (accepting, sockets) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !accepting.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused at once
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut held = sockets.lock().unwrap();
+                held.push(client.try_clone().unwrap());
+                held.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, open }
+    }
+
+    /// Breaks every connection and refuses new ones.
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for socket in self.open.lock().unwrap().drain(..) {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The database goes away while `flowline serve` runs on it: commands are answered 503 with
+/// `Retry-After` (never a wrong answer, never a hang), and once it is back the writer rebuilds
+/// from the log by itself and the same retried command is applied once.
+#[test]
+fn a_database_that_goes_away_makes_commands_503_and_the_server_recovers_when_it_is_back() {
+    let Some((url, backend)) = fresh_url("goes_away") else {
+        return;
+    };
+    let config: postgres::Config = url.parse().unwrap();
+    let host = match &config.get_hosts()[0] {
+        postgres::config::Host::Tcp(host) => host.clone(),
+        postgres::config::Host::Unix(_) => {
+            eprintln!(
+                "skipped: the test database is on a Unix socket, which the relay does not carry"
+            );
+            return;
+        }
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let relay = Relay::start(format!("{host}:{port}"));
+    let relayed = url.replacen(
+        &format!("{host}:{port}"),
+        &format!("127.0.0.1:{}", relay.port),
+        1,
+    );
+    assert_ne!(relayed, url, "the URL names {host}:{port}");
+
+    let tenant = TenantId::parse("acme").unwrap();
+    let key = {
+        let mut store = backend.open().unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant.clone(),
+                name: "Acme".into(),
+                created_at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        flowline_server::auth::issue_key(
+            store.as_mut(),
+            &tenant,
+            flowline_server::auth::Role::Admin,
+            "test",
+            jiff::Timestamp::now(),
+        )
+        .unwrap()
+        .plaintext
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve(&relayed, &port, "10", &directory.path().join("serve.log"));
+    let address = format!("127.0.0.1:{port}");
+    let settings = r#"{"base_currency":"USD","reporting_time_zone":"UTC"}"#;
+    let location =
+        r#"{"name":"One","region":"us-east","address":{"country":"US","time_zone":"UTC"}}"#;
+    let answer = send(&address, "PUT", "/v1/settings", &key, "s-1", settings).unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+
+    relay.cut();
+    let answer = send(&address, "PUT", "/v1/locations/FC-1", &key, "l-1", location).unwrap();
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(
+        answer.body.contains("\"code\":\"unavailable\""),
+        "{}",
+        answer.body
+    );
+
+    relay.restore();
+    // The same command, retried with its key until the writer is back (it retries its
+    // rebuild once a second).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let applied = loop {
+        let answer = send(&address, "PUT", "/v1/locations/FC-1", &key, "l-1", location).unwrap();
+        if answer.status != 503 {
+            break answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not back: {}",
+            answer.body
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let store = backend.open_reader().unwrap();
+    let located = store
+        .read_tenant(&tenant, 0, 1_000)
+        .unwrap()
+        .iter()
+        .filter(|event| event.stream == "location/FC-1")
+        .count();
+    assert_eq!(located, 1, "the location was added exactly once");
+}
+
+/// The same outage as the engine sees it, with a command reaching the writer's append while
+/// the database is away: it fails as unavailable, the next finds the writer's rebuild failing
+/// too, and once the database is back the writer rebuilds by itself (it retries once a second)
+/// and the command is applied, once. A writer that waited to be restarted fails this.
+#[test]
+fn a_writer_whose_database_went_away_rebuilds_by_itself_when_it_is_back() {
+    let Some((url, backend)) = fresh_url("writer_outage") else {
+        return;
+    };
+    drop(backend);
+    let config: postgres::Config = url.parse().unwrap();
+    let postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else {
+        eprintln!("skipped: the test database is on a Unix socket, which the relay does not carry");
+        return;
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let relay = Relay::start(format!("{host}:{port}"));
+    let relayed = url.replacen(
+        &format!("{host}:{port}"),
+        &format!("127.0.0.1:{}", relay.port),
+        1,
+    );
+    let log: flowline_store::SharedBackend =
+        std::sync::Arc::new(PostgresBackend::connect(&relayed).unwrap());
+    let engine = Engine::open(log.clone(), EngineOptions::default()).unwrap();
+    let tenant = TenantId::parse("acme").unwrap();
+    let applied = |answer: flowline_engine::Answer| match answer.outcome {
+        Outcome::Applied { events, .. } => events.len() as u64,
+        Outcome::Rejected { message, .. } => panic!("rejected: {message}"),
+    };
+    let mut setup = workload::setup(1, 10).into_iter();
+    let mut events = applied(
+        engine
+            .submit(&tenant, Submission::new(setup.next().unwrap()))
+            .unwrap(),
+    );
+
+    relay.cut();
+    // Unkeyed, so the command reaches the append (a keyed one would fail earlier, at the
+    // look-up of its key). The first attempt fails there; the second finds the rebuild failing.
+    let second = setup.next().unwrap();
+    for _ in 0..2 {
+        match engine.submit(&tenant, Submission::new(second.clone())) {
+            Err(flowline_engine::EngineError::Unavailable(_)) => {}
+            other => panic!("expected unavailable while the database is away, got {other:?}"),
+        }
+    }
+    relay.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match engine.submit(&tenant, Submission::new(second.clone())) {
+            Ok(answer) => {
+                events += applied(answer);
+                break;
+            }
+            Err(flowline_engine::EngineError::Unavailable(reason)) => {
+                assert!(std::time::Instant::now() < deadline, "not back: {reason}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    drop(engine);
+    // Both commands applied, each once: the log holds exactly their events.
+    let store = log.open_reader().unwrap();
+    assert_eq!(store.tenant_head(&tenant).unwrap(), events);
+}

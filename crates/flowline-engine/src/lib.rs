@@ -1317,6 +1317,16 @@ impl TenantWriter {
             return;
         }
         self.take_acknowledgements();
+        if self.head == u64::MAX {
+            // The state could not be rebuilt from the log (nor again just now): nothing can be
+            // decided until it is.
+            for (_, reply) in batch {
+                reply.send(Err(EngineError::Unavailable(
+                    "the writer could not recover its state from the log".into(),
+                )));
+            }
+            return;
+        }
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut records: Vec<CommandRecord> = Vec::with_capacity(batch.len());
         let mut keys_in_batch: FxHashMap<String, (String, usize)> = FxHashMap::default();

@@ -219,7 +219,7 @@ pub fn authenticate(store: &dyn Store, presented: &str) -> Result<Principal, Api
     };
     let record = store
         .find_key(key_id)
-        .map_err(ApiError::internal)?
+        .map_err(crate::readers::store_error)?
         .ok_or_else(|| refuse("the API key is not valid"))?;
     if !same_hash(&record.secret_hash, &hash_secret(secret)) {
         return Err(refuse("the API key is not valid"));

@@ -10,6 +10,7 @@ use crate::App;
 use crate::auth::{Access, Principal};
 use crate::error::ApiError;
 use crate::handlers::{event_json, json_response, page_limit, query_params};
+use crate::readers::store_error;
 use crate::routes::{FEED_QUERY, STREAM_QUERY};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -143,7 +144,7 @@ pub fn page_handler() -> MethodRouter<App> {
                 .read(move |store| {
                     let mut stored = store
                         .read_tenant(&tenant, after, limit + 1)
-                        .map_err(ApiError::internal)?;
+                        .map_err(store_error)?;
                     let has_more = stored.len() > limit;
                     stored.truncate(limit);
                     let events = stored
@@ -233,7 +234,7 @@ fn follow(
                 .read(move |store| {
                     let stored = store
                         .read_tenant(&tenant, cursor, STREAM_PAGE)
-                        .map_err(ApiError::internal)?;
+                        .map_err(store_error)?;
                     stored
                         .iter()
                         .map(|event| {

@@ -10,6 +10,7 @@ use crate::auth::{self, Access, Principal};
 use crate::body;
 use crate::error::{ApiError, Code};
 use crate::metrics::CommandResult;
+use crate::readers::store_error;
 use crate::render::{self, Collection};
 use crate::routes::{INVENTORY_QUERY, QueryParameter};
 use axum::body::Bytes;
@@ -547,7 +548,7 @@ fn read_with_state(
     let kind = collection.kind();
     let stored = store
         .read_stream(tenant, &StreamName::new(kind, id).to_string())
-        .map_err(ApiError::internal)?;
+        .map_err(store_error)?;
     let (Some(first), Some(latest)) = (stored.first(), stored.last()) else {
         return Ok(None);
     };
@@ -609,7 +610,7 @@ pub fn document_events_handler(collection: Collection) -> MethodRouter<App> {
                             &tenant,
                             &StreamName::new(collection.kind(), &id).to_string(),
                         )
-                        .map_err(ApiError::internal)?;
+                        .map_err(store_error)?;
                     if stored.is_empty() {
                         return Err(ApiError::not_found(kind, &id));
                     }
@@ -632,7 +633,7 @@ pub fn settings_handler() -> MethodRouter<App> {
             .read(move |store| {
                 let stored = store
                     .read_stream(&tenant, "tenant/settings")
-                    .map_err(ApiError::internal)?;
+                    .map_err(store_error)?;
                 let events = stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
                 render::from_stream(
                     flowline_core::error::DocumentKind::Tenant,
@@ -744,7 +745,7 @@ pub fn openapi_handler() -> MethodRouter<App> {
 pub fn health_handler() -> MethodRouter<App> {
     get(|State(app): State<App>| async move {
         app.readers()
-            .read(|store| store.tenants().map(|_| ()).map_err(ApiError::internal))
+            .read(|store| store.tenants().map(|_| ()).map_err(store_error))
             .await?;
         Ok::<Response, ApiError>(json_response(StatusCode::OK, &json!({ "status": "ok" })))
     })

@@ -32,6 +32,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::readers::store_error;
 use crate::render::Collection;
 use crate::routes::{QueryParameter, QueryType};
 use crate::urls;
@@ -837,13 +838,11 @@ pub fn page(
             .iter()
             .any(|condition| !condition.needs_document());
     let mut summaries = if needs_times {
-        store
-            .stream_summaries(tenant, kind)
-            .map_err(ApiError::internal)?
+        store.stream_summaries(tenant, kind).map_err(store_error)?
     } else {
         store
             .streams_of_kind(tenant, kind, None, usize::MAX)
-            .map_err(ApiError::internal)?
+            .map_err(store_error)?
             .into_iter()
             .map(|name| StreamSummary {
                 id: StreamName::id_in(kind, &name).unwrap_or(&name).to_string(),
@@ -869,7 +868,7 @@ pub fn page(
     let now: Now = if query.needs_now() {
         store
             .latest_business_time(tenant)
-            .map_err(ApiError::internal)?
+            .map_err(store_error)?
             .map(|now| (now, reporting(now)))
     } else {
         None

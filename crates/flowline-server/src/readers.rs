@@ -148,7 +148,7 @@ impl Readers {
         &self,
         read: impl FnOnce(&dyn Store) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
-        let store = self.take().map_err(ApiError::internal)?;
+        let store = self.take().map_err(store_error)?;
         let result = read(store.as_ref());
         self.give_back(store);
         result
@@ -203,9 +203,21 @@ fn lower_priority() {
     }
 }
 
-/// A store error as an API error: always internal.
+/// A store error as an API error: a database that cannot be reached (or stays locked) is 503
+/// `unavailable` with `Retry-After`, since the same request will pass once it is back; anything
+/// else is internal (its cause logged, never sent).
 pub fn store_error(error: StoreError) -> ApiError {
-    ApiError::internal(error)
+    match error {
+        StoreError::Unavailable { .. } | StoreError::Busy => {
+            tracing::warn!(%error, "event log unavailable");
+            ApiError::plain(
+                Code::Unavailable,
+                "the event log is unavailable; retry with the same idempotency key",
+            )
+            .retry_after(1)
+        }
+        other => ApiError::internal(other),
+    }
 }
 
 #[cfg(test)]
