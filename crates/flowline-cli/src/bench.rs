@@ -570,7 +570,9 @@ pub fn backends(args: &BackendsArgs) -> anyhow::Result<()> {
     ];
     for (name, log) in logs {
         outln!("{name}: {}", log.describe());
-        for tenants in [1, args.tenants.max(1)] {
+        let mut counts = vec![1, args.tenants.max(1)];
+        counts.dedup();
+        for tenants in counts {
             let engine = Engine::open(log.clone(), EngineOptions::default())?;
             let ids: Vec<TenantId> = (0..tenants)
                 .map(|n| TenantId::parse(&format!("bench-{run}-{tenants}-{n}")))

@@ -882,6 +882,9 @@ struct TenantWriter {
     store: Box<dyn Store>,
     /// When rebuilding the state from the log last failed, while it has not succeeded since.
     recovery_failed_at: Option<std::time::Instant>,
+    /// Streams the batch being decided names that the log does not hold (found by
+    /// [`TenantWriter::prefetch`]), so deciding does not ask again for each.
+    absent: FxHashSet<String>,
     options: EngineOptions,
     state: State,
     /// The last sequence number decided, durable or in flight.
@@ -931,6 +934,7 @@ impl TenantWriter {
             tenant,
             store,
             recovery_failed_at: None,
+            absent: FxHashSet::default(),
             options,
             state: State::default(),
             head: 0,
@@ -1327,6 +1331,7 @@ impl TenantWriter {
             }
             return;
         }
+        self.prefetch(&batch);
         let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
         let mut records: Vec<CommandRecord> = Vec::with_capacity(batch.len());
         let mut keys_in_batch: FxHashMap<String, (String, usize)> = FxHashMap::default();
@@ -1377,6 +1382,7 @@ impl TenantWriter {
         if !keys.is_empty() {
             self.in_flight.push_back((batch, keys));
         }
+        self.absent.clear();
         let job = CommitterJob::Commit(CommitJob {
             batch,
             request,
@@ -1568,13 +1574,54 @@ impl TenantWriter {
     /// Brings back into memory the documents a command names that left it (see
     /// `flowline_core::retention`). A document only leaves memory when all its events are
     /// durable, so its stream in the log is complete.
+    /// Brings into memory, in one read of the log, the documents the batch's commands name
+    /// that memory does not hold, and notes the streams the log does not have either (new
+    /// documents), so that deciding the batch reads the log only for documents they lead to.
+    fn prefetch(&mut self, batch: &[(Submission, Reply)]) {
+        let mut names: Vec<String> = batch
+            .iter()
+            .flat_map(|(submission, _)| submission.command.streams())
+            .filter(|name| !retention::holds_stream(&self.state, name))
+            .collect();
+        if names.len() < 2 {
+            return; // one read either way
+        }
+        names.sort_unstable();
+        names.dedup();
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        // A failed read leaves everything to the command-by-command reads, which answer it.
+        let Ok(stored) = self.store.read_streams(&self.tenant, &wanted) else {
+            return;
+        };
+        let mut found: FxHashSet<&str> = FxHashSet::default();
+        for event in &stored {
+            found.insert(event.stream.as_str());
+        }
+        let mut decoded = Vec::with_capacity(stored.len());
+        for event in &stored {
+            match decode(&self.tenant, event) {
+                Ok(event) => decoded.push(event),
+                // Left to the command's own read, which reports it.
+                Err(_) => return,
+            }
+        }
+        for event in &decoded {
+            retention::apply_document(&mut self.state, event);
+        }
+        for name in names {
+            if !found.contains(name.as_str()) {
+                self.absent.insert(name);
+            }
+        }
+    }
+
     fn load_documents(&mut self, command: &Command) -> Result<(), EngineError> {
         let mut wanted = command.streams();
         // A return brings its sales order; nothing chains further than that.
         for _ in 0..4 {
             let mut related = Vec::new();
             for name in wanted.drain(..) {
-                if !retention::holds_stream(&self.state, &name) {
+                if !retention::holds_stream(&self.state, &name) && !self.absent.contains(&name) {
                     for stored in self
                         .store
                         .read_stream(&self.tenant, &name)

@@ -1,9 +1,9 @@
 //! [`EventStore::append`](flowline_store::EventStore::append) on PostgreSQL: one transaction
 //! that locks the tenant's row, checks everything, then writes with a statement per table.
 
+use crate::connection::Sql as _;
 use crate::{PostgresStore, db_error, stored_u64, to_i64};
 use flowline_store::{AppendOutcome, AppendRequest, IdempotencyLookup, StoreError};
-use postgres::Transaction;
 use std::collections::HashMap;
 
 /// A stream's state as the append goes: its id if stored, its version, the business times of
@@ -40,7 +40,7 @@ impl PostgresStore {
 }
 
 /// The sequence's last position taken, 0 before any.
-pub(crate) fn last_position(client: &mut impl postgres::GenericClient) -> Result<u64, StoreError> {
+pub(crate) fn last_position(client: &mut impl crate::connection::Sql) -> Result<u64, StoreError> {
     let row = client
         .query_one(
             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM positions",
@@ -60,7 +60,7 @@ fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
 }
 
 fn append(
-    transaction: &mut Transaction<'_>,
+    transaction: &mut crate::connection::Tx<'_>,
     request: &AppendRequest,
     fence: Option<u64>,
 ) -> Result<AppendOutcome, StoreError> {
@@ -393,7 +393,10 @@ fn append(
 
 /// Locks the tenant's row for the rest of the transaction, adding it if the tenant has none;
 /// returns its id and head.
-fn lock_tenant(transaction: &mut Transaction<'_>, tenant: &str) -> Result<(i32, u64), StoreError> {
+fn lock_tenant(
+    transaction: &mut crate::connection::Tx<'_>,
+    tenant: &str,
+) -> Result<(i32, u64), StoreError> {
     const LOCK: &str = "SELECT id, head FROM tenants WHERE tenant = $1 FOR UPDATE";
     if let Some(row) = transaction.query_opt(LOCK, &[&tenant]).map_err(db_error)? {
         return Ok((row.get(0), stored_u64(row.get(1), "head")?));

@@ -1,6 +1,7 @@
 //! Beside the log: the tenants and their API keys ([`Directory`]) and the projections'
 //! snapshots ([`Snapshots`]), in tables of the same database, so every process sees the same.
 
+use crate::connection::Sql as _;
 use crate::{PostgresStore, db_error};
 use flowline_core::id::TenantId;
 use flowline_store::{Directory, KeyRecord, Snapshots, StoreError, TenantRecord};

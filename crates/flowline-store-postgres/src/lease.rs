@@ -1,9 +1,9 @@
 //! Writer leases in the `writer_leases` table (see [`flowline_store::lease`]).
 
+use crate::connection::Sql as _;
 use crate::{PostgresStore, clamp, db_error, stored_u64};
 use flowline_core::id::TenantId;
 use flowline_store::{LeaseClaim, LeaseState, Leases, StoreError};
-use postgres::Transaction;
 use std::time::Duration;
 
 impl Leases for PostgresStore {
@@ -80,7 +80,7 @@ impl Leases for PostgresStore {
 /// share-locked to the commit, so a takeover waits for this append and its new holder reads the
 /// log after it.
 pub(crate) fn check_fence(
-    transaction: &mut Transaction<'_>,
+    transaction: &mut crate::connection::Tx<'_>,
     tenant: &TenantId,
     token: u64,
 ) -> Result<(), StoreError> {

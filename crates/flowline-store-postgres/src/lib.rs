@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod append;
+mod connection;
 mod directory;
 mod lease;
 mod read;
@@ -228,7 +229,7 @@ pub struct PostgresStore {
     /// `None` after the connection broke: the next call opens another. The store is used by
     /// one thread at a time; the lock lets reads, which the interfaces give `&self`, use the
     /// connection.
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<connection::Connection>>,
     read_only: bool,
     /// The lease token each tenant's appends are made under ([`flowline_store::Leases::fence`]).
     fences: std::collections::HashMap<flowline_core::id::TenantId, u64>,
@@ -262,7 +263,7 @@ impl PostgresStore {
         let client = backend.connect_client()?;
         Ok(Self {
             backend,
-            client: Mutex::new(Some(client)),
+            client: Mutex::new(Some(connection::Connection::new(client))),
             read_only,
             fences: std::collections::HashMap::new(),
         })
@@ -272,13 +273,13 @@ impl PostgresStore {
     /// connection that breaks during it.
     pub(crate) fn with<T: Send>(
         &self,
-        work: impl FnOnce(&mut Client) -> Result<T, StoreError> + Send,
+        work: impl FnOnce(&mut connection::Connection) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
         off_runtime(|| {
-            let mut slot: MutexGuard<'_, Option<Client>> =
+            let mut slot: MutexGuard<'_, Option<connection::Connection>> =
                 self.client.lock().unwrap_or_else(PoisonError::into_inner);
-            if slot.as_ref().is_none_or(Client::is_closed) {
-                *slot = Some(self.backend.connect_client()?);
+            if slot.as_ref().is_none_or(connection::Connection::is_closed) {
+                *slot = Some(connection::Connection::new(self.backend.connect_client()?));
             }
             let Some(client) = slot.as_mut() else {
                 return Err(StoreError::Unavailable {

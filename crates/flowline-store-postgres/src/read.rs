@@ -1,6 +1,7 @@
 //! Reading the log back: [`EventStore`]'s reads and the [`LogIndex`].
 
 use crate::append::{last_position, lookup};
+use crate::connection::Sql as _;
 use crate::{PostgresStore, clamp, db_error, stored_u64};
 use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
@@ -149,14 +150,31 @@ impl EventStore for PostgresStore {
     }
 
     fn read_stream(&self, tenant: &TenantId, stream: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read_streams(tenant, &[stream])
+    }
+
+    fn read_streams(
+        &self,
+        tenant: &TenantId,
+        streams: &[&str],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        if streams.is_empty() {
+            return Ok(Vec::new());
+        }
         self.with(|client| {
+            // The streams first, by name, then each one's events by its index: driven from
+            // the events, the planner would read all of the tenant's to find a few streams.
             let rows = client
                 .query(
-                    &format!(
-                        "SELECT {EVENT_COLUMNS} WHERE t.tenant = $1 AND s.name = $2 \
-                         ORDER BY e.stream_version"
-                    ),
-                    &[&tenant.as_str(), &stream],
+                    "WITH wanted AS MATERIALIZED ( \
+                         SELECT s.id, s.name FROM streams AS s \
+                         JOIN tenants AS t ON t.id = s.tenant_id \
+                         WHERE t.tenant = $1 AND s.name = ANY($2)) \
+                     SELECT e.position, $1::text, e.seq, w.name, e.stream_version, \
+                     e.event_type, e.schema_version, e.business_time, e.recorded_at, e.payload, \
+                     e.checksum FROM wanted AS w JOIN events AS e ON e.stream_id = w.id \
+                     ORDER BY e.stream_id, e.stream_version",
+                    &[&tenant.as_str(), &streams],
                 )
                 .map_err(db_error)?;
             decode_all(&rows)
