@@ -85,6 +85,11 @@ async fn warm(app: &App, tenant: &TenantId) -> bool {
     };
     match engine {
         Ok(Ok(())) => {}
+        Ok(Err(flowline_engine::EngineError::Elsewhere { holder, address })) => {
+            // Another process sharing the log writes the tenant: nothing is wrong.
+            tracing::info!(%tenant, %holder, %address, "warm-up: the tenant is written by another process");
+            return false;
+        }
         Ok(Err(error)) => {
             tracing::warn!(%tenant, %error, "warm-up: the tenant's writer did not start");
             return false;

@@ -119,9 +119,12 @@ impl EventStore for PostgresStore {
         self.with(|client| {
             let rows = client
                 .query(
+                    // The tenant's id as a value, so the page is a range of the
+                    // (tenant_id, seq) index: joined by name, the planner sorted every event.
                     &format!(
-                        "SELECT {EVENT_COLUMNS} WHERE t.tenant = $1 AND e.seq > $2 \
-                         ORDER BY e.seq LIMIT $3"
+                        "SELECT {EVENT_COLUMNS} \
+                         WHERE e.tenant_id = (SELECT id FROM tenants WHERE tenant = $1) \
+                         AND e.seq > $2 ORDER BY e.seq LIMIT $3"
                     ),
                     &[&tenant.as_str(), &clamp(after_seq), &limit],
                 )
