@@ -74,12 +74,17 @@ pub fn api(args: &ApiArgs) -> anyhow::Result<()> {
         .db
         .clone()
         .unwrap_or_else(|| directory.path().join("bench-api.db"));
+    let durability = if backend::is_postgres() {
+        "PostgreSQL, whose own processes are not counted below"
+    } else {
+        "synchronous=FULL"
+    };
     outln!(
-        "flowline bench api: {} cores, {} orders per level, {} items, log {} (synchronous=FULL)",
+        "flowline bench api: {} cores, {} orders per level, {} items, log {} ({durability})",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         args.orders,
         args.items,
-        db.display()
+        backend::name(&db)
     );
     let server = tokio::runtime::Builder::new_multi_thread()
         .thread_name(SERVER_THREADS)
