@@ -723,3 +723,93 @@ fn a_writer_whose_database_went_away_rebuilds_by_itself_when_it_is_back() {
     let store = log.open_reader().unwrap();
     assert_eq!(store.tenant_head(&tenant).unwrap(), events);
 }
+
+/// A stream of events (`GET /v1/events/stream`) opened on a process that does not write the
+/// tenant still carries what the writing process commits: it reads the log at least once a
+/// second, since it is not told of another process's commits.
+#[test]
+fn an_event_stream_on_another_process_carries_what_the_writer_commits() {
+    use std::io::{Read, Write};
+    let Some((url, backend)) = fresh_url("stream") else {
+        return;
+    };
+    let tenant = TenantId::parse("acme").unwrap();
+    let key = {
+        let mut store = backend.open().unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant.clone(),
+                name: "Acme".into(),
+                created_at: jiff::Timestamp::now(),
+            })
+            .unwrap();
+        flowline_server::auth::issue_key(
+            store.as_mut(),
+            &tenant,
+            flowline_server::auth::Role::Admin,
+            "test",
+            jiff::Timestamp::now(),
+        )
+        .unwrap()
+        .plaintext
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port()];
+    let mut children = [
+        serve(&url, &ports[0], "10", &directory.path().join("a.log")),
+        serve(&url, &ports[1], "10", &directory.path().join("b.log")),
+    ];
+    let settings = r#"{"base_currency":"USD","reporting_time_zone":"UTC"}"#;
+    let mut writer = format!("127.0.0.1:{}", ports[0]);
+    let answer = loop {
+        let answer = send(&writer, "PUT", "/v1/settings", &key, "s-1", settings).unwrap();
+        match answer.location {
+            Some(location) if answer.status == 307 => {
+                writer = location
+                    .trim_start_matches("http://")
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .to_string();
+            }
+            _ => break answer,
+        }
+    };
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let other = if writer.ends_with(&ports[0]) {
+        &ports[1]
+    } else {
+        &ports[0]
+    };
+
+    let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{other}")).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n"
+    )
+    .unwrap();
+    let location =
+        r#"{"name":"One","region":"us-east","address":{"country":"US","time_zone":"UTC"}}"#;
+    let answer = send(&writer, "PUT", "/v1/locations/FC-1", &key, "l-1", location).unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let committed = std::time::Instant::now();
+
+    let mut received = String::new();
+    let mut buffer = [0u8; 4096];
+    while !received.contains("event: LocationDefined") {
+        assert!(
+            committed.elapsed() < std::time::Duration::from_secs(5),
+            "the stream on the other process did not carry the new event: {received}"
+        );
+        if let Ok(read) = stream.read(&mut buffer) {
+            received.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        }
+    }
+    for child in &mut children {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}

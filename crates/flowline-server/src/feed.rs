@@ -30,6 +30,11 @@ use tokio::sync::watch;
 /// Events sent per read while a stream catches up.
 const STREAM_PAGE: usize = 256;
 
+/// The longest a waiting stream goes without reading the log: this process is told of its own
+/// writer's commits at once, but when several processes share the log another may write the
+/// tenant, and only reading finds that.
+const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The latest durable sequence number of each tenant, for streams to wait on.
 #[derive(Debug, Default)]
 pub struct Feeds {
@@ -270,6 +275,7 @@ fn follow(
                         return None;
                     }
                 }
+                () = tokio::time::sleep(STREAM_POLL) => {}
                 _ = follower.shutdown.changed() => return None,
             }
         }
