@@ -5,6 +5,9 @@
 //! without seeing each other. Without the variable a test that needs PostgreSQL says so on
 //! standard error and skips, unless `FLOWLINE_REQUIRE_POSTGRES=1` is set (as CI sets it), in
 //! which case it fails: a suite that skips its PostgreSQL half must not pass unnoticed.
+//!
+//! The schemas are left behind for inspection; dropping the test database removes them (CI
+//! makes a database per run and drops it at the end).
 
 use crate::PostgresBackend;
 use flowline_store::StoreError;
