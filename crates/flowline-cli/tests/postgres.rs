@@ -234,19 +234,63 @@ fn place(
         match send(&target, "POST", path, key, idempotency, body) {
             Some(answer) if answer.status == 307 => {
                 let location = answer.location.expect("a 307 names where");
-                let writer = location
-                    .trim_start_matches("http://")
-                    .split('/')
-                    .next()
-                    .unwrap()
-                    .to_string();
-                other = std::mem::replace(&mut target, writer);
+                other = std::mem::replace(&mut target, redirected(&location));
             }
             Some(answer) if answer.status != 503 => return (answer, sent),
             _ => {
                 std::mem::swap(&mut target, &mut other);
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
+        }
+    }
+}
+
+/// Registers the tenant on the log and issues it an admin key; the key.
+fn admin_key(backend: &PostgresBackend, tenant: &TenantId) -> String {
+    let mut store = backend.open().unwrap();
+    store
+        .register_tenant(&TenantRecord {
+            tenant: tenant.clone(),
+            name: "Acme".into(),
+            created_at: jiff::Timestamp::now(),
+        })
+        .unwrap();
+    flowline_server::auth::issue_key(
+        store.as_mut(),
+        tenant,
+        flowline_server::auth::Role::Admin,
+        "test",
+        jiff::Timestamp::now(),
+    )
+    .unwrap()
+    .plaintext
+}
+
+/// The `host:port` a `307`'s `Location` sends the client to.
+fn redirected(location: &str) -> String {
+    location
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Sends to `first`, following `307` to the tenant's writer; the answer and where it came from.
+fn send_to_writer(
+    first: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    idempotency: &str,
+    body: &str,
+) -> (Answer, String) {
+    let mut target = first.to_string();
+    loop {
+        let answer = send(&target, method, path, key, idempotency, body).unwrap();
+        match &answer.location {
+            Some(location) if answer.status == 307 => target = redirected(location),
+            _ => return (answer, target),
         }
     }
 }
@@ -303,25 +347,7 @@ fn two_servers_on_one_database_sell_no_unit_twice_and_survive_the_writer_killed(
     const CLIENTS: usize = 8;
     const ORDERS_PER_CLIENT: usize = 30;
     let tenant = TenantId::parse("acme").unwrap();
-    let key = {
-        let mut store = backend.open().unwrap();
-        store
-            .register_tenant(&TenantRecord {
-                tenant: tenant.clone(),
-                name: "Acme".into(),
-                created_at: jiff::Timestamp::now(),
-            })
-            .unwrap();
-        flowline_server::auth::issue_key(
-            store.as_mut(),
-            &tenant,
-            flowline_server::auth::Role::Admin,
-            "test",
-            jiff::Timestamp::now(),
-        )
-        .unwrap()
-        .plaintext
-    };
+    let key = admin_key(&backend, &tenant);
     let directory = tempfile::tempdir().unwrap();
     let directory_path = directory.path().to_path_buf();
     let ports = [free_port(), free_port()];
@@ -338,21 +364,14 @@ fn two_servers_on_one_database_sell_no_unit_twice_and_survive_the_writer_killed(
         ("POST", "/v1/adjustments", format!(r#"{{"adjustment":"OPEN","location":"FC-1","reason":"opening_balance","lines":[{{"sku":"MUG","quantity":{STOCK},"unit_cost_minor":400}}]}}"#)),
     ];
     for (n, (method, path, body)) in setup.iter().enumerate() {
-        let mut target = format!("127.0.0.1:{}", ports[0]);
-        let answer = loop {
-            let answer = send(&target, method, path, &key, &format!("setup-{n}"), body).unwrap();
-            match answer.location {
-                Some(location) if answer.status == 307 => {
-                    target = location
-                        .trim_start_matches("http://")
-                        .split('/')
-                        .next()
-                        .unwrap()
-                        .to_string();
-                }
-                _ => break answer,
-            }
-        };
+        let (answer, _) = send_to_writer(
+            &format!("127.0.0.1:{}", ports[0]),
+            method,
+            path,
+            &key,
+            &format!("setup-{n}"),
+            body,
+        );
         assert!(
             answer.status == 200 || answer.status == 201,
             "{path}: {} {}",
@@ -547,6 +566,27 @@ impl Relay {
         Self { port, up, open }
     }
 
+    /// A relay to the database of `url`, and the URL through it; `None` (with a message) when
+    /// the database is on a Unix socket, which the relay does not carry.
+    fn between(url: &str) -> Option<(Self, String)> {
+        let config: postgres::Config = url.parse().unwrap();
+        let postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else {
+            eprintln!(
+                "skipped: the test database is on a Unix socket, which the relay does not carry"
+            );
+            return None;
+        };
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let relay = Self::start(format!("{host}:{port}"));
+        let relayed = url.replacen(
+            &format!("{host}:{port}"),
+            &format!("127.0.0.1:{}", relay.port),
+            1,
+        );
+        assert_ne!(relayed, url, "the URL names {host}:{port}");
+        Some((relay, relayed))
+    }
+
     /// Breaks every connection and refuses new ones.
     fn cut(&self) {
         self.up.store(false, std::sync::atomic::Ordering::SeqCst);
@@ -568,45 +608,12 @@ fn a_database_that_goes_away_makes_commands_503_and_the_server_recovers_when_it_
     let Some((url, backend)) = fresh_url("goes_away") else {
         return;
     };
-    let config: postgres::Config = url.parse().unwrap();
-    let host = match &config.get_hosts()[0] {
-        postgres::config::Host::Tcp(host) => host.clone(),
-        postgres::config::Host::Unix(_) => {
-            eprintln!(
-                "skipped: the test database is on a Unix socket, which the relay does not carry"
-            );
-            return;
-        }
+    let Some((relay, relayed)) = Relay::between(&url) else {
+        return;
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let relay = Relay::start(format!("{host}:{port}"));
-    let relayed = url.replacen(
-        &format!("{host}:{port}"),
-        &format!("127.0.0.1:{}", relay.port),
-        1,
-    );
-    assert_ne!(relayed, url, "the URL names {host}:{port}");
 
     let tenant = TenantId::parse("acme").unwrap();
-    let key = {
-        let mut store = backend.open().unwrap();
-        store
-            .register_tenant(&TenantRecord {
-                tenant: tenant.clone(),
-                name: "Acme".into(),
-                created_at: jiff::Timestamp::now(),
-            })
-            .unwrap();
-        flowline_server::auth::issue_key(
-            store.as_mut(),
-            &tenant,
-            flowline_server::auth::Role::Admin,
-            "test",
-            jiff::Timestamp::now(),
-        )
-        .unwrap()
-        .plaintext
-    };
+    let key = admin_key(&backend, &tenant);
     let directory = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = serve(&relayed, &port, "10", &directory.path().join("serve.log"));
@@ -666,18 +673,9 @@ fn a_writer_whose_database_went_away_rebuilds_by_itself_when_it_is_back() {
         return;
     };
     drop(backend);
-    let config: postgres::Config = url.parse().unwrap();
-    let postgres::config::Host::Tcp(host) = &config.get_hosts()[0] else {
-        eprintln!("skipped: the test database is on a Unix socket, which the relay does not carry");
+    let Some((relay, relayed)) = Relay::between(&url) else {
         return;
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let relay = Relay::start(format!("{host}:{port}"));
-    let relayed = url.replacen(
-        &format!("{host}:{port}"),
-        &format!("127.0.0.1:{}", relay.port),
-        1,
-    );
     let log: flowline_store::SharedBackend =
         std::sync::Arc::new(PostgresBackend::connect(&relayed).unwrap());
     let engine = Engine::open(log.clone(), EngineOptions::default()).unwrap();
@@ -734,25 +732,7 @@ fn an_event_stream_on_another_process_carries_what_the_writer_commits() {
         return;
     };
     let tenant = TenantId::parse("acme").unwrap();
-    let key = {
-        let mut store = backend.open().unwrap();
-        store
-            .register_tenant(&TenantRecord {
-                tenant: tenant.clone(),
-                name: "Acme".into(),
-                created_at: jiff::Timestamp::now(),
-            })
-            .unwrap();
-        flowline_server::auth::issue_key(
-            store.as_mut(),
-            &tenant,
-            flowline_server::auth::Role::Admin,
-            "test",
-            jiff::Timestamp::now(),
-        )
-        .unwrap()
-        .plaintext
-    };
+    let key = admin_key(&backend, &tenant);
     let directory = tempfile::tempdir().unwrap();
     let ports = [free_port(), free_port()];
     let mut children = [
@@ -760,21 +740,14 @@ fn an_event_stream_on_another_process_carries_what_the_writer_commits() {
         serve(&url, &ports[1], "10", &directory.path().join("b.log")),
     ];
     let settings = r#"{"base_currency":"USD","reporting_time_zone":"UTC"}"#;
-    let mut writer = format!("127.0.0.1:{}", ports[0]);
-    let answer = loop {
-        let answer = send(&writer, "PUT", "/v1/settings", &key, "s-1", settings).unwrap();
-        match answer.location {
-            Some(location) if answer.status == 307 => {
-                writer = location
-                    .trim_start_matches("http://")
-                    .split('/')
-                    .next()
-                    .unwrap()
-                    .to_string();
-            }
-            _ => break answer,
-        }
-    };
+    let (answer, writer) = send_to_writer(
+        &format!("127.0.0.1:{}", ports[0]),
+        "PUT",
+        "/v1/settings",
+        &key,
+        "s-1",
+        settings,
+    );
     assert_eq!(answer.status, 201, "{}", answer.body);
     let other = if writer.ends_with(&ports[0]) {
         &ports[1]

@@ -215,22 +215,7 @@ impl Log {
                     log.and_then(|log| log.idempotency.get(&record.key))
                         .map(|(hash, response)| (hash.as_str(), response.as_str()))
                 });
-                match lookup(earlier, &record.request_hash) {
-                    IdempotencyLookup::Absent => {}
-                    IdempotencyLookup::Same { response } => {
-                        return Err(StoreError::DuplicateIdempotencyKey {
-                            tenant: tenant.clone(),
-                            key: record.key.clone(),
-                            response,
-                        });
-                    }
-                    IdempotencyLookup::Different => {
-                        return Err(StoreError::IdempotencyKeyReused {
-                            tenant: tenant.clone(),
-                            key: record.key.clone(),
-                        });
-                    }
-                }
+                IdempotencyLookup::of(earlier, &record.request_hash).refuse(tenant, &record.key)?;
             }
             for (stream, expected) in &command.expected {
                 let actual = versions
@@ -269,7 +254,7 @@ impl Log {
             .map_or(0, |log| log.events.len() as u64);
         let last_position = self.last_position();
         if request.commands.is_empty() && request.balances.is_empty() {
-            return Ok(empty_outcome(head, last_position));
+            return Ok(AppendOutcome::empty(head, last_position));
         }
         let versions = self.check(request)?;
         let index = match self.by_tenant.get(&request.tenant) {
@@ -323,7 +308,7 @@ impl Log {
         }
         let last_seq = log.events.len() as u64;
         if last_seq == head {
-            return Ok(empty_outcome(head, last_position));
+            return Ok(AppendOutcome::empty(head, last_position));
         }
         Ok(AppendOutcome {
             first_seq: head + 1,
@@ -331,27 +316,6 @@ impl Log {
             first_position: last_position + 1,
             last_position: position,
         })
-    }
-}
-
-/// What a key's earlier use, (request hash, response) if any, means for a request with
-/// `request_hash`.
-fn lookup(earlier: Option<(&str, &str)>, request_hash: &str) -> IdempotencyLookup {
-    match earlier {
-        None => IdempotencyLookup::Absent,
-        Some((hash, response)) if hash == request_hash => IdempotencyLookup::Same {
-            response: response.to_string(),
-        },
-        Some(_) => IdempotencyLookup::Different,
-    }
-}
-
-fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
-    AppendOutcome {
-        first_seq: head + 1,
-        last_seq: head,
-        first_position: last_position + 1,
-        last_position,
     }
 }
 
@@ -439,7 +403,7 @@ impl EventStore for MemoryStore {
             .tenant(tenant)
             .and_then(|events| events.idempotency.get(key))
             .map(|(hash, response)| (hash.as_str(), response.as_str()));
-        Ok(lookup(stored, request_hash))
+        Ok(IdempotencyLookup::of(stored, request_hash))
     }
 
     fn balances(&self, tenant: &TenantId) -> Result<Vec<BalanceRow>, StoreError> {
@@ -630,22 +594,8 @@ impl LogIndex for MemoryStore {
     }
 }
 
-/// A log in memory has one process: its leases are always held, with token 0.
-impl flowline_store::Leases for MemoryStore {
-    fn claim_lease(
-        &mut self,
-        _tenant: &TenantId,
-        _claim: &flowline_store::LeaseClaim,
-    ) -> Result<flowline_store::LeaseState, StoreError> {
-        Ok(flowline_store::LeaseState::Held { token: 0 })
-    }
-
-    fn release_lease(&mut self, _tenant: &TenantId, _holder: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn fence(&mut self, _tenant: &TenantId, _token: u64) {}
-}
+/// A log in memory has one process: its leases are always held.
+impl flowline_store::Leases for MemoryStore {}
 
 impl Snapshots for MemoryStore {
     fn save_snapshot(

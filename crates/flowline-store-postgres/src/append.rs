@@ -27,7 +27,7 @@ impl PostgresStore {
         if request.commands.is_empty() && request.balances.is_empty() {
             let head = self.head(&request.tenant)?;
             let last = self.with(last_position)?;
-            return Ok(empty_outcome(head, last));
+            return Ok(AppendOutcome::empty(head, last));
         }
         let fence = self.fences.get(&request.tenant).copied();
         self.with(|client| {
@@ -48,15 +48,6 @@ pub(crate) fn last_position(client: &mut impl crate::connection::Sql) -> Result<
         )
         .map_err(db_error)?;
     stored_u64(row.get(0), "position")
-}
-
-fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
-    AppendOutcome {
-        first_seq: head + 1,
-        last_seq: head,
-        first_position: last_position + 1,
-        last_position,
-    }
 }
 
 fn append(
@@ -151,22 +142,7 @@ fn append(
                         .get(&record.key)
                         .map(|(hash, response)| (hash.as_str(), response.as_str()))
                 });
-            match lookup(earlier, &record.request_hash) {
-                IdempotencyLookup::Absent => {}
-                IdempotencyLookup::Same { response } => {
-                    return Err(StoreError::DuplicateIdempotencyKey {
-                        tenant: tenant.clone(),
-                        key: record.key.clone(),
-                        response,
-                    });
-                }
-                IdempotencyLookup::Different => {
-                    return Err(StoreError::IdempotencyKeyReused {
-                        tenant: tenant.clone(),
-                        key: record.key.clone(),
-                    });
-                }
-            }
+            IdempotencyLookup::of(earlier, &record.request_hash).refuse(tenant, &record.key)?;
         }
         for (name, expected) in &command.expected {
             let actual = streams.get(name.as_str()).and_then(|stream| stream.version);
@@ -373,7 +349,7 @@ fn append(
 
     if count == 0 {
         let last = last_position(transaction)?;
-        return Ok(empty_outcome(head, last));
+        return Ok(AppendOutcome::empty(head, last));
     }
     transaction
         .execute(
@@ -414,18 +390,6 @@ fn lock_tenant(
     // Another transaction added it first; it has committed, so its row can be locked.
     let row = transaction.query_one(LOCK, &[&tenant]).map_err(db_error)?;
     Ok((row.get(0), stored_u64(row.get(1), "head")?))
-}
-
-/// What a key's earlier use, (request hash, response) if any, means for a request with
-/// `request_hash`.
-pub(crate) fn lookup(earlier: Option<(&str, &str)>, request_hash: &str) -> IdempotencyLookup {
-    match earlier {
-        None => IdempotencyLookup::Absent,
-        Some((hash, response)) if hash == request_hash => IdempotencyLookup::Same {
-            response: response.to_string(),
-        },
-        Some(_) => IdempotencyLookup::Different,
-    }
 }
 
 fn next(value: u64, what: &str) -> Result<u64, StoreError> {

@@ -1,6 +1,6 @@
 //! Reading the log back: [`EventStore`]'s reads and the [`LogIndex`].
 
-use crate::append::{last_position, lookup};
+use crate::append::last_position;
 use crate::connection::Sql as _;
 use crate::{PostgresStore, clamp, db_error, stored_u64};
 use flowline_core::id::TenantId;
@@ -234,7 +234,7 @@ impl EventStore for PostgresStore {
                 )
                 .map_err(db_error)?;
             let stored: Option<(String, String)> = row.map(|row| (row.get(0), row.get(1)));
-            Ok(lookup(
+            Ok(IdempotencyLookup::of(
                 stored
                     .as_ref()
                     .map(|(hash, response)| (hash.as_str(), response.as_str())),

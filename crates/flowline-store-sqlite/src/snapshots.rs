@@ -85,18 +85,4 @@ impl Snapshots for SqliteStore {
 
 /// A file has one process writing it (SQLite serializes writers, and a stale writer's append is
 /// refused by the tenant's sequence): its leases are always held, with token 0.
-impl flowline_store::Leases for SqliteStore {
-    fn claim_lease(
-        &mut self,
-        _tenant: &TenantId,
-        _claim: &flowline_store::LeaseClaim,
-    ) -> Result<flowline_store::LeaseState, StoreError> {
-        Ok(flowline_store::LeaseState::Held { token: 0 })
-    }
-
-    fn release_lease(&mut self, _tenant: &TenantId, _holder: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn fence(&mut self, _tenant: &TenantId, _token: u64) {}
-}
+impl flowline_store::Leases for SqliteStore {}

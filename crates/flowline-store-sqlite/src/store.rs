@@ -415,7 +415,7 @@ impl EventStore for SqliteStore {
             let head =
                 Self::tenant_row(&self.connection, &request.tenant)?.map_or(0, |(_, head)| head);
             let last_position = Self::last_position(&self.connection)?;
-            return Ok(empty_outcome(head, last_position));
+            return Ok(AppendOutcome::empty(head, last_position));
         }
         let transaction = self
             .connection
@@ -679,28 +679,14 @@ impl Appender<'_> {
 
         for command in &request.commands {
             if let Some(record) = &command.idempotency {
-                match idempotency_in(
+                idempotency_in(
                     connection,
                     self.codec,
                     tenant_id,
                     &record.key,
                     &record.request_hash,
-                )? {
-                    IdempotencyLookup::Absent => {}
-                    IdempotencyLookup::Same { response } => {
-                        return Err(StoreError::DuplicateIdempotencyKey {
-                            tenant: tenant.clone(),
-                            key: record.key.clone(),
-                            response,
-                        });
-                    }
-                    IdempotencyLookup::Different => {
-                        return Err(StoreError::IdempotencyKeyReused {
-                            tenant: tenant.clone(),
-                            key: record.key.clone(),
-                        });
-                    }
-                }
+                )?
+                .refuse(tenant, &record.key)?;
             }
             for (stream, expected) in &command.expected {
                 let actual = cached_stream(connection, &mut streams, tenant_id, stream)?.version;
@@ -817,7 +803,7 @@ impl Appender<'_> {
             .db()?;
 
         if seq == head {
-            return Ok((empty_outcome(head, last_position), tenant_id));
+            return Ok((AppendOutcome::empty(head, last_position), tenant_id));
         }
         Ok((
             AppendOutcome {
@@ -1038,15 +1024,6 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
         .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
         .db()?;
     Ok(())
-}
-
-fn empty_outcome(head: u64, last_position: u64) -> AppendOutcome {
-    AppendOutcome {
-        first_seq: head.saturating_add(1),
-        last_seq: head,
-        first_position: last_position.saturating_add(1),
-        last_position,
-    }
 }
 
 fn cached_stream<'a>(

@@ -48,20 +48,27 @@ pub enum LeaseState {
 }
 
 /// Tenants' writer leases.
+///
+/// The provided methods are a log one process writes: the lease is always held, with token 0,
+/// and fences nothing. A backend several processes share overrides all three.
 pub trait Leases {
     /// Takes the tenant's lease for `claim.holder` if it is free, expired or already theirs
     /// (renewing it), or says who holds it.
     fn claim_lease(
         &mut self,
-        tenant: &TenantId,
-        claim: &LeaseClaim,
-    ) -> Result<LeaseState, StoreError>;
+        _tenant: &TenantId,
+        _claim: &LeaseClaim,
+    ) -> Result<LeaseState, StoreError> {
+        Ok(LeaseState::Held { token: 0 })
+    }
 
     /// Gives up the tenant's lease if `holder` holds it, so that another process may take it
     /// at once rather than at its expiry.
-    fn release_lease(&mut self, tenant: &TenantId, holder: &str) -> Result<(), StoreError>;
+    fn release_lease(&mut self, _tenant: &TenantId, _holder: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// From now on this handle's appends for `tenant` are made under the lease with `token`,
     /// and refused with [`crate::StoreError::Fenced`] once the lease has another token.
-    fn fence(&mut self, tenant: &TenantId, token: u64);
+    fn fence(&mut self, _tenant: &TenantId, _token: u64) {}
 }

@@ -219,6 +219,17 @@ impl AppendOutcome {
     pub fn is_empty(&self) -> bool {
         self.event_count() == 0
     }
+
+    /// The outcome of a request that appended no events, for a tenant at `head` and a store
+    /// whose last position is `last_position`.
+    pub fn empty(head: u64, last_position: u64) -> Self {
+        Self {
+            first_seq: head + 1,
+            last_seq: head,
+            first_position: last_position + 1,
+            last_position,
+        }
+    }
 }
 
 /// What the store knows about an idempotency key.
@@ -233,6 +244,38 @@ pub enum IdempotencyLookup {
     },
     /// The key was used for a different request.
     Different,
+}
+
+impl IdempotencyLookup {
+    /// What a key's earlier use, (request hash, response) if any, means for a request with
+    /// `request_hash`.
+    pub fn of(earlier: Option<(&str, &str)>, request_hash: &str) -> Self {
+        match earlier {
+            None => Self::Absent,
+            Some((hash, response)) if hash == request_hash => Self::Same {
+                response: response.to_string(),
+            },
+            Some(_) => Self::Different,
+        }
+    }
+
+    /// For an append carrying `key`: nothing if the key is new, otherwise the error that
+    /// refuses the request ([`StoreError::DuplicateIdempotencyKey`] with the saved response,
+    /// or [`StoreError::IdempotencyKeyReused`]).
+    pub fn refuse(self, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Absent => Ok(()),
+            Self::Same { response } => Err(StoreError::DuplicateIdempotencyKey {
+                tenant: tenant.clone(),
+                key: key.to_string(),
+                response,
+            }),
+            Self::Different => Err(StoreError::IdempotencyKeyReused {
+                tenant: tenant.clone(),
+                key: key.to_string(),
+            }),
+        }
+    }
 }
 
 /// Why a store operation failed.
