@@ -92,7 +92,7 @@ impl PostgresBackend {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            return Err(StoreError::InvalidRequest {
+            return Err(StoreError::InvalidAddress {
                 reason: format!(
                     "schema name `{schema}`: use lower-case letters, digits and underscores, \
                      starting with a letter, at most 63 characters"
@@ -150,7 +150,7 @@ impl Backend for PostgresBackend {
 
 fn parse(url: &str) -> Result<Config, StoreError> {
     url.parse::<Config>()
-        .map_err(|error| StoreError::InvalidRequest {
+        .map_err(|error| StoreError::InvalidAddress {
             reason: format!("database URL: {error}"),
         })
 }

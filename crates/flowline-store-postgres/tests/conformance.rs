@@ -178,7 +178,7 @@ fn a_server_that_is_not_there_is_unavailable_not_a_hang_or_a_panic() {
 #[test]
 fn a_url_that_is_not_one_is_refused_naming_the_problem() {
     match PostgresBackend::connect("postgres://flowline@127.0.0.1:notaport/x") {
-        Err(StoreError::InvalidRequest { reason }) => {
+        Err(StoreError::InvalidAddress { reason }) => {
             assert!(reason.starts_with("database URL"), "{reason}")
         }
         other => panic!("expected an invalid URL, got {other:?}"),

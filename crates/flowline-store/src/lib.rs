@@ -404,6 +404,13 @@ pub enum StoreError {
         /// What, with its id.
         what: String,
     },
+    /// The address of the log cannot be used as given: a database URL that does not parse, a
+    /// schema name that is not one.
+    #[error("the database address is not usable: {reason}")]
+    InvalidAddress {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The request cannot be stored (for example a number beyond the storable range).
     #[error("invalid append request: {reason}")]
     InvalidRequest {
