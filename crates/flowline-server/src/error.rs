@@ -245,6 +245,11 @@ impl ApiError {
         self
     }
 
+    /// The seconds after which the client is asked to retry, if it is.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        self.retry_after_seconds
+    }
+
     /// Sends the client to the server at `address` (307).
     pub fn redirect_to(mut self, address: impl Into<String>) -> Self {
         self.redirect_to = Some(address.into());

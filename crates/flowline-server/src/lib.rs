@@ -108,6 +108,7 @@ impl App {
             metrics: metrics.clone(),
         }));
         let readers = Readers::new(backend.clone());
+        let dashboard = dashboard::Dashboard::new(backend.clone());
         let engine = Arc::new(Engine::open(backend, options)?);
         let document = openapi::document(&routes::operations());
         let openapi = serde_json::to_vec_pretty(&document).unwrap_or_default();
@@ -120,7 +121,7 @@ impl App {
             shutdown: watch::channel(false).0,
             requests: AtomicU64::new(0),
             folds: scorecard_routes::Folds::default(),
-            dashboard: dashboard::Dashboard::default(),
+            dashboard,
             limits,
             limiter: rate::Limiter::new(limits.rate),
         })))

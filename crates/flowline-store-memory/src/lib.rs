@@ -15,8 +15,8 @@ use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
 use flowline_store::{
     AppendOutcome, AppendRequest, Backend, BalanceRow, Directory, EventStore, IdempotencyLookup,
-    IdempotencyRecord, KeyRecord, LogIndex, SharedBackend, Snapshots, Store, StoreError,
-    StoredEvent, StreamSummary, TenantRecord,
+    IdempotencyRecord, KeyRecord, LogIndex, SessionRecord, SharedBackend, Snapshots, Store,
+    StoreError, StoredEvent, StreamSummary, TenantRecord,
 };
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
@@ -150,6 +150,8 @@ struct Log {
     registered: BTreeMap<TenantId, TenantRecord>,
     /// Key id → key.
     keys: BTreeMap<String, KeyRecord>,
+    /// Session id hash → session.
+    sessions: HashMap<String, SessionRecord>,
 }
 
 impl Log {
@@ -527,6 +529,68 @@ impl Directory for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+
+    fn open_session(&mut self, record: &SessionRecord, per_key: usize) -> Result<(), StoreError> {
+        let mut log = self.write()?;
+        if !log.keys.contains_key(&record.key_id) {
+            return Err(StoreError::NotFound {
+                what: format!("API key `{}`", record.key_id),
+            });
+        }
+        if log.sessions.contains_key(&record.id_hash) {
+            return Err(StoreError::AlreadyExists {
+                what: "session".to_string(),
+            });
+        }
+        let mut of_key: Vec<(Timestamp, String)> = log
+            .sessions
+            .values()
+            .filter(|session| session.key_id == record.key_id)
+            .map(|session| (session.expires_at, session.id_hash.clone()))
+            .collect();
+        of_key.sort();
+        let excess = (of_key.len() + 1).saturating_sub(per_key.max(1));
+        for (_, id_hash) in of_key.into_iter().take(excess) {
+            log.sessions.remove(&id_hash);
+        }
+        log.sessions.insert(record.id_hash.clone(), record.clone());
+        Ok(())
+    }
+
+    fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .read()
+            .sessions
+            .get(id_hash)
+            .filter(|session| session.expires_at > now)
+            .cloned())
+    }
+
+    fn extend_session(&mut self, id_hash: &str, expires_at: Timestamp) -> Result<bool, StoreError> {
+        let mut log = self.write()?;
+        Ok(match log.sessions.get_mut(id_hash) {
+            Some(session) => {
+                session.expires_at = expires_at;
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn close_session(&mut self, id_hash: &str) -> Result<bool, StoreError> {
+        Ok(self.write()?.sessions.remove(id_hash).is_some())
+    }
+
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut log = self.write()?;
+        let before = log.sessions.len();
+        log.sessions.retain(|_, session| session.expires_at > now);
+        Ok((before - log.sessions.len()) as u64)
     }
 }
 

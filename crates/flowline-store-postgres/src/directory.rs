@@ -1,10 +1,11 @@
-//! Beside the log: the tenants and their API keys ([`Directory`]) and the projections'
+//! Beside the log: the tenants, their API keys and the dashboard's sessions ([`Directory`]),
+//! and the projections'
 //! snapshots ([`Snapshots`]), in tables of the same database, so every process sees the same.
 
 use crate::connection::Sql as _;
 use crate::{PostgresStore, db_error};
 use flowline_core::id::TenantId;
-use flowline_store::{Directory, KeyRecord, Snapshots, StoreError, TenantRecord};
+use flowline_store::{Directory, KeyRecord, SessionRecord, Snapshots, StoreError, TenantRecord};
 use jiff::Timestamp;
 use postgres::Row;
 
@@ -153,15 +154,11 @@ impl Directory for PostgresStore {
             transaction.commit().map_err(db_error)?;
             Ok(Some(inserted))
         })?;
-        match inserted {
-            None => Err(StoreError::NotFound {
-                what: format!("tenant `{}`", record.tenant),
-            }),
-            Some(0) => Err(StoreError::AlreadyExists {
-                what: format!("API key `{}`", record.key_id),
-            }),
-            Some(_) => Ok(()),
-        }
+        inserted_under(
+            inserted,
+            || format!("tenant `{}`", record.tenant),
+            || format!("API key `{}`", record.key_id),
+        )
     }
 
     fn find_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
@@ -235,6 +232,133 @@ impl Directory for PostgresStore {
         })?;
         Ok(changed > 0)
     }
+
+    fn open_session(&mut self, record: &SessionRecord, per_key: usize) -> Result<(), StoreError> {
+        self.writable()?;
+        let keep = i64::try_from(per_key.max(1) - 1).unwrap_or(i64::MAX);
+        let inserted = self.with(|client| {
+            let mut transaction = client.transaction().map_err(db_error)?;
+            // The key's row is locked so that two sign-ins with one key make room in turn.
+            let key_exists = transaction
+                .query_opt(
+                    "SELECT 1 FROM api_keys WHERE key_id = $1 FOR UPDATE",
+                    &[&record.key_id],
+                )
+                .map_err(db_error)?
+                .is_some();
+            if !key_exists {
+                return Ok(None);
+            }
+            transaction
+                .execute(
+                    "DELETE FROM sessions WHERE key_id = $1 AND id_hash NOT IN \
+                     (SELECT id_hash FROM sessions WHERE key_id = $1 \
+                      ORDER BY expires_at DESC, id_hash DESC LIMIT $2)",
+                    &[&record.key_id, &keep],
+                )
+                .map_err(db_error)?;
+            let inserted = transaction
+                .execute(
+                    "INSERT INTO sessions (id_hash, tenant, key_id, csrf, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_hash) DO NOTHING",
+                    &[
+                        &record.id_hash,
+                        &record.tenant.as_str(),
+                        &record.key_id,
+                        &record.csrf,
+                        &record.created_at.as_microsecond(),
+                        &record.expires_at.as_microsecond(),
+                    ],
+                )
+                .map_err(db_error)?;
+            transaction.commit().map_err(db_error)?;
+            Ok(Some(inserted))
+        })?;
+        inserted_under(
+            inserted,
+            || format!("API key `{}`", record.key_id),
+            || "session".to_string(),
+        )
+    }
+
+    fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.with(|client| {
+            client
+                .query_opt(
+                    "SELECT id_hash, tenant, key_id, csrf, created_at, expires_at FROM sessions \
+                     WHERE id_hash = $1 AND expires_at > $2",
+                    &[&id_hash, &now.as_microsecond()],
+                )
+                .map_err(db_error)?
+                .map(|row| session_record(&row))
+                .transpose()
+        })
+    }
+
+    fn extend_session(&mut self, id_hash: &str, expires_at: Timestamp) -> Result<bool, StoreError> {
+        self.writable()?;
+        let changed = self.with(|client| {
+            client
+                .execute(
+                    "UPDATE sessions SET expires_at = $2 WHERE id_hash = $1",
+                    &[&id_hash, &expires_at.as_microsecond()],
+                )
+                .map_err(db_error)
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn close_session(&mut self, id_hash: &str) -> Result<bool, StoreError> {
+        self.writable()?;
+        let changed = self.with(|client| {
+            client
+                .execute("DELETE FROM sessions WHERE id_hash = $1", &[&id_hash])
+                .map_err(db_error)
+        })?;
+        Ok(changed > 0)
+    }
+
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        self.writable()?;
+        self.with(|client| {
+            client
+                .execute(
+                    "DELETE FROM sessions WHERE expires_at <= $1",
+                    &[&now.as_microsecond()],
+                )
+                .map_err(db_error)
+        })
+    }
+}
+
+/// An insert of a row under a parent: `None` when the parent (`parent`) was missing, `Some(0)`
+/// when a row with its key (`row`) was there already.
+fn inserted_under(
+    inserted: Option<u64>,
+    parent: impl FnOnce() -> String,
+    row: impl FnOnce() -> String,
+) -> Result<(), StoreError> {
+    match inserted {
+        None => Err(StoreError::NotFound { what: parent() }),
+        Some(0) => Err(StoreError::AlreadyExists { what: row() }),
+        Some(_) => Ok(()),
+    }
+}
+
+fn session_record(row: &Row) -> Result<SessionRecord, StoreError> {
+    let tenant: String = row.get(1);
+    Ok(SessionRecord {
+        id_hash: row.get(0),
+        tenant: tenant_id(&tenant)?,
+        key_id: row.get(2),
+        csrf: row.get(3),
+        created_at: time(row.get(4), "session creation time")?,
+        expires_at: time(row.get(5), "session expiry")?,
+    })
 }
 
 impl Snapshots for PostgresStore {

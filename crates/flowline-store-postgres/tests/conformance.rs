@@ -57,6 +57,7 @@ conformance_tests!(
     a_request_without_commands_is_a_no_op,
     tenants_and_keys_register_once_and_stay_with_their_tenant,
     keys_are_revoked_and_rated_only_by_their_tenant,
+    sessions_live_until_they_expire_or_close,
     streams_of_a_kind_page_in_name_order_with_their_times,
     the_latest_business_time_is_the_last_events,
     snapshots_read_back_as_saved_and_the_latest_replaces_the_one_before,

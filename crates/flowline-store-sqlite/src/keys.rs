@@ -1,4 +1,5 @@
-//! The tenants the API serves and their API keys ([`Directory`]), and the streams index
+//! The tenants the API serves, their API keys and the dashboard's sessions ([`Directory`]),
+//! and the streams index
 //! ([`LogIndex`]), in the SQLite file beside the log.
 //!
 //! Every row is keyed by tenant first, so no lookup other than the one by key id can cross
@@ -7,7 +8,9 @@
 use crate::{Db, SqliteStore};
 use flowline_core::id::TenantId;
 use flowline_core::stream::StreamName;
-use flowline_store::{Directory, KeyRecord, LogIndex, StoreError, StreamSummary, TenantRecord};
+use flowline_store::{
+    Directory, KeyRecord, LogIndex, SessionRecord, StoreError, StreamSummary, TenantRecord,
+};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -178,6 +181,125 @@ impl Directory for SqliteStore {
             .db()?;
         Ok(changed == 1)
     }
+
+    fn open_session(&mut self, record: &SessionRecord, per_key: usize) -> Result<(), StoreError> {
+        self.writable()?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db()?;
+        let key_exists = transaction
+            .prepare_cached("SELECT 1 FROM api_keys WHERE key_id = ?1")
+            .db()?
+            .query_row([&record.key_id], |_| Ok(()))
+            .optional()
+            .db()?
+            .is_some();
+        if !key_exists {
+            return Err(StoreError::NotFound {
+                what: format!("API key `{}`", record.key_id),
+            });
+        }
+        // Room for the new one: the key's sessions that expire soonest go.
+        let keep = i64::try_from(per_key.max(1) - 1).unwrap_or(i64::MAX);
+        transaction
+            .prepare_cached(
+                "DELETE FROM sessions WHERE key_id = ?1 AND id_hash NOT IN \
+                 (SELECT id_hash FROM sessions WHERE key_id = ?1 \
+                  ORDER BY expires_at DESC, id_hash DESC LIMIT ?2)",
+            )
+            .db()?
+            .execute(params![record.key_id, keep])
+            .db()?;
+        let inserted = transaction
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sessions \
+                 (id_hash, tenant, key_id, csrf, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .db()?
+            .execute(params![
+                record.id_hash,
+                record.tenant.as_str(),
+                record.key_id,
+                record.csrf,
+                record.created_at.as_microsecond(),
+                record.expires_at.as_microsecond(),
+            ])
+            .db()?;
+        if inserted == 0 {
+            return Err(StoreError::AlreadyExists {
+                what: "session".to_string(),
+            });
+        }
+        transaction.commit().db()
+    }
+
+    fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.connection
+            .prepare_cached(
+                "SELECT id_hash, tenant, key_id, csrf, created_at, expires_at FROM sessions \
+                 WHERE id_hash = ?1 AND expires_at > ?2",
+            )
+            .db()?
+            .query_row(params![id_hash, now.as_microsecond()], |row| {
+                Ok(decode_session(row))
+            })
+            .optional()
+            .db()?
+            .transpose()
+    }
+
+    fn extend_session(&mut self, id_hash: &str, expires_at: Timestamp) -> Result<bool, StoreError> {
+        self.writable()?;
+        let changed = self
+            .connection
+            .prepare_cached("UPDATE sessions SET expires_at = ?2 WHERE id_hash = ?1")
+            .db()?
+            .execute(params![id_hash, expires_at.as_microsecond()])
+            .db()?;
+        Ok(changed == 1)
+    }
+
+    fn close_session(&mut self, id_hash: &str) -> Result<bool, StoreError> {
+        self.writable()?;
+        let changed = self
+            .connection
+            .prepare_cached("DELETE FROM sessions WHERE id_hash = ?1")
+            .db()?
+            .execute([id_hash])
+            .db()?;
+        Ok(changed == 1)
+    }
+
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError> {
+        self.writable()?;
+        let deleted = self
+            .connection
+            .prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")
+            .db()?
+            .execute([now.as_microsecond()])
+            .db()?;
+        Ok(deleted as u64)
+    }
+}
+
+fn decode_session(row: &Row<'_>) -> Result<SessionRecord, StoreError> {
+    let tenant: String = row.get(1).db()?;
+    let created_at: i64 = row.get(4).db()?;
+    let expires_at: i64 = row.get(5).db()?;
+    Ok(SessionRecord {
+        id_hash: row.get(0).db()?,
+        tenant: tenant_id(&tenant, "sessions")?,
+        key_id: row.get(2).db()?,
+        csrf: row.get(3).db()?,
+        created_at: timestamp(created_at, "created_at")?,
+        expires_at: timestamp(expires_at, "expires_at")?,
+    })
 }
 
 fn timestamp(micros: i64, what: &str) -> Result<Timestamp, StoreError> {
@@ -506,50 +628,70 @@ mod tests {
         assert_eq!(rate(&store, "00000000000000b1"), None);
     }
 
-    #[test]
-    fn a_version_three_file_gains_key_rates_and_keeps_its_keys() {
-        let directory = tempfile::tempdir().unwrap();
-        let path = directory.path().join("v3.db");
-        {
-            let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
-            store
-                .register_tenant(&TenantRecord {
-                    tenant: tenant("acme"),
-                    name: "Acme".into(),
-                    created_at: at(0),
-                })
-                .unwrap();
-            store.insert_key(&key("acme", "00000000000000a1")).unwrap();
-            // Back to version 3's shape: the key table without its rate column.
-            store
-                .connection
-                .execute_batch(
-                    "ALTER TABLE api_keys DROP COLUMN requests_per_second;
-                     UPDATE meta SET value = '3' WHERE key = 'schema_version';
-                     PRAGMA user_version = 3;",
-                )
-                .unwrap();
-        }
+    /// A file with tenant `acme` and its key `…a1`, taken back to an older schema by `downgrade`.
+    fn older_file(path: &std::path::Path, downgrade: &str) {
+        let mut store = SqliteStore::open(path, &OpenOptions::durable()).unwrap();
+        store
+            .register_tenant(&TenantRecord {
+                tenant: tenant("acme"),
+                name: "Acme".into(),
+                created_at: at(0),
+            })
+            .unwrap();
+        store.insert_key(&key("acme", "00000000000000a1")).unwrap();
+        store.connection.execute_batch(downgrade).unwrap();
+    }
+
+    /// Opens the older file at `path`, refused read-only until migrated, and checks that its
+    /// key is kept and that it keeps sessions, which version 5 added.
+    fn migrated(path: &std::path::Path, found_before: i64) -> SqliteStore {
         assert!(matches!(
-            SqliteStore::open_read_only(&path),
-            Err(StoreError::UnsupportedSchema { found: 3, .. })
+            SqliteStore::open_read_only(path),
+            Err(StoreError::UnsupportedSchema { found, .. }) if found == found_before
         ));
-        let mut store = SqliteStore::open(&path, &OpenOptions::durable()).unwrap();
+        let mut store = SqliteStore::open(path, &OpenOptions::durable()).unwrap();
         assert_eq!(
             store.find_key("00000000000000a1").unwrap(),
             Some(key("acme", "00000000000000a1"))
         );
+        let session = SessionRecord {
+            id_hash: "h1".to_string(),
+            tenant: tenant("acme"),
+            key_id: "00000000000000a1".to_string(),
+            csrf: "c1".to_string(),
+            created_at: at(0),
+            expires_at: at(100),
+        };
+        store.open_session(&session, 10).unwrap();
+        assert_eq!(store.find_session("h1", at(99)).unwrap(), Some(session));
+        assert_eq!(store.find_session("h1", at(100)).unwrap(), None);
+        let version: i64 = store
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, crate::schema::SCHEMA_VERSION);
+        store
+    }
+
+    #[test]
+    fn a_version_three_file_gains_key_rates_and_sessions_and_keeps_its_keys() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("v3.db");
+        // Version 3's shape: the key table without its rate column, no sessions.
+        older_file(
+            &path,
+            "DROP TABLE sessions;
+             ALTER TABLE api_keys DROP COLUMN requests_per_second;
+             UPDATE meta SET value = '3' WHERE key = 'schema_version';
+             PRAGMA user_version = 3;",
+        );
+        let mut store = migrated(&path, 3);
         assert!(
             store
                 .set_key_rate(&tenant("acme"), "00000000000000a1", Some(7))
                 .unwrap()
         );
         let reader = SqliteStore::open_read_only(&path).unwrap();
-        let version: i64 = reader
-            .connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .unwrap();
-        assert_eq!(version, 4);
         assert_eq!(
             reader
                 .find_key("00000000000000a1")
@@ -558,6 +700,20 @@ mod tests {
                 .requests_per_second,
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_version_four_file_gains_sessions_and_keeps_its_keys() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("four.db");
+        // Version 4's shape: no sessions table.
+        older_file(
+            &path,
+            "DROP TABLE sessions;
+             UPDATE meta SET value = '4' WHERE key = 'schema_version';
+             PRAGMA user_version = 4;",
+        );
+        migrated(&path, 4);
     }
 
     #[test]

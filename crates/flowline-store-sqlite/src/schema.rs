@@ -8,7 +8,8 @@
 //!   responses are compressed with a dictionary kept in the file ([`crate::codec`]). Event
 //!   checksums are computed as before, over the names and the JSON text, so a migrated event
 //!   keeps its checksum and damage done before the migration is still reported after it.
-//! - Version 4 (this build): an API key may carry its own rate limit.
+//! - Version 4: an API key may carry its own rate limit.
+//! - Version 5 (this build): the dashboard's sessions, so that they outlive a restart.
 //!
 //! A new file is created as version 1 and migrated like any old file, so the migrations run on
 //! every new store.
@@ -22,7 +23,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
 /// The schema version this build creates and understands.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The schema as version 1 created it.
 pub(crate) const SCHEMA_V1: &str = "
@@ -185,6 +186,22 @@ pub(crate) const MIGRATE_TO_4: &str = "
 ALTER TABLE api_keys ADD COLUMN requests_per_second INTEGER;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
 PRAGMA user_version = 4;
+";
+
+/// Version 5: the dashboard's sessions, by the hash of their id.
+pub(crate) const MIGRATE_TO_5: &str = "
+CREATE TABLE sessions (
+    id_hash    TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_key ON sessions (key_id, expires_at);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
+PRAGMA user_version = 5;
 ";
 
 /// The `INSERT` of one event row of version 3.

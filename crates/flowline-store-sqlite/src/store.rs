@@ -8,7 +8,8 @@
 use crate::Db;
 use crate::codec::{Codec, DecodeError};
 use crate::schema::{
-    self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, MIGRATE_TO_4, SCHEMA_V1, SCHEMA_VERSION,
+    self, INSERT_EVENT, INSERT_IDEMPOTENCY, MIGRATE_TO_2, MIGRATE_TO_4, MIGRATE_TO_5, SCHEMA_V1,
+    SCHEMA_VERSION,
 };
 use flowline_core::id::TenantId;
 use flowline_store::{
@@ -318,18 +319,26 @@ impl SqliteStore {
                 transaction.execute_batch(MIGRATE_TO_2).db()?;
                 schema::migrate_to_3(&transaction, codec)?;
                 transaction.execute_batch(MIGRATE_TO_4).db()?;
+                transaction.execute_batch(MIGRATE_TO_5).db()?;
             }
             1 => {
                 transaction.execute_batch(MIGRATE_TO_2).db()?;
                 schema::migrate_to_3(&transaction, codec)?;
                 transaction.execute_batch(MIGRATE_TO_4).db()?;
+                transaction.execute_batch(MIGRATE_TO_5).db()?;
             }
             2 => {
                 schema::migrate_to_3(&transaction, codec)?;
                 transaction.execute_batch(MIGRATE_TO_4).db()?;
+                transaction.execute_batch(MIGRATE_TO_5).db()?;
             }
             3 => {
                 transaction.execute_batch(MIGRATE_TO_4).db()?;
+                transaction.execute_batch(MIGRATE_TO_5).db()?;
+                schema::register_built_in_dictionary(&transaction, codec)?;
+            }
+            4 => {
+                transaction.execute_batch(MIGRATE_TO_5).db()?;
                 schema::register_built_in_dictionary(&transaction, codec)?;
             }
             SCHEMA_VERSION => schema::register_built_in_dictionary(&transaction, codec)?,
@@ -1204,6 +1213,7 @@ mod tests {
         a_request_without_commands_is_a_no_op,
         tenants_and_keys_register_once_and_stay_with_their_tenant,
         keys_are_revoked_and_rated_only_by_their_tenant,
+        sessions_live_until_they_expire_or_close,
         streams_of_a_kind_page_in_name_order_with_their_times,
         the_latest_business_time_is_the_last_events,
         snapshots_read_back_as_saved_and_the_latest_replaces_the_one_before,
@@ -1402,7 +1412,7 @@ mod tests {
         drop(fresh(&dir, "store.db"));
         Connection::open(&path)
             .unwrap()
-            .pragma_update(None, "user_version", 5)
+            .pragma_update(None, "user_version", 6)
             .unwrap();
         for result in [
             SqliteStore::open(&path, &OpenOptions::durable()),
@@ -1411,14 +1421,14 @@ mod tests {
             match result {
                 Err(
                     error @ StoreError::UnsupportedSchema {
-                        found: 5,
-                        supported: 4,
+                        found: 6,
+                        supported: 5,
                         ..
                     },
                 ) => assert_eq!(
                     error.to_string(),
                     format!(
-                        "{} has schema version 5; this build supports 4: it was written by a \
+                        "{} has schema version 6; this build supports 5: it was written by a \
                          newer version of Flowline, which is needed to open it",
                         path.display()
                     )
@@ -1426,12 +1436,12 @@ mod tests {
                 other => panic!("expected UnsupportedSchema, got {other:?}"),
             }
         }
-        // Refusing it changed nothing: still version 5, with its tables as they were.
+        // Refusing it changed nothing: still version 6, with its tables as they were.
         let raw = Connection::open(&path).unwrap();
         let version: i64 = raw
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 5);
+        assert_eq!(version, 6);
         let tables: i64 = raw
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('events', 'event_types')",

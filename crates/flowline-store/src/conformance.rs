@@ -18,8 +18,8 @@
 
 use crate::{
     AppendOutcome, AppendRequest, BalanceRow, CommandRecord, EventStore, ExpectedVersion,
-    IdempotencyLookup, IdempotencyRecord, KeyRecord, NewEvent, Store, StoreError, StoredEvent,
-    StreamSummary, TenantRecord,
+    IdempotencyLookup, IdempotencyRecord, KeyRecord, NewEvent, SessionRecord, Store, StoreError,
+    StoredEvent, StreamSummary, TenantRecord,
 };
 use flowline_core::id::{IdError, TenantId};
 use jiff::Timestamp;
@@ -322,6 +322,10 @@ checks! {
     /// Revoking keeps the first revocation time and only touches the tenant's own key; a
     /// key's own rate is set and cleared only by its tenant.
     keys_are_revoked_and_rated_only_by_their_tenant,
+    /// A session needs an existing key and a new id hash; it is found only until it expires,
+    /// its expiry moves, it closes and is purged once expired; a key keeps at most its limit
+    /// of sessions, the ones expiring soonest closed to make room, never another key's.
+    sessions_live_until_they_expire_or_close,
     /// Streams of one kind list in name order a page at a time, never another kind's or
     /// another tenant's, with their first and latest business times.
     streams_of_a_kind_page_in_name_order_with_their_times,
@@ -1199,6 +1203,99 @@ mod body {
             "a key found by id, whole"
         );
         ensure_eq!(store.find_key("nope")?, None, "an unknown key id");
+        Ok(())
+    }
+
+    fn session(
+        id_hash: &str,
+        tenant: &TenantId,
+        key_id: &str,
+        expires_at: Timestamp,
+    ) -> SessionRecord {
+        SessionRecord {
+            id_hash: id_hash.to_string(),
+            tenant: tenant.clone(),
+            key_id: key_id.to_string(),
+            csrf: format!("csrf-of-{id_hash}"),
+            created_at: T0,
+            expires_at,
+        }
+    }
+
+    pub(super) fn sessions_live_until_they_expire_or_close(
+        store: &mut dyn Store,
+    ) -> Result<(), Fail> {
+        let acme = tenant("acme")?;
+        let at = |seconds: i64| Timestamp::constant(1_700_000_000 + seconds, 0);
+        store.register_tenant(&registered(&acme, T0))?;
+        store.insert_key(&key(&acme, "k1", T0))?;
+        store.insert_key(&key(&acme, "k2", T0))?;
+        ensure!(
+            matches!(
+                store.open_session(&session("s0", &acme, "nope", at(100)), 3),
+                Err(StoreError::NotFound { .. })
+            ),
+            "a session of an unknown key must be refused as not found"
+        );
+        store.open_session(&session("s1", &acme, "k1", at(100)), 3)?;
+        ensure!(
+            matches!(
+                store.open_session(&session("s1", &acme, "k1", at(200)), 3),
+                Err(StoreError::AlreadyExists { .. })
+            ),
+            "an id hash is opened once"
+        );
+        ensure_eq!(
+            store.find_session("s1", at(99))?,
+            Some(session("s1", &acme, "k1", at(100))),
+            "a live session, whole"
+        );
+        ensure_eq!(
+            store.find_session("s1", at(100))?,
+            None,
+            "expired at its expiry"
+        );
+        ensure_eq!(
+            store.find_session("nope", at(0))?,
+            None,
+            "an unknown session"
+        );
+        ensure!(store.extend_session("s1", at(500))?, "extended");
+        ensure!(
+            !store.extend_session("nope", at(500))?,
+            "an unknown session is not extended"
+        );
+        ensure_eq!(
+            store.find_session("s1", at(400))?.map(|s| s.expires_at),
+            Some(at(500)),
+            "live until its new expiry"
+        );
+        // k1 may hold 3: s1 (500), s2 (300), s3 (400); a fourth closes s2, the soonest to
+        // expire. k2's session is never counted against k1.
+        store.open_session(&session("k2s", &acme, "k2", at(50)), 3)?;
+        store.open_session(&session("s2", &acme, "k1", at(300)), 3)?;
+        store.open_session(&session("s3", &acme, "k1", at(400)), 3)?;
+        store.open_session(&session("s4", &acme, "k1", at(600)), 3)?;
+        let live = |store: &dyn Store, ids: &[&str]| -> Result<Vec<String>, Fail> {
+            let mut found = Vec::new();
+            for id in ids {
+                if store.find_session(id, at(0))?.is_some() {
+                    found.push((*id).to_string());
+                }
+            }
+            Ok(found)
+        };
+        let all = ["s1", "s2", "s3", "s4", "k2s"];
+        ensure_eq!(
+            live(store, &all)?,
+            vec!["s1", "s3", "s4", "k2s"],
+            "the key's session expiring soonest made room"
+        );
+        ensure!(store.close_session("s3")?, "closed");
+        ensure!(!store.close_session("s3")?, "closing again finds nothing");
+        // At 500: k2s (50) and s1 (500) have expired; s4 (600) has not.
+        ensure_eq!(store.purge_sessions(at(500))?, 2, "expired sessions purged");
+        ensure_eq!(live(store, &all)?, vec!["s4"], "only the live one is left");
         Ok(())
     }
 

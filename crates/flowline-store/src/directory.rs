@@ -1,8 +1,10 @@
-//! Beside the log: the tenants the API serves and their API keys ([`Directory`]), and the
-//! index of the log's streams that lists read ([`LogIndex`]).
+//! Beside the log: the tenants the API serves, their API keys and the dashboard's sessions
+//! ([`Directory`]), and the index of the log's streams that lists read ([`LogIndex`]).
 //!
 //! A key's secret is never stored: only its SHA-256 hash, computed by the caller. A key is
-//! found by its public id (the part of the key before the secret), then its hash compared.
+//! found by its public id (the part of the key before the secret), then its hash compared. A
+//! session is kept the same way: by the hash of the id its cookie carries, so that a copy of
+//! the database signs no one in.
 //! Every record is keyed by tenant first, so no lookup other than the one by key id can cross
 //! tenants.
 
@@ -40,6 +42,25 @@ pub struct KeyRecord {
     pub revoked_at: Option<Timestamp>,
     /// The key's own rate limit in requests per second; `None` for the server's default.
     pub requests_per_second: Option<u32>,
+}
+
+/// A dashboard session as stored: signed in with an API key, open until it expires or is
+/// closed. What it may do is the key's, read again on every request, so a revoked key or a
+/// changed role takes effect at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Hex SHA-256 of the session id; the id itself is only in the person's cookie.
+    pub id_hash: String,
+    /// The tenant of the key it was opened with.
+    pub tenant: TenantId,
+    /// The key it was opened with.
+    pub key_id: String,
+    /// The token every form of the session carries.
+    pub csrf: String,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it ends unless used before: the server moves it on as the session is used.
+    pub expires_at: Timestamp,
 }
 
 /// One document's stream: its id and the business times of its first and latest events, the
@@ -93,6 +114,28 @@ pub trait Directory {
         key_id: &str,
         requests_per_second: Option<u32>,
     ) -> Result<bool, StoreError>;
+
+    /// Stores a new session. Its key must exist ([`StoreError::NotFound`]) and its id hash be
+    /// new ([`StoreError::AlreadyExists`]). The key keeps at most `per_key` sessions: the ones
+    /// that expire soonest are closed to make room, so signing in again and again with one
+    /// key cannot grow the table.
+    fn open_session(&mut self, record: &SessionRecord, per_key: usize) -> Result<(), StoreError>;
+
+    /// The session with this id hash, if it is open and expires after `now`.
+    fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Moves a session's expiry. Returns false if there is no such session.
+    fn extend_session(&mut self, id_hash: &str, expires_at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Closes a session. Returns false if there was no such session.
+    fn close_session(&mut self, id_hash: &str) -> Result<bool, StoreError>;
+
+    /// Deletes every session that expires at or before `now`; returns how many.
+    fn purge_sessions(&mut self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// The log's streams by document kind, for lists that page without reading documents.

@@ -42,7 +42,7 @@ mod directory;
 pub mod lease;
 pub mod snapshot;
 
-pub use directory::{Directory, KeyRecord, LogIndex, StreamSummary, TenantRecord};
+pub use directory::{Directory, KeyRecord, LogIndex, SessionRecord, StreamSummary, TenantRecord};
 pub use lease::{LeaseClaim, LeaseState, Leases};
 pub use snapshot::{Snapshot, SnapshotError, Snapshots};
 

@@ -61,12 +61,18 @@ use std::time::Instant;
 pub(crate) const RANGE_DAYS_MAX: i64 = 3_660;
 
 /// The dashboard's state: its sessions.
-#[derive(Default)]
 pub struct Dashboard {
     sessions: Sessions,
 }
 
 impl Dashboard {
+    /// The dashboard of the log `backend` opens, its sessions kept there.
+    pub fn new(backend: flowline_store::SharedBackend) -> Self {
+        Self {
+            sessions: Sessions::new(backend),
+        }
+    }
+
     /// The live sessions.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
@@ -389,7 +395,7 @@ async fn login(
         }
         Err(error) => return page::error_page(&error).into_response(),
     };
-    let (id, _) = match app.dashboard().sessions.open(principal) {
+    let (id, _) = match app.dashboard().sessions.open(principal).await {
         Ok(opened) => opened,
         Err(error) => return page::error_page(&error).into_response(),
     };
@@ -428,7 +434,9 @@ async fn logout(
         )
         .into_response();
     }
-    app.dashboard().sessions.close(&viewer.session);
+    if let Err(error) = app.dashboard().sessions.close(&viewer.session).await {
+        return page::error_in_page(&viewer, "", &error).into_response();
+    }
     session::with_cookie(
         Redirect::to("/login").into_response(),
         &session::set_cookie(&headers, session::COOKIE, "", Some(0)),

@@ -1,24 +1,31 @@
 //! Signing in to the dashboard: an API key exchanged for a session cookie.
 //!
 //! The key is checked exactly as the API checks it ([`auth::authenticate`]) and never kept: the
-//! session remembers the key's id, tenant and role, and every request checks again that the key
-//! has not been revoked since. The cookie holds only a random session id (256 bits), is
-//! `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's page can send it) and
-//! `Secure` when the request came over HTTPS (through a proxy that says so with
+//! session remembers the key's id and tenant, and every request reads the key again, so a
+//! revoked key or a changed role takes effect at once. The cookie holds only a random session id
+//! (256 bits), is `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's page
+//! can send it) and `Secure` when the request came over HTTPS (through a proxy that says so with
 //! `X-Forwarded-Proto`). Every form carries the session's CSRF token, compared in constant time;
 //! the sign-in form, which has no session yet, carries a token that must equal a cookie set with
-//! it (double submit). Sessions live in memory: a restart signs everyone out.
+//! it (double submit).
+//!
+//! Sessions live in the store beside the keys ([`flowline_store::Directory`]), by the SHA-256
+//! of their id: they outlive a restart, every process sharing a database knows them, and a copy
+//! of the database signs no one in. A session lasts [`IDLE`] from its last use; its expiry is
+//! written again only when a request finds it [`EXTEND_AFTER`] old, so reading pages does not
+//! write on every request.
 
 use crate::App;
 use crate::auth::{self, Access, Principal, Role};
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use flowline_store::{SessionRecord, SharedBackend, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
 use subtle::ConstantTimeEq as _;
 
 /// The session cookie's name.
@@ -28,23 +35,41 @@ pub const COOKIE: &str = "flowline_session";
 pub const LOGIN_COOKIE: &str = "flowline_login";
 
 /// How long a session lasts without use.
-const IDLE: Duration = Duration::from_secs(8 * 3600);
+pub const IDLE: SignedDuration = SignedDuration::from_hours(8);
 
-/// Sessions kept at most; the oldest are dropped past it.
-const SESSIONS_MAX: usize = 10_000;
+/// How long after its expiry was last moved a request moves it again.
+pub const EXTEND_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
-/// A signed-in session.
+/// Sessions one key keeps at most; signing in once more closes the one expiring soonest.
+const SESSIONS_PER_KEY: usize = 100;
+
+/// A signed-in session, as a request finds it.
 #[derive(Debug, Clone)]
 struct Session {
     principal: Principal,
     csrf: String,
-    last_used: Instant,
 }
 
-/// Every live session, by id.
-#[derive(Debug, Default)]
+/// The sessions, in the store. Reads go through the server's readers; opening, moving and
+/// closing a session go through a handle of their own that may write, opened at first use.
+#[derive(Clone)]
 pub struct Sessions {
-    live: Mutex<HashMap<String, Session>>,
+    backend: SharedBackend,
+    writer: Arc<Mutex<Option<Box<dyn Store>>>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Sessions")
+            .field("backend", &self.backend.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hex SHA-256 of a session id: what the store keeps.
+fn id_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
 /// 32 random bytes as hex.
@@ -60,47 +85,124 @@ pub fn same_token(expected: &str, presented: &str) -> bool {
 }
 
 impl Sessions {
-    /// Opens a session for a principal: its id and CSRF token.
-    pub fn open(&self, principal: Principal) -> Result<(String, String), ApiError> {
+    /// The sessions of the log `backend` opens.
+    pub fn new(backend: SharedBackend) -> Self {
+        Self {
+            backend,
+            writer: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Runs `change` on the writing handle, on a blocking thread. A handle whose database went
+    /// away is dropped, and the next change opens another.
+    async fn write<R: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut dyn Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let sessions = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = sessions
+                .writer
+                .lock()
+                .map_err(|_| ApiError::internal("the session writer panicked"))?;
+            if writer.is_none() {
+                *writer = Some(
+                    sessions
+                        .backend
+                        .open()
+                        .map_err(crate::readers::store_error)?,
+                );
+            }
+            let Some(store) = writer.as_mut() else {
+                return Err(ApiError::internal("no session writer"));
+            };
+            let result = change(store.as_mut());
+            if matches!(result, Err(StoreError::Unavailable { .. })) {
+                *writer = None;
+            }
+            result.map_err(crate::readers::store_error)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Opens a session for a principal: its id and CSRF token. Expired sessions are purged on
+    /// the way, so the table holds what is live.
+    pub async fn open(&self, principal: Principal) -> Result<(String, String), ApiError> {
         let id = token()?;
         let csrf = token()?;
-        let mut live = self.live.lock().map_err(ApiError::internal)?;
-        live.retain(|_, session| session.last_used.elapsed() < IDLE);
-        if live.len() >= SESSIONS_MAX
-            && let Some(oldest) = live
-                .iter()
-                .min_by_key(|(_, session)| session.last_used)
-                .map(|(id, _)| id.clone())
-        {
-            live.remove(&oldest);
-        }
-        live.insert(
-            id.clone(),
-            Session {
-                principal,
-                csrf: csrf.clone(),
-                last_used: Instant::now(),
-            },
-        );
+        let now = Timestamp::now();
+        let record = SessionRecord {
+            id_hash: id_hash(&id),
+            tenant: principal.tenant,
+            key_id: principal.key_id,
+            csrf: csrf.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(IDLE).unwrap_or(now),
+        };
+        self.write(move |store| {
+            store.purge_sessions(now)?;
+            store.open_session(&record, SESSIONS_PER_KEY)
+        })
+        .await?;
         Ok((id, csrf))
     }
 
-    fn find(&self, id: &str) -> Option<Session> {
-        let mut live = self.live.lock().ok()?;
-        let session = live.get_mut(id)?;
-        if session.last_used.elapsed() >= IDLE {
-            live.remove(id);
-            return None;
+    /// The live session with this id and its key's principal, or `None` when the session is
+    /// unknown or expired, or its key was revoked. A session found [`EXTEND_AFTER`] after its
+    /// expiry was last moved gets [`IDLE`] from now.
+    async fn find(&self, app: &App, id: &str) -> Result<Option<Session>, ApiError> {
+        let hash = id_hash(id);
+        let now = Timestamp::now();
+        let lookup = hash.clone();
+        let found = app
+            .readers()
+            .read_row(move |store| {
+                let Some(session) = store
+                    .find_session(&lookup, now)
+                    .map_err(crate::readers::store_error)?
+                else {
+                    return Ok(None);
+                };
+                let key = store
+                    .find_key(&session.key_id)
+                    .map_err(crate::readers::store_error)?;
+                Ok(Some((session, key)))
+            })
+            .await?;
+        let Some((session, key)) = found else {
+            return Ok(None);
+        };
+        let key = match key {
+            Some(key) if key.revoked_at.is_none() && key.tenant == session.tenant => key,
+            _ => {
+                self.close(id).await?;
+                return Ok(None);
+            }
+        };
+        let role = Role::parse(&key.role).map_err(ApiError::internal)?;
+        let renewed = now.saturating_add(IDLE).unwrap_or(now);
+        if renewed.duration_since(session.expires_at) >= EXTEND_AFTER {
+            self.write(move |store| store.extend_session(&hash, renewed))
+                .await?;
         }
-        session.last_used = Instant::now();
-        Some(session.clone())
+        Ok(Some(Session {
+            principal: Principal {
+                tenant: key.tenant,
+                role,
+                key_id: key.key_id,
+                requests_per_second: key.requests_per_second,
+            },
+            csrf: session.csrf,
+        }))
     }
 
     /// Ends a session.
-    pub fn close(&self, id: &str) {
-        if let Ok(mut live) = self.live.lock() {
-            live.remove(id);
-        }
+    pub async fn close(&self, id: &str) -> Result<(), ApiError> {
+        let hash = id_hash(id);
+        self.write(move |store| store.close_session(&hash))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -180,7 +282,7 @@ pub enum NotSignedIn {
         /// The page asked for.
         next: String,
     },
-    /// The session store or the key store failed.
+    /// The session store or the key store failed (503 when it is unavailable for now).
     Failed(ApiError),
 }
 
@@ -193,7 +295,12 @@ impl IntoResponse for NotSignedIn {
             }
             Self::Failed(error) => {
                 let mut response = super::page::error_page(&error).into_response();
-                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                *response.status_mut() = error.status();
+                if let Some(seconds) = error.retry_after_seconds() {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
                 response
             }
         }
@@ -231,21 +338,13 @@ impl FromRequestParts<App> for Viewer {
             .unwrap_or_else(|| "/".to_string());
         let sign_in = || NotSignedIn::SignIn { next: next.clone() };
         let id = cookie(&parts.headers, COOKIE).ok_or_else(sign_in)?;
-        let session = app.dashboard().sessions.find(&id).ok_or_else(sign_in)?;
-        // The key may have been revoked since the session opened.
-        let key_id = session.principal.key_id.clone();
-        let valid = app
-            .readers()
-            .read_row(move |store| {
-                let record = store.find_key(&key_id).map_err(ApiError::internal)?;
-                Ok(record.is_some_and(|record| record.revoked_at.is_none()))
-            })
+        let session = app
+            .dashboard()
+            .sessions
+            .find(app, &id)
             .await
-            .map_err(NotSignedIn::Failed)?;
-        if !valid {
-            app.dashboard().sessions.close(&id);
-            return Err(sign_in());
-        }
+            .map_err(NotSignedIn::Failed)?
+            .ok_or_else(sign_in)?;
         let span = tracing::Span::current();
         span.record("tenant", session.principal.tenant.as_str());
         span.record("key", session.principal.key_id.as_str());

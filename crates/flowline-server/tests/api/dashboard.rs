@@ -632,3 +632,93 @@ async fn an_items_policy_is_set_and_cleared_on_the_plan_page_as_the_api_would() 
         .json();
     assert_eq!(after.get("inventory_policies"), None, "{after}");
 }
+
+/// The store keeps a session by the SHA-256 of its id, never the id: the cookie's value
+/// hashed here, independently of the server, is what the store finds.
+fn stored_session(app: &TestApp, session: &str) -> Option<flowline_store::SessionRecord> {
+    use sha2::Digest as _;
+    let store = app.log.open_reader().unwrap();
+    let now = jiff::Timestamp::now();
+    assert_eq!(
+        store.find_session(session, now).unwrap(),
+        None,
+        "the id itself must not be stored"
+    );
+    let hash = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    store.find_session(&hash, now).unwrap()
+}
+
+/// Sessions live in the store: a restart signs no one out; signing out on the restarted
+/// server ends the session there and in the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_outlives_a_restart_and_signing_out_ends_it_in_the_store() {
+    let mut app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let session = session(&app, &tenant.viewer).await;
+    let stored = stored_session(&app, &session).unwrap();
+    assert_eq!(stored.tenant.as_str(), "acme");
+    // Eight hours from sign-in, give or take the test's own seconds.
+    let idle = stored.expires_at.duration_since(stored.created_at);
+    assert_eq!(idle, jiff::SignedDuration::from_hours(8));
+
+    app.restart().await;
+    let page = get(&app, &session, "/inventory").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let token = csrf(&page.body);
+    let out = post(&app, &session, "/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored_session(&app, &session), None);
+    let after = get(&app, &session, "/inventory").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location, "/login?next=/inventory");
+    app.finish().await;
+}
+
+/// A revoked key's session is refused on the next page and closed in the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_keys_session_is_closed_in_the_store() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let (key_id, key) = app.issue(&tenant.id, flowline_server::auth::Role::Viewer);
+    let session = session(&app, &key).await;
+    assert_eq!(get(&app, &session, "/").await.status, StatusCode::OK);
+    app.revoke(&tenant.id, &key_id);
+    let refused = get(&app, &session, "/").await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(stored_session(&app, &session), None);
+    app.finish().await;
+}
+
+/// On PostgreSQL, a session opened on one server process is known to another sharing the
+/// database, and signing out on the second ends it on the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_session_opened_on_one_process_works_on_another() {
+    let Some(app) = crate::helpers::spawn_app_on_postgres("dashboard_sessions").await else {
+        return;
+    };
+    let tenant = app.tenant("acme", Some("USD")).await;
+    let session = session(&app, &tenant.viewer).await;
+    assert!(stored_session(&app, &session).is_some());
+    let other = app.start_another().await;
+    let on_other = |path: &str| {
+        client()
+            .get(format!("http://{}{path}", other.address))
+            .header("cookie", format!("flowline_session={session}"))
+    };
+    let page = send(on_other("/inventory")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let token = csrf(&page.body);
+    let out = send(
+        client()
+            .post(format!("http://{}/logout", other.address))
+            .header("cookie", format!("flowline_session={session}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("csrf", &token)])),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let first = get(&app, &session, "/inventory").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    other.shutdown().await.unwrap();
+    app.finish().await;
+}

@@ -339,6 +339,30 @@ impl TestApp {
         assert!(report.is_clean(), "{:?}", report.findings);
     }
 
+    /// Shuts the server down gracefully and starts another on the same log, at a new address
+    /// (with no rate limits).
+    pub async fn restart(&mut self) {
+        self.shut_down().await;
+        let running = self.start_another().await;
+        self.address = running.address;
+        self.running = Some(running);
+    }
+
+    /// Starts one more server on the same log, at an address of its own, as a second process
+    /// of the deployment would; it runs until the returned handle is shut down.
+    pub async fn start_another(&self) -> Running {
+        let options = ServeOptions {
+            cors: flowline_server::cors::Origins::default(),
+            limits: flowline_server::ServerLimits {
+                rate: flowline_server::rate::RateLimits::UNLIMITED,
+                ..Default::default()
+            },
+            bind: "127.0.0.1:0".parse().unwrap(),
+            log: self.log.clone(),
+        };
+        start(&options, EngineOptions::default()).await.unwrap()
+    }
+
     /// Shuts the server down gracefully now (finishing requests in flight); the files stay for
     /// inspection until [`TestApp::finish`].
     pub async fn shut_down(&mut self) {
