@@ -24,21 +24,29 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::json;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Events sent per read while a stream catches up.
 const STREAM_PAGE: usize = 256;
 
-/// The longest a waiting stream goes without reading the log: this process is told of its own
-/// writer's commits at once, but when several processes share the log another may write the
-/// tenant, and only reading finds that.
-const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest a waiting stream goes without reading the log when nothing tells this process
+/// of other processes' commits: it is told of its own writer's commits at once, but when
+/// several processes share the log another may write the tenant, and only reading finds that.
+const STREAM_POLL: Duration = Duration::from_secs(1);
+
+/// The longest it goes when the backend's commit notices tell it of every process's commits
+/// (PostgreSQL's LISTEN/NOTIFY): reading then only covers notices lost while the listening
+/// connection was down.
+const STREAM_POLL_NOTIFIED: Duration = Duration::from_secs(10);
 
 /// The latest durable sequence number of each tenant, for streams to wait on.
 #[derive(Debug, Default)]
 pub struct Feeds {
     heads: Mutex<HashMap<TenantId, watch::Sender<u64>>>,
+    notified: AtomicBool,
 }
 
 impl Feeds {
@@ -55,12 +63,35 @@ impl Feeds {
         }
     }
 
-    fn notify(&self, tenant: &TenantId, head: u64) {
+    /// Tells the tenant's streams that its log reached `head`. A head at or below one already
+    /// told (a notice of this process's own commit coming back from the database, or late)
+    /// wakes no one.
+    pub fn notify(&self, tenant: &TenantId, head: u64) {
         if let Ok(mut heads) = self.heads.lock() {
             heads
                 .entry(tenant.clone())
                 .or_insert_with(|| watch::channel(0).0)
-                .send_replace(head);
+                .send_if_modified(|told| {
+                    let newer = head > *told;
+                    if newer {
+                        *told = head;
+                    }
+                    newer
+                });
+        }
+    }
+
+    /// From now on, every process's commits are told (the backend's commit notices run).
+    pub fn notified_of_every_commit(&self) {
+        self.notified.store(true, Ordering::Relaxed);
+    }
+
+    /// The longest a waiting stream goes without reading the log.
+    pub fn poll(&self) -> Duration {
+        if self.notified.load(Ordering::Relaxed) {
+            STREAM_POLL_NOTIFIED
+        } else {
+            STREAM_POLL
         }
     }
 }
@@ -275,7 +306,7 @@ fn follow(
                         return None;
                     }
                 }
-                () = tokio::time::sleep(STREAM_POLL) => {}
+                () = tokio::time::sleep(follower.app.feeds().poll()) => {}
                 _ = follower.shutdown.changed() => return None,
             }
         }

@@ -75,8 +75,34 @@ struct Inner {
     requests: AtomicU64,
     folds: scorecard_routes::Folds,
     dashboard: dashboard::Dashboard,
+    /// Other processes' commits, told to the event streams; `None` when the backend gives no
+    /// notices or they could not be started (the streams then read the log every second).
+    _commit_watch: Option<flowline_store::CommitWatch>,
     limits: ServerLimits,
     limiter: rate::Limiter,
+}
+
+/// Starts the backend's commit notices, if it gives them, waking the event streams of a
+/// tenant whichever process commits to it. A failure to start them is logged, not fatal: the
+/// streams then read the log every second.
+fn watch_commits(
+    backend: &SharedBackend,
+    feeds: &Arc<Feeds>,
+) -> Option<flowline_store::CommitWatch> {
+    let told = feeds.clone();
+    let wake: flowline_store::OnCommit =
+        Arc::new(move |tenant: &TenantId, head: u64| told.notify(tenant, head));
+    match backend.watch_commits(wake) {
+        Ok(Some(watch)) => {
+            feeds.notified_of_every_commit();
+            Some(watch)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, "commit notices could not start; event streams read the log every second");
+            None
+        }
+    }
 }
 
 /// The bounds a server puts on connections, requests and callers.
@@ -109,6 +135,7 @@ impl App {
         }));
         let readers = Readers::new(backend.clone());
         let dashboard = dashboard::Dashboard::new(backend.clone());
+        let commit_watch = watch_commits(&backend, &feeds);
         let engine = Arc::new(Engine::open(backend, options)?);
         let document = openapi::document(&routes::operations());
         let openapi = serde_json::to_vec_pretty(&document).unwrap_or_default();
@@ -122,6 +149,7 @@ impl App {
             requests: AtomicU64::new(0),
             folds: scorecard_routes::Folds::default(),
             dashboard,
+            _commit_watch: commit_watch,
             limits,
             limiter: rate::Limiter::new(limits.rate),
         })))

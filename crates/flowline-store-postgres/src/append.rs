@@ -351,9 +351,14 @@ fn append(
         let last = last_position(transaction)?;
         return Ok(AppendOutcome::empty(head, last));
     }
+    // The new head, and a notice of it to every listening process, sent when the transaction
+    // commits (in commit order) and never if it rolls back: one statement, one round trip.
     transaction
-        .execute(
-            "UPDATE tenants SET head = $2, latest_business_time = $3 WHERE id = $1",
+        .query(
+            "WITH moved AS (UPDATE tenants SET head = $2, latest_business_time = $3 \
+             WHERE id = $1 RETURNING tenant, head) \
+             SELECT pg_notify('flowline_commits_' || (SELECT lock_tag FROM store), \
+             tenant || ' ' || head) FROM moved",
             &[&tenant_id, &to_i64(seq, "seq")?, &latest_business_time],
         )
         .map_err(db_error)?;

@@ -30,10 +30,11 @@ mod append;
 mod connection;
 mod directory;
 mod lease;
+mod notify;
 mod read;
 pub mod testing;
 
-use flowline_store::{Backend, SharedBackend, Store, StoreError};
+use flowline_store::{Backend, CommitWatch, OnCommit, SharedBackend, Store, StoreError};
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -145,6 +146,12 @@ impl Backend for PostgresBackend {
 
     fn describe(&self) -> String {
         self.described.clone()
+    }
+
+    /// Listens on the store's channel, on which every append's transaction notifies its
+    /// tenant's new head as it commits.
+    fn watch_commits(&self, committed: OnCommit) -> Result<Option<CommitWatch>, StoreError> {
+        notify::watch(self, committed).map(Some)
     }
 }
 

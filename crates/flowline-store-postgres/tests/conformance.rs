@@ -346,3 +346,80 @@ fn a_lease_has_one_holder_and_a_taken_over_holder_is_fenced() {
         LeaseState::Held { token: 1 }
     );
 }
+
+/// Commit notices: a watch hears every committed append of any handle, with its tenant and
+/// new head, and nothing of an append that was refused; a log in another schema of the same
+/// database is not heard; when the listening connection is cut, the watch connects again by
+/// itself and hears the commits after.
+#[test]
+fn commit_notices_reach_a_watch_and_survive_a_cut_connection() {
+    let Some(backend) = testing::fresh("commit_notices") else {
+        return;
+    };
+    let backend = backend.unwrap();
+    let Some(other) = testing::fresh("commit_notices_other") else {
+        return;
+    };
+    let other = other.unwrap();
+    let (heard, hear) = std::sync::mpsc::channel::<(String, u64)>();
+    let watch = backend
+        .watch_commits(std::sync::Arc::new(move |tenant: &TenantId, head| {
+            let _ = heard.send((tenant.to_string(), head));
+        }))
+        .unwrap()
+        .expect("PostgreSQL gives commit notices");
+    let wait = |what: &str| {
+        hear.recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no notice of {what} within 10 s"))
+    };
+    let acme = tenant("acme");
+    let globex = tenant("globex");
+    let mut writer = backend.open().unwrap();
+    let mut stranger = other.open().unwrap();
+    // Another schema's commit first: if it were heard, it would come before acme's.
+    stranger
+        .append(&single(&acme, 0, vec![event("s", "{}")]))
+        .unwrap();
+    writer
+        .append(&single(&acme, 0, vec![event("s", "{}"), event("s", "{}")]))
+        .unwrap();
+    assert_eq!(wait("acme's first append"), ("acme".to_string(), 2));
+    // Refused (stale expected seq): rolled back, so not heard; globex's is heard next.
+    assert!(
+        writer
+            .append(&single(&acme, 0, vec![event("s", "{}")]))
+            .is_err()
+    );
+    writer
+        .append(&single(&globex, 0, vec![event("g", "{}")]))
+        .unwrap();
+    assert_eq!(wait("globex's append"), ("globex".to_string(), 1));
+
+    // Cut the listening connection (the one whose last statement was its LISTEN).
+    let mut admin = raw("public");
+    let cut = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN flowline_commits_%' AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    assert!(!cut.is_empty(), "the watch's connection is found");
+    // Appends go on until one is heard after the reconnection (a second apart at first).
+    let mut head = 2;
+    let mut heard_again = None;
+    for _ in 0..30 {
+        writer
+            .append(&single(&acme, head, vec![event("s", "{}")]))
+            .unwrap();
+        head += 1;
+        if let Ok(notice) = hear.recv_timeout(std::time::Duration::from_millis(500)) {
+            heard_again = Some(notice);
+            break;
+        }
+    }
+    let (tenant_heard, head_heard) = heard_again.expect("heard again after the cut");
+    assert_eq!(tenant_heard, "acme");
+    assert!(head_heard > 2 && head_heard <= head, "{head_heard}");
+    drop(watch);
+}

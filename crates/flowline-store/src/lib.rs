@@ -542,6 +542,48 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// Where the log is, for messages: a file's path, or `memory`.
     fn describe(&self) -> String;
+
+    /// Calls `committed` with the tenant and its new head each time any process commits an
+    /// append to the log, from a thread of the backend's own, until the returned watch is
+    /// dropped. Notices may come late, twice or, while the backend reconnects, not at all:
+    /// they are for waking readers sooner, and a reader that must not miss a commit still
+    /// reads the log now and then. `None` (the default) when the backend gives no notice,
+    /// because one process is all that writes it.
+    fn watch_commits(&self, committed: OnCommit) -> Result<Option<CommitWatch>, StoreError> {
+        let _ = committed;
+        Ok(None)
+    }
+}
+
+/// What [`Backend::watch_commits`] calls: the tenant and its head after the commit.
+pub type OnCommit = Arc<dyn Fn(&TenantId, u64) + Send + Sync>;
+
+/// A running [`Backend::watch_commits`]; dropping it stops the watch.
+pub struct CommitWatch {
+    stop: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+impl CommitWatch {
+    /// A watch that `stop` ends.
+    pub fn new(stop: impl FnOnce() + Send + Sync + 'static) -> Self {
+        Self {
+            stop: Some(Box::new(stop)),
+        }
+    }
+}
+
+impl fmt::Debug for CommitWatch {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("CommitWatch")
+    }
+}
+
+impl Drop for CommitWatch {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop();
+        }
+    }
 }
 
 /// A shared backend, as the engine and the server hold it.
