@@ -133,9 +133,10 @@ fn tenant_id(text: &str) -> anyhow::Result<TenantId> {
 }
 
 /// Opens a log that must exist already: a command about keys never creates a database, so a
-/// mistyped `--db` is reported instead of leaving an empty file behind.
+/// mistyped `--db` is reported instead of leaving an empty file behind. (A PostgreSQL
+/// database is there or not: opening it says which.)
 fn open_existing(db: &Path) -> anyhow::Result<Box<dyn Store>> {
-    if !db.is_file() {
+    if !backend::is_postgres() && !db.is_file() {
         anyhow::bail!(
             "{} does not exist: create a tenant first (`flowline tenant create`), or give the \
              database with --db or FLOWLINE_DB",
@@ -180,7 +181,10 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
                 })
                 .with_context(|| format!("cannot register tenant {tenant}"))?;
             drop(store);
-            outln!("registered tenant {tenant} in {}", db.display());
+            outln!(
+                "registered tenant {tenant} in {}",
+                crate::backend::name(&db)
+            );
             if let Some(configure) = configure {
                 let engine = Engine::open(backend::durable(&db)?, EngineOptions::default())
                     .with_context(|| format!("cannot open {}", backend::name(&db)))?;
@@ -342,6 +346,11 @@ pub struct ShareArgs {
     /// that): the longest a killed process's tenants wait before another takes them over.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_seconds: u64,
+    /// Serve reads from this streaming replica of the `--database-url` database and write
+    /// nothing: lists, documents, the scorecard and the dashboard come from the replica, and
+    /// commands are sent to their tenants' writers. `GET /health` says how far behind it is.
+    #[arg(long, value_name = "URL", env = "FLOWLINE_REPLICA_URL")]
+    pub replica_url: Option<String>,
 }
 
 impl Default for ShareArgs {
@@ -349,6 +358,7 @@ impl Default for ShareArgs {
         Self {
             advertise: None,
             lease_seconds: 10,
+            replica_url: None,
         }
     }
 }
@@ -440,7 +450,23 @@ pub fn serve(
 ) -> anyhow::Result<()> {
     init_logging(log_json);
     // Opened before the runtime starts: a database client may run its own.
-    let log = backend::durable(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
+    let primary =
+        backend::durable(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
+    let (log, primary) = match &share.replica_url {
+        None => (primary, None),
+        Some(replica) => {
+            let Some(primary_url) = backend::database_url() else {
+                anyhow::bail!(
+                    "--replica-url needs --database-url (or FLOWLINE_DATABASE_URL) naming the \
+                     primary the replica follows"
+                );
+            };
+            let log = backend::postgres_replica(replica, &primary_url)
+                .with_context(|| format!("cannot read the replica {}", backend::redact(replica)))?;
+            (log, Some(primary))
+        }
+    };
+    let follow = primary.is_some();
     let durability = backend::durability(db)
         .with_context(|| format!("cannot read back the durability of {}", backend::name(db)))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -453,10 +479,13 @@ pub fn serve(
             bind,
             log,
             limits,
+            primary,
         };
-        // On a shared database each tenant is written by one process at a time, under a lease.
+        // On a shared database each tenant is written by one process at a time, under a lease;
+        // a process serving from a replica writes none.
         let engine = EngineOptions {
-            lease: backend::is_postgres().then(|| share.claim(bind)),
+            lease: (backend::is_postgres() && !follow).then(|| share.claim(bind)),
+            follow,
             ..EngineOptions::default()
         };
         let stop = shutdown_signal();

@@ -38,6 +38,14 @@ pub fn postgres_shared(url: &str) -> Result<SharedBackend, StoreError> {
     PostgresBackend::shared(url)
 }
 
+/// The streaming replica at `url` of the PostgreSQL database at `primary_url`, for reading.
+pub fn postgres_replica(url: &str, primary_url: &str) -> Result<SharedBackend, StoreError> {
+    Ok(std::sync::Arc::new(PostgresBackend::replica(
+        url,
+        primary_url,
+    )?))
+}
+
 /// Whether logs are on PostgreSQL rather than in files.
 pub fn is_postgres() -> bool {
     DATABASE_URL.get().is_some()

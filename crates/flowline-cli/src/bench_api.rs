@@ -104,6 +104,7 @@ const CLIENT_THREADS: &str = "bench-client";
 
 async fn run(args: &ApiArgs, db: PathBuf, clients: &tokio::runtime::Handle) -> anyhow::Result<()> {
     let options = ServeOptions {
+        primary: None,
         cors: Default::default(),
         limits: flowline_server::ServerLimits {
             rate: flowline_server::rate::RateLimits::UNLIMITED,

@@ -189,6 +189,7 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let options = ServeOptions {
+            primary: None,
             cors: Default::default(),
             limits: flowline_server::ServerLimits {
                 rate: flowline_server::rate::RateLimits::UNLIMITED,

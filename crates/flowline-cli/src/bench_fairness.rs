@@ -126,6 +126,7 @@ async fn run(
     limits: ServerLimits,
 ) -> anyhow::Result<()> {
     let options = ServeOptions {
+        primary: None,
         cors: Default::default(),
         bind: "127.0.0.1:0".parse()?,
         log: backend::durable(db)?,

@@ -84,7 +84,7 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
         backend::open(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     if store
         .registered_tenant(&tenant)
-        .with_context(|| format!("cannot read {}", db.display()))?
+        .with_context(|| format!("cannot read {}", crate::backend::name(db)))?
         .is_none()
     {
         store

@@ -318,13 +318,13 @@ fn check(db: &std::path::Path) -> anyhow::Result<ExitCode> {
     use flowline_engine::projections::Verdict;
     let store = backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let mut report = flowline_engine::check::check(store.as_ref())
-        .with_context(|| format!("cannot read {}", db.display()))?;
+        .with_context(|| format!("cannot read {}", crate::backend::name(db)))?;
     for tenant in store.tenants()? {
         if !report.is_readable(&tenant) {
             continue;
         }
         let verdict = flowline_server::scorecards::verify_snapshot(store.as_ref(), &tenant)
-            .with_context(|| format!("cannot read {}", db.display()))?;
+            .with_context(|| format!("cannot read {}", crate::backend::name(db)))?;
         if let Some(verdict) = verdict {
             report.record_snapshot(&tenant, "scorecard", verdict);
         }

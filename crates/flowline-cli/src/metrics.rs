@@ -94,7 +94,7 @@ pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant = tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let Some((fold, _)) = scorecards::fold_log(store.as_ref(), &tenant, false)
-        .with_context(|| format!("cannot read {}", args.db.display()))?
+        .with_context(|| format!("cannot read {}", crate::backend::name(&args.db)))?
     else {
         anyhow::bail!("tenant {tenant} is not configured (no base currency and time zone yet)");
     };

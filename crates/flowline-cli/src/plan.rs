@@ -417,7 +417,7 @@ fn planned(args: &ReplenishArgs) -> anyhow::Result<flowline_metrics::replenishme
         .with_context(|| format!("cannot open {}", backend::name(&args.db)))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), args.tenant.as_deref())?;
     let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
-        .with_context(|| format!("cannot read {}", args.db.display()))?;
+        .with_context(|| format!("cannot read {}", crate::backend::name(&args.db)))?;
     Ok(flowline_metrics::replenishment::plan(
         &state,
         &history,
@@ -681,7 +681,7 @@ pub(crate) fn state_and<P: flowline_core::projection::Projection>(
     let store = backend::read(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let tenant = crate::metrics::tenant_of(store.as_ref(), tenant)?;
     let (state, _) = flowline_engine::replay(store.as_ref(), &tenant)
-        .with_context(|| format!("cannot read {}", db.display()))?;
+        .with_context(|| format!("cannot read {}", crate::backend::name(db)))?;
     Ok((state, projection))
 }
 
@@ -697,7 +697,7 @@ fn fold<P: flowline_core::projection::Projection>(
     anyhow::ensure!(
         store.tenants()?.contains(&tenant),
         "{} holds no tenant `{tenant}`",
-        db.display()
+        crate::backend::name(db)
     );
     let mut tracked = Tracked {
         projection: fresh,
@@ -710,7 +710,7 @@ fn fold<P: flowline_core::projection::Projection>(
         &|| false,
         &mut |_| {},
     )
-    .with_context(|| format!("cannot read {}", db.display()))?;
+    .with_context(|| format!("cannot read {}", crate::backend::name(db)))?;
     Ok(tracked.projection)
 }
 

@@ -6,7 +6,9 @@
 use flowline_core::id::TenantId;
 use flowline_engine::workload;
 use flowline_engine::{Engine, EngineOptions, Outcome, Submission};
-use flowline_store::{Backend, IdempotencyLookup, KeyRecord, StoredEvent, TenantRecord};
+use flowline_store::{
+    Backend, IdempotencyLookup, KeyRecord, StoreError, StoredEvent, TenantRecord,
+};
 use flowline_store_postgres::{PostgresBackend, testing};
 use flowline_store_sqlite::{OpenOptions, SqliteBackend};
 use std::process::{Command, Output};
@@ -28,11 +30,7 @@ fn fresh_url(test: &str) -> Option<(String, PostgresBackend)> {
     let url = testing::url(test)?;
     let schema = testing::unique_schema(test);
     let backend = PostgresBackend::in_schema(&url, &schema).unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{url}{separator}options=-c%20search_path%3D{schema}"),
-        backend,
-    ))
+    Some((testing::in_schema_url(&url, &schema), backend))
 }
 
 /// The events with their positions blanked: a copy numbers positions anew and keeps the rest.
@@ -303,6 +301,11 @@ fn free_port() -> String {
 
 /// `flowline serve` on the shared database, waited for until it serves.
 fn serve(url: &str, port: &str, lease_seconds: &str, log: &std::path::Path) -> std::process::Child {
+    serve_with(url, port, &["--lease-seconds", lease_seconds], log)
+}
+
+/// `flowline serve` on the shared database with more arguments, waited for until it serves.
+fn serve_with(url: &str, port: &str, more: &[&str], log: &std::path::Path) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_flowline"))
         .args([
             "--database-url",
@@ -310,9 +313,8 @@ fn serve(url: &str, port: &str, lease_seconds: &str, log: &std::path::Path) -> s
             "serve",
             "--bind",
             &format!("127.0.0.1:{port}"),
-            "--lease-seconds",
-            lease_seconds,
         ])
+        .args(more)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
@@ -781,6 +783,166 @@ fn an_event_stream_on_another_process_carries_what_the_writer_commits() {
             received.push_str(&String::from_utf8_lossy(&buffer[..read]));
         }
     }
+    for child in &mut children {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+/// The dashboard's sign-in as a browser sends it, on a connection of its own: the session
+/// cookie's value.
+fn sign_in(address: &str, key: &str) -> String {
+    use std::io::{Read, Write};
+    let token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let body = format!("csrf={token}&key={key}&next=%2F");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Cookie: flowline_login={token}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let marker = "flowline_session=";
+    let start = answer.find(marker).unwrap() + marker.len();
+    answer[start..start + 64].to_string()
+}
+
+/// A `GET` with a session cookie; the status.
+fn page_status(address: &str, path: &str, session: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Cookie: flowline_session={session}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer[9..12].parse().unwrap()
+}
+
+/// Polls `read` every 50 ms until it holds, for at most 10 s: how long a replica may take to
+/// replay a commit here (it takes milliseconds on loopback).
+fn eventually(what: &str, mut read: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !read() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not seen on the replica within 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A process serving from a streaming replica (`serve --replica-url`): lists, documents and
+/// inventory positions (kept by following the replica's log) show what the writer committed
+/// once the replica has replayed it; a command sent to it is redirected to the writer and
+/// applied there; `GET /health` says how far behind the primary the replica is; a dashboard
+/// session opened on it is known on the very next page (sessions are written and read on the
+/// primary). The replica itself refuses to be written and to be read in position order.
+#[test]
+fn a_process_on_a_read_replica_serves_reads_and_sends_commands_to_the_writer() {
+    let Some((url, backend)) = fresh_url("replica") else {
+        return;
+    };
+    let Some(replica) = testing::replica_url("replica") else {
+        return;
+    };
+    let schema = url.rsplit("search_path%3D").next().unwrap().to_string();
+    let replica = testing::in_schema_url(&replica, &schema);
+    let tenant = TenantId::parse("acme").unwrap();
+    let key = admin_key(&backend, &tenant);
+    let directory = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port()];
+    let (writer_at, reader_at) = (
+        format!("127.0.0.1:{}", ports[0]),
+        format!("127.0.0.1:{}", ports[1]),
+    );
+    let mut children = [
+        serve(&url, &ports[0], "10", &directory.path().join("writer.log")),
+        serve_with(
+            &url,
+            &ports[1],
+            &["--replica-url", &replica],
+            &directory.path().join("reader.log"),
+        ),
+    ];
+
+    let setup = [
+        ("PUT", "/v1/settings", r#"{"base_currency":"USD","reporting_time_zone":"UTC"}"#.to_string()),
+        ("PUT", "/v1/locations/FC-1", r#"{"name":"One","region":"us-east","address":{"country":"US","time_zone":"UTC"}}"#.to_string()),
+        ("PUT", "/v1/items/MUG", r#"{"name":"Mug","unit_cost":{"amount_minor":400,"currency":"USD"},"price":{"amount_minor":1200,"currency":"USD"}}"#.to_string()),
+        ("POST", "/v1/adjustments", r#"{"adjustment":"OPEN","location":"FC-1","reason":"opening_balance","lines":[{"sku":"MUG","quantity":40,"unit_cost_minor":400}]}"#.to_string()),
+    ];
+    for (n, (method, path, body)) in setup.iter().enumerate() {
+        let answer = send(&writer_at, method, path, &key, &format!("setup-{n}"), body).unwrap();
+        assert!(
+            answer.status == 200 || answer.status == 201,
+            "{path}: {}",
+            answer.body
+        );
+    }
+    // Reads on the replica's process: a document, then positions from the followed state.
+    eventually("the item", || {
+        send(&reader_at, "GET", "/v1/items/MUG", &key, "", "").is_some_and(|a| a.status == 200)
+    });
+    eventually("40 MUG on hand", || {
+        send(&reader_at, "GET", "/v1/inventory?item=MUG", &key, "", "")
+            .is_some_and(|a| a.status == 200 && a.body.contains(r#""on_hand":40"#))
+    });
+    let health = send(&reader_at, "GET", "/health", &key, "", "").unwrap();
+    assert_eq!(health.status, 200);
+    let health: serde_json::Value = serde_json::from_str(&health.body).unwrap();
+    assert!(health["replica"]["behind_bytes"].is_u64(), "{health}");
+    assert!(health["replica"]["behind_seconds"].is_f64(), "{health}");
+    // The writer's own health has no replica to speak of.
+    let own = send(&writer_at, "GET", "/health", &key, "", "").unwrap();
+    assert!(!own.body.contains("replica"), "{}", own.body);
+
+    // A command on the replica's process goes to the writer: 307 there, applied once.
+    let more = r#"{"adjustment":"MORE","location":"FC-1","reason":"found","lines":[{"sku":"MUG","quantity":2,"unit_cost_minor":400}]}"#;
+    let refused = send(&reader_at, "POST", "/v1/adjustments", &key, "more", more).unwrap();
+    assert_eq!(refused.status, 307, "{}", refused.body);
+    assert_eq!(
+        redirected(refused.location.as_deref().unwrap()),
+        writer_at,
+        "sent to the writer"
+    );
+    let (applied, at) = send_to_writer(&reader_at, "POST", "/v1/adjustments", &key, "more", more);
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    assert_eq!(at, writer_at);
+    eventually("42 MUG on hand", || {
+        send(&reader_at, "GET", "/v1/inventory?item=MUG", &key, "", "")
+            .is_some_and(|a| a.status == 200 && a.body.contains(r#""on_hand":42"#))
+    });
+
+    // Signed in on the replica's process, known on the next page at once.
+    let session = sign_in(&reader_at, &key);
+    assert_eq!(page_status(&reader_at, "/inventory", &session), 200);
+
+    // The replica as a store: read-only, and no reading in position order.
+    let replica_log = PostgresBackend::replica(&replica, &url).unwrap();
+    assert!(matches!(replica_log.open(), Err(StoreError::ReadOnly)));
+    let reader = replica_log.open_reader().unwrap();
+    assert!(matches!(
+        reader.read_all(0, 10),
+        Err(StoreError::InvalidRequest { .. })
+    ));
+    assert_eq!(
+        reader.read_tenant(&tenant, 0, 100).unwrap().len(),
+        backend
+            .open_reader()
+            .unwrap()
+            .read_tenant(&tenant, 0, 100)
+            .unwrap()
+            .len()
+    );
     for child in &mut children {
         child.kill().unwrap();
         child.wait().unwrap();

@@ -34,6 +34,7 @@
 
 pub mod check;
 pub mod feed;
+mod follow;
 mod lease;
 pub mod projections;
 pub mod workload;
@@ -153,6 +154,10 @@ pub struct EngineOptions {
     /// before writing it, renewed every third of its time-to-live. `None` (one process) claims
     /// nothing.
     pub lease: Option<LeaseClaim>,
+    /// Only read the log, as a node serving from a read replica does: each tenant's state is
+    /// followed from the log, caught up before every read, and commands are answered with where
+    /// the tenant's writer is ([`EngineError::Elsewhere`]). No lease is claimed.
+    pub follow: bool,
 }
 
 impl Default for EngineOptions {
@@ -168,6 +173,7 @@ impl Default for EngineOptions {
             observer: None,
             faults: None,
             lease: None,
+            follow: false,
         }
     }
 }
@@ -507,15 +513,19 @@ impl Engine {
     /// The engine of the log `backend` opens. Writers start lazily, per tenant, on first use.
     pub fn open(backend: SharedBackend, options: EngineOptions) -> Result<Self, EngineError> {
         // Open once up front so a log that cannot be opened fails here, not at the first command.
-        backend.open().map_err(unavailable)?;
+        if options.follow {
+            backend.open_reader().map_err(unavailable)?;
+        } else {
+            backend.open().map_err(unavailable)?;
+        }
         let writers = lease::Writers::default();
         let keeper = match &options.lease {
-            Some(claim) => Some(lease::Keeper::start(
+            Some(claim) if !options.follow => Some(lease::Keeper::start(
                 backend.clone(),
                 claim.clone(),
                 writers.clone(),
             )?),
-            None => None,
+            _ => None,
         };
         Ok(Self {
             backend,
@@ -642,6 +652,23 @@ impl Engine {
     fn start_writer(&self, tenant: &TenantId) -> Result<Writer, EngineError> {
         let (sender, receiver) = mpsc::sync_channel(self.options.queue_capacity.max(1));
         let depth = Arc::new(AtomicUsize::new(0));
+        if self.options.follow {
+            let follower =
+                follow::Follower::new(tenant.clone(), &self.backend, self.options.clone())?;
+            let taken = depth.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("follower-{tenant}"))
+                .spawn(move || follower.run(&receiver, &taken))
+                .map_err(|error| {
+                    EngineError::Unavailable(format!("cannot start follower thread: {error}"))
+                })?;
+            return Ok(Writer {
+                sender,
+                depth,
+                thread: Some(thread),
+                lease_token: None,
+            });
+        }
         let lease_token = match &self.options.lease {
             Some(claim) => Some(lease::claim(&self.backend, tenant, claim)?),
             None => None,

@@ -742,12 +742,30 @@ pub fn openapi_handler() -> MethodRouter<App> {
 }
 
 /// `GET /health`: the log can be read.
+///
+/// A process serving from a read replica adds how far the replica is behind its primary:
+/// `{"status":"ok","replica":{"behind_bytes":0,"behind_seconds":0.0}}`.
 pub fn health_handler() -> MethodRouter<App> {
     get(|State(app): State<App>| async move {
         app.readers()
             .read(|store| store.tenants().map(|_| ()).map_err(store_error))
             .await?;
-        Ok::<Response, ApiError>(json_response(StatusCode::OK, &json!({ "status": "ok" })))
+        let backend = app.engine().backend().clone();
+        let behind = tokio::task::spawn_blocking(move || backend.behind())
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(store_error)?;
+        let body = match behind {
+            None => json!({ "status": "ok" }),
+            Some(behind) => json!({
+                "status": "ok",
+                "replica": {
+                    "behind_bytes": behind.bytes,
+                    "behind_seconds": behind.seconds,
+                }
+            }),
+        };
+        Ok::<Response, ApiError>(json_response(StatusCode::OK, &body))
     })
 }
 

@@ -124,6 +124,17 @@ impl App {
     /// [`App::open`] with the given limits.
     pub fn open_with(
         backend: SharedBackend,
+        options: EngineOptions,
+        limits: ServerLimits,
+    ) -> Result<Self, EngineError> {
+        Self::open_serving(backend, None, options, limits)
+    }
+
+    /// [`App::open_with`] on a log that may be a read replica of `primary`, where dashboard
+    /// sessions are then written (see [`ServeOptions::primary`]).
+    pub fn open_serving(
+        backend: SharedBackend,
+        primary: Option<SharedBackend>,
         mut options: EngineOptions,
         limits: ServerLimits,
     ) -> Result<Self, EngineError> {
@@ -134,7 +145,10 @@ impl App {
             metrics: metrics.clone(),
         }));
         let readers = Readers::new(backend.clone());
-        let dashboard = dashboard::Dashboard::new(backend.clone());
+        let dashboard = match primary {
+            Some(primary) => dashboard::Dashboard::new(primary, true),
+            None => dashboard::Dashboard::new(backend.clone(), false),
+        };
         let commit_watch = watch_commits(&backend, &feeds);
         let engine = Arc::new(Engine::open(backend, options)?);
         let document = openapi::document(&routes::operations());
@@ -411,6 +425,9 @@ pub struct ServeOptions {
     pub limits: ServerLimits,
     /// The origins whose browser pages may call the API (none by default).
     pub cors: cors::Origins,
+    /// When `log` is a read replica (and the engine only follows it): the database it
+    /// replicates, where dashboard sessions are written. `None`: they are written to `log`.
+    pub primary: Option<SharedBackend>,
 }
 
 /// A running server.
@@ -463,8 +480,13 @@ impl Running {
 /// Binds and starts serving in the background, then warms every registered tenant in the
 /// background ([`warm`]): requests are answered from the start.
 pub async fn start(options: &ServeOptions, engine: EngineOptions) -> Result<Running, StartError> {
-    let app =
-        App::open_with(options.log.clone(), engine, options.limits).map_err(StartError::Engine)?;
+    let app = App::open_serving(
+        options.log.clone(),
+        options.primary.clone(),
+        engine,
+        options.limits,
+    )
+    .map_err(StartError::Engine)?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|error| StartError::Bind(options.bind, error))?;

@@ -135,6 +135,7 @@ impl Driver {
                 .clone()
                 .map(|faults| faults as Arc<dyn flowline_engine::AppendFaults>),
             lease: None,
+            follow: false,
         };
         let engine = Engine::open(log.clone(), options.clone())?;
         Ok(Self {

@@ -7,6 +7,19 @@ use flowline_store::{LeaseClaim, LeaseState, Leases, StoreError};
 use std::time::Duration;
 
 impl Leases for PostgresStore {
+    fn lease_holder(&self, tenant: &TenantId) -> Result<Option<(String, String)>, StoreError> {
+        self.with(|client| {
+            Ok(client
+                .query_opt(
+                    "SELECT holder, address FROM writer_leases \
+                     WHERE tenant = $1 AND expires_at >= clock_timestamp()",
+                    &[&tenant.as_str()],
+                )
+                .map_err(db_error)?
+                .map(|row| (row.get(0), row.get(1))))
+        })
+    }
+
     fn claim_lease(
         &mut self,
         tenant: &TenantId,

@@ -34,7 +34,7 @@ mod notify;
 mod read;
 pub mod testing;
 
-use flowline_store::{Backend, CommitWatch, OnCommit, SharedBackend, Store, StoreError};
+use flowline_store::{Backend, Behind, CommitWatch, OnCommit, SharedBackend, Store, StoreError};
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -58,6 +58,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PostgresBackend {
     config: Config,
     described: String,
+    /// When it reads a streaming replica: the primary the replica follows.
+    primary: Option<Arc<Config>>,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -81,6 +83,40 @@ impl PostgresBackend {
     /// [`PostgresBackend::connect`], shared.
     pub fn shared(url: &str) -> Result<SharedBackend, StoreError> {
         Ok(Arc::new(Self::connect(url)?))
+    }
+
+    /// A read replica at `url` (a hot standby that PostgreSQL's streaming replication keeps
+    /// from the primary at `primary_url`), for a process that only reads. Nothing is migrated:
+    /// the replica's schema must be this build's, as the primary's migration made it. Handles
+    /// only read ([`Backend::open`] is refused), reading every tenant in position order is
+    /// refused (a standby cannot see which appends are in flight on the primary), and
+    /// [`Backend::behind`] says how far the replica is behind the primary.
+    pub fn replica(url: &str, primary_url: &str) -> Result<Self, StoreError> {
+        let mut config = parse(url)?;
+        let mut primary = parse(primary_url)?;
+        for config in [&mut config, &mut primary] {
+            config.application_name("flowline");
+            if config.get_connect_timeout().is_none() {
+                config.connect_timeout(CONNECT_TIMEOUT);
+            }
+            config.keepalives(true);
+        }
+        let described = format!("{} (replica)", describe(&config, None));
+        let backend = Self {
+            config,
+            described,
+            primary: Some(Arc::new(primary)),
+        };
+        off_runtime(|| {
+            let mut client = backend.config.connect(NoTls).map_err(db_error)?;
+            check_schema(&mut client, &backend.described)
+        })?;
+        Ok(backend)
+    }
+
+    /// Whether it reads a replica.
+    pub fn is_replica(&self) -> bool {
+        self.primary.is_some()
     }
 
     /// The database at `url`, with the log's tables in `schema` (created if absent) instead of
@@ -112,7 +148,11 @@ impl PostgresBackend {
         }
         config.keepalives(true);
         let described = describe(&config, schema);
-        let backend = Self { config, described };
+        let backend = Self {
+            config,
+            described,
+            primary: None,
+        };
         off_runtime(|| {
             let mut client = backend.config.connect(NoTls).map_err(db_error)?;
             if let Some(schema) = schema {
@@ -137,6 +177,9 @@ impl PostgresBackend {
 
 impl Backend for PostgresBackend {
     fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+        if self.is_replica() {
+            return Err(StoreError::ReadOnly);
+        }
         Ok(Box::new(self.store()?))
     }
 
@@ -151,8 +194,61 @@ impl Backend for PostgresBackend {
     /// Listens on the store's channel, on which every append's transaction notifies its
     /// tenant's new head as it commits.
     fn watch_commits(&self, committed: OnCommit) -> Result<Option<CommitWatch>, StoreError> {
+        if self.is_replica() {
+            // A standby cannot LISTEN; its readers read the log instead.
+            return Ok(None);
+        }
         notify::watch(self, committed).map(Some)
     }
+
+    /// The primary's current write-ahead log position less the position the replica has
+    /// replayed, measured on two connections opened for the purpose.
+    fn behind(&self) -> Result<Option<Behind>, StoreError> {
+        let Some(primary) = &self.primary else {
+            return Ok(None);
+        };
+        off_runtime(|| {
+            let written: String = primary
+                .connect(NoTls)
+                .map_err(db_error)?
+                .query_one("SELECT pg_current_wal_lsn()::text", &[])
+                .map_err(db_error)?
+                .get(0);
+            let row = self
+                .config
+                .connect(NoTls)
+                .map_err(db_error)?
+                .query_one(
+                    "SELECT greatest(0, coalesce(pg_wal_lsn_diff($1::text::pg_lsn, \
+                     pg_last_wal_replay_lsn()), 0))::bigint, \
+                     coalesce(extract(epoch FROM clock_timestamp() \
+                     - pg_last_xact_replay_timestamp()), 0)::float8",
+                    &[&written],
+                )
+                .map_err(db_error)?;
+            let bytes = stored_u64(row.get(0), "replica lag")?;
+            let seconds: f64 = row.get(1);
+            Ok(Some(Behind {
+                bytes,
+                seconds: if bytes == 0 { 0.0 } else { seconds.max(0.0) },
+            }))
+        })
+    }
+}
+
+/// Checks, without changing anything, that the schema is this build's: what a replica, which
+/// cannot be migrated, must find.
+fn check_schema(client: &mut Client, described: &str) -> Result<(), StoreError> {
+    let supported = supported_version();
+    let found = schema_version(client)?;
+    if found != supported {
+        return Err(StoreError::UnsupportedSchema {
+            path: described.into(),
+            found,
+            supported,
+        });
+    }
+    Ok(())
 }
 
 fn parse(url: &str) -> Result<Config, StoreError> {
@@ -183,41 +279,51 @@ fn describe(config: &Config, schema: Option<&str>) -> String {
     }
 }
 
-/// Brings the schema up to this build's version; refuses a database a newer build migrated.
-fn migrate(client: &mut Client, described: &str) -> Result<(), StoreError> {
-    let runner = embedded::migrations::runner();
-    let supported = runner
+/// The schema version this build's migrations bring a database to.
+fn supported_version() -> i64 {
+    embedded::migrations::runner()
         .get_migrations()
         .iter()
         .map(|migration| i64::from(migration.version()))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// The schema version the database's migrations reached, 0 when none ran.
+fn schema_version(client: &mut Client) -> Result<i64, StoreError> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[&MIGRATION_TABLE.to_string()],
+        )
+        .map_err(db_error)?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let found: Option<i32> = client
+        .query_one(&format!("SELECT max(version) FROM {MIGRATION_TABLE}"), &[])
+        .map_err(db_error)?
+        .get(0);
+    Ok(i64::from(found.unwrap_or(0)))
+}
+
+/// Brings the schema up to this build's version; refuses a database a newer build migrated.
+fn migrate(client: &mut Client, described: &str) -> Result<(), StoreError> {
+    let supported = supported_version();
     client
         .query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .map_err(db_error)?;
     let outcome = (|| {
-        let exists: bool = client
-            .query_one(
-                "SELECT to_regclass($1) IS NOT NULL",
-                &[&MIGRATION_TABLE.to_string()],
-            )
-            .map_err(db_error)?
-            .get(0);
-        if exists {
-            let found: Option<i32> = client
-                .query_one(&format!("SELECT max(version) FROM {MIGRATION_TABLE}"), &[])
-                .map_err(db_error)?
-                .get(0);
-            let found = i64::from(found.unwrap_or(0));
-            if found > supported {
-                return Err(StoreError::UnsupportedSchema {
-                    path: described.into(),
-                    found,
-                    supported,
-                });
-            }
+        let found = schema_version(client)?;
+        if found > supported {
+            return Err(StoreError::UnsupportedSchema {
+                path: described.into(),
+                found,
+                supported,
+            });
         }
-        let mut runner = runner;
+        let mut runner = embedded::migrations::runner();
         runner.set_migration_table_name(MIGRATION_TABLE);
         runner
             .run(client)

@@ -134,6 +134,13 @@ impl EventStore for PostgresStore {
     }
 
     fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        if self.backend.is_replica() {
+            return Err(StoreError::InvalidRequest {
+                reason: "every tenant's events in position order are read from the primary: \
+                         a replica cannot see which appends are in flight there"
+                    .into(),
+            });
+        }
         // The bound first, in a statement of its own: the read's snapshot must be taken after
         // it, so that everything at or below it that committed is seen.
         let bound = clamp(self.readable_position()?);

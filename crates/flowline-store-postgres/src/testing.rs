@@ -26,18 +26,21 @@ pub const REQUIRE_VARIABLE: &str = "FLOWLINE_REQUIRE_POSTGRES";
 ///
 /// When the URL is absent and `FLOWLINE_REQUIRE_POSTGRES=1`.
 pub fn url(test: &str) -> Option<String> {
-    match std::env::var(URL_VARIABLE) {
-        Ok(url) if !url.is_empty() => Some(url),
+    required(URL_VARIABLE, test, "to run it on PostgreSQL")
+}
+
+/// The variable's value, or `None` (saying on standard error what it would take) when it is
+/// not set, unless `FLOWLINE_REQUIRE_POSTGRES=1`.
+fn required(variable: &str, test: &str, purpose: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => Some(value),
         _ => {
             let required = std::env::var(REQUIRE_VARIABLE).is_ok_and(|value| value == "1");
             assert!(
                 !required,
-                "{test}: {URL_VARIABLE} is not set but {REQUIRE_VARIABLE}=1"
+                "{test}: {variable} is not set but {REQUIRE_VARIABLE}=1"
             );
-            eprintln!(
-                "skipped {test}: set {URL_VARIABLE}=postgres://… to run it on PostgreSQL \
-                 (.ci/run does)"
-            );
+            eprintln!("skipped {test}: set {variable}=postgres://… {purpose} (.ci/run does)");
             None
         }
     }
@@ -64,4 +67,28 @@ pub fn unique_schema(hint: &str) -> String {
 pub fn fresh(test: &str) -> Option<Result<PostgresBackend, StoreError>> {
     let url = url(test)?;
     Some(PostgresBackend::in_schema(&url, &unique_schema(test)))
+}
+
+/// The variable naming a streaming replica of the test database (same database name, served
+/// by a hot standby; `.ci/run` starts one with `pg_basebackup`).
+pub const REPLICA_VARIABLE: &str = "FLOWLINE_TEST_REPLICA_URL";
+
+/// The replica's URL, or `None` (with a message) when tests on a replica are skipped; like
+/// [`url`], a skip fails under `FLOWLINE_REQUIRE_POSTGRES=1`.
+///
+/// # Panics
+///
+/// When the URL is absent and `FLOWLINE_REQUIRE_POSTGRES=1`.
+pub fn replica_url(test: &str) -> Option<String> {
+    required(
+        REPLICA_VARIABLE,
+        test,
+        "(a streaming replica of the test database) to run it",
+    )
+}
+
+/// `url` with its connections' search path set to `schema`, as a URL a command line takes.
+pub fn in_schema_url(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
 }

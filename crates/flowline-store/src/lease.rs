@@ -50,7 +50,8 @@ pub enum LeaseState {
 /// Tenants' writer leases.
 ///
 /// The provided methods are a log one process writes: the lease is always held, with token 0,
-/// and fences nothing. A backend several processes share overrides all three.
+/// fences nothing, and no other process holds it. A backend several processes share overrides
+/// them all.
 pub trait Leases {
     /// Takes the tenant's lease for `claim.holder` if it is free, expired or already theirs
     /// (renewing it), or says who holds it.
@@ -71,4 +72,11 @@ pub trait Leases {
     /// From now on this handle's appends for `tenant` are made under the lease with `token`,
     /// and refused with [`crate::StoreError::Fenced`] once the lease has another token.
     fn fence(&mut self, _tenant: &TenantId, _token: u64) {}
+
+    /// Who holds the tenant's lease now (holder and address), `None` when no process does
+    /// (never claimed, released or expired). Read-only handles may ask: a process that only
+    /// reads uses it to send commands to the writer.
+    fn lease_holder(&self, _tenant: &TenantId) -> Result<Option<(String, String)>, StoreError> {
+        Ok(None)
+    }
 }

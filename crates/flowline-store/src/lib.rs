@@ -553,6 +553,21 @@ pub trait Backend: Send + Sync + fmt::Debug {
         let _ = committed;
         Ok(None)
     }
+
+    /// How far the log this backend reads is behind the log as written, when it reads a copy
+    /// (a read replica); `None` (the default) when it reads the written log itself.
+    fn behind(&self) -> Result<Option<Behind>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// How far a copy of the log is behind the original: what [`Backend::behind`] measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Behind {
+    /// Bytes of the original's write-ahead log the copy has not applied yet.
+    pub bytes: u64,
+    /// While it is behind, the seconds since the last commit it applied; 0 when caught up.
+    pub seconds: f64,
 }
 
 /// What [`Backend::watch_commits`] calls: the tenant and its head after the commit.

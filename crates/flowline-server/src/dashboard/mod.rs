@@ -66,10 +66,11 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    /// The dashboard of the log `backend` opens, its sessions kept there.
-    pub fn new(backend: flowline_store::SharedBackend) -> Self {
+    /// The dashboard whose sessions are kept in the log `backend` opens; `primary_only` when the
+    /// server's readers read a replica of it.
+    pub fn new(backend: flowline_store::SharedBackend, primary_only: bool) -> Self {
         Self {
-            sessions: Sessions::new(backend),
+            sessions: Sessions::new(backend, primary_only),
         }
     }
 

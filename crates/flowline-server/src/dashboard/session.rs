@@ -56,6 +56,10 @@ struct Session {
 pub struct Sessions {
     backend: SharedBackend,
     writer: Arc<Mutex<Option<Box<dyn Store>>>>,
+    /// Whether the server's readers read a replica of the sessions' database: a session is
+    /// then read where it was written, so that a sign-in is known on the very next request,
+    /// however far behind the replica is.
+    primary_only: bool,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -85,11 +89,13 @@ pub fn same_token(expected: &str, presented: &str) -> bool {
 }
 
 impl Sessions {
-    /// The sessions of the log `backend` opens.
-    pub fn new(backend: SharedBackend) -> Self {
+    /// The sessions of the log `backend` opens; `primary_only` when the server's readers read
+    /// a replica of it.
+    pub fn new(backend: SharedBackend, primary_only: bool) -> Self {
         Self {
             backend,
             writer: Arc::new(Mutex::new(None)),
+            primary_only,
         }
     }
 
@@ -155,21 +161,20 @@ impl Sessions {
         let hash = id_hash(id);
         let now = Timestamp::now();
         let lookup = hash.clone();
-        let found = app
-            .readers()
-            .read_row(move |store| {
-                let Some(session) = store
-                    .find_session(&lookup, now)
-                    .map_err(crate::readers::store_error)?
-                else {
-                    return Ok(None);
-                };
-                let key = store
-                    .find_key(&session.key_id)
-                    .map_err(crate::readers::store_error)?;
-                Ok(Some((session, key)))
-            })
-            .await?;
+        let read = move |store: &dyn Store| {
+            let Some(session) = store.find_session(&lookup, now)? else {
+                return Ok(None);
+            };
+            let key = store.find_key(&session.key_id)?;
+            Ok(Some((session, key)))
+        };
+        let found = if self.primary_only {
+            self.write(move |store| read(store)).await?
+        } else {
+            app.readers()
+                .read_row(move |store| read(store).map_err(crate::readers::store_error))
+                .await?
+        };
         let Some((session, key)) = found else {
             return Ok(None);
         };

@@ -242,6 +242,7 @@ async fn a_log_holding_far_business_times_folds_in_memory_bounded_by_its_events(
     // The server starts on that log and answers the scorecard.
     let running = flowline_server::start(
         &flowline_server::ServeOptions {
+            primary: None,
             cors: Default::default(),
             limits: flowline_server::ServerLimits {
                 rate: flowline_server::rate::RateLimits::UNLIMITED,

@@ -167,6 +167,7 @@ async fn spawn_app_on(
     cors: flowline_server::cors::Origins,
 ) -> TestApp {
     let options = ServeOptions {
+        primary: None,
         cors,
         limits,
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -352,6 +353,7 @@ impl TestApp {
     /// of the deployment would; it runs until the returned handle is shut down.
     pub async fn start_another(&self) -> Running {
         let options = ServeOptions {
+            primary: None,
             cors: flowline_server::cors::Origins::default(),
             limits: flowline_server::ServerLimits {
                 rate: flowline_server::rate::RateLimits::UNLIMITED,

@@ -359,6 +359,7 @@ async fn concurrent_first_requests_share_one_fold() {
 /// The server's options on the log, with no rate limits.
 fn serve_options(log: &Log) -> ServeOptions {
     ServeOptions {
+        primary: None,
         cors: Default::default(),
         limits: flowline_server::ServerLimits {
             rate: flowline_server::rate::RateLimits::UNLIMITED,
