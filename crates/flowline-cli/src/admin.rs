@@ -44,6 +44,22 @@ pub enum TenantCommand {
         #[arg(long, value_name = "FILE", default_value = crate::DEFAULT_DB, env = "FLOWLINE_DB")]
         db: PathBuf,
     },
+    /// Move a tenant's log to another PostgreSQL cluster (with --database-url, the home
+    /// database, and --cluster NAME=URL for the others), while servers keep serving it.
+    ///
+    /// The log is copied while the tenant's writer still writes; then the writer is fenced
+    /// (its commands are answered 503 with Retry-After for the moment), what it appended
+    /// meanwhile is copied, the copy is compared with the source (log SHA-256, idempotency
+    /// records, balances) and checked as `flowline check` does, and the tenant is routed to
+    /// the new cluster, where the next command starts its writer. The old cluster keeps its
+    /// copy, fenced for good. A move that stopped half way goes on from its copy when run again.
+    Move {
+        /// The tenant.
+        tenant: String,
+        /// The cluster to move it to, as named by --cluster; `home` for the home database.
+        #[arg(long, value_name = "NAME")]
+        to: String,
+    },
 }
 
 /// `flowline key ...`.
@@ -209,7 +225,77 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        TenantCommand::Move { tenant, to } => move_tenant(&tenant_id(&tenant)?, &to),
     }
+}
+
+/// `flowline tenant move`.
+fn move_tenant(tenant: &TenantId, to: &str) -> anyhow::Result<ExitCode> {
+    use flowline_store_postgres::routed;
+    let started = std::time::Instant::now();
+    let clusters = backend::postgres_clusters()?;
+    let to = (to != "home").then_some(to);
+    if clusters.cluster(to).is_none() {
+        anyhow::bail!(
+            "no cluster named `{}`: give it with --cluster {}=postgres://… (known: home{})",
+            to.unwrap_or("home"),
+            to.unwrap_or("home"),
+            clusters
+                .names()
+                .iter()
+                .map(|name| format!(", {name}"))
+                .collect::<String>()
+        );
+    }
+    {
+        let home = clusters.home().store()?;
+        if flowline_store::Directory::registered_tenant(&home, tenant)?.is_none() {
+            anyhow::bail!("tenant `{tenant}` is not registered in the home database");
+        }
+    }
+    let mut summary = None;
+    let moved = routed::move_tenant::<anyhow::Error>(
+        &clusters,
+        tenant,
+        to,
+        &mut |source, target, after| crate::migrate::copy_events(source, target, tenant, after),
+        &mut |source, target, head| {
+            let (keys, balances) =
+                crate::migrate::copy_keys_and_balances(source, target, tenant, head)?;
+            let (hash, events, all_keys) = crate::migrate::verify_copy(source, target, tenant)?;
+            let report = flowline_engine::check::check_one(target, tenant)?;
+            if !report.is_clean() {
+                for finding in &report.findings {
+                    outln!("{finding}");
+                }
+                anyhow::bail!("the copy of tenant `{tenant}` does not pass `flowline check`");
+            }
+            summary = Some((hash, events, all_keys, keys, balances));
+            Ok(())
+        },
+    )?;
+    let name = |cluster: &Option<String>| cluster.clone().unwrap_or_else(|| "home".to_string());
+    if let Some((hash, events, all_keys, _, balances)) = summary {
+        outln!(
+            "Moved tenant {tenant} from {} to {} in {:.1} s: {events} events ({} copied while \
+             its writer wrote, {} after it was fenced{}), {all_keys} idempotency records, \
+             {balances} balances; log SHA-256 {hash} on both; `flowline check` of the copy: ok.",
+            name(&moved.from),
+            name(&moved.to),
+            started.elapsed().as_secs_f64(),
+            moved.copied_before_fence,
+            moved.copied_after_fence,
+            if moved.resumed_at > 0 {
+                format!(
+                    ", going on from the {} an earlier move copied",
+                    moved.resumed_at
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `flowline key ...`.

@@ -8,6 +8,7 @@
 use flowline_store::{Backend, SharedBackend, Store, StoreError};
 use flowline_store_memory::MemoryBackend;
 use flowline_store_postgres::PostgresBackend;
+use flowline_store_postgres::routed::Clusters;
 use flowline_store_sqlite::{OpenOptions, SqliteBackend, SqliteStore};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -15,6 +16,42 @@ use std::sync::OnceLock;
 /// The PostgreSQL database every command's log is on instead of its `--db` file, when the
 /// command line (or `FLOWLINE_DATABASE_URL`) names one; set once, before any command runs.
 static DATABASE_URL: OnceLock<String> = OnceLock::new();
+
+/// The other PostgreSQL clusters tenants may be on, by name, when `--cluster` names any.
+static CLUSTERS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// From now on, tenants may be on these clusters as well as on the database of
+/// [`use_database`] (the home one).
+pub fn use_clusters(clusters: Vec<(String, String)>) {
+    let _ = CLUSTERS.set(clusters);
+}
+
+/// The clusters `--cluster` named, if any.
+fn clusters() -> &'static [(String, String)] {
+    CLUSTERS.get().map_or(&[], Vec::as_slice)
+}
+
+/// The PostgreSQL log at `url`: one database, or, when `--cluster` names others, the home
+/// database `url` and those, each tenant on the one the home database routes it to.
+fn postgres_log(url: &str) -> Result<SharedBackend, StoreError> {
+    if clusters().is_empty() {
+        PostgresBackend::shared(url)
+    } else {
+        Ok(std::sync::Arc::new(Clusters::connect(url, clusters())?))
+    }
+}
+
+/// The home database and the clusters of `--cluster`, for moving tenants between them.
+pub fn postgres_clusters() -> Result<Clusters, StoreError> {
+    let Some(url) = postgres() else {
+        return Err(StoreError::InvalidAddress {
+            reason: "moving a tenant needs --database-url (or FLOWLINE_DATABASE_URL) naming the \
+                     home database, and --cluster NAME=URL for the others"
+                .into(),
+        });
+    };
+    Clusters::connect(url, clusters())
+}
 
 /// From now on, every log this module opens is the PostgreSQL database at `url`.
 pub fn use_database(url: String) {
@@ -81,7 +118,7 @@ pub fn redact(url: &str) -> String {
 /// answered; or the database, whose commits are as durable as its server is set to make them.
 pub fn durable(path: &Path) -> Result<SharedBackend, StoreError> {
     match postgres() {
-        Some(url) => PostgresBackend::shared(url),
+        Some(url) => postgres_log(url),
         None => SqliteBackend::shared(path, OpenOptions::durable()),
     }
 }
@@ -90,7 +127,7 @@ pub fn durable(path: &Path) -> Result<SharedBackend, StoreError> {
 /// be made again (a simulation from its seed, a benchmark's). On PostgreSQL, as [`durable`].
 pub fn relaxed(path: &Path) -> Result<SharedBackend, StoreError> {
     match postgres() {
-        Some(url) => PostgresBackend::shared(url),
+        Some(url) => postgres_log(url),
         None => SqliteBackend::shared(path, OpenOptions::relaxed()),
     }
 }
@@ -110,7 +147,7 @@ pub fn memory_sized() -> (SharedBackend, impl Fn() -> u64) {
 /// A handle that writes the log file at `path` (created if absent), durably.
 pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {
     match postgres() {
-        Some(url) => PostgresBackend::connect(url)?.open(),
+        Some(url) => postgres_log(url)?.open(),
         None => Ok(Box::new(SqliteStore::open(path, &OpenOptions::durable())?)),
     }
 }
@@ -119,7 +156,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {
 /// one.
 pub fn open_relaxed(path: &Path) -> Result<Box<dyn Store>, StoreError> {
     match postgres() {
-        Some(url) => PostgresBackend::connect(url)?.open(),
+        Some(url) => postgres_log(url)?.open(),
         None => Ok(Box::new(SqliteStore::open(path, &OpenOptions::relaxed())?)),
     }
 }
@@ -127,7 +164,7 @@ pub fn open_relaxed(path: &Path) -> Result<Box<dyn Store>, StoreError> {
 /// A handle that reads the existing log file at `path`; never creates one.
 pub fn read(path: &Path) -> Result<Box<dyn Store>, StoreError> {
     match postgres() {
-        Some(url) => PostgresBackend::connect(url)?.open_reader(),
+        Some(url) => postgres_log(url)?.open_reader(),
         None => Ok(Box::new(SqliteStore::open_read_only(path)?)),
     }
 }

@@ -55,6 +55,34 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// With `--database-url`: another PostgreSQL cluster tenants may be placed on, as
+    /// `NAME=postgres://…` (repeat it for each; or `FLOWLINE_CLUSTERS`, comma-separated). The
+    /// `--database-url` database is the home one: it keeps tenants, keys, sessions and which
+    /// cluster each tenant is on (`flowline tenant move`). Every process of the deployment must
+    /// be given the same clusters.
+    #[arg(
+        long = "cluster",
+        global = true,
+        value_name = "NAME=URL",
+        env = "FLOWLINE_CLUSTERS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_parser = parse_cluster
+    )]
+    clusters: Vec<(String, String)>,
+}
+
+/// `NAME=URL` of `--cluster`.
+fn parse_cluster(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+            Ok((name.to_string(), url.to_string()))
+        }
+        _ => Err(format!(
+            "`{}` is not NAME=postgres://…",
+            backend::redact(text)
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +243,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if !cli.clusters.is_empty() && cli.database_url.as_deref().is_none_or(str::is_empty) {
+        anyhow::bail!(
+            "--cluster needs --database-url (or FLOWLINE_DATABASE_URL) naming the home database"
+        );
+    }
+    backend::use_clusters(cli.clusters);
     if let Some(url) = cli.database_url.filter(|url| !url.is_empty()) {
         backend::use_database(url);
     }

@@ -79,23 +79,8 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let mut total_events = 0;
     for tenant in &tenants {
         let copied = copy_tenant(source.as_ref(), target.as_mut(), tenant)?;
-        let (target_hash, target_events) = flowline_sim::log_hash(target.as_ref(), tenant)?;
-        if target_hash != copied.hash || target_events != copied.events {
-            bail!(
-                "tenant `{tenant}`: the copy differs from {}: {target_events} events hashing to \
-                 {target_hash}, where the source has {} hashing to {}",
-                args.from.display(),
-                copied.events,
-                copied.hash
-            );
-        }
-        let target_keys = count_keys(target.as_ref(), tenant)?;
-        if target_keys != copied.keys {
-            bail!(
-                "tenant `{tenant}`: {target_keys} idempotency records copied of {}",
-                copied.keys
-            );
-        }
+        verify_copy(source.as_ref(), target.as_ref(), tenant)
+            .with_context(|| format!("the copy of {} is not equal", args.from.display()))?;
         outln!(
             "tenant {tenant}: {} events, {} idempotency records, {} balances; log SHA-256 {} on both",
             copied.events,
@@ -129,17 +114,36 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Copies one tenant's events, idempotency records and balances; returns what was read and
-/// the source's log hash, computed as the events were read.
+/// the source's log hash.
 fn copy_tenant(
     source: &dyn Store,
     target: &mut dyn Store,
     tenant: &TenantId,
 ) -> anyhow::Result<Copied> {
-    let mut head = 0;
+    let head = copy_events(source, target, tenant, 0)?;
+    let (keys, balances) = copy_keys_and_balances(source, target, tenant, head)?;
+    let (hash, events) = flowline_sim::log_hash(source, tenant)?;
+    Ok(Copied {
+        events,
+        keys,
+        balances,
+        hash,
+    })
+}
+
+/// Copies the tenant's events after `after` (a `seq`) from `source` to `target`, whose head
+/// must be `after`, numbered the same; returns the new head.
+pub fn copy_events(
+    source: &dyn Store,
+    target: &mut dyn Store,
+    tenant: &TenantId,
+    after: u64,
+) -> anyhow::Result<u64> {
+    let mut head = after;
     loop {
         let page = source.read_tenant(tenant, head, EVENTS_PER_APPEND)?;
         if page.is_empty() {
-            break;
+            return Ok(head);
         }
         // One append per run of events recorded at the same instant, so each keeps its
         // recording time.
@@ -183,9 +187,19 @@ fn copy_tenant(
             start = end;
         }
     }
+}
 
+/// Copies the tenant's idempotency records (those after the last one `target` has, so that a
+/// copy that stopped half way goes on) and its balances; `head` is both logs' head. Returns
+/// how many records it copied and how many balances.
+pub fn copy_keys_and_balances(
+    source: &dyn Store,
+    target: &mut dyn Store,
+    tenant: &TenantId,
+    head: u64,
+) -> anyhow::Result<(usize, usize)> {
+    let mut after = last_key(target, tenant)?;
     let mut keys = 0;
-    let mut after: Option<String> = None;
     let now = Timestamp::now();
     loop {
         let records = source.idempotency_records(tenant, after.as_deref(), KEYS_PER_APPEND)?;
@@ -219,13 +233,46 @@ fn copy_tenant(
             balances,
         })?;
     }
+    Ok((keys, balance_count))
+}
+
+/// Checks that `target` holds the tenant's log as `source` does: the same SHA-256 of the
+/// whole log, the same number of events, idempotency records and balances. Returns the hash
+/// and the counts.
+pub fn verify_copy(
+    source: &dyn Store,
+    target: &dyn Store,
+    tenant: &TenantId,
+) -> anyhow::Result<(String, u64, usize)> {
     let (hash, events) = flowline_sim::log_hash(source, tenant)?;
-    Ok(Copied {
-        events,
-        keys,
-        balances: balance_count,
-        hash,
-    })
+    let (target_hash, target_events) = flowline_sim::log_hash(target, tenant)?;
+    if target_hash != hash || target_events != events {
+        bail!(
+            "tenant `{tenant}`: the copy differs: {target_events} events hashing to \
+             {target_hash}, where the source has {events} hashing to {hash}"
+        );
+    }
+    let keys = count_keys(source, tenant)?;
+    let target_keys = count_keys(target, tenant)?;
+    if target_keys != keys {
+        bail!("tenant `{tenant}`: {target_keys} idempotency records copied of {keys}");
+    }
+    if target.balances(tenant)? != source.balances(tenant)? {
+        bail!("tenant `{tenant}`: the copy's balances differ from the source's");
+    }
+    Ok((hash, events, keys))
+}
+
+/// The tenant's last idempotency key in `store`, in key order.
+fn last_key(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<Option<String>> {
+    let mut after: Option<String> = None;
+    loop {
+        let records = store.idempotency_records(tenant, after.as_deref(), KEYS_PER_APPEND)?;
+        let Some(last) = records.last() else {
+            return Ok(after);
+        };
+        after = Some(last.key.clone());
+    }
 }
 
 fn count_keys(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<usize> {

@@ -297,6 +297,15 @@ pub(crate) fn engine_error(error: EngineError) -> ApiError {
         EngineError::Stopped => {
             ApiError::plain(Code::ShuttingDown, "the server is shutting down").retry_after(1)
         }
+        // A lease with no address is a tenant being moved to another cluster: its writer
+        // starts there in a moment.
+        EngineError::Elsewhere { holder, address } if address.is_empty() => ApiError::new(
+            Code::Unavailable,
+            "the tenant's log is being moved to another database; nothing was applied, retry \
+             shortly with the same idempotency key",
+            json!({ "holder": holder }),
+        )
+        .retry_after(1),
         EngineError::Elsewhere { holder, address } => ApiError::new(
             Code::HeldElsewhere,
             format!(

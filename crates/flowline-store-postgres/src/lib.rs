@@ -32,6 +32,7 @@ mod directory;
 mod lease;
 mod notify;
 mod read;
+pub mod routed;
 pub mod testing;
 
 use flowline_store::{Backend, Behind, CommitWatch, OnCommit, SharedBackend, Store, StoreError};
@@ -380,6 +381,17 @@ impl PostgresStore {
             read_only,
             fences: std::collections::HashMap::new(),
         })
+    }
+
+    /// A handle that connects at its first use: a cluster that is down then fails only the
+    /// calls about its own tenants.
+    pub(crate) fn lazy(backend: PostgresBackend, read_only: bool) -> Self {
+        Self {
+            backend,
+            client: Mutex::new(None),
+            read_only,
+            fences: std::collections::HashMap::new(),
+        }
     }
 
     /// Runs `work` on the connection, opening one first if the last broke, and forgets a

@@ -87,6 +87,24 @@ pub fn replica_url(test: &str) -> Option<String> {
     )
 }
 
+/// The variable naming a database on a second PostgreSQL cluster, for tenants spread over
+/// two (`.ci/run` starts one beside the first, on the next port but one).
+pub const SECOND_VARIABLE: &str = "FLOWLINE_TEST_SECOND_DATABASE_URL";
+
+/// The second cluster's database URL, or `None` (with a message) when tests on two clusters
+/// are skipped; like [`url`], a skip fails under `FLOWLINE_REQUIRE_POSTGRES=1`.
+///
+/// # Panics
+///
+/// When the URL is absent and `FLOWLINE_REQUIRE_POSTGRES=1`.
+pub fn second_url(test: &str) -> Option<String> {
+    required(
+        SECOND_VARIABLE,
+        test,
+        "(a database on a second cluster) to run it",
+    )
+}
+
 /// `url` with its connections' search path set to `schema`, as a URL a command line takes.
 pub fn in_schema_url(url: &str, schema: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };

@@ -423,3 +423,91 @@ fn commit_notices_reach_a_watch_and_survive_a_cut_connection() {
     assert!(head_heard > 2 && head_heard <= head, "{head_heard}");
     drop(watch);
 }
+
+/// Tenants on two clusters: each tenant's events, balances and lease go to the cluster its
+/// route names, the directory stays home, every tenant is listed once (a moved tenant's old
+/// copy not at all), reading all tenants in position order is refused, and a writer's claim
+/// reads the route afresh, so it lands on the tenant's cluster even while an older route is
+/// cached.
+#[test]
+fn a_routed_store_keeps_each_tenant_on_its_cluster_and_the_directory_at_home() {
+    use flowline_store::EventStore as _;
+    use flowline_store_postgres::routed::{self, Clusters};
+    let Some(home) = testing::fresh("routed_home") else {
+        return;
+    };
+    let Some(second) = testing::second_url("routed") else {
+        return;
+    };
+    let home = home.unwrap();
+    let other =
+        PostgresBackend::in_schema(&second, &testing::unique_schema("routed_other")).unwrap();
+    let clusters = Clusters::new(
+        home.clone(),
+        std::collections::BTreeMap::from([("b".to_string(), other.clone())]),
+    );
+    let (acme, globex) = (tenant("acme"), tenant("globex"));
+    let home_store = home.store().unwrap();
+    routed::set_route(&home_store, &globex, Some("b")).unwrap();
+    let mut store = clusters.open().unwrap();
+    store
+        .register_tenant(&flowline_store::TenantRecord {
+            tenant: globex.clone(),
+            name: "Globex".into(),
+            created_at: Timestamp::from_second(1_700_000_000).unwrap(),
+        })
+        .unwrap();
+    store
+        .append(&single(&acme, 0, vec![event("s", "{}")]))
+        .unwrap();
+    store
+        .append(&single(
+            &globex,
+            0,
+            vec![event("g", "{}"), event("g", "{}")],
+        ))
+        .unwrap();
+    // Where each landed, read on each cluster directly.
+    let (at_home, at_b) = (home.open_reader().unwrap(), other.open_reader().unwrap());
+    assert_eq!(at_home.tenant_head(&acme).unwrap(), 1);
+    assert_eq!(at_home.tenant_head(&globex).unwrap(), 0);
+    assert_eq!(at_b.tenant_head(&globex).unwrap(), 2);
+    assert_eq!(at_b.tenant_head(&acme).unwrap(), 0);
+    assert!(at_home.registered_tenant(&globex).unwrap().is_some());
+    assert!(at_b.registered_tenant(&globex).unwrap().is_none());
+    assert_eq!(store.tenants().unwrap(), vec![acme.clone(), globex.clone()]);
+    assert_eq!(store.tenant_head(&globex).unwrap(), 2);
+    assert!(matches!(
+        store.read_all(0, 10),
+        Err(StoreError::InvalidRequest { .. })
+    ));
+    let claim = claim("p1", 10_000);
+    assert!(matches!(
+        store.claim_lease(&globex, &claim).unwrap(),
+        LeaseState::Held { .. }
+    ));
+    assert_eq!(
+        at_b.lease_holder(&globex).unwrap(),
+        Some(("p1".to_string(), claim.address.clone()))
+    );
+    assert_eq!(at_home.lease_holder(&globex).unwrap(), None);
+
+    // acme moves to b (its copy made by hand here), while the route home is still cached.
+    let mut on_b = other.store().unwrap();
+    on_b.append(&single(&acme, 0, vec![event("s", "{}")]))
+        .unwrap();
+    routed::set_route(&home_store, &acme, Some("b")).unwrap();
+    let mut home_writer = home.store().unwrap();
+    home_writer.retire_lease(&acme, "moved to b").unwrap();
+    assert!(matches!(
+        store.claim_lease(&acme, &claim).unwrap(),
+        LeaseState::Held { .. }
+    ));
+    assert_eq!(
+        at_b.lease_holder(&acme).unwrap().map(|(holder, _)| holder),
+        Some("p1".to_string())
+    );
+    // The old copy is not listed: acme once, from b.
+    std::thread::sleep(routed::ROUTE_TTL);
+    assert_eq!(store.tenants().unwrap(), vec![acme, globex]);
+}
