@@ -257,7 +257,7 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
 }
 
 /// One client's keep-alive HTTP/1.1 connection to the server.
-struct Connection {
+pub(crate) struct Connection {
     sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>,
     host: hyper::header::HeaderValue,
     authorization: hyper::header::HeaderValue,
@@ -265,7 +265,7 @@ struct Connection {
 
 impl Connection {
     /// Connects to `address`, sending `key` as the bearer of every request.
-    async fn open(address: std::net::SocketAddr, key: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn open(address: std::net::SocketAddr, key: &str) -> anyhow::Result<Self> {
         let stream = tokio::net::TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
         let (sender, connection) =
@@ -280,7 +280,7 @@ impl Connection {
     }
 
     /// Sends a JSON `body` to `path` and reads the whole answer.
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         path: &str,
         body: Vec<u8>,

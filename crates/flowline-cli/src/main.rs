@@ -16,6 +16,7 @@ mod bench_fairness;
 mod bench_forecast;
 mod bench_metrics;
 mod bench_policy;
+mod bench_processes;
 mod bench_reconcile;
 mod bench_startup;
 mod demo;
@@ -193,6 +194,11 @@ enum BenchCommand {
     ///
     /// Each order is placed and allocated against a server on loopback.
     Api(bench_api::ApiArgs),
+    /// Orders per second with 1, 2 and 4 server processes on one PostgreSQL database.
+    ///
+    /// Tenants spread over the processes, each written by the one holding its lease; with
+    /// --replica-url, how far a streaming replica falls behind meanwhile.
+    Processes(bench_processes::ProcessesArgs),
     /// One tenant's order latency alone and while another floods the server.
     ///
     /// The flood is orders and ten-year scorecards: what rate limits, per-tenant serialisation
@@ -273,6 +279,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Api(args),
         } => {
             bench_api::api(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Processes(args),
+        } => {
+            bench_processes::processes(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Bench {
