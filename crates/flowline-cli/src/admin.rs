@@ -540,6 +540,10 @@ pub fn serve(
         backend::durable(db).with_context(|| format!("cannot open {}", backend::name(db)))?;
     let (log, primary) = match &share.replica_url {
         None => (primary, None),
+        Some(_) if backend::has_clusters() => anyhow::bail!(
+            "--replica-url with --cluster is not supported yet: a process serving from a replica \
+             reads one database, and with --cluster the tenants are on several"
+        ),
         Some(replica) => {
             let Some(primary_url) = backend::database_url() else {
                 anyhow::bail!(

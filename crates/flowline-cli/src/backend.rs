@@ -26,6 +26,11 @@ pub fn use_clusters(clusters: Vec<(String, String)>) {
     let _ = CLUSTERS.set(clusters);
 }
 
+/// Whether `--cluster` named other clusters.
+pub fn has_clusters() -> bool {
+    !clusters().is_empty()
+}
+
 /// The clusters `--cluster` named, if any.
 fn clusters() -> &'static [(String, String)] {
     CLUSTERS.get().map_or(&[], Vec::as_slice)

@@ -34,6 +34,11 @@ impl PostgresStore {
             let mut transaction = client.transaction().map_err(db_error)?;
             let outcome = append(&mut transaction, request, fence)?;
             transaction.commit().map_err(db_error)?;
+            if outcome.last_seq >= outcome.first_seq {
+                // The append is durable whatever becomes of its notice: a notice is only a
+                // wake-up (see `notify.rs`), so its failure is not the append's.
+                let _ = crate::notify::send(client, &request.tenant, outcome.last_seq);
+            }
             Ok(outcome)
         })
     }
@@ -351,14 +356,9 @@ fn append(
         let last = last_position(transaction)?;
         return Ok(AppendOutcome::empty(head, last));
     }
-    // The new head, and a notice of it to every listening process, sent when the transaction
-    // commits (in commit order) and never if it rolls back: one statement, one round trip.
     transaction
-        .query(
-            "WITH moved AS (UPDATE tenants SET head = $2, latest_business_time = $3 \
-             WHERE id = $1 RETURNING tenant, head) \
-             SELECT pg_notify('flowline_commits_' || (SELECT lock_tag FROM store), \
-             tenant || ' ' || head) FROM moved",
+        .execute(
+            "UPDATE tenants SET head = $2, latest_business_time = $3 WHERE id = $1",
             &[&tenant_id, &to_i64(seq, "seq")?, &latest_business_time],
         )
         .map_err(db_error)?;

@@ -203,35 +203,42 @@ impl Backend for PostgresBackend {
     }
 
     /// The primary's current write-ahead log position less the position the replica has
-    /// replayed, measured on two connections opened for the purpose.
+    /// replayed, measured on two connections opened for the purpose: the replica is read
+    /// first, so the figure is an upper bound (it counts what the primary wrote between the two
+    /// reads, a millisecond or so apart on one network). The seconds are those since the last
+    /// commit the replica replayed while it has received more than it has replayed, else 0.
     fn behind(&self) -> Result<Option<Behind>, StoreError> {
         let Some(primary) = &self.primary else {
             return Ok(None);
         };
         off_runtime(|| {
-            let written: String = primary
-                .connect(NoTls)
-                .map_err(db_error)?
-                .query_one("SELECT pg_current_wal_lsn()::text", &[])
-                .map_err(db_error)?
-                .get(0);
             let row = self
                 .config
                 .connect(NoTls)
                 .map_err(db_error)?
                 .query_one(
-                    "SELECT greatest(0, coalesce(pg_wal_lsn_diff($1::text::pg_lsn, \
-                     pg_last_wal_replay_lsn()), 0))::bigint, \
-                     coalesce(extract(epoch FROM clock_timestamp() \
-                     - pg_last_xact_replay_timestamp()), 0)::float8",
-                    &[&written],
+                    "SELECT coalesce(pg_last_wal_replay_lsn(), '0/0')::text, \
+                     CASE WHEN pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn() \
+                     THEN coalesce(extract(epoch FROM clock_timestamp() \
+                     - pg_last_xact_replay_timestamp()), 0) ELSE 0 END::float8",
+                    &[],
                 )
                 .map_err(db_error)?;
-            let bytes = stored_u64(row.get(0), "replica lag")?;
+            let replayed: String = row.get(0);
             let seconds: f64 = row.get(1);
+            let bytes: i64 = primary
+                .connect(NoTls)
+                .map_err(db_error)?
+                .query_one(
+                    "SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn))::bigint",
+                    &[&replayed],
+                )
+                .map_err(db_error)?
+                .get(0);
+            let bytes = stored_u64(bytes, "replica lag")?;
             Ok(Some(Behind {
                 bytes,
-                seconds: if bytes == 0 { 0.0 } else { seconds.max(0.0) },
+                seconds: seconds.max(0.0),
             }))
         })
     }

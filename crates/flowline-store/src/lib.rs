@@ -564,9 +564,10 @@ pub trait Backend: Send + Sync + fmt::Debug {
 /// How far a copy of the log is behind the original: what [`Backend::behind`] measures.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Behind {
-    /// Bytes of the original's write-ahead log the copy has not applied yet.
+    /// Bytes of the original's write-ahead log the copy has not applied yet (at most).
     pub bytes: u64,
-    /// While it is behind, the seconds since the last commit it applied; 0 when caught up.
+    /// While it has received more than it has applied, the seconds since the last commit it
+    /// applied; 0 when it has applied all it received.
     pub seconds: f64,
 }
 
