@@ -231,31 +231,10 @@ pub fn tenant(command: TenantCommand) -> anyhow::Result<ExitCode> {
 
 /// `flowline tenant move`.
 fn move_tenant(tenant: &TenantId, to: &str) -> anyhow::Result<ExitCode> {
-    use flowline_store_postgres::routed;
     let started = std::time::Instant::now();
-    let clusters = backend::postgres_clusters()?;
     let to = (to != "home").then_some(to);
-    if clusters.cluster(to).is_none() {
-        anyhow::bail!(
-            "no cluster named `{}`: give it with --cluster {}=postgres://… (known: home{})",
-            to.unwrap_or("home"),
-            to.unwrap_or("home"),
-            clusters
-                .names()
-                .iter()
-                .map(|name| format!(", {name}"))
-                .collect::<String>()
-        );
-    }
-    {
-        let home = clusters.home().store()?;
-        if flowline_store::Directory::registered_tenant(&home, tenant)?.is_none() {
-            anyhow::bail!("tenant `{tenant}` is not registered in the home database");
-        }
-    }
     let mut summary = None;
-    let moved = routed::move_tenant::<anyhow::Error>(
-        &clusters,
+    let moved = backend::move_tenant::<anyhow::Error>(
         tenant,
         to,
         &mut |source, target, after| crate::migrate::copy_events(source, target, tenant, after),

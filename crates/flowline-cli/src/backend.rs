@@ -46,8 +46,46 @@ fn postgres_log(url: &str) -> Result<SharedBackend, StoreError> {
     }
 }
 
+/// What `flowline tenant move` did.
+pub use flowline_store_postgres::routed::Moved;
+
+/// Moves `tenant` to the cluster `to` (`None`: the home database) among the home database and
+/// the clusters of `--cluster`; see `flowline_store_postgres::routed::move_tenant` for the
+/// steps. The tenant must be registered and the cluster one of those given.
+pub fn move_tenant<E: From<StoreError>>(
+    tenant: &flowline_core::id::TenantId,
+    to: Option<&str>,
+    copy_events: flowline_store_postgres::routed::CopyStep<'_, u64, E>,
+    finish: flowline_store_postgres::routed::CopyStep<'_, (), E>,
+) -> Result<Moved, E> {
+    let clusters = postgres_clusters()?;
+    if clusters.cluster(to).is_none() {
+        let known: String = clusters
+            .names()
+            .iter()
+            .map(|name| format!(", {name}"))
+            .collect();
+        let name = to.unwrap_or("home");
+        return Err(StoreError::InvalidRequest {
+            reason: format!(
+                "no cluster named `{name}`: give it with --cluster {name}=postgres://… (known: \
+                 home{known})"
+            ),
+        }
+        .into());
+    }
+    let home = clusters.home().open_reader()?;
+    if home.registered_tenant(tenant)?.is_none() {
+        return Err(StoreError::NotFound {
+            what: format!("tenant `{tenant}` in the home database"),
+        }
+        .into());
+    }
+    flowline_store_postgres::routed::move_tenant(&clusters, tenant, to, copy_events, finish)
+}
+
 /// The home database and the clusters of `--cluster`, for moving tenants between them.
-pub fn postgres_clusters() -> Result<Clusters, StoreError> {
+fn postgres_clusters() -> Result<Clusters, StoreError> {
     let Some(url) = postgres() else {
         return Err(StoreError::InvalidAddress {
             reason: "moving a tenant needs --database-url (or FLOWLINE_DATABASE_URL) naming the \

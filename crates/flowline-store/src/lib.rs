@@ -411,8 +411,9 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The request cannot be stored (for example a number beyond the storable range).
-    #[error("invalid append request: {reason}")]
+    /// A request the store cannot carry out, and why: a number beyond the storable range, a
+    /// read the backend cannot give, a tenant to move where it is already.
+    #[error("{reason}")]
     InvalidRequest {
         /// Why.
         reason: String,
