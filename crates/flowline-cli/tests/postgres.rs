@@ -812,8 +812,8 @@ fn sign_in(address: &str, key: &str) -> String {
     answer[start..start + 64].to_string()
 }
 
-/// A `GET` with a session cookie; the status.
-fn page_status(address: &str, path: &str, session: &str) -> u16 {
+/// A `GET` with a session cookie; the status and the body.
+fn page(address: &str, path: &str, session: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(
@@ -824,7 +824,7 @@ fn page_status(address: &str, path: &str, session: &str) -> u16 {
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
-    answer[9..12].parse().unwrap()
+    (answer[9..12].parse().unwrap(), answer)
 }
 
 /// Polls `read` every 50 ms until it holds, for at most 10 s: how long a replica may take to
@@ -922,9 +922,15 @@ fn a_process_on_a_read_replica_serves_reads_and_sends_commands_to_the_writer() {
             .is_some_and(|a| a.status == 200 && a.body.contains(r#""on_hand":42"#))
     });
 
-    // Signed in on the replica's process, known on the next page at once.
+    // Signed in on the replica's process, known on the next page at once; its pages say
+    // they are read from a replica, the writer's do not.
     let session = sign_in(&reader_at, &key);
-    assert_eq!(page_status(&reader_at, "/inventory", &session), 200);
+    let (status, body) = page(&reader_at, "/inventory", &session);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Read from a replica"), "{body}");
+    let (status, body) = page(&writer_at, "/inventory", &session);
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("Read from a replica"), "{body}");
 
     // The replica as a store: read-only, and no reading in position order.
     let replica_log = PostgresBackend::replica(&replica, &url).unwrap();

@@ -60,10 +60,15 @@ use std::time::Instant;
 /// The longest custom range a page shows (ten years): a page sums its days, with trends.
 pub(crate) const RANGE_DAYS_MAX: i64 = 3_660;
 
-/// The dashboard's state: its sessions.
+/// The dashboard's state: its sessions, and how far behind a replica it reads is.
 pub struct Dashboard {
     sessions: Sessions,
+    /// The last measure of [`flowline_store::Backend::behind`] and when it was taken.
+    behind: std::sync::Mutex<Option<(Instant, Option<flowline_store::Behind>)>>,
 }
+
+/// How long a measure of a replica's lag is shown before it is taken again.
+const BEHIND_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Dashboard {
     /// The dashboard whose sessions are kept in the log `backend` opens; `primary_only` when the
@@ -71,7 +76,29 @@ impl Dashboard {
     pub fn new(backend: flowline_store::SharedBackend, primary_only: bool) -> Self {
         Self {
             sessions: Sessions::new(backend, primary_only),
+            behind: std::sync::Mutex::new(None),
         }
+    }
+
+    /// How far behind its primary the log the pages read is, when it is a replica: measured at
+    /// most every [`BEHIND_TTL`] (two connections each time). A failed measure shows nothing.
+    pub async fn behind(&self, app: &App) -> Option<flowline_store::Behind> {
+        if let Ok(cached) = self.behind.lock()
+            && let Some((taken, behind)) = *cached
+            && taken.elapsed() < BEHIND_TTL
+        {
+            return behind;
+        }
+        let backend = app.engine().backend().clone();
+        let behind = tokio::task::spawn_blocking(move || backend.behind())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        if let Ok(mut cached) = self.behind.lock() {
+            *cached = Some((Instant::now(), behind));
+        }
+        behind
     }
 
     /// The live sessions.

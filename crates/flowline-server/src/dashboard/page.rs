@@ -70,7 +70,32 @@ fn document(title: &str, body: Markup) -> Markup {
     }
 }
 
-/// A page of the dashboard for a signed-in viewer: navigation, heading, content.
+/// What a page served from a read replica says of its data.
+fn replica_lag(behind: flowline_store::Behind) -> String {
+    if behind.bytes == 0 && behind.seconds == 0.0 {
+        return "Read from a replica, up to date with the primary.".to_string();
+    }
+    let size = if behind.bytes < 1024 * 1024 {
+        format!("{:.1} KiB", behind.bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", behind.bytes as f64 / (1024.0 * 1024.0))
+    };
+    if behind.seconds > 0.0 {
+        format!(
+            "Read from a replica, {size} of changes ({:.1} s) behind the primary: commands go to \
+             the primary.",
+            behind.seconds
+        )
+    } else {
+        format!(
+            "Read from a replica, at most {size} of changes behind the primary: commands go to \
+             the primary."
+        )
+    }
+}
+
+/// A page of the dashboard for a signed-in viewer: navigation, heading, content; on a process
+/// serving from a read replica, how far behind the primary its data is.
 pub fn page(viewer: &Viewer, active: &str, title: &str, content: Markup) -> Html {
     let body = html! {
         header class="top" {
@@ -97,6 +122,9 @@ pub fn page(viewer: &Viewer, active: &str, title: &str, content: Markup) -> Html
             }
         }
         main id="main" {
+            @if let Some(behind) = viewer.behind {
+                p class="replica" role="status" { (replica_lag(behind)) }
+            }
             h1 { (title) }
             (content)
         }

@@ -259,6 +259,9 @@ pub struct Viewer {
     pub csrf: String,
     /// The session id (to sign out).
     pub session: String,
+    /// How far behind the primary the pages' data is, when this process serves from a read
+    /// replica.
+    pub behind: Option<flowline_store::Behind>,
 }
 
 impl Viewer {
@@ -357,6 +360,7 @@ impl FromRequestParts<App> for Viewer {
             principal: session.principal,
             csrf: session.csrf,
             session: id,
+            behind: app.dashboard().behind(app).await,
         })
     }
 }
