@@ -27,6 +27,9 @@ pub(crate) struct Table {
     columns: Vec<(&'static str, usize)>,
     /// The records that are structurally sound (right field count, valid UTF-8).
     pub(crate) records: Vec<Record>,
+    /// Records whose every field is empty or blank, whatever their field count, as a
+    /// spreadsheet saves rows it once formatted (`,,,,`): skipped and counted, never an error.
+    pub(crate) empty_rows: u64,
 }
 
 /// One field of one record, with everything needed to report a problem with it.
@@ -117,6 +120,7 @@ impl Table {
             file: file.to_string(),
             columns,
             records: Vec::new(),
+            empty_rows: 0,
         };
         for (line, record) in records {
             // The record holding a quote that is never closed runs to the end of the file; it
@@ -126,6 +130,13 @@ impl Table {
                 .is_some_and(|quote| line >= quote.record_line)
             {
                 break;
+            }
+            if record
+                .iter()
+                .all(|field| field.iter().all(u8::is_ascii_whitespace))
+            {
+                table.empty_rows += 1;
+                continue;
             }
             if record.len() != header.len() {
                 problems.push(Problem {
@@ -430,6 +441,31 @@ mod tests {
             .column_values(column)
             .map(|(line, value)| (line, value.to_string()))
             .collect()
+    }
+
+    /// Rows a spreadsheet leaves behind, every field empty or blank and whatever their field
+    /// count, are skipped and counted, between real rows and after them: here 3 in between
+    /// (`,`, `  ,\t` and a lone `,,,` with too many fields) and 100,000 trailing `,` rows. The
+    /// real rows keep their own lines (2 and 6), and a short row that is not empty is still a
+    /// field-count problem.
+    #[test]
+    fn entirely_empty_rows_are_skipped_and_counted_however_many() {
+        let mut bytes = b"a,b\r\n1,2\r\n,\r\n  ,\t\r\n,,,\r\n3,4\r\n".to_vec();
+        for _ in 0..100_000 {
+            bytes.extend_from_slice(b",\r\n");
+        }
+        let (table, problems) = read(&bytes, &["a", "b"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let table = table.unwrap();
+        assert_eq!(
+            values(&table, "a"),
+            vec![(2, "1".to_string()), (6, "3".to_string())]
+        );
+        assert_eq!(table.empty_rows, 3 + 100_000);
+
+        let (_, problems) = read(b"a,b\n1,2\n5\n", &["a", "b"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(3));
     }
 
     #[test]

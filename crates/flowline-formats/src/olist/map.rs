@@ -267,6 +267,7 @@ pub(super) fn map(parsed: &Parsed) -> Result<OlistImport, ImportError> {
         timestamps_in_gap: parsed.in_gap,
         timestamps_in_fold: parsed.in_fold,
         reviews_read: parsed.reviews.len() as u64,
+        empty_rows_skipped: parsed.empty_rows.clone(),
         ..ImportReport::default()
     };
     let skip = |reason: SkipReason, report: &mut ImportReport| {

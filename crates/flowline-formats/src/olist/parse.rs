@@ -129,6 +129,8 @@ pub(super) struct Parsed {
     pub(super) date_formats: Vec<DateFormatDetected>,
     pub(super) in_gap: u64,
     pub(super) in_fold: u64,
+    /// Entirely empty rows skipped, by file.
+    pub(super) empty_rows: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads all eight files; every malformed value of every file is collected before failing.
@@ -185,6 +187,20 @@ struct Reader<'r> {
 }
 
 impl Reader<'_> {
+    /// The file read as a table with `columns`; its entirely empty rows are counted for the
+    /// report.
+    fn table(&mut self, file: &InputFile<'_>, columns: &[&'static str]) -> Option<Table> {
+        let table = Table::read(file.name, file.bytes, columns, self.problems)?;
+        if table.empty_rows > 0 {
+            *self
+                .parsed
+                .empty_rows
+                .entry(file.name.to_string())
+                .or_default() += table.empty_rows;
+        }
+        Some(table)
+    }
+
     /// A reader for a timestamp column, its day order decided from all its values.
     fn dates(&mut self, table: &Table, column: &'static str) -> ColumnReader {
         let decision = detect_day_order(
@@ -238,7 +254,7 @@ impl Reader<'_> {
             "order_estimated_delivery_date",
         ];
         let file = &files.orders;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         let mut purchased = self.dates(&table, COLUMNS[3]);
@@ -331,7 +347,7 @@ impl Reader<'_> {
             "freight_value",
         ];
         let file = &files.items;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         let mut limit = self.dates(&table, COLUMNS[4]);
@@ -389,7 +405,7 @@ impl Reader<'_> {
             "payment_value",
         ];
         let file = &files.payments;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         for record in &table.records {
@@ -424,7 +440,7 @@ impl Reader<'_> {
             "review_answer_timestamp",
         ];
         let file = &files.reviews;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         let mut created = self.dates(&table, COLUMNS[5]);
@@ -467,7 +483,7 @@ impl Reader<'_> {
         columns: [&'static str; 4],
     ) -> HashMap<String, Place> {
         let mut places = HashMap::new();
-        let Some(table) = Table::read(file.name, file.bytes, &columns, self.problems) else {
+        let Some(table) = self.table(file, &columns) else {
             return places;
         };
         let mut seen = HashMap::new();
@@ -526,7 +542,7 @@ impl Reader<'_> {
             "product_width_cm",
         ];
         let file = &files.products;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         let mut seen = HashMap::new();
@@ -576,7 +592,7 @@ impl Reader<'_> {
     fn categories(&mut self, files: &OlistFiles<'_>) {
         const COLUMNS: [&str; 2] = ["product_category_name", "product_category_name_english"];
         let file = &files.category_translation;
-        let Some(table) = Table::read(file.name, file.bytes, &COLUMNS, self.problems) else {
+        let Some(table) = self.table(file, &COLUMNS) else {
             return;
         };
         let mut seen = HashMap::new();

@@ -88,6 +88,9 @@ pub struct ImportReport {
     pub orders_with_customer_address: u64,
     /// Well-formed rows that could not be mapped, by reason.
     pub rows_skipped: BTreeMap<SkipReason, u64>,
+    /// Entirely empty rows (every field blank, as a spreadsheet saves formatted rows) skipped,
+    /// by file.
+    pub empty_rows_skipped: BTreeMap<String, u64>,
     /// Payments reduced to what was still due on the order.
     pub payments_capped: u64,
     /// The total removed by capping, minor units of BRL.
@@ -201,6 +204,11 @@ impl fmt::Display for ImportReport {
             self.payments_capped,
             amount(self.payments_capped_over_minor)
         )?;
+        let empty: u64 = self.empty_rows_skipped.values().sum();
+        writeln!(f, "entirely empty rows skipped: {empty}")?;
+        for (file, count) in &self.empty_rows_skipped {
+            writeln!(f, "  {file}: {count}")?;
+        }
         let skipped: u64 = self.rows_skipped.values().sum();
         writeln!(f, "rows skipped (well-formed, cannot be mapped): {skipped}")?;
         for (reason, count) in &self.rows_skipped {

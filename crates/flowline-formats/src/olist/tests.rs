@@ -985,3 +985,38 @@ fn an_empty_or_headless_file_is_malformed() {
         &"olist_sellers_dataset.csv: the file is empty: it has no header line".to_string()
     ));
 }
+
+/// Rows a spreadsheet leaves entirely empty are skipped and counted per file, however many:
+/// 100,000 trailing `,,,,,,,` rows in the orders file and two blank rows between the item
+/// rows change no command, and the report says so.
+#[test]
+fn entirely_empty_rows_are_skipped_and_counted_per_file() {
+    let fixture = Fixture::new()
+        .order(
+            "o1",
+            "delivered",
+            JUNE_1,
+            JUNE_1_APPROVED,
+            JUNE_3,
+            JUNE_8,
+            JUNE_20,
+        )
+        .item("o1", "p1", "s1", "58.90", "13.29")
+        .payment("o1", "58.90");
+    let plain = fixture.accepted();
+    let mut padded = fixture;
+    padded.items.insert(1, ",,,,,,".into());
+    padded.items.insert(1, " , ,,,,,".into());
+    padded
+        .orders
+        .extend(std::iter::repeat_n(",,,,,,,".to_string(), 100_000));
+    let import = padded.accepted();
+    assert_eq!(import.submissions, plain.submissions);
+    assert_eq!(
+        import.report.empty_rows_skipped,
+        std::collections::BTreeMap::from([(ITEMS.to_string(), 2), (ORDERS.to_string(), 100_000)])
+    );
+    assert!(plain.report.empty_rows_skipped.is_empty());
+    let text = import.report.to_string();
+    assert!(text.contains("entirely empty rows skipped: 100002"), "{text}");
+}
