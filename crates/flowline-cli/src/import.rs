@@ -66,11 +66,19 @@ fn import_olist(dir: &Path, db: &Path, tenant: &str) -> anyhow::Result<ExitCode>
     let mut contents: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
     for name in FILE_NAMES {
         let path = dir.join(name);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        contents.insert(name, bytes);
+        let optional = olist::OPTIONAL.iter().any(|(file, _)| *file == name);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                contents.insert(name, bytes);
+            }
+            // A partial export may lack a companion file: the report says what was assumed.
+            Err(error) if optional && error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()));
+            }
+        }
     }
-    let files = OlistFiles::from_contents(|name| contents.get(name).map_or(&[], Vec::as_slice));
+    let files = OlistFiles::from_export(|name| contents.get(name).map(Vec::as_slice));
     let import = match olist::import(&files) {
         Ok(import) => import,
         Err(error) => {

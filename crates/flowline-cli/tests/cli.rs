@@ -407,6 +407,68 @@ fn import_of_the_real_olist_folder_twice_appends_once_and_says_already_imported(
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }
 
+/// A partial export, as a user may have one: the real sample without its five companion
+/// files, its orders file saved by a spreadsheet with 1,000 entirely empty rows at the end.
+/// It imports the same 4,070 orders as the whole sample, says which files were absent and what
+/// was assumed, counts the empty rows, and the log passes `flowline check`.
+#[test]
+fn import_of_a_partial_olist_export_assumes_the_absent_files_and_skips_empty_rows() {
+    let Some(folder) = import_olist_folder() else {
+        return;
+    };
+    let directory = tempfile::tempdir().unwrap();
+    let partial = directory.path().join("partial");
+    std::fs::create_dir(&partial).unwrap();
+    for name in [
+        "olist_orders_dataset.csv",
+        "olist_order_items_dataset.csv",
+        "olist_order_payments_dataset.csv",
+    ] {
+        std::fs::copy(folder.join(name), partial.join(name)).unwrap();
+    }
+    let orders = partial.join("olist_orders_dataset.csv");
+    let mut text = std::fs::read_to_string(&orders).unwrap();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&",,,,,,,\r\n".repeat(1_000));
+    std::fs::write(&orders, text).unwrap();
+    let db = directory.path().join("partial.db");
+    let output = flowline(&[
+        "import",
+        "olist",
+        partial.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let printed = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{printed}{}",
+        stderr(&output)
+    );
+    assert!(
+        printed.contains("orders imported: 4070 (canceled 20, delivered 3964, invoiced 10, processing 15, shipped 43, unavailable 18)"),
+        "{printed}"
+    );
+    for file in [
+        "olist_order_reviews_dataset.csv absent: no reviews are counted",
+        "olist_customers_dataset.csv absent: every order ships to country BR",
+        "olist_products_dataset.csv absent: every item is named `unknown`",
+        "olist_sellers_dataset.csv absent: each seller's center is named `seller <id>`",
+        "product_category_name_translation.csv absent: items are named by their categories' Portuguese names",
+    ] {
+        assert!(printed.contains(file), "{file}: {printed}");
+    }
+    assert!(
+        printed.contains("entirely empty rows skipped: 1000\n  olist_orders_dataset.csv: 1000"),
+        "{printed}"
+    );
+    let check = flowline(&["check", "--db", db.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
 #[test]
 fn metrics_without_a_range_after_an_olist_import_shows_the_imported_period() {
     let Some(folder) = import_olist_folder() else {

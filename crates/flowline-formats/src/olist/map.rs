@@ -268,6 +268,11 @@ pub(super) fn map(parsed: &Parsed) -> Result<OlistImport, ImportError> {
         timestamps_in_fold: parsed.in_fold,
         reviews_read: parsed.reviews.len() as u64,
         empty_rows_skipped: parsed.empty_rows.clone(),
+        files_absent: super::OPTIONAL
+            .iter()
+            .filter(|(name, _)| parsed.absent.iter().any(|absent| absent == name))
+            .map(|(name, assumed)| ((*name).to_string(), (*assumed).to_string()))
+            .collect(),
         ..ImportReport::default()
     };
     let skip = |reason: SkipReason, report: &mut ImportReport| {

@@ -94,6 +94,31 @@ pub const FILE_NAMES: [&str; 8] = [
     CATEGORY_TRANSLATION,
 ];
 
+/// The files an import cannot do without: the orders, their items and their payments.
+pub const REQUIRED: [&str; 3] = [ORDERS, ITEMS, PAYMENTS];
+
+/// The companion files a partial export may lack, each with what the import assumes in its
+/// place.
+pub const OPTIONAL: [(&str, &str); 5] = [
+    (REVIEWS, "no reviews are counted"),
+    (
+        CUSTOMERS,
+        "every order ships to country BR, with no city, state or postal code",
+    ),
+    (
+        PRODUCTS,
+        "every item is named `unknown` and weighs 0 g (no category, weight or size)",
+    ),
+    (
+        SELLERS,
+        "each seller's center is named `seller <id>`, in BR with no city, state or postal code",
+    ),
+    (
+        CATEGORY_TRANSLATION,
+        "items are named by their categories' Portuguese names",
+    ),
+];
+
 /// One input file: its name (used in every message about it) and its bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct InputFile<'a> {
@@ -101,6 +126,9 @@ pub struct InputFile<'a> {
     pub name: &'a str,
     /// Its content.
     pub bytes: &'a [u8],
+    /// Whether the export had the file at all: a companion file a partial export lacks is
+    /// absent, and the import says what it assumed in its place.
+    pub present: bool,
 }
 
 /// The bytes of the eight Olist files.
@@ -128,9 +156,20 @@ impl<'a> OlistFiles<'a> {
     /// The files under their standard names, with the bytes `content` gives for each name in
     /// [`FILE_NAMES`].
     pub fn from_contents(content: impl Fn(&'static str) -> &'a [u8]) -> Self {
-        let file = |name: &'static str| InputFile {
-            name,
-            bytes: content(name),
+        Self::from_export(|name| Some(content(name)))
+    }
+
+    /// The files of an export that may lack the companion files ([`OPTIONAL`]): `content` gives
+    /// `None` for a file the export does not have. A lacking required file ([`REQUIRED`]) reads
+    /// as an empty one, which the import reports as malformed.
+    pub fn from_export(content: impl Fn(&'static str) -> Option<&'a [u8]>) -> Self {
+        let file = |name: &'static str| {
+            let bytes = content(name);
+            InputFile {
+                name,
+                bytes: bytes.unwrap_or_default(),
+                present: bytes.is_some() || REQUIRED.contains(&name),
+            }
         };
         Self {
             orders: file(ORDERS),

@@ -131,6 +131,8 @@ pub(super) struct Parsed {
     pub(super) in_fold: u64,
     /// Entirely empty rows skipped, by file.
     pub(super) empty_rows: std::collections::BTreeMap<String, u64>,
+    /// Companion files the export lacks.
+    pub(super) absent: Vec<String>,
 }
 
 /// Reads all eight files; every malformed value of every file is collected before failing.
@@ -190,6 +192,10 @@ impl Reader<'_> {
     /// The file read as a table with `columns`; its entirely empty rows are counted for the
     /// report.
     fn table(&mut self, file: &InputFile<'_>, columns: &[&'static str]) -> Option<Table> {
+        if !file.present {
+            self.parsed.absent.push(file.name.to_string());
+            return None;
+        }
         let table = Table::read(file.name, file.bytes, columns, self.problems)?;
         if table.empty_rows > 0 {
             *self

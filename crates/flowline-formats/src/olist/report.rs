@@ -91,6 +91,8 @@ pub struct ImportReport {
     /// Entirely empty rows (every field blank, as a spreadsheet saves formatted rows) skipped,
     /// by file.
     pub empty_rows_skipped: BTreeMap<String, u64>,
+    /// Companion files the export lacks, each with what was assumed in its place.
+    pub files_absent: Vec<(String, String)>,
     /// Payments reduced to what was still due on the order.
     pub payments_capped: u64,
     /// The total removed by capping, minor units of BRL.
@@ -204,6 +206,9 @@ impl fmt::Display for ImportReport {
             self.payments_capped,
             amount(self.payments_capped_over_minor)
         )?;
+        for (file, assumed) in &self.files_absent {
+            writeln!(f, "{file} absent: {assumed}")?;
+        }
         let empty: u64 = self.empty_rows_skipped.values().sum();
         writeln!(f, "entirely empty rows skipped: {empty}")?;
         for (file, count) in &self.empty_rows_skipped {

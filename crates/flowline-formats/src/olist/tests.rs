@@ -1018,5 +1018,87 @@ fn entirely_empty_rows_are_skipped_and_counted_per_file() {
     );
     assert!(plain.report.empty_rows_skipped.is_empty());
     let text = import.report.to_string();
-    assert!(text.contains("entirely empty rows skipped: 100002"), "{text}");
+    assert!(
+        text.contains("entirely empty rows skipped: 100002"),
+        "{text}"
+    );
+}
+
+/// A partial export without its five companion files imports its orders, and the report names
+/// each absent file with what was assumed in its place; what was assumed is what the commands
+/// say (the item named `unknown`, weighing 0 g; the center named `seller s1` with no region;
+/// the order shipping to BR with no state). Without the orders file, nothing imports.
+#[test]
+fn companion_files_a_partial_export_lacks_are_assumed_and_reported() {
+    let fixture = Fixture::new()
+        .order(
+            "o1",
+            "delivered",
+            JUNE_1,
+            JUNE_1_APPROVED,
+            JUNE_3,
+            JUNE_8,
+            JUNE_20,
+        )
+        .item("o1", "p1", "s1", "58.90", "13.29")
+        .payment("o1", "72.19");
+    let contents: Vec<(&'static str, Vec<u8>)> = fixture
+        .contents()
+        .into_iter()
+        .map(|(name, text)| (name, text.into_bytes()))
+        .collect();
+    let export = |keep: &[&str]| {
+        let kept: Vec<(&'static str, Vec<u8>)> = contents
+            .iter()
+            .filter(|(name, _)| keep.contains(name))
+            .cloned()
+            .collect();
+        super::import(&OlistFiles::from_export(|name| {
+            kept.iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, bytes)| bytes.as_slice())
+        }))
+    };
+    let import = export(&[ORDERS, ITEMS, PAYMENTS]).unwrap();
+    replay(&import);
+    let absent: Vec<&str> = import
+        .report
+        .files_absent
+        .iter()
+        .map(|(file, _)| file.as_str())
+        .collect();
+    assert_eq!(
+        absent,
+        vec![REVIEWS, CUSTOMERS, PRODUCTS, SELLERS, CATEGORY_TRANSLATION]
+    );
+    let text = import.report.to_string();
+    assert!(
+        text.contains(&format!("{PRODUCTS} absent: every item is named `unknown`")),
+        "{text}"
+    );
+    let Command::DefineItem(item) = commands_named(&import, "DefineItem")
+        .into_iter()
+        .find(|command| matches!(command, Command::DefineItem(item) if item.sku.as_str() == "p1"))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(item.name, "unknown");
+    let centers: Vec<String> = commands_named(&import, "DefineLocation")
+        .into_iter()
+        .filter_map(|command| match command {
+            Command::DefineLocation(location) => {
+                Some(format!("{}|{}", location.name, location.region))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(centers.contains(&"seller s1|".to_string()), "{centers:?}");
+    assert_eq!(import.report.orders_with_customer_address, 0);
+    assert_eq!(import.report.reviews_read, 0);
+
+    // The whole export reports nothing absent.
+    assert!(fixture.accepted().report.files_absent.is_empty());
+    // The orders are required.
+    assert!(export(&[ITEMS, PAYMENTS, REVIEWS]).is_err());
 }
