@@ -1200,3 +1200,130 @@ fn plan_history_counts_units_ordered_per_local_day_and_feeds_the_forecast() {
         .map(|(series, date)| (series.to_string(), date.to_string()))
     );
 }
+
+/// `flowline import csv` as a brand moving in from spreadsheets: centers saved with `;` and
+/// an empty row, items with decimal commas and a quoted name over two lines, opening stock
+/// with its columns in another order. Stock before its center is refused naming the row's
+/// line, with nothing appended; each file imports once (a second time appends nothing); the
+/// balances are the file's quantities, valued at the items' costs; `flowline check` passes.
+#[test]
+fn csv_files_of_any_layout_import_through_their_mappings_once_each() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = |name: &str| directory.path().join(name);
+    let write = |name: &str, text: &str| std::fs::write(path(name), text).unwrap();
+    let db = path("t.db");
+    let db = db.to_str().unwrap();
+    write(
+        "centers.csv",
+        "Lager;Name;Land;Zeitzone\r\nFC-BER;Berlin;de;Europe/Berlin\r\n;;;\r\n",
+    );
+    write(
+        "centers.toml",
+        "delimiter = \";\"\n[columns]\nlocation = \"Lager\"\nname = \"Name\"\ncountry = \"Land\"\ntime_zone = 4\n",
+    );
+    write(
+        "items.csv",
+        "\u{feff}Artikelnummer;Bezeichnung;Einkaufspreis;Verkaufspreis\r\nMUG-1;\"Becher\r\nblau\";1.234,50;2.000\r\nTEE-2;Tee;0,5;3,99\r\n",
+    );
+    write(
+        "items.toml",
+        "delimiter = \";\"\ndecimal = \",\"\nthousands = \".\"\n[columns]\nsku = 1\nname = 2\nunit_cost = 3\nprice = 4\ncurrency = { value = \"EUR\" }\n",
+    );
+    write(
+        "stock.csv",
+        "Menge,SKU,Lager\n10,MUG-1,FC-BER\n4,TEE-2,FC-BER\n",
+    );
+    write(
+        "stock.toml",
+        "[columns]\nlocation = \"Lager\"\nsku = \"SKU\"\nquantity = \"Menge\"\n",
+    );
+    let import = |kind: &str, name: &str| {
+        flowline(&[
+            "import",
+            "csv",
+            "--kind",
+            kind,
+            "--map",
+            path(&format!("{name}.toml")).to_str().unwrap(),
+            path(&format!("{name}.csv")).to_str().unwrap(),
+            "--tenant",
+            "acme",
+            "--db",
+            db,
+        ])
+    };
+    let created = flowline(&[
+        "tenant",
+        "create",
+        "acme",
+        "--currency",
+        "EUR",
+        "--time-zone",
+        "Europe/Berlin",
+        "--db",
+        db,
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    let head = import_log_head(std::path::Path::new(db), "acme");
+
+    // Stock first: its center does not exist yet.
+    let refused = import("opening-stock", "stock");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("stock.csv:2: the tenant refused the row's AdjustStock"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(import_log_head(std::path::Path::new(db), "acme"), head);
+
+    for (kind, name, events) in [
+        ("locations", "centers", 1),
+        ("items", "items", 2),
+        ("opening-stock", "stock", 1),
+    ] {
+        let first = import(kind, name);
+        assert_eq!(
+            first.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&first),
+            stderr(&first)
+        );
+        assert!(
+            stdout(&first).contains(&format!("imported {events} events")),
+            "{}",
+            stdout(&first)
+        );
+        let again = import(kind, name);
+        assert_eq!(again.status.code(), Some(0));
+        assert!(
+            stdout(&again).contains("already imported (same file and mapping)"),
+            "{}",
+            stdout(&again)
+        );
+    }
+    assert!(stdout(&import("locations", "centers")).contains("1 entirely empty rows skipped"));
+    assert_eq!(import_log_head(std::path::Path::new(db), "acme"), head + 4);
+
+    // Balances from the log's own table: 10 MUG at 1,234.50 EUR and 4 TEE at 0.50 EUR.
+    let connection = rusqlite::Connection::open(db).unwrap();
+    let mut balances: Vec<(String, i64, i64)> = connection
+        .prepare(
+            "SELECT item, on_hand, value_minor FROM balances WHERE location = 'FC-BER' ORDER BY item",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    balances.retain(|(item, _, _)| item == "MUG-1" || item == "TEE-2");
+    assert_eq!(
+        balances,
+        vec![
+            ("MUG-1".to_string(), 10, 10 * 123_450),
+            ("TEE-2".to_string(), 4, 4 * 50)
+        ]
+    );
+    let check = flowline(&["check", "--db", db]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}

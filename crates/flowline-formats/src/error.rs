@@ -147,6 +147,12 @@ pub enum ProblemKind {
         /// Where it first appears.
         first_line: u64,
     },
+    /// A mapping file that cannot be used, and why.
+    #[error("{reason}")]
+    Mapping {
+        /// What is wrong, and what is expected.
+        reason: String,
+    },
 }
 
 /// One problem of malformed input, located by file, line and column.

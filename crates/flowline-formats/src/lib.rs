@@ -13,6 +13,8 @@
 //!   into one run of quantities per series, for the planner's forecasts.
 //! - [`promotions::read`] reads promotions given as CSV into the commands that plan them.
 //! - [`policies::read`] reads inventory policies given as CSV into the commands that set them.
+//! - [`mapped::read`] reads CSV files of any layout, through a mapping file
+//!   ([`mapped::mapping`]), into items, fulfillment centers or opening stock.
 //! - [`ImportError`] rejects malformed input as a whole and lists every [`Problem`] with its
 //!   file, line, column and value, as ripgrep reports every match rather than the first one.
 //!
@@ -23,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod mapped;
 mod number;
 pub mod olist;
 pub mod policies;

@@ -19,12 +19,43 @@ pub(crate) struct Record {
     fields: Vec<String>,
 }
 
+/// Where a field's value comes from: a column named in the header, a column by its 1-based
+/// position, or a constant for every row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The column with this header.
+    Name(String),
+    /// The column at this 1-based position.
+    Position(usize),
+    /// This value on every row.
+    Value(String),
+}
+
+/// A field an importer wants, and where it comes from.
+#[derive(Debug, Clone)]
+pub(crate) struct Wanted {
+    /// The importer's name for the field.
+    pub(crate) field: &'static str,
+    /// Where its value is.
+    pub(crate) source: Source,
+}
+
+/// One field found: where it is in a record (or its constant), and the name problems give it
+/// (the file's own column name).
+#[derive(Debug)]
+struct Column {
+    field: &'static str,
+    index: Option<usize>,
+    constant: Option<String>,
+    shown: String,
+}
+
 /// The records of one file with the columns an importer asked for.
 #[derive(Debug)]
 pub(crate) struct Table {
     file: String,
-    /// The columns asked for, and where each is in the header.
-    columns: Vec<(&'static str, usize)>,
+    /// The fields asked for, and where each is.
+    columns: Vec<Column>,
     /// The records that are structurally sound (right field count, valid UTF-8).
     pub(crate) records: Vec<Record>,
     /// Records whose every field is empty or blank, whatever their field count, as a
@@ -37,7 +68,8 @@ pub(crate) struct Table {
 pub(crate) struct Field<'t> {
     pub(crate) file: &'t str,
     pub(crate) line: u64,
-    pub(crate) column: &'static str,
+    /// The column as the file names it.
+    pub(crate) column: &'t str,
     pub(crate) value: &'t str,
 }
 
@@ -51,11 +83,31 @@ impl Table {
         needed: &[&'static str],
         problems: &mut Problems,
     ) -> Option<Table> {
+        let wanted: Vec<Wanted> = needed
+            .iter()
+            .map(|name| Wanted {
+                field: name,
+                source: Source::Name((*name).to_string()),
+            })
+            .collect();
+        Self::read_mapped(file, bytes, b',', &wanted, problems)
+    }
+
+    /// [`Table::read`] of a file whose fields are where `wanted` says, its fields separated by
+    /// `delimiter`.
+    pub(crate) fn read_mapped(
+        file: &str,
+        bytes: &[u8],
+        delimiter: u8,
+        wanted: &[Wanted],
+        problems: &mut Problems,
+    ) -> Option<Table> {
         let bytes = bytes.strip_prefix(BYTE_ORDER_MARK).unwrap_or(bytes);
         let unterminated = unterminated_quote(bytes);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .from_reader(bytes);
         let lines = LineIndex::new(bytes);
         let mut raw: Vec<(u64, csv::ByteRecord)> = Vec::new();
@@ -84,17 +136,46 @@ impl Table {
             return None;
         };
         let header = decode_header(file, &header, problems)?;
-        let mut columns = Vec::with_capacity(needed.len());
+        let mut columns = Vec::with_capacity(wanted.len());
         let mut missing = false;
-        for name in needed {
-            match header.iter().position(|h| h == name) {
-                Some(index) => columns.push((*name, index)),
+        for want in wanted {
+            let found = match &want.source {
+                Source::Name(name) => header.iter().position(|h| h == name).map(|index| Column {
+                    field: want.field,
+                    index: Some(index),
+                    constant: None,
+                    shown: name.clone(),
+                }),
+                Source::Position(position) => position
+                    .checked_sub(1)
+                    .filter(|index| *index < header.len())
+                    .map(|index| Column {
+                        field: want.field,
+                        index: Some(index),
+                        constant: None,
+                        shown: header[index].clone(),
+                    }),
+                Source::Value(value) => Some(Column {
+                    field: want.field,
+                    index: None,
+                    constant: Some(value.clone()),
+                    shown: format!("{} (the mapping's constant)", want.field),
+                }),
+            };
+            match found {
+                Some(column) => columns.push(column),
                 None => {
                     missing = true;
+                    let column = match &want.source {
+                        Source::Position(position) => {
+                            format!("column {position} (the header has {})", header.len())
+                        }
+                        Source::Name(name) | Source::Value(name) => name.clone(),
+                    };
                     problems.push(Problem {
                         file: file.to_string(),
                         line: Some(1),
-                        column: Some((*name).to_string()),
+                        column: Some(column),
                         value: None,
                         kind: ProblemKind::MissingColumn,
                     });
@@ -185,16 +266,18 @@ impl Table {
     /// A field of a record, by column name. The name must be one of the columns the table
     /// was read with; any other reads as an empty value.
     pub(crate) fn field<'t>(&'t self, record: &'t Record, column: &'static str) -> Field<'t> {
-        let value = self
-            .columns
-            .iter()
-            .find(|(name, _)| *name == column)
-            .and_then(|(_, index)| record.fields.get(*index))
-            .map_or("", String::as_str);
+        let found = self.columns.iter().find(|found| found.field == column);
+        let value = found
+            .and_then(|found| match (&found.constant, found.index) {
+                (Some(constant), _) => Some(constant.as_str()),
+                (None, Some(index)) => record.fields.get(index).map(String::as_str),
+                (None, None) => None,
+            })
+            .unwrap_or("");
         Field {
             file: &self.file,
             line: record.line,
-            column,
+            column: found.map_or(column, |found| found.shown.as_str()),
             value,
         }
     }

@@ -1,0 +1,824 @@
+//! CSV files of any layout, read into master data and opening stock through a mapping file.
+//!
+//! A mapping (TOML) says where each field of the kind is in the file and how the file writes
+//! numbers:
+//!
+//! ```toml
+//! delimiter = ";"        # one character; "," when absent
+//! decimal = ","          # the decimal separator; "." when absent
+//! thousands = "."        # a thousands separator to drop; none when absent
+//!
+//! [columns]
+//! sku = "Artikelnummer"              # the column with this header
+//! name = 2                           # the column at this position (1 is the first)
+//! currency = { value = "EUR" }       # the same value on every row
+//! ```
+//!
+//! The fields of each [`Kind`] are listed by [`Kind::fields`]; a required field must be
+//! mapped, an unknown one is refused. The whole file is read before anything is returned:
+//! every malformed value is reported with its file, line and column (the file's own column
+//! name), and rows a spreadsheet leaves entirely empty are skipped and counted. Whether the
+//! items and centers named exist, and the like, is for the commands to decide.
+
+use crate::error::{ImportError, Problem, ProblemKind, Problems};
+use crate::number;
+use crate::table::{Field, Source, Table, Wanted};
+use flowline_core::Command;
+use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
+use flowline_core::id::{AdjustmentId, LocationId, ReasonCode, Sku};
+use flowline_core::master::{Address, TimeZoneName};
+use flowline_core::money::{Currency, Money};
+use flowline_core::state::{DefineItem, DefineLocation};
+use std::collections::BTreeMap;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Items: one `DefineItem` per row.
+    Items,
+    /// Fulfillment centers: one `DefineLocation` per row.
+    Locations,
+    /// Opening stock: rows of (center, SKU, quantity, unit cost), one `AdjustStock` with
+    /// reason `opening_balance` per center.
+    OpeningStock,
+}
+
+impl Kind {
+    /// Every kind, by its command-line name.
+    pub const ALL: [(&'static str, Kind); 3] = [
+        ("items", Kind::Items),
+        ("locations", Kind::Locations),
+        ("opening-stock", Kind::OpeningStock),
+    ];
+
+    /// The kind named `name` (`items`, `locations`, `opening-stock`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, kind)| *kind)
+    }
+
+    /// Its fields, each with whether it is required.
+    pub fn fields(self) -> &'static [(&'static str, bool)] {
+        match self {
+            Kind::Items => &[
+                ("sku", true),
+                ("name", true),
+                ("currency", true),
+                ("unit_cost", true),
+                ("price", true),
+                ("unit", false),
+                ("weight_g", false),
+                ("category", false),
+                ("hs_code", false),
+                ("country_of_origin", false),
+            ],
+            Kind::Locations => &[
+                ("location", true),
+                ("name", true),
+                ("country", true),
+                ("time_zone", true),
+                ("region", false),
+                ("city", false),
+                ("state", false),
+                ("postal_code", false),
+                ("address_line", false),
+                ("capacity_orders_per_day", false),
+            ],
+            Kind::OpeningStock => &[
+                ("location", true),
+                ("sku", true),
+                ("quantity", true),
+                ("unit_cost", false),
+            ],
+        }
+    }
+}
+
+/// Where a kind's fields are in a file, and how it writes numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    delimiter: u8,
+    decimal: char,
+    thousands: Option<char>,
+    columns: BTreeMap<String, Source>,
+}
+
+/// Reads a mapping file (`text`, the contents of `file`) for `kind`.
+///
+/// # Errors
+///
+/// Every problem of the mapping: TOML that does not parse (with its line), a separator that
+/// is not one character, a field the kind does not have, a required field not mapped, a
+/// column given as something other than a name, a position or `{ value = "…" }`.
+pub fn mapping(file: &str, text: &str, kind: Kind) -> Result<Mapping, ImportError> {
+    let mut problems = Problems::default();
+    let problem = |line: Option<u64>, column: Option<&str>, reason: String| Problem {
+        file: file.to_string(),
+        line,
+        column: column.map(str::to_string),
+        value: None,
+        kind: ProblemKind::Mapping { reason },
+    };
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(table) => table,
+        Err(error) => {
+            let line = error
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() as u64 + 1);
+            problems.push(problem(line, None, error.message().to_string()));
+            return problems.into_result(Mapping::default());
+        }
+    };
+    let mut mapping = Mapping::default();
+    let character = |key: &str, problems: &mut Problems| -> Option<char> {
+        let value = table.get(key)?;
+        let mut characters = value.as_str().unwrap_or_default().chars();
+        match (characters.next(), characters.next()) {
+            (Some(character), None) if character.is_ascii() && character != '"' => Some(character),
+            _ => {
+                problems.push(problem(
+                    None,
+                    Some(key),
+                    format!("`{key}` is one ASCII character other than `\"`, such as \";\""),
+                ));
+                None
+            }
+        }
+    };
+    if let Some(delimiter) = character("delimiter", &mut problems) {
+        mapping.delimiter = delimiter as u8;
+    }
+    if let Some(decimal) = character("decimal", &mut problems) {
+        mapping.decimal = decimal;
+    }
+    mapping.thousands = character("thousands", &mut problems);
+    for key in table.keys() {
+        if !["delimiter", "decimal", "thousands", "columns"].contains(&key.as_str()) {
+            problems.push(problem(
+                None,
+                Some(key),
+                "unknown setting: a mapping has delimiter, decimal, thousands and [columns]".into(),
+            ));
+        }
+    }
+    let fields = kind.fields();
+    let columns = table.get("columns").and_then(toml::Value::as_table);
+    for (name, value) in columns.into_iter().flatten() {
+        if !fields.iter().any(|(field, _)| field == name) {
+            let known: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
+            problems.push(problem(
+                None,
+                Some(name),
+                format!(
+                    "this kind has no such field; its fields are {}",
+                    known.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let source = match value {
+            toml::Value::String(header) => Some(Source::Name(header.clone())),
+            toml::Value::Integer(position) => usize::try_from(*position)
+                .ok()
+                .filter(|position| *position >= 1)
+                .map(Source::Position),
+            toml::Value::Table(constant) => match constant.get("value") {
+                Some(toml::Value::String(value)) if constant.len() == 1 => {
+                    Some(Source::Value(value.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match source {
+            Some(source) => {
+                mapping.columns.insert(name.clone(), source);
+            }
+            None => problems.push(problem(
+                None,
+                Some(name),
+                "give a header name (\"SKU\"), a position from 1 (3) or a constant \
+                 ({ value = \"EUR\" })"
+                    .into(),
+            )),
+        }
+    }
+    for (field, required) in fields {
+        if *required && !mapping.columns.contains_key(*field) {
+            problems.push(problem(
+                None,
+                Some(field),
+                "required, and not mapped in [columns]".into(),
+            ));
+        }
+    }
+    problems.into_result(mapping)
+}
+
+impl Default for Mapping {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            decimal: '.',
+            thousands: None,
+            columns: BTreeMap::new(),
+        }
+    }
+}
+
+/// What a mapped file gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedImport {
+    /// The commands, each with the line of the row it came from (an opening stock's, the first
+    /// row of its center).
+    pub commands: Vec<(u64, Command)>,
+    /// Rows read.
+    pub rows: u64,
+    /// Rows a spreadsheet left entirely empty, skipped.
+    pub empty_rows: u64,
+}
+
+/// Reads `bytes` (the contents of `file`) as `kind` through `mapping`. `tag` names the
+/// opening-stock adjustments it makes (`OPEN-<tag>-<center>`), so that two different files
+/// make two different adjustments.
+///
+/// # Errors
+///
+/// Every malformed value, located; nothing is returned then.
+pub fn read(
+    kind: Kind,
+    mapping: &Mapping,
+    file: &str,
+    bytes: &[u8],
+    tag: &str,
+) -> Result<MappedImport, ImportError> {
+    let mut problems = Problems::default();
+    let wanted: Vec<Wanted> = kind
+        .fields()
+        .iter()
+        .filter_map(|(field, _)| {
+            mapping.columns.get(*field).map(|source| Wanted {
+                field,
+                source: source.clone(),
+            })
+        })
+        .collect();
+    let Some(table) = Table::read_mapped(file, bytes, mapping.delimiter, &wanted, &mut problems)
+    else {
+        if let Some(hint) = delimiter_hint(bytes, mapping.delimiter) {
+            problems.push(Problem {
+                file: file.to_string(),
+                line: Some(1),
+                column: None,
+                value: None,
+                kind: ProblemKind::Mapping { reason: hint },
+            });
+        }
+        return problems.into_result(MappedImport::empty());
+    };
+    let reader = Reader { mapping };
+    let mut commands = Vec::new();
+    let mut stock: BTreeMap<String, (u64, LocationId, Vec<AdjustLineInput>)> = BTreeMap::new();
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for record in &table.records {
+        let field = |name: &'static str| table.field(record, name);
+        let row = match kind {
+            Kind::Items => reader.item(&field).map(|item| {
+                let key = item.sku.to_string();
+                (key, Some(Command::DefineItem(item)), None)
+            }),
+            Kind::Locations => reader.location(&field).map(|location| {
+                let key = location.location.to_string();
+                (key, Some(Command::DefineLocation(location)), None)
+            }),
+            Kind::OpeningStock => reader.stock_line(&field).map(|(location, line)| {
+                let key = format!("{location} {}", line.sku);
+                (key, None, Some((location, line)))
+            }),
+        };
+        match row {
+            Err(problem) => problems.push(*problem),
+            Ok((key, command, line)) => {
+                if let Some(first_line) = seen.insert(key, record.line) {
+                    let column = match kind {
+                        Kind::Items | Kind::OpeningStock => "sku",
+                        Kind::Locations => "location",
+                    };
+                    problems.push(*field(column).problem(ProblemKind::DuplicateKey { first_line }));
+                    continue;
+                }
+                if let Some(command) = command {
+                    commands.push((record.line, command));
+                }
+                if let Some((location, line)) = line {
+                    stock
+                        .entry(location.to_string())
+                        .or_insert_with(|| (record.line, location, Vec::new()))
+                        .2
+                        .push(line);
+                }
+            }
+        }
+    }
+    for (name, (line, location, lines)) in stock {
+        let id = format!("OPEN-{tag}-{name}");
+        match AdjustmentId::parse(&id) {
+            Ok(adjustment) => commands.push((
+                line,
+                Command::AdjustStock(AdjustStock {
+                    adjustment,
+                    location,
+                    reason: ReasonCode::parse("opening_balance")
+                        .unwrap_or_else(|_| unreachable!("a fixed, valid reason code")),
+                    lines,
+                }),
+            )),
+            Err(error) => problems.push(Problem {
+                file: file.to_string(),
+                line: Some(line),
+                column: Some("location".into()),
+                value: Some(name),
+                kind: ProblemKind::Identifier {
+                    reason: format!("the adjustment id `{id}` it makes: {error}"),
+                },
+            }),
+        }
+    }
+    commands.sort_by_key(|(line, _)| *line);
+    let rows = table.records.len() as u64;
+    problems.into_result(MappedImport {
+        commands,
+        rows,
+        empty_rows: table.empty_rows,
+    })
+}
+
+/// When the header holds no `delimiter` but another common separator, what to set.
+fn delimiter_hint(bytes: &[u8], delimiter: u8) -> Option<String> {
+    let header = bytes.split(|byte| *byte == b'\n').next()?;
+    if header.contains(&delimiter) {
+        return None;
+    }
+    let found = [b';', b',', b'\t', b'|']
+        .into_iter()
+        .find(|candidate| header.contains(candidate))?;
+    let shown = if found == b'\t' {
+        "\\t".to_string()
+    } else {
+        char::from(found).to_string()
+    };
+    Some(format!(
+        "the header has no `{}` between its columns but has `{shown}`: set delimiter = \"{shown}\" \
+         in the mapping",
+        char::from(delimiter).escape_default()
+    ))
+}
+
+impl MappedImport {
+    fn empty() -> Self {
+        Self {
+            commands: Vec::new(),
+            rows: 0,
+            empty_rows: 0,
+        }
+    }
+}
+
+struct Reader<'m> {
+    mapping: &'m Mapping,
+}
+
+type Read<T> = Result<T, Box<Problem>>;
+
+impl Reader<'_> {
+    /// A number as the file writes it, in the form `number` reads: thousands separators
+    /// dropped, the decimal separator made a point.
+    fn plain(&self, text: &str) -> String {
+        text.trim()
+            .chars()
+            .filter(|character| Some(*character) != self.mapping.thousands)
+            .map(|character| {
+                if character == self.mapping.decimal {
+                    '.'
+                } else {
+                    character
+                }
+            })
+            .collect()
+    }
+
+    fn amount(&self, field: &Field<'_>) -> Read<i64> {
+        number::parse_amount_minor(&self.plain(field.required()?))
+            .map_err(|reason| field.problem(ProblemKind::Money { reason }))
+    }
+
+    fn optional_amount(&self, field: &Field<'_>) -> Read<Option<i64>> {
+        field
+            .optional()
+            .map(|text| {
+                number::parse_amount_minor(&self.plain(text))
+                    .map_err(|reason| field.problem(ProblemKind::Money { reason }))
+            })
+            .transpose()
+    }
+
+    fn whole(&self, field: &Field<'_>, optional: bool) -> Read<Option<i64>> {
+        let text = if optional {
+            match field.optional() {
+                Some(text) => text,
+                None => return Ok(None),
+            }
+        } else {
+            field.required()?
+        };
+        number::parse_whole(&self.plain(text))
+            .map(Some)
+            .map_err(|reason| field.problem(ProblemKind::Number { reason }))
+    }
+
+    fn text(field: &Field<'_>) -> Option<String> {
+        field.optional().map(|text| text.trim().to_string())
+    }
+
+    fn item<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<DefineItem> {
+        let currency_field = field("currency");
+        let currency = Currency::parse(currency_field.required()?.trim()).map_err(|error| {
+            currency_field.problem(ProblemKind::Identifier {
+                reason: error.to_string(),
+            })
+        })?;
+        let sku = field("sku").id(|text| Sku::parse(text.trim()))?;
+        let name = field("name").required()?.trim().to_string();
+        let unit_cost = self.amount(&field("unit_cost"))?;
+        let price = self.amount(&field("price"))?;
+        let weight_g = self.whole(&field("weight_g"), true)?.unwrap_or(0);
+        Ok(DefineItem {
+            sku,
+            name,
+            unit: Self::text(&field("unit")).unwrap_or_else(|| "each".to_string()),
+            unit_cost: Money {
+                amount_minor: unit_cost,
+                currency,
+            },
+            price: Money {
+                amount_minor: price,
+                currency,
+            },
+            weight_g,
+            dimensions: None,
+            hs_code: Self::text(&field("hs_code")),
+            country_of_origin: Self::text(&field("country_of_origin")),
+            category: Self::text(&field("category")),
+            bom: None,
+        })
+    }
+
+    fn location<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<DefineLocation> {
+        let location = field("location").id(|text| LocationId::parse(text.trim()))?;
+        let name = field("name").required()?.trim().to_string();
+        let country = field("country").required()?.trim().to_ascii_uppercase();
+        let time_zone = field("time_zone").id(|text| TimeZoneName::parse(text.trim()))?;
+        let capacity = self.whole(&field("capacity_orders_per_day"), true)?;
+        Ok(DefineLocation {
+            location,
+            name,
+            region: Self::text(&field("region")).unwrap_or_default(),
+            address: Address {
+                recipient: None,
+                lines: Self::text(&field("address_line")).into_iter().collect(),
+                city: Self::text(&field("city")).unwrap_or_default(),
+                region: Self::text(&field("state")).unwrap_or_default(),
+                postal_code: Self::text(&field("postal_code")).unwrap_or_default(),
+                country,
+                time_zone,
+                coordinates: None,
+            },
+            capacity_orders_per_day: capacity,
+        })
+    }
+
+    fn stock_line<'f>(
+        &self,
+        field: &impl Fn(&'static str) -> Field<'f>,
+    ) -> Read<(LocationId, AdjustLineInput)> {
+        let location = field("location").id(|text| LocationId::parse(text.trim()))?;
+        let sku = field("sku").id(|text| Sku::parse(text.trim()))?;
+        let quantity_field = field("quantity");
+        let quantity = self.whole(&quantity_field, false)?.unwrap_or(0);
+        if quantity <= 0 {
+            return Err(quantity_field.problem(ProblemKind::Quantity {
+                reason: "an opening balance is a positive number of units".into(),
+            }));
+        }
+        let unit_cost_minor = self.optional_amount(&field("unit_cost"))?;
+        Ok((
+            location,
+            AdjustLineInput {
+                sku,
+                quantity,
+                unit_cost_minor,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ITEMS_MAPPING: &str = r#"
+delimiter = ";"
+decimal = ","
+thousands = "."
+
+[columns]
+sku = "Artikelnummer"
+name = 2
+unit_cost = "Einkaufspreis"
+price = "Verkaufspreis"
+currency = { value = "EUR" }
+weight_g = "Gewicht (g)"
+"#;
+
+    fn items_mapping() -> Mapping {
+        mapping("items.toml", ITEMS_MAPPING, Kind::Items).unwrap()
+    }
+
+    fn items(commands: &[(u64, Command)]) -> Vec<(u64, &DefineItem)> {
+        commands
+            .iter()
+            .filter_map(|(line, command)| match command {
+                Command::DefineItem(item) => Some((*line, item)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn located(error: &ImportError) -> Vec<(Option<u64>, Option<String>)> {
+        error
+            .problems()
+            .iter()
+            .map(|problem| (problem.line, problem.column.clone()))
+            .collect()
+    }
+
+    /// A file as a German spreadsheet saves it: a byte-order mark, CRLF, `;` between fields,
+    /// decimal commas and thousands points, a quoted name over two lines, and empty rows
+    /// between and after the real ones. "1.234,50" is 123,450 cents; "0,5" is 50.
+    #[test]
+    fn a_spreadsheets_file_reads_through_its_mapping() {
+        let bytes = "\u{feff}Artikelnummer;Bezeichnung;Einkaufspreis;Verkaufspreis;Gewicht (g)\r\n\
+                     MUG-1;\"Becher\r\nblau\";1.234,50;2.000;350\r\n\
+                     ;;;;\r\n\
+                     TEE-2;Tee;0,5;3,99;\r\n\
+                     ;;;;\r\n;;;;\r\n";
+        let taken = read(
+            Kind::Items,
+            &items_mapping(),
+            "items.csv",
+            bytes.as_bytes(),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(taken.rows, 2);
+        assert_eq!(taken.empty_rows, 3);
+        let items = items(&taken.commands);
+        // The multi-line record starts on line 2; TEE-2 is on line 5 (the empty row is 4).
+        assert_eq!(items[0].0, 2);
+        assert_eq!(items[1].0, 5);
+        assert_eq!(items[0].1.sku.as_str(), "MUG-1");
+        assert_eq!(items[0].1.name, "Becher\r\nblau");
+        assert_eq!(items[0].1.unit_cost.amount_minor, 123_450);
+        assert_eq!(items[0].1.price.amount_minor, 200_000);
+        assert_eq!(items[0].1.unit_cost.currency.as_str(), "EUR");
+        assert_eq!(items[0].1.weight_g, 350);
+        assert_eq!(items[1].1.unit_cost.amount_minor, 50);
+        assert_eq!(items[1].1.price.amount_minor, 399);
+        assert_eq!(items[1].1.weight_g, 0);
+        assert_eq!(items[1].1.unit, "each");
+    }
+
+    /// Every malformed value is reported, each at its line and under the file's own column
+    /// name, and nothing is returned.
+    #[test]
+    fn every_bad_value_is_named_by_line_and_the_files_column() {
+        let bytes = "Artikelnummer;Bezeichnung;Einkaufspreis;Verkaufspreis;Gewicht (g)\n\
+                     MUG 1;Becher;1,00;2,00;1\n\
+                     TEE-2;;1,00;2,00;1\n\
+                     KEKS-3;Keks;zwei;2,00;x\n\
+                     MUG 1;Becher;1,00;2,00;1\n";
+        let error = read(
+            Kind::Items,
+            &items_mapping(),
+            "items.csv",
+            bytes.as_bytes(),
+            "t",
+        )
+        .unwrap_err();
+        assert_eq!(
+            located(&error),
+            vec![
+                (Some(2), Some("Artikelnummer".into())),
+                (Some(3), Some("Bezeichnung".into())),
+                (Some(4), Some("Einkaufspreis".into())),
+                (Some(5), Some("Artikelnummer".into())),
+            ]
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("items.csv:4: column `Einkaufspreis`")
+        );
+    }
+
+    /// The mapping's own problems, all of them: an unknown field, a column given as neither a
+    /// name, a position nor a constant, a two-character delimiter, an unknown setting, and the
+    /// required fields left unmapped. A mapping that is not TOML says on which line.
+    #[test]
+    fn a_mappings_problems_are_all_reported() {
+        let text = r#"
+delimiter = ";;"
+colour = "red"
+[columns]
+sku = "SKU"
+name = 0
+flavour = "Taste"
+"#;
+        let error = mapping("m.toml", text, Kind::Items).unwrap_err();
+        let columns: Vec<String> = error
+            .problems()
+            .iter()
+            .filter_map(|problem| problem.column.clone())
+            .collect();
+        assert_eq!(
+            columns,
+            vec![
+                "delimiter",
+                "colour",
+                "flavour",
+                "name",
+                "name",
+                "currency",
+                "unit_cost",
+                "price"
+            ]
+        );
+        let error = mapping("m.toml", "[columns]\nsku = \n", Kind::Items).unwrap_err();
+        assert_eq!(error.problems()[0].line, Some(2), "{error}");
+    }
+
+    /// A file separated by `;` read with the default `,`: its columns are missing, and the
+    /// last problem says which delimiter to set.
+    #[test]
+    fn a_file_with_another_delimiter_is_told_which_to_set() {
+        let mapping = mapping(
+            "stock.toml",
+            "[columns]\nlocation = \"Lager\"\nsku = \"SKU\"\nquantity = \"Menge\"\n",
+            Kind::OpeningStock,
+        )
+        .unwrap();
+        let error = read(
+            Kind::OpeningStock,
+            &mapping,
+            "stock.csv",
+            b"Lager;SKU;Menge\nFC-1;MUG;1\n",
+            "t",
+        )
+        .unwrap_err();
+        let last = error.problems().last().unwrap().to_string();
+        assert!(last.contains("set delimiter = \";\""), "{last}");
+        assert_eq!(error.total(), 4);
+    }
+
+    /// Opening stock: one `opening_balance` adjustment per center, its lines in file order,
+    /// named by the tag; a center and SKU twice is refused; a quantity of 0 is refused.
+    #[test]
+    fn opening_stock_makes_one_adjustment_per_center() {
+        let mapping = mapping(
+            "stock.toml",
+            "[columns]\nlocation = \"Lager\"\nsku = 1\nquantity = \"Menge\"\nunit_cost = \"Wert\"\n",
+            Kind::OpeningStock,
+        )
+        .unwrap();
+        let bytes = "SKU,Lager,Menge,Wert\nMUG-1,FC-B,10,4.00\nMUG-1,FC-A,5,\nTEE-2,FC-B,7,1.5\n";
+        let taken = read(
+            Kind::OpeningStock,
+            &mapping,
+            "stock.csv",
+            bytes.as_bytes(),
+            "abc",
+        )
+        .unwrap();
+        type Lines = Vec<(String, i64, Option<i64>)>;
+        let adjustments: Vec<(u64, String, String, Lines)> = taken
+            .commands
+            .iter()
+            .map(|(line, command)| match command {
+                Command::AdjustStock(adjust) => (
+                    *line,
+                    adjust.adjustment.to_string(),
+                    adjust.location.to_string(),
+                    adjust
+                        .lines
+                        .iter()
+                        .map(|l| (l.sku.to_string(), l.quantity, l.unit_cost_minor))
+                        .collect(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            adjustments,
+            vec![
+                (
+                    2,
+                    "OPEN-abc-FC-B".to_string(),
+                    "FC-B".to_string(),
+                    vec![
+                        ("MUG-1".to_string(), 10, Some(400)),
+                        ("TEE-2".to_string(), 7, Some(150))
+                    ]
+                ),
+                (
+                    3,
+                    "OPEN-abc-FC-A".to_string(),
+                    "FC-A".to_string(),
+                    vec![("MUG-1".to_string(), 5, None)]
+                ),
+            ]
+        );
+        let bad = "SKU,Lager,Menge,Wert\nMUG-1,FC-B,10,\nMUG-1,FC-B,3,\nTEE-2,FC-B,0,\n";
+        let error = read(
+            Kind::OpeningStock,
+            &mapping,
+            "stock.csv",
+            bad.as_bytes(),
+            "abc",
+        )
+        .unwrap_err();
+        assert_eq!(
+            located(&error),
+            vec![
+                (Some(3), Some("SKU".into())),
+                (Some(4), Some("Menge".into()))
+            ]
+        );
+    }
+
+    /// Corruption, many seeds: files of 1 to 40 valid item rows, one cell made invalid for its
+    /// column at a row and column chosen by the seed. Every file is refused whole, with one
+    /// problem at exactly that line and column. (A deterministic generator: Knuth's MMIX
+    /// constants.)
+    #[test]
+    fn one_corrupted_cell_is_found_at_its_line_and_column_in_every_file() {
+        let mapping = items_mapping();
+        let headers = [
+            "Artikelnummer",
+            "Bezeichnung",
+            "Einkaufspreis",
+            "Verkaufspreis",
+            "Gewicht (g)",
+        ];
+        let corrupt = ["BAD SKU!", "", "1,2,3", "zwei", "-"];
+        let mut state: u64 = 1;
+        let mut next = |bound: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % bound
+        };
+        for seed in 0..500 {
+            let rows = 1 + next(40) as usize;
+            let bad_row = next(rows as u64) as usize;
+            let bad_column = next(5) as usize;
+            let mut text = headers.join(";");
+            text.push('\n');
+            for row in 0..rows {
+                let mut cells = [
+                    format!("SKU-{row}"),
+                    format!("Artikel {row}"),
+                    format!("{},{:02}", row, seed % 100),
+                    format!("{}.{:03},00", 1 + row, row),
+                    format!("{}", 100 + row),
+                ];
+                if row == bad_row {
+                    cells[bad_column] = corrupt[bad_column].to_string();
+                }
+                text.push_str(&cells.join(";"));
+                text.push('\n');
+            }
+            let error = read(Kind::Items, &mapping, "items.csv", text.as_bytes(), "t")
+                .expect_err("a corrupted file must be refused");
+            assert_eq!(
+                located(&error),
+                vec![(
+                    Some(bad_row as u64 + 2),
+                    Some(headers[bad_column].to_string())
+                )],
+                "seed {seed}: {error}"
+            );
+        }
+    }
+}
