@@ -44,9 +44,10 @@ pub enum ImportCommand {
         /// What the file holds: items, locations or opening-stock.
         #[arg(long, value_name = "KIND", value_parser = parse_kind)]
         kind: flowline_formats::mapped::Kind,
-        /// The mapping file (TOML).
+        /// The mapping file (TOML); without it, the columns are the kind's own field names,
+        /// as `flowline export` writes them.
         #[arg(long = "map", value_name = "MAPPING.toml")]
-        mapping: PathBuf,
+        mapping: Option<PathBuf>,
         /// The CSV file.
         file: PathBuf,
         /// The SQLite event log.
@@ -90,7 +91,7 @@ pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
             file,
             db,
             tenant,
-        } => import_csv(kind, &mapping, &file, &db, &tenant),
+        } => import_csv(kind, mapping.as_deref(), &file, &db, &tenant),
     }
 }
 
@@ -119,7 +120,7 @@ fn parse_kind(text: &str) -> Result<flowline_formats::mapped::Kind, String> {
 /// `flowline import csv`.
 fn import_csv(
     kind: flowline_formats::mapped::Kind,
-    mapping_path: &Path,
+    mapping_path: Option<&Path>,
     path: &Path,
     db: &Path,
     tenant: &str,
@@ -127,8 +128,11 @@ fn import_csv(
     use flowline_formats::mapped;
     let tenant =
         TenantId::parse(tenant).with_context(|| format!("`{tenant}` is not a valid tenant id"))?;
-    let mapping_text = std::fs::read_to_string(mapping_path)
-        .with_context(|| format!("cannot read {}", mapping_path.display()))?;
+    let mapping_text = match mapping_path {
+        Some(mapping_path) => std::fs::read_to_string(mapping_path)
+            .with_context(|| format!("cannot read {}", mapping_path.display()))?,
+        None => String::new(),
+    };
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let kind_name = mapped::Kind::ALL
         .iter()
@@ -147,8 +151,14 @@ fn import_csv(
     let hash = hex::encode(hasher.finalize());
     let key = format!("import:csv:{kind_name}:{hash}");
     let file_name = path.display().to_string();
-    let read = mapped::mapping(&mapping_path.display().to_string(), &mapping_text, kind)
-        .and_then(|mapping| mapped::read(kind, &mapping, &file_name, &bytes, &hash[..12]));
+    let mapping = match mapping_path {
+        Some(mapping_path) => {
+            mapped::mapping(&mapping_path.display().to_string(), &mapping_text, kind)
+        }
+        None => Ok(mapped::native(kind, &bytes)),
+    };
+    let read =
+        mapping.and_then(|mapping| mapped::read(kind, &mapping, &file_name, &bytes, &hash[..12]));
     let read = match read {
         Ok(read) => read,
         Err(error) => {

@@ -22,6 +22,7 @@ mod bench_startup;
 mod demo;
 #[cfg(test)]
 mod dictionary;
+mod export;
 mod import;
 mod metrics;
 mod migrate;
@@ -139,6 +140,11 @@ enum Commands {
         #[command(subcommand)]
         which: admin::KeyCommand,
     },
+    /// Export a tenant's items, centers or stock as CSV or JSON lines.
+    ///
+    /// The columns are the import kinds' field names, so `flowline import csv` reads the
+    /// files back without a mapping.
+    Export(export::ExportArgs),
     /// Import third-party data into a tenant, all or nothing.
     Import {
         #[command(subcommand)]
@@ -351,6 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Tenant { which } => admin::tenant(which),
         Commands::Key { which } => admin::key(which),
         Commands::Import { which } => import::run(which),
+        Commands::Export(args) => export::run(&args),
         Commands::Migrate(args) => migrate::run(&args),
         Commands::Plan { which } => plan::run(which),
         Commands::Metrics(args) => {

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! The fields of each [`Kind`] are listed by [`Kind::fields`]; a required field must be
-//! mapped, an unknown one is refused. The whole file is read before anything is returned:
+//! mapped, an unknown one is refused. Without a mapping file ([`native`]), a file is read as
+//! `flowline export` writes it: each field under its own name. The whole file is read before anything is returned:
 //! every malformed value is reported with its file, line and column (the file's own column
 //! name), and rows a spreadsheet leaves entirely empty are skipped and counted. Whether the
 //! items and centers named exist, and the like, is for the commands to decide.
@@ -215,6 +216,31 @@ pub fn mapping(file: &str, text: &str, kind: Kind) -> Result<Mapping, ImportErro
         }
     }
     problems.into_result(mapping)
+}
+
+/// The mapping of a file written as `flowline export` writes the kind: `,` between fields,
+/// `.` before decimals, and each of the kind's fields under its own name, those the header
+/// has.
+pub fn native(kind: Kind, bytes: &[u8]) -> Mapping {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header: Vec<String> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|record| record.iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    let columns = kind
+        .fields()
+        .iter()
+        .filter(|(field, required)| *required || header.iter().any(|name| name == field))
+        .map(|(field, _)| ((*field).to_string(), Source::Name((*field).to_string())))
+        .collect();
+    Mapping {
+        columns,
+        ..Mapping::default()
+    }
 }
 
 impl Default for Mapping {
