@@ -41,7 +41,7 @@ pub enum ImportCommand {
     /// mapping imported again append nothing and say so. Exit codes: 0 imported (or already
     /// imported), 1 input rejected, 2 could not run.
     Csv {
-        /// What the file holds: items, locations or opening-stock.
+        /// What the file holds: items, locations, opening-stock or sales-orders.
         #[arg(long, value_name = "KIND", value_parser = parse_kind)]
         kind: flowline_formats::mapped::Kind,
         /// The mapping file (TOML); without it, the columns are the kind's own field names,
@@ -157,10 +157,8 @@ fn import_csv(
         }
         None => Ok(mapped::native(kind, &bytes)),
     };
-    let read =
-        mapping.and_then(|mapping| mapped::read(kind, &mapping, &file_name, &bytes, &hash[..12]));
-    let read = match read {
-        Ok(read) => read,
+    let mapping = match mapping {
+        Ok(mapping) => mapping,
         Err(error) => {
             eprintln!("{error}");
             return Ok(ExitCode::from(1));
@@ -179,16 +177,33 @@ fn import_csv(
     }
     let engine = Engine::open(backend::durable(db)?, EngineOptions::default())
         .with_context(|| format!("cannot open {}", backend::name(db)))?;
-    let lines: Vec<u64> = read.commands.iter().map(|(line, _)| *line).collect();
-    let names: Vec<&'static str> = read
-        .commands
-        .iter()
-        .map(|(_, command)| command.name())
-        .collect();
+    // Dates without a zone in the mapping are civil times of the tenant's reporting zone.
+    let zone = engine
+        .query(&tenant, |state| {
+            state
+                .settings
+                .as_ref()
+                .map(|settings| settings.reporting_time_zone.as_str().to_string())
+        })
+        .context("cannot read the tenant's settings")?
+        .unwrap_or_else(|| "UTC".to_string());
+    let read = match mapped::read(kind, &mapping, &file_name, &bytes, &hash[..12], &zone) {
+        Ok(read) => read,
+        Err(error) => {
+            engine.shutdown();
+            eprintln!("{error}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let lines: Vec<u64> = read.commands.iter().map(|row| row.line).collect();
+    let names: Vec<&'static str> = read.commands.iter().map(|row| row.command.name()).collect();
     let submissions: Vec<Submission> = read
         .commands
         .into_iter()
-        .map(|(_, command)| Submission::new(command))
+        .map(|row| match row.at {
+            Some(at) => Submission::new(row.command).at(at),
+            None => Submission::new(row.command),
+        })
         .collect();
     let answer = engine.submit_atomically(&tenant, submissions, Some(key.clone()));
     engine.shutdown();

@@ -1327,6 +1327,72 @@ fn csv_files_of_any_layout_import_through_their_mappings_once_each() {
     let check = flowline(&["check", "--db", db]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 
+    // Last week's orders as a store exports them, one row per line, month-first dates in
+    // Berlin time: placed at those times in business time, the first order's two lines
+    // together, and the file imports once.
+    let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+    let day = jiff::Timestamp::now().to_zoned(zone.clone()).date() - jiff::Span::new().days(2);
+    let us_date = format!("{}/{}/{}", day.month(), day.day(), day.year());
+    write(
+        "orders.csv",
+        &format!(
+            "Name,Email,Created at,Lineitem sku,Lineitem quantity,Lineitem price\n\
+             SO-1,ann,{us_date} 9:30,MUG-1,2,2000.00\nSO-1,,,TEE-2,1,3.99\n\
+             SO-2,bob,{us_date} 18:05,TEE-2,1,3.99\n"
+        ),
+    );
+    write(
+        "orders.toml",
+        "day_order = \"month-first\"\n[columns]\norder = \"Name\"\nplaced_at = \"Created at\"\nchannel = { value = \"web\" }\n\
+         customer = \"Email\"\ncurrency = { value = \"EUR\" }\nsku = \"Lineitem sku\"\n\
+         quantity = \"Lineitem quantity\"\nunit_price = \"Lineitem price\"\n\
+         ship_country = { value = \"DE\" }\nship_time_zone = { value = \"Europe/Berlin\" }\n",
+    );
+    let orders = import("sales-orders", "orders");
+    assert_eq!(
+        orders.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&orders),
+        stderr(&orders)
+    );
+    assert!(
+        stdout(&orders).contains("3 rows read"),
+        "{}",
+        stdout(&orders)
+    );
+    assert!(
+        stdout(&orders).contains("imported 2 events"),
+        "{}",
+        stdout(&orders)
+    );
+    assert!(stdout(&import("sales-orders", "orders")).contains("already imported"));
+    let placed: Vec<(String, i64)> = connection
+        .prepare(
+            "SELECT s.name, e.business_time FROM events e JOIN streams s \
+             ON s.tenant_id = e.tenant_id AND s.stream_id = e.stream_id \
+             WHERE s.name LIKE 'sales_order/%' ORDER BY e.seq",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let at = |hour: i8, minute: i8| {
+        day.at(hour, minute, 0, 0)
+            .to_zoned(zone.clone())
+            .unwrap()
+            .timestamp()
+            .as_microsecond()
+    };
+    assert_eq!(
+        placed,
+        vec![
+            ("sales_order/SO-1".to_string(), at(9, 30)),
+            ("sales_order/SO-2".to_string(), at(18, 5)),
+        ]
+    );
+
     // Round trip: exported, then imported without mappings into an empty tenant, the items,
     // centers and stock export to the same bytes.
     let export = |what: &str, tenant: &str| {

@@ -7,6 +7,8 @@
 //! delimiter = ";"        # one character; "," when absent
 //! decimal = ","          # the decimal separator; "." when absent
 //! thousands = "."        # a thousands separator to drop; none when absent
+//! time_zone = "Europe/Berlin"   # dates' zone; the tenant's reporting zone when absent
+//! day_order = "month-first"     # 3/4/2024 is March 4; decided from the values when absent
 //!
 //! [columns]
 //! sku = "Artikelnummer"              # the column with this header
@@ -24,12 +26,18 @@
 use crate::error::{ImportError, Problem, ProblemKind, Problems};
 use crate::number;
 use crate::table::{Field, Source, Table, Wanted};
+use crate::timestamp::{ColumnReader, DayOrder, DayOrderDecision, detect_day_order};
 use flowline_core::Command;
 use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
-use flowline_core::id::{AdjustmentId, LocationId, ReasonCode, Sku};
+use flowline_core::documents::sales_order::{OrderLineInput, PlaceSalesOrder};
+use flowline_core::id::{
+    AdjustmentId, ChannelId, CustomerId, LocationId, ReasonCode, SalesOrderId, Sku,
+};
 use flowline_core::master::{Address, TimeZoneName};
 use flowline_core::money::{Currency, Money};
 use flowline_core::state::{DefineItem, DefineLocation};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
 
 /// What a file holds.
@@ -42,14 +50,18 @@ pub enum Kind {
     /// Opening stock: rows of (center, SKU, quantity, unit cost), one `AdjustStock` with
     /// reason `opening_balance` per center.
     OpeningStock,
+    /// Sales orders, one row per line (order-level fields from an order's first row): one
+    /// `PlaceSalesOrder` per order, at its `placed_at` in business time.
+    SalesOrders,
 }
 
 impl Kind {
     /// Every kind, by its command-line name.
-    pub const ALL: [(&'static str, Kind); 3] = [
+    pub const ALL: [(&'static str, Kind); 4] = [
         ("items", Kind::Items),
         ("locations", Kind::Locations),
         ("opening-stock", Kind::OpeningStock),
+        ("sales-orders", Kind::SalesOrders),
     ];
 
     /// The kind named `name` (`items`, `locations`, `opening-stock`).
@@ -93,6 +105,23 @@ impl Kind {
                 ("quantity", true),
                 ("unit_cost", false),
             ],
+            Kind::SalesOrders => &[
+                ("order", true),
+                ("placed_at", true),
+                ("channel", true),
+                ("customer", true),
+                ("currency", true),
+                ("sku", true),
+                ("quantity", true),
+                ("unit_price", true),
+                ("ship_country", true),
+                ("ship_time_zone", true),
+                ("unit_tax", false),
+                ("shipping_charge", false),
+                ("ship_city", false),
+                ("ship_state", false),
+                ("ship_postal_code", false),
+            ],
         }
     }
 }
@@ -103,7 +132,17 @@ pub struct Mapping {
     delimiter: u8,
     decimal: char,
     thousands: Option<char>,
+    time_zone: Option<String>,
+    day_order: Option<DayOrder>,
     columns: BTreeMap<String, Source>,
+}
+
+impl Mapping {
+    /// The time zone the file's dates and times are civil times of, when the mapping names
+    /// one (`time_zone = "Europe/Berlin"`).
+    pub fn time_zone(&self) -> Option<&str> {
+        self.time_zone.as_deref()
+    }
 }
 
 /// Reads a mapping file (`text`, the contents of `file`) for `kind`.
@@ -155,12 +194,41 @@ pub fn mapping(file: &str, text: &str, kind: Kind) -> Result<Mapping, ImportErro
         mapping.decimal = decimal;
     }
     mapping.thousands = character("thousands", &mut problems);
+    if let Some(zone) = table.get("time_zone") {
+        match zone.as_str().map(jiff::tz::TimeZone::get) {
+            Some(Ok(_)) => mapping.time_zone = zone.as_str().map(str::to_string),
+            _ => problems.push(problem(
+                None,
+                Some("time_zone"),
+                "an IANA time zone, such as \"Europe/Berlin\"".into(),
+            )),
+        }
+    }
+    if let Some(order) = table.get("day_order") {
+        match order.as_str() {
+            Some("day-first") => mapping.day_order = Some(DayOrder::DayFirst),
+            Some("month-first") => mapping.day_order = Some(DayOrder::MonthFirst),
+            _ => problems.push(problem(
+                None,
+                Some("day_order"),
+                "\"month-first\" (3/14/2024) or \"day-first\" (14/3/2024)".into(),
+            )),
+        }
+    }
+    const SETTINGS: [&str; 6] = [
+        "delimiter",
+        "decimal",
+        "thousands",
+        "time_zone",
+        "day_order",
+        "columns",
+    ];
     for key in table.keys() {
-        if !["delimiter", "decimal", "thousands", "columns"].contains(&key.as_str()) {
+        if !SETTINGS.contains(&key.as_str()) {
             problems.push(problem(
                 None,
                 Some(key),
-                "unknown setting: a mapping has delimiter, decimal, thousands and [columns]".into(),
+                format!("unknown setting: a mapping has {}", SETTINGS.join(", ")),
             ));
         }
     }
@@ -249,17 +317,30 @@ impl Default for Mapping {
             delimiter: b',',
             decimal: '.',
             thousands: None,
+            time_zone: None,
+            day_order: None,
             columns: BTreeMap::new(),
         }
     }
 }
 
+/// One command of a mapped file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The line of the row it came from (of an order's or a center's first row).
+    pub line: u64,
+    /// The command.
+    pub command: Command,
+    /// When it takes effect in business time, when the file says (an order's `placed_at`).
+    pub at: Option<Timestamp>,
+}
+
 /// What a mapped file gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedImport {
-    /// The commands, each with the line of the row it came from (an opening stock's, the first
-    /// row of its center).
-    pub commands: Vec<(u64, Command)>,
+    /// The commands in the order they are to be submitted: by business time when they have
+    /// one, then by line.
+    pub commands: Vec<Row>,
     /// Rows read.
     pub rows: u64,
     /// Rows a spreadsheet left entirely empty, skipped.
@@ -268,7 +349,8 @@ pub struct MappedImport {
 
 /// Reads `bytes` (the contents of `file`) as `kind` through `mapping`. `tag` names the
 /// opening-stock adjustments it makes (`OPEN-<tag>-<center>`), so that two different files
-/// make two different adjustments.
+/// make two different adjustments; dates and times are civil times of the mapping's
+/// `time_zone`, or of `default_zone` (the tenant's reporting zone) when it names none.
 ///
 /// # Errors
 ///
@@ -279,6 +361,7 @@ pub fn read(
     file: &str,
     bytes: &[u8],
     tag: &str,
+    default_zone: &str,
 ) -> Result<MappedImport, ImportError> {
     let mut problems = Problems::default();
     let wanted: Vec<Wanted> = kind
@@ -305,6 +388,29 @@ pub fn read(
         return problems.into_result(MappedImport::empty());
     };
     let reader = Reader { mapping };
+    if kind == Kind::SalesOrders {
+        let zone_name = mapping.time_zone.as_deref().unwrap_or(default_zone);
+        let commands = match TimeZone::get(zone_name) {
+            Ok(zone) => reader.orders(&table, zone, &mut problems),
+            Err(error) => {
+                problems.push(Problem {
+                    file: file.to_string(),
+                    line: None,
+                    column: Some("time_zone".into()),
+                    value: Some(zone_name.to_string()),
+                    kind: ProblemKind::Mapping {
+                        reason: error.to_string(),
+                    },
+                });
+                Vec::new()
+            }
+        };
+        return problems.into_result(MappedImport {
+            commands,
+            rows: table.records.len() as u64,
+            empty_rows: table.empty_rows,
+        });
+    }
     let mut commands = Vec::new();
     let mut stock: BTreeMap<String, (u64, LocationId, Vec<AdjustLineInput>)> = BTreeMap::new();
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
@@ -319,24 +425,30 @@ pub fn read(
                 let key = location.location.to_string();
                 (key, Some(Command::DefineLocation(location)), None)
             }),
-            Kind::OpeningStock => reader.stock_line(&field).map(|(location, line)| {
-                let key = format!("{location} {}", line.sku);
-                (key, None, Some((location, line)))
-            }),
+            Kind::OpeningStock | Kind::SalesOrders => {
+                reader.stock_line(&field).map(|(location, line)| {
+                    let key = format!("{location} {}", line.sku);
+                    (key, None, Some((location, line)))
+                })
+            }
         };
         match row {
             Err(problem) => problems.push(*problem),
             Ok((key, command, line)) => {
                 if let Some(first_line) = seen.insert(key, record.line) {
                     let column = match kind {
-                        Kind::Items | Kind::OpeningStock => "sku",
+                        Kind::Items | Kind::OpeningStock | Kind::SalesOrders => "sku",
                         Kind::Locations => "location",
                     };
                     problems.push(*field(column).problem(ProblemKind::DuplicateKey { first_line }));
                     continue;
                 }
                 if let Some(command) = command {
-                    commands.push((record.line, command));
+                    commands.push(Row {
+                        line: record.line,
+                        command,
+                        at: None,
+                    });
                 }
                 if let Some((location, line)) = line {
                     stock
@@ -351,16 +463,17 @@ pub fn read(
     for (name, (line, location, lines)) in stock {
         let id = format!("OPEN-{tag}-{name}");
         match AdjustmentId::parse(&id) {
-            Ok(adjustment) => commands.push((
+            Ok(adjustment) => commands.push(Row {
                 line,
-                Command::AdjustStock(AdjustStock {
+                command: Command::AdjustStock(AdjustStock {
                     adjustment,
                     location,
                     reason: ReasonCode::parse("opening_balance")
                         .unwrap_or_else(|_| unreachable!("a fixed, valid reason code")),
                     lines,
                 }),
-            )),
+                at: None,
+            }),
             Err(error) => problems.push(Problem {
                 file: file.to_string(),
                 line: Some(line),
@@ -372,7 +485,7 @@ pub fn read(
             }),
         }
     }
-    commands.sort_by_key(|(line, _)| *line);
+    commands.sort_by_key(|row| row.line);
     let rows = table.records.len() as u64;
     problems.into_result(MappedImport {
         commands,
@@ -525,6 +638,116 @@ impl Reader<'_> {
         })
     }
 
+    /// Every order of the file, one per order id, its lines in file order; sorted by when
+    /// they were placed, then by line.
+    fn orders(&self, table: &Table, zone: TimeZone, problems: &mut Problems) -> Vec<Row> {
+        let decision = match self.mapping.day_order {
+            Some(order) => Some(DayOrderDecision::Declared(order)),
+            None => detect_day_order(
+                table.file(),
+                "placed_at",
+                table.column_values("placed_at"),
+                problems,
+            ),
+        };
+        let mut dates = ColumnReader::new(table.file(), "placed_at", decision, zone);
+        let mut orders: Vec<Row> = Vec::new();
+        let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
+        for record in &table.records {
+            let field = |name: &'static str| table.field(record, name);
+            let read = (|| {
+                let order = field("order").id(|text| SalesOrderId::parse(text.trim()))?;
+                let line = self.order_line(&field)?;
+                if let Some(index) = index_of.get(order.as_str()) {
+                    return Ok((order, line, Some(*index), None));
+                }
+                let placed_at = dates.required_instant(&field("placed_at"))?;
+                let head = self.order_head(&field, order.clone())?;
+                Ok::<_, Box<Problem>>((order, line, None, Some((head, placed_at))))
+            })();
+            match read {
+                Err(problem) => problems.push(*problem),
+                Ok((_, line, Some(index), _)) => {
+                    if let Command::PlaceSalesOrder(place) = &mut orders[index].command {
+                        place.lines.push(line);
+                    }
+                }
+                Ok((order, line, None, Some((mut head, placed_at)))) => {
+                    head.lines.push(line);
+                    index_of.insert(order.to_string(), orders.len());
+                    orders.push(Row {
+                        line: record.line,
+                        command: Command::PlaceSalesOrder(head),
+                        at: Some(placed_at),
+                    });
+                }
+                Ok(_) => {}
+            }
+        }
+        orders.sort_by_key(|row| (row.at, row.line));
+        orders
+    }
+
+    /// An order's fields but its lines, from its first row.
+    fn order_head<'f>(
+        &self,
+        field: &impl Fn(&'static str) -> Field<'f>,
+        order: SalesOrderId,
+    ) -> Read<PlaceSalesOrder> {
+        let currency_field = field("currency");
+        let currency = Currency::parse(currency_field.required()?.trim()).map_err(|error| {
+            currency_field.problem(ProblemKind::Identifier {
+                reason: error.to_string(),
+            })
+        })?;
+        Ok(PlaceSalesOrder {
+            order,
+            channel: field("channel").id(|text| ChannelId::parse(text.trim()))?,
+            customer: field("customer").id(|text| CustomerId::parse(text.trim()))?,
+            contact: None,
+            ship_to: Address {
+                recipient: None,
+                lines: Vec::new(),
+                city: Self::text(&field("ship_city")).unwrap_or_default(),
+                region: Self::text(&field("ship_state")).unwrap_or_default(),
+                postal_code: Self::text(&field("ship_postal_code")).unwrap_or_default(),
+                country: field("ship_country")
+                    .required()?
+                    .trim()
+                    .to_ascii_uppercase(),
+                time_zone: field("ship_time_zone").id(|text| TimeZoneName::parse(text.trim()))?,
+                coordinates: None,
+            },
+            currency,
+            exchange_rate: None,
+            lines: Vec::new(),
+            promise: None,
+            service_level: None,
+            shipping_charge_minor: self
+                .optional_amount(&field("shipping_charge"))?
+                .unwrap_or(0),
+            allocate: None,
+        })
+    }
+
+    /// One row's order line.
+    fn order_line<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<OrderLineInput> {
+        let sku = field("sku").id(|text| Sku::parse(text.trim()))?;
+        let quantity_field = field("quantity");
+        let quantity = self.whole(&quantity_field, false)?.unwrap_or(0);
+        if quantity <= 0 {
+            return Err(quantity_field.problem(ProblemKind::Quantity {
+                reason: "an order line is a positive number of units".into(),
+            }));
+        }
+        Ok(OrderLineInput {
+            sku,
+            quantity,
+            unit_price_minor: self.amount(&field("unit_price"))?,
+            unit_tax_minor: self.optional_amount(&field("unit_tax"))?.unwrap_or(0),
+        })
+    }
+
     fn stock_line<'f>(
         &self,
         field: &impl Fn(&'static str) -> Field<'f>,
@@ -572,11 +795,11 @@ weight_g = "Gewicht (g)"
         mapping("items.toml", ITEMS_MAPPING, Kind::Items).unwrap()
     }
 
-    fn items(commands: &[(u64, Command)]) -> Vec<(u64, &DefineItem)> {
+    fn items(commands: &[Row]) -> Vec<(u64, &DefineItem)> {
         commands
             .iter()
-            .filter_map(|(line, command)| match command {
-                Command::DefineItem(item) => Some((*line, item)),
+            .filter_map(|row| match &row.command {
+                Command::DefineItem(item) => Some((row.line, item)),
                 _ => None,
             })
             .collect()
@@ -606,6 +829,7 @@ weight_g = "Gewicht (g)"
             "items.csv",
             bytes.as_bytes(),
             "t",
+            "UTC",
         )
         .unwrap();
         assert_eq!(taken.rows, 2);
@@ -641,6 +865,7 @@ weight_g = "Gewicht (g)"
             "items.csv",
             bytes.as_bytes(),
             "t",
+            "UTC",
         )
         .unwrap_err();
         assert_eq!(
@@ -711,6 +936,7 @@ flavour = "Taste"
             "stock.csv",
             b"Lager;SKU;Menge\nFC-1;MUG;1\n",
             "t",
+            "UTC",
         )
         .unwrap_err();
         let last = error.problems().last().unwrap().to_string();
@@ -735,15 +961,16 @@ flavour = "Taste"
             "stock.csv",
             bytes.as_bytes(),
             "abc",
+            "UTC",
         )
         .unwrap();
         type Lines = Vec<(String, i64, Option<i64>)>;
         let adjustments: Vec<(u64, String, String, Lines)> = taken
             .commands
             .iter()
-            .map(|(line, command)| match command {
+            .map(|row| match &row.command {
                 Command::AdjustStock(adjust) => (
-                    *line,
+                    row.line,
                     adjust.adjustment.to_string(),
                     adjust.location.to_string(),
                     adjust
@@ -782,6 +1009,7 @@ flavour = "Taste"
             "stock.csv",
             bad.as_bytes(),
             "abc",
+            "UTC",
         )
         .unwrap_err();
         assert_eq!(
@@ -835,8 +1063,15 @@ flavour = "Taste"
                 text.push_str(&cells.join(";"));
                 text.push('\n');
             }
-            let error = read(Kind::Items, &mapping, "items.csv", text.as_bytes(), "t")
-                .expect_err("a corrupted file must be refused");
+            let error = read(
+                Kind::Items,
+                &mapping,
+                "items.csv",
+                text.as_bytes(),
+                "t",
+                "UTC",
+            )
+            .expect_err("a corrupted file must be refused");
             assert_eq!(
                 located(&error),
                 vec![(
@@ -846,5 +1081,131 @@ flavour = "Taste"
                 "seed {seed}: {error}"
             );
         }
+    }
+
+    /// Sales orders, one row per line: two orders as a US store exports them (month-first
+    /// dates, civil times of the mapping's zone), their lines grouped by order id, the
+    /// order-level fields from each order's first row, submitted in the order they were placed.
+    /// 3/14/2024 9:30 in New York is 13:30 UTC (daylight time since March 10: UTC-4);
+    /// 3/2/2024 18:05 is 23:05 UTC (standard time: UTC-5).
+    #[test]
+    fn sales_orders_group_their_lines_and_are_placed_in_time_order() {
+        let mapping = mapping(
+            "orders.toml",
+            r#"
+time_zone = "America/New_York"
+[columns]
+order = "Name"
+placed_at = "Created at"
+channel = { value = "web" }
+customer = "Email"
+currency = "Currency"
+sku = "Lineitem sku"
+quantity = "Lineitem quantity"
+unit_price = "Lineitem price"
+shipping_charge = "Shipping"
+ship_country = "Shipping Country"
+ship_time_zone = { value = "America/New_York" }
+"#,
+            Kind::SalesOrders,
+        )
+        .unwrap();
+        let bytes = "Name,Email,Created at,Currency,Lineitem sku,Lineitem quantity,Lineitem price,Shipping,Shipping Country\n\
+                     SO-1001,ann,3/14/2024 9:30,USD,MUG-1,2,12.00,5.00,us\n\
+                     SO-1001,,,,TEE-2,1,3.50,,\n\
+                     SO-1000,bob,3/2/2024 18:05,USD,MUG-1,1,12.00,,US\n";
+        let taken = read(
+            Kind::SalesOrders,
+            &mapping,
+            "orders.csv",
+            bytes.as_bytes(),
+            "t",
+            "UTC",
+        )
+        .unwrap();
+        type Placed = (u64, String, String, String, Vec<(String, i64, i64)>, i64);
+        let placed: Vec<Placed> = taken
+            .commands
+            .iter()
+            .map(|row| match &row.command {
+                Command::PlaceSalesOrder(place) => (
+                    row.line,
+                    row.at.unwrap().to_string(),
+                    place.order.to_string(),
+                    place.ship_to.country.clone(),
+                    place
+                        .lines
+                        .iter()
+                        .map(|line| (line.sku.to_string(), line.quantity, line.unit_price_minor))
+                        .collect(),
+                    place.shipping_charge_minor,
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            vec![
+                (
+                    4,
+                    "2024-03-02T23:05:00Z".to_string(),
+                    "SO-1000".to_string(),
+                    "US".to_string(),
+                    vec![("MUG-1".to_string(), 1, 1200)],
+                    0
+                ),
+                (
+                    2,
+                    "2024-03-14T13:30:00Z".to_string(),
+                    "SO-1001".to_string(),
+                    "US".to_string(),
+                    vec![
+                        ("MUG-1".to_string(), 2, 1200),
+                        ("TEE-2".to_string(), 1, 350)
+                    ],
+                    500
+                ),
+            ]
+        );
+    }
+
+    /// Dotted dates are day first: 14.03.2024 is the 14th of March; with no zone in the
+    /// mapping, the default zone (Europe/Berlin here, UTC+1 in March) applies, so midnight is
+    /// 23:00 UTC the day before. A date that is no date is named by line and column.
+    #[test]
+    fn dotted_dates_are_day_first_in_the_default_zone() {
+        let mapping = mapping(
+            "orders.toml",
+            "[columns]\norder = 1\nplaced_at = 2\nchannel = { value = \"shop\" }\ncustomer = 3\n\
+             currency = { value = \"EUR\" }\nsku = 4\nquantity = 5\nunit_price = 6\n\
+             ship_country = { value = \"DE\" }\nship_time_zone = { value = \"Europe/Berlin\" }\n",
+            Kind::SalesOrders,
+        )
+        .unwrap();
+        let good = "Nr,Datum,Kunde,SKU,Menge,Preis\nA-1,14.03.2024,k1,MUG-1,1,9.99\n";
+        let taken = read(
+            Kind::SalesOrders,
+            &mapping,
+            "o.csv",
+            good.as_bytes(),
+            "t",
+            "Europe/Berlin",
+        )
+        .unwrap();
+        assert_eq!(
+            taken.commands[0].at.unwrap().to_string(),
+            "2024-03-13T23:00:00Z"
+        );
+        let bad = "Nr,Datum,Kunde,SKU,Menge,Preis\nA-1,31.02.2024,k1,MUG-1,1,9.99\n";
+        let error = read(
+            Kind::SalesOrders,
+            &mapping,
+            "o.csv",
+            bad.as_bytes(),
+            "t",
+            "Europe/Berlin",
+        )
+        .unwrap_err();
+        assert_eq!(located(&error), vec![(Some(2), Some("Datum".into()))]);
     }
 }

@@ -47,6 +47,8 @@ pub enum DayOrderDecision {
     },
     /// No value has a field above 12; read day-first, the Brazilian convention.
     DayFirstByDefault,
+    /// The mapping of the file says which (`day_order`).
+    Declared(DayOrder),
 }
 
 impl DayOrderDecision {
@@ -55,6 +57,7 @@ impl DayOrderDecision {
         match self {
             Self::MonthFirst { .. } => DayOrder::MonthFirst,
             Self::DayFirst { .. } | Self::DayFirstByDefault => DayOrder::DayFirst,
+            Self::Declared(order) => *order,
         }
     }
 }
@@ -94,6 +97,12 @@ impl fmt::Display for DateFormatDetected {
                 f,
                 " (day first by default: no field above 12 decides it, and pt-BR spreadsheets save DD/MM/YYYY)"
             ),
+            Some(DayOrderDecision::Declared(DayOrder::DayFirst)) => {
+                write!(f, " (day first, as the mapping says)")
+            }
+            Some(DayOrderDecision::Declared(DayOrder::MonthFirst)) => {
+                write!(f, " (month first, as the mapping says)")
+            }
         }
     }
 }
@@ -259,7 +268,7 @@ impl ColumnReader {
 }
 
 const EXPECTED: &str = "expected YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM, YYYY-MM-DDTHH:MM:SS, \
-                        YYYY-MM-DD, D/M/YYYY H:MM[:SS] or M/D/YYYY H:MM[:SS]";
+                        YYYY-MM-DD, D/M/YYYY H:MM[:SS], M/D/YYYY H:MM[:SS] or DD.MM.YYYY [H:MM]";
 
 /// Parses one value into a civil date and time and the name of its form.
 pub(crate) fn parse_civil(text: &str, order: DayOrder) -> Result<(DateTime, String), String> {
@@ -279,6 +288,13 @@ pub(crate) fn parse_civil(text: &str, order: DayOrder) -> Result<(DateTime, Stri
             return Err(format!("`T` separates only ISO dates; {EXPECTED}"));
         }
         parse_slash_date(date_text, order)?
+    } else if date_text.contains('.') {
+        if separator == "T" {
+            return Err(format!("`T` separates only ISO dates; {EXPECTED}"));
+        }
+        // Dotted dates are day first wherever they are written (DD.MM.YYYY).
+        let (date, form) = parse_slash_date(&date_text.replace('.', "/"), DayOrder::DayFirst)?;
+        (date, form.replace('/', "."))
     } else {
         return Err(EXPECTED.to_string());
     };
@@ -458,7 +474,13 @@ mod tests {
         assert!(month.contains("month"), "{month}");
         let day = parse_civil("31/02/2018 10:00", DayOrder::DayFirst).unwrap_err();
         assert!(day.contains("day-first"), "{day}");
-        assert!(parse_civil("02.10.2017", DayOrder::DayFirst).is_err());
+        // Dotted dates are day first, whatever the column's slash dates are.
+        assert_eq!(
+            parse_civil("02.10.2017", DayOrder::MonthFirst).unwrap(),
+            (date(2017, 10, 2).at(0, 0, 0, 0), "D.M.YYYY".to_string())
+        );
+        assert!(parse_civil("02|10|2017", DayOrder::DayFirst).is_err());
+        assert!(parse_civil("31.02.2017", DayOrder::DayFirst).is_err());
         assert!(parse_civil("2017-10-02 25:00:00", DayOrder::DayFirst).is_err());
         assert!(parse_civil("2017-10-02 9:00:00", DayOrder::DayFirst).is_err());
         assert!(parse_civil("", DayOrder::DayFirst).is_err());
