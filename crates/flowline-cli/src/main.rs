@@ -14,6 +14,7 @@ mod bench_api;
 mod bench_dashboard;
 mod bench_fairness;
 mod bench_forecast;
+mod bench_import;
 mod bench_metrics;
 mod bench_policy;
 mod bench_processes;
@@ -205,6 +206,8 @@ enum BenchCommand {
     /// Tenants spread over the processes, each written by the one holding its lease; with
     /// --replica-url, how far a streaming replica falls behind meanwhile.
     Processes(bench_processes::ProcessesArgs),
+    /// CSV order lines read, checked and appended atomically per second, and peak memory.
+    Import(bench_import::ImportArgs),
     /// One tenant's order latency alone and while another floods the server.
     ///
     /// The flood is orders and ten-year scorecards: what rate limits, per-tenant serialisation
@@ -285,6 +288,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             which: BenchCommand::Api(args),
         } => {
             bench_api::api(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Bench {
+            which: BenchCommand::Import(args),
+        } => {
+            bench_import::import(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Commands::Bench {
