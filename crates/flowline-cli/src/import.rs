@@ -31,7 +31,7 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
     /// Import a CSV file of any layout through a mapping file: items, fulfillment centers
-    /// (locations) or opening stock.
+    /// (locations), suppliers, opening stock, purchase orders or sales orders.
     ///
     /// MAP (TOML) says where each field is: `[columns]` maps a field to a header name, a
     /// position from 1 or `{ value = "…" }`; `delimiter`, `decimal` and `thousands` say how
@@ -41,7 +41,8 @@ pub enum ImportCommand {
     /// mapping imported again append nothing and say so. Exit codes: 0 imported (or already
     /// imported), 1 input rejected, 2 could not run.
     Csv {
-        /// What the file holds: items, locations, opening-stock or sales-orders.
+        /// What the file holds: items, locations, suppliers, opening-stock, purchase-orders or
+        /// sales-orders.
         #[arg(long, value_name = "KIND", value_parser = parse_kind)]
         kind: flowline_formats::mapped::Kind,
         /// The mapping file (TOML); without it, the columns are the kind's own field names,

@@ -1327,6 +1327,39 @@ fn csv_files_of_any_layout_import_through_their_mappings_once_each() {
     let check = flowline(&["check", "--db", db]);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 
+    // A supplier, and a purchase order of two lines from it to the center: accepted.
+    write("suppliers.csv", "id;name;days;land\nACME;Acme GmbH;14;de\n");
+    write(
+        "suppliers.toml",
+        "delimiter = \";\"\n[columns]\nsupplier = 1\nname = 2\ncurrency = { value = \"EUR\" }\n\
+         lead_time_days = 3\ncountry = 4\n",
+    );
+    write(
+        "po.csv",
+        "PO,SKU,Qty,Price\nPO-7,MUG-1,100,4.00\nPO-7,TEE-2,50,1.10\n",
+    );
+    write(
+        "po.toml",
+        "[columns]\npurchase_order = \"PO\"\nsupplier = { value = \"ACME\" }\n\
+         location = { value = \"FC-BER\" }\ncurrency = { value = \"EUR\" }\nsku = \"SKU\"\n\
+         quantity = \"Qty\"\nunit_price = \"Price\"\n",
+    );
+    for (kind, name) in [("suppliers", "suppliers"), ("purchase-orders", "po")] {
+        let imported = import(kind, name);
+        assert_eq!(
+            imported.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&imported),
+            stderr(&imported)
+        );
+        assert!(
+            stdout(&imported).contains("imported 1 events"),
+            "{}",
+            stdout(&imported)
+        );
+    }
+
     // Last week's orders as a store exports them, one row per line, month-first dates in
     // Berlin time: placed at those times in business time, the first order's two lines
     // together, and the file imports once.

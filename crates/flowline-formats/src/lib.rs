@@ -14,7 +14,8 @@
 //! - [`promotions::read`] reads promotions given as CSV into the commands that plan them.
 //! - [`policies::read`] reads inventory policies given as CSV into the commands that set them.
 //! - [`mapped::read`] reads CSV files of any layout, through a mapping file
-//!   ([`mapped::mapping`]), into items, fulfillment centers or opening stock.
+//!   ([`mapped::mapping`]), into items, centers, suppliers, opening stock, purchase orders or
+//!   sales orders.
 //! - [`ImportError`] rejects malformed input as a whole and lists every [`Problem`] with its
 //!   file, line, column and value, as ripgrep reports every match rather than the first one.
 //!

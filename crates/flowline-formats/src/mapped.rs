@@ -29,13 +29,15 @@ use crate::table::{Field, Source, Table, Wanted};
 use crate::timestamp::{ColumnReader, DayOrder, DayOrderDecision, detect_day_order};
 use flowline_core::Command;
 use flowline_core::documents::inventory::{AdjustLineInput, AdjustStock};
+use flowline_core::documents::purchase_order::{PlacePurchaseOrder, PurchaseLine};
 use flowline_core::documents::sales_order::{OrderLineInput, PlaceSalesOrder};
 use flowline_core::id::{
-    AdjustmentId, ChannelId, CustomerId, LocationId, ReasonCode, SalesOrderId, Sku,
+    AdjustmentId, ChannelId, CustomerId, LocationId, PurchaseOrderId, ReasonCode, SalesOrderId,
+    Sku, SupplierId,
 };
 use flowline_core::master::{Address, TimeZoneName};
 use flowline_core::money::{Currency, Money};
-use flowline_core::state::{DefineItem, DefineLocation};
+use flowline_core::state::{DefineItem, DefineLocation, DefineSupplier};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
@@ -53,14 +55,21 @@ pub enum Kind {
     /// Sales orders, one row per line (order-level fields from an order's first row): one
     /// `PlaceSalesOrder` per order, at its `placed_at` in business time.
     SalesOrders,
+    /// Suppliers: one `DefineSupplier` per row.
+    Suppliers,
+    /// Purchase orders, one row per line: one `PlacePurchaseOrder` per order, at its
+    /// `placed_at` when the file has one.
+    PurchaseOrders,
 }
 
 impl Kind {
     /// Every kind, by its command-line name.
-    pub const ALL: [(&'static str, Kind); 4] = [
+    pub const ALL: [(&'static str, Kind); 6] = [
         ("items", Kind::Items),
         ("locations", Kind::Locations),
+        ("suppliers", Kind::Suppliers),
         ("opening-stock", Kind::OpeningStock),
+        ("purchase-orders", Kind::PurchaseOrders),
         ("sales-orders", Kind::SalesOrders),
     ];
 
@@ -121,6 +130,26 @@ impl Kind {
                 ("ship_city", false),
                 ("ship_state", false),
                 ("ship_postal_code", false),
+            ],
+            Kind::Suppliers => &[
+                ("supplier", true),
+                ("name", true),
+                ("currency", true),
+                ("lead_time_days", true),
+                ("country", true),
+                ("minimum_order_quantity", false),
+                ("payment_terms_days", false),
+            ],
+            Kind::PurchaseOrders => &[
+                ("purchase_order", true),
+                ("supplier", true),
+                ("location", true),
+                ("currency", true),
+                ("sku", true),
+                ("quantity", true),
+                ("unit_price", true),
+                ("placed_at", false),
+                ("requested_on", false),
             ],
         }
     }
@@ -388,10 +417,11 @@ pub fn read(
         return problems.into_result(MappedImport::empty());
     };
     let reader = Reader { mapping };
-    if kind == Kind::SalesOrders {
+    if matches!(kind, Kind::SalesOrders | Kind::PurchaseOrders) {
         let zone_name = mapping.time_zone.as_deref().unwrap_or(default_zone);
         let commands = match TimeZone::get(zone_name) {
-            Ok(zone) => reader.orders(&table, zone, &mut problems),
+            Ok(zone) if kind == Kind::SalesOrders => reader.orders(&table, zone, &mut problems),
+            Ok(zone) => reader.purchase_orders(&table, zone, &mut problems),
             Err(error) => {
                 problems.push(Problem {
                     file: file.to_string(),
@@ -425,7 +455,11 @@ pub fn read(
                 let key = location.location.to_string();
                 (key, Some(Command::DefineLocation(location)), None)
             }),
-            Kind::OpeningStock | Kind::SalesOrders => {
+            Kind::Suppliers => reader.supplier(&field).map(|supplier| {
+                let key = supplier.supplier.to_string();
+                (key, Some(Command::DefineSupplier(supplier)), None)
+            }),
+            Kind::OpeningStock | Kind::SalesOrders | Kind::PurchaseOrders => {
                 reader.stock_line(&field).map(|(location, line)| {
                     let key = format!("{location} {}", line.sku);
                     (key, None, Some((location, line)))
@@ -437,8 +471,12 @@ pub fn read(
             Ok((key, command, line)) => {
                 if let Some(first_line) = seen.insert(key, record.line) {
                     let column = match kind {
-                        Kind::Items | Kind::OpeningStock | Kind::SalesOrders => "sku",
+                        Kind::Items
+                        | Kind::OpeningStock
+                        | Kind::SalesOrders
+                        | Kind::PurchaseOrders => "sku",
                         Kind::Locations => "location",
+                        Kind::Suppliers => "supplier",
                     };
                     problems.push(*field(column).problem(ProblemKind::DuplicateKey { first_line }));
                     continue;
@@ -522,6 +560,29 @@ impl MappedImport {
             rows: 0,
             empty_rows: 0,
         }
+    }
+}
+
+/// A document of several rows: its head, its lines, the line it starts on and its business
+/// time.
+struct Group<H, L> {
+    line: u64,
+    head: H,
+    lines: Vec<L>,
+    at: Option<Timestamp>,
+}
+
+impl<H, L> Group<H, L> {
+    /// The groups' commands, each made by `command` from its head and lines.
+    fn rows(groups: Vec<Self>, command: impl Fn(H, Vec<L>) -> Command) -> Vec<Row> {
+        groups
+            .into_iter()
+            .map(|group| Row {
+                line: group.line,
+                command: command(group.head, group.lines),
+                at: group.at,
+            })
+            .collect()
     }
 }
 
@@ -638,70 +699,170 @@ impl Reader<'_> {
         })
     }
 
-    /// Every order of the file, one per order id, its lines in file order; sorted by when
-    /// they were placed, then by line.
-    fn orders(&self, table: &Table, zone: TimeZone, problems: &mut Problems) -> Vec<Row> {
+    /// The documents of a file with one row per line: one per value of the `key` column, in
+    /// the order they first appear, each with its lines in file order; the head is read from a
+    /// document's first row (with its business time from the `time` column when that is
+    /// mapped), the line from every row. Sorted by business time, then line.
+    fn grouped<'t, H, L>(
+        &self,
+        table: &'t Table,
+        zone: TimeZone,
+        (key, time): (&'static str, &'static str),
+        problems: &mut Problems,
+        head: impl Fn(&dyn Fn(&'static str) -> Field<'t>) -> Read<H>,
+        line: impl Fn(&dyn Fn(&'static str) -> Field<'t>) -> Read<L>,
+    ) -> Vec<Group<H, L>> {
+        let timed = self.mapping.columns.contains_key(time);
         let decision = match self.mapping.day_order {
             Some(order) => Some(DayOrderDecision::Declared(order)),
-            None => detect_day_order(
-                table.file(),
-                "placed_at",
-                table.column_values("placed_at"),
-                problems,
-            ),
+            None if timed => {
+                detect_day_order(table.file(), time, table.column_values(time), problems)
+            }
+            None => None,
         };
-        let mut dates = ColumnReader::new(table.file(), "placed_at", decision, zone);
-        let mut orders: Vec<Row> = Vec::new();
+        let mut dates = ColumnReader::new(table.file(), time, decision, zone);
+        let mut groups: Vec<Group<H, L>> = Vec::new();
         let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
         for record in &table.records {
             let field = |name: &'static str| table.field(record, name);
             let read = (|| {
-                let order = field("order").id(|text| SalesOrderId::parse(text.trim()))?;
-                let line = self.order_line(&field)?;
-                if let Some(index) = index_of.get(order.as_str()) {
-                    return Ok((order, line, Some(*index), None));
+                let id = field(key).required()?.trim().to_string();
+                let read_line = line(&field)?;
+                if let Some(index) = index_of.get(&id) {
+                    return Ok((id, read_line, Some(*index), None));
                 }
-                let placed_at = dates.required_instant(&field("placed_at"))?;
-                let head = self.order_head(&field, order.clone())?;
-                Ok::<_, Box<Problem>>((order, line, None, Some((head, placed_at))))
+                let at = if timed {
+                    Some(dates.required_instant(&field(time))?)
+                } else {
+                    None
+                };
+                Ok::<_, Box<Problem>>((id, read_line, None, Some((head(&field)?, at))))
             })();
             match read {
                 Err(problem) => problems.push(*problem),
-                Ok((_, line, Some(index), _)) => {
-                    if let Command::PlaceSalesOrder(place) = &mut orders[index].command {
-                        place.lines.push(line);
-                    }
-                }
-                Ok((order, line, None, Some((mut head, placed_at)))) => {
-                    head.lines.push(line);
-                    index_of.insert(order.to_string(), orders.len());
-                    orders.push(Row {
+                Ok((_, read_line, Some(index), _)) => groups[index].lines.push(read_line),
+                Ok((id, read_line, None, Some((head, at)))) => {
+                    index_of.insert(id, groups.len());
+                    groups.push(Group {
                         line: record.line,
-                        command: Command::PlaceSalesOrder(head),
-                        at: Some(placed_at),
+                        head,
+                        lines: vec![read_line],
+                        at,
                     });
                 }
                 Ok(_) => {}
             }
         }
-        orders.sort_by_key(|row| (row.at, row.line));
-        orders
+        groups.sort_by_key(|group| (group.at, group.line));
+        groups
+    }
+
+    /// Every sales order of the file.
+    fn orders(&self, table: &Table, zone: TimeZone, problems: &mut Problems) -> Vec<Row> {
+        let groups = self.grouped(
+            table,
+            zone,
+            ("order", "placed_at"),
+            problems,
+            |field| self.order_head(&field),
+            |field| self.order_line(&field),
+        );
+        Group::rows(groups, |mut place, lines| {
+            place.lines = lines;
+            Command::PlaceSalesOrder(place)
+        })
+    }
+
+    /// Every purchase order of the file.
+    fn purchase_orders(&self, table: &Table, zone: TimeZone, problems: &mut Problems) -> Vec<Row> {
+        let groups = self.grouped(
+            table,
+            zone,
+            ("purchase_order", "placed_at"),
+            problems,
+            |field| self.purchase_head(&field),
+            |field| {
+                let sku = field("sku").id(|text| Sku::parse(text.trim()))?;
+                Ok(PurchaseLine {
+                    sku,
+                    quantity: self.positive(&field("quantity"), "a purchase order line")?,
+                    unit_price_minor: self.amount(&field("unit_price"))?,
+                })
+            },
+        );
+        Group::rows(groups, |mut place, lines| {
+            place.lines = lines;
+            Command::PlacePurchaseOrder(place)
+        })
+    }
+
+    /// A purchase order's fields but its lines, from its first row.
+    fn purchase_head<'f>(
+        &self,
+        field: &impl Fn(&'static str) -> Field<'f>,
+    ) -> Read<PlacePurchaseOrder> {
+        let requested_field = field("requested_on");
+        let requested_on = match requested_field.optional() {
+            None => None,
+            Some(text) => Some(
+                crate::timestamp::parse_civil(
+                    text.trim(),
+                    self.mapping.day_order.unwrap_or(DayOrder::DayFirst),
+                )
+                .map(|(civil, _)| civil.date())
+                .map_err(|reason| requested_field.problem(ProblemKind::Timestamp { reason }))?,
+            ),
+        };
+        Ok(PlacePurchaseOrder {
+            purchase_order: field("purchase_order")
+                .id(|text| PurchaseOrderId::parse(text.trim()))?,
+            supplier: field("supplier").id(|text| SupplierId::parse(text.trim()))?,
+            location: field("location").id(|text| LocationId::parse(text.trim()))?,
+            currency: Self::currency(&field("currency"))?,
+            exchange_rate: None,
+            lines: Vec::new(),
+            requested_on,
+        })
+    }
+
+    fn currency(field: &Field<'_>) -> Read<Currency> {
+        Currency::parse(field.required()?.trim()).map_err(|error| {
+            field.problem(ProblemKind::Identifier {
+                reason: error.to_string(),
+            })
+        })
+    }
+
+    /// A required whole number above 0, for `what`.
+    fn positive(&self, field: &Field<'_>, what: &str) -> Read<i64> {
+        let quantity = self.whole(field, false)?.unwrap_or(0);
+        if quantity <= 0 {
+            return Err(field.problem(ProblemKind::Quantity {
+                reason: format!("{what} is a positive number of units"),
+            }));
+        }
+        Ok(quantity)
+    }
+
+    fn supplier<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<DefineSupplier> {
+        Ok(DefineSupplier {
+            supplier: field("supplier").id(|text| SupplierId::parse(text.trim()))?,
+            name: field("name").required()?.trim().to_string(),
+            currency: Self::currency(&field("currency"))?,
+            lead_time_days: self.whole(&field("lead_time_days"), false)?.unwrap_or(0),
+            minimum_order_quantity: self
+                .whole(&field("minimum_order_quantity"), true)?
+                .unwrap_or(1),
+            payment_terms_days: self.whole(&field("payment_terms_days"), true)?.unwrap_or(0),
+            country: field("country").required()?.trim().to_ascii_uppercase(),
+        })
     }
 
     /// An order's fields but its lines, from its first row.
-    fn order_head<'f>(
-        &self,
-        field: &impl Fn(&'static str) -> Field<'f>,
-        order: SalesOrderId,
-    ) -> Read<PlaceSalesOrder> {
-        let currency_field = field("currency");
-        let currency = Currency::parse(currency_field.required()?.trim()).map_err(|error| {
-            currency_field.problem(ProblemKind::Identifier {
-                reason: error.to_string(),
-            })
-        })?;
+    fn order_head<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<PlaceSalesOrder> {
+        let currency = Self::currency(&field("currency"))?;
         Ok(PlaceSalesOrder {
-            order,
+            order: field("order").id(|text| SalesOrderId::parse(text.trim()))?,
             channel: field("channel").id(|text| ChannelId::parse(text.trim()))?,
             customer: field("customer").id(|text| CustomerId::parse(text.trim()))?,
             contact: None,
@@ -733,13 +894,7 @@ impl Reader<'_> {
     /// One row's order line.
     fn order_line<'f>(&self, field: &impl Fn(&'static str) -> Field<'f>) -> Read<OrderLineInput> {
         let sku = field("sku").id(|text| Sku::parse(text.trim()))?;
-        let quantity_field = field("quantity");
-        let quantity = self.whole(&quantity_field, false)?.unwrap_or(0);
-        if quantity <= 0 {
-            return Err(quantity_field.problem(ProblemKind::Quantity {
-                reason: "an order line is a positive number of units".into(),
-            }));
-        }
+        let quantity = self.positive(&field("quantity"), "an order line")?;
         Ok(OrderLineInput {
             sku,
             quantity,
@@ -1207,5 +1362,82 @@ ship_time_zone = { value = "America/New_York" }
         )
         .unwrap_err();
         assert_eq!(located(&error), vec![(Some(2), Some("Datum".into()))]);
+    }
+
+    /// Suppliers, one per row, with their defaults (a minimum order of 1, payment at 0 days);
+    /// purchase orders, one row per line, grouped by id with the head from the first row, a
+    /// requested date read day first unless the mapping says otherwise (04.03.2025 is March
+    /// 4), and no business time when the file has none.
+    #[test]
+    fn suppliers_and_purchase_orders_read_through_their_mappings() {
+        let suppliers = mapping(
+            "s.toml",
+            "[columns]\nsupplier = 1\nname = 2\ncurrency = { value = \"EUR\" }\nlead_time_days = 3\ncountry = 4\n",
+            Kind::Suppliers,
+        )
+        .unwrap();
+        let taken = read(
+            Kind::Suppliers,
+            &suppliers,
+            "s.csv",
+            b"id,name,days,land\nACME,Acme GmbH,14,de\n",
+            "t",
+            "UTC",
+        )
+        .unwrap();
+        let Command::DefineSupplier(supplier) = &taken.commands[0].command else {
+            panic!("{:?}", taken.commands)
+        };
+        assert_eq!(
+            (
+                supplier.supplier.as_str(),
+                supplier.lead_time_days,
+                supplier.minimum_order_quantity,
+                supplier.payment_terms_days,
+                supplier.country.as_str()
+            ),
+            ("ACME", 14, 1, 0, "DE")
+        );
+
+        let orders = mapping(
+            "po.toml",
+            "[columns]\npurchase_order = \"PO\"\nsupplier = { value = \"ACME\" }\n\
+             location = { value = \"FC-1\" }\ncurrency = { value = \"EUR\" }\nsku = \"SKU\"\n\
+             quantity = \"Qty\"\nunit_price = \"Price\"\nrequested_on = \"Wanted\"\n",
+            Kind::PurchaseOrders,
+        )
+        .unwrap();
+        let bytes =
+            "PO,SKU,Qty,Price,Wanted\nPO-7,MUG-1,100,4.00,04.03.2025\nPO-7,TEE-2,50,1.10,\n";
+        let taken = read(
+            Kind::PurchaseOrders,
+            &orders,
+            "po.csv",
+            bytes.as_bytes(),
+            "t",
+            "UTC",
+        )
+        .unwrap();
+        assert_eq!(taken.commands.len(), 1);
+        assert_eq!(taken.commands[0].at, None);
+        let Command::PlacePurchaseOrder(place) = &taken.commands[0].command else {
+            panic!("{:?}", taken.commands)
+        };
+        let lines: Vec<(String, i64, i64)> = place
+            .lines
+            .iter()
+            .map(|line| (line.sku.to_string(), line.quantity, line.unit_price_minor))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("MUG-1".to_string(), 100, 400),
+                ("TEE-2".to_string(), 50, 110)
+            ]
+        );
+        assert_eq!(
+            place.requested_on.map(|date| date.to_string()),
+            Some("2025-03-04".to_string())
+        );
     }
 }
