@@ -798,8 +798,8 @@ fn help_names_every_subcommand_with_a_one_line_purpose() {
     assert_eq!(
         names,
         [
-            "check", "serve", "tenant", "key", "import", "migrate", "metrics", "demo", "plan",
-            "simulate", "bench", "help"
+            "check", "serve", "tenant", "key", "export", "import", "migrate", "metrics", "demo",
+            "plan", "simulate", "bench", "help"
         ]
     );
     // One line each, short enough for an 100-column terminal.
