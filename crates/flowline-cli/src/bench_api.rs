@@ -194,26 +194,14 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         let mut tasks = Vec::with_capacity(clients);
         for client_number in 0..clients.max(1) {
             let (key, next_order) = (key.clone(), next_order.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut connection = Connection::open(address, &key).await?;
-                let mut rng = Lcg(0x5EED ^ client_number as u64);
-                let mut latencies = Vec::new();
-                loop {
-                    let number = next_order.fetch_add(1, Ordering::Relaxed);
-                    if number >= goal {
-                        return anyhow::Ok(latencies);
-                    }
-                    let body = serde_json::to_vec(&order(number, items, &mut rng))?;
-                    let sent = Instant::now();
-                    let (status, text) = connection.post("/v1/sales-orders", body).await?;
-                    latencies.push(sent.elapsed());
-                    anyhow::ensure!(
-                        status.as_u16() == 201,
-                        "order refused: {status} {}",
-                        String::from_utf8_lossy(&text)
-                    );
-                }
-            }));
+            tasks.push(tokio::spawn(place_orders(
+                address,
+                key,
+                client_number as u64,
+                next_order,
+                goal,
+                items,
+            )));
         }
         let mut latencies: Vec<Duration> = Vec::new();
         for task in tasks {
@@ -254,6 +242,37 @@ async fn drive(levels: Levels) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One client: on a keep-alive connection to `address`, places orders numbered from the
+/// shared counter `next` until it reaches `goal`, each answered before the next is sent;
+/// the latency of each. An order refused is an error.
+pub(crate) async fn place_orders(
+    address: std::net::SocketAddr,
+    key: String,
+    client: u64,
+    next: Arc<AtomicU64>,
+    goal: u64,
+    items: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut connection = Connection::open(address, &key).await?;
+    let mut rng = Lcg(0x5EED ^ client);
+    let mut latencies = Vec::new();
+    loop {
+        let number = next.fetch_add(1, Ordering::Relaxed);
+        if number >= goal {
+            return Ok(latencies);
+        }
+        let body = serde_json::to_vec(&order(number, items, &mut rng))?;
+        let sent = Instant::now();
+        let (status, text) = connection.post("/v1/sales-orders", body).await?;
+        latencies.push(sent.elapsed());
+        anyhow::ensure!(
+            status.as_u16() == 201,
+            "order refused: {status} {}",
+            String::from_utf8_lossy(&text)
+        );
+    }
 }
 
 /// One client's keep-alive HTTP/1.1 connection to the server.

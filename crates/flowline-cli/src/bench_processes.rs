@@ -15,7 +15,7 @@
 //! where one process's own work, not the cores, bounded the rate.
 
 use crate::backend;
-use crate::bench_api::{Connection, Lcg, order, setup};
+use crate::bench_api::{place_orders, setup};
 use flowline_core::id::TenantId;
 use flowline_server::auth::{Role, issue_key};
 use flowline_store::TenantRecord;
@@ -225,26 +225,14 @@ async fn drive(
     for number in 0..args.clients.max(1) {
         let (key, address) = tenants[number % tenants.len()].clone();
         let (next, goal, items) = (next.clone(), args.orders, args.items);
-        tasks.push(tokio::spawn(async move {
-            let mut connection = Connection::open(address, &key).await?;
-            let mut rng = Lcg(0x5EED ^ number as u64);
-            let mut latencies = Vec::new();
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= goal {
-                    return anyhow::Ok(latencies);
-                }
-                let body = serde_json::to_vec(&order(n, items, &mut rng))?;
-                let sent = Instant::now();
-                let (status, text) = connection.post("/v1/sales-orders", body).await?;
-                latencies.push(sent.elapsed());
-                anyhow::ensure!(
-                    status.as_u16() == 201,
-                    "order refused: {status} {}",
-                    String::from_utf8_lossy(&text)
-                );
-            }
-        }));
+        tasks.push(tokio::spawn(place_orders(
+            address,
+            key,
+            number as u64,
+            next,
+            goal,
+            items,
+        )));
     }
     let mut latencies = Vec::new();
     for task in tasks {
